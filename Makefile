@@ -1,0 +1,53 @@
+# Two commands for a new machine: `make run` and `make test` (see README.md).
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+PYTHON ?= python3
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test install browser lint migrate seed worker beat check-deploy
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+# Debian's chromium drives the browser tests (Playwright uses it; it never downloads a browser).
+browser:
+	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+run: install
+	@set -e; \
+	if [ -z "$$DATABASE_URL" ]; then DATABASE_URL=$$($(PY) -m otc.embedded_postgres); export DATABASE_URL; \
+	  echo "Using embedded PostgreSQL (var/pgdata)"; fi; \
+	$(PY) manage.py migrate --noinput; \
+	$(PY) manage.py seed_demo; \
+	echo; echo "  Admin:   http://$(HOST):$(PORT)/admin/"; \
+	echo "  API:     http://$(HOST):$(PORT)/api/docs/"; \
+	echo "  Health:  http://$(HOST):$(PORT)/readyz"; echo; \
+	exec $(PY) manage.py runserver $(HOST):$(PORT)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+
+test: install browser lint
+	DJANGO_SETTINGS_MODULE=otc.settings.test $(PY) manage.py makemigrations --check --dry-run
+	$(PY) -m pytest -n auto --dist loadfile -q
+
+worker: install
+	$(VENV)/bin/celery -A otc worker -l info
+
+beat: install
+	$(VENV)/bin/celery -A otc beat -l info
+
+check-deploy: install
+	DJANGO_SETTINGS_MODULE=otc.settings.production SECRET_KEY=$$($(PY) -c 'import secrets;print(secrets.token_urlsafe(50))') \
+	  DATABASE_URL=postgres://postgres@127.0.0.1:5432/otc ALLOWED_HOSTS=otc.example.com \
+	  FIELD_ENCRYPTION_KEYS=$$($(PY) -c 'from cryptography.fernet import Fernet;print(Fernet.generate_key().decode())') \
+	  $(PY) manage.py check --deploy --fail-level WARNING

@@ -1,0 +1,294 @@
+"""Customer master data: the account, its contacts and addresses, credit profile, preferences,
+bank accounts, four-eyes change requests, and portal membership."""
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
+from django.db import models
+from django.db.models import F, Q
+
+from customers.validators import COUNTRY_CHOICES, mask_iban, validate_country
+from otc.audit import tracked
+from otc.crypto import EncryptedTextField
+from otc.money import CurrencyField, MoneyField
+
+CUSTOMER_NUMBER_SEQUENCE = "customers_customer_number_seq"
+
+
+class CustomerStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    ON_HOLD = "on_hold", "On credit hold"
+    BLOCKED = "blocked", "Blocked"
+
+
+class RiskClass(models.TextChoices):
+    LOW = "low", "Low"
+    MEDIUM = "medium", "Medium"
+    HIGH = "high", "High"
+
+
+class ContactRole(models.TextChoices):
+    BILLING = "billing", "Billing"
+    SHIPPING = "shipping", "Shipping"
+    PURCHASING = "purchasing", "Purchasing"
+    DUNNING = "dunning", "Dunning"
+
+
+class AddressKind(models.TextChoices):
+    BILLING = "billing", "Billing"
+    SHIPPING = "shipping", "Shipping"
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", "Email"
+    PORTAL = "portal", "Portal"
+    POST = "post", "Post"
+
+
+class NotificationType(models.TextChoices):
+    """Customer-facing notifications a customer may opt out of (legal notices are not listed)."""
+
+    ORDER_CONFIRMATION = "order_confirmation", "Order confirmation"
+    SHIPMENT_NOTIFICATION = "shipment_notification", "Shipment notification"
+    PAYMENT_RECEIPT = "payment_receipt", "Payment receipt"
+    PAYMENT_REMINDER = "payment_reminder", "Payment reminder before due date"
+    SURVEY = "survey", "Customer survey"
+    NEWSLETTER = "newsletter", "Newsletter"
+
+
+class InvoiceDelivery(models.TextChoices):
+    PDF_EMAIL = "pdf_email", "PDF by email"
+    E_INVOICE = "e_invoice", "E-invoice (UBL / Factur-X)"
+    PORTAL_ONLY = "portal_only", "Portal only"
+
+
+def _choices_check(field: str, choices: type[models.TextChoices], name: str) -> models.CheckConstraint:
+    return models.CheckConstraint(condition=Q(**{f"{field}__in": choices.values}), name=name)
+
+
+@tracked()
+class Customer(models.Model):
+    number = models.CharField(max_length=20, unique=True, editable=False)
+    legal_name = models.CharField(max_length=200)
+    trading_name = models.CharField(max_length=200, blank=True)
+    country = models.CharField(max_length=2, choices=COUNTRY_CHOICES, validators=[validate_country])
+    tax_id = models.CharField(
+        "tax ID",
+        max_length=32,
+        blank=True,
+        db_index=True,
+        help_text="VAT ID (EU) or national tax number, validated for the country.",
+    )
+    name_key = models.CharField(
+        max_length=200, editable=False, db_index=True, help_text="Normalized name used to spot duplicates."
+    )
+    default_currency = CurrencyField(default="EUR")
+    language = models.CharField(max_length=8, choices=settings.LANGUAGES, default="en")
+    payment_terms_days = models.PositiveSmallIntegerField(default=30)
+    sales_rep = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="customers",
+        limit_choices_to={"is_staff": True},
+    )
+    status = models.CharField(max_length=10, choices=CustomerStatus.choices, default=CustomerStatus.ACTIVE)
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["number"]
+        constraints = [
+            _choices_check("status", CustomerStatus, "customer_status_valid"),
+            models.CheckConstraint(condition=Q(payment_terms_days__lte=365), name="customer_payment_terms_max_365"),
+        ]
+        indexes = [GinIndex(fields=["name_key"], name="customer_name_key_trgm", opclasses=["gin_trgm_ops"])]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.display_name}"
+
+    @property
+    def display_name(self) -> str:
+        return self.trading_name or self.legal_name
+
+
+@tracked()
+class CreditProfile(models.Model):
+    customer = models.OneToOneField(Customer, on_delete=models.CASCADE, primary_key=True, related_name="credit")
+    credit_limit = MoneyField(default=0)
+    credit_currency = CurrencyField(default="EUR")
+    risk_class = models.CharField(max_length=10, choices=RiskClass.choices, default=RiskClass.MEDIUM)
+    hold_reason = models.CharField(max_length=500, blank=True)
+    hold_set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    hold_set_at = models.DateTimeField(null=True, blank=True)
+    review_date = models.DateField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(credit_limit__gte=0), name="credit_limit_not_negative"),
+            _choices_check("risk_class", RiskClass, "credit_risk_class_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Credit profile of {self.customer_id}"
+
+
+@tracked()
+class Contact(models.Model):
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="contacts")
+    name = models.CharField(max_length=200)
+    email = models.EmailField()
+    phone = models.CharField(max_length=40, blank=True)
+    roles = ArrayField(models.CharField(max_length=20, choices=ContactRole.choices), default=list, blank=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>"
+
+
+@tracked()
+class Address(models.Model):
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="addresses")
+    kind = models.CharField(max_length=10, choices=AddressKind.choices)
+    is_default = models.BooleanField(default=True)
+    name = models.CharField(max_length=200, blank=True, help_text="Recipient, if not the customer's legal name.")
+    line1 = models.CharField(max_length=200)
+    line2 = models.CharField(max_length=200, blank=True)
+    postal_code = models.CharField(max_length=20)
+    city = models.CharField(max_length=100)
+    region = models.CharField(max_length=100, blank=True)
+    country = models.CharField(max_length=2, choices=COUNTRY_CHOICES, validators=[validate_country])
+
+    class Meta:
+        verbose_name_plural = "addresses"
+        ordering = ["kind", "-is_default", "pk"]
+        constraints = [
+            _choices_check("kind", AddressKind, "address_kind_valid"),
+            models.UniqueConstraint(
+                fields=["customer", "kind"], condition=Q(is_default=True), name="one_default_address_per_kind"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.line1}, {self.postal_code} {self.city}, {self.country}"
+
+
+@tracked()
+class Preferences(models.Model):
+    customer = models.OneToOneField(Customer, on_delete=models.CASCADE, primary_key=True, related_name="preferences")
+    channels = ArrayField(models.CharField(max_length=10, choices=Channel.choices), default=list, blank=True)
+    opt_outs = ArrayField(
+        models.CharField(max_length=30, choices=NotificationType.choices),
+        default=list,
+        blank=True,
+        help_text="Notification types the customer does not want.",
+    )
+    invoice_delivery = models.CharField(
+        max_length=20, choices=InvoiceDelivery.choices, default=InvoiceDelivery.PDF_EMAIL
+    )
+    po_number_required = models.BooleanField("PO number required", default=False)
+
+    class Meta:
+        verbose_name_plural = "preferences"
+        constraints = [_choices_check("invoice_delivery", InvoiceDelivery, "preferences_invoice_delivery_valid")]
+
+    def __str__(self) -> str:
+        return f"Preferences of {self.customer_id}"
+
+
+@tracked()
+class BankAccount(models.Model):
+    """A customer's account; the IBAN is encrypted at rest and found through its fingerprint."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="bank_accounts")
+    holder_name = models.CharField(max_length=200)
+    iban = EncryptedTextField("IBAN")
+    iban_fingerprint = models.CharField(max_length=64, editable=False, db_index=True)
+    iban_masked = models.CharField("IBAN", max_length=20, editable=False)
+    bic = models.CharField("BIC", max_length=11, blank=True)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "iban_fingerprint"], name="bank_account_unique_per_customer"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.iban_masked} ({self.holder_name})"
+
+
+class ChangeRequestKind(models.TextChoices):
+    CREDIT_LIMIT = "credit_limit", "Credit limit"
+    BANK_ACCOUNT_ADD = "bank_account_add", "Add bank account"
+    BANK_ACCOUNT_DEACTIVATE = "bank_account_deactivate", "Deactivate bank account"
+
+
+class ChangeRequestStatus(models.TextChoices):
+    PENDING = "pending", "Pending approval"
+    APPROVED = "approved", "Approved and applied"
+    REJECTED = "rejected", "Rejected"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+@tracked()
+class ChangeRequest(models.Model):
+    """Four eyes on sensitive customer data: one person proposes, another approves.
+
+    `proposed` holds the non-secret part of the proposal; a proposed IBAN is kept encrypted apart.
+    """
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="change_requests")
+    kind = models.CharField(max_length=30, choices=ChangeRequestKind.choices)
+    proposed = models.JSONField(default=dict)
+    proposed_iban = EncryptedTextField("proposed IBAN", blank=True, null=True)
+    bank_account = models.ForeignKey(BankAccount, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(max_length=500)
+    status = models.CharField(max_length=10, choices=ChangeRequestStatus.choices, default=ChangeRequestStatus.PENDING)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at"]
+        permissions = [("approve_changerequest", "Can approve or reject change requests")]
+        constraints = [
+            _choices_check("kind", ChangeRequestKind, "change_request_kind_valid"),
+            _choices_check("status", ChangeRequestStatus, "change_request_status_valid"),
+            models.CheckConstraint(condition=~Q(decided_by=F("requested_by")), name="change_request_four_eyes"),
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "withdrawn"], decided_at__isnull=True)
+                | Q(status__in=["approved", "rejected"], decided_by__isnull=False, decided_at__isnull=False),
+                name="change_request_decision_recorded",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "-requested_at"], name="change_request_queue")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for {self.customer_id} ({self.get_status_display()})"
+
+    @property
+    def proposed_iban_masked(self) -> str:
+        return mask_iban(self.proposed_iban or "")
+
+
+class PortalMembership(models.Model):
+    """Makes a user a portal user of exactly one customer."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="portal_membership")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="portal_members")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.customer}"

@@ -1,0 +1,105 @@
+"""Read side of customer data: lists that cost a constant number of queries, duplicate search,
+exposure, the account timeline, and the one helper that scopes portal queries to a customer."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.contrib.postgres.search import TrigramSimilarity
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from customers.models import ChangeRequest, ChangeRequestStatus, Customer, PortalMembership
+from customers.validators import name_key
+from otc.audit import history_of
+
+# A near-identical name: trigram similarity of normalized names at or above this.
+DUPLICATE_NAME_SIMILARITY = 0.75
+
+
+def customer_list() -> QuerySet[Customer]:
+    return Customer.objects.select_related("sales_rep", "credit")
+
+
+def customer_detail(*, pk: int) -> Customer:
+    return (
+        Customer.objects.select_related("sales_rep", "credit", "preferences")
+        .prefetch_related("contacts", "addresses", "bank_accounts")
+        .get(pk=pk)
+    )
+
+
+def possible_duplicates(*, legal_name: str, tax_id: str, exclude_pk: int | None = None) -> QuerySet[Customer]:
+    """Customers with the same tax ID or a near-identical (normalized) name."""
+    key = name_key(legal_name)
+    match = Q(name_key=key) | Q(similarity__gte=DUPLICATE_NAME_SIMILARITY)
+    if tax_id:
+        match |= Q(tax_id=tax_id)
+    queryset = Customer.objects.annotate(similarity=TrigramSimilarity("name_key", key)).filter(match)
+    if exclude_pk is not None:
+        queryset = queryset.exclude(pk=exclude_pk)
+    return queryset.order_by("-similarity")[:5]
+
+
+@dataclass(frozen=True)
+class Exposure:
+    """What the customer owes or has committed to, against the credit limit, in the credit currency."""
+
+    currency: str
+    credit_limit: Decimal
+    open_orders: Decimal
+    open_receivables: Decimal
+
+    @property
+    def total(self) -> Decimal:
+        return self.open_orders + self.open_receivables
+
+    @property
+    def available(self) -> Decimal:
+        return self.credit_limit - self.total
+
+
+# Higher apps (orders, invoicing) add what they know about a customer's exposure here from their
+# AppConfig.ready: a function (customer) -> Decimal, keyed by the Exposure field it fills.
+EXPOSURE_SOURCES: dict[str, Callable[[Customer], Decimal]] = {}
+
+
+def register_exposure_source(field: str, source: Callable[[Customer], Decimal]) -> None:
+    if field not in {"open_orders", "open_receivables"}:
+        raise ValueError(f"Unknown exposure component {field!r}")
+    EXPOSURE_SOURCES[field] = source
+
+
+def customer_exposure(*, customer: Customer) -> Exposure:
+    credit = customer.credit
+    amounts = {
+        field: EXPOSURE_SOURCES[field](customer) if field in EXPOSURE_SOURCES else Decimal("0")
+        for field in ("open_orders", "open_receivables")
+    }
+    return Exposure(currency=credit.credit_currency, credit_limit=credit.credit_limit, **amounts)
+
+
+def customer_timeline(*, customer: Customer, limit: int = 200) -> QuerySet:
+    """The account history: audited changes of the customer and of everything that references it."""
+    return history_of(customer)[:limit]
+
+
+def pending_change_requests() -> QuerySet[ChangeRequest]:
+    return ChangeRequest.objects.filter(status=ChangeRequestStatus.PENDING).select_related("customer", "requested_by")
+
+
+def portal_customer(*, user) -> Customer:
+    """The one customer a portal user belongs to; 404 for anyone else."""
+    membership = PortalMembership.objects.select_related("customer").filter(user_id=user.pk).first()
+    if membership is None or not user.is_active:
+        raise Http404("No customer account for this user.")
+    return membership.customer
+
+
+def scoped_to_portal_user(queryset: QuerySet, *, user, customer_path: str = "customer") -> QuerySet:
+    """Every portal query goes through here: rows of the signed-in user's customer only, so another
+    customer's object is simply not found (404)."""
+    customer = portal_customer(user=user)
+    if queryset.model is Customer:
+        return queryset.filter(pk=customer.pk)
+    return queryset.filter(**{customer_path: customer})

@@ -1,0 +1,557 @@
+"""Write side of customer data. Every function is one business action in one transaction, takes the
+actor, leaves an audit entry through `acting`, and sends the domain signal the outbox records."""
+
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.utils import timezone
+
+from customers import signals
+from customers.errors import (
+    ChangeRequestNotPending,
+    CustomerStatusConflict,
+    PossibleDuplicateCustomer,
+    SelfApprovalRefused,
+)
+from customers.models import (
+    CUSTOMER_NUMBER_SEQUENCE,
+    Address,
+    AddressKind,
+    BankAccount,
+    ChangeRequest,
+    ChangeRequestKind,
+    ChangeRequestStatus,
+    Contact,
+    ContactRole,
+    CreditProfile,
+    Customer,
+    CustomerStatus,
+    PortalMembership,
+    Preferences,
+)
+from customers.selectors import possible_duplicates
+from customers.validators import mask_iban, name_key, normalize_bic, normalize_iban, normalize_tax_id
+from otc.audit import acting
+from otc.crypto import fingerprint
+from otc.errors import InvalidInput, PermissionDenied
+from otc.models import User
+from otc.money import quantize, validate_currency
+from otc.services import model_update, validate_model
+
+CUSTOMER_FIELDS = (
+    "legal_name",
+    "trading_name",
+    "country",
+    "tax_id",
+    "default_currency",
+    "language",
+    "payment_terms_days",
+    "sales_rep",
+    "notes",
+)
+BILLING_FIELDS = {"legal_name", "country", "tax_id"}
+CONTACT_FIELDS = ("name", "email", "phone", "roles", "is_active")
+ADDRESS_FIELDS = ("kind", "is_default", "name", "line1", "line2", "postal_code", "city", "region", "country")
+PREFERENCE_FIELDS = ("channels", "opt_outs", "invoice_delivery", "po_number_required")
+CREDIT_PROFILE_FIELDS = ("risk_class", "review_date")
+
+
+def _next_customer_number() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(%s)", [CUSTOMER_NUMBER_SEQUENCE])
+        (value,) = cursor.fetchone()
+    return f"C{value:06d}"
+
+
+def _tax_id_for(tax_id: str, country: str) -> str:
+    try:
+        return normalize_tax_id(tax_id, country)
+    except ValidationError as error:
+        raise InvalidInput(error.messages[0], fields={"tax_id": error.messages}) from error
+
+
+def _billing_roles_touched(*role_lists: list[str]) -> bool:
+    return any(ContactRole.BILLING in roles for roles in role_lists)
+
+
+@transaction.atomic
+def create_customer(
+    *,
+    actor: User,
+    legal_name: str,
+    country: str,
+    tax_id: str = "",
+    trading_name: str = "",
+    default_currency: str = "EUR",
+    language: str = "en",
+    payment_terms_days: int = 30,
+    sales_rep: User | None = None,
+    notes: str = "",
+    contacts: list[dict[str, Any]] = (),
+    addresses: list[dict[str, Any]] = (),
+    preferences: dict[str, Any] | None = None,
+    confirm_duplicate: bool = False,
+) -> Customer:
+    """Create a customer with its credit profile and preferences.
+
+    Refuses a possible duplicate (same tax ID or near-identical name) unless `confirm_duplicate`.
+    A credit limit is never set here: it goes through a change request like every later change.
+    """
+    customer = Customer(
+        legal_name=legal_name.strip(),
+        trading_name=trading_name.strip(),
+        country=country,
+        tax_id="",
+        default_currency=default_currency,
+        language=language,
+        payment_terms_days=payment_terms_days,
+        sales_rep=sales_rep,
+        notes=notes,
+    )
+    validate_model(customer, exclude=["number", "name_key"])
+    customer.tax_id = _tax_id_for(tax_id, country)
+    customer.name_key = name_key(customer.legal_name)
+    if not confirm_duplicate:
+        duplicates = list(possible_duplicates(legal_name=customer.legal_name, tax_id=customer.tax_id))
+        if duplicates:
+            raise PossibleDuplicateCustomer(duplicates)
+    with acting(actor, "create customer"):
+        customer.number = _next_customer_number()
+        customer.save()
+        CreditProfile.objects.create(customer=customer, credit_currency=customer.default_currency)
+        prefs = Preferences(customer=customer, **(preferences or {}))
+        validate_model(prefs, exclude=["customer"])
+        prefs.save()
+        for contact in contacts:
+            _create_contact(customer=customer, data=contact)
+        for address in addresses:
+            _create_address(customer=customer, data=address)
+    signals.customer_created.send(sender=Customer, customer_id=customer.pk, actor_id=actor.pk)
+    return customer
+
+
+@transaction.atomic
+def update_customer(*, customer: Customer, actor: User, data: dict[str, Any]) -> Customer:
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    data = dict(data)
+    unknown = sorted(set(data) - set(CUSTOMER_FIELDS))
+    if unknown:
+        raise InvalidInput(
+            f"These fields cannot be changed here: {', '.join(unknown)}",
+            fields={name: ["Not changeable here."] for name in unknown},
+        )
+    if "tax_id" in data or "country" in data:
+        data["tax_id"] = _tax_id_for(data.get("tax_id", customer.tax_id), data.get("country", customer.country))
+    if "legal_name" in data:
+        data["legal_name"] = data["legal_name"].strip()
+        data["name_key"] = name_key(data["legal_name"])
+    if "default_currency" in data:
+        _check_currency(data["default_currency"], "default_currency")
+    with acting(actor, "update customer"):
+        changed = model_update(instance=customer, fields=(*CUSTOMER_FIELDS, "name_key"), data=data)
+    _announce_change(customer=customer, actor=actor, changed=[name for name in changed if name != "name_key"])
+    return customer
+
+
+def _announce_change(*, customer: Customer, actor: User, changed: list[str]) -> None:
+    if not changed:
+        return
+    signals.customer_changed.send(sender=Customer, customer_id=customer.pk, actor_id=actor.pk, changed_fields=changed)
+    billing = sorted(BILLING_FIELDS.intersection(changed))
+    if billing:
+        signals.billing_data_changed.send(sender=Customer, customer_id=customer.pk, actor_id=actor.pk, changed=billing)
+
+
+def _check_currency(value: str, field: str) -> None:
+    try:
+        validate_currency(value)
+    except ValidationError as error:
+        raise InvalidInput(error.messages[0], fields={field: error.messages}) from error
+
+
+def _locked_customer(customer: Customer) -> Customer:
+    """Lock the customer row: status changes and change requests serialize on it."""
+    return Customer.objects.select_for_update().get(pk=customer.pk)
+
+
+@transaction.atomic
+def place_credit_hold(*, customer: Customer, actor: User, reason: str) -> Customer:
+    if not reason.strip():
+        raise InvalidInput("A credit hold needs a reason.", fields={"reason": ["This field is required."]})
+    customer = _locked_customer(customer)
+    if customer.status != CustomerStatus.ACTIVE:
+        raise CustomerStatusConflict(
+            f"Only an active customer can be put on hold; this one is {customer.get_status_display().lower()}."
+        )
+    with acting(actor, f"credit hold: {reason}"):
+        customer.status = CustomerStatus.ON_HOLD
+        customer.save(update_fields=["status", "updated_at"])
+        CreditProfile.objects.filter(customer=customer).update(
+            hold_reason=reason.strip(), hold_set_by=actor, hold_set_at=timezone.now()
+        )
+    signals.credit_hold_placed.send(sender=Customer, customer_id=customer.pk, actor_id=actor.pk, reason=reason.strip())
+    return customer
+
+
+@transaction.atomic
+def release_credit_hold(*, customer: Customer, actor: User) -> Customer:
+    customer = _locked_customer(customer)
+    if customer.status != CustomerStatus.ON_HOLD:
+        raise CustomerStatusConflict("This customer is not on credit hold.")
+    with acting(actor, "credit hold released"):
+        customer.status = CustomerStatus.ACTIVE
+        customer.save(update_fields=["status", "updated_at"])
+        CreditProfile.objects.filter(customer=customer).update(hold_reason="", hold_set_by=None, hold_set_at=None)
+    signals.credit_hold_released.send(sender=Customer, customer_id=customer.pk, actor_id=actor.pk)
+    return customer
+
+
+@transaction.atomic
+def block_customer(*, customer: Customer, actor: User, reason: str) -> Customer:
+    if not reason.strip():
+        raise InvalidInput("Blocking a customer needs a reason.", fields={"reason": ["This field is required."]})
+    customer = _locked_customer(customer)
+    if customer.status == CustomerStatus.BLOCKED:
+        raise CustomerStatusConflict("This customer is already blocked.")
+    with acting(actor, f"blocked: {reason}"):
+        customer.status = CustomerStatus.BLOCKED
+        customer.save(update_fields=["status", "updated_at"])
+    signals.customer_changed.send(
+        sender=Customer, customer_id=customer.pk, actor_id=actor.pk, changed_fields=["status"]
+    )
+    return customer
+
+
+@transaction.atomic
+def unblock_customer(*, customer: Customer, actor: User) -> Customer:
+    customer = _locked_customer(customer)
+    if customer.status != CustomerStatus.BLOCKED:
+        raise CustomerStatusConflict("This customer is not blocked.")
+    with acting(actor, "unblocked"):
+        customer.status = CustomerStatus.ACTIVE
+        customer.save(update_fields=["status", "updated_at"])
+    signals.customer_changed.send(
+        sender=Customer, customer_id=customer.pk, actor_id=actor.pk, changed_fields=["status"]
+    )
+    return customer
+
+
+@transaction.atomic
+def update_credit_profile(
+    *, customer: Customer, actor: User, risk_class: str | None = None, review_date: date | None = None
+) -> CreditProfile:
+    """Risk class and review date; the limit itself only changes through a change request."""
+    profile = CreditProfile.objects.select_for_update().get(customer=customer)
+    data = {
+        key: value for key, value in {"risk_class": risk_class, "review_date": review_date}.items() if value is not None
+    }
+    with acting(actor, "update credit profile"):
+        changed = model_update(instance=profile, fields=CREDIT_PROFILE_FIELDS, data=data)
+    _announce_change(customer=customer, actor=actor, changed=[f"credit.{name}" for name in changed])
+    return profile
+
+
+def _create_contact(*, customer: Customer, data: dict[str, Any]) -> Contact:
+    contact = Contact(customer=customer, **data)
+    contact.roles = sorted(set(contact.roles))
+    validate_model(contact, exclude=["customer"])
+    contact.save()
+    return contact
+
+
+def _create_address(*, customer: Customer, data: dict[str, Any]) -> Address:
+    address = Address(customer=customer, **data)
+    validate_model(address, exclude=["customer"])
+    if address.is_default:
+        Address.objects.filter(customer=customer, kind=address.kind, is_default=True).update(is_default=False)
+    address.save()
+    return address
+
+
+@transaction.atomic
+def add_contact(*, customer: Customer, actor: User, data: dict[str, Any]) -> Contact:
+    with acting(actor, "add contact"):
+        contact = _create_contact(customer=customer, data=data)
+    _announce_change(customer=customer, actor=actor, changed=["contacts"])
+    if _billing_roles_touched(contact.roles):
+        signals.billing_data_changed.send(
+            sender=Customer, customer_id=customer.pk, actor_id=actor.pk, changed=["billing_contact"]
+        )
+    return contact
+
+
+@transaction.atomic
+def update_contact(*, contact: Contact, actor: User, data: dict[str, Any]) -> Contact:
+    contact = Contact.objects.select_for_update().get(pk=contact.pk)
+    roles_before = list(contact.roles)
+    if "roles" in data:
+        data = {**data, "roles": sorted(set(data["roles"]))}
+    with acting(actor, "update contact"):
+        changed = model_update(instance=contact, fields=CONTACT_FIELDS, data=data)
+    if changed:
+        _announce_change(customer=contact.customer, actor=actor, changed=["contacts"])
+        if _billing_roles_touched(roles_before, contact.roles):
+            signals.billing_data_changed.send(
+                sender=Customer, customer_id=contact.customer_id, actor_id=actor.pk, changed=["billing_contact"]
+            )
+    return contact
+
+
+@transaction.atomic
+def remove_contact(*, contact: Contact, actor: User) -> None:
+    customer, roles = contact.customer, list(contact.roles)
+    with acting(actor, "remove contact"):
+        contact.delete()
+    _announce_change(customer=customer, actor=actor, changed=["contacts"])
+    if _billing_roles_touched(roles):
+        signals.billing_data_changed.send(
+            sender=Customer, customer_id=customer.pk, actor_id=actor.pk, changed=["billing_contact"]
+        )
+
+
+@transaction.atomic
+def add_address(*, customer: Customer, actor: User, data: dict[str, Any]) -> Address:
+    _locked_customer(customer)
+    with acting(actor, "add address"):
+        address = _create_address(customer=customer, data=data)
+    _announce_address_change(customer=customer, actor=actor, kinds=[address.kind])
+    return address
+
+
+@transaction.atomic
+def update_address(*, address: Address, actor: User, data: dict[str, Any]) -> Address:
+    _locked_customer(address.customer)
+    address = Address.objects.get(pk=address.pk)
+    kind_before = address.kind
+    with acting(actor, "update address"):
+        if data.get("is_default") and not address.is_default:
+            Address.objects.filter(
+                customer_id=address.customer_id, kind=data.get("kind", address.kind), is_default=True
+            ).update(is_default=False)
+        changed = model_update(instance=address, fields=ADDRESS_FIELDS, data=data)
+    if changed:
+        _announce_address_change(customer=address.customer, actor=actor, kinds=[kind_before, address.kind])
+    return address
+
+
+@transaction.atomic
+def remove_address(*, address: Address, actor: User) -> None:
+    customer, kind = address.customer, address.kind
+    with acting(actor, "remove address"):
+        address.delete()
+    _announce_address_change(customer=customer, actor=actor, kinds=[kind])
+
+
+def _announce_address_change(*, customer: Customer, actor: User, kinds: list[str]) -> None:
+    _announce_change(customer=customer, actor=actor, changed=["addresses"])
+    if AddressKind.BILLING in kinds:
+        signals.billing_data_changed.send(
+            sender=Customer, customer_id=customer.pk, actor_id=actor.pk, changed=["billing_address"]
+        )
+
+
+@transaction.atomic
+def update_preferences(*, customer: Customer, actor: User, data: dict[str, Any]) -> Preferences:
+    preferences = Preferences.objects.select_for_update().get(customer=customer)
+    data = {key: sorted(set(value)) if key in {"channels", "opt_outs"} else value for key, value in data.items()}
+    with acting(actor, "update preferences"):
+        changed = model_update(instance=preferences, fields=PREFERENCE_FIELDS, data=data)
+    _announce_change(customer=customer, actor=actor, changed=[f"preferences.{name}" for name in changed])
+    return preferences
+
+
+def _pending_request(*, customer: Customer, actor: User, kind: str, reason: str, **fields) -> ChangeRequest:
+    if not reason.strip():
+        raise InvalidInput("A change request needs a reason.", fields={"reason": ["This field is required."]})
+    with acting(actor, f"request {kind}"):
+        request = ChangeRequest.objects.create(
+            customer=customer, kind=kind, reason=reason.strip(), requested_by=actor, **fields
+        )
+    signals.change_request_submitted.send(
+        sender=ChangeRequest, change_request_id=request.pk, customer_id=customer.pk, actor_id=actor.pk, kind=kind
+    )
+    return request
+
+
+@transaction.atomic
+def request_credit_limit_change(
+    *, customer: Customer, actor: User, credit_limit: Decimal | str, currency: str | None = None, reason: str
+) -> ChangeRequest:
+    customer = _locked_customer(customer)
+    currency = currency or customer.credit.credit_currency
+    _check_currency(currency, "currency")
+    try:
+        amount = quantize(Decimal(str(credit_limit)), currency)
+    except (InvalidOperation, ValueError) as error:
+        raise InvalidInput("The credit limit must be a number.", fields={"credit_limit": ["Not a number."]}) from error
+    if amount < 0:
+        raise InvalidInput("The credit limit cannot be negative.", fields={"credit_limit": ["Must be 0 or more."]})
+    return _pending_request(
+        customer=customer,
+        actor=actor,
+        kind=ChangeRequestKind.CREDIT_LIMIT,
+        reason=reason,
+        proposed={"credit_limit": str(amount), "currency": currency},
+    )
+
+
+@transaction.atomic
+def request_bank_account(
+    *, customer: Customer, actor: User, holder_name: str, iban: str, bic: str = "", reason: str
+) -> ChangeRequest:
+    try:
+        iban = normalize_iban(iban)
+    except ValidationError as error:
+        raise InvalidInput(error.messages[0], fields={"iban": error.messages}) from error
+    try:
+        bic = normalize_bic(bic)
+    except ValidationError as error:
+        raise InvalidInput(error.messages[0], fields={"bic": error.messages}) from error
+    if not holder_name.strip():
+        raise InvalidInput("The account holder is required.", fields={"holder_name": ["This field is required."]})
+    customer = _locked_customer(customer)
+    if customer.bank_accounts.filter(iban_fingerprint=fingerprint(iban)).exists():
+        raise InvalidInput("This customer already has this IBAN.", fields={"iban": ["Already on file."]})
+    return _pending_request(
+        customer=customer,
+        actor=actor,
+        kind=ChangeRequestKind.BANK_ACCOUNT_ADD,
+        reason=reason,
+        proposed={"holder_name": holder_name.strip(), "bic": bic, "iban_masked": mask_iban(iban)},
+        proposed_iban=iban,
+    )
+
+
+@transaction.atomic
+def request_bank_account_deactivation(*, bank_account: BankAccount, actor: User, reason: str) -> ChangeRequest:
+    customer = _locked_customer(bank_account.customer)
+    if not bank_account.is_active:
+        raise InvalidInput("This bank account is already inactive.", fields={"bank_account": ["Already inactive."]})
+    return _pending_request(
+        customer=customer,
+        actor=actor,
+        kind=ChangeRequestKind.BANK_ACCOUNT_DEACTIVATE,
+        reason=reason,
+        bank_account=bank_account,
+        proposed={"iban_masked": bank_account.iban_masked},
+    )
+
+
+def _decidable(change_request: ChangeRequest, actor: User) -> ChangeRequest:
+    """Lock and check a pending request; call inside a transaction."""
+    change_request = ChangeRequest.objects.select_for_update().get(pk=change_request.pk)
+    if change_request.status != ChangeRequestStatus.PENDING:
+        raise ChangeRequestNotPending(f"This change request is already {change_request.get_status_display().lower()}.")
+    if change_request.requested_by_id == actor.pk:
+        raise SelfApprovalRefused("You requested this change; another staff member must decide it.")
+    return change_request
+
+
+@transaction.atomic
+def approve_change_request(*, change_request: ChangeRequest, actor: User, note: str = "") -> ChangeRequest:
+    """Apply the proposed change; the approver must not be the requester (also a DB constraint)."""
+    change_request = _decidable(change_request, actor)
+    customer = _locked_customer(change_request.customer)
+    with acting(actor, f"approve change request {change_request.pk}"):
+        billing_change = _apply(change_request)
+        change_request.status = ChangeRequestStatus.APPROVED
+        change_request.decided_by, change_request.decided_at = actor, timezone.now()
+        change_request.decision_note = note.strip()
+        change_request.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+    _announce_decision(change_request, actor)
+    if billing_change:
+        signals.billing_data_changed.send(
+            sender=Customer, customer_id=customer.pk, actor_id=actor.pk, changed=[billing_change]
+        )
+    return change_request
+
+
+def _apply(change_request: ChangeRequest) -> str:
+    """Carry out an approved request; returns the billing item it changed, if any."""
+    proposed = change_request.proposed
+    if change_request.kind == ChangeRequestKind.CREDIT_LIMIT:
+        CreditProfile.objects.filter(customer_id=change_request.customer_id).update(
+            credit_limit=Decimal(proposed["credit_limit"]), credit_currency=proposed["currency"]
+        )
+        return ""
+    if change_request.kind == ChangeRequestKind.BANK_ACCOUNT_ADD:
+        iban = change_request.proposed_iban
+        if BankAccount.objects.filter(
+            customer_id=change_request.customer_id, iban_fingerprint=fingerprint(iban)
+        ).exists():
+            raise InvalidInput("This customer already has this IBAN.", fields={"iban": ["Already on file."]})
+        BankAccount.objects.create(
+            customer_id=change_request.customer_id,
+            holder_name=proposed["holder_name"],
+            iban=iban,
+            iban_fingerprint=fingerprint(iban),
+            iban_masked=mask_iban(iban),
+            bic=proposed.get("bic", ""),
+        )
+        return "bank_account"
+    BankAccount.objects.filter(pk=change_request.bank_account_id).update(is_active=False)
+    return "bank_account"
+
+
+@transaction.atomic
+def reject_change_request(*, change_request: ChangeRequest, actor: User, note: str) -> ChangeRequest:
+    if not note.strip():
+        raise InvalidInput("Say why the change is rejected.", fields={"note": ["This field is required."]})
+    change_request = _decidable(change_request, actor)
+    with acting(actor, f"reject change request {change_request.pk}"):
+        change_request.status = ChangeRequestStatus.REJECTED
+        change_request.decided_by, change_request.decided_at = actor, timezone.now()
+        change_request.decision_note = note.strip()
+        change_request.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+    _announce_decision(change_request, actor)
+    return change_request
+
+
+def _announce_decision(change_request: ChangeRequest, actor: User) -> None:
+    signals.change_request_decided.send(
+        sender=ChangeRequest,
+        change_request_id=change_request.pk,
+        customer_id=change_request.customer_id,
+        actor_id=actor.pk,
+        kind=change_request.kind,
+        status=change_request.status,
+    )
+
+
+@transaction.atomic
+def withdraw_change_request(*, change_request: ChangeRequest, actor: User) -> ChangeRequest:
+    change_request = ChangeRequest.objects.select_for_update().get(pk=change_request.pk)
+    if change_request.status != ChangeRequestStatus.PENDING:
+        raise ChangeRequestNotPending()
+    if change_request.requested_by_id != actor.pk:
+        raise PermissionDenied("Only the requester can withdraw a change request.")
+    with acting(actor, f"withdraw change request {change_request.pk}"):
+        change_request.status = ChangeRequestStatus.WITHDRAWN
+        change_request.save(update_fields=["status"])
+    return change_request
+
+
+@transaction.atomic
+def grant_portal_access(*, customer: Customer, actor: User, email: str, full_name: str = "") -> User:
+    """Create (or attach) a portal user for the customer; the user sets a password via reset email."""
+    email = email.strip().lower()
+    user = User.objects.filter(email=email).first()
+    with acting(actor, "grant portal access"):
+        if user is None:
+            user = User(email=email, full_name=full_name.strip())
+            validate_model(user, exclude=["password"])
+            user.set_unusable_password()
+            user.save()
+        elif user.is_staff or user.is_service_account:
+            raise InvalidInput(
+                "Staff and service accounts cannot be portal users.", fields={"email": ["Staff account."]}
+            )
+        elif PortalMembership.objects.filter(user=user).exclude(customer=customer).exists():
+            raise InvalidInput(
+                "This user already belongs to another customer.", fields={"email": ["Belongs to another customer."]}
+            )
+        PortalMembership.objects.get_or_create(user=user, defaults={"customer": customer})
+    return user

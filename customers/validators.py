@@ -1,0 +1,185 @@
+"""Validation of customer data at the boundary: tax IDs per country, IBAN/BIC, countries."""
+
+import re
+import unicodedata
+
+from django.core.exceptions import ValidationError
+from schwifty import BIC, IBAN
+from schwifty.exceptions import SchwiftyException
+from stdnum import get_cc_module
+from stdnum.eu import vat as eu_vat
+from stdnum.exceptions import ValidationError as StdnumError
+
+# ISO 3166-1 alpha-2, the codes customers and addresses may use.
+COUNTRIES = {
+    "AD": "Andorra",
+    "AE": "United Arab Emirates",
+    "AR": "Argentina",
+    "AT": "Austria",
+    "AU": "Australia",
+    "BE": "Belgium",
+    "BG": "Bulgaria",
+    "BR": "Brazil",
+    "CA": "Canada",
+    "CH": "Switzerland",
+    "CL": "Chile",
+    "CN": "China",
+    "CY": "Cyprus",
+    "CZ": "Czechia",
+    "DE": "Germany",
+    "DK": "Denmark",
+    "EE": "Estonia",
+    "EG": "Egypt",
+    "ES": "Spain",
+    "FI": "Finland",
+    "FR": "France",
+    "GB": "United Kingdom",
+    "GR": "Greece",
+    "HK": "Hong Kong",
+    "HR": "Croatia",
+    "HU": "Hungary",
+    "IE": "Ireland",
+    "IL": "Israel",
+    "IN": "India",
+    "IS": "Iceland",
+    "IT": "Italy",
+    "JP": "Japan",
+    "KR": "South Korea",
+    "LI": "Liechtenstein",
+    "LT": "Lithuania",
+    "LU": "Luxembourg",
+    "LV": "Latvia",
+    "MA": "Morocco",
+    "MC": "Monaco",
+    "MT": "Malta",
+    "MX": "Mexico",
+    "MY": "Malaysia",
+    "NG": "Nigeria",
+    "NL": "Netherlands",
+    "NO": "Norway",
+    "NZ": "New Zealand",
+    "PL": "Poland",
+    "PT": "Portugal",
+    "RO": "Romania",
+    "RS": "Serbia",
+    "SA": "Saudi Arabia",
+    "SE": "Sweden",
+    "SG": "Singapore",
+    "SI": "Slovenia",
+    "SK": "Slovakia",
+    "TR": "Türkiye",
+    "UA": "Ukraine",
+    "US": "United States",
+    "ZA": "South Africa",
+}
+COUNTRY_CHOICES = sorted(COUNTRIES.items(), key=lambda item: item[1])
+_EU_VAT_PREFIXES = {"GR": "EL"}
+
+
+def validate_country(value: str) -> None:
+    if value not in COUNTRIES:
+        raise ValidationError(
+            "%(value)s is not a known ISO 3166 country code.", code="invalid_country", params={"value": value}
+        )
+
+
+def normalize_tax_id(tax_id: str, country: str) -> str:
+    """Validate a tax ID for its country and return it in compact form (EU VAT IDs with prefix).
+
+    EU countries take a VAT ID; elsewhere the country's own number (python-stdnum's `vat` module).
+    """
+    tax_id = tax_id.strip()
+    if not tax_id:
+        return ""
+    try:
+        if country.lower() in eu_vat.MEMBER_STATES:
+            prefix = _EU_VAT_PREFIXES.get(country, country)
+            candidate = "".join(ch for ch in tax_id.upper() if ch.isalnum())
+            if candidate[:2].isalpha():
+                if candidate[:2] != prefix:
+                    raise StdnumError(f"the VAT ID is not from {country}")
+                candidate = candidate[2:]
+            return eu_vat.validate(prefix + candidate)
+        module = get_cc_module(country.lower(), "vat") or get_cc_module(country.lower(), "tin")
+        if module is None:
+            return tax_id.upper().replace(" ", "")
+        return module.compact(module.validate(tax_id))
+    except StdnumError as error:
+        raise ValidationError(
+            "%(tax_id)s is not a valid tax ID for %(country)s: %(reason)s.",
+            code="invalid_tax_id",
+            params={"tax_id": tax_id, "country": country, "reason": _reason(error)},
+        ) from error
+
+
+def normalize_iban(value: str) -> str:
+    try:
+        return IBAN(value).compact
+    except SchwiftyException as error:
+        raise ValidationError(
+            "%(value)s is not a valid IBAN: %(reason)s.",
+            code="invalid_iban",
+            params={"value": value, "reason": str(error).rstrip(".")},
+        ) from error
+
+
+def normalize_bic(value: str) -> str:
+    if not value.strip():
+        return ""
+    try:
+        return BIC(value).compact
+    except SchwiftyException as error:
+        raise ValidationError(
+            "%(value)s is not a valid BIC: %(reason)s.",
+            code="invalid_bic",
+            params={"value": value, "reason": str(error).rstrip(".")},
+        ) from error
+
+
+def mask_iban(iban: str) -> str:
+    """DE89 •••• •••• •••• 3000: country and check digits plus the last four, as lists show it."""
+    return f"{iban[:4]} •••• {iban[-4:]}" if iban else ""
+
+
+def _reason(error: Exception) -> str:
+    text = str(error).rstrip(".")
+    return text[:1].lower() + text[1:]
+
+
+_LEGAL_FORMS = {
+    "ab",
+    "ag",
+    "as",
+    "bv",
+    "co",
+    "company",
+    "corp",
+    "corporation",
+    "gmbh",
+    "inc",
+    "kg",
+    "limited",
+    "llc",
+    "ltd",
+    "nv",
+    "oy",
+    "plc",
+    "sa",
+    "sarl",
+    "sas",
+    "spa",
+    "srl",
+    "the",
+    "ug",
+}
+
+
+# "Mueller" and "Müller" are one name: fold the German umlaut spellings ae/oe/ue to a/o/u.
+_UMLAUT_SPELLING = re.compile(r"([aou])e")
+
+
+def name_key(name: str) -> str:
+    """Lower case, no accents, punctuation or legal form: 'Müller GmbH & Co. KG' -> 'muller'."""
+    ascii_name = unicodedata.normalize("NFKD", name.replace("ß", "ss")).encode("ascii", "ignore").decode().lower()
+    words = [_UMLAUT_SPELLING.sub(r"\1", word) for word in re.findall(r"[a-z0-9]+", ascii_name)]
+    return " ".join(word for word in words if word not in _LEGAL_FORMS) or " ".join(words)

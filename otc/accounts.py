@@ -1,0 +1,36 @@
+"""Sign-in policy: no self sign-up (staff create accounts), and TOTP MFA required for staff when
+OTC_STAFF_MFA_REQUIRED is on (production default)."""
+
+from allauth.account.adapter import DefaultAccountAdapter
+from allauth.mfa.models import Authenticator
+from django.conf import settings
+from django.shortcuts import redirect
+from django.urls import reverse
+
+_MFA_EXEMPT_PREFIXES = ("/accounts/", "/static/", "/healthz", "/readyz", "/api/")
+
+
+class ClosedSignupAccountAdapter(DefaultAccountAdapter):
+    def is_open_for_signup(self, request) -> bool:
+        return False
+
+
+def staff_needs_mfa_setup(user) -> bool:
+    return (
+        settings.OTC_STAFF_MFA_REQUIRED
+        and user.is_authenticated
+        and user.is_staff
+        and not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+    )
+
+
+class StaffMfaRequiredMiddleware:
+    """Send staff without an authenticator to TOTP set-up before they reach the admin."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not request.path.startswith(_MFA_EXEMPT_PREFIXES) and staff_needs_mfa_setup(request.user):
+            return redirect(reverse("mfa_activate_totp"))
+        return self.get_response(request)

@@ -1,0 +1,98 @@
+"""Every API error as application/problem+json (RFC 9457) with a stable `code`."""
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions
+from rest_framework.response import Response
+
+from otc.errors import DomainError, InvalidInput
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+
+_DRF_CODES = {
+    exceptions.NotAuthenticated: ("not_authenticated", "Authentication required."),
+    exceptions.AuthenticationFailed: ("authentication_failed", "Authentication failed."),
+    exceptions.PermissionDenied: ("permission_denied", "You may not do this."),
+    exceptions.NotFound: ("not_found", "Not found."),
+    exceptions.MethodNotAllowed: ("method_not_allowed", "Method not allowed."),
+    exceptions.NotAcceptable: ("not_acceptable", "Not acceptable."),
+    exceptions.UnsupportedMediaType: ("unsupported_media_type", "Unsupported media type."),
+    exceptions.ParseError: ("malformed_request", "The request body could not be parsed."),
+    exceptions.Throttled: ("throttled", "Too many requests."),
+}
+
+
+def problem_response(
+    *,
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    instance: str,
+    errors: dict | None = None,
+    headers: dict | None = None,
+) -> Response:
+    body = {
+        "type": f"urn:otc:problem:{code}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+        "instance": instance,
+    }
+    if errors:
+        body["errors"] = errors
+    return Response(body, status=status, content_type=PROBLEM_CONTENT_TYPE, headers=headers)
+
+
+def problem_exception_handler(exc, context):
+    request = context.get("request")
+    instance = request.get_full_path() if request is not None else ""
+    if isinstance(exc, DjangoValidationError):
+        exc = InvalidInput.from_django(exc)
+    if isinstance(exc, DomainError):
+        return problem_response(
+            status=exc.status,
+            code=exc.code,
+            title=exc.title,
+            detail=exc.message,
+            instance=instance,
+            errors=exc.fields or None,
+        )
+    if isinstance(exc, exceptions.ValidationError):
+        errors = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        return problem_response(
+            status=422,
+            code="invalid_input",
+            title=InvalidInput.title,
+            detail=_summarize(errors),
+            instance=instance,
+            errors=errors,
+        )
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    if isinstance(exc, exceptions.APIException):
+        code, title = next(
+            (value for kind, value in _DRF_CODES.items() if isinstance(exc, kind)),
+            (exc.default_code, "Error."),
+        )
+        headers = {}
+        if getattr(exc, "auth_header", None):
+            headers["WWW-Authenticate"] = exc.auth_header
+        if getattr(exc, "wait", None):
+            headers["Retry-After"] = str(int(exc.wait))
+        return problem_response(
+            status=exc.status_code, code=code, title=title, detail=str(exc.detail), instance=instance, headers=headers
+        )
+    return None
+
+
+def _summarize(errors) -> str:
+    if isinstance(errors, dict):
+        return "; ".join(f"{name}: {_summarize(value)}" for name, value in errors.items())
+    if isinstance(errors, list):
+        return " ".join(_summarize(item) for item in errors)
+    return str(errors)

@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+class OtcConfig(AppConfig):
+    name = "otc"
+    verbose_name = "Accounts and API access"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from otc.roles import sync_staff_roles
+
+        post_migrate.connect(sync_staff_roles, dispatch_uid="otc.sync_staff_roles")

@@ -1,0 +1,50 @@
+"""Staff roles as groups, kept in step with this table after every migrate.
+
+Permissions are named as "app_label.codename"; a permission that does not exist yet (its app has
+not landed) is skipped, so later capabilities only add lines here.
+"""
+
+from django.contrib.auth.models import Group, Permission
+
+_CUSTOMER_DATA = ["customer", "contact", "address", "preferences", "creditprofile"]
+
+
+def _crud(app: str, models: list[str], actions: tuple[str, ...] = ("view", "add", "change", "delete")) -> list[str]:
+    return [f"{app}.{action}_{model}" for model in models for action in actions]
+
+
+ROLES: dict[str, list[str]] = {
+    "finance": [
+        *_crud("customers", _CUSTOMER_DATA, ("view", "add", "change")),
+        *_crud("customers", ["bankaccount", "changerequest"], ("view", "add")),
+        "customers.approve_changerequest",
+        *_crud("workflows", ["outboxevent", "notification"], ("view",)),
+    ],
+    "sales": [
+        *_crud("customers", _CUSTOMER_DATA, ("view", "add", "change")),
+        *_crud("customers", ["changerequest"], ("view", "add")),
+    ],
+    "service": [
+        *_crud("customers", _CUSTOMER_DATA, ("view",)),
+        *_crud("customers", ["contact", "address", "preferences"], ("change", "add")),
+    ],
+    "admin": [
+        *_crud("customers", [*_CUSTOMER_DATA, "bankaccount", "changerequest", "portalmembership"]),
+        "customers.approve_changerequest",
+        *_crud("otc", ["user", "apikey"]),
+        *_crud("workflows", ["outboxevent", "notification", "handlerrun"]),
+    ],
+}
+
+
+def sync_staff_roles(**kwargs) -> None:
+    """post_migrate receiver: create the groups and set exactly the permissions listed above."""
+    for role, names in ROLES.items():
+        group, _ = Group.objects.get_or_create(name=role)
+        wanted = []
+        for name in names:
+            app_label, codename = name.split(".")
+            permission = Permission.objects.filter(content_type__app_label=app_label, codename=codename).first()
+            if permission is not None:
+                wanted.append(permission)
+        group.permissions.set(wanted)

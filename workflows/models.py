@@ -1,0 +1,81 @@
+"""The transactional outbox: an event row per domain signal, written in the sender's transaction,
+the record of which handler has run for it, and the emails handlers queue."""
+
+from django.db import models
+from django.db.models import Q
+
+
+class EventStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed (gave up)"
+
+
+class OutboxEvent(models.Model):
+    event_type = models.CharField(max_length=60, db_index=True)
+    payload = models.JSONField(default=dict)
+    status = models.CharField(max_length=10, choices=EventStatus.choices, default=EventStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    available_at = models.DateTimeField(
+        null=True, blank=True, help_text="Not claimable before this time (lease of a running worker, or back-off)."
+    )
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.CheckConstraint(condition=Q(status__in=EventStatus.values), name="outbox_status_valid")]
+        indexes = [
+            models.Index(fields=["created_at"], condition=Q(status="pending"), name="outbox_pending"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} #{self.pk}"
+
+
+class HandlerRun(models.Model):
+    """Written in the handler's own transaction: its existence means the handler's effects committed."""
+
+    event = models.ForeignKey(OutboxEvent, on_delete=models.CASCADE, related_name="handler_runs")
+    handler = models.CharField(max_length=100)
+    completed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["event", "handler"], name="handler_runs_once_per_event")]
+
+    def __str__(self) -> str:
+        return f"{self.handler} for event {self.event_id}"
+
+
+class NotificationStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed (gave up)"
+
+
+class Notification(models.Model):
+    """An email a handler decided to send; one per event, handler and recipient."""
+
+    event = models.ForeignKey(OutboxEvent, on_delete=models.PROTECT, related_name="notifications")
+    handler = models.CharField(max_length=100)
+    recipient = models.EmailField()
+    subject = models.CharField(max_length=300)
+    body_text = models.TextField()
+    body_html = models.TextField(blank=True)
+    status = models.CharField(max_length=10, choices=NotificationStatus.choices, default=NotificationStatus.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["event", "handler", "recipient"], name="notification_once_per_recipient"),
+            models.CheckConstraint(condition=Q(status__in=NotificationStatus.values), name="notification_status_valid"),
+        ]
+        indexes = [models.Index(fields=["created_at"], condition=Q(status="queued"), name="notification_queued")]
+
+    def __str__(self) -> str:
+        return f"{self.subject} → {self.recipient}"

@@ -1,0 +1,31 @@
+"""Domain signals become outbox rows in the sending transaction; each row is enqueued on commit."""
+
+from django.db import transaction
+from django.dispatch import Signal
+
+from customers import signals as customer_signals
+from workflows import tasks
+from workflows.services import record_event
+
+EVENT_TYPES: dict[Signal, str] = {
+    customer_signals.customer_created: "customer.created",
+    customer_signals.customer_changed: "customer.changed",
+    customer_signals.billing_data_changed: "customer.billing_data_changed",
+    customer_signals.credit_hold_placed: "customer.credit_hold_placed",
+    customer_signals.credit_hold_released: "customer.credit_hold_released",
+    customer_signals.change_request_submitted: "customer.change_request_submitted",
+    customer_signals.change_request_decided: "customer.change_request_decided",
+}
+
+
+def _recorder(event_type: str):
+    def record(sender, signal, **payload) -> None:
+        event = record_event(event_type=event_type, payload=payload)
+        transaction.on_commit(lambda: tasks.dispatch_event.delay(event.pk))
+
+    record.__name__ = f"record_{event_type.replace('.', '_')}"
+    return record
+
+
+for _signal, _event_type in EVENT_TYPES.items():
+    _signal.connect(_recorder(_event_type), weak=False, dispatch_uid=f"outbox:{_event_type}")

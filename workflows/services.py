@@ -1,0 +1,182 @@
+"""The outbox at work: record an event in the sender's transaction, claim and dispatch it to its
+handlers exactly once in effect, and deliver the emails handlers queue.
+
+Delivery is at least once (a broker may redeliver, the sweeper re-enqueues); effects are exactly
+once because each handler runs in a transaction that also inserts its unique HandlerRun row.
+"""
+
+from collections.abc import Callable
+from datetime import timedelta
+
+import structlog
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from workflows.models import EventStatus, HandlerRun, Notification, NotificationStatus, OutboxEvent
+
+logger = structlog.get_logger(__name__)
+Handler = Callable[[OutboxEvent], None]
+
+
+class OutsideTransaction(RuntimeError):
+    """An event recorded outside the changing transaction could outlive a rolled-back change."""
+
+
+def record_event(*, event_type: str, payload: dict) -> OutboxEvent:
+    """Write the event row; call only inside the transaction that makes the change."""
+    if not transaction.get_connection().in_atomic_block:
+        raise OutsideTransaction(f"{event_type} must be recorded inside the transaction that changes the data")
+    return OutboxEvent.objects.create(event_type=event_type, payload=payload)
+
+
+@transaction.atomic
+def claim_event(*, event_id: int) -> OutboxEvent | None:
+    """Take a lease on a pending event; a worker that dies lets the lease lapse and the sweeper retry."""
+    now = timezone.now()
+    event = (
+        OutboxEvent.objects.select_for_update(skip_locked=True)
+        .filter(pk=event_id, status=EventStatus.PENDING)
+        .filter(Q(available_at__isnull=True) | Q(available_at__lte=now))
+        .first()
+    )
+    if event is None:
+        return None
+    event.attempts += 1
+    event.available_at = now + timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
+    event.save(update_fields=["attempts", "available_at"])
+    return event
+
+
+def run_handler_once(*, event: OutboxEvent, handler: Handler) -> bool:
+    """Run one handler for one event unless it already ran; returns whether it ran now."""
+    name = handler.__name__
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                HandlerRun.objects.create(event=event, handler=name)
+        except IntegrityError:
+            return False
+        handler(event)
+    return True
+
+
+def dispatch_event(*, event_id: int, handlers: dict[str, list[Handler]]) -> OutboxEvent | None:
+    event = claim_event(event_id=event_id)
+    if event is None:
+        return None
+    log = logger.bind(event_id=event.pk, event_type=event.event_type, attempt=event.attempts)
+    try:
+        for handler in handlers.get(event.event_type, []):
+            if run_handler_once(event=event, handler=handler):
+                log.info("outbox.handler_done", handler=handler.__name__)
+    except Exception as error:
+        _record_failure(event, error)
+        log.exception("outbox.handler_failed")
+        return event
+    OutboxEvent.objects.filter(pk=event.pk).update(
+        status=EventStatus.DONE, processed_at=timezone.now(), available_at=None, last_error=""
+    )
+    return event
+
+
+def _backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(30 * 2 ** (attempts - 1), 3600))
+
+
+def _record_failure(event: OutboxEvent, error: Exception) -> None:
+    gave_up = event.attempts >= settings.OUTBOX_MAX_ATTEMPTS
+    OutboxEvent.objects.filter(pk=event.pk).update(
+        status=EventStatus.FAILED if gave_up else EventStatus.PENDING,
+        available_at=None if gave_up else timezone.now() + _backoff(event.attempts),
+        last_error=f"{type(error).__name__}: {error}"[:5000],
+    )
+
+
+@transaction.atomic
+def retry_event(*, event: OutboxEvent) -> None:
+    """Put a failed (or stuck) event back in line, from the admin."""
+    OutboxEvent.objects.filter(pk=event.pk).exclude(status=EventStatus.DONE).update(
+        status=EventStatus.PENDING, available_at=None
+    )
+
+
+def events_due(*, limit: int = 500) -> list[int]:
+    """Pending events whose lease or back-off has lapsed and that the on-commit enqueue did not finish."""
+    now = timezone.now()
+    settled = now - timedelta(seconds=settings.OUTBOX_SWEEP_AFTER_SECONDS)
+    return list(
+        OutboxEvent.objects.filter(status=EventStatus.PENDING, created_at__lte=settled)
+        .filter(Q(available_at__isnull=True) | Q(available_at__lte=now))
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def queue_email(
+    *, event: OutboxEvent, handler: str, recipient: str, template: str, context: dict, language: str = "en"
+) -> Notification | None:
+    """Render an email now (so it is what the event meant) and queue it once per recipient.
+
+    Templates: templates/emails/<template>.subject.txt, .txt and .html.
+    """
+    if not recipient:
+        return None
+    with translation.override(language):
+        context = {**context, "base_url": settings.OTC_BASE_URL}
+        subject = " ".join(render_to_string(f"emails/{template}.subject.txt", context).split())
+        body_text = render_to_string(f"emails/{template}.txt", context)
+        body_html = render_to_string(f"emails/{template}.html", context)
+    notification, created = Notification.objects.get_or_create(
+        event=event,
+        handler=handler,
+        recipient=recipient,
+        defaults={"subject": subject, "body_text": body_text, "body_html": body_html},
+    )
+    return notification if created else None
+
+
+def deliver_notification(*, notification_id: int) -> Notification | None:
+    """Send one queued email. The row lock keeps two workers from sending it twice; a send that
+    fails stays queued for the sweeper until OUTBOX_MAX_ATTEMPTS."""
+    with transaction.atomic():
+        notification = (
+            Notification.objects.select_for_update(skip_locked=True)
+            .filter(pk=notification_id, status=NotificationStatus.QUEUED)
+            .first()
+        )
+        if notification is None:
+            return None
+        notification.attempts += 1
+        message = EmailMultiAlternatives(
+            notification.subject, notification.body_text, settings.DEFAULT_FROM_EMAIL, [notification.recipient]
+        )
+        if notification.body_html:
+            message.attach_alternative(notification.body_html, "text/html")
+        try:
+            message.send()
+        except Exception as error:
+            notification.last_error = f"{type(error).__name__}: {error}"[:5000]
+            if notification.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
+                notification.status = NotificationStatus.FAILED
+            logger.warning("notification.send_failed", notification_id=notification.pk, error=str(error))
+        else:
+            notification.status, notification.sent_at, notification.last_error = (
+                NotificationStatus.SENT,
+                timezone.now(),
+                "",
+            )
+        notification.save(update_fields=["attempts", "status", "sent_at", "last_error"])
+    return notification
+
+
+def notifications_due(*, limit: int = 500) -> list[int]:
+    settled = timezone.now() - timedelta(seconds=settings.OUTBOX_SWEEP_AFTER_SECONDS)
+    return list(
+        Notification.objects.filter(status=NotificationStatus.QUEUED, created_at__lte=settled)
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
+    )

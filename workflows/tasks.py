@@ -1,0 +1,39 @@
+"""Celery tasks: thin callers of workflows.services, taking ids and reloading rows."""
+
+from celery import shared_task
+
+from otc.api.idempotency import purge_expired_records
+from workflows import services
+from workflows.handlers import HANDLERS
+from workflows.models import NotificationStatus
+
+
+@shared_task(name="workflows.tasks.dispatch_event")
+def dispatch_event(event_id: int) -> None:
+    event = services.dispatch_event(event_id=event_id, handlers=HANDLERS)
+    if event is not None:
+        for notification_id in event.notifications.filter(status=NotificationStatus.QUEUED).values_list(
+            "pk", flat=True
+        ):
+            deliver_notification.delay(notification_id)
+
+
+@shared_task(name="workflows.tasks.deliver_notification")
+def deliver_notification(notification_id: int) -> None:
+    services.deliver_notification(notification_id=notification_id)
+
+
+@shared_task(name="workflows.tasks.sweep_outbox")
+def sweep_outbox() -> dict[str, int]:
+    """Re-enqueue what a dead broker or a killed worker left behind."""
+    events, notifications = services.events_due(), services.notifications_due()
+    for event_id in events:
+        dispatch_event.delay(event_id)
+    for notification_id in notifications:
+        deliver_notification.delay(notification_id)
+    return {"events": len(events), "notifications": len(notifications)}
+
+
+@shared_task(name="workflows.tasks.purge_idempotency_records")
+def purge_idempotency_records() -> int:
+    return purge_expired_records()
