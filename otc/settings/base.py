@@ -189,7 +189,7 @@ SPECTACULAR_SETTINGS = {
 IDEMPOTENCY_KEY_TTL_HOURS = 24
 
 # Celery: eager in-process when REDIS_URL is unset; the outbox makes both modes equivalent.
-CELERY_BROKER_URL = env("REDIS_URL") or "memory://"
+CELERY_BROKER_URL = env("REDIS_URL") or "memory://localhost/"
 CELERY_TASK_ALWAYS_EAGER = not env("REDIS_URL")
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", "otc")
@@ -222,7 +222,11 @@ LOGGING = {
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "structured"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # Eager mode runs tasks inline: their per-task success lines are noise there.
+        "celery.app.trace": {"level": "WARNING" if CELERY_TASK_ALWAYS_EAGER else "INFO"},
+    },
 }
 structlog.configure(
     processors=[

@@ -1,6 +1,8 @@
 """Local development: `make run` sets DATABASE_URL to the embedded PostgreSQL when none is given."""
 
 from .base import *  # noqa: F403
-from .base import env_bool
+from .base import env, env_bool
 
 DEBUG = env_bool("DEBUG", True)
+# Emails land as files under var/mail instead of cluttering the console.
+EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")

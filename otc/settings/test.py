@@ -1,10 +1,17 @@
-"""Tests: real PostgreSQL (DATABASE_URL, default the local server), eager Celery unless a test starts a worker."""
+"""Tests: real PostgreSQL (DATABASE_URL, default the local server).
+
+The pytest process runs Celery tasks eagerly and keeps emails in memory. A Celery worker that a test
+starts (tests/workflows/test_worker.py) uses these settings too, with REDIS_URL and EMAIL_BACKEND in its
+environment: then the broker is Redis and emails go where EMAIL_BACKEND says (base.py reads both).
+"""
 
 from .base import *  # noqa: F403
+from .base import env
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-CELERY_TASK_ALWAYS_EAGER = True
-CELERY_BROKER_URL = "memory://"
+if not env("EMAIL_BACKEND"):
+    EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+if not env("REDIS_URL"):
+    CELERY_TASK_ALWAYS_EAGER = True  # base.py then also uses the in-memory broker
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
 FIELD_ENCRYPTION_KEYS = ["n4o_7mE4mYqvC3G3q2jvO0Ykq0Yd2p9e3oQ0-8hVb1Q="]
