@@ -14,6 +14,10 @@ class ClosedSignupAccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request) -> bool:
         return False
 
+    def get_login_redirect_url(self, request) -> str:
+        """Staff land in the admin, everyone else in the customer portal."""
+        return "/admin/" if request.user.is_staff else "/portal/"
+
 
 def staff_needs_mfa_setup(user) -> bool:
     return (

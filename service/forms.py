@@ -1,0 +1,26 @@
+"""Portal forms: plain validation of shape; the rules live in customers.services."""
+
+from django import forms
+
+from customers.models import Channel, ContactRole, InvoiceDelivery, NotificationType
+
+
+class PreferencesForm(forms.Form):
+    channels = forms.MultipleChoiceField(
+        choices=Channel.choices, widget=forms.CheckboxSelectMultiple, required=False, label="How we may contact you"
+    )
+    opt_outs = forms.MultipleChoiceField(
+        choices=NotificationType.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        label="Messages you do not want",
+    )
+    invoice_delivery = forms.ChoiceField(choices=InvoiceDelivery.choices, label="Invoice delivery")
+    po_number_required = forms.BooleanField(required=False, label="Our orders always carry a PO number")
+
+
+class ContactForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    email = forms.EmailField()
+    phone = forms.CharField(max_length=40, required=False)
+    roles = forms.MultipleChoiceField(choices=ContactRole.choices, widget=forms.CheckboxSelectMultiple, required=False)

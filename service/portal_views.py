@@ -1,0 +1,85 @@
+"""The customer self-service portal. Every query goes through customers.selectors' portal scoping,
+so another customer's object is a 404; every write goes through customers.services with the portal
+user as the actor."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.forms import Form
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods
+
+from customers import services
+from customers.models import Contact, Preferences
+from customers.selectors import portal_customer, scoped_to_portal_user
+from otc.errors import DomainError
+from service.forms import ContactForm, PreferencesForm
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    customer = portal_customer(user=request.user)
+    context = {
+        "customer": customer,
+        "contacts": scoped_to_portal_user(Contact.objects.filter(is_active=True), user=request.user),
+        "addresses": customer.addresses.all(),
+        "preferences": customer.preferences,
+    }
+    return render(request, "portal/home.html", context)
+
+
+def _save(request: HttpRequest, form: Form, action) -> bool:
+    """Run a service with the form's data; a broken rule becomes form errors and changes nothing."""
+    if not form.is_valid():
+        return False
+    try:
+        action(form.cleaned_data)
+    except DomainError as error:
+        for field, problems in (error.fields or {"__all__": [error.message]}).items():
+            for problem in problems:
+                form.add_error(field if field in form.fields else None, problem)
+        return False
+    return True
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def preferences(request: HttpRequest) -> HttpResponse:
+    current = get_object_or_404(scoped_to_portal_user(Preferences.objects.all(), user=request.user))
+    initial = {name: getattr(current, name) for name in PreferencesForm.base_fields}
+    form = PreferencesForm(request.POST or None, initial=initial)
+    if request.method == "POST" and _save(
+        request,
+        form,
+        lambda data: services.update_preferences(customer=current.customer, actor=request.user, data=data),
+    ):
+        messages.success(request, "Your preferences are saved.")
+        return redirect("portal:home")
+    return render(request, "portal/form.html", {"form": form, "title": "Communication preferences"})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def contact_add(request: HttpRequest) -> HttpResponse:
+    customer = portal_customer(user=request.user)
+    form = ContactForm(request.POST or None)
+    if request.method == "POST" and _save(
+        request, form, lambda data: services.add_contact(customer=customer, actor=request.user, data=data)
+    ):
+        messages.success(request, "Contact added.")
+        return redirect("portal:home")
+    return render(request, "portal/form.html", {"form": form, "title": "Add a contact"})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    contact = get_object_or_404(scoped_to_portal_user(Contact.objects.all(), user=request.user), pk=pk)
+    initial = {name: getattr(contact, name) for name in ContactForm.base_fields}
+    form = ContactForm(request.POST or None, initial=initial)
+    if request.method == "POST" and _save(
+        request, form, lambda data: services.update_contact(contact=contact, actor=request.user, data=data)
+    ):
+        messages.success(request, "Contact updated.")
+        return redirect("portal:home")
+    return render(request, "portal/form.html", {"form": form, "title": f"Edit {contact.name}"})
