@@ -66,6 +66,19 @@ def _choices_check(field: str, choices: type[models.TextChoices], name: str) -> 
     return models.CheckConstraint(condition=Q(**{f"{field}__in": choices.values}), name=name)
 
 
+class CustomerGroup(models.Model):
+    """A segment of customers sharing a price list (wholesale, retail, distributors...)."""
+
+    code = models.SlugField(max_length=30, unique=True)
+    name = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 @tracked()
 class Customer(models.Model):
     number = models.CharField(max_length=20, unique=True, editable=False)
@@ -94,6 +107,7 @@ class Customer(models.Model):
         limit_choices_to={"is_staff": True},
     )
     status = models.CharField(max_length=10, choices=CustomerStatus.choices, default=CustomerStatus.ACTIVE)
+    group = models.ForeignKey(CustomerGroup, null=True, blank=True, on_delete=models.PROTECT, related_name="customers")
     notes = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

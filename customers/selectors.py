@@ -9,7 +9,7 @@ from django.contrib.postgres.search import TrigramSimilarity
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from customers.models import ChangeRequest, ChangeRequestStatus, Customer, PortalMembership
+from customers.models import ChangeRequest, ChangeRequestStatus, CreditProfile, Customer, PortalMembership
 from customers.validators import name_key
 from otc.audit import history_of
 
@@ -61,19 +61,20 @@ class Exposure:
 
 # Higher apps (orders, invoicing) add what they know about a customer's exposure here from their
 # AppConfig.ready: a function (customer) -> Decimal, keyed by the Exposure field it fills.
-EXPOSURE_SOURCES: dict[str, Callable[[Customer], Decimal]] = {}
+EXPOSURE_SOURCES: dict[str, Callable[[Customer, str], Decimal]] = {}
 
 
-def register_exposure_source(field: str, source: Callable[[Customer], Decimal]) -> None:
+def register_exposure_source(field: str, source: Callable[[Customer, str], Decimal]) -> None:
+    """`source(customer, currency)` returns that component of the exposure in the given currency."""
     if field not in {"open_orders", "open_receivables"}:
         raise ValueError(f"Unknown exposure component {field!r}")
     EXPOSURE_SOURCES[field] = source
 
 
 def customer_exposure(*, customer: Customer) -> Exposure:
-    credit = customer.credit
+    credit = CreditProfile.objects.get(customer_id=customer.pk)
     amounts = {
-        field: EXPOSURE_SOURCES[field](customer) if field in EXPOSURE_SOURCES else Decimal("0")
+        field: EXPOSURE_SOURCES[field](customer, credit.credit_currency) if field in EXPOSURE_SOURCES else Decimal("0")
         for field in ("open_orders", "open_receivables")
     }
     return Exposure(currency=credit.credit_currency, credit_limit=credit.credit_limit, **amounts)

@@ -28,6 +28,7 @@ from customers.models import (
     ContactRole,
     CreditProfile,
     Customer,
+    CustomerGroup,
     CustomerStatus,
     PortalMembership,
     Preferences,
@@ -42,6 +43,7 @@ from otc.money import quantize, validate_currency
 from otc.services import model_update, validate_model
 
 CUSTOMER_FIELDS = (
+    "group",
     "legal_name",
     "trading_name",
     "country",
@@ -89,6 +91,7 @@ def create_customer(
     language: str = "en",
     payment_terms_days: int = 30,
     sales_rep: User | None = None,
+    group: CustomerGroup | None = None,
     notes: str = "",
     contacts: list[dict[str, Any]] = (),
     addresses: list[dict[str, Any]] = (),
@@ -109,6 +112,7 @@ def create_customer(
         language=language,
         payment_terms_days=payment_terms_days,
         sales_rep=sales_rep,
+        group=group,
         notes=notes,
     )
     validate_model(customer, exclude=["number", "name_key"])

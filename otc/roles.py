@@ -7,6 +7,9 @@ not landed) is skipped, so later capabilities only add lines here.
 from django.contrib.auth.models import Group, Permission
 
 _CUSTOMER_DATA = ["customer", "contact", "address", "preferences", "creditprofile"]
+_CATALOGUE = ["product", "pricelist", "pricelistitem", "customerprice", "taxcategory", "taxrate"]
+_STOCK = ["warehouse", "stocklevel", "stockmove", "reorderpoint"]
+_ORDERS = ["order", "orderline", "shipment", "shipmentline", "returnorder", "returnline", "ordertimelineentry"]
 
 
 def _crud(app: str, models: list[str], actions: tuple[str, ...] = ("view", "add", "change", "delete")) -> list[str]:
@@ -19,20 +22,33 @@ ROLES: dict[str, list[str]] = {
         *_crud("customers", ["bankaccount", "changerequest"], ("view", "add")),
         "customers.approve_changerequest",
         *_crud("workflows", ["outboxevent", "notification"], ("view",)),
+        *_crud("inventory", [*_CATALOGUE, *_STOCK], ("view",)),
+        *_crud("orders", _ORDERS, ("view", "change")),
+        "orders.release_credit_hold",
     ],
     "sales": [
         *_crud("customers", _CUSTOMER_DATA, ("view", "add", "change")),
         *_crud("customers", ["changerequest"], ("view", "add")),
+        *_crud("inventory", [*_CATALOGUE, *_STOCK], ("view",)),
+        *_crud("inventory", ["customerprice"], ("add", "change")),
+        *_crud("orders", _ORDERS, ("view", "add", "change")),
     ],
     "service": [
         *_crud("customers", _CUSTOMER_DATA, ("view",)),
         *_crud("customers", ["contact", "address", "preferences"], ("change", "add")),
+        *_crud("inventory", ["product", "stocklevel", "warehouse"], ("view",)),
+        *_crud("orders", _ORDERS, ("view",)),
+        *_crud("orders", ["returnorder", "returnline"], ("add",)),
     ],
     "admin": [
         *_crud("customers", [*_CUSTOMER_DATA, "bankaccount", "changerequest", "portalmembership"]),
         "customers.approve_changerequest",
         *_crud("otc", ["user", "apikey"]),
         *_crud("workflows", ["outboxevent", "notification", "handlerrun"]),
+        *_crud("inventory", [*_CATALOGUE, *_STOCK]),
+        "inventory.receive_low_stock_alerts",
+        *_crud("orders", _ORDERS),
+        "orders.release_credit_hold",
     ],
 }
 

@@ -4,6 +4,8 @@ from django.db import transaction
 from django.dispatch import Signal
 
 from customers import signals as customer_signals
+from inventory import signals as inventory_signals
+from orders import signals as order_signals
 from workflows import tasks
 from workflows.services import record_event
 
@@ -15,13 +17,24 @@ EVENT_TYPES: dict[Signal, str] = {
     customer_signals.credit_hold_released: "customer.credit_hold_released",
     customer_signals.change_request_submitted: "customer.change_request_submitted",
     customer_signals.change_request_decided: "customer.change_request_decided",
+    inventory_signals.low_stock: "inventory.low_stock",
+    order_signals.order_confirmed: "order.confirmed",
+    order_signals.order_put_on_credit_hold: "order.put_on_credit_hold",
+    order_signals.order_credit_hold_released: "order.credit_hold_released",
+    order_signals.order_rejected: "order.rejected",
+    order_signals.order_cancelled: "order.cancelled",
+    order_signals.shipment_dispatched: "shipment.dispatched",
+    order_signals.shipment_delivered: "shipment.delivered",
+    order_signals.goods_returned: "order.goods_returned",
 }
 
 
 def _recorder(event_type: str):
     def record(sender, signal, **payload) -> None:
         event = record_event(event_type=event_type, payload=payload)
-        transaction.on_commit(lambda: tasks.dispatch_event.delay(event.pk))
+        # robust: the change has committed by then; a broker that is down must not turn it into an
+        # error for the caller. The event row stays pending and the sweeper enqueues it later.
+        transaction.on_commit(lambda: tasks.dispatch_event.delay(event.pk), robust=True)
 
     record.__name__ = f"record_{event_type.replace('.', '_')}"
     return record

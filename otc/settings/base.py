@@ -175,6 +175,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "otc.api.problems.problem_exception_handler",
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "OTC suite API",
@@ -185,6 +186,15 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # One name per choice set, where several fields share one (or one field name has several sets).
+    "ENUM_NAME_OVERRIDES": {
+        "CountryEnum": "customers.validators.COUNTRY_CHOICES",
+        "CurrencyEnum": "otc.money.CURRENCY_CHOICES",
+        "CustomerStatusEnum": "customers.models.CustomerStatus",
+        "AddressKindEnum": "customers.models.AddressKind",
+        "ChangeRequestKindEnum": "customers.models.ChangeRequestKind",
+        "ChangeRequestStatusEnum": "customers.models.ChangeRequestStatus",
+    },
 }
 IDEMPOTENCY_KEY_TTL_HOURS = 24
 
@@ -253,3 +263,9 @@ UNFOLD = {
 
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
+
+# The selling company: its country decides domestic tax, EU reverse charge and exports.
+OTC_COMPANY_COUNTRY = env("COMPANY_COUNTRY", "DE")
+OTC_COMPANY_CURRENCY = env("COMPANY_CURRENCY", "EUR")
+# What order confirmation does when stock is short: "backorder" the rest, or "refuse" the order.
+OTC_SHORT_STOCK_POLICY = env("SHORT_STOCK_POLICY", "backorder")

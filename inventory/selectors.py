@@ -1,0 +1,177 @@
+"""Read side of inventory: availability, the price of a product for a customer, the tax that applies,
+and the check that stock levels agree with the move ledger."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import Q, QuerySet
+from stdnum.eu.vat import MEMBER_STATES
+
+from customers.models import Customer
+from inventory.errors import NoPrice, NoTaxRate
+from inventory.models import CustomerPrice, PriceListItem, Product, StockLevel, TaxRate, format_quantity
+
+EU_COUNTRIES = {code.upper() for code in MEMBER_STATES} - {"XI"}
+ZERO = Decimal("0")
+
+
+def product_list() -> QuerySet[Product]:
+    return Product.objects.select_related("tax_category")
+
+
+def availability(*, product_ids: Iterable[int] | None = None) -> QuerySet[StockLevel]:
+    levels = StockLevel.objects.select_related("product", "warehouse")
+    if product_ids is not None:
+        levels = levels.filter(product_id__in=list(product_ids))
+    return levels.order_by("product__sku", "warehouse__code")
+
+
+@dataclass(frozen=True)
+class PriceQuote:
+    """The unit price for a line, the discount that applies, and the rule that produced them."""
+
+    unit_price: Decimal
+    currency: str
+    discount_percent: Decimal
+    rule: str
+
+
+def _valid_on(day: date, prefix: str = "") -> Q:
+    return Q(**{f"{prefix}valid_from__lte": day}) & (
+        Q(**{f"{prefix}valid_to__isnull": True}) | Q(**{f"{prefix}valid_to__gt": day})
+    )
+
+
+def quote_prices(
+    *, customer: Customer, lines: list[tuple[Product, Decimal]], on_date: date, currency: str
+) -> list[PriceQuote]:
+    """Price every (product, quantity) for the customer in two queries.
+
+    Precedence: the customer's own price (a fixed price, or a discount off the list), then the price
+    list of the customer's group, then the list for everyone; within each, the highest quantity break
+    the quantity reaches, and the most recent list.
+    """
+    product_ids = {product.pk for product, _ in lines}
+    own = list(
+        CustomerPrice.objects.filter(
+            _valid_on(on_date), customer=customer, currency=currency, product_id__in=product_ids
+        ).order_by("-min_quantity")
+    )
+    group_match = Q(price_list__customer_group__isnull=True)
+    if customer.group_id:
+        group_match |= Q(price_list__customer_group_id=customer.group_id)
+    listed = list(
+        PriceListItem.objects.filter(
+            _valid_on(on_date, "price_list__"),
+            group_match,
+            price_list__is_active=True,
+            price_list__currency=currency,
+            product_id__in=product_ids,
+        )
+        .select_related("price_list")
+        .order_by("-min_quantity", "-price_list__valid_from")
+    )
+    return [_quote(customer, product, Decimal(str(quantity)), currency, own, listed) for product, quantity in lines]
+
+
+def _quote(customer, product, quantity, currency, own, listed) -> PriceQuote:
+    negotiated = next((p for p in own if p.product_id == product.pk and p.min_quantity <= quantity), None)
+    candidates = [i for i in listed if i.product_id == product.pk and i.min_quantity <= quantity]
+    group_item = next((i for i in candidates if i.price_list.customer_group_id is not None), None)
+    item = group_item or next((i for i in candidates if i.price_list.customer_group_id is None), None)
+    if negotiated is not None and negotiated.unit_price is not None:
+        return PriceQuote(
+            negotiated.unit_price,
+            currency,
+            negotiated.discount_percent,
+            f"customer price for {customer.number} from {format_quantity(negotiated.min_quantity)}",
+        )
+    if item is None:
+        raise NoPrice(
+            f"No {currency} price for {product.sku} for {customer.number} on this date.",
+            fields={"product": [f"No {currency} price for {product.sku}."]},
+        )
+    rule = f"price list '{item.price_list.name}'"
+    if item.min_quantity > 1:
+        rule += f" from {format_quantity(item.min_quantity)}"
+    if negotiated is not None:
+        return PriceQuote(
+            item.unit_price,
+            currency,
+            negotiated.discount_percent,
+            f"{rule}, customer discount {format_quantity(negotiated.discount_percent)}%",
+        )
+    return PriceQuote(item.unit_price, currency, ZERO, rule)
+
+
+def quote_price(
+    *, customer: Customer, product: Product, quantity: Decimal, on_date: date, currency: str | None = None
+) -> PriceQuote:
+    """What is the price of this product for this customer, quantity and date, and why."""
+    return quote_prices(
+        customer=customer, lines=[(product, quantity)], on_date=on_date, currency=currency or customer.default_currency
+    )[0]
+
+
+@dataclass(frozen=True)
+class TaxQuote:
+    rate: Decimal
+    reverse_charge: bool
+    note: str
+
+
+def quote_taxes(
+    *, customer: Customer, products: Iterable[Product], destination: str, on_date: date
+) -> dict[int, TaxQuote]:
+    """The tax of each product (by id) delivered to `destination` for this customer, in one query.
+
+    Domestic and EU B2C: the destination's rate. EU B2B across a border with a VAT ID: reverse charge.
+    Outside the EU: a zero-rated export.
+    """
+    products = list(products)
+    home = settings.OTC_COMPANY_COUNTRY
+    if destination != home and home in EU_COUNTRIES:
+        if destination not in EU_COUNTRIES:
+            return {p.pk: TaxQuote(ZERO, False, "Export outside the EU, zero-rated") for p in products}
+        if customer.tax_id and customer.country in EU_COUNTRIES:
+            note = f"Reverse charge: VAT due by the customer ({customer.tax_id})"
+            return {p.pk: TaxQuote(ZERO, True, note) for p in products}
+    rates = {
+        rate.category_id: rate.rate
+        for rate in TaxRate.objects.filter(
+            _valid_on(on_date), country=destination, category_id__in={p.tax_category_id for p in products}
+        )
+    }
+    quotes = {}
+    for product in products:
+        if product.tax_category_id not in rates:
+            raise NoTaxRate(
+                f"No tax rate for {product.sku}'s category in {destination} on {on_date}.",
+                fields={"product": [f"No tax rate in {destination}."]},
+            )
+        quotes[product.pk] = TaxQuote(rates[product.tax_category_id], False, "")
+    return quotes
+
+
+def stock_discrepancies() -> list[dict]:
+    """Places whose level disagrees with the sums of their moves (should always be empty)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT COALESCE(l.product_id, m.product_id), COALESCE(l.warehouse_id, m.warehouse_id),
+                   COALESCE(l.on_hand, 0), COALESCE(m.on_hand, 0), COALESCE(l.reserved, 0), COALESCE(m.reserved, 0)
+              FROM inventory_stocklevel l
+              FULL JOIN (SELECT product_id, warehouse_id, SUM(on_hand_delta) AS on_hand,
+                                SUM(reserved_delta) AS reserved
+                           FROM inventory_stockmove GROUP BY product_id, warehouse_id) m
+                ON m.product_id = l.product_id AND m.warehouse_id = l.warehouse_id
+             WHERE COALESCE(l.on_hand, 0) <> COALESCE(m.on_hand, 0)
+                OR COALESCE(l.reserved, 0) <> COALESCE(m.reserved, 0)
+            """
+        )
+        columns = ("product_id", "warehouse_id", "level_on_hand", "moves_on_hand", "level_reserved", "moves_reserved")
+        return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]

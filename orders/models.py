@@ -1,0 +1,239 @@
+"""Sales orders and their lines, shipments, returns, and the order's customer-visible timeline."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from customers.models import Customer
+from inventory.models import Product, QuantityField, Warehouse
+from otc.audit import tracked
+from otc.money import CurrencyField, MoneyField
+
+
+class OrderStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    CONFIRMED = "confirmed", "Confirmed"
+    ON_CREDIT_HOLD = "on_credit_hold", "On credit hold"
+    PARTIALLY_SHIPPED = "partially_shipped", "Partially shipped"
+    SHIPPED = "shipped", "Shipped"
+    COMPLETED = "completed", "Completed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+# Which status may follow which; every transition in orders.services is checked against this.
+ALLOWED_TRANSITIONS: dict[str, set[str]] = {
+    OrderStatus.DRAFT: {OrderStatus.CONFIRMED, OrderStatus.ON_CREDIT_HOLD, OrderStatus.CANCELLED},
+    OrderStatus.ON_CREDIT_HOLD: {OrderStatus.CONFIRMED, OrderStatus.CANCELLED},
+    OrderStatus.CONFIRMED: {OrderStatus.PARTIALLY_SHIPPED, OrderStatus.SHIPPED, OrderStatus.CANCELLED},
+    OrderStatus.PARTIALLY_SHIPPED: {OrderStatus.PARTIALLY_SHIPPED, OrderStatus.SHIPPED},
+    OrderStatus.SHIPPED: {OrderStatus.COMPLETED},
+    OrderStatus.COMPLETED: set(),
+    OrderStatus.CANCELLED: set(),
+}
+OPEN_STATUSES = [OrderStatus.CONFIRMED, OrderStatus.ON_CREDIT_HOLD, OrderStatus.PARTIALLY_SHIPPED]
+
+
+@tracked()
+class Order(models.Model):
+    number = models.CharField(max_length=20, unique=True, editable=False)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="orders")
+    status = models.CharField(max_length=20, choices=OrderStatus.choices, default=OrderStatus.DRAFT)
+    currency = CurrencyField()
+    po_number = models.CharField("PO number", max_length=60, blank=True)
+    requested_delivery_date = models.DateField(null=True, blank=True)
+    order_date = models.DateField()
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="orders")
+    billing_address = models.JSONField(default=dict, help_text="Snapshot taken when the order was entered.")
+    shipping_address = models.JSONField(default=dict, help_text="Snapshot taken when the order was entered.")
+    discount_percent = models.DecimalField("order discount %", max_digits=5, decimal_places=2, default=0)
+    net_total = MoneyField(default=0)
+    tax_total = MoneyField(default=0)
+    gross_total = MoneyField(default=0)
+    notes = models.TextField(blank=True)
+    hold_reason = models.CharField(max_length=300, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=OrderStatus.values), name="order_status_valid"),
+            models.CheckConstraint(
+                condition=Q(discount_percent__gte=0, discount_percent__lte=100), name="order_discount_0_to_100"
+            ),
+            models.CheckConstraint(
+                condition=Q(gross_total=F("net_total") + F("tax_total")), name="order_gross_is_net_plus_tax"
+            ),
+        ]
+        permissions = [("release_credit_hold", "Can release or reject orders on credit hold")]
+        indexes = [
+            models.Index(fields=["customer", "status"], name="order_customer_status"),
+            models.Index(fields=["status", "-created_at"], name="order_status_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+@tracked()
+class OrderLine(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    line_no = models.PositiveSmallIntegerField()
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="order_lines")
+    description = models.CharField(max_length=300)
+    quantity = QuantityField()
+    unit_price = MoneyField()
+    price_rule = models.CharField(max_length=200, help_text="Why this price: the pricing rule that produced it.")
+    discount_percent = models.DecimalField(max_digits=5, decimal_places=2, default=0)
+    tax_rate = models.DecimalField(max_digits=5, decimal_places=2)
+    reverse_charge = models.BooleanField(default=False)
+    tax_note = models.CharField(max_length=200, blank=True)
+    net_amount = MoneyField()
+    tax_amount = MoneyField()
+    quantity_reserved = QuantityField(default=0)
+    quantity_shipped = QuantityField(default=0)
+    quantity_returned = QuantityField(default=0)
+
+    class Meta:
+        ordering = ["order", "line_no"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "line_no"], name="order_line_no_unique"),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="order_line_quantity_positive"),
+            models.CheckConstraint(condition=Q(unit_price__gte=0), name="order_line_price_not_negative"),
+            models.CheckConstraint(
+                condition=Q(discount_percent__gte=0, discount_percent__lte=100), name="order_line_discount_0_to_100"
+            ),
+            models.CheckConstraint(condition=Q(quantity_shipped__lte=F("quantity")), name="order_line_not_overshipped"),
+            models.CheckConstraint(condition=Q(quantity_reserved__gte=0), name="order_line_reserved_not_negative"),
+            models.CheckConstraint(
+                condition=Q(quantity_reserved__lte=F("quantity") - F("quantity_shipped")),
+                name="order_line_reserved_within_open",
+            ),
+            models.CheckConstraint(
+                condition=Q(quantity_returned__lte=F("quantity_shipped")), name="order_line_returns_within_shipped"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_id}/{self.line_no} {self.product_id} × {self.quantity}"
+
+    @property
+    def quantity_open(self):
+        return self.quantity - self.quantity_shipped
+
+    @property
+    def quantity_backordered(self):
+        return self.quantity - self.quantity_shipped - self.quantity_reserved
+
+
+class ShipmentStatus(models.TextChoices):
+    DISPATCHED = "dispatched", "Dispatched"
+    DELIVERED = "delivered", "Delivered"
+
+
+@tracked()
+class Shipment(models.Model):
+    number = models.CharField(max_length=20, unique=True, editable=False)
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="shipments")
+    status = models.CharField(max_length=12, choices=ShipmentStatus.choices, default=ShipmentStatus.DISPATCHED)
+    carrier = models.CharField(max_length=60, blank=True)
+    tracking_number = models.CharField(max_length=80, blank=True)
+    tracking_url = models.URLField(blank=True)
+    dispatched_at = models.DateTimeField()
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-dispatched_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=ShipmentStatus.values), name="shipment_status_valid")
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class ShipmentLine(models.Model):
+    shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="lines")
+    order_line = models.ForeignKey(OrderLine, on_delete=models.PROTECT, related_name="shipment_lines")
+    quantity = QuantityField()
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(quantity__gt=0), name="shipment_line_quantity_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.shipment_id}: {self.order_line_id} × {self.quantity}"
+
+
+class ReturnCondition(models.TextChoices):
+    RESELLABLE = "resellable", "Resellable (back to stock)"
+    DAMAGED = "damaged", "Damaged (written off)"
+
+
+@tracked()
+class ReturnOrder(models.Model):
+    """A return merchandise authorization: goods coming back, with reason and condition."""
+
+    number = models.CharField(max_length=20, unique=True, editable=False)
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="returns")
+    reason = models.CharField(max_length=300)
+    received_at = models.DateTimeField()
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = "return (RMA)"
+        verbose_name_plural = "returns (RMA)"
+        ordering = ["-received_at"]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class ReturnLine(models.Model):
+    return_order = models.ForeignKey(ReturnOrder, on_delete=models.CASCADE, related_name="lines")
+    order_line = models.ForeignKey(OrderLine, on_delete=models.PROTECT, related_name="return_lines")
+    quantity = QuantityField()
+    condition = models.CharField(max_length=12, choices=ReturnCondition.choices)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="return_line_quantity_positive"),
+            models.CheckConstraint(condition=Q(condition__in=ReturnCondition.values), name="return_condition_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.return_order_id}: {self.order_line_id} × {self.quantity}"
+
+
+class TimelineKind(models.TextChoices):
+    CREATED = "created", "Created"
+    CONFIRMED = "confirmed", "Confirmed"
+    HELD = "held", "Put on credit hold"
+    RELEASED = "released", "Credit hold released"
+    REJECTED = "rejected", "Rejected by credit control"
+    SHIPPED = "shipped", "Shipped"
+    DELIVERED = "delivered", "Delivered"
+    RETURNED = "returned", "Goods returned"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class OrderTimelineEntry(models.Model):
+    """What happened to an order, in words a customer can read (the portal shows it too)."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="timeline")
+    kind = models.CharField(max_length=12, choices=TimelineKind.choices)
+    at = models.DateTimeField(auto_now_add=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    detail = models.CharField(max_length=300, blank=True)
+    shipment = models.ForeignKey(Shipment, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["order", "at", "pk"]
+        verbose_name_plural = "order timeline"
+
+    def __str__(self) -> str:
+        return f"{self.order_id} {self.kind} {self.at:%Y-%m-%d %H:%M}"

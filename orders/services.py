@@ -1,0 +1,549 @@
+"""Write side of order entry and fulfilment. Each function is one transition: lock the order, check the
+transition table, change, write the timeline, send the signal the outbox records."""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from customers.models import Address, AddressKind, Customer, CustomerStatus, Preferences
+from customers.selectors import customer_exposure
+from inventory.models import Product, Warehouse, format_quantity
+from inventory.selectors import quote_prices, quote_taxes
+from inventory.services import StockRequest, release_stock, reserve_stock, return_stock, ship_stock
+from orders import signals
+from orders.errors import IllegalOrderTransition, OverReturn, OverShipment, PurchaseOrderNumberRequired
+from orders.models import (
+    ALLOWED_TRANSITIONS,
+    Order,
+    OrderLine,
+    OrderStatus,
+    OrderTimelineEntry,
+    ReturnCondition,
+    ReturnLine,
+    ReturnOrder,
+    Shipment,
+    ShipmentLine,
+    ShipmentStatus,
+    TimelineKind,
+)
+from otc.audit import acting
+from otc.errors import InvalidInput, PermissionDenied
+from otc.models import User
+from otc.money import quantize, validate_currency
+
+HUNDRED = Decimal("100")
+ZERO = Decimal("0")
+
+
+@dataclass(frozen=True)
+class LineInput:
+    """One line as entered: product, quantity, and an optional manual line discount."""
+
+    product: Product
+    quantity: Decimal
+    discount_percent: Decimal = ZERO
+
+
+def _next_number(sequence: str, prefix: str, year: int) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(%s)", [sequence])
+        (value,) = cursor.fetchone()
+    return f"{prefix}-{year}-{value:06d}"
+
+
+def _address_snapshot(address: Address | None, customer: Customer) -> dict[str, str]:
+    if address is None:
+        return {}
+    if address.customer_id != customer.pk:
+        raise InvalidInput("The address belongs to another customer.", fields={"address": ["Not this customer's."]})
+    return {
+        "name": address.name or customer.legal_name,
+        "line1": address.line1,
+        "line2": address.line2,
+        "postal_code": address.postal_code,
+        "city": address.city,
+        "region": address.region,
+        "country": address.country,
+    }
+
+
+def _default_address(customer: Customer, kind: str) -> Address | None:
+    return customer.addresses.filter(kind=kind, is_default=True).first()
+
+
+def line_amounts(
+    *,
+    quantity: Decimal,
+    unit_price: Decimal,
+    line_discount: Decimal,
+    order_discount: Decimal,
+    tax_rate: Decimal,
+    currency: str,
+) -> tuple[Decimal, Decimal]:
+    """Net and tax of one line, each rounded half-up to the currency's minor unit (the one rule)."""
+    net = quantize(quantity * unit_price * (1 - line_discount / HUNDRED) * (1 - order_discount / HUNDRED), currency)
+    return net, quantize(net * tax_rate / HUNDRED, currency)
+
+
+def _check_decimal(value: Any, field: str, *, low: Decimal, high: Decimal | None = None) -> Decimal:
+    try:
+        number = Decimal(str(value))
+    except ArithmeticError as error:
+        raise InvalidInput(f"{field} must be a number.", fields={field: ["Not a number."]}) from error
+    if not number.is_finite() or number < low or (high is not None and number > high):
+        bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
+        raise InvalidInput(f"{field} must be {bounds}.", fields={field: [f"Must be {bounds}."]})
+    return number
+
+
+@transaction.atomic
+def create_order(
+    *,
+    actor: User,
+    customer: Customer,
+    lines: list[LineInput],
+    currency: str | None = None,
+    po_number: str = "",
+    requested_delivery_date: date | None = None,
+    order_date: date | None = None,
+    warehouse: Warehouse | None = None,
+    billing_address: Address | None = None,
+    shipping_address: Address | None = None,
+    discount_percent: Decimal = ZERO,
+    notes: str = "",
+) -> Order:
+    """Enter a draft order, priced and taxed line by line, with address snapshots."""
+    currency = currency or customer.default_currency
+    try:
+        validate_currency(currency)
+    except Exception as error:
+        raise InvalidInput(
+            f"{currency} is not a supported currency.", fields={"currency": ["Unknown currency."]}
+        ) from error
+    if not lines:
+        raise InvalidInput("An order needs at least one line.", fields={"lines": ["At least one line."]})
+    po_required = Preferences.objects.filter(customer_id=customer.pk).values_list("po_number_required", flat=True)
+    if po_required.first() and not po_number.strip():
+        raise PurchaseOrderNumberRequired(
+            f"{customer.number} requires a PO number on every order.",
+            fields={"po_number": ["Required for this customer."]},
+        )
+    order_discount = _check_decimal(discount_percent, "discount_percent", low=ZERO, high=HUNDRED)
+    entered = [
+        LineInput(
+            line.product,
+            _check_decimal(line.quantity, "quantity", low=Decimal("0.001")),
+            _check_decimal(line.discount_percent, "discount_percent", low=ZERO, high=HUNDRED),
+        )
+        for line in lines
+    ]
+    inactive = [line.product.sku for line in entered if not line.product.is_active]
+    if inactive:
+        raise InvalidInput(f"Inactive products: {', '.join(inactive)}.", fields={"product": ["Inactive."]})
+    order_date = order_date or timezone.localdate()
+    warehouse = warehouse or Warehouse.objects.filter(is_default=True).first()
+    if warehouse is None:
+        raise InvalidInput("No warehouse given and no default warehouse set up.", fields={"warehouse": ["Required."]})
+    shipping = shipping_address or _default_address(customer, AddressKind.SHIPPING)
+    billing = billing_address or _default_address(customer, AddressKind.BILLING)
+    destination = shipping.country if shipping else customer.country
+    prices = quote_prices(
+        customer=customer,
+        lines=[(line.product, line.quantity) for line in entered],
+        on_date=order_date,
+        currency=currency,
+    )
+    taxes = quote_taxes(
+        customer=customer, products=[line.product for line in entered], destination=destination, on_date=order_date
+    )
+    order = Order(
+        customer=customer,
+        currency=currency,
+        po_number=po_number.strip(),
+        requested_delivery_date=requested_delivery_date,
+        order_date=order_date,
+        warehouse=warehouse,
+        billing_address=_address_snapshot(billing, customer),
+        shipping_address=_address_snapshot(shipping, customer),
+        discount_percent=order_discount,
+        notes=notes,
+        created_by=actor,
+    )
+    order_lines = []
+    for number, (line, price) in enumerate(zip(entered, prices, strict=True), start=1):
+        tax = taxes[line.product.pk]
+        line_discount = line.discount_percent or price.discount_percent
+        net, tax_amount = line_amounts(
+            quantity=line.quantity,
+            unit_price=price.unit_price,
+            line_discount=line_discount,
+            order_discount=order_discount,
+            tax_rate=tax.rate,
+            currency=currency,
+        )
+        order_lines.append(
+            OrderLine(
+                line_no=number,
+                product=line.product,
+                description=line.product.name,
+                quantity=line.quantity,
+                unit_price=price.unit_price,
+                price_rule=price.rule[:200],
+                discount_percent=line_discount,
+                tax_rate=tax.rate,
+                reverse_charge=tax.reverse_charge,
+                tax_note=tax.note,
+                net_amount=net,
+                tax_amount=tax_amount,
+            )
+        )
+    order.net_total = sum((line.net_amount for line in order_lines), ZERO)
+    order.tax_total = sum((line.tax_amount for line in order_lines), ZERO)
+    order.gross_total = order.net_total + order.tax_total
+    with acting(actor, "enter order"):
+        order.number = _next_number("orders_order_number_seq", "SO", order_date.year)
+        order.save()
+        for line in order_lines:
+            line.order = order
+        OrderLine.objects.bulk_create(order_lines)
+        OrderTimelineEntry.objects.create(order=order, kind=TimelineKind.CREATED, actor=actor)
+    return order
+
+
+def _locked(order: Order) -> Order:
+    return Order.objects.select_for_update().select_related("customer").get(pk=order.pk)
+
+
+def _ensure_can_become(order: Order, *targets: str) -> None:
+    if not any(target in ALLOWED_TRANSITIONS[order.status] for target in targets):
+        wanted = " or ".join(OrderStatus(target).label.lower() for target in targets)
+        raise IllegalOrderTransition(
+            f"Order {order.number} is {order.get_status_display().lower()}; it cannot become {wanted}."
+        )
+
+
+def _move(order: Order, to: str) -> None:
+    _ensure_can_become(order, to)
+    order.status = to
+
+
+def _timeline(order: Order, kind: str, actor: User | None, detail: str = "", shipment: Shipment | None = None):
+    OrderTimelineEntry.objects.create(order=order, kind=kind, actor=actor, detail=detail[:300], shipment=shipment)
+
+
+def _require(actor: User, permission: str, action: str) -> None:
+    if not actor.has_perm(permission):
+        raise PermissionDenied(f"You may not {action}.")
+
+
+def credit_check(*, order: Order) -> str:
+    """Why the order must wait for credit control, or "" when it may go ahead."""
+    customer = order.customer
+    if customer.status == CustomerStatus.BLOCKED:
+        return "Customer is blocked."
+    if customer.status == CustomerStatus.ON_HOLD:
+        return "Customer is on credit hold."
+    exposure = customer_exposure(customer=customer)
+    if order.currency != exposure.currency:
+        return f"Order in {order.currency} but the credit limit is in {exposure.currency}: needs review."
+    if exposure.total + order.gross_total > exposure.credit_limit:
+        money = {
+            name: quantize(value, exposure.currency)
+            for name, value in (
+                ("exposure", exposure.total),
+                ("order", order.gross_total),
+                ("limit", exposure.credit_limit),
+            )
+        }
+        return (
+            f"Over credit limit: exposure {money['exposure']} + order {money['order']} > limit "
+            f"{money['limit']} {exposure.currency}."
+        )
+    return ""
+
+
+@transaction.atomic
+def confirm_order(*, order: Order, actor: User) -> Order:
+    """Credit-check the order; it is either confirmed with stock reserved, or put on credit hold."""
+    order = _locked(order)
+    if order.status != OrderStatus.DRAFT:
+        raise IllegalOrderTransition(f"Order {order.number} is {order.get_status_display().lower()}, not a draft.")
+    _move(order, OrderStatus.CONFIRMED)
+    reason = credit_check(order=order)
+    with acting(actor, "confirm order"):
+        if reason:
+            order.status = OrderStatus.ON_CREDIT_HOLD
+            order.hold_reason = reason
+            order.save(update_fields=["status", "hold_reason", "updated_at"])
+            _timeline(order, TimelineKind.HELD, actor, reason)
+            signals.order_put_on_credit_hold.send(
+                sender=Order, order_id=order.pk, customer_id=order.customer_id, actor_id=actor.pk, reason=reason
+            )
+            return order
+        _reserve_and_confirm(order, actor)
+    return order
+
+
+def _reserve_and_confirm(order: Order, actor: User) -> None:
+    lines = list(order.lines.select_related("product"))
+    _reserve(order, lines, actor, allow_partial=settings.OTC_SHORT_STOCK_POLICY == "backorder")
+    order.confirmed_at = timezone.now()
+    order.hold_reason = ""
+    order.save(update_fields=["status", "confirmed_at", "hold_reason", "updated_at"])
+    backordered = sum((line.quantity_backordered for line in lines if line.product.is_stocked), ZERO)
+    _timeline(
+        order, TimelineKind.CONFIRMED, actor, f"{format_quantity(backordered)} on backorder" if backordered else ""
+    )
+    signals.order_confirmed.send(sender=Order, order_id=order.pk, customer_id=order.customer_id, actor_id=actor.pk)
+
+
+def _reserve(order: Order, lines: list[OrderLine], actor: User, *, allow_partial: bool) -> None:
+    wanted = [line for line in lines if line.product.is_stocked and line.quantity_backordered > 0]
+    if not wanted:
+        return
+    granted = reserve_stock(
+        requests=[
+            StockRequest(line.product_id, order.warehouse_id, line.quantity_backordered, f"order:{order.number}")
+            for line in wanted
+        ],
+        actor=actor,
+        allow_partial=allow_partial,
+    )
+    for line in wanted:
+        key = (line.product_id, order.warehouse_id)
+        take = min(granted.get(key, ZERO), line.quantity_backordered)
+        granted[key] = granted.get(key, ZERO) - take
+        line.quantity_reserved += take
+    OrderLine.objects.bulk_update(wanted, ["quantity_reserved"])
+
+
+@transaction.atomic
+def release_credit_hold(*, order: Order, actor: User) -> Order:
+    """Finance lets a held order through: it is confirmed and its stock reserved."""
+    _require(actor, "orders.release_credit_hold", "release orders from credit hold")
+    order = _locked(order)
+    if order.status != OrderStatus.ON_CREDIT_HOLD:
+        raise IllegalOrderTransition(f"Order {order.number} is not on credit hold.")
+    _move(order, OrderStatus.CONFIRMED)
+    with acting(actor, "release order from credit hold"):
+        _timeline(order, TimelineKind.RELEASED, actor, f"Released by {actor}")
+        signals.order_credit_hold_released.send(
+            sender=Order, order_id=order.pk, customer_id=order.customer_id, actor_id=actor.pk
+        )
+        _reserve_and_confirm(order, actor)
+    return order
+
+
+@transaction.atomic
+def reject_order(*, order: Order, actor: User, reason: str) -> Order:
+    """Finance refuses a held order: it is cancelled with the reason."""
+    _require(actor, "orders.release_credit_hold", "reject orders on credit hold")
+    if not reason.strip():
+        raise InvalidInput("Say why the order is rejected.", fields={"reason": ["This field is required."]})
+    order = _locked(order)
+    if order.status != OrderStatus.ON_CREDIT_HOLD:
+        raise IllegalOrderTransition(f"Order {order.number} is not on credit hold.")
+    _move(order, OrderStatus.CANCELLED)
+    with acting(actor, f"reject order: {reason}"):
+        order.save(update_fields=["status", "updated_at"])
+        _timeline(order, TimelineKind.REJECTED, actor, reason.strip())
+    signals.order_rejected.send(
+        sender=Order, order_id=order.pk, customer_id=order.customer_id, actor_id=actor.pk, reason=reason.strip()
+    )
+    return order
+
+
+@transaction.atomic
+def cancel_order(*, order: Order, actor: User, reason: str = "") -> Order:
+    """Cancel an order not yet shipped; its reservations go back to available stock."""
+    order = _locked(order)
+    _move(order, OrderStatus.CANCELLED)
+    lines = [line for line in order.lines.all() if line.quantity_reserved > 0]
+    with acting(actor, f"cancel order: {reason}"):
+        release_stock(
+            requests=[
+                StockRequest(line.product_id, order.warehouse_id, line.quantity_reserved, f"order:{order.number}")
+                for line in lines
+            ],
+            actor=actor,
+        )
+        for line in lines:
+            line.quantity_reserved = ZERO
+        OrderLine.objects.bulk_update(lines, ["quantity_reserved"])
+        order.save(update_fields=["status", "updated_at"])
+        _timeline(order, TimelineKind.CANCELLED, actor, reason.strip())
+    signals.order_cancelled.send(sender=Order, order_id=order.pk, customer_id=order.customer_id, actor_id=actor.pk)
+    return order
+
+
+@transaction.atomic
+def allocate_backorders(*, order: Order, actor: User) -> Order:
+    """Try again to reserve what is on backorder (after stock arrived)."""
+    order = _locked(order)
+    if order.status not in (OrderStatus.CONFIRMED, OrderStatus.PARTIALLY_SHIPPED):
+        raise IllegalOrderTransition(f"Order {order.number} is not open for allocation.")
+    with acting(actor, "allocate backorders"):
+        _reserve(order, list(order.lines.select_related("product")), actor, allow_partial=True)
+    return order
+
+
+@transaction.atomic
+def dispatch_shipment(
+    *,
+    order: Order,
+    actor: User,
+    quantities: dict[int, Decimal] | None = None,
+    carrier: str = "",
+    tracking_number: str = "",
+    tracking_url: str = "",
+    dispatched_at: datetime | None = None,
+) -> Shipment:
+    """Ship reserved goods (all of them, or `quantities` by order line id); the rest stays open.
+
+    Stocked lines ship only from their reservation; service lines up to their open quantity.
+    """
+    order = _locked(order)
+    _ensure_can_become(order, OrderStatus.PARTIALLY_SHIPPED, OrderStatus.SHIPPED)
+    lines = {line.pk: line for line in order.lines.select_related("product")}
+    if quantities is None:
+        quantities = {
+            pk: (line.quantity_reserved if line.product.is_stocked else line.quantity_open)
+            for pk, line in lines.items()
+        }
+    quantities = {pk: _check_decimal(qty, "quantity", low=ZERO) for pk, qty in quantities.items() if qty}
+    unknown = set(quantities) - set(lines)
+    if unknown:
+        raise InvalidInput("Some lines are not on this order.", fields={"lines": [f"Unknown: {sorted(unknown)}"]})
+    if not quantities:
+        raise InvalidInput("Nothing to ship: no reserved quantity.", fields={"lines": ["Nothing reserved."]})
+    for pk, quantity in quantities.items():
+        line = lines[pk]
+        limit = line.quantity_reserved if line.product.is_stocked else line.quantity_open
+        if quantity > limit:
+            state = "reserved" if line.product.is_stocked else "open"
+            raise OverShipment(
+                f"Line {line.line_no} ({line.product.sku}): {format_quantity(quantity)} asked, "
+                f"{format_quantity(limit)} {state}."
+            )
+    shipped_all = all(line.quantity_shipped + quantities.get(pk, ZERO) == line.quantity for pk, line in lines.items())
+    _move(order, OrderStatus.SHIPPED if shipped_all else OrderStatus.PARTIALLY_SHIPPED)
+    with acting(actor, "dispatch shipment"):
+        shipment = Shipment.objects.create(
+            number=_next_number("orders_shipment_number_seq", "SH", timezone.localdate().year),
+            order=order,
+            carrier=carrier,
+            tracking_number=tracking_number,
+            tracking_url=tracking_url,
+            dispatched_at=dispatched_at or timezone.now(),
+            created_by=actor,
+        )
+        ShipmentLine.objects.bulk_create(
+            [ShipmentLine(shipment=shipment, order_line_id=pk, quantity=qty) for pk, qty in quantities.items()]
+        )
+        ship_stock(
+            requests=[
+                StockRequest(lines[pk].product_id, order.warehouse_id, qty, f"shipment:{shipment.number}")
+                for pk, qty in quantities.items()
+                if lines[pk].product.is_stocked
+            ],
+            actor=actor,
+        )
+        for pk, quantity in quantities.items():
+            line = lines[pk]
+            line.quantity_shipped += quantity
+            if line.product.is_stocked:
+                line.quantity_reserved -= quantity
+        OrderLine.objects.bulk_update([lines[pk] for pk in quantities], ["quantity_shipped", "quantity_reserved"])
+        order.save(update_fields=["status", "updated_at"])
+        tracking = " ".join(part for part in (carrier, tracking_number) if part)
+        _timeline(order, TimelineKind.SHIPPED, actor, f"{shipment.number} {tracking}".strip(), shipment)
+    signals.shipment_dispatched.send(
+        sender=Shipment, shipment_id=shipment.pk, order_id=order.pk, customer_id=order.customer_id, actor_id=actor.pk
+    )
+    return shipment
+
+
+@transaction.atomic
+def mark_delivered(*, shipment: Shipment, actor: User, delivered_at: datetime | None = None) -> Shipment:
+    """The carrier confirmed delivery; an order whose shipments are all delivered is completed."""
+    order = _locked(shipment.order)
+    shipment = Shipment.objects.select_for_update().get(pk=shipment.pk)
+    if shipment.status == ShipmentStatus.DELIVERED:
+        raise IllegalOrderTransition(f"Shipment {shipment.number} is already delivered.")
+    with acting(actor, "shipment delivered"):
+        shipment.status, shipment.delivered_at = ShipmentStatus.DELIVERED, delivered_at or timezone.now()
+        shipment.save(update_fields=["status", "delivered_at"])
+        _timeline(order, TimelineKind.DELIVERED, actor, shipment.number, shipment)
+        undelivered = order.shipments.exclude(status=ShipmentStatus.DELIVERED).exists()
+        if order.status == OrderStatus.SHIPPED and not undelivered:
+            _move(order, OrderStatus.COMPLETED)
+            order.save(update_fields=["status", "updated_at"])
+    signals.shipment_delivered.send(
+        sender=Shipment, shipment_id=shipment.pk, order_id=order.pk, customer_id=order.customer_id, actor_id=actor.pk
+    )
+    return shipment
+
+
+@transaction.atomic
+def register_return(
+    *, order: Order, actor: User, reason: str, lines: list[tuple[OrderLine, Decimal, str]]
+) -> ReturnOrder:
+    """Goods came back (RMA): resellable ones return to stock; the return will feed a credit note."""
+    if not reason.strip():
+        raise InvalidInput("A return needs a reason.", fields={"reason": ["This field is required."]})
+    if not lines:
+        raise InvalidInput("A return needs at least one line.", fields={"lines": ["At least one line."]})
+    order = _locked(order)
+    locked = {
+        line.pk: line
+        for line in OrderLine.objects.select_for_update()
+        .select_related("product")
+        .filter(order=order, pk__in=[line.pk for line, _, _ in lines])
+    }
+    with acting(actor, f"return: {reason}"):
+        return_order = ReturnOrder.objects.create(
+            number=_next_number("orders_return_number_seq", "RMA", timezone.localdate().year),
+            order=order,
+            reason=reason.strip(),
+            received_at=timezone.now(),
+            created_by=actor,
+        )
+        for given, quantity, condition in lines:
+            line = locked.get(given.pk)
+            if line is None:
+                raise InvalidInput("The line is not on this order.", fields={"lines": ["Not on this order."]})
+            quantity = _check_decimal(quantity, "quantity", low=Decimal("0.001"))
+            if condition not in ReturnCondition.values:
+                raise InvalidInput(f"Unknown condition {condition}.", fields={"condition": ["Unknown."]})
+            if line.quantity_returned + quantity > line.quantity_shipped:
+                raise OverReturn(
+                    f"Line {line.line_no}: {format_quantity(quantity)} returned but only "
+                    f"{format_quantity(line.quantity_shipped - line.quantity_returned)} shipped and not yet returned."
+                )
+            ReturnLine.objects.create(
+                return_order=return_order, order_line=line, quantity=quantity, condition=condition
+            )
+            line.quantity_returned += quantity
+            line.save(update_fields=["quantity_returned"])
+            if condition == ReturnCondition.RESELLABLE and line.product.is_stocked:
+                return_stock(
+                    request=StockRequest(
+                        line.product_id, order.warehouse_id, quantity, f"return:{return_order.number}"
+                    ),
+                    actor=actor,
+                    reason=reason,
+                )
+        _timeline(order, TimelineKind.RETURNED, actor, f"{return_order.number}: {reason.strip()}")
+    signals.goods_returned.send(
+        sender=ReturnOrder,
+        return_id=return_order.pk,
+        order_id=order.pk,
+        customer_id=order.customer_id,
+        actor_id=actor.pk,
+    )
+    return return_order
