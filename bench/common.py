@@ -1,0 +1,70 @@
+"""Shared set-up for benchmarks: a dedicated database, Django configured for it, and result files.
+
+Benchmarks are not tests: they print their figures and a ratio against a raw-SQL baseline measured in
+the same run, and write a JSON summary to bench/results/.
+"""
+
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/otc_bench"
+
+
+def setup_django(*, fresh: bool = True) -> str:
+    """Point Django at the benchmark database (recreated when `fresh`), migrate, return its URL."""
+    url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
+    name = url.rsplit("/", 1)[1]
+    admin_url = url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if fresh and exists:
+            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        if fresh or not exists:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "otc.settings.dev")
+    os.environ.setdefault("DEBUG", "false")
+    os.environ.setdefault("FIELD_ENCRYPTION_KEYS", "n4o_7mE4mYqvC3G3q2jvO0Ykq0Yd2p9e3oQ0-8hVb1Q=")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    return url
+
+
+def psycopg_url(url: str) -> str:
+    return url.replace("postgres://", "postgresql://", 1)
+
+
+class Timer:
+    def __enter__(self):
+        self.start = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc):
+        self.seconds = time.perf_counter() - self.start
+
+
+def write_results(name: str, figures: dict) -> Path:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    figures = {
+        "benchmark": name,
+        "machine": f"{platform.node()} {os.cpu_count()} cores",
+        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        **figures,
+    }
+    path.write_text(json.dumps(figures, indent=2, default=str) + "\n")
+    return path
