@@ -19,8 +19,8 @@ def order_detail(*, pk: int) -> Order:
         Order.objects.select_related("customer", "warehouse")
         .prefetch_related(
             Prefetch("lines", queryset=OrderLine.objects.select_related("product")),
-            "shipments__lines",
-            "timeline__actor",
+            "shipments__lines__order_line",
+            Prefetch("timeline", queryset=OrderTimelineEntry.objects.select_related("actor", "shipment")),
         )
         .get(pk=pk)
     )

@@ -8,4 +8,6 @@ urlpatterns = [
     path("preferences/", portal_views.preferences, name="preferences"),
     path("contacts/add/", portal_views.contact_add, name="contact-add"),
     path("contacts/<int:pk>/", portal_views.contact_edit, name="contact-edit"),
+    path("orders/", portal_views.orders, name="orders"),
+    path("orders/<str:number>/", portal_views.order, name="order"),
 ]

@@ -12,6 +12,8 @@ from django.views.decorators.http import require_http_methods
 from customers import services
 from customers.models import Contact, Preferences
 from customers.selectors import portal_customer, scoped_to_portal_user
+from orders.models import Order
+from orders.selectors import order_detail, order_list
 from otc.errors import DomainError
 from service.forms import ContactForm, PreferencesForm
 
@@ -21,6 +23,7 @@ def home(request: HttpRequest) -> HttpResponse:
     customer = portal_customer(user=request.user)
     context = {
         "customer": customer,
+        "recent_orders": scoped_to_portal_user(order_list(), user=request.user)[:5],
         "contacts": scoped_to_portal_user(Contact.objects.filter(is_active=True), user=request.user),
         "addresses": customer.addresses.all(),
         "preferences": customer.preferences,
@@ -83,3 +86,17 @@ def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, "Contact updated.")
         return redirect("portal:home")
     return render(request, "portal/form.html", {"form": form, "title": f"Edit {contact.name}"})
+
+
+@login_required
+def orders(request: HttpRequest) -> HttpResponse:
+    return render(
+        request, "portal/orders.html", {"orders": scoped_to_portal_user(order_list(), user=request.user)[:200]}
+    )
+
+
+@login_required
+def order(request: HttpRequest, number: str) -> HttpResponse:
+    """An order with its lines, shipments and tracking timeline; another customer's order is a 404."""
+    mine = get_object_or_404(scoped_to_portal_user(Order.objects.all(), user=request.user), number=number)
+    return render(request, "portal/order.html", {"order": order_detail(pk=mine.pk)})

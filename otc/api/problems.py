@@ -31,9 +31,12 @@ def problem_response(
     detail: str,
     instance: str,
     errors: dict | None = None,
+    extensions: dict | None = None,
     headers: dict | None = None,
 ) -> Response:
+    """The problem document; `extensions` are extra members (RFC 9457 3.2) that never override standard ones."""
     body = {
+        **(extensions or {}),
         "type": f"urn:otc:problem:{code}",
         "title": title,
         "status": status,
@@ -59,6 +62,7 @@ def problem_exception_handler(exc, context):
             detail=exc.message,
             instance=instance,
             errors=exc.fields or None,
+            extensions=getattr(exc, "extensions", None),
         )
     if isinstance(exc, exceptions.ValidationError):
         errors = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}

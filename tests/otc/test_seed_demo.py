@@ -5,6 +5,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from customers.models import ChangeRequest, Customer, CustomerStatus
+from inventory.selectors import stock_discrepancies
+from orders.models import Order
 from otc.models import User
 
 pytestmark = pytest.mark.django_db
@@ -20,6 +22,19 @@ def test_seed_demo_is_idempotent_and_goes_through_the_rules(settings):
     assert counts == (16, 6, 17)
     assert (Customer.objects.count(), User.objects.count(), ChangeRequest.objects.count()) == counts
     assert Customer.objects.filter(status=CustomerStatus.ON_HOLD).count() == 1
+    assert sorted(Order.objects.values_list("status", flat=True)) == [
+        "completed",
+        "completed",
+        "confirmed",
+        "confirmed",
+        "on_credit_hold",
+        "on_credit_hold",
+        "on_credit_hold",
+        "partially_shipped",
+        "partially_shipped",
+        "partially_shipped",
+    ]
+    assert stock_discrepancies() == []
     assert ChangeRequest.objects.filter(status="pending").count() == 4
     assert User.objects.get(email="buyer@nordwind.example").portal_membership.customer.legal_name == (
         "Nordwind Handel GmbH"

@@ -1,8 +1,12 @@
-"""Demo data for a new installation: staff of every role, a portal user and customers in several
-countries with contacts, addresses, credit limits, a bank account, a hold and pending requests.
+"""Demo data for a new installation: staff of every role, a portal user, customers in several
+countries with contacts, addresses, credit limits, a bank account, a hold and pending requests, a
+catalogue with prices, taxes and stock, and orders in every state of their life cycle.
 
 Idempotent: run it twice and nothing is added the second time. Everything goes through services.
 """
+
+from datetime import date
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth.models import Group
@@ -11,7 +15,11 @@ from django.db import transaction
 from stdnum.iso7064 import mod_11_10
 
 from customers import services
-from customers.models import Customer
+from customers.models import Customer, CustomerGroup
+from inventory import services as inventory
+from inventory.models import PriceList, PriceListItem, Product, ReorderPoint, TaxCategory, TaxRate, Warehouse
+from orders import services as orders
+from orders.models import Order
 from otc.models import User
 
 DEMO_PASSWORD = "demo-password-2026"
@@ -60,7 +68,9 @@ class Command(BaseCommand):
         with transaction.atomic():
             staff = {email: self._staff(email, name, role, superuser) for email, name, role, superuser in STAFF}
             created = self._customers(staff)
-        self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} customers added)."))
+            products = self._catalogue(staff["admin@demo.otc"])
+            placed = self._orders(staff, products)
+        self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} customers, {placed} orders added)."))
         self.stdout.write(f"  Staff logins (password {DEMO_PASSWORD}): " + ", ".join(email for email, *_ in STAFF))
         self.stdout.write(f"  Portal login (password {DEMO_PASSWORD}): {PORTAL_USER}")
 
@@ -144,3 +154,86 @@ class Command(BaseCommand):
             if index == 5:
                 services.place_credit_hold(customer=customer, actor=clerk, reason="Cheque returned unpaid")
         return created
+
+    def _catalogue(self, admin: User) -> list[Product]:
+        if Product.objects.exists():
+            return list(Product.objects.order_by("sku"))
+        standard, _ = TaxCategory.objects.get_or_create(code="standard", defaults={"name": "Standard rate"})
+        reduced, _ = TaxCategory.objects.get_or_create(code="reduced", defaults={"name": "Reduced rate"})
+        for category, rates in (
+            (standard, {"DE": "19", "AT": "20", "FR": "20", "NL": "21", "ES": "21", "SE": "25"}),
+            (reduced, {"DE": "7", "AT": "10", "FR": "5.5", "NL": "9", "ES": "10", "SE": "6"}),
+        ):
+            for country, rate in rates.items():
+                TaxRate.objects.get_or_create(
+                    category=category, country=country, valid_from=date(2020, 1, 1), defaults={"rate": rate}
+                )
+        main = Warehouse.objects.create(code="hamburg", name="Hamburg central", country="DE", is_default=True)
+        Warehouse.objects.create(code="lyon", name="Lyon depot", country="FR")
+        wholesale = CustomerGroup.objects.create(code="wholesale", name="Wholesale")
+        general = PriceList.objects.create(name="List prices EUR 2026", currency="EUR", valid_from=date(2026, 1, 1))
+        trade = PriceList.objects.create(
+            name="Wholesale EUR 2026", currency="EUR", customer_group=wholesale, valid_from=date(2026, 1, 1)
+        )
+        products = []
+        for sku, name, category, kind, price, stock in CATALOGUE:
+            product = inventory.create_product(
+                actor=admin, sku=sku, name=name, kind=kind, tax_category=standard if category == "standard" else reduced
+            )
+            PriceListItem.objects.create(price_list=general, product=product, unit_price=price)
+            PriceListItem.objects.create(
+                price_list=general, product=product, min_quantity=10, unit_price=Decimal(price) * Decimal("0.92")
+            )
+            PriceListItem.objects.create(price_list=trade, product=product, unit_price=Decimal(price) * Decimal("0.85"))
+            if kind == "stocked":
+                inventory.receive_stock(
+                    product=product, warehouse=main, quantity=Decimal(stock), actor=admin, reference="opening stock"
+                )
+                ReorderPoint.objects.create(
+                    product=product, warehouse=main, minimum=Decimal(stock) / 5, reorder_quantity=Decimal(stock)
+                )
+            products.append(product)
+        Customer.objects.filter(legal_name__in=["Van Dijk Bouw B.V.", "Tulp & Co Groothandel"]).update(group=wholesale)
+        return products
+
+    def _orders(self, staff: dict[str, User], products: list[Product]) -> int:
+        if Order.objects.exists():
+            return 0
+        sales, finance = staff["sales@demo.otc"], staff["finance@demo.otc"]
+        stocked = [product for product in products if product.kind == "stocked"]
+        placed = 0
+        for index, customer in enumerate(Customer.objects.filter(default_currency="EUR").order_by("number")):
+            lines = [orders.LineInput(stocked[(index + n) % len(stocked)], Decimal(3 + n * 4)) for n in range(3)]
+            order = orders.create_order(actor=sales, customer=customer, lines=lines, po_number=f"PO-{4711 + index}")
+            placed += 1
+            order = orders.confirm_order(order=order, actor=sales)
+            if order.status != "confirmed":
+                continue
+            if index % 3 == 0:
+                first = order.lines.order_by("line_no").first()
+                orders.dispatch_shipment(
+                    order=order,
+                    actor=finance,
+                    quantities={first.pk: first.quantity_reserved},
+                    carrier="DHL",
+                    tracking_number=f"JJD00{index:06d}",
+                    tracking_url=f"https://www.dhl.com/track?id=JJD00{index:06d}",
+                )
+            elif index % 3 == 1:
+                shipment = orders.dispatch_shipment(
+                    order=order, actor=finance, carrier="UPS", tracking_number=f"1Z999AA1{index:08d}"
+                )
+                orders.mark_delivered(shipment=shipment, actor=finance)
+        return placed
+
+
+CATALOGUE = [
+    ("WID-100", "Steel widget 100 mm", "standard", "stocked", "12.50", "400"),
+    ("WID-200", "Steel widget 200 mm", "standard", "stocked", "18.90", "250"),
+    ("BRK-10", "Mounting bracket", "standard", "stocked", "4.20", "1200"),
+    ("SCR-M8", "Hex screw M8 (box of 100)", "standard", "stocked", "9.80", "600"),
+    ("PMP-5", "Circulation pump 5 bar", "standard", "stocked", "349.00", "40"),
+    ("VLV-22", "Ball valve 22 mm", "standard", "stocked", "23.40", "300"),
+    ("MAN-DE", "Installation handbook (print)", "reduced", "stocked", "19.99", "150"),
+    ("SRV-INST", "Installation service (hour)", "standard", "service", "85.00", "0"),
+]
