@@ -8,6 +8,9 @@ class PossibleDuplicateCustomer(Conflict):
     def __init__(self, duplicates):
         self.duplicates = list(duplicates)
         names = ", ".join(f"{c.number} {c.legal_name}" for c in self.duplicates)
+        self.extensions = {
+            "duplicates": [{"id": c.pk, "number": c.number, "legal_name": c.legal_name} for c in self.duplicates]
+        }
         super().__init__(
             f"Possible duplicate of {names}. Confirm to create it anyway.",
             fields={"confirm_duplicate": [f"Possible duplicate of {names}."]},

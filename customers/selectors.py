@@ -6,10 +6,17 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.contrib.postgres.search import TrigramSimilarity
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 
-from customers.models import ChangeRequest, ChangeRequestStatus, CreditProfile, Customer, PortalMembership
+from customers.models import (
+    BankAccount,
+    ChangeRequest,
+    ChangeRequestStatus,
+    CreditProfile,
+    Customer,
+    PortalMembership,
+)
 from customers.validators import name_key
 from otc.audit import history_of
 
@@ -24,9 +31,19 @@ def customer_list() -> QuerySet[Customer]:
 def customer_detail(*, pk: int) -> Customer:
     return (
         Customer.objects.select_related("sales_rep", "credit", "preferences")
-        .prefetch_related("contacts", "addresses", "bank_accounts")
+        .prefetch_related("contacts", "addresses", Prefetch("bank_accounts", queryset=bank_account_list()))
         .get(pk=pk)
     )
+
+
+def bank_account_list() -> QuerySet[BankAccount]:
+    """Bank accounts without their encrypted IBAN: lists show the masked form and never decrypt."""
+    return BankAccount.objects.defer("iban")
+
+
+def change_request_list() -> QuerySet[ChangeRequest]:
+    """Change requests without the encrypted proposed IBAN (the approving service loads it)."""
+    return ChangeRequest.objects.defer("proposed_iban").select_related("customer", "requested_by", "decided_by")
 
 
 def possible_duplicates(*, legal_name: str, tax_id: str, exclude_pk: int | None = None) -> QuerySet[Customer]:

@@ -126,7 +126,7 @@ def create_customer(
         customer.number = _next_customer_number()
         customer.save()
         CreditProfile.objects.create(customer=customer, credit_currency=customer.default_currency)
-        prefs = Preferences(customer=customer, **(preferences or {}))
+        prefs = Preferences(customer=customer, **_normalized_preferences(preferences or {}))
         validate_model(prefs, exclude=["customer"])
         prefs.save()
         for contact in contacts:
@@ -360,11 +360,15 @@ def _announce_address_change(*, customer: Customer, actor: User, kinds: list[str
 @transaction.atomic
 def update_preferences(*, customer: Customer, actor: User, data: dict[str, Any]) -> Preferences:
     preferences = Preferences.objects.select_for_update().get(customer=customer)
-    data = {key: sorted(set(value)) if key in {"channels", "opt_outs"} else value for key, value in data.items()}
+    data = _normalized_preferences(data)
     with acting(actor, "update preferences"):
         changed = model_update(instance=preferences, fields=PREFERENCE_FIELDS, data=data)
     _announce_change(customer=customer, actor=actor, changed=[f"preferences.{name}" for name in changed])
     return preferences
+
+
+def _normalized_preferences(data: dict[str, Any]) -> dict[str, Any]:
+    return {key: sorted(set(value)) if key in {"channels", "opt_outs"} else value for key, value in data.items()}
 
 
 def _pending_request(*, customer: Customer, actor: User, kind: str, reason: str, **fields) -> ChangeRequest:

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.shortcuts import redirect
 from django.urls import reverse
 
-_MFA_EXEMPT_PREFIXES = ("/accounts/", "/static/", "/healthz", "/readyz", "/api/")
+_MFA_EXEMPT_PREFIXES = ("/accounts/", "/static/", "/healthz", "/readyz")
 
 
 class ClosedSignupAccountAdapter(DefaultAccountAdapter):

@@ -33,8 +33,7 @@ from customers.api.serializers import (
     RejectionSerializer,
     TimelineEntrySerializer,
 )
-from customers.errors import PossibleDuplicateCustomer
-from customers.models import Address, BankAccount, ChangeRequest, ChangeRequestKind, Contact, Customer, Preferences
+from customers.models import Address, ChangeRequest, ChangeRequestKind, Contact, Customer, Preferences
 from otc.api.idempotency import idempotent
 from otc.api.problems import PROBLEM_CONTENT_TYPE
 from otc.api.serializers import ProblemSerializer
@@ -112,13 +111,7 @@ class CustomerViewSet(viewsets.GenericViewSet):
     def create(self, request: Request) -> Response:
         """Create a customer with its contacts, addresses and preferences (never a credit limit)."""
         data = parse(CustomerCreateSerializer, request)
-        try:
-            customer = services.create_customer(actor=request.user, **data)
-        except PossibleDuplicateCustomer as error:
-            error.extensions = {
-                "duplicates": [{"id": c.pk, "number": c.number, "legal_name": c.legal_name} for c in error.duplicates]
-            }
-            raise
+        customer = services.create_customer(actor=request.user, **data)
         return Response(
             CustomerDetailSerializer(customer_detail_or_404(customer.pk)).data, status=status.HTTP_201_CREATED
         )
@@ -306,7 +299,7 @@ class CustomerBankAccountsViewSet(viewsets.GenericViewSet):
 
     scopes = CUSTOMER_SCOPES
     staff_permissions = {"read": "customers.view_bankaccount"}
-    queryset = BankAccount.objects.defer("iban")  # never decrypted here: only the masked form is shown
+    queryset = selectors.bank_account_list()
 
     @extend_schema(responses={200: BankAccountSerializer(many=True), **problems(401, 403, 404)})
     def list(self, request: Request, customer_pk: int) -> Response:
@@ -330,7 +323,7 @@ class ChangeRequestViewSet(viewsets.GenericViewSet):
         "approve": "customers.approve_changerequest",
         "reject": "customers.approve_changerequest",
     }
-    queryset = ChangeRequest.objects.defer("proposed_iban")  # the services load it when they need it
+    queryset = selectors.change_request_list()
     filterset_class = ChangeRequestFilter
 
     @extend_schema(responses={200: ChangeRequestSerializer(many=True), **problems(401, 403, 422)})

@@ -2,7 +2,8 @@
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import Http404, JsonResponse
+from django.views.defaults import page_not_found
 from rest_framework import exceptions
 from rest_framework.response import Response
 
@@ -100,3 +101,18 @@ def _summarize(errors) -> str:
     if isinstance(errors, list):
         return " ".join(_summarize(item) for item in errors)
     return str(errors)
+
+
+def not_found(request, exception=None):
+    """404 for the whole site: problem+json under /api/, the normal page elsewhere."""
+    if not request.path.startswith("/api/"):
+        return page_not_found(request, exception)
+    body = {
+        "type": "urn:otc:problem:not_found",
+        "title": "Not found.",
+        "status": 404,
+        "detail": f"No API endpoint or object at {request.path}.",
+        "code": "not_found",
+        "instance": request.get_full_path(),
+    }
+    return JsonResponse(body, status=404, content_type=PROBLEM_CONTENT_TYPE)

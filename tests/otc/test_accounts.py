@@ -57,3 +57,13 @@ def test_staff_with_totp_passes_and_portal_users_are_not_forced(client, settings
     assert client.get("/healthz").status_code == 200
     assert client.get("/admin/").status_code == 302
     assert "/accounts/2fa/" not in client.get("/admin/")["Location"]
+
+
+def test_staff_sessions_on_the_api_also_need_mfa_when_required(client, settings):
+    settings.OTC_STAFF_MFA_REQUIRED = True
+    client.force_login(StaffFactory())
+
+    response = client.get("/api/v1/customers/")
+
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/2fa/totp/activate/"

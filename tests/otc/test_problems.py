@@ -144,3 +144,14 @@ def test_problem_response_sets_the_content_type_and_headers():
 
 def test_an_unexpected_exception_is_left_to_django():
     assert problem_exception_handler(RuntimeError("boom"), _context()) is None
+
+
+def test_an_unknown_api_url_is_a_problem_not_an_html_page(client, settings):
+    settings.DEBUG = False
+
+    response = client.get("/api/v1/no-such-thing/")
+
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["code"] == "not_found"
+    assert client.get("/no-such-page/")["Content-Type"].startswith("text/html")
