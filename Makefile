@@ -38,7 +38,8 @@ lint: install
 
 test: install browser lint
 	DJANGO_SETTINGS_MODULE=otc.settings.test $(PY) manage.py makemigrations --check --dry-run
-	$(PY) -m pytest -n auto --dist loadfile -q
+	@# The pytest process runs tasks eagerly; a REDIS_URL exported for `make worker` must not leak in.
+	env -u REDIS_URL $(PY) -m pytest -n auto --dist loadfile -q
 
 worker: install
 	$(VENV)/bin/celery -A otc worker -l info

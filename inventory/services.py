@@ -2,8 +2,6 @@
 append-only move, in one transaction: available stock cannot go negative under any concurrency
 (the CHECK constraint backs the WHERE clause)."""
 
-import functools
-import operator
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -11,7 +9,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Q
 
 from inventory import signals
 from inventory.errors import InsufficientStock
@@ -23,6 +20,18 @@ from otc.services import model_update, validate_model
 
 PRODUCT_FIELDS = ("name", "description", "unit", "kind", "tax_category", "gtin", "is_active")
 ZERO = Decimal("0")
+
+
+@dataclass(frozen=True)
+class LevelChange:
+    """What a stock change did to a place's availability, with its reorder point if it has one."""
+
+    product_id: int
+    warehouse_id: int
+    available: Decimal
+    drop: Decimal
+    minimum: Decimal | None
+    reorder_quantity: Decimal | None
 
 
 @dataclass(frozen=True)
@@ -78,7 +87,11 @@ def _apply_move(
                SET on_hand = on_hand + %(on_hand)s, reserved = reserved + %(reserved)s, updated_at = now()
              WHERE product_id = %(product)s AND warehouse_id = %(warehouse)s
                AND reserved + %(reserved)s >= 0 AND on_hand + %(on_hand)s >= reserved + %(reserved)s
-            RETURNING on_hand, reserved
+            RETURNING on_hand, reserved,
+                      (SELECT minimum FROM inventory_reorderpoint r
+                        WHERE r.product_id = %(product)s AND r.warehouse_id = %(warehouse)s),
+                      (SELECT reorder_quantity FROM inventory_reorderpoint r
+                        WHERE r.product_id = %(product)s AND r.warehouse_id = %(warehouse)s)
             """,
             {"on_hand": on_hand_delta, "reserved": reserved_delta, "product": product_id, "warehouse": warehouse_id},
         )
@@ -95,9 +108,15 @@ def _apply_move(
         reference=reference,
         reason=reason,
     )
-    level = StockLevel(product_id=product_id, warehouse_id=warehouse_id, on_hand=row[0], reserved=row[1])
-    _announce_low_stock({(product_id, warehouse_id): (row[0] - row[1], -(on_hand_delta - reserved_delta))})
-    return level
+    on_hand, reserved, minimum, reorder_quantity = row
+    _announce_low_stock(
+        [
+            LevelChange(
+                product_id, warehouse_id, on_hand - reserved, reserved_delta - on_hand_delta, minimum, reorder_quantity
+            )
+        ]
+    )
+    return StockLevel(product_id=product_id, warehouse_id=warehouse_id, on_hand=on_hand, reserved=reserved)
 
 
 @transaction.atomic
@@ -160,9 +179,7 @@ def reserve_stock(*, requests: Iterable[StockRequest], actor: User | None, allow
     if not wanted:
         return {}
     values = ", ".join(["(%s::bigint, %s::bigint, %s::numeric)"] * len(wanted))
-    params = [
-        part for (product_id, warehouse_id), quantity in wanted.items() for part in (product_id, warehouse_id, quantity)
-    ]
+    params = [part for key, quantity in wanted.items() for part in (*key, quantity)]
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
@@ -173,53 +190,56 @@ def reserve_stock(*, requests: Iterable[StockRequest], actor: User | None, allow
                   JOIN wanted w ON w.product_id = s.product_id AND w.warehouse_id = s.warehouse_id
                  ORDER BY s.id
                    FOR UPDATE OF s
+            ),
+            granted AS (SELECT *, LEAST(quantity, GREATEST(available, 0)) AS take FROM locked),
+            short AS (
+                SELECT 1 FROM wanted w LEFT JOIN granted g
+                    ON g.product_id = w.product_id AND g.warehouse_id = w.warehouse_id
+                 WHERE COALESCE(g.take, 0) < w.quantity
+            ),
+            reserved AS (
+                UPDATE inventory_stocklevel s SET reserved = s.reserved + g.take, updated_at = now()
+                  FROM granted g
+                 WHERE s.id = g.id AND g.take > 0 AND (%s OR NOT EXISTS (SELECT 1 FROM short))
             )
-            SELECT id, product_id, warehouse_id, available, LEAST(quantity, GREATEST(available, 0)) FROM locked
+            SELECT g.product_id, g.warehouse_id, g.available, g.take, r.minimum, r.reorder_quantity
+              FROM granted g
+              LEFT JOIN inventory_reorderpoint r ON r.product_id = g.product_id AND r.warehouse_id = g.warehouse_id
             """,  # noqa: S608 - only placeholders are interpolated
-            params,
+            [*params, allow_partial],
         )
         rows = cursor.fetchall()
-    available = {
-        (product_id, warehouse_id): (level_id, free, take) for level_id, product_id, warehouse_id, free, take in rows
-    }
-    granted = {key: available.get(key, (None, ZERO, ZERO))[2] for key in wanted}
+    granted = dict.fromkeys(wanted, ZERO)
+    for product_id, warehouse_id, _, take, _, _ in rows:
+        granted[(product_id, warehouse_id)] = take
     short = {key: wanted[key] - granted[key] for key in wanted if granted[key] < wanted[key]}
     if short and not allow_partial:
         products = dict(Product.objects.filter(pk__in=[key[0] for key in short]).values_list("pk", "sku"))
         detail = ", ".join(f"{products[key[0]]}: {format_quantity(amount)} short" for key, amount in short.items())
         raise InsufficientStock(f"Not enough stock: {detail}.")
     taken = {key: amount for key, amount in granted.items() if amount > 0}
-    if taken:
-        _bulk_level_update(available, taken, reserved_sign=1)
-        StockMove.objects.bulk_create(
-            [
-                StockMove(
-                    product_id=key[0],
-                    warehouse_id=key[1],
-                    kind=MoveKind.RESERVATION,
-                    on_hand_delta=ZERO,
-                    reserved_delta=amount,
-                    actor=actor,
-                    reference=references[key],
-                )
-                for key, amount in taken.items()
-            ]
-        )
-        _announce_low_stock({key: (available[key][1] - amount, amount) for key, amount in taken.items()})
+    StockMove.objects.bulk_create(
+        [
+            StockMove(
+                product_id=key[0],
+                warehouse_id=key[1],
+                kind=MoveKind.RESERVATION,
+                on_hand_delta=ZERO,
+                reserved_delta=amount,
+                actor=actor,
+                reference=references[key],
+            )
+            for key, amount in taken.items()
+        ]
+    )
+    _announce_low_stock(
+        [
+            LevelChange(product_id, warehouse_id, available - take, take, minimum, reorder_quantity)
+            for product_id, warehouse_id, available, take, minimum, reorder_quantity in rows
+            if take > 0
+        ]
+    )
     return granted
-
-
-def _bulk_level_update(locked: dict[tuple, tuple], amounts: dict[tuple, Decimal], *, reserved_sign: int) -> None:
-    values = ", ".join(["(%s::bigint, %s::numeric)"] * len(amounts))
-    params = [part for key, amount in amounts.items() for part in (locked[key][0], amount * reserved_sign)]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            UPDATE inventory_stocklevel s SET reserved = s.reserved + d.delta, updated_at = now()
-              FROM (VALUES {values}) AS d(id, delta) WHERE s.id = d.id
-            """,  # noqa: S608 - only placeholders are interpolated
-            params,
-        )
 
 
 def release_stock(*, requests: Iterable[StockRequest], actor: User | None) -> None:
@@ -270,25 +290,18 @@ def return_stock(*, request: StockRequest, actor: User | None, reason: str) -> S
     )
 
 
-def _announce_low_stock(changes: dict[tuple, tuple[Decimal, Decimal]]) -> None:
-    """changes: (product_id, warehouse_id) -> (available after, amount available went down by).
-
-    Sends low_stock once, when available crosses from at-or-above the minimum to below it.
-    """
-    falling = {key: value for key, value in changes.items() if value[1] > 0}
-    if not falling:
-        return
-    places = functools.reduce(operator.or_, (Q(product_id=key[0], warehouse_id=key[1]) for key in falling))
-    for point in ReorderPoint.objects.filter(places):
-        after, drop = falling[(point.product_id, point.warehouse_id)]
-        if after < point.minimum <= after + drop:
+def _announce_low_stock(changes: list["LevelChange"]) -> None:
+    """Send low_stock once, when available crosses from at-or-above the reorder point to below it."""
+    for change in changes:
+        was = change.available + change.drop
+        if change.minimum is not None and change.drop > 0 and change.available < change.minimum <= was:
             signals.low_stock.send(
                 sender=ReorderPoint,
-                product_id=point.product_id,
-                warehouse_id=point.warehouse_id,
-                available=str(after),
-                minimum=str(point.minimum),
-                reorder_quantity=str(point.reorder_quantity),
+                product_id=change.product_id,
+                warehouse_id=change.warehouse_id,
+                available=str(change.available),
+                minimum=str(change.minimum),
+                reorder_quantity=str(change.reorder_quantity),
             )
 
 

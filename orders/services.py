@@ -72,8 +72,9 @@ def _address_snapshot(address: Address | None, customer: Customer) -> dict[str, 
     }
 
 
-def _default_address(customer: Customer, kind: str) -> Address | None:
-    return customer.addresses.filter(kind=kind, is_default=True).first()
+def _default_addresses(customer: Customer) -> dict[str, Address]:
+    """The customer's default billing and shipping address, in one query."""
+    return {address.kind: address for address in customer.addresses.filter(is_default=True)}
 
 
 def line_amounts(
@@ -149,8 +150,9 @@ def create_order(
     warehouse = warehouse or Warehouse.objects.filter(is_default=True).first()
     if warehouse is None:
         raise InvalidInput("No warehouse given and no default warehouse set up.", fields={"warehouse": ["Required."]})
-    shipping = shipping_address or _default_address(customer, AddressKind.SHIPPING)
-    billing = billing_address or _default_address(customer, AddressKind.BILLING)
+    defaults = _default_addresses(customer) if shipping_address is None or billing_address is None else {}
+    shipping = shipping_address or defaults.get(AddressKind.SHIPPING)
+    billing = billing_address or defaults.get(AddressKind.BILLING)
     destination = shipping.country if shipping else customer.country
     prices = quote_prices(
         customer=customer,

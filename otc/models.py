@@ -11,6 +11,11 @@ API_SCOPES = [
     ("customers:write", "Create and change customers, contacts, addresses and preferences"),
     ("change_requests:write", "Request credit limit and bank detail changes"),
     ("change_requests:approve", "Approve or reject change requests (four eyes)"),
+    ("inventory:read", "Read products, availability and prices"),
+    ("inventory:write", "Record stock receipts and adjustments"),
+    ("orders:read", "Read orders, their shipments and timelines"),
+    ("orders:write", "Create, confirm and cancel orders; register returns"),
+    ("shipments:write", "Dispatch shipments and confirm delivery"),
 ]
 
 

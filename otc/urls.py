@@ -7,6 +7,8 @@ from otc.health import healthz, readyz
 
 api_v1 = [
     path("", include("customers.api_urls")),
+    path("", include("inventory.api_urls")),
+    path("", include("orders.api_urls")),
 ]
 
 urlpatterns = [

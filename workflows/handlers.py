@@ -24,7 +24,8 @@ def staff_with_permission(permission: str) -> QuerySet:
     """Active staff who hold `app_label.codename` directly, through a group, or as superusers."""
     app_label, codename = permission.split(".")
     grant = Q(user_permissions__codename=codename, user_permissions__content_type__app_label=app_label) | Q(
-        groups__permissions__codename=codename, groups__permissions__content_type__app_label=app_label)
+        groups__permissions__codename=codename, groups__permissions__content_type__app_label=app_label
+    )
     return get_user_model().objects.filter(Q(is_superuser=True) | grant, is_active=True, is_staff=True).distinct()
 
 
@@ -44,65 +45,108 @@ def notify_sales_rep_of_credit_hold(event: OutboxEvent) -> None:
     customer = _customer(event)
     if customer.sales_rep is None:
         return
-    queue_email(event=event, handler=notify_sales_rep_of_credit_hold.__name__, recipient=customer.sales_rep.email,
-                template="credit_hold_placed",
-                context={"customer": customer, "reason": event.payload.get("reason", ""),
-                         "actor": _actor_name(event), "rep": customer.sales_rep})
+    queue_email(
+        event=event,
+        handler=notify_sales_rep_of_credit_hold.__name__,
+        recipient=customer.sales_rep.email,
+        template="credit_hold_placed",
+        context={
+            "customer": customer,
+            "reason": event.payload.get("reason", ""),
+            "actor": _actor_name(event),
+            "rep": customer.sales_rep,
+        },
+    )
 
 
 def notify_sales_rep_of_billing_change(event: OutboxEvent) -> None:
     customer = _customer(event)
     if customer.sales_rep is None:
         return
-    queue_email(event=event, handler=notify_sales_rep_of_billing_change.__name__,
-                recipient=customer.sales_rep.email, template="billing_data_changed",
-                context={"customer": customer, "changed": event.payload.get("changed", []),
-                         "actor": _actor_name(event), "rep": customer.sales_rep})
+    queue_email(
+        event=event,
+        handler=notify_sales_rep_of_billing_change.__name__,
+        recipient=customer.sales_rep.email,
+        template="billing_data_changed",
+        context={
+            "customer": customer,
+            "changed": event.payload.get("changed", []),
+            "actor": _actor_name(event),
+            "rep": customer.sales_rep,
+        },
+    )
 
 
 def notify_approvers_of_change_request(event: OutboxEvent) -> None:
     change_request = ChangeRequest.objects.select_related("customer", "requested_by").get(
-        pk=event.payload["change_request_id"])
+        pk=event.payload["change_request_id"]
+    )
     approvers = staff_with_permission("customers.approve_changerequest").exclude(pk=change_request.requested_by_id)
     for approver in approvers:
-        queue_email(event=event, handler=notify_approvers_of_change_request.__name__, recipient=approver.email,
-                    template="change_request_submitted",
-                    context={"change_request": change_request, "customer": change_request.customer,
-                             "approver": approver})
+        queue_email(
+            event=event,
+            handler=notify_approvers_of_change_request.__name__,
+            recipient=approver.email,
+            template="change_request_submitted",
+            context={"change_request": change_request, "customer": change_request.customer, "approver": approver},
+        )
 
 
 def notify_requester_of_decision(event: OutboxEvent) -> None:
     change_request = ChangeRequest.objects.select_related("customer", "requested_by", "decided_by").get(
-        pk=event.payload["change_request_id"])
-    queue_email(event=event, handler=notify_requester_of_decision.__name__,
-                recipient=change_request.requested_by.email, template="change_request_decided",
-                context={"change_request": change_request, "customer": change_request.customer})
+        pk=event.payload["change_request_id"]
+    )
+    queue_email(
+        event=event,
+        handler=notify_requester_of_decision.__name__,
+        recipient=change_request.requested_by.email,
+        template="change_request_decided",
+        context={"change_request": change_request, "customer": change_request.customer},
+    )
 
 
 def _order(event: OutboxEvent) -> Order:
-    return Order.objects.select_related("customer__preferences", "customer__sales_rep").prefetch_related(
-        "lines").get(pk=event.payload["order_id"])
+    return (
+        Order.objects.select_related("customer__preferences", "customer__sales_rep")
+        .prefetch_related("lines")
+        .get(pk=event.payload["order_id"])
+    )
 
 
 def send_order_confirmation(event: OutboxEvent) -> None:
     order = _order(event)
     customer = order.customer
-    for recipient in customer_recipients(customer, [ContactRole.PURCHASING, ContactRole.BILLING],
-                                         NotificationType.ORDER_CONFIRMATION):
-        queue_email(event=event, handler=send_order_confirmation.__name__, recipient=recipient,
-                    template="order_confirmation", language=customer.language,
-                    context={"order": order, "customer": customer, "lines": order.lines.all()})
+    for recipient in customer_recipients(
+        customer, [ContactRole.PURCHASING, ContactRole.BILLING], NotificationType.ORDER_CONFIRMATION
+    ):
+        queue_email(
+            event=event,
+            handler=send_order_confirmation.__name__,
+            recipient=recipient,
+            template="order_confirmation",
+            language=customer.language,
+            context={"order": order, "customer": customer, "lines": order.lines.all()},
+        )
 
 
 def send_shipment_notification(event: OutboxEvent) -> None:
-    shipment = Shipment.objects.select_related("order__customer__preferences").prefetch_related(
-        "lines__order_line").get(pk=event.payload["shipment_id"])
+    shipment = (
+        Shipment.objects.select_related("order__customer__preferences")
+        .prefetch_related("lines__order_line")
+        .get(pk=event.payload["shipment_id"])
+    )
     customer = shipment.order.customer
-    for recipient in customer_recipients(customer, [ContactRole.SHIPPING, ContactRole.PURCHASING],
-                                         NotificationType.SHIPMENT_NOTIFICATION):
-        queue_email(event=event, handler=send_shipment_notification.__name__, recipient=recipient,
-                    template="shipment_dispatched", language=customer.language,
-                    context={"shipment": shipment, "order": shipment.order, "customer": customer})
+    for recipient in customer_recipients(
+        customer, [ContactRole.SHIPPING, ContactRole.PURCHASING], NotificationType.SHIPMENT_NOTIFICATION
+    ):
+        queue_email(
+            event=event,
+            handler=send_shipment_notification.__name__,
+            recipient=recipient,
+            template="shipment_dispatched",
+            language=customer.language,
+            context={"shipment": shipment, "order": shipment.order, "customer": customer},
+        )
 
 
 def notify_credit_control_of_held_order(event: OutboxEvent) -> None:
@@ -112,17 +156,26 @@ def notify_credit_control_of_held_order(event: OutboxEvent) -> None:
     if order.customer.sales_rep is not None:
         recipients.add(order.customer.sales_rep.email)
     for recipient in sorted(recipients):
-        queue_email(event=event, handler=notify_credit_control_of_held_order.__name__, recipient=recipient,
-                    template="order_credit_hold",
-                    context={"order": order, "customer": order.customer, "reason": event.payload.get("reason", "")})
+        queue_email(
+            event=event,
+            handler=notify_credit_control_of_held_order.__name__,
+            recipient=recipient,
+            template="order_credit_hold",
+            context={"order": order, "customer": order.customer, "reason": event.payload.get("reason", "")},
+        )
 
 
 def alert_stock_managers(event: OutboxEvent) -> None:
     product = Product.objects.get(pk=event.payload["product_id"])
     warehouse = Warehouse.objects.get(pk=event.payload["warehouse_id"])
     for user in staff_with_permission("inventory.receive_low_stock_alerts"):
-        queue_email(event=event, handler=alert_stock_managers.__name__, recipient=user.email, template="low_stock",
-                    context={"product": product, "warehouse": warehouse, **event.payload})
+        queue_email(
+            event=event,
+            handler=alert_stock_managers.__name__,
+            recipient=user.email,
+            template="low_stock",
+            context={"product": product, "warehouse": warehouse, **event.payload},
+        )
 
 
 HANDLERS: dict[str, list[Handler]] = {

@@ -76,7 +76,6 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "otc.accounts.StaffMfaRequiredMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "pghistory.middleware.HistoryMiddleware",
     "django_structlog.middlewares.RequestMiddleware",
 ]
 
@@ -194,6 +193,8 @@ SPECTACULAR_SETTINGS = {
         "AddressKindEnum": "customers.models.AddressKind",
         "ChangeRequestKindEnum": "customers.models.ChangeRequestKind",
         "ChangeRequestStatusEnum": "customers.models.ChangeRequestStatus",
+        "OrderStatusEnum": "orders.models.OrderStatus",
+        "ShipmentStatusEnum": "orders.models.ShipmentStatus",
     },
 }
 IDEMPOTENCY_KEY_TTL_HOURS = 24

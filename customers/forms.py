@@ -1,0 +1,151 @@
+"""Admin forms for customer data. They collect and shape input for the services in
+customers.services, which validate it again and write; a form never saves a model itself."""
+
+from django import forms
+from unfold.widgets import (
+    UnfoldAdminCheckboxSelectMultipleWidget,
+    UnfoldAdminDecimalFieldWidget,
+    UnfoldAdminSelectWidget,
+    UnfoldAdminTextareaWidget,
+    UnfoldAdminTextInputWidget,
+    UnfoldBooleanWidget,
+)
+
+from customers.models import (
+    Address,
+    ChangeRequestKind,
+    Channel,
+    Contact,
+    ContactRole,
+    CreditProfile,
+    Customer,
+    NotificationType,
+    Preferences,
+)
+from customers.services import CUSTOMER_FIELDS
+from otc.money import CURRENCY_CHOICES
+
+
+class CustomerForm(forms.ModelForm):
+    """Master data of a customer; create_customer / update_customer do the saving."""
+
+    confirm_duplicate = forms.BooleanField(
+        label="Create anyway (confirm duplicate)",
+        required=False,
+        widget=UnfoldBooleanWidget,
+        help_text="Tick only after checking that the customers listed above are really different companies.",
+    )
+
+    class Meta:
+        model = Customer
+        fields = list(CUSTOMER_FIELDS)
+
+
+class ContactInlineForm(forms.ModelForm):
+    roles = forms.MultipleChoiceField(
+        choices=ContactRole.choices, required=False, widget=UnfoldAdminCheckboxSelectMultipleWidget
+    )
+
+    class Meta:
+        model = Contact
+        fields = ["name", "email", "phone", "roles", "is_active"]
+
+
+class AddressInlineForm(forms.ModelForm):
+    class Meta:
+        model = Address
+        fields = ["kind", "is_default", "name", "line1", "line2", "postal_code", "city", "region", "country"]
+
+    def _get_validation_exclusions(self):
+        # A new default address replaces the old default: add_address/update_address demote it in
+        # the same transaction, so the one-default-per-kind constraint is the service's to check.
+        return {*super()._get_validation_exclusions(), "is_default"}
+
+
+class PreferencesInlineForm(forms.ModelForm):
+    channels = forms.MultipleChoiceField(
+        choices=Channel.choices, required=False, widget=UnfoldAdminCheckboxSelectMultipleWidget
+    )
+    opt_outs = forms.MultipleChoiceField(
+        label="Opted out of",
+        choices=NotificationType.choices,
+        required=False,
+        widget=UnfoldAdminCheckboxSelectMultipleWidget,
+    )
+
+    class Meta:
+        model = Preferences
+        fields = ["channels", "opt_outs", "invoice_delivery", "po_number_required"]
+
+
+class CreditProfileInlineForm(forms.ModelForm):
+    """Only risk class and review date are edited here; the limit changes through a change request."""
+
+    class Meta:
+        model = CreditProfile
+        fields = ["risk_class", "review_date"]
+
+
+def _text(**kwargs) -> forms.CharField:
+    return forms.CharField(widget=UnfoldAdminTextInputWidget, **kwargs)
+
+
+def _reason(label: str = "Reason", required: bool = True) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        max_length=500,
+        required=required,
+        widget=UnfoldAdminTextareaWidget(attrs={"rows": 3}),
+    )
+
+
+class ReasonForm(forms.Form):
+    """Credit hold and block: the reason goes into the audit trail and the sales rep's email."""
+
+    reason = _reason()
+
+
+class CreditLimitChangeForm(forms.Form):
+    credit_limit = forms.DecimalField(
+        label="New credit limit", min_value=0, max_digits=19, decimal_places=4, widget=UnfoldAdminDecimalFieldWidget
+    )
+    currency = forms.ChoiceField(choices=CURRENCY_CHOICES, widget=UnfoldAdminSelectWidget)
+    reason = _reason()
+
+
+class BankAccountRequestForm(forms.Form):
+    holder_name = _text(label="Account holder", max_length=200)
+    iban = _text(label="IBAN", max_length=42)
+    bic = _text(label="BIC", max_length=11, required=False)
+    reason = _reason()
+
+
+class DecisionForm(forms.Form):
+    """Approve (note optional) or reject (note required) a change request."""
+
+    note = _reason("Note", required=False)
+
+    def __init__(self, *args, note_required: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["note"].required = note_required
+
+
+class ChangeRequestStartForm(forms.Form):
+    """The change request add page: pick the customer and what to change, then fill in the request."""
+
+    customer_number = _text(label="Customer number", max_length=20, help_text="For example C001001.")
+    kind = forms.ChoiceField(
+        label="Change",
+        choices=[
+            (ChangeRequestKind.CREDIT_LIMIT, "Credit limit"),
+            (ChangeRequestKind.BANK_ACCOUNT_ADD, "Add a bank account"),
+        ],
+        widget=UnfoldAdminSelectWidget,
+    )
+
+    def clean_customer_number(self) -> Customer:
+        number = self.cleaned_data["customer_number"].strip().upper()
+        customer = Customer.objects.filter(number=number).first()
+        if customer is None:
+            raise forms.ValidationError(f"No customer has the number {number}.")
+        return customer

@@ -1,0 +1,22 @@
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from orders.api import views
+
+router = SimpleRouter()
+router.register("orders", views.OrderViewSet, basename="order")
+router.register("shipments", views.ShipmentViewSet, basename="shipment")
+
+urlpatterns = [
+    path(
+        "orders/<str:number>/shipments/",
+        views.OrderShipmentsViewSet.as_view({"get": "list", "post": "create"}),
+        name="order-shipments",
+    ),
+    path(
+        "orders/<str:number>/returns/",
+        views.OrderReturnsViewSet.as_view({"get": "list", "post": "create"}),
+        name="order-returns",
+    ),
+    *router.urls,
+]

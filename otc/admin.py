@@ -1,0 +1,430 @@
+"""The kernel's admin: staff accounts, groups and partner API keys, plus the few helpers every app's
+admin uses to run services from forms and actions.
+
+Admin classes stay thin: a form collects input, a service validates and writes with the signed-in
+user as actor, and a refused service call (a DomainError) becomes form errors or an error message
+with nothing written.
+"""
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
+from django.utils.safestring import mark_safe
+from unfold.admin import ModelAdmin
+from unfold.decorators import action, display
+from unfold.forms import AdminPasswordChangeForm, PaginationInlineFormSet, UserChangeForm, UserCreationForm
+from unfold.widgets import (
+    UnfoldAdminCheckboxSelectMultipleWidget,
+    UnfoldAdminSelectWidget,
+    UnfoldAdminTextInputWidget,
+)
+
+from otc.errors import DomainError
+from otc.models import API_SCOPES, ApiKey, User
+from otc.services import create_api_key, revoke_api_key
+
+# --------------------------------------------------------------------------------------------------
+# Helpers for every app's admin
+# --------------------------------------------------------------------------------------------------
+
+
+def apply_domain_error(form: forms.BaseForm, error: DomainError, *, field_map: dict[str, str] | None = None) -> None:
+    """Show a refused service call on a form: field problems at their fields, the rest on top."""
+    field_map = field_map or {}
+    if not error.fields:
+        form.add_error(None, error.message)
+        return
+    for name, problems in error.fields.items():
+        target = field_map.get(name, name)
+        if target in form.fields:
+            form.add_error(target, list(problems))
+        else:
+            form.add_error(None, [f"{name.replace('_', ' ')}: {problem}" for problem in problems])
+
+
+class ServiceRefused(Exception):
+    """Raised from save_model/save_formset when a service refuses; the admin's transaction rolls
+    back and ServiceChangeFormMixin shows the same POST again with the error attached."""
+
+    def __init__(self, error: DomainError, *, prefix: str | None = None, index: int | None = None):
+        super().__init__(error.message)
+        self.error, self.prefix, self.index = error, prefix, index
+
+
+class ServiceChangeFormMixin:
+    """For ModelAdmins whose save_model/save_formset call services.
+
+    Django runs the whole change form in one transaction. When a service refuses, the exception
+    leaves that transaction (nothing is written) and the form is validated once more with the
+    service's error added, so the user sees the error at the field it concerns.
+    """
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ServiceRefused as refused:
+            request.service_refusal = refused
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form_class = super().get_form(request, obj, change, **kwargs)
+        refused = getattr(request, "service_refusal", None)
+        if refused is None or refused.prefix is not None:
+            return form_class
+        error = refused.error
+
+        def clean(form):
+            cleaned = super(refusing, form).clean()
+            apply_domain_error(form, error)
+            return cleaned
+
+        refusing = type(form_class.__name__, (form_class,), {"clean": clean})
+        return refusing
+
+
+class ServiceInlineFormSet(PaginationInlineFormSet):
+    """Inline formset that can carry a refused service call back to the row it came from."""
+
+    service_error: DomainError | None = None
+    service_error_index: int | None = None
+
+    def clean(self):
+        super().clean()
+        if self.service_error is None:
+            return
+        index = self.service_error_index
+        form = self.forms[index] if index is not None and 0 <= index < len(self.forms) else None
+        if form is None or (self.can_delete and self._should_delete_form(form)):
+            # A refused removal (or a row we cannot point at): the error goes above the rows.
+            raise ValidationError(self.service_error.message)
+        apply_domain_error(form, self.service_error)
+
+
+class ServiceInlineMixin:
+    """For inlines of a ServiceChangeFormMixin admin: their rows are saved by services too."""
+
+    formset = ServiceInlineFormSet
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset_class = super().get_formset(request, obj, **kwargs)
+        refused = getattr(request, "service_refusal", None)
+        if refused is None or refused.prefix != formset_class.get_default_prefix():
+            return formset_class
+        attrs = {"service_error": refused.error, "service_error_index": refused.index}
+        return type(formset_class.__name__, (formset_class,), attrs)
+
+
+def service_form_page(
+    request: HttpRequest,
+    model_admin: admin.ModelAdmin,
+    *,
+    title: str,
+    form: forms.BaseForm,
+    submit_label: str,
+    obj: Any = None,
+    intro: str = "",
+    objects: Iterable[Any] = (),
+    action_name: str = "",
+    cancel_url: str = "",
+    danger: bool = False,
+) -> TemplateResponse:
+    """One page for every 'ask, then call a service' step: detail actions, bulk actions, add forms.
+
+    With `action_name`, the page re-posts a changelist bulk action for `objects`.
+    """
+    opts = model_admin.model._meta
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "title": title,
+        "opts": opts,
+        "app_label": opts.app_label,
+        "original": obj,
+        "form": form,
+        "submit_label": submit_label,
+        "intro": intro,
+        "objects": list(objects),
+        "action_name": action_name,
+        "action_checkbox_name": ACTION_CHECKBOX_NAME,
+        "cancel_url": cancel_url or _default_cancel_url(model_admin, obj),
+        "danger": danger,
+        "media": model_admin.media + form.media,
+    }
+    request.current_app = model_admin.admin_site.name
+    return TemplateResponse(request, "admin/service_form.html", context)
+
+
+def _default_cancel_url(model_admin: admin.ModelAdmin, obj: Any) -> str:
+    opts = model_admin.model._meta
+    if obj is not None and getattr(obj, "pk", None) is not None:
+        return reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
+    return reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+
+
+def call_for_each(request: HttpRequest, objects: Iterable[Any], service: Callable[[Any], Any], *, done: str) -> int:
+    """Run a service per selected object, each in its own transaction; report successes and refusals.
+
+    `done` is a message with a `{count}` placeholder. Returns how many succeeded.
+    """
+    succeeded = 0
+    for obj in objects:
+        try:
+            service(obj)
+        except DomainError as error:
+            messages.error(request, f"{obj}: {error.message}")
+        else:
+            succeeded += 1
+    if succeeded:
+        messages.success(request, done.format(count=succeeded))
+    return succeeded
+
+
+def call_once(request: HttpRequest, service: Callable[[], Any], *, done: str) -> bool:
+    """Run one service call; a refusal becomes an error message. Returns whether it succeeded."""
+    try:
+        service()
+    except DomainError as error:
+        messages.error(request, error.message)
+        return False
+    messages.success(request, done)
+    return True
+
+
+def badge(text: str, variant: str = "") -> str:
+    """A coloured status label (success, info, warning, danger), for lists and read-only fields alike."""
+    return mark_safe(render_to_string("unfold/helpers/label.html", {"text": text, "variant": variant}))  # noqa: S308
+
+
+def change_url(obj: Any) -> str:
+    opts = obj._meta
+    return reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
+
+
+# --------------------------------------------------------------------------------------------------
+# Staff accounts and groups
+# --------------------------------------------------------------------------------------------------
+
+
+class StaffUserCreationForm(UserCreationForm):
+    class Meta:
+        model = User
+        fields = ("email", "full_name")
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"].strip().lower()
+        if User.objects.filter(email__iexact=email).exists():
+            raise ValidationError("A user with this email already exists.")
+        return email
+
+
+class StaffUserChangeForm(UserChangeForm):
+    class Meta:
+        model = User
+        fields = "__all__"
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"].strip().lower()
+        if User.objects.filter(email__iexact=email).exclude(pk=self.instance.pk).exists():
+            raise ValidationError("A user with this email already exists.")
+        return email
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(BaseGroupAdmin, ModelAdmin):
+    pass
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin, ModelAdmin):
+    """Accounts sign in with their email; staff roles are the groups (finance, sales, service, admin)."""
+
+    form = StaffUserChangeForm
+    add_form = StaffUserCreationForm
+    change_password_form = AdminPasswordChangeForm
+    ordering = ["email"]
+    list_display = ["email", "full_name", "is_staff", "is_active", "is_service_account", "group_names"]
+    list_filter = ["is_staff", "is_superuser", "is_active", "is_service_account", "groups"]
+    search_fields = ["email", "full_name"]
+    filter_horizontal = ["groups", "user_permissions"]
+    readonly_fields = ["last_login", "date_joined"]
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        ("Person", {"fields": ("full_name",)}),
+        (
+            "Access",
+            {"fields": ("is_active", "is_staff", "is_superuser", "is_service_account", "groups", "user_permissions")},
+        ),
+        ("Dates", {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": ("email", "full_name", "usable_password", "password1", "password2", "is_staff", "groups"),
+            },
+        ),
+    )
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("groups")
+
+    @display(description="Groups")
+    def group_names(self, user: User) -> str:
+        return ", ".join(sorted(group.name for group in user.groups.all())) or "-"
+
+
+# --------------------------------------------------------------------------------------------------
+# Partner API keys
+# --------------------------------------------------------------------------------------------------
+
+
+class ApiKeyCreateForm(forms.Form):
+    name = forms.CharField(max_length=100, widget=UnfoldAdminTextInputWidget, help_text="The partner system it is for.")
+    scopes = forms.MultipleChoiceField(choices=API_SCOPES, widget=UnfoldAdminCheckboxSelectMultipleWidget)
+    user = forms.ModelChoiceField(
+        label="Acting user",
+        queryset=User.objects.filter(Q(is_service_account=True) | Q(is_staff=True), is_active=True),
+        required=False,
+        widget=UnfoldAdminSelectWidget,
+        help_text="The account the key acts as in the audit trail. Leave empty to create a service account for it.",
+    )
+
+
+class ApiKeyStateFilter(admin.SimpleListFilter):
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [("usable", "Usable"), ("revoked", "Revoked")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "usable":
+            return queryset.filter(revoked_at__isnull=True)
+        if self.value() == "revoked":
+            return queryset.filter(revoked_at__isnull=False)
+        return queryset
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(ModelAdmin):
+    """Keys are created through create_api_key (the plaintext is shown once, only its hash is kept)
+    and revoked through revoke_api_key; nothing else about a key can be edited."""
+
+    list_display = ["name", "prefix", "scope_list", "user", "created_at", "last_used_at", "revoked_at", "state"]
+    list_filter = [ApiKeyStateFilter]
+    list_select_related = ["user"]
+    search_fields = ["name", "prefix"]
+    ordering = ["-created_at"]
+    fields = [
+        "name",
+        "state",
+        "prefix",
+        "scope_list",
+        "user",
+        "created_by",
+        "created_at",
+        "expires_at",
+        "last_used_at",
+        "revoked_at",
+        "revoked_by",
+    ]
+    readonly_fields = fields
+    actions = ["revoke_keys"]
+    actions_detail = ["revoke_key"]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_revoke_permission(self, request, object_id=None) -> bool:
+        return request.user.has_perm("otc.change_apikey")
+
+    @display(description="Scopes")
+    def scope_list(self, key: ApiKey) -> str:
+        return ", ".join(key.scopes) or "-"
+
+    @display(description="State")
+    def state(self, key: ApiKey) -> str:
+        if key.revoked_at is not None:
+            return badge("Revoked", "danger")
+        if not key.is_usable:
+            return badge("Expired", "warning")
+        return badge("Usable", "success")
+
+    def add_view(self, request, form_url="", extra_context=None) -> HttpResponse:
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = ApiKeyCreateForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                key, plaintext = create_api_key(
+                    name=form.cleaned_data["name"],
+                    scopes=form.cleaned_data["scopes"],
+                    user=form.cleaned_data["user"],
+                    actor=request.user,
+                )
+            except DomainError as error:
+                apply_domain_error(form, error)
+            else:
+                return self._show_key_once(request, key, plaintext)
+        return service_form_page(request, self, title="Add API key", form=form, submit_label="Create key")
+
+    def _show_key_once(self, request: HttpRequest, key: ApiKey, plaintext: str) -> TemplateResponse:
+        """The only place the plaintext ever appears; the response must not be cached anywhere."""
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"API key {key.name} created",
+            "opts": self.model._meta,
+            "key": key,
+            "plaintext": plaintext,
+        }
+        response = TemplateResponse(request, "admin/otc/apikey/created.html", context)
+        add_never_cache_headers(response)
+        response["Cache-Control"] = "no-store, no-cache, must-revalidate, private"
+        return response
+
+    @action(description="Revoke selected keys", permissions=["revoke"])
+    def revoke_keys(self, request, queryset) -> None:
+        call_for_each(
+            request,
+            queryset,
+            lambda key: revoke_api_key(api_key=key, actor=request.user),
+            done="Revoked {count} key(s).",
+        )
+
+    @action(description="Revoke", permissions=["revoke"], url_path="revoke", icon="block")
+    def revoke_key(self, request, object_id) -> HttpResponse:
+        key = self.get_object(request, object_id)
+        if key is None:
+            return HttpResponseRedirect(reverse("admin:otc_apikey_changelist"))
+        if request.method == "POST":
+            call_once(request, lambda: revoke_api_key(api_key=key, actor=request.user), done=f"Revoked the key {key}.")
+            return HttpResponseRedirect(change_url(key))
+        return service_form_page(
+            request,
+            self,
+            title=f"Revoke {key}?",
+            form=forms.Form(),
+            obj=key,
+            intro="Partner systems using this key are refused from now on. This cannot be undone.",
+            submit_label="Revoke key",
+            danger=True,
+        )

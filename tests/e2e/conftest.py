@@ -1,0 +1,70 @@
+"""Browser tests: Playwright's sync API driving Debian's Chromium against pytest-django's live server.
+
+Chromium comes from the system package (`make browser` installs it); Playwright never downloads a
+browser. A missing Chromium fails these tests, it never skips them.
+"""
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SCREENSHOTS = Path("/tmp")  # screenshots for a person to look at; nothing secret
+
+
+@pytest.fixture(scope="module")
+def browser(django_db_setup) -> Iterator:
+    """One Chromium per test module, started after the test database exists.
+
+    Playwright's sync API keeps an event loop in this thread while it runs, so Django's guard
+    against ORM calls from async code is lifted for exactly that long (the tests' own factories,
+    assertions and database flushes are plain synchronous code); the loop and the lift end with
+    the module, so tests that run later in the same process are unaffected.
+    """
+    if not CHROMIUM.exists():
+        pytest.fail(f"Chromium is missing at {CHROMIUM}; install it with `make browser` (apt-get install chromium).")
+    from playwright.sync_api import sync_playwright
+
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            yield browser
+            browser.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture
+def page(browser, live_server) -> Iterator:
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 1400, "height": 900})
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def screenshot(page):
+    """screenshot("name") saves /tmp/e2e-<name>.png of the whole page and returns its path."""
+
+    def take(name: str) -> Path:
+        path = SCREENSHOTS / f"e2e-{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take
