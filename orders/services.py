@@ -46,7 +46,7 @@ class LineInput:
 
     product: Product
     quantity: Decimal
-    discount_percent: Decimal = ZERO
+    discount_percent: Decimal | None = None  # None: the customer's negotiated discount, if any
 
 
 def _next_number(sequence: str, prefix: str, year: int) -> str:
@@ -139,7 +139,9 @@ def create_order(
         LineInput(
             line.product,
             _check_decimal(line.quantity, "quantity", low=Decimal("0.001")),
-            _check_decimal(line.discount_percent, "discount_percent", low=ZERO, high=HUNDRED),
+            None
+            if line.discount_percent is None
+            else _check_decimal(line.discount_percent, "discount_percent", low=ZERO, high=HUNDRED),
         )
         for line in lines
     ]
@@ -179,7 +181,7 @@ def create_order(
     order_lines = []
     for number, (line, price) in enumerate(zip(entered, prices, strict=True), start=1):
         tax = taxes[line.product.pk]
-        line_discount = line.discount_percent or price.discount_percent
+        line_discount = price.discount_percent if line.discount_percent is None else line.discount_percent
         net, tax_amount = line_amounts(
             quantity=line.quantity,
             unit_price=price.unit_price,

@@ -57,7 +57,9 @@ def _unique_line_numbers(lines: list[dict]) -> list[dict]:
 class OrderLineInputSerializer(StrictSerializer):
     product = serializers.CharField(max_length=40, help_text="The product's SKU.")
     quantity = quantity_field()
-    discount_percent = percent_field(default=ZERO, help_text="Manual line discount; default: the customer's.")
+    discount_percent = percent_field(
+        default=None, allow_null=True, help_text="Manual line discount (0 overrides); omitted: the customer's."
+    )
 
 
 class OrderCreateSerializer(StrictSerializer):

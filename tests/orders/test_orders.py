@@ -1,3 +1,4 @@
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -6,7 +7,7 @@ from django.core import mail
 from customers import services as customer_services
 from customers.selectors import customer_exposure
 from inventory.errors import InsufficientStock
-from inventory.models import StockLevel, StockMove
+from inventory.models import CustomerPrice, StockLevel, StockMove
 from orders import services
 from orders.errors import IllegalOrderTransition, OverReturn, OverShipment, PurchaseOrderNumberRequired
 from orders.models import Order, OrderStatus
@@ -297,3 +298,17 @@ def test_open_orders_count_towards_the_customers_exposure(clerk, customer, widge
 
     assert exposure.open_orders == Decimal("64.26")  # 6 of 10 × 9.00 × 1.19
     assert exposure.available == Decimal("9935.74")
+
+
+def test_an_explicit_zero_line_discount_overrides_the_customers_discount(clerk, customer, widget):
+    CustomerPrice.objects.create(
+        customer=customer, product=widget, currency="EUR", discount_percent="10", valid_from=date(2020, 1, 1)
+    )
+
+    negotiated = services.create_order(actor=clerk, customer=customer, lines=[LineInput(widget, qty("1"))])
+    overridden = services.create_order(
+        actor=clerk, customer=customer, lines=[LineInput(widget, qty("1"), Decimal("0"))]
+    )
+
+    assert negotiated.lines.get().net_amount == Decimal("9.00")
+    assert overridden.lines.get().net_amount == Decimal("10.00")
