@@ -24,9 +24,8 @@ from customers.models import (
     RiskClass,
 )
 from customers.validators import COUNTRY_CHOICES
-from otc.api.serializers import StrictSerializer
+from otc.api.serializers import AmountField, StrictSerializer, currency_field
 from otc.models import User
-from otc.money import CURRENCY_CHOICES, quantize
 
 # Audit diffs of these columns hold ciphertext or fingerprints of bank details: never shown.
 SECRET_COLUMNS = frozenset({"iban", "iban_fingerprint", "proposed_iban"})
@@ -38,31 +37,6 @@ def country_field(**kwargs) -> serializers.ChoiceField:
         error_messages={"invalid_choice": "{input} is not a known ISO 3166 country code."},
         **kwargs,
     )
-
-
-def currency_field(**kwargs) -> serializers.ChoiceField:
-    return serializers.ChoiceField(
-        choices=CURRENCY_CHOICES,
-        error_messages={"invalid_choice": "{input} is not a supported ISO 4217 currency code."},
-        **kwargs,
-    )
-
-
-class AmountField(serializers.DecimalField):
-    """A money amount as a decimal string with exactly its currency's minor units ("25000.01").
-
-    The currency is read from `currency_field` of the same object.
-    """
-
-    def __init__(self, *, currency_field: str, **kwargs):
-        self.currency_field = currency_field
-        super().__init__(max_digits=19, decimal_places=4, read_only=True, **kwargs)
-
-    def get_attribute(self, instance):
-        return quantize(super().get_attribute(instance), getattr(instance, self.currency_field))
-
-    def to_representation(self, value) -> str:
-        return str(value)
 
 
 # Input
@@ -130,10 +104,6 @@ class CustomerCreateSerializer(CustomerWriteSerializer):
 
 class CreditHoldSerializer(StrictSerializer):
     reason = serializers.CharField(max_length=500)
-
-
-class EmptySerializer(StrictSerializer):
-    """No fields: anything sent is an unknown field."""
 
 
 # Which kind-specific fields a change request takes: (required, optional).

@@ -2,8 +2,8 @@
 with the caller as actor, and renders with an output serializer; errors become problem+json."""
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import serializers, status, viewsets
+from drf_spectacular.utils import extend_schema
+from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.generics import get_object_or_404
@@ -26,7 +26,6 @@ from customers.api.serializers import (
     CustomerDetailSerializer,
     CustomerSerializer,
     CustomerWriteSerializer,
-    EmptySerializer,
     ExposureSerializer,
     PreferencesSerializer,
     PreferencesWriteSerializer,
@@ -35,35 +34,10 @@ from customers.api.serializers import (
 )
 from customers.models import Address, ChangeRequest, ChangeRequestKind, Contact, Customer, Preferences
 from otc.api.idempotency import idempotent
-from otc.api.problems import PROBLEM_CONTENT_TYPE
-from otc.api.serializers import ProblemSerializer
+from otc.api.schema import IDEMPOTENCY_KEY, problems
+from otc.api.serializers import EmptySerializer, parse
 
 CUSTOMER_SCOPES = {"read": "customers:read", "write": "customers:write"}
-
-IDEMPOTENCY_KEY = OpenApiParameter(
-    name="Idempotency-Key",
-    type=str,
-    location=OpenApiParameter.HEADER,
-    required=False,
-    description=(
-        "Makes a retry safe for 24 hours: the same key returns the first response (header "
-        "`Idempotent-Replayed: true`); the same key with a different body is a 422."
-    ),
-)
-
-
-def problems(*statuses: int) -> dict:
-    """Schema entries for the problem+json errors an operation can answer with."""
-    return {
-        (code, PROBLEM_CONTENT_TYPE): OpenApiResponse(ProblemSerializer, description="application/problem+json")
-        for code in statuses
-    }
-
-
-def parse(serializer_class: type[serializers.Serializer], request: Request, *, partial: bool = False) -> dict:
-    serializer = serializer_class(data=request.data, partial=partial)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 def customer_or_404(pk) -> Customer:

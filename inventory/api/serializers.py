@@ -5,10 +5,10 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
-from customers.api.serializers import country_field, currency_field
+from customers.api.serializers import country_field
 from customers.models import Customer
 from inventory.models import Product, QuantityField, StockLevel, Warehouse
-from otc.api.serializers import StrictSerializer
+from otc.api.serializers import StrictSerializer, currency_field
 
 QUANTITY_MAX_DIGITS = QuantityField().max_digits
 QUANTITY_DECIMAL_PLACES = QuantityField().decimal_places

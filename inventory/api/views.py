@@ -12,7 +12,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from customers.api.views import IDEMPOTENCY_KEY, parse, problems
 from customers.models import AddressKind, Customer
 from inventory import selectors, services
 from inventory.api.filters import AvailabilityFilter, ProductFilter
@@ -28,6 +27,8 @@ from inventory.api.serializers import (
 from inventory.models import Product, StockLevel
 from otc.api.idempotency import idempotent
 from otc.api.pagination import NewestFirstCursorPagination
+from otc.api.schema import IDEMPOTENCY_KEY, problems
+from otc.api.serializers import parse
 
 INVENTORY_READ = {"read": "inventory:read"}
 INVENTORY_WRITE = {"write": "inventory:write"}

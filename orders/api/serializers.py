@@ -7,7 +7,6 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
-from customers.api.serializers import AmountField, currency_field
 from customers.models import Address, Customer
 from inventory.api.serializers import (
     QUANTITY_DECIMAL_PLACES,
@@ -27,7 +26,7 @@ from orders.models import (
     Shipment,
     ShipmentLine,
 )
-from otc.api.serializers import StrictSerializer
+from otc.api.serializers import AmountField, StrictSerializer, currency_field
 from otc.money import quantize
 
 ZERO = Decimal("0")

@@ -12,8 +12,6 @@ from rest_framework.generics import get_object_or_404
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from customers.api.serializers import EmptySerializer
-from customers.api.views import IDEMPOTENCY_KEY, parse, problems
 from inventory.errors import NoPrice
 from orders import selectors, services
 from orders.api.filters import OrderFilter
@@ -31,6 +29,8 @@ from orders.api.serializers import (
 )
 from orders.models import Order, OrderLine, ReturnOrder, Shipment
 from otc.api.idempotency import idempotent
+from otc.api.schema import IDEMPOTENCY_KEY, problems
+from otc.api.serializers import EmptySerializer, parse
 
 ORDER_SCOPES = {"read": "orders:read", "write": "orders:write"}
 SHIPMENT_SCOPES = {"read": "orders:read", "write": "shipments:write"}

@@ -1,4 +1,7 @@
 from rest_framework import serializers
+from rest_framework.request import Request
+
+from otc.money import CURRENCY_CHOICES, quantize
 
 
 class StrictSerializer(serializers.Serializer):
@@ -31,3 +34,39 @@ class ProblemSerializer(serializers.Serializer):
     errors = serializers.DictField(
         child=serializers.JSONField(), required=False, help_text="{field: [messages]} for invalid input."
     )
+
+
+class EmptySerializer(StrictSerializer):
+    """No fields: anything sent is an unknown field."""
+
+
+def parse(serializer_class: type[serializers.Serializer], request: Request, *, partial: bool = False) -> dict:
+    """Validate the request body with an input serializer; a bad body is a 422 problem."""
+    serializer = serializer_class(data=request.data, partial=partial)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def currency_field(**kwargs) -> serializers.ChoiceField:
+    return serializers.ChoiceField(
+        choices=CURRENCY_CHOICES,
+        error_messages={"invalid_choice": "{input} is not a supported ISO 4217 currency code."},
+        **kwargs,
+    )
+
+
+class AmountField(serializers.DecimalField):
+    """A money amount as a decimal string with exactly its currency's minor units ("25000.01").
+
+    The currency is read from `currency_field` of the same object.
+    """
+
+    def __init__(self, *, currency_field: str, **kwargs):
+        self.currency_field = currency_field
+        super().__init__(max_digits=19, decimal_places=4, read_only=True, **kwargs)
+
+    def get_attribute(self, instance):
+        return quantize(super().get_attribute(instance), getattr(instance, self.currency_field))
+
+    def to_representation(self, value) -> str:
+        return str(value)
