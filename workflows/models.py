@@ -22,6 +22,9 @@ class OutboxEvent(models.Model):
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     processed_at = models.DateTimeField(null=True, blank=True)
+    swept_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the sweeper last re-enqueued it; it waits a lease before doing so again."
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -65,6 +68,7 @@ class Notification(models.Model):
     body_html = models.TextField(blank=True)
     status = models.CharField(max_length=10, choices=NotificationStatus.choices, default=NotificationStatus.QUEUED)
     attempts = models.PositiveSmallIntegerField(default=0)
+    available_at = models.DateTimeField(null=True, blank=True, help_text="Not retried before this time (back-off).")
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)

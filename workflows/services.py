@@ -105,15 +105,25 @@ def retry_event(*, event: OutboxEvent) -> None:
 
 
 def events_due(*, limit: int = 500) -> list[int]:
-    """Pending events whose lease or back-off has lapsed and that the on-commit enqueue did not finish."""
+    """Pending events whose lease or back-off has lapsed and that the on-commit enqueue did not finish.
+
+    Stamps them as swept, so a backlog still waiting in the broker is not published again and again:
+    the next sweep leaves them alone for one lease.
+    """
     now = timezone.now()
     settled = now - timedelta(seconds=settings.OUTBOX_SWEEP_AFTER_SECONDS)
-    return list(
-        OutboxEvent.objects.filter(status=EventStatus.PENDING, created_at__lte=settled)
-        .filter(Q(available_at__isnull=True) | Q(available_at__lte=now))
-        .order_by("created_at")
-        .values_list("pk", flat=True)[:limit]
-    )
+    recently_swept = now - timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
+    with transaction.atomic():
+        due = list(
+            OutboxEvent.objects.select_for_update(skip_locked=True)
+            .filter(status=EventStatus.PENDING, created_at__lte=settled)
+            .filter(Q(available_at__isnull=True) | Q(available_at__lte=now))
+            .filter(Q(swept_at__isnull=True) | Q(swept_at__lte=recently_swept))
+            .order_by("created_at")
+            .values_list("pk", flat=True)[:limit]
+        )
+        OutboxEvent.objects.filter(pk__in=due).update(swept_at=now)
+    return due
 
 
 def queue_email(
@@ -160,6 +170,7 @@ def deliver_notification(*, notification_id: int) -> Notification | None:
             message.send()
         except Exception as error:
             notification.last_error = f"{type(error).__name__}: {error}"[:5000]
+            notification.available_at = timezone.now() + _backoff(notification.attempts)
             if notification.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
                 notification.status = NotificationStatus.FAILED
             logger.warning("notification.send_failed", notification_id=notification.pk, error=str(error))
@@ -169,14 +180,17 @@ def deliver_notification(*, notification_id: int) -> Notification | None:
                 timezone.now(),
                 "",
             )
-        notification.save(update_fields=["attempts", "status", "sent_at", "last_error"])
+        notification.save(update_fields=["attempts", "status", "sent_at", "last_error", "available_at"])
     return notification
 
 
 def notifications_due(*, limit: int = 500) -> list[int]:
-    settled = timezone.now() - timedelta(seconds=settings.OUTBOX_SWEEP_AFTER_SECONDS)
+    """Queued emails not sent on the first try, each after its back-off (30 s, 1 min, 2 min ... 1 h)."""
+    now = timezone.now()
+    settled = now - timedelta(seconds=settings.OUTBOX_SWEEP_AFTER_SECONDS)
     return list(
         Notification.objects.filter(status=NotificationStatus.QUEUED, created_at__lte=settled)
+        .filter(Q(available_at__isnull=True) | Q(available_at__lte=now))
         .order_by("created_at")
         .values_list("pk", flat=True)[:limit]
     )

@@ -1,12 +1,22 @@
+from datetime import timedelta
+
 import pytest
 from django.core import mail
 from django.db import transaction
+from django.utils import timezone
 
 from customers import services
 from tests.factories import CustomerFactory
 from workflows import handlers
 from workflows.models import EventStatus, HandlerRun, Notification, NotificationStatus, OutboxEvent
-from workflows.services import OutsideTransaction, dispatch_event, record_event, run_handler_once
+from workflows.services import (
+    OutsideTransaction,
+    dispatch_event,
+    events_due,
+    notifications_due,
+    record_event,
+    run_handler_once,
+)
 from workflows.tasks import deliver_notification
 
 pytestmark = pytest.mark.django_db
@@ -196,3 +206,34 @@ def test_change_request_asks_approvers_and_tells_the_requester_the_outcome(
     assert "anton@otc.test" in asked
     assert [m.to for m in mail.outbox] == [["clara@otc.test"]]
     assert "approved" in mail.outbox[0].subject.lower()
+
+
+def test_the_sweeper_republishes_a_stuck_event_once_per_lease(clerk, sales_rep, settings):
+    settings.OUTBOX_SWEEP_AFTER_SECONDS = 0
+    customer = CustomerFactory(actor=clerk, sales_rep=sales_rep)
+    with transaction.atomic():
+        services.place_credit_hold(customer=customer, actor=clerk, reason="overdue")  # never dispatched
+    stuck = OutboxEvent.objects.get(event_type="customer.credit_hold_placed")
+
+    first, second = events_due(), events_due()
+
+    assert stuck.pk in first
+    assert stuck.pk not in second
+    OutboxEvent.objects.filter(pk=stuck.pk).update(swept_at=timezone.now() - timedelta(hours=1))
+    assert stuck.pk in events_due()
+
+
+def test_a_failed_email_waits_for_its_back_off_before_the_next_try(
+    clerk, sales_rep, settings, django_capture_on_commit_callbacks
+):
+    settings.EMAIL_BACKEND = "tests.workflows.test_outbox.BrokenEmailBackend"
+    settings.OUTBOX_SWEEP_AFTER_SECONDS = 0
+    customer = CustomerFactory(actor=clerk, sales_rep=sales_rep)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.place_credit_hold(customer=customer, actor=clerk, reason="overdue")
+    notification = Notification.objects.get()
+
+    assert notifications_due() == []
+    assert timedelta(seconds=29) < notification.available_at - timezone.now() <= timedelta(seconds=30)
+    Notification.objects.filter(pk=notification.pk).update(available_at=timezone.now())
+    assert notifications_due() == [notification.pk]
