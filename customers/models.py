@@ -3,7 +3,6 @@ bank accounts, four-eyes change requests, and portal membership."""
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
-from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.db.models import F, Q
 
@@ -118,7 +117,10 @@ class Customer(models.Model):
             _choices_check("status", CustomerStatus, "customer_status_valid"),
             models.CheckConstraint(condition=Q(payment_terms_days__lte=365), name="customer_payment_terms_max_365"),
         ]
-        indexes = [GinIndex(fields=["name_key"], name="customer_name_key_trgm", opclasses=["gin_trgm_ops"])]
+        # Prefix look-ups (LIKE 'abc%') for the duplicate guard.
+        indexes = [
+            models.Index(fields=["name_key"], name="customer_name_key_prefix", opclasses=["varchar_pattern_ops"])
+        ]
 
     def __str__(self) -> str:
         return f"{self.number} {self.display_name}"

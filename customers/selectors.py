@@ -4,8 +4,8 @@ exposure, the account timeline, and the one helper that scopes portal queries to
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from difflib import SequenceMatcher
 
-from django.contrib.postgres.search import TrigramSimilarity
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 
@@ -20,8 +20,11 @@ from customers.models import (
 from customers.validators import name_key
 from otc.audit import history_of
 
-# A near-identical name: trigram similarity of normalized names at or above this.
-DUPLICATE_NAME_SIMILARITY = 0.75
+# A near-identical name: normalized names sharing their first letters whose similarity ratio
+# (difflib, 0..1) is at least this. Candidates come from an index range scan, capped.
+DUPLICATE_NAME_SIMILARITY = 0.8
+DUPLICATE_PREFIX_LENGTH = 4
+DUPLICATE_CANDIDATES = 500
 
 
 def customer_list() -> QuerySet[Customer]:
@@ -46,16 +49,27 @@ def change_request_list() -> QuerySet[ChangeRequest]:
     return ChangeRequest.objects.defer("proposed_iban").select_related("customer", "requested_by", "decided_by")
 
 
-def possible_duplicates(*, legal_name: str, tax_id: str, exclude_pk: int | None = None) -> QuerySet[Customer]:
-    """Customers with the same tax ID or a near-identical (normalized) name."""
+def possible_duplicates(*, legal_name: str, tax_id: str, exclude_pk: int | None = None) -> list[Customer]:
+    """Customers with the same tax ID or a near-identical (normalized) name, most alike first.
+
+    A typo within the first letters of a name is not caught; the same tax ID always is.
+    """
     key = name_key(legal_name)
-    match = Q(name_key=key) | Q(similarity__gte=DUPLICATE_NAME_SIMILARITY)
+    match = Q(name_key=key) | Q(name_key__startswith=key[:DUPLICATE_PREFIX_LENGTH])
     if tax_id:
         match |= Q(tax_id=tax_id)
-    queryset = Customer.objects.annotate(similarity=TrigramSimilarity("name_key", key)).filter(match)
+    candidates = Customer.objects.filter(match)
     if exclude_pk is not None:
-        queryset = queryset.exclude(pk=exclude_pk)
-    return queryset.order_by("-similarity")[:5]
+        candidates = candidates.exclude(pk=exclude_pk)
+    scored = [
+        (
+            1.0 if tax_id and customer.tax_id == tax_id else SequenceMatcher(None, key, customer.name_key).ratio(),
+            customer,
+        )
+        for customer in candidates.order_by("pk")[:DUPLICATE_CANDIDATES]
+    ]
+    alike = [(score, customer) for score, customer in scored if score >= DUPLICATE_NAME_SIMILARITY]
+    return [customer for _, customer in sorted(alike, key=lambda pair: (-pair[0], pair[1].pk))[:5]]
 
 
 @dataclass(frozen=True)

@@ -68,7 +68,9 @@ class ProductResource(_WholeFileResource):
         column_name="tax_category",
         widget=LookupWidget(TaxCategory, "code", "tax category with the code"),
     )
-    is_active = fields.Field(attribute="is_active", column_name="is_active", widget=widgets.BooleanWidget(), default=True)
+    is_active = fields.Field(
+        attribute="is_active", column_name="is_active", widget=widgets.BooleanWidget(), default=True
+    )
 
     class Meta:
         model = Product

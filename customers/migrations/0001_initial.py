@@ -2,7 +2,6 @@
 
 import django.contrib.postgres.fields
 import django.db.models.deletion
-from django.contrib.postgres.operations import TrigramExtension
 from django.db import migrations, models
 
 import customers.validators
@@ -18,7 +17,6 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        TrigramExtension(),
         migrations.RunSQL(
             "CREATE SEQUENCE IF NOT EXISTS customers_customer_number_seq START 1001",
             "DROP SEQUENCE IF EXISTS customers_customer_number_seq",

@@ -559,9 +559,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name="customer",
-            index=django.contrib.postgres.indexes.GinIndex(
-                fields=["name_key"], name="customer_name_key_trgm", opclasses=["gin_trgm_ops"]
-            ),
+            index=models.Index(fields=["name_key"], name="customer_name_key_prefix", opclasses=["varchar_pattern_ops"]),
         ),
         migrations.AddConstraint(
             model_name="customer",

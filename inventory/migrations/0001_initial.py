@@ -9,7 +9,6 @@ import otc.money
 import pgtrigger.compiler
 import pgtrigger.migrations
 from django.conf import settings
-from django.contrib.postgres.operations import BtreeGistExtension
 from django.db import migrations, models
 
 
@@ -23,7 +22,6 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        BtreeGistExtension(),
         migrations.CreateModel(
             name="Product",
             fields=[
@@ -1375,17 +1373,6 @@ class Migration(migrations.Migration):
                     ("valid_to__isnull", True), ("valid_to__gt", models.F("valid_from")), _connector="OR"
                 ),
                 name="tax_rate_period_not_empty",
-            ),
-        ),
-        migrations.AddConstraint(
-            model_name="taxrate",
-            constraint=django.contrib.postgres.constraints.ExclusionConstraint(
-                expressions=[
-                    ("category", "="),
-                    ("country", "="),
-                    (inventory.models.DateRange("valid_from", "valid_to", models.Value("[)")), "&&"),
-                ],
-                name="tax_rates_do_not_overlap",
             ),
         ),
         pgtrigger.migrations.AddTrigger(

@@ -202,3 +202,12 @@ def test_only_one_default_address_per_kind(clerk):
     first.refresh_from_db()
     assert not first.is_default
     assert second.is_default
+
+
+def test_a_small_typo_in_the_name_is_still_a_possible_duplicate(clerk):
+    original = services.create_customer(actor=clerk, legal_name="Schneider Logistik GmbH", country="DE")
+
+    with pytest.raises(PossibleDuplicateCustomer) as error:
+        services.create_customer(actor=clerk, legal_name="Schneider Logstik GmbH", country="DE")
+
+    assert error.value.duplicates == [original]
