@@ -21,13 +21,24 @@ class OrderEntryForm(forms.ModelForm):
 
     class Meta:
         model = Order
-        fields = ["customer", "currency", "po_number", "requested_delivery_date", "warehouse", "discount_percent", "notes"]
+        fields = [
+            "customer",
+            "currency",
+            "po_number",
+            "requested_delivery_date",
+            "warehouse",
+            "discount_percent",
+            "notes",
+        ]
         help_texts = {"currency": "Empty: the customer's default currency."}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if "currency" in self.fields:
-            self.fields["currency"].required = False
+            currency = self.fields["currency"]
+            currency.required = False
+            currency.choices = [("", "The customer's default"), *[c for c in currency.choices if c[0]]]
+            currency.initial = ""
         if "warehouse" in self.fields:
             self.fields["warehouse"].required = False
             self.fields["warehouse"].help_text = "Empty: the default warehouse."
@@ -38,7 +49,17 @@ class OrderLineEntryForm(forms.ModelForm):
         model = OrderLine
         fields = ["product", "quantity", "discount_percent"]
         labels = {"discount_percent": "Line discount %"}
-        help_texts = {"discount_percent": "0: the customer's agreed discount, if any."}
+        help_texts = {"discount_percent": "Empty: the customer's agreed discount, if any. 0 overrides it."}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        discount = self.fields["discount_percent"]
+        discount.required, discount.initial = False, None
+
+    def _get_validation_exclusions(self):
+        # Empty means "the customer's negotiated discount" (LineInput.discount_percent=None); create_order
+        # checks the value, so the model's not-null rule does not apply to the form.
+        return {*super()._get_validation_exclusions(), "discount_percent"}
 
 
 def _reason(label: str = "Reason", required: bool = True) -> forms.CharField:
@@ -73,7 +94,7 @@ class DispatchForm(forms.Form):
 
     carrier = forms.CharField(max_length=60, required=False, widget=UnfoldAdminTextInputWidget)
     tracking_number = forms.CharField(max_length=80, required=False, widget=UnfoldAdminTextInputWidget)
-    tracking_url = forms.URLField(required=False, widget=UnfoldAdminURLInputWidget)
+    tracking_url = forms.URLField(required=False, assume_scheme="https", widget=UnfoldAdminURLInputWidget)
 
     def __init__(self, *args, lines: list[OrderLine], **kwargs):
         super().__init__(*args, **kwargs)

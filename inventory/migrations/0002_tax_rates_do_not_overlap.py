@@ -6,14 +6,23 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('inventory', '0001_initial'),
+        ("inventory", "0001_initial"),
     ]
 
     operations = [
         pgtrigger.migrations.AddTrigger(
-            model_name='taxrate',
-            trigger=pgtrigger.compiler.Trigger(name='tax_rates_do_not_overlap', sql=pgtrigger.compiler.UpsertTriggerSql(func="\n                    PERFORM pg_advisory_xact_lock(hashtext('inventory_taxrate:' || NEW.category_id || NEW.country));\n                    IF EXISTS (\n                        SELECT 1 FROM inventory_taxrate t\n                         WHERE t.category_id = NEW.category_id AND t.country = NEW.country AND t.id <> NEW.id\n                           AND daterange(t.valid_from, t.valid_to, '[)')\n                            && daterange(NEW.valid_from, NEW.valid_to, '[)')\n                    ) THEN\n                        RAISE EXCEPTION 'tax rate period overlaps another for the same category and country'\n                            USING ERRCODE = 'exclusion_violation';\n                    END IF;\n                    RETURN NEW;\n                ", hash='a0e2b30b6006a0b7072128f0113358b3ef82f7ef', operation='INSERT OR UPDATE', pgid='pgtrigger_tax_rates_do_not_overlap_52c27', table='inventory_taxrate', when='BEFORE')),
+            model_name="taxrate",
+            trigger=pgtrigger.compiler.Trigger(
+                name="tax_rates_do_not_overlap",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func="\n                    PERFORM pg_advisory_xact_lock(hashtext('inventory_taxrate:' || NEW.category_id || NEW.country));\n                    IF EXISTS (\n                        SELECT 1 FROM inventory_taxrate t\n                         WHERE t.category_id = NEW.category_id AND t.country = NEW.country AND t.id <> NEW.id\n                           AND daterange(t.valid_from, t.valid_to, '[)')\n                            && daterange(NEW.valid_from, NEW.valid_to, '[)')\n                    ) THEN\n                        RAISE EXCEPTION 'tax rate period overlaps another for the same category and country'\n                            USING ERRCODE = 'exclusion_violation';\n                    END IF;\n                    RETURN NEW;\n                ",
+                    hash="a0e2b30b6006a0b7072128f0113358b3ef82f7ef",
+                    operation="INSERT OR UPDATE",
+                    pgid="pgtrigger_tax_rates_do_not_overlap_52c27",
+                    table="inventory_taxrate",
+                    when="BEFORE",
+                ),
+            ),
         ),
     ]

@@ -1,0 +1,649 @@
+"""The order desk: order entry with product search and a live price, the order list with bulk confirm
+and bulk ship, the credit-hold queue, and per order: confirm, cancel, release or reject a credit
+hold, dispatch a shipment, mark it delivered, register a return.
+
+Thin by design: every write is one orders.services call with the signed-in user as actor. Prices,
+rules, taxes and totals are the service's; a refused call (DomainError) becomes a form error or an
+admin message and nothing changes.
+"""
+
+from decimal import Decimal, InvalidOperation
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+from django.utils.html import format_html, format_html_join
+from unfold.admin import ModelAdmin, TabularInline
+from unfold.contrib.filters.admin import AutocompleteSelectFilter, ChoicesDropdownFilter, RangeDateFilter
+from unfold.decorators import action, display
+from unfold.paginator import InfinitePaginator
+
+from customers.models import Customer
+from inventory.models import Product, format_quantity
+from inventory.selectors import quote_price
+from orders import services
+from orders.forms import DispatchForm, OptionalReasonForm, OrderEntryForm, OrderLineEntryForm, ReasonForm, ReturnForm
+from orders.models import Order, OrderLine, OrderStatus, OrderTimelineEntry, Shipment, ShipmentStatus
+from otc.admin import (
+    ServiceChangeFormMixin,
+    ServiceRefused,
+    badge,
+    call_for_each,
+    call_once,
+    change_url,
+    service_form_page,
+)
+from otc.errors import DomainError
+
+STATUS_COLORS = {
+    OrderStatus.DRAFT: "",
+    OrderStatus.CONFIRMED: "info",
+    OrderStatus.ON_CREDIT_HOLD: "warning",
+    OrderStatus.PARTIALLY_SHIPPED: "info",
+    OrderStatus.SHIPPED: "success",
+    OrderStatus.COMPLETED: "success",
+    OrderStatus.CANCELLED: "danger",
+}
+HOLD_FILTER = "status__exact"
+HEADER_FIELDS = [
+    "number",
+    "status_badge",
+    "customer",
+    "currency",
+    "po_number",
+    "order_date",
+    "requested_delivery_date",
+    "warehouse",
+    "discount_percent",
+]
+TOTAL_FIELDS = ["net", "tax", "gross", "hold_reason"]
+RECORD_FIELDS = ["shipping_address_text", "billing_address_text", "notes", "created_by", "created_at", "confirmed_at"]
+
+
+def _money(amount, currency: str) -> str:
+    return f"{amount:,.2f} {currency}"
+
+
+def _address(snapshot: dict) -> str:
+    parts = [snapshot.get(key, "") for key in ("name", "line1", "line2", "postal_code", "city", "country")]
+    return ", ".join(part for part in parts if part) or "-"
+
+
+class ReadOnlyInline(TabularInline):
+    extra = 0
+    tab = True
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+# --------------------------------------------------------------------------------------------------
+# Inlines: entry lines on the add page; priced lines, shipments and the timeline on the change page
+# --------------------------------------------------------------------------------------------------
+
+
+class OrderLineEntryInline(TabularInline):
+    """The lines as entered: product (searchable), quantity, optional discount. create_order prices them."""
+
+    model = OrderLine
+    form = OrderLineEntryForm
+    fields = ["product", "quantity", "discount_percent"]
+    autocomplete_fields = ["product"]
+    extra = 3
+    min_num = 1
+    verbose_name_plural = "lines"
+
+
+class OrderLineInline(ReadOnlyInline):
+    model = OrderLine
+    fields = [
+        "line_no",
+        "product",
+        "quantity_text",
+        "unit_price",
+        "price_rule",
+        "discount_percent",
+        "tax_rate",
+        "net_amount",
+        "tax_amount",
+        "reserved_text",
+        "shipped_text",
+        "backordered_text",
+        "returned_text",
+    ]
+    readonly_fields = fields
+    verbose_name_plural = "lines"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("product")
+
+    @display(description="Quantity")
+    def quantity_text(self, line: OrderLine) -> str:
+        return format_quantity(line.quantity)
+
+    @display(description="Reserved")
+    def reserved_text(self, line: OrderLine) -> str:
+        return format_quantity(line.quantity_reserved)
+
+    @display(description="Shipped")
+    def shipped_text(self, line: OrderLine) -> str:
+        return format_quantity(line.quantity_shipped)
+
+    @display(description="Backordered")
+    def backordered_text(self, line: OrderLine) -> str:
+        if not line.product.is_stocked or line.order.status in (OrderStatus.DRAFT, OrderStatus.CANCELLED):
+            return "-"
+        return format_quantity(line.quantity_backordered)
+
+    @display(description="Returned")
+    def returned_text(self, line: OrderLine) -> str:
+        return format_quantity(line.quantity_returned)
+
+
+class ShipmentInline(ReadOnlyInline):
+    model = Shipment
+    fields = ["number", "status_badge", "carrier", "tracking", "dispatched_at", "delivered_at", "delivery"]
+    readonly_fields = fields
+
+    @display(description="Status")
+    def status_badge(self, shipment: Shipment) -> str:
+        delivered = shipment.status == ShipmentStatus.DELIVERED
+        return badge(shipment.get_status_display(), "success" if delivered else "info")
+
+    @display(description="Tracking")
+    def tracking(self, shipment: Shipment) -> str:
+        if shipment.tracking_url:
+            return format_html(
+                '<a class="underline" href="{}" rel="noopener" target="_blank">{}</a>',
+                shipment.tracking_url,
+                shipment.tracking_number or shipment.tracking_url,
+            )
+        return shipment.tracking_number or "-"
+
+    @display(description="")
+    def delivery(self, shipment: Shipment) -> str:
+        if shipment.pk is None or shipment.status == ShipmentStatus.DELIVERED:
+            return ""
+        url = reverse("admin:orders_order_deliver_shipment", args=[shipment.order_id, shipment.pk])
+        return format_html('<a class="text-primary-600" href="{}">Mark delivered</a>', url)
+
+
+class TimelineInline(ReadOnlyInline):
+    model = OrderTimelineEntry
+    fields = ["at", "kind", "detail", "actor"]
+    readonly_fields = fields
+    verbose_name_plural = "timeline"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor").order_by("at", "pk")
+
+
+# --------------------------------------------------------------------------------------------------
+# Orders
+# --------------------------------------------------------------------------------------------------
+
+
+@admin.register(Order)
+class OrderAdmin(ServiceChangeFormMixin, ModelAdmin):
+    form = OrderEntryForm
+    list_display = ["number", "customer", "status_badge", "order_date", "po_number", "gross"]
+    list_display_links = ["number"]
+    list_filter = [
+        ("status", ChoicesDropdownFilter),
+        ("customer", AutocompleteSelectFilter),
+        ("order_date", RangeDateFilter),
+    ]
+    list_filter_submit = True
+    search_fields = ["number", "po_number", "customer__number", "customer__legal_name", "customer__trading_name"]
+    list_select_related = ["customer"]
+    show_full_result_count = False
+    paginator = InfinitePaginator
+    ordering = ["-pk"]
+    autocomplete_fields = ["customer"]
+
+    actions = ["confirm_selected", "ship_selected", "release_selected", "reject_selected"]
+    actions_list = ["credit_hold_queue"]
+    actions_detail = [
+        "confirm_one",
+        {"title": "Credit hold", "icon": "credit_score", "items": ["release_one", "reject_one"]},
+        {"title": "Fulfilment", "icon": "local_shipping", "items": ["dispatch_one", "return_one"]},
+        "cancel_one",
+    ]
+    add_fieldsets = [
+        ("Order", {"fields": ["customer", "currency", "po_number", "requested_delivery_date"]}),
+        ("Terms", {"fields": ["warehouse", "discount_percent", "notes"]}),
+    ]
+    fieldsets = [
+        ("Order", {"fields": HEADER_FIELDS}),
+        ("Totals", {"fields": TOTAL_FIELDS}),
+        ("Record", {"fields": RECORD_FIELDS}),
+    ]
+
+    # -- permissions --------------------------------------------------------------------------------
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # orders are cancelled, never deleted
+
+    def has_order_change_permission(self, request, object_id=None) -> bool:
+        return request.user.has_perm("orders.change_order")
+
+    def has_release_permission(self, request, object_id=None) -> bool:
+        return request.user.has_perm("orders.release_credit_hold")
+
+    def has_return_permission(self, request, object_id=None) -> bool:
+        return request.user.has_perm("orders.add_returnorder")
+
+    # -- list -----------------------------------------------------------------------------------------
+
+    def get_list_display(self, request):
+        if request.GET.get(HOLD_FILTER) == OrderStatus.ON_CREDIT_HOLD:
+            return [*self.list_display, "hold_reason"]
+        return self.list_display
+
+    @display(description="Status", ordering="status")
+    def status_badge(self, order: Order) -> str:
+        return badge(order.get_status_display(), STATUS_COLORS.get(order.status, ""))
+
+    @display(description="Gross total", ordering="gross_total")
+    def gross(self, order: Order) -> str:
+        return _money(order.gross_total, order.currency)
+
+    @display(description="Net total")
+    def net(self, order: Order) -> str:
+        return _money(order.net_total, order.currency)
+
+    @display(description="Tax total")
+    def tax(self, order: Order) -> str:
+        return _money(order.tax_total, order.currency)
+
+    @display(description="Shipping address")
+    def shipping_address_text(self, order: Order) -> str:
+        return _address(order.shipping_address)
+
+    @display(description="Billing address")
+    def billing_address_text(self, order: Order) -> str:
+        return _address(order.billing_address)
+
+    # -- entry and the read-only change page ----------------------------------------------------------
+
+    def get_inlines(self, request, obj):
+        if obj is None:
+            return [OrderLineEntryInline]
+        return [OrderLineInline, ShipmentInline, TimelineInline]
+
+    def get_fieldsets(self, request, obj=None):
+        return self.fieldsets if obj is not None else self.add_fieldsets
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        return [*HEADER_FIELDS, *TOTAL_FIELDS, *RECORD_FIELDS]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        if request.method == "POST":
+            return HttpResponseRedirect(request.path)  # nothing on an entered order is edited in a form
+        extra_context = {
+            **(extra_context or {}),
+            "show_save": False,
+            "show_save_and_continue": False,
+            "show_save_and_add_another": False,
+            "show_delete_link": False,
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def add_view(self, request, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}), "price_url": reverse("admin:orders_order_price")}
+        return super().add_view(request, form_url, extra_context)
+
+    def save_model(self, request, obj, form, change) -> None:
+        """The order is written in save_related, where its lines are known."""
+
+    def save_formset(self, request, form, formset, change) -> None:
+        """Entry lines are handed to create_order in save_related; nothing else is saved from a form."""
+
+    def save_related(self, request, form, formsets, change) -> None:
+        if change:
+            return
+        lines = [
+            services.LineInput(
+                product=line_form.cleaned_data["product"],
+                quantity=line_form.cleaned_data["quantity"],
+                discount_percent=line_form.cleaned_data.get("discount_percent"),
+            )
+            for formset in formsets
+            for line_form in formset.forms
+            if line_form.cleaned_data
+            and not line_form.cleaned_data.get("DELETE")
+            and line_form.cleaned_data.get("product")
+        ]
+        data = form.cleaned_data
+        try:
+            order = services.create_order(
+                actor=request.user,
+                customer=data["customer"],
+                lines=lines,
+                currency=data.get("currency") or None,
+                po_number=data.get("po_number") or "",
+                requested_delivery_date=data.get("requested_delivery_date"),
+                warehouse=data.get("warehouse"),
+                discount_percent=data.get("discount_percent") or Decimal("0"),
+                notes=data.get("notes") or "",
+            )
+        except DomainError as error:
+            raise ServiceRefused(error) from error
+        obj = form.instance
+        for field in Order._meta.concrete_fields:
+            setattr(obj, field.attname, getattr(order, field.attname))
+        obj._state.adding, obj._state.db = False, order._state.db
+
+    def response_add(self, request, obj, post_url_continue=None):
+        messages.success(request, f"Order {obj.number} entered as a draft: {_money(obj.gross_total, obj.currency)}.")
+        return HttpResponseRedirect(change_url(obj))
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        return []  # entry lines are not saved by their formset (create_order writes them)
+
+    def log_addition(self, request, obj, message):
+        return None  # the audit trail and the order's timeline record the entry
+
+    # -- live price -------------------------------------------------------------------------------------
+
+    def price_view(self, request: HttpRequest) -> JsonResponse:
+        """GET ?customer=&product=&quantity=[&currency=&date=]: the unit price and the rule behind it."""
+        if not (self.has_add_permission(request) or self.has_view_permission(request)):
+            raise PermissionDenied
+        try:
+            customer = Customer.objects.get(pk=int(request.GET["customer"]))
+            product = Product.objects.get(pk=int(request.GET["product"]))
+            quantity = Decimal(request.GET.get("quantity") or "1")
+        except (KeyError, ValueError, InvalidOperation, Customer.DoesNotExist, Product.DoesNotExist):
+            return JsonResponse({"error": "Choose a customer, a product and a quantity."}, status=400)
+        if quantity <= 0:
+            return JsonResponse({"error": "The quantity must be more than zero."}, status=400)
+        on_date = parse_date(request.GET.get("date") or "") or timezone.localdate()
+        try:
+            quote = quote_price(
+                customer=customer,
+                product=product,
+                quantity=quantity,
+                on_date=on_date,
+                currency=request.GET.get("currency") or None,
+            )
+        except DomainError as error:
+            return JsonResponse({"error": error.message, "code": error.code}, status=422)
+        return JsonResponse(
+            {
+                "unit_price": str(quote.unit_price),
+                "currency": quote.currency,
+                "discount_percent": str(quote.discount_percent),
+                "rule": quote.rule,
+            }
+        )
+
+    def get_urls(self):
+        custom = [
+            path("price/", self.admin_site.admin_view(self.price_view), name="orders_order_price"),
+            path(
+                "<path:object_id>/shipments/<int:shipment_id>/deliver/",
+                self.admin_site.admin_view(self.deliver_shipment),
+                name="orders_order_deliver_shipment",
+            ),
+        ]
+        return custom + super().get_urls()
+
+    # -- the credit-hold queue --------------------------------------------------------------------------
+
+    @action(description="Credit-hold queue", url_path="credit-hold-queue", icon="front_hand")
+    def credit_hold_queue(self, request):
+        url = reverse("admin:orders_order_changelist")
+        return HttpResponseRedirect(f"{url}?{HOLD_FILTER}={OrderStatus.ON_CREDIT_HOLD}")
+
+    # -- bulk actions -----------------------------------------------------------------------------------
+
+    @action(description="Confirm selected orders", permissions=["order_change"])
+    def confirm_selected(self, request, queryset) -> None:
+        confirmed, held = 0, []
+        for order in queryset.order_by("pk"):
+            try:
+                result = services.confirm_order(order=order, actor=request.user)
+            except DomainError as error:
+                messages.error(request, f"{order}: {error.message}")
+                continue
+            if result.status == OrderStatus.ON_CREDIT_HOLD:
+                held.append(result)
+                messages.warning(request, f"{result}: put on credit hold. {result.hold_reason}")
+            else:
+                confirmed += 1
+        if confirmed:
+            messages.success(request, f"Confirmed {confirmed} order(s).")
+        if held:
+            messages.warning(request, f"Put {len(held)} order(s) on credit hold for finance to review.")
+
+    @action(description="Ship selected orders (all reserved)", permissions=["order_change"])
+    def ship_selected(self, request, queryset) -> None:
+        call_for_each(
+            request,
+            queryset.order_by("pk"),
+            lambda order: services.dispatch_shipment(order=order, actor=request.user),
+            done="Dispatched {count} shipment(s) with everything reserved.",
+        )
+
+    @action(description="Release credit hold of selected orders", permissions=["order_change"])
+    def release_selected(self, request, queryset) -> None:
+        call_for_each(
+            request,
+            queryset.order_by("pk"),
+            lambda order: services.release_credit_hold(order=order, actor=request.user),
+            done="Released {count} order(s) from credit hold.",
+        )
+
+    @action(description="Reject selected orders on credit hold", permissions=["order_change"])
+    def reject_selected(self, request, queryset):
+        form = ReasonForm(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            call_for_each(
+                request,
+                queryset.order_by("pk"),
+                lambda order: services.reject_order(
+                    order=order, actor=request.user, reason=form.cleaned_data["reason"]
+                ),
+                done="Rejected {count} order(s).",
+            )
+            return None
+        return service_form_page(
+            request,
+            self,
+            title="Reject orders on credit hold",
+            form=form,
+            objects=queryset,
+            action_name="reject_selected",
+            submit_label="Reject",
+            intro="The orders are cancelled; the reason is recorded on their timeline.",
+            danger=True,
+        )
+
+    # -- detail actions -----------------------------------------------------------------------------------
+
+    @action(description="Confirm", permissions=["order_change"], url_path="confirm", icon="check")
+    def confirm_one(self, request, object_id):
+        order = self._order(request, object_id)
+        if request.method == "POST":
+            try:
+                result = services.confirm_order(order=order, actor=request.user)
+            except DomainError as error:
+                messages.error(request, error.message)
+            else:
+                if result.status == OrderStatus.ON_CREDIT_HOLD:
+                    messages.warning(request, f"{result} is on credit hold: {result.hold_reason}")
+                else:
+                    messages.success(request, f"{result} confirmed; stock reserved.")
+            return HttpResponseRedirect(change_url(order))
+        return service_form_page(
+            request,
+            self,
+            title=f"Confirm {order}?",
+            form=forms.Form(),
+            obj=order,
+            submit_label="Confirm",
+            intro="The credit check runs first: over the limit, the order waits for finance. Then stock is reserved.",
+        )
+
+    @action(description="Cancel order", permissions=["order_change"], url_path="cancel", icon="cancel")
+    def cancel_one(self, request, object_id):
+        return self._form_action(
+            request,
+            object_id,
+            form_class=OptionalReasonForm,
+            title="Cancel {order}",
+            submit_label="Cancel order",
+            call=lambda order, form: services.cancel_order(
+                order=order, actor=request.user, reason=form.cleaned_data["reason"]
+            ),
+            done="{order} cancelled; its reservations are released.",
+            danger=True,
+        )
+
+    @action(description="Release credit hold", permissions=["release"], url_path="release", icon="play_arrow")
+    def release_one(self, request, object_id):
+        order = self._order(request, object_id)
+        return self._form_action(
+            request,
+            object_id,
+            form_class=forms.Form,
+            title="Release {order} from credit hold?",
+            submit_label="Release and confirm",
+            call=lambda order, form: services.release_credit_hold(order=order, actor=request.user),
+            done="{order} released and confirmed.",
+            intro=f"Held because: {order.hold_reason or '-'}",
+        )
+
+    @action(description="Reject", permissions=["release"], url_path="reject", icon="block")
+    def reject_one(self, request, object_id):
+        return self._form_action(
+            request,
+            object_id,
+            form_class=ReasonForm,
+            title="Reject {order}",
+            submit_label="Reject order",
+            call=lambda order, form: services.reject_order(
+                order=order, actor=request.user, reason=form.cleaned_data["reason"]
+            ),
+            done="{order} rejected and cancelled.",
+            danger=True,
+        )
+
+    @action(description="Dispatch shipment", permissions=["order_change"], url_path="dispatch", icon="local_shipping")
+    def dispatch_one(self, request, object_id):
+        order = self._order(request, object_id)
+        lines = list(order.lines.select_related("product"))
+        form = DispatchForm(request.POST if request.method == "POST" else None, lines=lines)
+        if form.is_bound and form.is_valid():
+            shipped = call_once(
+                request,
+                lambda: services.dispatch_shipment(
+                    order=order,
+                    actor=request.user,
+                    quantities=form.quantities(),
+                    carrier=form.cleaned_data["carrier"],
+                    tracking_number=form.cleaned_data["tracking_number"],
+                    tracking_url=form.cleaned_data["tracking_url"],
+                ),
+                done=f"Shipment for {order} dispatched.",
+            )
+            if shipped:
+                return HttpResponseRedirect(change_url(order))
+        return service_form_page(
+            request,
+            self,
+            title=f"Dispatch a shipment for {order}",
+            form=form,
+            obj=order,
+            submit_label="Dispatch",
+            intro="Quantities default to what is reserved; leave a line at 0 to keep it for a later shipment.",
+        )
+
+    @action(description="Register return", permissions=["return"], url_path="return", icon="assignment_return")
+    def return_one(self, request, object_id):
+        order = self._order(request, object_id)
+        lines = list(order.lines.select_related("product"))
+        form = ReturnForm(request.POST if request.method == "POST" else None, lines=lines)
+        if form.is_bound and form.is_valid():
+            returned = call_once(
+                request,
+                lambda: services.register_return(
+                    order=order, actor=request.user, reason=form.cleaned_data["reason"], lines=form.lines_returned()
+                ),
+                done=f"Return for {order} registered.",
+            )
+            if returned:
+                return HttpResponseRedirect(change_url(order))
+        return service_form_page(
+            request,
+            self,
+            title=f"Register a return for {order}",
+            form=form,
+            obj=order,
+            submit_label="Register return",
+            intro="Resellable goods go back to stock; damaged goods are written off.",
+        )
+
+    def deliver_shipment(self, request, object_id, shipment_id) -> HttpResponse:
+        if not self.has_order_change_permission(request):
+            raise PermissionDenied
+        shipment = Shipment.objects.filter(pk=shipment_id, order_id=unquote(object_id)).select_related("order").first()
+        if shipment is None:
+            return HttpResponseRedirect(reverse("admin:orders_order_changelist"))
+        if request.method == "POST":
+            call_once(
+                request,
+                lambda: services.mark_delivered(shipment=shipment, actor=request.user),
+                done=f"{shipment} delivered.",
+            )
+            return HttpResponseRedirect(change_url(shipment.order))
+        return service_form_page(
+            request,
+            self,
+            title=f"Mark {shipment} delivered?",
+            form=forms.Form(),
+            obj=shipment.order,
+            submit_label="Mark delivered",
+            intro=format_html_join(
+                " ", "{}", [(f"Carrier: {shipment.carrier or '-'}, tracking: {shipment.tracking_number or '-'}.",)]
+            ),
+        )
+
+    def _order(self, request, object_id) -> Order:
+        order = self.get_object(request, unquote(object_id))
+        if order is None:
+            raise PermissionDenied
+        return order
+
+    def _form_action(
+        self, request, object_id, *, form_class, title, submit_label, call, done, intro="", danger=False
+    ) -> HttpResponse:
+        order = self._order(request, object_id)
+        form = form_class(request.POST if request.method == "POST" else None)
+        if form.is_bound and form.is_valid():
+            call_once(request, lambda: call(order, form), done=done.format(order=order))
+            return HttpResponseRedirect(change_url(order))
+        return service_form_page(
+            request,
+            self,
+            title=title.format(order=order),
+            form=form,
+            obj=order,
+            submit_label=submit_label,
+            intro=intro,
+            danger=danger,
+        )
