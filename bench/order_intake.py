@@ -77,14 +77,27 @@ def run_services(orders, clerk) -> None:
         services.confirm_order(order=order, actor=clerk)
 
 
+def audit(cur, clerk, reason: str) -> None:
+    """Attach the actor to the audit rows the triggers write, as the services do (one context per transaction)."""
+    import json
+    import uuid
+
+    cur.execute(
+        "SELECT set_config('pghistory.context_id', %s, true), set_config('pghistory.context_metadata', %s, true)",
+        [str(uuid.uuid4()), json.dumps({"user": clerk.pk, "reason": reason, "user_email": clerk.email})],
+    )
+
+
 def run_sql(orders, clerk, warehouse, url: str) -> None:
-    """The same reads and writes, hand-written: two transactions per order as in the service path."""
+    """The same reads and writes, hand-written: two transactions per order as in the service path, with
+    the actor attached to the audit trail as the services attach it."""
     import json
 
     import psycopg
 
     with psycopg.connect(psycopg_url(url)) as conn, conn.cursor() as cur:
         for customer, lines in orders:
+            audit(cur, clerk, "enter order")
             ids = [product.pk for product, _ in lines]
             quantities = {product.pk: quantity for product, quantity in lines}
             cur.execute(
@@ -126,6 +139,7 @@ def run_sql(orders, clerk, warehouse, url: str) -> None:
                 [order_id, clerk.pk],
             )
             conn.commit()
+            audit(cur, clerk, "confirm order")
             cur.execute("SELECT status FROM orders_order WHERE id = %s FOR UPDATE", [order_id])
             cur.execute(
                 """SELECT COALESCE(SUM((l.quantity - l.quantity_shipped) / l.quantity
