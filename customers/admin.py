@@ -44,7 +44,6 @@ from customers.forms import (
     CustomerForm,
     DecisionForm,
     PreferencesInlineForm,
-    ReasonForm,
 )
 from customers.models import (
     Address,
@@ -58,11 +57,13 @@ from customers.models import (
 )
 from customers.resources import CustomerImportResource, CustomerResource
 from otc.admin import (
+    ReasonForm,
     ServiceChangeFormMixin,
     ServiceInlineMixin,
     ServiceRefused,
     apply_domain_error,
     badge,
+    bulk_with_reason,
     call_for_each,
     call_once,
     change_url,
@@ -362,9 +363,11 @@ class CustomerAdmin(ServiceChangeFormMixin, ModelAdmin, ImportExportModelAdmin):
 
     @action(description="Place credit hold", permissions=["credit"])
     def place_credit_hold(self, request, queryset):
-        return self._bulk_with_reason(
+        return bulk_with_reason(
+            self,
             request,
             queryset,
+            intro="The reason is recorded in the audit trail and sent to the sales rep.",
             action_name="place_credit_hold",
             title="Place a credit hold",
             submit_label="Place credit hold",
@@ -385,9 +388,11 @@ class CustomerAdmin(ServiceChangeFormMixin, ModelAdmin, ImportExportModelAdmin):
 
     @action(description="Block", permissions=["status"])
     def block(self, request, queryset):
-        return self._bulk_with_reason(
+        return bulk_with_reason(
+            self,
             request,
             queryset,
+            intro="The reason is recorded in the audit trail and sent to the sales rep.",
             action_name="block",
             title="Block customers",
             submit_label="Block",
@@ -404,23 +409,6 @@ class CustomerAdmin(ServiceChangeFormMixin, ModelAdmin, ImportExportModelAdmin):
             queryset,
             lambda customer: services.unblock_customer(customer=customer, actor=request.user),
             done="Unblocked {count} customer(s).",
-        )
-
-    def _bulk_with_reason(self, request, queryset, *, action_name, title, submit_label, service, done):
-        """First call shows the reason page; its submit (with "apply") runs the service per customer."""
-        form = ReasonForm(request.POST if "apply" in request.POST else None)
-        if form.is_bound and form.is_valid():
-            call_for_each(request, queryset, lambda customer: service(customer, form.cleaned_data["reason"]), done=done)
-            return None
-        return service_form_page(
-            request,
-            self,
-            title=title,
-            form=form,
-            objects=queryset,
-            action_name=action_name,
-            submit_label=submit_label,
-            intro="The reason is recorded in the audit trail and sent to the sales rep.",
         )
 
     # -- detail actions: forms that call one service for this customer -------------------------------

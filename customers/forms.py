@@ -6,7 +6,6 @@ from unfold.widgets import (
     UnfoldAdminCheckboxSelectMultipleWidget,
     UnfoldAdminDecimalFieldWidget,
     UnfoldAdminSelectWidget,
-    UnfoldAdminTextareaWidget,
     UnfoldAdminTextInputWidget,
     UnfoldBooleanWidget,
 )
@@ -23,6 +22,7 @@ from customers.models import (
     Preferences,
 )
 from customers.services import CUSTOMER_FIELDS
+from otc.admin import reason_field
 from otc.money import CURRENCY_CHOICES
 
 
@@ -90,40 +90,25 @@ def _text(**kwargs) -> forms.CharField:
     return forms.CharField(widget=UnfoldAdminTextInputWidget, **kwargs)
 
 
-def _reason(label: str = "Reason", required: bool = True) -> forms.CharField:
-    return forms.CharField(
-        label=label,
-        max_length=500,
-        required=required,
-        widget=UnfoldAdminTextareaWidget(attrs={"rows": 3}),
-    )
-
-
-class ReasonForm(forms.Form):
-    """Credit hold and block: the reason goes into the audit trail and the sales rep's email."""
-
-    reason = _reason()
-
-
 class CreditLimitChangeForm(forms.Form):
     credit_limit = forms.DecimalField(
         label="New credit limit", min_value=0, max_digits=19, decimal_places=4, widget=UnfoldAdminDecimalFieldWidget
     )
     currency = forms.ChoiceField(choices=CURRENCY_CHOICES, widget=UnfoldAdminSelectWidget)
-    reason = _reason()
+    reason = reason_field(max_length=500)
 
 
 class BankAccountRequestForm(forms.Form):
     holder_name = _text(label="Account holder", max_length=200)
     iban = _text(label="IBAN", max_length=42)
     bic = _text(label="BIC", max_length=11, required=False)
-    reason = _reason()
+    reason = reason_field(max_length=500)
 
 
 class DecisionForm(forms.Form):
     """Approve (note optional) or reject (note required) a change request."""
 
-    note = _reason("Note", required=False)
+    note = reason_field("Note", required=False, max_length=500)
 
     def __init__(self, *args, note_required: bool = False, **kwargs):
         super().__init__(*args, **kwargs)

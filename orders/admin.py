@@ -27,12 +27,15 @@ from customers.models import Customer
 from inventory.models import Product, format_quantity
 from inventory.selectors import quote_price
 from orders import services
-from orders.forms import DispatchForm, OptionalReasonForm, OrderEntryForm, OrderLineEntryForm, ReasonForm, ReturnForm
+from orders.forms import DispatchForm, OrderEntryForm, OrderLineEntryForm, ReturnForm
 from orders.models import Order, OrderLine, OrderStatus, OrderTimelineEntry, Shipment, ShipmentStatus
 from otc.admin import (
+    OptionalReasonForm,
+    ReasonForm,
     ServiceChangeFormMixin,
     ServiceRefused,
     badge,
+    bulk_with_reason,
     call_for_each,
     call_once,
     change_url,
@@ -450,25 +453,15 @@ class OrderAdmin(ServiceChangeFormMixin, ModelAdmin):
 
     @action(description="Reject selected orders on credit hold", permissions=["order_change"])
     def reject_selected(self, request, queryset):
-        form = ReasonForm(request.POST if "apply" in request.POST else None)
-        if form.is_bound and form.is_valid():
-            call_for_each(
-                request,
-                queryset.order_by("pk"),
-                lambda order: services.reject_order(
-                    order=order, actor=request.user, reason=form.cleaned_data["reason"]
-                ),
-                done="Rejected {count} order(s).",
-            )
-            return None
-        return service_form_page(
-            request,
+        return bulk_with_reason(
             self,
-            title="Reject orders on credit hold",
-            form=form,
-            objects=queryset,
+            request,
+            queryset.order_by("pk"),
             action_name="reject_selected",
+            title="Reject orders on credit hold",
             submit_label="Reject",
+            service=lambda order, reason: services.reject_order(order=order, actor=request.user, reason=reason),
+            done="Rejected {count} order(s).",
             intro="The orders are cancelled; the reason is recorded on their timeline.",
             danger=True,
         )

@@ -7,13 +7,13 @@ from django import forms
 from unfold.widgets import (
     UnfoldAdminDecimalFieldWidget,
     UnfoldAdminSelectWidget,
-    UnfoldAdminTextareaWidget,
     UnfoldAdminTextInputWidget,
     UnfoldAdminURLInputWidget,
 )
 
 from inventory.models import format_quantity
 from orders.models import Order, OrderLine, ReturnCondition
+from otc.admin import reason_field
 
 
 class OrderEntryForm(forms.ModelForm):
@@ -62,20 +62,6 @@ class OrderLineEntryForm(forms.ModelForm):
         return {*super()._get_validation_exclusions(), "discount_percent"}
 
 
-def _reason(label: str = "Reason", required: bool = True) -> forms.CharField:
-    return forms.CharField(
-        label=label, max_length=300, required=required, widget=UnfoldAdminTextareaWidget(attrs={"rows": 3})
-    )
-
-
-class ReasonForm(forms.Form):
-    reason = _reason()
-
-
-class OptionalReasonForm(forms.Form):
-    reason = _reason(required=False)
-
-
 def _quantity(label: str, initial, help_text: str = "") -> forms.DecimalField:
     return forms.DecimalField(
         label=label,
@@ -120,7 +106,7 @@ class DispatchForm(forms.Form):
 class ReturnForm(forms.Form):
     """Goods that came back: a reason, the condition, and a quantity per shipped line."""
 
-    reason = _reason()
+    reason = reason_field()
     condition = forms.ChoiceField(choices=ReturnCondition.choices, widget=UnfoldAdminSelectWidget)
 
     def __init__(self, *args, lines: list[OrderLine], **kwargs):

@@ -29,6 +29,7 @@ from unfold.forms import AdminPasswordChangeForm, PaginationInlineFormSet, UserC
 from unfold.widgets import (
     UnfoldAdminCheckboxSelectMultipleWidget,
     UnfoldAdminSelectWidget,
+    UnfoldAdminTextareaWidget,
     UnfoldAdminTextInputWidget,
 )
 
@@ -171,6 +172,53 @@ def _default_cancel_url(model_admin: admin.ModelAdmin, obj: Any) -> str:
     if obj is not None and getattr(obj, "pk", None) is not None:
         return reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
     return reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+
+
+def reason_field(label: str = "Reason", *, required: bool = True, max_length: int = 300) -> forms.CharField:
+    return forms.CharField(
+        label=label, max_length=max_length, required=required, widget=UnfoldAdminTextareaWidget(attrs={"rows": 3})
+    )
+
+
+class ReasonForm(forms.Form):
+    """Holds, blocks, rejections: the reason goes into the audit trail and the emails that follow."""
+
+    reason = reason_field()
+
+
+class OptionalReasonForm(forms.Form):
+    reason = reason_field(required=False)
+
+
+def bulk_with_reason(
+    model_admin: admin.ModelAdmin,
+    request: HttpRequest,
+    queryset,
+    *,
+    action_name: str,
+    title: str,
+    submit_label: str,
+    service: Callable[[Any, str], Any],
+    done: str,
+    intro: str,
+    danger: bool = False,
+):
+    """A bulk action that asks for a reason first; its submit (with "apply") runs the service per object."""
+    form = ReasonForm(request.POST if "apply" in request.POST else None)
+    if form.is_bound and form.is_valid():
+        call_for_each(request, queryset, lambda obj: service(obj, form.cleaned_data["reason"]), done=done)
+        return None
+    return service_form_page(
+        request,
+        model_admin,
+        title=title,
+        form=form,
+        objects=queryset,
+        action_name=action_name,
+        submit_label=submit_label,
+        intro=intro,
+        danger=danger,
+    )
 
 
 def call_for_each(request: HttpRequest, objects: Iterable[Any], service: Callable[[Any], Any], *, done: str) -> int:
