@@ -5,7 +5,6 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -37,7 +36,7 @@ from customers.selectors import possible_duplicates
 from customers.validators import mask_iban, name_key, normalize_bic, normalize_iban, normalize_tax_id
 from otc.audit import acting
 from otc.crypto import fingerprint
-from otc.errors import InvalidInput, PermissionDenied
+from otc.errors import InvalidInput, PermissionDenied, field_checked
 from otc.models import User
 from otc.money import quantize, validate_currency
 from otc.services import model_update, validate_model
@@ -66,13 +65,6 @@ def _next_customer_number() -> str:
         cursor.execute("SELECT nextval(%s)", [CUSTOMER_NUMBER_SEQUENCE])
         (value,) = cursor.fetchone()
     return f"C{value:06d}"
-
-
-def _tax_id_for(tax_id: str, country: str) -> str:
-    try:
-        return normalize_tax_id(tax_id, country)
-    except ValidationError as error:
-        raise InvalidInput(error.messages[0], fields={"tax_id": error.messages}) from error
 
 
 def _billing_roles_touched(*role_lists: list[str]) -> bool:
@@ -116,7 +108,7 @@ def create_customer(
         notes=notes,
     )
     validate_model(customer, exclude=["number", "name_key"])
-    customer.tax_id = _tax_id_for(tax_id, country)
+    customer.tax_id = field_checked("tax_id", normalize_tax_id, tax_id, country)
     customer.name_key = name_key(customer.legal_name)
     if not confirm_duplicate:
         duplicates = list(possible_duplicates(legal_name=customer.legal_name, tax_id=customer.tax_id))
@@ -148,12 +140,14 @@ def update_customer(*, customer: Customer, actor: User, data: dict[str, Any]) ->
             fields={name: ["Not changeable here."] for name in unknown},
         )
     if "tax_id" in data or "country" in data:
-        data["tax_id"] = _tax_id_for(data.get("tax_id", customer.tax_id), data.get("country", customer.country))
+        data["tax_id"] = field_checked(
+            "tax_id", normalize_tax_id, data.get("tax_id", customer.tax_id), data.get("country", customer.country)
+        )
     if "legal_name" in data:
         data["legal_name"] = data["legal_name"].strip()
         data["name_key"] = name_key(data["legal_name"])
     if "default_currency" in data:
-        _check_currency(data["default_currency"], "default_currency")
+        field_checked("default_currency", validate_currency, data["default_currency"])
     with acting(actor, "update customer"):
         changed = model_update(instance=customer, fields=(*CUSTOMER_FIELDS, "name_key"), data=data)
     _announce_change(customer=customer, actor=actor, changed=[name for name in changed if name != "name_key"])
@@ -167,13 +161,6 @@ def _announce_change(*, customer: Customer, actor: User, changed: list[str]) -> 
     billing = sorted(BILLING_FIELDS.intersection(changed))
     if billing:
         signals.billing_data_changed.send(sender=Customer, customer_id=customer.pk, actor_id=actor.pk, changed=billing)
-
-
-def _check_currency(value: str, field: str) -> None:
-    try:
-        validate_currency(value)
-    except ValidationError as error:
-        raise InvalidInput(error.messages[0], fields={field: error.messages}) from error
 
 
 def _locked_customer(customer: Customer) -> Customer:
@@ -390,7 +377,7 @@ def request_credit_limit_change(
 ) -> ChangeRequest:
     customer = _locked_customer(customer)
     currency = currency or customer.credit.credit_currency
-    _check_currency(currency, "currency")
+    field_checked("currency", validate_currency, currency)
     try:
         amount = quantize(Decimal(str(credit_limit)), currency)
     except (InvalidOperation, ValueError) as error:
@@ -410,14 +397,8 @@ def request_credit_limit_change(
 def request_bank_account(
     *, customer: Customer, actor: User, holder_name: str, iban: str, bic: str = "", reason: str
 ) -> ChangeRequest:
-    try:
-        iban = normalize_iban(iban)
-    except ValidationError as error:
-        raise InvalidInput(error.messages[0], fields={"iban": error.messages}) from error
-    try:
-        bic = normalize_bic(bic)
-    except ValidationError as error:
-        raise InvalidInput(error.messages[0], fields={"bic": error.messages}) from error
+    iban = field_checked("iban", normalize_iban, iban)
+    bic = field_checked("bic", normalize_bic, bic)
     if not holder_name.strip():
         raise InvalidInput("The account holder is required.", fields={"holder_name": ["This field is required."]})
     customer = _locked_customer(customer)

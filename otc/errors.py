@@ -4,7 +4,12 @@ Services raise them; the API renders them as application/problem+json, the admin
 messages. Field-level problems carry `fields` ({field: [messages]}).
 """
 
-from typing import ClassVar
+from collections.abc import Callable
+from typing import ClassVar, TypeVar
+
+from django.core.exceptions import ValidationError
+
+T = TypeVar("T")
 
 
 class DomainError(Exception):
@@ -55,3 +60,11 @@ class Conflict(DomainError):
 class IllegalTransition(Conflict):
     code = "illegal_transition"
     title = "This status change is not allowed."
+
+
+def field_checked(field: str, check: Callable[..., T], *args) -> T:
+    """Run a validator or normaliser; its ValidationError becomes InvalidInput naming `field`."""
+    try:
+        return check(*args)
+    except ValidationError as error:
+        raise InvalidInput(error.messages[0], fields={field: error.messages}) from error
