@@ -6,9 +6,14 @@ PYTHON ?= python3
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install browser lint migrate seed worker beat check-deploy
+.PHONY: run test install system-libs browser lint migrate seed worker beat check-deploy
 
-$(VENV)/.installed: pyproject.toml
+# WeasyPrint renders documents with Pango and needs at least one font; Debian's packages bring both.
+system-libs:
+	@ldconfig -p | grep -q libpangoft2-1.0 && fc-list | grep -q . || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core >/dev/null; }
+
+$(VENV)/.installed: pyproject.toml | system-libs
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
 	$(VENV)/bin/pip install --quiet -e '.[dev]'

@@ -21,7 +21,7 @@ from customers.models import (
     NotificationType,
     Preferences,
 )
-from customers.services import CUSTOMER_FIELDS
+from customers.services import CUSTOMER_FIELDS, PREFERENCE_FIELDS
 from otc.admin import reason_field
 from otc.money import CURRENCY_CHOICES
 
@@ -75,7 +75,7 @@ class PreferencesInlineForm(forms.ModelForm):
 
     class Meta:
         model = Preferences
-        fields = ["channels", "opt_outs", "invoice_delivery", "po_number_required"]
+        fields = list(PREFERENCE_FIELDS)
 
 
 class CreditProfileInlineForm(forms.ModelForm):

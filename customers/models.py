@@ -61,6 +61,20 @@ class InvoiceDelivery(models.TextChoices):
     PORTAL_ONLY = "portal_only", "Portal only"
 
 
+class InvoicingSchedule(models.TextChoices):
+    PER_SHIPMENT = "per_shipment", "One invoice per shipment"
+    WEEKLY = "weekly", "Consolidated weekly (shipments up to Sunday)"
+    MONTHLY = "monthly", "Consolidated monthly (shipments of the month)"
+
+
+class DocumentLayout(models.TextChoices):
+    """Template variants of invoices, credit notes and statements (templates/documents/<layout>/)."""
+
+    STANDARD = "standard", "Standard"
+    COMPACT = "compact", "Compact (one page, small print)"
+    DETAILED = "detailed", "Detailed (order, shipment, SKU and GTIN on every line)"
+
+
 def _choices_check(field: str, choices: type[models.TextChoices], name: str) -> models.CheckConstraint:
     return models.CheckConstraint(condition=Q(**{f"{field}__in": choices.values}), name=name)
 
@@ -210,10 +224,23 @@ class Preferences(models.Model):
         max_length=20, choices=InvoiceDelivery.choices, default=InvoiceDelivery.PDF_EMAIL
     )
     po_number_required = models.BooleanField("PO number required", default=False)
+    invoicing_schedule = models.CharField(
+        max_length=20, choices=InvoicingSchedule.choices, default=InvoicingSchedule.PER_SHIPMENT
+    )
+    document_layout = models.CharField(
+        max_length=20,
+        choices=DocumentLayout.choices,
+        default=DocumentLayout.STANDARD,
+        help_text="Template variant of this customer's invoices, credit notes and statements.",
+    )
 
     class Meta:
         verbose_name_plural = "preferences"
-        constraints = [_choices_check("invoice_delivery", InvoiceDelivery, "preferences_invoice_delivery_valid")]
+        constraints = [
+            _choices_check("invoice_delivery", InvoiceDelivery, "preferences_invoice_delivery_valid"),
+            _choices_check("invoicing_schedule", InvoicingSchedule, "preferences_invoicing_schedule_valid"),
+            _choices_check("document_layout", DocumentLayout, "preferences_document_layout_valid"),
+        ]
 
     def __str__(self) -> str:
         return f"Preferences of {self.customer_id}"

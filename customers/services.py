@@ -56,7 +56,14 @@ CUSTOMER_FIELDS = (
 BILLING_FIELDS = {"legal_name", "country", "tax_id"}
 CONTACT_FIELDS = ("name", "email", "phone", "roles", "is_active")
 ADDRESS_FIELDS = ("kind", "is_default", "name", "line1", "line2", "postal_code", "city", "region", "country")
-PREFERENCE_FIELDS = ("channels", "opt_outs", "invoice_delivery", "po_number_required")
+PREFERENCE_FIELDS = (
+    "channels",
+    "opt_outs",
+    "invoice_delivery",
+    "po_number_required",
+    "invoicing_schedule",
+    "document_layout",
+)
 CREDIT_PROFILE_FIELDS = ("risk_class", "review_date")
 
 

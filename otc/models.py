@@ -1,10 +1,12 @@
-"""Kernel models: the user account, partner API keys and stored idempotent responses."""
+"""Kernel models: the user account, partner API keys, stored idempotent responses and exchange rates."""
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils import timezone
+
+from otc.money import CURRENCY_CHOICES, validate_currency
 
 API_SCOPES = [
     ("customers:read", "Read customers, contacts, addresses and preferences"),
@@ -16,6 +18,8 @@ API_SCOPES = [
     ("orders:read", "Read orders, their shipments and timelines"),
     ("orders:write", "Create, confirm and cancel orders; register returns"),
     ("shipments:write", "Dispatch shipments and confirm delivery"),
+    ("invoices:read", "Read invoices, credit notes, their documents and statements"),
+    ("invoices:write", "Create manual invoices and credit notes"),
 ]
 
 
@@ -116,3 +120,23 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.method} {self.path} [{self.key}]"
+
+
+class ExchangeRate(models.Model):
+    """How much one unit of `currency` is worth in the company currency on a day (ECB-style reference)."""
+
+    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES, validators=[validate_currency])
+    rate_date = models.DateField()
+    rate = models.DecimalField(max_digits=18, decimal_places=8, help_text="Company currency per one unit.")
+    source = models.CharField(max_length=60, blank=True, help_text="Where the rate came from, e.g. ECB.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["currency", "-rate_date"]
+        constraints = [
+            models.UniqueConstraint(fields=["currency", "rate_date"], name="exchange_rate_once_per_day"),
+            models.CheckConstraint(condition=models.Q(rate__gt=0), name="exchange_rate_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"1 {self.currency} = {self.rate} on {self.rate_date}"

@@ -100,3 +100,17 @@ def record_api_key_use(*, api_key: ApiKey) -> None:
     if api_key.last_used_at is None or (now - api_key.last_used_at).total_seconds() > 60:
         ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
         api_key.last_used_at = now
+
+
+AUTOMATION_EMAIL = "automation@otc.invalid"
+
+
+def automation_user() -> User:
+    """The account scheduled jobs and event handlers act as; it cannot sign in."""
+    user, created = User.objects.get_or_create(
+        email=AUTOMATION_EMAIL, defaults={"full_name": "OTC automation", "is_active": False}
+    )
+    if created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    return user

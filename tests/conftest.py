@@ -32,3 +32,24 @@ def api_client_for(db, clerk):
         return client
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def ledger_verifies_after_each_test(request):
+    """Every test that touches the database leaves a ledger that verifies (trial balance zero,
+    receivables equal open items), unless it is about a broken ledger."""
+    if request.node.get_closest_marker("ledger_broken"):
+        yield
+        return
+    names, marker = request.fixturenames, request.node.get_closest_marker("django_db")
+    if "transactional_db" in names or "live_server" in names or (marker and marker.kwargs.get("transaction")):
+        request.getfixturevalue("transactional_db")
+    elif "db" in names or marker:
+        request.getfixturevalue("db")
+    else:
+        yield
+        return
+    yield
+    from invoicing.selectors import ledger_problems
+
+    assert ledger_problems() == []

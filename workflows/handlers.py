@@ -6,7 +6,11 @@ from django.db.models import Q, QuerySet
 
 from customers.models import ChangeRequest, ContactRole, Customer, NotificationType
 from inventory.models import Product, Warehouse
-from orders.models import Order, Shipment
+from invoicing import services as invoicing
+from invoicing.models import InvoicedShipment
+from invoicing.selectors import invoices_each_shipment
+from orders.models import Order, ReturnOrder, Shipment
+from otc.services import automation_user
 from workflows.models import OutboxEvent
 from workflows.services import Handler, queue_email
 
@@ -178,6 +182,22 @@ def alert_stock_managers(event: OutboxEvent) -> None:
         )
 
 
+def invoice_dispatched_shipment(event: OutboxEvent) -> None:
+    """Per-shipment customers are invoiced as the goods leave; consolidated ones by the daily job."""
+    if not invoices_each_shipment(event.payload["customer_id"]):
+        return
+    shipment = Shipment.objects.get(pk=event.payload["shipment_id"])
+    if InvoicedShipment.objects.filter(shipment=shipment).exists():
+        return
+    invoicing.invoice_shipments(shipments=[shipment], actor=automation_user())
+
+
+def credit_returned_goods(event: OutboxEvent) -> None:
+    """Returned goods that were invoiced are credited on the invoices that billed them."""
+    return_order = ReturnOrder.objects.get(pk=event.payload["return_id"])
+    invoicing.credit_returned_goods(return_order=return_order, actor=automation_user())
+
+
 HANDLERS: dict[str, list[Handler]] = {
     "customer.credit_hold_placed": [notify_sales_rep_of_credit_hold],
     "customer.billing_data_changed": [notify_sales_rep_of_billing_change],
@@ -185,6 +205,7 @@ HANDLERS: dict[str, list[Handler]] = {
     "customer.change_request_decided": [notify_requester_of_decision],
     "order.confirmed": [send_order_confirmation],
     "order.put_on_credit_hold": [notify_credit_control_of_held_order],
-    "shipment.dispatched": [send_shipment_notification],
+    "shipment.dispatched": [invoice_dispatched_shipment, send_shipment_notification],
+    "order.goods_returned": [credit_returned_goods],
     "inventory.low_stock": [alert_stock_managers],
 }

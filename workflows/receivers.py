@@ -5,9 +5,10 @@ from django.dispatch import Signal
 
 from customers import signals as customer_signals
 from inventory import signals as inventory_signals
+from invoicing import signals as invoicing_signals
 from orders import signals as order_signals
 from workflows import tasks
-from workflows.services import record_event
+from workflows.services import record_event, record_events
 
 EVENT_TYPES: dict[Signal, str] = {
     customer_signals.customer_created: "customer.created",
@@ -26,6 +27,9 @@ EVENT_TYPES: dict[Signal, str] = {
     order_signals.shipment_dispatched: "shipment.dispatched",
     order_signals.shipment_delivered: "shipment.delivered",
     order_signals.goods_returned: "order.goods_returned",
+    invoicing_signals.invoice_issued: "invoice.issued",
+    invoicing_signals.credit_note_issued: "credit_note.issued",
+    invoicing_signals.invoice_resend_requested: "invoice.resend_requested",
 }
 
 
@@ -42,3 +46,16 @@ def _recorder(event_type: str):
 
 for _signal, _event_type in EVENT_TYPES.items():
     _signal.connect(_recorder(_event_type), weak=False, dispatch_uid=f"outbox:{_event_type}")
+
+
+def record_bulk_invoices(sender, signal, invoice_ids: list[int], actor_id: int, **payload) -> None:
+    """One invoice.issued event per invoice of a bulk run, written in one statement, enqueued as one task."""
+    events = record_events(
+        event_type="invoice.issued",
+        payloads=[{"invoice_id": invoice_id, "actor_id": actor_id, **payload} for invoice_id in invoice_ids],
+    )
+    event_ids = [event.pk for event in events]
+    transaction.on_commit(lambda: tasks.dispatch_events.delay(event_ids), robust=True)
+
+
+invoicing_signals.invoices_issued_in_bulk.connect(record_bulk_invoices, weak=False, dispatch_uid="outbox:bulk")

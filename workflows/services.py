@@ -33,6 +33,13 @@ def record_event(*, event_type: str, payload: dict) -> OutboxEvent:
     return OutboxEvent.objects.create(event_type=event_type, payload=payload)
 
 
+def record_events(*, event_type: str, payloads: list[dict]) -> list[OutboxEvent]:
+    """Many events of one type in one INSERT, for bulk business actions."""
+    if not transaction.get_connection().in_atomic_block:
+        raise OutsideTransaction(f"{event_type} must be recorded inside the transaction that changes the data")
+    return OutboxEvent.objects.bulk_create([OutboxEvent(event_type=event_type, payload=p) for p in payloads])
+
+
 @transaction.atomic
 def claim_event(*, event_id: int) -> OutboxEvent | None:
     """Take a lease on a pending event; a worker that dies lets the lease lapse and the sweeper retry."""

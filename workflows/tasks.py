@@ -2,7 +2,9 @@
 
 from celery import shared_task
 
+from invoicing.services import invoice_consolidated_shipments
 from otc.api.idempotency import purge_expired_records
+from otc.services import automation_user
 from workflows import services
 from workflows.handlers import HANDLERS
 from workflows.models import NotificationStatus
@@ -16,6 +18,13 @@ def dispatch_event(event_id: int) -> None:
             "pk", flat=True
         ):
             deliver_notification.delay(notification_id)
+
+
+@shared_task(name="workflows.tasks.dispatch_events")
+def dispatch_events(event_ids: list[int]) -> None:
+    """A bulk run's events, dispatched one after another by one task."""
+    for event_id in event_ids:
+        dispatch_event(event_id)
 
 
 @shared_task(name="workflows.tasks.deliver_notification")
@@ -37,3 +46,9 @@ def sweep_outbox() -> dict[str, int]:
 @shared_task(name="workflows.tasks.purge_idempotency_records")
 def purge_idempotency_records() -> int:
     return purge_expired_records()
+
+
+@shared_task(name="workflows.tasks.invoice_consolidated_shipments")
+def run_consolidated_invoicing() -> int:
+    """Daily: weekly and monthly customers get one invoice for the period that ended."""
+    return len(invoice_consolidated_shipments(actor=automation_user()))

@@ -18,7 +18,9 @@ from customers.models import (
     CreditProfile,
     Customer,
     CustomerGroup,
+    DocumentLayout,
     InvoiceDelivery,
+    InvoicingSchedule,
     NotificationType,
     Preferences,
     RiskClass,
@@ -67,6 +69,8 @@ class PreferencesWriteSerializer(StrictSerializer):
     opt_outs = serializers.ListField(child=serializers.ChoiceField(choices=NotificationType.choices), required=False)
     invoice_delivery = serializers.ChoiceField(choices=InvoiceDelivery.choices, required=False)
     po_number_required = serializers.BooleanField(required=False)
+    invoicing_schedule = serializers.ChoiceField(choices=InvoicingSchedule.choices, required=False)
+    document_layout = serializers.ChoiceField(choices=DocumentLayout.choices, required=False)
 
 
 class CustomerWriteSerializer(StrictSerializer):
@@ -189,7 +193,15 @@ class AddressSerializer(serializers.ModelSerializer):
 class PreferencesSerializer(serializers.ModelSerializer):
     class Meta:
         model = Preferences
-        fields = ["customer", "channels", "opt_outs", "invoice_delivery", "po_number_required"]
+        fields = [
+            "customer",
+            "channels",
+            "opt_outs",
+            "invoice_delivery",
+            "po_number_required",
+            "invoicing_schedule",
+            "document_layout",
+        ]
         read_only_fields = fields
 
 

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import dj_database_url
 import structlog
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -211,6 +212,10 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "sweep-outbox": {"task": "workflows.tasks.sweep_outbox", "schedule": 15.0},
     "purge-idempotency-keys": {"task": "workflows.tasks.purge_idempotency_records", "schedule": 3600.0},
+    "consolidated-invoicing": {
+        "task": "workflows.tasks.invoice_consolidated_shipments",
+        "schedule": crontab(hour=2, minute=30),
+    },
 }
 # An event claimed by a worker that died becomes claimable again after this lease.
 OUTBOX_LEASE_SECONDS = int(env("OUTBOX_LEASE_SECONDS", "300"))

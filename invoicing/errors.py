@@ -1,0 +1,28 @@
+"""Broken rules of invoicing, each with a stable code."""
+
+from otc.errors import Conflict, InvalidInput
+
+
+class AlreadyInvoiced(Conflict):
+    code = "already_invoiced"
+    title = "The shipment is already on an invoice."
+
+
+class InvoiceNotDraft(Conflict):
+    code = "invoice_not_draft"
+    title = "Only a draft can be changed or issued; issued documents are corrected by credit notes."
+
+
+class NotCreditable(Conflict):
+    code = "not_creditable"
+    title = "This document cannot be credited."
+
+
+class OverCredit(InvalidInput):
+    code = "over_credit"
+    title = "A credit note may not credit more than was invoiced and not yet credited."
+
+
+class LedgerOutOfBalance(Conflict):
+    code = "ledger_out_of_balance"
+    title = "The journal entry does not balance."

@@ -1,0 +1,821 @@
+"""Write side of invoicing: drafts from shipments or by hand, issuing (gapless number, ledger posting,
+event), credit notes, and the receivables ledger's postings.
+
+Rounding rule (EN 16931): each line's net is rounded half-up to the currency's minor unit; the tax
+of each VAT category and rate is computed once, on the sum of that group's rounded line nets, and
+rounded half-up; totals are sums of those rounded figures. A credit note's tax per group is capped
+at what the invoice's group has left uncredited, and a credit note that takes the rest of a group
+takes the rest of its tax, so credits never exceed what they credit, to the cent.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from customers.models import Address, AddressKind, Customer, InvoicingSchedule, Preferences
+from inventory.models import Product, Unit
+from inventory.selectors import quote_taxes
+from invoicing import signals
+from invoicing.errors import AlreadyInvoiced, InvoiceNotDraft, LedgerOutOfBalance, NotCreditable, OverCredit
+from invoicing.models import (
+    CHART_OF_ACCOUNTS,
+    AccountRole,
+    DocumentKind,
+    EntryKind,
+    Invoice,
+    InvoicedShipment,
+    InvoiceLine,
+    InvoiceStatus,
+    JournalEntry,
+    JournalLine,
+    LedgerAccount,
+    TaxBreakdown,
+    TaxCategoryCode,
+)
+from orders.models import ReturnOrder, Shipment
+from otc.audit import acting
+from otc.errors import InvalidInput, field_checked
+from otc.exchange_rates import company_currency, rate_on
+from otc.models import User
+from otc.money import quantize, validate_currency
+
+ZERO = Decimal("0")
+HUNDRED = Decimal("100")
+SERIES_PREFIX = {DocumentKind.INVOICE: "INV", DocumentKind.CREDIT_NOTE: "CN"}
+UNIT_CODES = {
+    Unit.PIECE: "C62",
+    Unit.BOX: "XBX",
+    Unit.KILOGRAM: "KGM",
+    Unit.METRE: "MTR",
+    Unit.LITRE: "LTR",
+    Unit.HOUR: "HUR",
+}
+ISSUED_STATUSES = [status for status in InvoiceStatus.values if status != InvoiceStatus.DRAFT]
+
+
+# --- Amounts -----------------------------------------------------------------------------------------
+
+
+def line_net(*, quantity: Decimal, unit_price: Decimal, discount_percent: Decimal, currency: str) -> Decimal:
+    """A line's net amount, rounded half-up to the currency's minor unit."""
+    return quantize(quantity * unit_price * (1 - discount_percent / HUNDRED), currency)
+
+
+def combined_discount(line_discount: Decimal, order_discount: Decimal) -> Decimal:
+    """An order line's own discount and the order's discount as one percentage (exact)."""
+    return HUNDRED - (HUNDRED - line_discount) * (HUNDRED - order_discount) / HUNDRED
+
+
+@dataclass(frozen=True)
+class TaxGroup:
+    tax_category: str
+    tax_rate: Decimal
+    taxable_amount: Decimal
+    tax_amount: Decimal
+    exemption_reason: str = ""
+
+
+def tax_groups(lines: Iterable[InvoiceLine], currency: str) -> list[TaxGroup]:
+    """The tax breakdown of a set of lines: tax computed per category and rate on the group's net."""
+    nets: dict[tuple[str, Decimal], Decimal] = defaultdict(lambda: ZERO)
+    reasons: dict[tuple[str, Decimal], str] = {}
+    for line in lines:
+        key = (line.tax_category, Decimal(line.tax_rate))
+        nets[key] += line.net_amount
+        reasons.setdefault(key, line.tax_note)
+    return [
+        TaxGroup(category, rate, net, quantize(net * rate / HUNDRED, currency), reasons[(category, rate)])
+        for (category, rate), net in sorted(nets.items(), key=lambda item: (-item[0][1], item[0][0]))
+    ]
+
+
+def credit_tax_groups(
+    lines: Iterable[InvoiceLine], *, remaining: dict[tuple[str, Decimal], tuple[Decimal, Decimal]], currency: str
+) -> list[TaxGroup]:
+    """Tax of a credit note, capped by what each of the invoice's groups has left (net, tax) uncredited."""
+    groups = []
+    for group in tax_groups(lines, currency):
+        left_net, left_tax = remaining[(group.tax_category, group.tax_rate)]
+        tax = left_tax if group.taxable_amount == left_net else min(group.tax_amount, left_tax)
+        groups.append(TaxGroup(group.tax_category, group.tax_rate, group.taxable_amount, tax, group.exemption_reason))
+    return groups
+
+
+def tax_category_of(*, rate: Decimal, reverse_charge: bool, note: str, is_goods: bool) -> str:
+    """UNCL 5305 category of an order line's tax decision (see inventory.selectors.quote_taxes)."""
+    if reverse_charge:
+        return TaxCategoryCode.INTRA_COMMUNITY if is_goods else TaxCategoryCode.REVERSE_CHARGE
+    if rate == ZERO:
+        return TaxCategoryCode.EXPORT if note.startswith("Export") else TaxCategoryCode.ZERO
+    return TaxCategoryCode.STANDARD
+
+
+# --- Numbers -----------------------------------------------------------------------------------------
+
+
+def take_numbers(*, kind: str, year: int, count: int = 1) -> list[str]:
+    """The next `count` numbers of the kind's series and year, gapless.
+
+    The UPDATE holds the series row's lock until the issuing transaction ends; a rolled-back issue
+    gives its numbers back, so no number is ever skipped.
+    """
+    code = SERIES_PREFIX[kind]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO invoicing_numberseries (code, year, last_value) VALUES (%s, %s, 0) "
+            "ON CONFLICT (code, year) DO NOTHING",
+            [code, year],
+        )
+        cursor.execute(
+            "UPDATE invoicing_numberseries SET last_value = last_value + %s WHERE code = %s AND year = %s "
+            "RETURNING last_value",
+            [count, code, year],
+        )
+        (last,) = cursor.fetchone()
+    return [f"{code}-{year}-{value:06d}" for value in range(last - count + 1, last + 1)]
+
+
+# --- The ledger --------------------------------------------------------------------------------------
+
+
+def ensure_chart_of_accounts(**kwargs) -> None:
+    """post_migrate receiver: the accounts the services post to exist."""
+    for code, name, kind, role in CHART_OF_ACCOUNTS:
+        LedgerAccount.objects.get_or_create(role=role, defaults={"code": code, "name": name, "kind": kind})
+
+
+@dataclass(frozen=True)
+class Posting:
+    """One side of an entry: debit positive, credit negative, in the document currency."""
+
+    role: str
+    amount: Decimal
+    customer_id: int | None = None
+
+
+def journal_lines(
+    *, postings: list[Posting], currency: str, rate: Decimal, accounts: dict[str, int]
+) -> list[JournalLine]:
+    """Lines in the document and the company currency. Converting each line may leave a rounding
+    cent; it goes to the largest line after the first, so the entry balances in both currencies."""
+    if sum((posting.amount for posting in postings), ZERO) != ZERO:
+        raise LedgerOutOfBalance(f"Debits and credits differ: {[(p.role, p.amount) for p in postings]}")
+    home = company_currency()
+    lines = [
+        JournalLine(
+            account_id=accounts[posting.role],
+            customer_id=posting.customer_id,
+            currency=currency,
+            amount=posting.amount,
+            amount_company=quantize(posting.amount * rate, home),
+        )
+        for posting in postings
+        if posting.amount != ZERO
+    ]
+    difference = sum((line.amount_company for line in lines), ZERO)
+    if difference and len(lines) > 1:
+        max(lines[1:], key=lambda line: abs(line.amount)).amount_company -= difference
+    return lines
+
+
+def account_ids() -> dict[str, int]:
+    return dict(LedgerAccount.objects.values_list("role", "pk"))
+
+
+def post_entry(
+    *,
+    kind: str,
+    posted_on: date,
+    memo: str,
+    postings: list[Posting],
+    currency: str,
+    actor: User,
+    rate: Decimal = Decimal(1),
+    invoice: Invoice | None = None,
+    source: str = "",
+) -> JournalEntry:
+    """Post one balanced journal entry; call inside the business action's transaction."""
+    lines = journal_lines(postings=postings, currency=currency, rate=rate, accounts=account_ids())
+    entry = JournalEntry.objects.create(
+        posted_on=posted_on, kind=kind, memo=memo[:300], invoice=invoice, source=source, created_by=actor
+    )
+    for line in lines:
+        line.entry = entry
+    JournalLine.objects.bulk_create(lines)
+    return entry
+
+
+@transaction.atomic
+def reverse_entry(*, entry: JournalEntry, actor: User, reason: str, posted_on: date | None = None) -> JournalEntry:
+    """Undo an entry by posting its mirror image; the original stays as it was."""
+    if not reason.strip():
+        raise InvalidInput("A reversal needs a reason.", fields={"reason": ["This field is required."]})
+    reversal = JournalEntry.objects.create(
+        posted_on=posted_on or timezone.localdate(),
+        kind=EntryKind.REVERSAL,
+        memo=f"Reversal of JE-{entry.pk}: {reason.strip()}"[:300],
+        invoice=entry.invoice,
+        source=entry.source,
+        reverses=entry,
+        created_by=actor,
+    )
+    JournalLine.objects.bulk_create(
+        [
+            JournalLine(
+                entry=reversal,
+                account_id=line.account_id,
+                customer_id=line.customer_id,
+                currency=line.currency,
+                amount=-line.amount,
+                amount_company=-line.amount_company,
+            )
+            for line in entry.lines.all()
+        ]
+    )
+    return reversal
+
+
+def document_postings(document: Invoice) -> list[Posting]:
+    """Receivable against revenue and tax; a credit note is the mirror image."""
+    sign = -1 if document.is_credit_note else 1
+    return [
+        Posting(AccountRole.RECEIVABLE, sign * document.gross_total, document.customer_id),
+        Posting(AccountRole.TAX_PAYABLE, -sign * document.tax_total),
+        Posting(AccountRole.REVENUE, -sign * document.net_total),
+    ]
+
+
+# --- Drafts ------------------------------------------------------------------------------------------
+
+
+def _address_snapshot(address: Address | None, customer: Customer) -> dict[str, str]:
+    if address is None:
+        return {}
+    return {
+        "name": address.name or customer.legal_name,
+        "line1": address.line1,
+        "line2": address.line2,
+        "postal_code": address.postal_code,
+        "city": address.city,
+        "region": address.region,
+        "country": address.country,
+    }
+
+
+def customer_snapshot(customer: Customer) -> dict[str, str]:
+    return {
+        "number": customer.number,
+        "legal_name": customer.legal_name,
+        "display_name": customer.display_name,
+        "tax_id": customer.tax_id,
+        "country": customer.country,
+    }
+
+
+def _new_document(*, customer: Customer, kind: str, currency: str, actor: User, **fields) -> Invoice:
+    preferences = Preferences.objects.filter(customer_id=customer.pk).first()
+    return Invoice(
+        kind=kind,
+        customer=customer,
+        currency=currency,
+        company_currency=company_currency(),
+        payment_terms_days=customer.payment_terms_days,
+        customer_snapshot=customer_snapshot(customer),
+        language=customer.language,
+        layout=preferences.document_layout if preferences else "standard",
+        created_by=actor,
+        **fields,
+    )
+
+
+def _save_with_lines(document: Invoice, lines: list[InvoiceLine], groups: list[TaxGroup]) -> Invoice:
+    document.net_total = sum((line.net_amount for line in lines), ZERO)
+    document.tax_total = sum((group.tax_amount for group in groups), ZERO)
+    document.gross_total = document.net_total + document.tax_total
+    document.save()
+    for number, line in enumerate(lines, start=1):
+        line.invoice, line.line_no = document, number
+    InvoiceLine.objects.bulk_create(lines)
+    TaxBreakdown.objects.bulk_create(
+        [
+            TaxBreakdown(
+                invoice=document,
+                tax_category=group.tax_category,
+                tax_rate=group.tax_rate,
+                taxable_amount=group.taxable_amount,
+                tax_amount=group.tax_amount,
+                exemption_reason=group.exemption_reason,
+            )
+            for group in groups
+        ]
+    )
+    return document
+
+
+def _lines_from_shipments(shipments: list[Shipment], currency: str) -> list[InvoiceLine]:
+    lines = []
+    for shipment in shipments:
+        order = shipment.order
+        for shipment_line in shipment.lines.all():
+            order_line, product = shipment_line.order_line, shipment_line.order_line.product
+            discount = combined_discount(order_line.discount_percent, order.discount_percent)
+            lines.append(
+                InvoiceLine(
+                    product=product,
+                    sku=product.sku,
+                    gtin=product.gtin,
+                    description=order_line.description,
+                    quantity=shipment_line.quantity,
+                    unit=UNIT_CODES.get(product.unit, "C62"),
+                    unit_price=order_line.unit_price,
+                    discount_percent=discount,
+                    tax_category=tax_category_of(
+                        rate=order_line.tax_rate,
+                        reverse_charge=order_line.reverse_charge,
+                        note=order_line.tax_note,
+                        is_goods=product.is_stocked,
+                    ),
+                    tax_rate=order_line.tax_rate,
+                    tax_note=order_line.tax_note,
+                    net_amount=line_net(
+                        quantity=shipment_line.quantity,
+                        unit_price=order_line.unit_price,
+                        discount_percent=discount,
+                        currency=currency,
+                    ),
+                    order_line=order_line,
+                    shipment_line=shipment_line,
+                )
+            )
+    return lines
+
+
+def _draft_for_shipments(*, shipments: list[Shipment], actor: User) -> Invoice:
+    orders = {shipment.order_id: shipment.order for shipment in shipments}
+    first = shipments[0].order
+    if len({order.customer_id for order in orders.values()}) > 1 or len({o.currency for o in orders.values()}) > 1:
+        raise InvalidInput(
+            "One invoice covers shipments of one customer in one currency.", fields={"shipments": ["Mixed."]}
+        )
+    purchase_orders = sorted({order.po_number for order in orders.values() if order.po_number})
+    invoice = _new_document(
+        customer=first.customer,
+        kind=DocumentKind.INVOICE,
+        currency=first.currency,
+        actor=actor,
+        order=first if len(orders) == 1 else None,
+        po_number=", ".join(purchase_orders)[:60],
+        billing_address=first.billing_address,
+        shipping_address=first.shipping_address,
+        delivery_date=max(timezone.localdate(shipment.dispatched_at) for shipment in shipments),
+    )
+    lines = _lines_from_shipments(shipments, invoice.currency)
+    _save_with_lines(invoice, lines, tax_groups(lines, invoice.currency))
+    try:
+        with transaction.atomic():
+            InvoicedShipment.objects.bulk_create(
+                [InvoicedShipment(shipment=shipment, invoice=invoice) for shipment in shipments]
+            )
+    except IntegrityError as error:
+        raise AlreadyInvoiced(f"{', '.join(s.number for s in shipments)}: already invoiced.") from error
+    return invoice
+
+
+@transaction.atomic
+def invoice_shipments(*, shipments: list[Shipment], actor: User, issue_date: date | None = None) -> Invoice:
+    """Invoice dispatched goods and issue the invoice: one shipment, or several (consolidated).
+
+    Never two invoices for one shipment: the unique InvoicedShipment row refuses the second.
+    """
+    if not shipments:
+        raise InvalidInput("Nothing to invoice.", fields={"shipments": ["At least one shipment."]})
+    shipments = list(
+        Shipment.objects.select_related("order__customer")
+        .prefetch_related("lines__order_line__product")
+        .filter(pk__in=[shipment.pk for shipment in shipments])
+        .order_by("dispatched_at", "pk")
+    )
+    already = InvoicedShipment.objects.filter(shipment__in=shipments).select_related("shipment", "invoice")
+    if already:
+        taken = ", ".join(f"{row.shipment.number} ({row.invoice})" for row in already)
+        raise AlreadyInvoiced(f"Already invoiced: {taken}.")
+    with acting(actor, "invoice shipments"):
+        invoice = _draft_for_shipments(shipments=shipments, actor=actor)
+        return _issue(invoice, actor=actor, issue_date=issue_date)
+
+
+@dataclass(frozen=True)
+class ManualLine:
+    """A line entered by hand: a service, a fee, or goods not shipped through an order."""
+
+    description: str
+    quantity: Decimal
+    unit_price: Decimal
+    product: Product | None = None
+    discount_percent: Decimal = ZERO
+    tax_rate: Decimal | None = None  # None: the product's rate for the customer's country today
+    tax_category: str = ""  # empty: derived from the rate
+    tax_note: str = ""
+
+
+def _checked_decimal(value, field: str, *, low: Decimal, high: Decimal | None = None) -> Decimal:
+    try:
+        number = Decimal(str(value))
+    except ArithmeticError as error:
+        raise InvalidInput(f"{field} must be a number.", fields={field: ["Not a number."]}) from error
+    if not number.is_finite() or number < low or (high is not None and number > high):
+        bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
+        raise InvalidInput(f"{field} must be {bounds}.", fields={field: [f"Must be {bounds}."]})
+    return number
+
+
+def _manual_lines(customer: Customer, lines: list[ManualLine], currency: str, on: date) -> list[InvoiceLine]:
+    taxed = [line.product for line in lines if line.tax_rate is None and line.product is not None]
+    taxes = quote_taxes(customer=customer, products=taxed, destination=customer.country, on_date=on) if taxed else {}
+    result = []
+    for line in lines:
+        if not line.description.strip():
+            raise InvalidInput("Every line needs a description.", fields={"description": ["Required."]})
+        quantity = _checked_decimal(line.quantity, "quantity", low=Decimal("0.001"))
+        unit_price = _checked_decimal(line.unit_price, "unit_price", low=ZERO)
+        discount = _checked_decimal(line.discount_percent, "discount_percent", low=ZERO, high=HUNDRED)
+        if line.tax_rate is None and line.product is None:
+            raise InvalidInput("A line without a product needs a tax rate.", fields={"tax_rate": ["Required."]})
+        if line.tax_rate is None:
+            quote = taxes[line.product.pk]
+            rate, reverse_charge, note = quote.rate, quote.reverse_charge, quote.note
+        else:
+            rate, reverse_charge, note = _checked_decimal(line.tax_rate, "tax_rate", low=ZERO, high=HUNDRED), False, ""
+        category = line.tax_category or tax_category_of(
+            rate=rate, reverse_charge=reverse_charge, note=note, is_goods=bool(line.product and line.product.is_stocked)
+        )
+        if category not in TaxCategoryCode.values:
+            raise InvalidInput(f"Unknown tax category {category}.", fields={"tax_category": ["Unknown."]})
+        if category == TaxCategoryCode.STANDARD and rate == ZERO:
+            raise InvalidInput("A standard-rated line needs a rate above 0.", fields={"tax_rate": ["Above 0."]})
+        result.append(
+            InvoiceLine(
+                product=line.product,
+                sku=line.product.sku if line.product else "",
+                gtin=line.product.gtin if line.product else "",
+                description=line.description.strip()[:300],
+                quantity=quantity,
+                unit=UNIT_CODES.get(line.product.unit, "C62") if line.product else "C62",
+                unit_price=unit_price,
+                discount_percent=discount,
+                tax_category=category,
+                tax_rate=rate,
+                tax_note=(line.tax_note or note)[:200],
+                net_amount=line_net(
+                    quantity=quantity, unit_price=unit_price, discount_percent=discount, currency=currency
+                ),
+            )
+        )
+    return result
+
+
+@transaction.atomic
+def create_manual_invoice(
+    *,
+    customer: Customer,
+    lines: list[ManualLine],
+    actor: User,
+    currency: str | None = None,
+    po_number: str = "",
+    notes: str = "",
+    issue: bool = True,
+    issue_date: date | None = None,
+) -> Invoice:
+    """An invoice typed in by finance (services, fees, corrections upward); issued unless `issue` is off."""
+    currency = currency or customer.default_currency
+    field_checked("currency", validate_currency, currency)
+    if not lines:
+        raise InvalidInput("An invoice needs at least one line.", fields={"lines": ["At least one line."]})
+    billing = customer.addresses.filter(kind=AddressKind.BILLING, is_default=True).first()
+    shipping = customer.addresses.filter(kind=AddressKind.SHIPPING, is_default=True).first()
+    with acting(actor, "manual invoice"):
+        invoice = _new_document(
+            customer=customer,
+            kind=DocumentKind.INVOICE,
+            currency=currency,
+            actor=actor,
+            po_number=po_number.strip()[:60],
+            notes=notes,
+            billing_address=_address_snapshot(billing or shipping, customer),
+            shipping_address=_address_snapshot(shipping, customer),
+        )
+        invoice_lines = _manual_lines(customer, lines, currency, issue_date or timezone.localdate())
+        _save_with_lines(invoice, invoice_lines, tax_groups(invoice_lines, currency))
+        return _issue(invoice, actor=actor, issue_date=issue_date) if issue else invoice
+
+
+@transaction.atomic
+def discard_draft(*, invoice: Invoice, actor: User) -> None:
+    """Delete a draft nobody issued; issued documents are never deleted."""
+    invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    if invoice.status != InvoiceStatus.DRAFT:
+        raise InvoiceNotDraft(f"{invoice} is issued; correct it with a credit note.")
+    with acting(actor, "discard draft"):
+        invoice.delete()
+
+
+# --- Issuing -----------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def issue_invoice(*, invoice: Invoice, actor: User, issue_date: date | None = None) -> Invoice:
+    """Issue a draft: number, dates, exchange rate, ledger posting, event. From then on it is frozen."""
+    invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    with acting(actor, "issue invoice"):
+        return _issue(invoice, actor=actor, issue_date=issue_date)
+
+
+def _issue(document: Invoice, *, actor: User, issue_date: date | None) -> Invoice:
+    if document.status != InvoiceStatus.DRAFT:
+        raise InvoiceNotDraft(f"{document} is already issued.")
+    if document.gross_total <= ZERO:
+        raise InvalidInput(f"{document} has nothing to charge.", fields={"lines": ["The total is zero."]})
+    issue_date = issue_date or timezone.localdate()
+    document.number = take_numbers(kind=document.kind, year=issue_date.year)[0]
+    document.issue_date = issue_date
+    document.due_date = issue_date + timedelta(days=document.payment_terms_days)
+    document.exchange_rate = rate_on(document.currency, issue_date)
+    document.status = InvoiceStatus.ISSUED
+    document.open_amount = document.gross_total
+    document.issued_by, document.issued_at = actor, timezone.now()
+    document.save()
+    post_entry(
+        kind=EntryKind.CREDIT_NOTE if document.is_credit_note else EntryKind.INVOICE,
+        posted_on=issue_date,
+        memo=f"{document.number} {document.customer_snapshot.get('legal_name', '')}",
+        postings=document_postings(document),
+        currency=document.currency,
+        rate=document.exchange_rate,
+        actor=actor,
+        invoice=document,
+    )
+    if not document.is_credit_note:
+        signals.invoice_issued.send(
+            sender=Invoice, invoice_id=document.pk, customer_id=document.customer_id, actor_id=actor.pk
+        )
+    return document
+
+
+def settlement_status(document: Invoice) -> str:
+    """The status an issued document's open and credited amounts imply."""
+    if document.is_credit_note:
+        return InvoiceStatus.SETTLED if document.open_amount == ZERO else InvoiceStatus.ISSUED
+    if document.credited_amount == document.gross_total:
+        return InvoiceStatus.CREDITED
+    if document.open_amount == ZERO:
+        return InvoiceStatus.PAID
+    if document.open_amount < document.gross_total - document.credited_amount:
+        return InvoiceStatus.PARTIALLY_PAID
+    return InvoiceStatus.ISSUED
+
+
+# --- Credit notes ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CreditLine:
+    """Credit `quantity` of an invoice line at its price, or a price reduction of `net_amount` on it."""
+
+    invoice_line: InvoiceLine
+    quantity: Decimal | None = None
+    net_amount: Decimal | None = None
+
+
+def _uncredited(invoice: Invoice) -> tuple[dict[int, tuple[Decimal, Decimal]], dict[tuple[str, Decimal], tuple]]:
+    """Per invoice line (quantity, net) and per tax group (net, tax) not yet credited by issued notes."""
+    credited_lines = defaultdict(lambda: (ZERO, ZERO))
+    for row in (
+        InvoiceLine.objects.filter(credited_line__invoice=invoice, invoice__status__in=ISSUED_STATUSES)
+        .values("credited_line_id")
+        .annotate(quantity=Sum("quantity"), net=Sum("net_amount"))
+    ):
+        credited_lines[row["credited_line_id"]] = (row["quantity"], row["net"])
+    lines = {
+        line.pk: (line.quantity - credited_lines[line.pk][0], line.net_amount - credited_lines[line.pk][1])
+        for line in invoice.lines.all()
+    }
+    credited_groups = defaultdict(lambda: (ZERO, ZERO))
+    for row in (
+        TaxBreakdown.objects.filter(invoice__credited_invoice=invoice, invoice__status__in=ISSUED_STATUSES)
+        .values("tax_category", "tax_rate")
+        .annotate(net=Sum("taxable_amount"), tax=Sum("tax_amount"))
+    ):
+        credited_groups[(row["tax_category"], row["tax_rate"])] = (row["net"], row["tax"])
+    groups = {
+        (group.tax_category, group.tax_rate): (
+            group.taxable_amount - credited_groups[(group.tax_category, group.tax_rate)][0],
+            group.tax_amount - credited_groups[(group.tax_category, group.tax_rate)][1],
+        )
+        for group in invoice.tax_breakdown.all()
+    }
+    return lines, groups
+
+
+def _credit_note_line(source: InvoiceLine, credit: CreditLine, left: tuple[Decimal, Decimal], currency: str):
+    left_quantity, left_net = left
+    if (credit.quantity is None) == (credit.net_amount is None):
+        raise InvalidInput("Give a quantity or an amount to credit, not both.", fields={"lines": ["One of them."]})
+    if credit.net_amount is not None:
+        amount = _checked_decimal(credit.net_amount, "net_amount", low=Decimal("0.01"))
+        if quantize(amount, currency) != amount or amount > left_net:
+            raise OverCredit(
+                f"Line {source.line_no}: {amount} asked, {left_net} {currency} left to credit.",
+                fields={"lines": [f"At most {left_net}."]},
+            )
+        quantity, unit_price, discount, net = Decimal(1), amount, ZERO, amount
+        description = f"Price reduction: {source.description}"
+    else:
+        quantity = _checked_decimal(credit.quantity, "quantity", low=Decimal("0.001"))
+        if quantity > left_quantity:
+            raise OverCredit(
+                f"Line {source.line_no}: {quantity} asked, {left_quantity} left to credit.",
+                fields={"lines": [f"At most {left_quantity}."]},
+            )
+        unit_price, discount, description = source.unit_price, source.discount_percent, source.description
+        net = (
+            left_net
+            if quantity == left_quantity
+            else min(
+                line_net(quantity=quantity, unit_price=unit_price, discount_percent=discount, currency=currency),
+                left_net,
+            )
+        )
+    return InvoiceLine(
+        product_id=source.product_id,
+        sku=source.sku,
+        gtin=source.gtin,
+        description=description[:300],
+        quantity=quantity,
+        unit=source.unit,
+        unit_price=unit_price,
+        discount_percent=discount,
+        tax_category=source.tax_category,
+        tax_rate=source.tax_rate,
+        tax_note=source.tax_note,
+        net_amount=net,
+        order_line_id=source.order_line_id,
+        credited_line=source,
+    )
+
+
+@transaction.atomic
+def issue_credit_note(
+    *,
+    invoice: Invoice,
+    actor: User,
+    reason: str,
+    lines: list[CreditLine] | None = None,
+    return_order: ReturnOrder | None = None,
+    issue_date: date | None = None,
+) -> Invoice:
+    """Credit an issued invoice in full (no `lines`) or in part, and apply the credit to what is open.
+
+    Whatever the invoice no longer has open (it was paid) stays open on the credit note: the
+    customer's credit balance.
+    """
+    if not reason.strip():
+        raise InvalidInput("A credit note needs a reason.", fields={"reason": ["This field is required."]})
+    invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    if invoice.is_credit_note or invoice.status == InvoiceStatus.DRAFT:
+        raise NotCreditable(f"{invoice} cannot be credited: only issued invoices can.")
+    invoice_lines = {line.pk: line for line in invoice.lines.all()}
+    left_lines, left_groups = _uncredited(invoice)
+    if lines is None:
+        lines = [
+            CreditLine(line, quantity=left_lines[pk][0]) for pk, line in invoice_lines.items() if left_lines[pk][0]
+        ]
+        if not lines:
+            raise OverCredit(f"{invoice} is fully credited already.")
+    note_lines = []
+    for credit in lines:
+        source = invoice_lines.get(credit.invoice_line.pk)
+        if source is None:
+            raise InvalidInput("The line is not on this invoice.", fields={"lines": ["Not on this invoice."]})
+        note_line = _credit_note_line(source, credit, left_lines[source.pk], invoice.currency)
+        left_quantity, left_net = left_lines[source.pk]
+        left_lines[source.pk] = (
+            left_quantity - (note_line.quantity if credit.quantity is not None else ZERO),
+            left_net - note_line.net_amount,
+        )
+        note_lines.append(note_line)
+    note = Invoice(
+        kind=DocumentKind.CREDIT_NOTE,
+        customer_id=invoice.customer_id,
+        currency=invoice.currency,
+        company_currency=invoice.company_currency,
+        payment_terms_days=0,
+        customer_snapshot=invoice.customer_snapshot,
+        billing_address=invoice.billing_address,
+        shipping_address=invoice.shipping_address,
+        po_number=invoice.po_number,
+        order_id=invoice.order_id,
+        credited_invoice=invoice,
+        return_order=return_order,
+        reason=reason.strip()[:300],
+        language=invoice.language,
+        layout=invoice.layout,
+        created_by=actor,
+    )
+    with acting(actor, f"credit note: {reason.strip()}"):
+        _save_with_lines(
+            note, note_lines, credit_tax_groups(note_lines, remaining=left_groups, currency=invoice.currency)
+        )
+        _issue(note, actor=actor, issue_date=issue_date)
+        applied = min(note.gross_total, invoice.open_amount)
+        invoice.open_amount -= applied
+        invoice.credited_amount += note.gross_total
+        if invoice.credited_amount > invoice.gross_total:
+            raise OverCredit(f"{invoice}: credits would exceed the invoice's {invoice.gross_total}.")
+        invoice.status = settlement_status(invoice)
+        invoice.save(update_fields=["open_amount", "credited_amount", "status", "updated_at"])
+        note.open_amount = note.gross_total - applied
+        note.status = settlement_status(note)
+        note.save(update_fields=["open_amount", "status", "updated_at"])
+    signals.credit_note_issued.send(
+        sender=Invoice,
+        invoice_id=note.pk,
+        credited_invoice_id=invoice.pk,
+        customer_id=invoice.customer_id,
+        actor_id=actor.pk,
+    )
+    return note
+
+
+@transaction.atomic
+def credit_returned_goods(*, return_order: ReturnOrder, actor: User) -> list[Invoice]:
+    """A credit note per invoice that billed the returned goods, for the returned quantities."""
+    credits: dict[int, list[CreditLine]] = defaultdict(list)
+    invoices: dict[int, Invoice] = {}
+    for return_line in return_order.lines.select_related("order_line"):
+        remaining = return_line.quantity
+        billed = (
+            InvoiceLine.objects.select_related("invoice")
+            .filter(order_line=return_line.order_line, invoice__kind=DocumentKind.INVOICE)
+            .exclude(invoice__status=InvoiceStatus.DRAFT)
+            .order_by("-invoice__issue_date", "-pk")
+        )
+        for line in billed:
+            if remaining <= ZERO:
+                break
+            left_quantity = _uncredited(line.invoice)[0][line.pk][0]
+            quantity = min(remaining, left_quantity)
+            if quantity > ZERO:
+                credits[line.invoice_id].append(CreditLine(line, quantity=quantity))
+                invoices[line.invoice_id] = line.invoice
+                remaining -= quantity
+    return [
+        issue_credit_note(
+            invoice=invoices[invoice_id],
+            actor=actor,
+            reason=f"Return {return_order.number}: {return_order.reason}",
+            lines=lines,
+            return_order=return_order,
+        )
+        for invoice_id, lines in credits.items()
+    ]
+
+
+# --- Consolidated invoicing --------------------------------------------------------------------------
+
+
+def consolidation_cutoff(schedule: str, today: date) -> date:
+    """Shipments dispatched before this day are due on a consolidated invoice."""
+    if schedule == InvoicingSchedule.WEEKLY:
+        return today - timedelta(days=today.weekday())
+    return today.replace(day=1)
+
+
+def invoice_consolidated_shipments(*, actor: User, today: date | None = None) -> list[Invoice]:
+    """The scheduled job: one invoice per customer and currency for the shipments of the period that
+    ended, for customers invoiced weekly or monthly. Running it again finds nothing new."""
+    today = today or timezone.localdate()
+    invoices = []
+    for schedule in (InvoicingSchedule.WEEKLY, InvoicingSchedule.MONTHLY):
+        due = (
+            Shipment.objects.filter(
+                invoicing__isnull=True,
+                order__customer__preferences__invoicing_schedule=schedule,
+                dispatched_at__date__lt=consolidation_cutoff(schedule, today),
+            )
+            .values_list("order__customer_id", "order__currency", "pk")
+            .order_by("order__customer_id", "order__currency", "dispatched_at")
+        )
+        groups: dict[tuple[int, str], list[int]] = defaultdict(list)
+        for customer_id, currency, shipment_id in due:
+            groups[(customer_id, currency)].append(shipment_id)
+        for shipment_ids in groups.values():
+            invoices.append(
+                invoice_shipments(shipments=list(Shipment.objects.filter(pk__in=shipment_ids)), actor=actor)
+            )
+    return invoices
