@@ -10,8 +10,8 @@ PORT ?= 8000
 
 # WeasyPrint renders documents with Pango and needs at least one font; Debian's packages bring both.
 system-libs:
-	@ldconfig -p | grep -q libpangoft2-1.0 && fc-list | grep -q . || { apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core >/dev/null; }
+	@ldconfig -p | grep -q libpangoft2-1.0 && ldconfig -p | grep -q libharfbuzz-subset && fc-list | grep -q . || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core >/dev/null; }
 
 $(VENV)/.installed: pyproject.toml | system-libs
 	$(PYTHON) -m venv $(VENV)

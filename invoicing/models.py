@@ -225,6 +225,9 @@ class InvoiceLine(models.Model):
     credited_line = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="credit_lines"
     )
+    is_price_reduction = models.BooleanField(
+        default=False, help_text="A credit of an amount on the credited line, not of goods: no quantity comes back."
+    )
 
     class Meta:
         ordering = ["invoice", "line_no"]

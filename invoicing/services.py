@@ -15,11 +15,12 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from customers.models import Address, AddressKind, Customer, InvoicingSchedule, Preferences
-from inventory.models import Product, Unit
+from inventory.models import Product, Unit, format_quantity
 from inventory.selectors import quote_taxes
 from invoicing import signals
 from invoicing.errors import AlreadyInvoiced, InvoiceNotDraft, LedgerOutOfBalance, NotCreditable, OverCredit
@@ -598,7 +599,7 @@ def _uncredited(invoice: Invoice) -> tuple[dict[int, tuple[Decimal, Decimal]], d
     for row in (
         InvoiceLine.objects.filter(credited_line__invoice=invoice, invoice__status__in=ISSUED_STATUSES)
         .values("credited_line_id")
-        .annotate(quantity=Sum("quantity"), net=Sum("net_amount"))
+        .annotate(quantity=Coalesce(Sum("quantity", filter=Q(is_price_reduction=False)), ZERO), net=Sum("net_amount"))
     ):
         credited_lines[row["credited_line_id"]] = (row["quantity"], row["net"])
     lines = {
@@ -639,8 +640,9 @@ def _credit_note_line(source: InvoiceLine, credit: CreditLine, left: tuple[Decim
         quantity = _checked_decimal(credit.quantity, "quantity", low=Decimal("0.001"))
         if quantity > left_quantity:
             raise OverCredit(
-                f"Line {source.line_no}: {quantity} asked, {left_quantity} left to credit.",
-                fields={"lines": [f"At most {left_quantity}."]},
+                f"Line {source.line_no}: {format_quantity(quantity)} asked, "
+                f"{format_quantity(left_quantity)} left to credit.",
+                fields={"lines": [f"At most {format_quantity(left_quantity)}."]},
             )
         unit_price, discount, description = source.unit_price, source.discount_percent, source.description
         net = (
@@ -666,6 +668,7 @@ def _credit_note_line(source: InvoiceLine, credit: CreditLine, left: tuple[Decim
         net_amount=net,
         order_line_id=source.order_line_id,
         credited_line=source,
+        is_price_reduction=credit.net_amount is not None,
     )
 
 

@@ -210,6 +210,8 @@ def test_changing_a_customer_and_its_contacts_goes_through_the_services(clerk, s
             "preferences-0-customer": str(customer.pk),
             "preferences-0-channels": ["email", "portal"],
             "preferences-0-invoice_delivery": "e_invoice",
+            "preferences-0-invoicing_schedule": "monthly",
+            "preferences-0-document_layout": "detailed",
             "credit-TOTAL_FORMS": "1",
             "credit-INITIAL_FORMS": "1",
             "credit-0-customer": str(customer.pk),
@@ -232,7 +234,11 @@ def test_changing_a_customer_and_its_contacts_goes_through_the_services(clerk, s
     assert customer.sales_rep == sales_rep
     assert (contact.name, contact.email, contact.roles) == ("New Name", "new@gamma.example", ["billing"])
     assert customer.preferences.channels == ["email", "portal"]
-    assert customer.preferences.invoice_delivery == "e_invoice"
+    assert (
+        customer.preferences.invoice_delivery,
+        customer.preferences.invoicing_schedule,
+        customer.preferences.document_layout,
+    ) == ("e_invoice", "monthly", "detailed")
     assert customer.credit.risk_class == "high"
     updates = Events.objects.references(customer).filter(pgh_label="update")
     assert {event.pgh_obj_model for event in updates} >= {

@@ -559,6 +559,8 @@ def test_preferences_read_and_patch(writer, clerk):
         "opt_outs": ["newsletter"],
         "invoice_delivery": "pdf_email",
         "po_number_required": False,
+        "invoicing_schedule": "per_shipment",
+        "document_layout": "standard",
     }
     assert bad.status_code == 422
     assert "invoice_delivery" in bad.json()["errors"]
