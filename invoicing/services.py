@@ -20,6 +20,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from customers.models import Address, AddressKind, Customer, InvoicingSchedule, Preferences
+from customers.validators import normalize_bic, normalize_iban, normalize_tax_id, validate_country
 from inventory.models import Product, Unit, format_quantity
 from inventory.selectors import quote_taxes
 from invoicing import signals
@@ -27,6 +28,7 @@ from invoicing.errors import AlreadyInvoiced, InvoiceNotDraft, LedgerOutOfBalanc
 from invoicing.models import (
     CHART_OF_ACCOUNTS,
     AccountRole,
+    CompanyProfile,
     DocumentKind,
     EntryKind,
     Invoice,
@@ -45,6 +47,7 @@ from otc.errors import InvalidInput, field_checked
 from otc.exchange_rates import company_currency, rate_on
 from otc.models import User
 from otc.money import quantize, validate_currency
+from otc.services import validate_model
 
 ZERO = Decimal("0")
 HUNDRED = Decimal("100")
@@ -250,6 +253,49 @@ def document_postings(document: Invoice) -> list[Posting]:
         Posting(AccountRole.TAX_PAYABLE, -sign * document.tax_total),
         Posting(AccountRole.REVENUE, -sign * document.net_total),
     ]
+
+
+# --- Company profile --------------------------------------------------------------------------------
+
+COMPANY_PROFILE_FIELDS = (
+    "legal_name",
+    "line1",
+    "line2",
+    "postal_code",
+    "city",
+    "country",
+    "tax_id",
+    "registration",
+    "email",
+    "phone",
+    "website",
+    "bank_name",
+    "iban",
+    "bic",
+    "legal_text",
+    "payment_instructions",
+)
+
+
+@transaction.atomic
+def save_company_profile(*, actor: User, data: dict) -> CompanyProfile:
+    """Who issues the documents. VAT ID, IBAN and BIC are checked, because every invoice prints them."""
+    unknown = set(data) - set(COMPANY_PROFILE_FIELDS) - {"logo"}
+    if unknown:
+        raise InvalidInput(
+            f"Unknown fields: {', '.join(sorted(unknown))}.", fields={name: ["Unknown."] for name in unknown}
+        )
+    profile = CompanyProfile.objects.select_for_update().filter(pk=1).first() or CompanyProfile(pk=1)
+    for name, value in data.items():
+        setattr(profile, name, value)
+    field_checked("country", validate_country, profile.country)
+    profile.tax_id = field_checked("tax_id", normalize_tax_id, profile.tax_id, profile.country)
+    profile.iban = field_checked("iban", normalize_iban, profile.iban)
+    profile.bic = field_checked("bic", normalize_bic, profile.bic)
+    validate_model(profile)
+    with acting(actor, "company profile"):
+        profile.save()
+    return profile
 
 
 # --- Drafts ------------------------------------------------------------------------------------------
@@ -546,6 +592,8 @@ def _issue(document: Invoice, *, actor: User, issue_date: date | None) -> Invoic
     document.number = take_numbers(kind=document.kind, year=issue_date.year)[0]
     document.issue_date = issue_date
     document.due_date = issue_date + timedelta(days=document.payment_terms_days)
+    if document.delivery_date is None and not document.is_credit_note:
+        document.delivery_date = issue_date  # a service or fee is supplied on the day it is invoiced
     document.exchange_rate = rate_on(document.currency, issue_date)
     document.status = InvoiceStatus.ISSUED
     document.open_amount = document.gross_total

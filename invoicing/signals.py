@@ -8,5 +8,5 @@ invoice_issued = Signal()
 invoices_issued_in_bulk = Signal()
 # invoice_id (the credit note), credited_invoice_id, customer_id, actor_id
 credit_note_issued = Signal()
-# invoice_id, customer_id, actor_id, channel: a document was sent again on request
+# invoice_id, customer_id, actor_id, reason: a document was sent again on request
 invoice_resend_requested = Signal()

@@ -6,62 +6,132 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('customers', '0003_customer_group'),
+        ("customers", "0003_customer_group"),
     ]
 
     operations = [
         pgtrigger.migrations.RemoveTrigger(
-            model_name='preferences',
-            name='insert_insert',
+            model_name="preferences",
+            name="insert_insert",
         ),
         pgtrigger.migrations.RemoveTrigger(
-            model_name='preferences',
-            name='update_update',
+            model_name="preferences",
+            name="update_update",
         ),
         pgtrigger.migrations.RemoveTrigger(
-            model_name='preferences',
-            name='delete_delete',
+            model_name="preferences",
+            name="delete_delete",
         ),
         migrations.AddField(
-            model_name='preferences',
-            name='document_layout',
-            field=models.CharField(choices=[('standard', 'Standard'), ('compact', 'Compact (one page, small print)'), ('detailed', 'Detailed (order, shipment, SKU and GTIN on every line)')], default='standard', help_text="Template variant of this customer's invoices, credit notes and statements.", max_length=20),
+            model_name="preferences",
+            name="document_layout",
+            field=models.CharField(
+                choices=[
+                    ("standard", "Standard"),
+                    ("compact", "Compact (one page, small print)"),
+                    ("detailed", "Detailed (order, shipment, SKU and GTIN on every line)"),
+                ],
+                default="standard",
+                help_text="Template variant of this customer's invoices, credit notes and statements.",
+                max_length=20,
+            ),
         ),
         migrations.AddField(
-            model_name='preferences',
-            name='invoicing_schedule',
-            field=models.CharField(choices=[('per_shipment', 'One invoice per shipment'), ('weekly', 'Consolidated weekly (shipments up to Sunday)'), ('monthly', 'Consolidated monthly (shipments of the month)')], default='per_shipment', max_length=20),
+            model_name="preferences",
+            name="invoicing_schedule",
+            field=models.CharField(
+                choices=[
+                    ("per_shipment", "One invoice per shipment"),
+                    ("weekly", "Consolidated weekly (shipments up to Sunday)"),
+                    ("monthly", "Consolidated monthly (shipments of the month)"),
+                ],
+                default="per_shipment",
+                max_length=20,
+            ),
         ),
         migrations.AddField(
-            model_name='preferencesevent',
-            name='document_layout',
-            field=models.CharField(choices=[('standard', 'Standard'), ('compact', 'Compact (one page, small print)'), ('detailed', 'Detailed (order, shipment, SKU and GTIN on every line)')], default='standard', help_text="Template variant of this customer's invoices, credit notes and statements.", max_length=20),
+            model_name="preferencesevent",
+            name="document_layout",
+            field=models.CharField(
+                choices=[
+                    ("standard", "Standard"),
+                    ("compact", "Compact (one page, small print)"),
+                    ("detailed", "Detailed (order, shipment, SKU and GTIN on every line)"),
+                ],
+                default="standard",
+                help_text="Template variant of this customer's invoices, credit notes and statements.",
+                max_length=20,
+            ),
         ),
         migrations.AddField(
-            model_name='preferencesevent',
-            name='invoicing_schedule',
-            field=models.CharField(choices=[('per_shipment', 'One invoice per shipment'), ('weekly', 'Consolidated weekly (shipments up to Sunday)'), ('monthly', 'Consolidated monthly (shipments of the month)')], default='per_shipment', max_length=20),
+            model_name="preferencesevent",
+            name="invoicing_schedule",
+            field=models.CharField(
+                choices=[
+                    ("per_shipment", "One invoice per shipment"),
+                    ("weekly", "Consolidated weekly (shipments up to Sunday)"),
+                    ("monthly", "Consolidated monthly (shipments of the month)"),
+                ],
+                default="per_shipment",
+                max_length=20,
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='preferences',
-            trigger=pgtrigger.compiler.Trigger(name='insert_insert', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "customers_preferencesevent" ("channels", "customer_id", "document_layout", "invoice_delivery", "invoicing_schedule", "opt_outs", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "po_number_required") VALUES (NEW."channels", NEW."customer_id", NEW."document_layout", NEW."invoice_delivery", NEW."invoicing_schedule", NEW."opt_outs", _pgh_attach_context(), NOW(), \'insert\', NEW."customer_id", NEW."po_number_required"); RETURN NULL;', hash='aac630628b68b7b69c658969ac8fce1f4c793a82', operation='INSERT', pgid='pgtrigger_insert_insert_e19f6', table='customers_preferences', when='AFTER')),
+            model_name="preferences",
+            trigger=pgtrigger.compiler.Trigger(
+                name="insert_insert",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "customers_preferencesevent" ("channels", "customer_id", "document_layout", "invoice_delivery", "invoicing_schedule", "opt_outs", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "po_number_required") VALUES (NEW."channels", NEW."customer_id", NEW."document_layout", NEW."invoice_delivery", NEW."invoicing_schedule", NEW."opt_outs", _pgh_attach_context(), NOW(), \'insert\', NEW."customer_id", NEW."po_number_required"); RETURN NULL;',
+                    hash="aac630628b68b7b69c658969ac8fce1f4c793a82",
+                    operation="INSERT",
+                    pgid="pgtrigger_insert_insert_e19f6",
+                    table="customers_preferences",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='preferences',
-            trigger=pgtrigger.compiler.Trigger(name='update_update', sql=pgtrigger.compiler.UpsertTriggerSql(condition='WHEN (OLD.* IS DISTINCT FROM NEW.*)', func='INSERT INTO "customers_preferencesevent" ("channels", "customer_id", "document_layout", "invoice_delivery", "invoicing_schedule", "opt_outs", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "po_number_required") VALUES (NEW."channels", NEW."customer_id", NEW."document_layout", NEW."invoice_delivery", NEW."invoicing_schedule", NEW."opt_outs", _pgh_attach_context(), NOW(), \'update\', NEW."customer_id", NEW."po_number_required"); RETURN NULL;', hash='e02346396a6ab17f125a3a35a77ead6ddaecb6a5', operation='UPDATE', pgid='pgtrigger_update_update_c432d', table='customers_preferences', when='AFTER')),
+            model_name="preferences",
+            trigger=pgtrigger.compiler.Trigger(
+                name="update_update",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    condition="WHEN (OLD.* IS DISTINCT FROM NEW.*)",
+                    func='INSERT INTO "customers_preferencesevent" ("channels", "customer_id", "document_layout", "invoice_delivery", "invoicing_schedule", "opt_outs", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "po_number_required") VALUES (NEW."channels", NEW."customer_id", NEW."document_layout", NEW."invoice_delivery", NEW."invoicing_schedule", NEW."opt_outs", _pgh_attach_context(), NOW(), \'update\', NEW."customer_id", NEW."po_number_required"); RETURN NULL;',
+                    hash="e02346396a6ab17f125a3a35a77ead6ddaecb6a5",
+                    operation="UPDATE",
+                    pgid="pgtrigger_update_update_c432d",
+                    table="customers_preferences",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='preferences',
-            trigger=pgtrigger.compiler.Trigger(name='delete_delete', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "customers_preferencesevent" ("channels", "customer_id", "document_layout", "invoice_delivery", "invoicing_schedule", "opt_outs", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "po_number_required") VALUES (OLD."channels", OLD."customer_id", OLD."document_layout", OLD."invoice_delivery", OLD."invoicing_schedule", OLD."opt_outs", _pgh_attach_context(), NOW(), \'delete\', OLD."customer_id", OLD."po_number_required"); RETURN NULL;', hash='0e94b32c7b6f6884bb8a62547266ec33bd1374d1', operation='DELETE', pgid='pgtrigger_delete_delete_4269a', table='customers_preferences', when='AFTER')),
+            model_name="preferences",
+            trigger=pgtrigger.compiler.Trigger(
+                name="delete_delete",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "customers_preferencesevent" ("channels", "customer_id", "document_layout", "invoice_delivery", "invoicing_schedule", "opt_outs", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "po_number_required") VALUES (OLD."channels", OLD."customer_id", OLD."document_layout", OLD."invoice_delivery", OLD."invoicing_schedule", OLD."opt_outs", _pgh_attach_context(), NOW(), \'delete\', OLD."customer_id", OLD."po_number_required"); RETURN NULL;',
+                    hash="0e94b32c7b6f6884bb8a62547266ec33bd1374d1",
+                    operation="DELETE",
+                    pgid="pgtrigger_delete_delete_4269a",
+                    table="customers_preferences",
+                    when="AFTER",
+                ),
+            ),
         ),
         migrations.AddConstraint(
-            model_name='preferences',
-            constraint=models.CheckConstraint(condition=models.Q(('invoicing_schedule__in', ['per_shipment', 'weekly', 'monthly'])), name='preferences_invoicing_schedule_valid'),
+            model_name="preferences",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("invoicing_schedule__in", ["per_shipment", "weekly", "monthly"])),
+                name="preferences_invoicing_schedule_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='preferences',
-            constraint=models.CheckConstraint(condition=models.Q(('document_layout__in', ['standard', 'compact', 'detailed'])), name='preferences_document_layout_valid'),
+            model_name="preferences",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("document_layout__in", ["standard", "compact", "detailed"])),
+                name="preferences_document_layout_valid",
+            ),
         ),
     ]

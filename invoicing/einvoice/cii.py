@@ -1,0 +1,260 @@
+"""UN/CEFACT Cross Industry Invoice (D16B) in the Factur-X / ZUGFeRD EN 16931 profile.
+
+Same facts as the UBL (see `common`), in CII's element order; a credit note is type 381 with
+positive amounts and a reference to the credited invoice.
+"""
+
+from datetime import date
+from decimal import Decimal
+
+from lxml import etree
+
+from invoicing.einvoice import common
+from invoicing.models import CompanyProfile, Invoice, InvoiceLine, TaxBreakdown
+from invoicing.selectors import company_profile
+
+GUIDELINE_EN16931 = "urn:cen.eu:en16931:2017"
+RSM = "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"
+RAM = "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100"
+QDT = "urn:un:unece:uncefact:data:standard:QualifiedDataType:100"
+UDT = "urn:un:unece:uncefact:data:standard:UnqualifiedDataType:100"
+NAMESPACES = {"rsm": RSM, "ram": RAM, "qdt": QDT, "udt": UDT}
+COMMERCIAL_INVOICE = "380"
+CREDIT_NOTE = "381"
+DATE_FORMAT = "102"  # UNTDID 2379: CCYYMMDD
+
+
+def _element(parent: etree._Element, namespace: str, name: str, text: str | None = None, /, **attributes: str):
+    element = etree.SubElement(parent, f"{{{namespace}}}{name}", attributes)
+    if text is not None:
+        element.text = text
+    return element
+
+
+def _ram(parent: etree._Element, name: str, text: str | None = None, /, **attributes: str) -> etree._Element:
+    return _element(parent, RAM, name, text, **attributes)
+
+
+def _amount(parent: etree._Element, name: str, amount: Decimal, currency: str, *, with_currency: bool = False):
+    attributes = {"currencyID": currency} if with_currency else {}
+    return _ram(parent, name, common.amount_text(amount, currency), **attributes)
+
+
+def _date(parent: etree._Element, name: str, day: date, namespace: str = UDT) -> None:
+    _element(_ram(parent, name), namespace, "DateTimeString", day.strftime("%Y%m%d"), format=DATE_FORMAT)
+
+
+def _indicator(parent: etree._Element, value: bool) -> None:
+    _element(_ram(parent, "ChargeIndicator"), UDT, "Indicator", "true" if value else "false")
+
+
+def _address(parent: etree._Element, address: dict[str, str]) -> None:
+    element = _ram(parent, "PostalTradeAddress")
+    for field, tag in (("postal_code", "PostcodeCode"), ("line1", "LineOne"), ("line2", "LineTwo")):
+        if address.get(field):
+            _ram(element, tag, address[field])
+    if address.get("city"):
+        _ram(element, "CityName", address["city"])
+    _ram(element, "CountryID", address["country"])
+    if address.get("region"):
+        _ram(element, "CountrySubDivisionName", address["region"])
+
+
+def _electronic_address(party: etree._Element, address: common.ElectronicAddress | None) -> None:
+    if address is not None:
+        _ram(_ram(party, "URIUniversalCommunication"), "URIID", address.value, schemeID=address.scheme)
+
+
+def _vat_registration(party: etree._Element, vat_id: str) -> None:
+    if vat_id:
+        _ram(_ram(party, "SpecifiedTaxRegistration"), "ID", vat_id, schemeID="VA")
+
+
+def _seller(agreement: etree._Element, company: CompanyProfile) -> None:
+    party = _ram(agreement, "SellerTradeParty")
+    _ram(party, "Name", company.legal_name)
+    if company.registration:
+        _ram(party, "Description", company.registration)
+    contact = _ram(party, "DefinedTradeContact")
+    if company.phone:
+        _ram(_ram(contact, "TelephoneUniversalCommunication"), "CompleteNumber", company.phone)
+    _ram(_ram(contact, "EmailURIUniversalCommunication"), "URIID", company.email)
+    _address(
+        party,
+        {
+            "postal_code": company.postal_code,
+            "line1": company.line1,
+            "line2": company.line2,
+            "city": company.city,
+            "country": company.country,
+        },
+    )
+    _electronic_address(party, common.electronic_address(tax_id=company.tax_id, email=company.email))
+    _vat_registration(party, company.tax_id)
+
+
+def _buyer(agreement: etree._Element, invoice: Invoice) -> None:
+    snapshot = invoice.customer_snapshot
+    vat_id = common.buyer_vat_id(invoice)
+    party = _ram(agreement, "BuyerTradeParty")
+    _ram(party, "ID", snapshot["number"])
+    _ram(party, "Name", snapshot["legal_name"])
+    if snapshot.get("display_name") and snapshot["display_name"] != snapshot["legal_name"]:
+        _ram(_ram(party, "SpecifiedLegalOrganization"), "TradingBusinessName", snapshot["display_name"])
+    _address(party, common.buyer_address(invoice))
+    _electronic_address(party, common.electronic_address(tax_id=vat_id, email=common.buyer_email(invoice)))
+    _vat_registration(party, vat_id)
+
+
+def _agreement(transaction: etree._Element, invoice: Invoice, company: CompanyProfile) -> None:
+    agreement = _ram(transaction, "ApplicableHeaderTradeAgreement")
+    _ram(agreement, "BuyerReference", invoice.po_number or invoice.customer_snapshot["number"])
+    _seller(agreement, company)
+    _buyer(agreement, invoice)
+    if invoice.po_number:
+        _ram(_ram(agreement, "BuyerOrderReferencedDocument"), "IssuerAssignedID", invoice.po_number)
+
+
+def _delivery(transaction: etree._Element, invoice: Invoice) -> None:
+    delivery = _ram(transaction, "ApplicableHeaderTradeDelivery")
+    shipping = invoice.shipping_address
+    if shipping.get("country"):
+        party = _ram(delivery, "ShipToTradeParty")
+        if shipping.get("name"):
+            _ram(party, "Name", shipping["name"])
+        _address(party, shipping)
+    if invoice.delivery_date is not None:
+        _date(_ram(delivery, "ActualDeliverySupplyChainEvent"), "OccurrenceDateTime", invoice.delivery_date)
+
+
+def _line_tax(parent: etree._Element, category: str, rate: Decimal) -> None:
+    tax = _ram(parent, "ApplicableTradeTax")
+    _ram(tax, "TypeCode", "VAT")
+    _ram(tax, "CategoryCode", category)
+    _ram(tax, "RateApplicablePercent", common.number_text(rate))
+
+
+def _header_tax(settlement: etree._Element, group: TaxBreakdown, currency: str) -> None:
+    tax = _ram(settlement, "ApplicableTradeTax")
+    _amount(tax, "CalculatedAmount", group.tax_amount, currency)
+    _ram(tax, "TypeCode", "VAT")
+    code, wording = common.exemption_reason(group.tax_category, group.exemption_reason)
+    if wording:
+        _ram(tax, "ExemptionReason", wording)
+    _amount(tax, "BasisAmount", group.taxable_amount, currency)
+    _ram(tax, "CategoryCode", group.tax_category)
+    if code:
+        _ram(tax, "ExemptionReasonCode", code)
+    _ram(tax, "RateApplicablePercent", common.number_text(group.tax_rate))
+
+
+def _payment(settlement: etree._Element, invoice: Invoice, company: CompanyProfile) -> None:
+    if invoice.is_credit_note:
+        return
+    means = _ram(settlement, "SpecifiedTradeSettlementPaymentMeans")
+    _ram(means, "TypeCode", common.SEPA_CREDIT_TRANSFER)
+    account = _ram(means, "PayeePartyCreditorFinancialAccount")
+    _ram(account, "IBANID", company.iban)
+    _ram(account, "AccountName", company.legal_name)
+    if company.bic:
+        _ram(_ram(means, "PayeeSpecifiedCreditorFinancialInstitution"), "BICID", company.bic)
+
+
+def _payment_terms(settlement: etree._Element, invoice: Invoice) -> None:
+    if invoice.is_credit_note:
+        return
+    terms = _ram(settlement, "SpecifiedTradePaymentTerms")
+    _ram(terms, "Description", common.payment_terms_note(invoice))
+    _date(terms, "DueDateDateTime", invoice.due_date)
+
+
+def _monetary_summation(settlement: etree._Element, invoice: Invoice) -> None:
+    currency = invoice.currency
+    summation = _ram(settlement, "SpecifiedTradeSettlementHeaderMonetarySummation")
+    _amount(summation, "LineTotalAmount", invoice.net_total, currency)
+    _amount(summation, "TaxBasisTotalAmount", invoice.net_total, currency)
+    _amount(summation, "TaxTotalAmount", invoice.tax_total, currency, with_currency=True)
+    company_tax = common.tax_total_in_company_currency(invoice)
+    if company_tax is not None:
+        _amount(summation, "TaxTotalAmount", company_tax, invoice.company_currency, with_currency=True)
+    _amount(summation, "GrandTotalAmount", invoice.gross_total, currency)
+    _amount(summation, "DuePayableAmount", invoice.gross_total, currency)
+
+
+def _settlement(transaction: etree._Element, invoice: Invoice, company: CompanyProfile) -> None:
+    settlement = _ram(transaction, "ApplicableHeaderTradeSettlement")
+    if not invoice.is_credit_note:
+        _ram(settlement, "PaymentReference", invoice.number)
+    if invoice.currency != invoice.company_currency:
+        _ram(settlement, "TaxCurrencyCode", invoice.company_currency)
+    _ram(settlement, "InvoiceCurrencyCode", invoice.currency)
+    _payment(settlement, invoice, company)
+    for group in invoice.tax_breakdown.all():
+        _header_tax(settlement, group, invoice.currency)
+    _payment_terms(settlement, invoice)
+    _monetary_summation(settlement, invoice)
+    if invoice.credited_invoice is not None:
+        reference = _ram(settlement, "InvoiceReferencedDocument")
+        _ram(reference, "IssuerAssignedID", invoice.credited_invoice.number)
+        _date(reference, "FormattedIssueDateTime", invoice.credited_invoice.issue_date, namespace=QDT)
+
+
+def _line(transaction: etree._Element, invoice: Invoice, line: InvoiceLine) -> None:
+    currency = invoice.currency
+    item = _ram(transaction, "IncludedSupplyChainTradeLineItem")
+    _ram(_ram(item, "AssociatedDocumentLineDocument"), "LineID", str(line.line_no))
+    product = _ram(item, "SpecifiedTradeProduct")
+    if line.gtin:
+        _ram(product, "GlobalID", line.gtin, schemeID=common.GTIN_SCHEME)
+    if line.sku:
+        _ram(product, "SellerAssignedID", line.sku)
+    _ram(product, "Name", line.description)
+    price = common.price_text(line.unit_price, currency)
+    agreement = _ram(item, "SpecifiedLineTradeAgreement")
+    _ram(_ram(agreement, "GrossPriceProductTradePrice"), "ChargeAmount", price)
+    _ram(_ram(agreement, "NetPriceProductTradePrice"), "ChargeAmount", price)
+    _ram(
+        _ram(item, "SpecifiedLineTradeDelivery"),
+        "BilledQuantity",
+        common.number_text(line.quantity),
+        unitCode=line.unit,
+    )
+    settlement = _ram(item, "SpecifiedLineTradeSettlement")
+    _line_tax(settlement, line.tax_category, line.tax_rate)
+    adjustment = common.line_adjustment(line, currency)
+    if adjustment is not None:
+        allowance = _ram(settlement, "SpecifiedTradeAllowanceCharge")
+        _indicator(allowance, adjustment.is_charge)
+        _amount(allowance, "BasisAmount", adjustment.base_amount, currency)
+        _amount(allowance, "ActualAmount", adjustment.amount, currency)
+        if adjustment.reason_code:
+            _ram(allowance, "ReasonCode", adjustment.reason_code)
+        _ram(allowance, "Reason", adjustment.reason)
+    _amount(
+        _ram(settlement, "SpecifiedTradeSettlementLineMonetarySummation"), "LineTotalAmount", line.net_amount, currency
+    )
+
+
+def _document(root: etree._Element, invoice: Invoice) -> None:
+    context = _element(root, RSM, "ExchangedDocumentContext")
+    _ram(_ram(context, "GuidelineSpecifiedDocumentContextParameter"), "ID", GUIDELINE_EN16931)
+    document = _element(root, RSM, "ExchangedDocument")
+    _ram(document, "ID", invoice.number)
+    _ram(document, "TypeCode", CREDIT_NOTE if invoice.is_credit_note else COMMERCIAL_INVOICE)
+    _date(document, "IssueDateTime", invoice.issue_date)
+    if invoice.reason:
+        _ram(_ram(document, "IncludedNote"), "Content", invoice.reason)
+
+
+def invoice_cii(invoice: Invoice) -> bytes:
+    """The issued invoice or credit note as Factur-X EN 16931 CII XML (UTF-8 bytes)."""
+    company = company_profile()
+    root = etree.Element(f"{{{RSM}}}CrossIndustryInvoice", nsmap=NAMESPACES)
+    _document(root, invoice)
+    transaction = _element(root, RSM, "SupplyChainTradeTransaction")
+    for line in invoice.lines.order_by("line_no"):
+        _line(transaction, invoice, line)
+    _agreement(transaction, invoice, company)
+    _delivery(transaction, invoice)
+    _settlement(transaction, invoice, company)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)

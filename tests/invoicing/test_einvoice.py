@@ -1,0 +1,264 @@
+from datetime import date
+from decimal import Decimal
+from io import BytesIO
+
+import facturx
+import pytest
+import weasyprint
+from lxml import etree
+from pypdf import PdfReader
+
+from invoicing import services
+from invoicing.einvoice.cii import invoice_cii
+from invoicing.einvoice.facturx import facturx_pdf
+from invoicing.einvoice.ubl import invoice_ubl
+from invoicing.models import CompanyProfile
+from orders import services as orders
+from otc.models import ExchangeRate
+from tests.factories import CustomerFactory
+from tests.invoicing.conftest import ship
+from tests.invoicing.einvoice_validation import check_facturx, check_ubl
+from tests.orders.conftest import approved_limit
+
+pytestmark = pytest.mark.django_db
+D = Decimal
+UBL = {
+    "ubl": "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2",
+    "cn": "urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2",
+    "cac": "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2",
+    "cbc": "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2",
+}
+CII = {
+    "rsm": "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100",
+    "ram": "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100",
+}
+
+
+@pytest.fixture(autouse=True)
+def company(db):
+    return CompanyProfile.objects.create(
+        pk=1,
+        legal_name="OTC Demo Trading GmbH",
+        line1="Speicherstadt 1",
+        postal_code="20457",
+        city="Hamburg",
+        country="DE",
+        tax_id="DE136695976",
+        registration="Amtsgericht Hamburg HRB 123456",
+        email="billing@otc-demo.example",
+        phone="+49 40 1234567",
+        bank_name="Commerzbank",
+        iban="DE89370400440532013000",
+        bic="COBADEFFXXX",
+    )
+
+
+def valid_ubl(invoice) -> etree._Element:
+    """The invoice's UBL, after checking it passes the XSD and has no fatal EN 16931 failure."""
+    xml = invoice_ubl(invoice)
+    report = check_ubl(xml)
+    assert report.fatal == [], xml.decode()
+    return etree.fromstring(xml)
+
+
+def valid_cii(invoice) -> etree._Element:
+    """The invoice's Factur-X CII, after checking it against the Factur-X EN 16931 XSD and schematron."""
+    xml = invoice_cii(invoice)
+    report = check_facturx(xml)
+    assert report.fatal == [], xml.decode()
+    return etree.fromstring(xml)
+
+
+def texts(root: etree._Element, path: str, namespaces=UBL) -> list[str]:
+    return [
+        node.text if isinstance(node, etree._Element) else str(node) for node in root.xpath(path, namespaces=namespaces)
+    ]
+
+
+@pytest.fixture
+def domestic_invoice(clerk, shipment):
+    """12 widgets at 9.00 less 6.9 % (19 %) and 3 manuals at 19.99 less 2 % (7 %): 182.53 gross."""
+    return services.invoice_shipments(shipments=[shipment], actor=clerk)
+
+
+def test_domestic_invoice_with_two_rates_and_discounts_is_valid_peppol_ubl(domestic_invoice):
+    root = valid_ubl(domestic_invoice)
+
+    assert texts(root, "/ubl:Invoice/cbc:ID") == [domestic_invoice.number]
+    assert texts(root, "/ubl:Invoice/cbc:InvoiceTypeCode") == ["380"]
+    assert texts(root, "//cac:LegalMonetaryTotal/cbc:PayableAmount") == ["182.53"]
+    assert texts(root, "//cac:LegalMonetaryTotal/cbc:LineExtensionAmount") == ["159.32"]
+    assert texts(root, "//cac:TaxSubtotal/cbc:TaxableAmount") == ["100.55", "58.77"]
+    assert texts(root, "//cac:TaxSubtotal/cbc:TaxAmount") == ["19.10", "4.11"]
+    # 12 × 9.00 = 108.00 less the 6.9 % discount: 7.45, so the line nets 100.55 to the cent.
+    assert texts(root, "//cac:InvoiceLine[1]/cac:AllowanceCharge/cbc:Amount") == ["7.45"]
+    assert texts(root, "//cac:OrderReference/cbc:ID") == ["PO-4711"]
+    assert texts(root, "//cac:PayeeFinancialAccount/cbc:ID") == ["DE89370400440532013000"]
+    assert texts(root, "//cac:AccountingSupplierParty//cbc:EndpointID/@schemeID") == ["9930"]
+    assert texts(root, "//cac:AccountingCustomerParty//cbc:EndpointID") == ["paula@nordwind.example"]
+
+
+def test_domestic_invoice_is_valid_facturx_cii(domestic_invoice):
+    root = valid_cii(domestic_invoice)
+
+    assert texts(root, "//rsm:ExchangedDocument/ram:ID", CII) == [domestic_invoice.number]
+    assert texts(root, "//ram:DuePayableAmount", CII) == ["182.53"]
+    assert texts(root, "//ram:ApplicableHeaderTradeSettlement/ram:ApplicableTradeTax/ram:CalculatedAmount", CII) == [
+        "19.10",
+        "4.11",
+    ]
+
+
+def test_partial_credit_note_references_the_invoice(clerk, domestic_invoice):
+    widget_line = domestic_invoice.lines.get(line_no=1)
+    note = services.issue_credit_note(
+        invoice=domestic_invoice,
+        actor=clerk,
+        reason="Five widgets damaged in transit",
+        lines=[services.CreditLine(widget_line, quantity=D("5"))],
+    )
+
+    root = valid_ubl(note)
+    # 5 × 9.00 × 0.931 = 41.895 -> 41.90 net, 19 % VAT 7.96.
+    assert texts(root, "/cn:CreditNote/cbc:ID") == [note.number]
+    assert texts(root, "/cn:CreditNote/cbc:CreditNoteTypeCode") == ["381"]
+    assert texts(root, "//cac:BillingReference/cac:InvoiceDocumentReference/cbc:ID") == [domestic_invoice.number]
+    assert texts(root, "//cac:CreditNoteLine/cbc:CreditedQuantity") == ["5"]
+    assert texts(root, "//cac:TaxSubtotal/cbc:TaxAmount") == ["7.96"]
+    assert texts(root, "//cac:LegalMonetaryTotal/cbc:PayableAmount") == ["49.86"]
+
+    cii = valid_cii(note)
+    assert texts(cii, "//rsm:ExchangedDocument/ram:TypeCode", CII) == ["381"]
+    assert texts(cii, "//ram:InvoiceReferencedDocument/ram:IssuerAssignedID", CII) == [domestic_invoice.number]
+
+
+@pytest.fixture
+def french_customer(clerk, approver):
+    customer = CustomerFactory(
+        actor=clerk,
+        legal_name="Mistral Distribution SARL",
+        country="FR",
+        tax_id="FR40303265045",
+        contacts=[{"name": "Camille Comptable", "email": "factures@mistral.example", "roles": ["billing"]}],
+        addresses=[
+            {
+                "kind": "billing",
+                "line1": "12 rue de la République",
+                "postal_code": "69002",
+                "city": "Lyon",
+                "country": "FR",
+            },
+            {
+                "kind": "shipping",
+                "line1": "Zone Portuaire 4",
+                "postal_code": "13002",
+                "city": "Marseille",
+                "country": "FR",
+            },
+        ],
+    )
+    approved_limit(customer, limit="10000", clerk=clerk, approver=approver)
+    return customer
+
+
+def test_intra_community_supply_is_reverse_charged_with_delivery_date_and_country(clerk, french_customer, widget):
+    order = orders.create_order(
+        actor=clerk, customer=french_customer, lines=[orders.LineInput(widget, D("4"))], po_number="BC-2024-118"
+    )
+    orders.confirm_order(order=order, actor=clerk)
+    invoice = services.invoice_shipments(shipments=[ship(order, clerk)], actor=clerk)
+
+    root = valid_ubl(invoice)
+    assert texts(root, "//cac:TaxSubtotal/cac:TaxCategory/cbc:ID") == ["K"]
+    assert texts(root, "//cac:TaxSubtotal/cac:TaxCategory/cbc:TaxExemptionReasonCode") == ["VATEX-EU-IC"]
+    assert texts(root, "//cac:TaxSubtotal/cbc:TaxAmount") == ["0.00"]
+    assert texts(root, "//cac:TaxSubtotal/cbc:TaxableAmount") == ["40.00"]
+    assert texts(root, "//cac:LegalMonetaryTotal/cbc:PayableAmount") == ["40.00"]
+    assert texts(root, "//cac:Delivery/cbc:ActualDeliveryDate") == [invoice.delivery_date.isoformat()]
+    assert texts(root, "//cac:DeliveryLocation//cbc:IdentificationCode") == ["FR"]
+    assert texts(root, "//cac:AccountingCustomerParty//cbc:EndpointID/@schemeID") == ["9957"]
+    assert texts(root, "//cac:AccountingCustomerParty//cac:PartyTaxScheme/cbc:CompanyID") == ["FR40303265045"]
+
+    cii = valid_cii(invoice)
+    assert texts(cii, "//ram:ApplicableHeaderTradeSettlement/ram:ApplicableTradeTax/ram:CategoryCode", CII) == ["K"]
+
+
+def test_export_to_a_us_customer_is_zero_rated_category_g(clerk):
+    customer = CustomerFactory(
+        actor=clerk,
+        legal_name="Prairie Supply Inc.",
+        country="US",
+        default_currency="EUR",
+        contacts=[{"name": "Accounts Payable", "email": "ap@prairie.example", "roles": ["billing"]}],
+        addresses=[
+            {
+                "kind": "billing",
+                "line1": "500 Main St",
+                "postal_code": "68102",
+                "city": "Omaha",
+                "region": "NE",
+                "country": "US",
+            }
+        ],
+    )
+    invoice = services.create_manual_invoice(
+        customer=customer,
+        actor=clerk,
+        lines=[
+            services.ManualLine(
+                description="Spare parts kit",
+                quantity=D("3"),
+                unit_price=D("125.50"),
+                tax_rate=D("0"),
+                tax_category="G",
+                tax_note="Export outside the EU, zero-rated",
+            )
+        ],
+    )
+
+    root = valid_ubl(invoice)
+    assert texts(root, "//cac:TaxSubtotal/cac:TaxCategory/cbc:ID") == ["G"]
+    assert texts(root, "//cac:TaxSubtotal/cac:TaxCategory/cbc:TaxExemptionReason") == [
+        "Export outside the EU, zero-rated"
+    ]
+    assert texts(root, "//cac:LegalMonetaryTotal/cbc:PayableAmount") == ["376.50"]
+    assert texts(root, "//cac:AccountingCustomerParty//cbc:EndpointID/@schemeID") == ["EM"]
+
+    valid_cii(invoice)
+
+
+def test_usd_invoice_states_the_vat_in_euro_as_well(clerk, customer):
+    ExchangeRate.objects.create(currency="USD", rate_date=date(2020, 1, 1), rate=D("0.9"))
+    invoice = services.create_manual_invoice(
+        customer=customer,
+        actor=clerk,
+        currency="USD",
+        lines=[
+            services.ManualLine(
+                description="Installation service", quantity=D("7.5"), unit_price=D("80"), tax_rate=D("19")
+            )
+        ],
+    )
+
+    root = valid_ubl(invoice)
+    # 7.5 h × 80.00 = 600.00 USD, VAT 114.00 USD = 102.60 EUR at 0.9.
+    assert texts(root, "/ubl:Invoice/cbc:TaxCurrencyCode") == ["EUR"]
+    assert texts(root, "//cac:TaxTotal/cbc:TaxAmount") == ["114.00", "102.60"]
+    assert texts(root, "//cac:TaxTotal/cbc:TaxAmount/@currencyID") == ["USD", "EUR"]
+    assert texts(root, "//cac:LegalMonetaryTotal/cbc:PayableAmount") == ["714.00"]
+
+    cii = valid_cii(invoice)
+    assert texts(cii, "//ram:TaxTotalAmount", CII) == ["114.00", "102.60"]
+
+
+def test_facturx_pdf_carries_the_cii_and_gives_it_back(domestic_invoice):
+    pdf = weasyprint.HTML(string=f"<h1>Invoice {domestic_invoice.number}</h1>").write_pdf(pdf_variant="pdf/a-3b")
+
+    document = facturx_pdf(domestic_invoice, pdf)
+
+    filename, xml = facturx.get_facturx_xml_from_pdf(document, check_xsd=True)
+    assert (filename, xml) == ("factur-x.xml", invoice_cii(domestic_invoice))
+    assert check_facturx(xml).fatal == []
+    metadata = PdfReader(BytesIO(document)).xmp_metadata.rdf_root.toxml()
+    assert "<pdfaid:part>3</pdfaid:part>" in metadata
+    assert "<fx:ConformanceLevel>EN 16931</fx:ConformanceLevel>" in metadata
