@@ -2,13 +2,17 @@
 it needs by id and queues its effects; `HANDLERS` maps event types to handlers, in order."""
 
 from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
+from django.utils import translation
 
-from customers.models import ChangeRequest, ContactRole, Customer, NotificationType
+from customers.models import ChangeRequest, ContactRole, Customer, InvoiceDelivery, NotificationType
 from inventory.models import Product, Warehouse
 from invoicing import services as invoicing
-from invoicing.models import InvoicedShipment
-from invoicing.selectors import invoices_each_shipment
+from invoicing.documents.render import money
+from invoicing.documents.services import document_for
+from invoicing.models import DeliveryChannel, DocumentFormat, Invoice, InvoiceDeliveryLog, InvoicedShipment
+from invoicing.selectors import company_profile, invoices_each_shipment
 from orders.models import Order, ReturnOrder, Shipment
 from otc.services import automation_user
 from workflows.models import OutboxEvent
@@ -198,6 +202,68 @@ def credit_returned_goods(event: OutboxEvent) -> None:
     invoicing.credit_returned_goods(return_order=return_order, actor=automation_user())
 
 
+# Invoices and credit notes are legal documents, not notifications: no NotificationType names them,
+# so no opt-out can stop them. Only the choice of channel (Preferences.invoice_delivery) applies.
+LEGAL_DOCUMENT = "legal_document"
+DELIVERY_FORMATS = {
+    InvoiceDelivery.PDF_EMAIL: [DocumentFormat.PDF],
+    InvoiceDelivery.E_INVOICE: [DocumentFormat.UBL, DocumentFormat.FACTURX],
+    InvoiceDelivery.PORTAL_ONLY: [],
+}
+
+
+def _invoice_email_context(invoice: Invoice, *, is_resend: bool) -> dict:
+    with translation.override(invoice.language):
+        return {
+            "invoice": invoice,
+            "customer": invoice.customer,
+            "company": company_profile().legal_name,
+            "is_resend": is_resend,
+            "amount_due": money(invoice.open_amount, invoice.currency),
+            "gross_total": money(invoice.gross_total, invoice.currency),
+        }
+
+
+def deliver_invoice(event: OutboxEvent) -> None:
+    """Send an issued invoice or credit note the way the customer chose: PDF or e-invoice by email,
+    or only the portal. Every delivery is logged; the automatic one at most once per document."""
+    invoice = Invoice.objects.select_related("customer__preferences", "credited_invoice").get(
+        pk=event.payload["invoice_id"]
+    )
+    customer = invoice.customer
+    is_resend = event.event_type == "invoice.resend_requested"
+    formats = DELIVERY_FORMATS[customer.preferences.invoice_delivery]
+    recipients = (
+        customer_recipients(customer, [ContactRole.BILLING, ContactRole.PURCHASING], LEGAL_DOCUMENT) if formats else []
+    )
+    try:
+        with transaction.atomic():
+            InvoiceDeliveryLog.objects.create(
+                invoice=invoice,
+                channel=DeliveryChannel.EMAIL if recipients else DeliveryChannel.PORTAL,
+                recipients=recipients,
+                formats=formats if recipients else [],
+                is_resend=is_resend,
+                requested_by_id=event.payload.get("actor_id") if is_resend else None,
+            )
+    except IntegrityError:
+        return  # another event already delivered this document automatically
+    if not recipients:
+        return
+    documents = [document_for(invoice=invoice, format=document_format) for document_format in formats]
+    context = _invoice_email_context(invoice, is_resend=is_resend)
+    for recipient in recipients:
+        queue_email(
+            event=event,
+            handler=deliver_invoice.__name__,
+            recipient=recipient,
+            template="credit_note_issued" if invoice.is_credit_note else "invoice_issued",
+            language=invoice.language,
+            context=context,
+            documents=documents,
+        )
+
+
 HANDLERS: dict[str, list[Handler]] = {
     "customer.credit_hold_placed": [notify_sales_rep_of_credit_hold],
     "customer.billing_data_changed": [notify_sales_rep_of_billing_change],
@@ -208,4 +274,7 @@ HANDLERS: dict[str, list[Handler]] = {
     "shipment.dispatched": [invoice_dispatched_shipment, send_shipment_notification],
     "order.goods_returned": [credit_returned_goods],
     "inventory.low_stock": [alert_stock_managers],
+    "invoice.issued": [deliver_invoice],
+    "credit_note.issued": [deliver_invoice],
+    "invoice.resend_requested": [deliver_invoice],
 }

@@ -66,6 +66,9 @@ class Notification(models.Model):
     subject = models.CharField(max_length=300)
     body_text = models.TextField()
     body_html = models.TextField(blank=True)
+    documents = models.ManyToManyField(
+        "invoicing.StoredDocument", blank=True, related_name="notifications", help_text="Attached to the email."
+    )
     status = models.CharField(max_length=10, choices=NotificationStatus.choices, default=NotificationStatus.QUEUED)
     attempts = models.PositiveSmallIntegerField(default=0)
     available_at = models.DateTimeField(null=True, blank=True, help_text="Not retried before this time (back-off).")

@@ -5,7 +5,7 @@ Delivery is at least once (a broker may redeliver, the sweeper re-enqueues); eff
 once because each handler runs in a transaction that also inserts its unique HandlerRun row.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 
 import structlog
@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from invoicing.models import StoredDocument
 from workflows.models import EventStatus, HandlerRun, Notification, NotificationStatus, OutboxEvent
 
 logger = structlog.get_logger(__name__)
@@ -134,9 +135,17 @@ def events_due(*, limit: int = 500) -> list[int]:
 
 
 def queue_email(
-    *, event: OutboxEvent, handler: str, recipient: str, template: str, context: dict, language: str = "en"
+    *,
+    event: OutboxEvent,
+    handler: str,
+    recipient: str,
+    template: str,
+    context: dict,
+    language: str = "en",
+    documents: Iterable[StoredDocument] = (),
 ) -> Notification | None:
-    """Render an email now (so it is what the event meant) and queue it once per recipient.
+    """Render an email now (so it is what the event meant) and queue it once per recipient, with the
+    stored `documents` to attach when it is sent.
 
     Templates: templates/emails/<template>.subject.txt, .txt and .html.
     """
@@ -153,7 +162,11 @@ def queue_email(
         recipient=recipient,
         defaults={"subject": subject, "body_text": body_text, "body_html": body_html},
     )
-    return notification if created else None
+    if not created:
+        return None
+    if attachments := list(documents):
+        notification.documents.add(*attachments)
+    return notification
 
 
 def deliver_notification(*, notification_id: int) -> Notification | None:
@@ -174,6 +187,9 @@ def deliver_notification(*, notification_id: int) -> Notification | None:
         if notification.body_html:
             message.attach_alternative(notification.body_html, "text/html")
         try:
+            for document in notification.documents.order_by("pk"):
+                with document.file.open("rb") as file:
+                    message.attach(document.filename, file.read(), document.content_type)
             message.send()
         except Exception as error:
             notification.last_error = f"{type(error).__name__}: {error}"[:5000]

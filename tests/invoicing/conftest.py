@@ -46,3 +46,33 @@ def confirmed_order(clerk, customer, widget, manual):
 @pytest.fixture
 def shipment(confirmed_order, clerk):
     return ship(confirmed_order, clerk)
+
+
+@pytest.fixture
+def media_root(settings, tmp_path):
+    """Stored documents go to a directory of the test's own."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    return tmp_path / "media"
+
+
+@pytest.fixture
+def company(db):
+    """The issuing company, as printed on every document."""
+    from invoicing.models import CompanyProfile
+
+    return CompanyProfile.objects.create(
+        pk=1,
+        legal_name="Hanse Werkzeug GmbH",
+        line1="Speicherstadt 1",
+        postal_code="20457",
+        city="Hamburg",
+        country="DE",
+        tax_id="DE123456789",
+        registration="Amtsgericht Hamburg HRB 12345",
+        email="billing@hanse-werkzeug.example",
+        bank_name="Hamburger Sparkasse",
+        iban="DE89370400440532013000",
+        bic="HASPDEHHXXX",
+        legal_text="Managing director: Hanna Hanse",
+        payment_instructions="Please quote the invoice number with your payment.",
+    )

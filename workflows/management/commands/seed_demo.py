@@ -1,6 +1,8 @@
 """Demo data for a new installation: staff of every role, a portal user, customers in several
 countries with contacts, addresses, credit limits, a bank account, a hold and pending requests, a
-catalogue with prices, taxes and stock, and orders in every state of their life cycle.
+catalogue with prices, taxes and stock, orders in every state of their life cycle, the company
+profile printed on documents, exchange rates, and invoices: shipped orders are invoiced by the outbox
+handlers as they would be live, plus a service invoice and a credit note by hand.
 
 Idempotent: run it twice and nothing is added the second time. Everything goes through services.
 """
@@ -18,9 +20,11 @@ from customers import services
 from customers.models import Customer, CustomerGroup
 from inventory import services as inventory
 from inventory.models import PriceList, PriceListItem, Product, ReorderPoint, TaxCategory, TaxRate, Warehouse
+from invoicing import services as invoicing
+from invoicing.models import CompanyProfile, Invoice
 from orders import services as orders
 from orders.models import Order
-from otc.models import User
+from otc.models import ExchangeRate, User
 
 DEMO_PASSWORD = "demo-password-2026"
 STAFF = [
@@ -67,9 +71,11 @@ class Command(BaseCommand):
             raise CommandError("seed_demo loads known passwords; it runs only with DEBUG on (or --force).")
         with transaction.atomic():
             staff = {email: self._staff(email, name, role, superuser) for email, name, role, superuser in STAFF}
+            self._company_and_rates(staff["admin@demo.otc"])
             created = self._customers(staff)
             products = self._catalogue(staff["admin@demo.otc"])
             placed = self._orders(staff, products)
+            self._service_invoice(staff["finance@demo.otc"])
         self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} customers, {placed} orders added)."))
         self.stdout.write(f"  Staff logins (password {DEMO_PASSWORD}): " + ", ".join(email for email, *_ in STAFF))
         self.stdout.write(f"  Portal login (password {DEMO_PASSWORD}): {PORTAL_USER}")
@@ -125,7 +131,13 @@ class Command(BaseCommand):
                         "country": country,
                     },
                 ],
-                preferences={"channels": ["email", "portal"], "po_number_required": index % 3 == 0},
+                preferences={
+                    "channels": ["email", "portal"],
+                    "po_number_required": index % 3 == 0,
+                    "invoicing_schedule": "monthly" if index % 4 == 3 else "per_shipment",
+                    "invoice_delivery": ["pdf_email", "e_invoice", "portal_only"][index % 3],
+                    "document_layout": ["standard", "detailed", "compact"][index % 3],
+                },
             )
             created += 1
             limit = services.request_credit_limit_change(
@@ -196,6 +208,34 @@ class Command(BaseCommand):
         Customer.objects.filter(legal_name__in=["Van Dijk Bouw B.V.", "Tulp & Co Groothandel"]).update(group=wholesale)
         return products
 
+    def _company_and_rates(self, admin: User) -> None:
+        if not CompanyProfile.objects.exists():
+            invoicing.save_company_profile(actor=admin, data=COMPANY)
+        for currency, rate in RATES.items():
+            ExchangeRate.objects.get_or_create(
+                currency=currency, rate_date=date(2026, 1, 2), defaults={"rate": Decimal(rate), "source": "demo"}
+            )
+
+    def _service_invoice(self, finance: User) -> None:
+        """A service invoice by hand for the portal customer, and a goodwill credit note on it."""
+        customer = Customer.objects.get(legal_name="Nordwind Handel GmbH")
+        if Invoice.objects.filter(customer=customer, order__isnull=True).exists():
+            return
+        hours = invoicing.ManualLine(
+            description="On-site installation (hours)",
+            quantity=Decimal("6"),
+            unit_price=Decimal("85.00"),
+            tax_rate=Decimal("19"),
+        )
+        invoice = invoicing.create_manual_invoice(customer=customer, lines=[hours], actor=finance, po_number="PO-4700")
+        line = invoice.lines.get()
+        invoicing.issue_credit_note(
+            invoice=invoice,
+            actor=finance,
+            reason="Goodwill: the technician arrived late",
+            lines=[invoicing.CreditLine(line, net_amount=Decimal("42.50"))],
+        )
+
     def _orders(self, staff: dict[str, User], products: list[Product]) -> int:
         if Order.objects.exists():
             return 0
@@ -226,6 +266,25 @@ class Command(BaseCommand):
                 orders.mark_delivered(shipment=shipment, actor=finance)
         return placed
 
+
+COMPANY = {
+    "legal_name": "OTC Demo Trading GmbH",
+    "line1": "Am Sandtorkai 1",
+    "postal_code": "20457",
+    "city": "Hamburg",
+    "country": "DE",
+    "tax_id": "DE136695976",
+    "registration": "Amtsgericht Hamburg HRB 123456",
+    "email": "billing@otc-demo.example",
+    "phone": "+49 40 1234560",
+    "bank_name": "Demo Bank Hamburg",
+    "iban": "DE89370400440532013000",
+    "bic": "COBADEFFXXX",
+    "payment_instructions": "Please quote the invoice number with your payment.",
+    "legal_text": "Managing director: Ada Admin · Goods remain our property until paid in full.",
+}
+# Company currency (EUR) per unit on the first business day of 2026 (rounded demo figures).
+RATES = {"USD": "0.8540", "GBP": "1.1480", "CHF": "1.0710", "SEK": "0.0905"}
 
 CATALOGUE = [
     ("WID-100", "Steel widget 100 mm", "standard", "stocked", "12.50", "400"),

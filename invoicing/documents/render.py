@@ -1,0 +1,278 @@
+"""Invoices, credit notes and statements as PDF: Django templates (templates/documents/) rendered by
+WeasyPrint.
+
+Every figure is formatted here, in the document's language and to its currency's minor unit, so the
+templates only place text. WeasyPrint fetches nothing from the network: the logo is embedded as a
+data URI and the URL fetcher refuses every other scheme.
+"""
+
+import base64
+import mimetypes
+from decimal import Decimal
+
+from django.db.models import Prefetch
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.formats import number_format
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from weasyprint import HTML
+from weasyprint.urls import URLFetcher
+
+from customers.models import Address, AddressKind, DocumentLayout, Preferences
+from customers.validators import COUNTRY_CHOICES
+from invoicing.documents.statements import Statement
+from invoicing.models import CompanyProfile, Invoice, InvoiceLine, InvoiceStatus, TaxBreakdown, TaxCategoryCode
+from invoicing.selectors import company_profile
+from otc.money import minor_units, quantize
+
+COUNTRY_NAMES = dict(COUNTRY_CHOICES)
+UNIT_LABELS = {"C62": _("pcs"), "XBX": _("box"), "KGM": "kg", "MTR": "m", "LTR": "l", "HUR": _("h")}
+# What the law asks a document to say when it charges no (or not the standard) VAT.
+EXEMPTION_WORDING = {
+    TaxCategoryCode.REVERSE_CHARGE: _("Reverse charge: the recipient is liable for the VAT (Art. 196 VAT Directive)."),
+    TaxCategoryCode.INTRA_COMMUNITY: _("Tax-exempt intra-community supply (Art. 138 VAT Directive)."),
+    TaxCategoryCode.EXPORT: _("Tax-exempt export outside the EU (Art. 146 VAT Directive)."),
+    TaxCategoryCode.EXEMPT: _("Exempt from VAT."),
+    TaxCategoryCode.ZERO: _("Zero-rated supply."),
+}
+
+
+def amount(value: Decimal, currency: str) -> str:
+    """An amount to the currency's minor unit, grouped the way the active language writes numbers."""
+    return number_format(
+        quantize(value, currency), decimal_pos=minor_units(currency), use_l10n=True, force_grouping=True
+    )
+
+
+def money(value: Decimal, currency: str) -> str:
+    return f"{amount(value, currency)} {currency}"
+
+
+def _number(value: Decimal) -> str:
+    """A quantity or a percentage without trailing zeros: 12, 6.9, 2.5."""
+    value = Decimal(value)
+    return number_format(value.to_integral() if value == value.to_integral() else value.normalize(), use_l10n=True)
+
+
+def _iban(iban: str) -> str:
+    compact = iban.replace(" ", "").upper()
+    return " ".join(compact[i : i + 4] for i in range(0, len(compact), 4))
+
+
+def _logo_uri(profile: CompanyProfile) -> str:
+    """The logo as a data URI: read through the storage, so it works with any storage backend."""
+    if not profile.logo:
+        return ""
+    content_type = mimetypes.guess_type(profile.logo.name)[0] or "application/octet-stream"
+    with profile.logo.open("rb") as logo:
+        return f"data:{content_type};base64,{base64.b64encode(logo.read()).decode('ascii')}"
+
+
+def _address_lines(address: dict, fallback_name: str) -> list[str]:
+    city = " ".join(part for part in (address.get("postal_code", ""), address.get("city", "")) if part)
+    lines = [address.get("name") or fallback_name, address.get("line1", ""), address.get("line2", ""), city]
+    lines.append(address.get("region", ""))
+    lines.append(str(COUNTRY_NAMES.get(address.get("country", ""), address.get("country", ""))))
+    return [line for line in lines if line]
+
+
+def _company(profile: CompanyProfile) -> dict:
+    return {
+        "profile": profile,
+        "logo_uri": _logo_uri(profile),
+        "address_lines": _address_lines(
+            {
+                "line1": profile.line1,
+                "line2": profile.line2,
+                "postal_code": profile.postal_code,
+                "city": profile.city,
+                "country": profile.country,
+            },
+            profile.legal_name,
+        )[1:],
+        "iban": _iban(profile.iban),
+    }
+
+
+def _pdf(html: str, *, pdf_variant: str | None = None) -> bytes:
+    fetcher = URLFetcher(allowed_protocols={"data"})
+    return HTML(string=html, url_fetcher=fetcher).write_pdf(pdf_variant=pdf_variant)
+
+
+# --- Invoices and credit notes ----------------------------------------------------------------------
+
+
+def _document(invoice: Invoice) -> Invoice:
+    """The document with everything its template shows, in a fixed number of queries."""
+    return (
+        Invoice.objects.select_related("credited_invoice", "order")
+        .prefetch_related(
+            Prefetch(
+                "lines",
+                queryset=InvoiceLine.objects.select_related("order_line__order", "shipment_line__shipment").order_by(
+                    "line_no"
+                ),
+            ),
+            Prefetch("tax_breakdown", queryset=TaxBreakdown.objects.order_by("-tax_rate", "tax_category")),
+        )
+        .get(pk=invoice.pk)
+    )
+
+
+def _line_row(line: InvoiceLine, currency: str) -> dict:
+    return {
+        "position": line.line_no,
+        "description": line.description,
+        "sku": line.sku,
+        "gtin": line.gtin,
+        "order_number": line.order_line.order.number if line.order_line else "",
+        "shipment_number": line.shipment_line.shipment.number if line.shipment_line else "",
+        "quantity": _number(line.quantity),
+        "unit": UNIT_LABELS.get(line.unit, line.unit),
+        "unit_price": amount(line.unit_price, currency),
+        "discount": _number(line.discount_percent) if line.discount_percent else "",
+        "tax_rate": _number(line.tax_rate),
+        "net": amount(line.net_amount, currency),
+    }
+
+
+def _tax_row(group: TaxBreakdown, currency: str) -> dict:
+    return {
+        "category": gettext(TaxCategoryCode(group.tax_category).label),
+        "rate": _number(group.tax_rate),
+        "taxable": amount(group.taxable_amount, currency),
+        "tax": amount(group.tax_amount, currency),
+        "note": group.exemption_reason or EXEMPTION_WORDING.get(group.tax_category, ""),
+    }
+
+
+def invoice_context(invoice: Invoice) -> dict:
+    """What the invoice templates show; call inside the document's language."""
+    document = _document(invoice)
+    currency = document.currency
+    snapshot = document.customer_snapshot
+    shipping = document.shipping_address
+    return {
+        "language": document.language,
+        "company": _company(company_profile()),
+        "invoice": document,
+        "is_draft": document.status == InvoiceStatus.DRAFT,
+        "title": gettext("Credit note") if document.is_credit_note else gettext("Invoice"),
+        "customer": snapshot,
+        # Orders entered without a billing address bill the delivery address.
+        "recipient_lines": _address_lines(document.billing_address or shipping, snapshot.get("legal_name", "")),
+        "delivery_lines": _address_lines(shipping, snapshot.get("legal_name", ""))
+        if document.billing_address and shipping and shipping != document.billing_address
+        else [],
+        "lines": [_line_row(line, currency) for line in document.lines.all()],
+        "tax_rows": [_tax_row(group, currency) for group in document.tax_breakdown.all()],
+        "net_total": money(document.net_total, currency),
+        "tax_total": money(document.tax_total, currency),
+        "gross_total": money(document.gross_total, currency),
+        "currency": currency,
+    }
+
+
+def _invoice_template(invoice: Invoice) -> str:
+    layout = invoice.layout if invoice.layout in DocumentLayout.values else DocumentLayout.STANDARD
+    return f"documents/{layout}/invoice.html"
+
+
+def invoice_html(invoice: Invoice) -> str:
+    """The invoice or credit note as HTML, in its language and layout (also the admin's preview)."""
+    with translation.override(invoice.language):
+        return render_to_string(_invoice_template(invoice), invoice_context(invoice))
+
+
+def render_invoice_pdf(invoice: Invoice, *, pdf_variant: str | None = None) -> bytes:
+    """The invoice or credit note as PDF; a draft carries a watermark saying it is not valid.
+
+    `pdf_variant` "pdf/a-3b" makes the archival PDF that Factur-X embeds its XML in.
+    """
+    return _pdf(invoice_html(invoice), pdf_variant=pdf_variant)
+
+
+# --- Statements of account --------------------------------------------------------------------------
+
+
+def _statement_recipient(statement: Statement) -> list[str]:
+    customer = statement.customer
+    address = Address.objects.filter(customer=customer, kind=AddressKind.BILLING).order_by("-is_default", "pk").first()
+    if address is None:
+        return [customer.legal_name, str(COUNTRY_NAMES.get(customer.country, customer.country))]
+    return _address_lines(
+        {
+            "name": address.name,
+            "line1": address.line1,
+            "line2": address.line2,
+            "postal_code": address.postal_code,
+            "city": address.city,
+            "region": address.region,
+            "country": address.country,
+        },
+        customer.legal_name,
+    )
+
+
+def _statement_sections(statement: Statement) -> list[dict]:
+    sections = []
+    for account in statement.accounts:
+        code = account.currency
+        aging = account.aging
+        sections.append(
+            {
+                "currency": code,
+                "opening": money(account.opening_balance, code),
+                "closing": money(account.closing_balance, code),
+                "total_debit": amount(account.total_debit, code),
+                "total_credit": amount(account.total_credit, code),
+                "movements": [
+                    {
+                        "posted_on": movement.posted_on,
+                        "document": movement.document,
+                        "kind": gettext(movement.kind_label),
+                        "debit": amount(movement.debit, code) if movement.debit else "",
+                        "credit": amount(movement.credit, code) if movement.credit else "",
+                        "balance": amount(movement.balance, code),
+                    }
+                    for movement in account.movements
+                ],
+                "aging": [
+                    (gettext("Not yet due"), amount(aging.not_due, code)),
+                    (gettext("1–30 days"), amount(aging.days_1_30, code)),
+                    (gettext("31–60 days"), amount(aging.days_31_60, code)),
+                    (gettext("61–90 days"), amount(aging.days_61_90, code)),
+                    (gettext("Over 90 days"), amount(aging.over_90, code)),
+                    (gettext("Unapplied credit"), amount(aging.unapplied_credit, code)),
+                ],
+                "aging_total": money(aging.total, code),
+            }
+        )
+    return sections
+
+
+def statement_html(statement: Statement) -> str:
+    """The statement as HTML in the customer's language; compact customers get the small print."""
+    customer = statement.customer
+    with translation.override(customer.language):
+        return render_to_string(
+            "documents/statement.html",
+            {
+                "language": customer.language,
+                "company": _company(company_profile()),
+                "statement": statement,
+                "customer": customer,
+                "compact": Preferences.objects.filter(
+                    customer=customer, document_layout=DocumentLayout.COMPACT
+                ).exists(),
+                "recipient_lines": _statement_recipient(statement),
+                "sections": _statement_sections(statement),
+                "printed_on": timezone.localdate(),
+            },
+        )
+
+
+def render_statement_pdf(statement: Statement) -> bytes:
+    """The statement of account as PDF, in the customer's language."""
+    return _pdf(statement_html(statement))

@@ -1,0 +1,114 @@
+"""Write side of documents: render an issued invoice or credit note once per format and keep the file,
+keep one statement file per customer and period, and ask for a document to be sent again.
+
+An issued document is immutable, so its files are too: the first rendering is the one the customer
+got, and every later download or resend serves those same bytes.
+"""
+
+import hashlib
+from datetime import date
+
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+
+from customers.models import Customer
+from invoicing import signals
+from invoicing.documents.errors import DocumentNotIssued
+from invoicing.documents.render import render_invoice_pdf, render_statement_pdf
+from invoicing.documents.statements import statement_of_account
+from invoicing.models import DocumentFormat, Invoice, InvoiceStatus, StoredDocument
+from otc.errors import InvalidInput
+from otc.models import User
+
+CONTENT_TYPES = {
+    DocumentFormat.PDF: "application/pdf",
+    DocumentFormat.UBL: "application/xml",
+    DocumentFormat.FACTURX: "application/pdf",
+    DocumentFormat.STATEMENT: "application/pdf",
+}
+FILE_SUFFIXES = {DocumentFormat.PDF: ".pdf", DocumentFormat.UBL: ".xml", DocumentFormat.FACTURX: "-facturx.pdf"}
+
+
+def _rendered(invoice: Invoice, format: str) -> bytes:
+    # Imported on use: the e-invoice modules load XML tooling that a plain PDF does not need.
+    if format == DocumentFormat.PDF:
+        return render_invoice_pdf(invoice)
+    if format == DocumentFormat.UBL:
+        from invoicing.einvoice.ubl import invoice_ubl
+
+        return invoice_ubl(invoice)
+    from invoicing.einvoice.facturx import facturx_pdf
+
+    return facturx_pdf(invoice, render_invoice_pdf(invoice, pdf_variant="pdf/a-3b"))
+
+
+def _fill(document: StoredDocument, *, filename: str, content: bytes) -> None:
+    """Write the file through the default storage and record what identifies it."""
+    document.filename = filename
+    document.content_type = CONTENT_TYPES[document.format]
+    document.sha256 = hashlib.sha256(content).hexdigest()
+    document.size = len(content)
+    document.file.save(filename, ContentFile(content), save=False)
+
+
+def document_for(*, invoice: Invoice, format: str) -> StoredDocument:
+    """The stored file of an issued document in `format`, rendered and stored the first time it is asked for.
+
+    Two callers at once both render, but the unique (invoice, format) row admits one: the other
+    removes its file and returns the winner's row.
+    """
+    stored = StoredDocument.objects.filter(invoice=invoice, format=format).first()
+    if stored is not None:
+        return stored
+    if format not in FILE_SUFFIXES:
+        raise InvalidInput(f"{format} is not a format of an invoice.", fields={"format": ["Not an invoice format."]})
+    invoice = Invoice.objects.get(pk=invoice.pk)
+    if invoice.status == InvoiceStatus.DRAFT:
+        raise DocumentNotIssued(f"{invoice} is a draft; preview it instead of storing it.")
+    document = StoredDocument(customer_id=invoice.customer_id, invoice=invoice, format=format)
+    _fill(document, filename=f"{invoice.number}{FILE_SUFFIXES[format]}", content=_rendered(invoice, format))
+    try:
+        with transaction.atomic():
+            document.save()
+    except IntegrityError:
+        document.file.delete(save=False)
+        return StoredDocument.objects.get(invoice=invoice, format=format)
+    return document
+
+
+@transaction.atomic
+def statement_document(*, customer: Customer, start: date, end: date) -> StoredDocument:
+    """The statement of account for the period as a stored PDF; asked again, the same row gets a fresh file.
+
+    The customer row's lock keeps two requests for one period from making two rows.
+    """
+    statement = statement_of_account(customer=customer, start=start, end=end)
+    content = render_statement_pdf(statement)
+    Customer.objects.select_for_update().only("pk").get(pk=customer.pk)
+    document = StoredDocument.objects.filter(
+        customer=customer, invoice__isnull=True, format=DocumentFormat.STATEMENT, period_start=start, period_end=end
+    ).first() or StoredDocument(customer=customer, format=DocumentFormat.STATEMENT, period_start=start, period_end=end)
+    previous = document.file.name if document.pk else ""
+    _fill(document, filename=f"statement-{customer.number}-{start:%Y%m%d}-{end:%Y%m%d}.pdf", content=content)
+    document.save()
+    if previous:
+        # After commit: a rollback leaves the row pointing at the old file, which must still be there.
+        transaction.on_commit(lambda: document.file.storage.delete(previous))
+    return document
+
+
+@transaction.atomic
+def request_resend(*, invoice: Invoice, actor: User, reason: str) -> None:
+    """Ask for an issued document to be delivered again (the customer lost it, a new contact needs it)."""
+    if not reason.strip():
+        raise InvalidInput("A resend needs a reason.", fields={"reason": ["This field is required."]})
+    invoice = Invoice.objects.get(pk=invoice.pk)
+    if invoice.status == InvoiceStatus.DRAFT:
+        raise DocumentNotIssued(f"{invoice} is a draft; only issued documents are sent.")
+    signals.invoice_resend_requested.send(
+        sender=Invoice,
+        invoice_id=invoice.pk,
+        customer_id=invoice.customer_id,
+        actor_id=actor.pk,
+        reason=reason.strip()[:300],
+    )
