@@ -24,6 +24,7 @@ from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.safestring import mark_safe
 from unfold.admin import ModelAdmin
+from unfold.contrib.filters.admin import ChoicesDropdownFilter, RangeDateFilter
 from unfold.decorators import action, display
 from unfold.forms import AdminPasswordChangeForm, PaginationInlineFormSet, UserChangeForm, UserCreationForm
 from unfold.widgets import (
@@ -34,7 +35,7 @@ from unfold.widgets import (
 )
 
 from otc.errors import DomainError
-from otc.models import API_SCOPES, ApiKey, User
+from otc.models import API_SCOPES, ApiKey, ExchangeRate, User
 from otc.services import create_api_key, revoke_api_key
 
 # --------------------------------------------------------------------------------------------------
@@ -476,3 +477,33 @@ class ApiKeyAdmin(ModelAdmin):
             submit_label="Revoke key",
             danger=True,
         )
+
+
+# --------------------------------------------------------------------------------------------------
+# Exchange rates
+# --------------------------------------------------------------------------------------------------
+
+
+class ExchangeRateForm(forms.ModelForm):
+    class Meta:
+        model = ExchangeRate
+        fields = ["currency", "rate_date", "rate", "source"]
+
+    def clean_rate(self):
+        rate = self.cleaned_data["rate"]
+        if rate is not None and rate <= 0:
+            raise ValidationError("A rate must be more than zero.")
+        return rate
+
+
+@admin.register(ExchangeRate)
+class ExchangeRateAdmin(ModelAdmin):
+    """Company-currency units per unit of a currency, by day. Issued documents keep the rate they were
+    issued with, so a corrected rate changes only what is issued from then on."""
+
+    form = ExchangeRateForm
+    list_display = ["currency", "rate_date", "rate", "source", "created_at"]
+    list_filter = [("currency", ChoicesDropdownFilter), ("rate_date", RangeDateFilter)]
+    list_filter_submit = True
+    search_fields = ["currency", "source"]
+    ordering = ["currency", "-rate_date"]

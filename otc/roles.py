@@ -10,6 +10,20 @@ _CUSTOMER_DATA = ["customer", "contact", "address", "preferences", "creditprofil
 _CATALOGUE = ["product", "pricelist", "pricelistitem", "customerprice", "taxcategory", "taxrate"]
 _STOCK = ["warehouse", "stocklevel", "stockmove", "reorderpoint"]
 _ORDERS = ["order", "orderline", "shipment", "shipmentline", "returnorder", "returnline", "ordertimelineentry"]
+_INVOICING = [
+    "invoice",
+    "invoiceline",
+    "taxbreakdown",
+    "invoicedshipment",
+    "numberseries",
+    "companyprofile",
+    "storeddocument",
+    "invoicedeliverylog",
+    "ledgeraccount",
+    "journalentry",
+    "journalline",
+]
+_INVOICING_RIGHTS = ["invoicing.issue_invoice", "invoicing.issue_credit_note", "invoicing.view_ledger"]
 
 
 def _crud(app: str, models: list[str], actions: tuple[str, ...] = ("view", "add", "change", "delete")) -> list[str]:
@@ -25,6 +39,10 @@ ROLES: dict[str, list[str]] = {
         *_crud("inventory", [*_CATALOGUE, *_STOCK], ("view",)),
         *_crud("orders", _ORDERS, ("view", "change")),
         "orders.release_credit_hold",
+        *_crud("invoicing", _INVOICING, ("view",)),
+        *_INVOICING_RIGHTS,
+        "invoicing.change_companyprofile",
+        *_crud("otc", ["exchangerate"], ("view", "add", "change")),
     ],
     "sales": [
         *_crud("customers", _CUSTOMER_DATA, ("view", "add", "change")),
@@ -32,6 +50,7 @@ ROLES: dict[str, list[str]] = {
         *_crud("inventory", [*_CATALOGUE, *_STOCK], ("view",)),
         *_crud("inventory", ["customerprice"], ("add", "change")),
         *_crud("orders", _ORDERS, ("view", "add", "change")),
+        "invoicing.view_invoice",
     ],
     "service": [
         *_crud("customers", _CUSTOMER_DATA, ("view",)),
@@ -39,16 +58,19 @@ ROLES: dict[str, list[str]] = {
         *_crud("inventory", ["product", "stocklevel", "warehouse"], ("view",)),
         *_crud("orders", _ORDERS, ("view",)),
         *_crud("orders", ["returnorder", "returnline"], ("add",)),
+        "invoicing.view_invoice",
     ],
     "admin": [
         *_crud("customers", [*_CUSTOMER_DATA, "bankaccount", "changerequest", "portalmembership"]),
         "customers.approve_changerequest",
-        *_crud("otc", ["user", "apikey"]),
+        *_crud("otc", ["user", "apikey", "exchangerate"]),
         *_crud("workflows", ["outboxevent", "notification", "handlerrun"]),
         *_crud("inventory", [*_CATALOGUE, *_STOCK]),
         "inventory.receive_low_stock_alerts",
         *_crud("orders", _ORDERS),
         "orders.release_credit_hold",
+        *_crud("invoicing", _INVOICING),
+        *_INVOICING_RIGHTS,
     ],
 }
 

@@ -9,6 +9,7 @@ api_v1 = [
     path("", include("customers.api_urls")),
     path("", include("inventory.api_urls")),
     path("", include("orders.api_urls")),
+    path("", include("invoicing.api_urls")),
 ]
 
 urlpatterns = [
