@@ -24,3 +24,14 @@ class ContactForm(forms.Form):
     email = forms.EmailField()
     phone = forms.CharField(max_length=40, required=False)
     roles = forms.MultipleChoiceField(choices=ContactRole.choices, widget=forms.CheckboxSelectMultiple, required=False)
+
+
+class StatementPeriodForm(forms.Form):
+    start = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label="To", widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("start") and cleaned.get("end") and cleaned["start"] > cleaned["end"]:
+            self.add_error("end", "The period ends before it starts.")
+        return cleaned

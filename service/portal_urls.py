@@ -10,4 +10,8 @@ urlpatterns = [
     path("contacts/<int:pk>/", portal_views.contact_edit, name="contact-edit"),
     path("orders/", portal_views.orders, name="orders"),
     path("orders/<str:number>/", portal_views.order, name="order"),
+    path("invoices/", portal_views.invoices, name="invoices"),
+    path("invoices/<int:pk>/", portal_views.invoice, name="invoice"),
+    path("invoices/<int:pk>/<str:document_format>/", portal_views.invoice_document, name="invoice-document"),
+    path("statement/", portal_views.statement, name="statement"),
 ]

@@ -2,20 +2,28 @@
 so another customer's object is a 404; every write goes through customers.services with the portal
 user as the actor."""
 
+from datetime import timedelta
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import QuerySet
 from django.forms import Form
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from customers import services
 from customers.models import Contact, Preferences
 from customers.selectors import portal_customer, scoped_to_portal_user
+from invoicing.documents.services import document_for, statement_document
+from invoicing.documents.statements import statement_of_account
+from invoicing.models import DocumentFormat, InvoiceStatus
+from invoicing.selectors import invoice_detail, invoice_list
 from orders.models import Order
 from orders.selectors import order_detail, order_list
 from otc.errors import DomainError
-from service.forms import ContactForm, PreferencesForm
+from service.forms import ContactForm, PreferencesForm, StatementPeriodForm
 
 
 @login_required
@@ -100,3 +108,53 @@ def order(request: HttpRequest, number: str) -> HttpResponse:
     """An order with its lines, shipments and tracking timeline; another customer's order is a 404."""
     mine = get_object_or_404(scoped_to_portal_user(Order.objects.all(), user=request.user), number=number)
     return render(request, "portal/order.html", {"order": order_detail(pk=mine.pk)})
+
+
+def _issued_documents(user) -> QuerySet:
+    """The customer's issued invoices and credit notes; drafts are finance's business, not the portal's."""
+    return scoped_to_portal_user(invoice_list(), user=user).exclude(status=InvoiceStatus.DRAFT)
+
+
+@login_required
+def invoices(request: HttpRequest) -> HttpResponse:
+    documents = _issued_documents(request.user).order_by("-issue_date", "-pk")
+    only_open = request.GET.get("open") == "1"
+    if only_open:
+        documents = documents.filter(open_amount__gt=0)
+    return render(request, "portal/invoices.html", {"invoices": documents[:200], "only_open": only_open})
+
+
+@login_required
+def invoice(request: HttpRequest, pk: int) -> HttpResponse:
+    """An invoice or credit note with its lines, VAT and downloads; another customer's is a 404."""
+    mine = get_object_or_404(_issued_documents(request.user), pk=pk)
+    return render(request, "portal/invoice.html", {"invoice": invoice_detail(pk=mine.pk)})
+
+
+PORTAL_FORMATS = {DocumentFormat.PDF, DocumentFormat.UBL, DocumentFormat.FACTURX}
+
+
+@login_required
+def invoice_document(request: HttpRequest, pk: int, document_format: str) -> FileResponse:
+    """The stored file, rendered once (by the delivery task, or here on first download)."""
+    if document_format not in PORTAL_FORMATS:
+        raise Http404("Unknown format.")
+    mine = get_object_or_404(_issued_documents(request.user), pk=pk)
+    document = document_for(invoice=mine, format=document_format)
+    return FileResponse(document.file.open("rb"), as_attachment=True, filename=document.filename)
+
+
+@login_required
+def statement(request: HttpRequest) -> HttpResponse:
+    """Statement of account for a period (the last 90 days unless chosen), on screen or as PDF."""
+    customer = portal_customer(user=request.user)
+    today = timezone.localdate()
+    form = StatementPeriodForm(request.GET or {"start": today - timedelta(days=90), "end": today})
+    if not form.is_valid():
+        return render(request, "portal/statement.html", {"form": form, "statement": None})
+    start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+    if request.GET.get("format") == "pdf":
+        document = statement_document(customer=customer, start=start, end=end)
+        return FileResponse(document.file.open("rb"), as_attachment=True, filename=document.filename)
+    account = statement_of_account(customer=customer, start=start, end=end)
+    return render(request, "portal/statement.html", {"form": form, "statement": account})

@@ -6,21 +6,30 @@ from django.core.management.base import CommandError
 
 from customers.models import ChangeRequest, Customer, CustomerStatus
 from inventory.selectors import stock_discrepancies
-from orders.models import Order
+from invoicing.models import Invoice
+from orders.models import Order, Shipment
 from otc.models import User
 
 pytestmark = pytest.mark.django_db
 
 
-def test_seed_demo_is_idempotent_and_goes_through_the_rules(settings):
+def test_seed_demo_is_idempotent_and_goes_through_the_rules(settings, django_capture_on_commit_callbacks):
     settings.DEBUG = True
 
-    call_command("seed_demo", stdout=io.StringIO())
-    counts = (Customer.objects.count(), User.objects.count(), ChangeRequest.objects.count())
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("seed_demo", stdout=io.StringIO())
+    counts = (Customer.objects.count(), User.objects.count(), ChangeRequest.objects.count(), Invoice.objects.count())
     call_command("seed_demo", stdout=io.StringIO())
 
-    assert counts == (16, 6, 17)
-    assert (Customer.objects.count(), User.objects.count(), ChangeRequest.objects.count()) == counts
+    # Shipments of per-shipment customers were invoiced by the outbox handler; monthly ones wait.
+    invoiced = Invoice.objects.filter(kind="invoice", shipments__isnull=False).distinct().count()
+    monthly = Shipment.objects.filter(order__customer__preferences__invoicing_schedule="monthly").count()
+    assert invoiced == Shipment.objects.count() - monthly
+    assert invoiced > 0
+    assert Invoice.objects.filter(kind="credit_note", reason__startswith="Goodwill").count() == 1
+    assert counts == (16, 7, 17, invoiced + 2)  # staff, portal user and the automation account
+    assert Invoice.objects.count() == counts[3]
+    assert (Customer.objects.count(), User.objects.count(), ChangeRequest.objects.count()) == counts[:3]
     assert Customer.objects.filter(status=CustomerStatus.ON_HOLD).count() == 1
     assert sorted(Order.objects.values_list("status", flat=True)) == [
         "completed",
