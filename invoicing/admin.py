@@ -27,7 +27,6 @@ from unfold.widgets import UnfoldAdminDecimalFieldWidget
 
 from inventory.models import format_quantity
 from invoicing import selectors, services
-from invoicing.api.filters import overdue_condition
 from invoicing.models import (
     CompanyProfile,
     DocumentFormat,
@@ -50,11 +49,13 @@ from otc.admin import (
     ServiceChangeFormMixin,
     ServiceInlineMixin,
     ServiceRefused,
+    address_text,
     badge,
     bulk_with_reason,
     call_for_each,
     call_once,
     change_url,
+    money_text,
     reason_field,
     service_form_page,
 )
@@ -94,15 +95,6 @@ RECORD_FIELDS = [
     "issued_by",
     "issued_at",
 ]
-
-
-def _money(amount: Decimal, currency: str) -> str:
-    return f"{amount:,.2f} {currency}"
-
-
-def _address(snapshot: dict) -> str:
-    parts = [snapshot.get(key, "") for key in ("name", "line1", "line2", "postal_code", "city", "country")]
-    return ", ".join(part for part in parts if part) or "-"
 
 
 def _link(url: str, text: str) -> str:
@@ -315,7 +307,7 @@ class CreditNoteInline(InvoicePartInline):
 
     @display(description="Gross")
     def gross(self, note: Invoice) -> str:
-        return _money(note.gross_total, note.currency)
+        return money_text(note.gross_total, note.currency)
 
 
 def _journal_lines_table(entry: JournalEntry) -> str:
@@ -327,7 +319,12 @@ def _journal_lines_table(entry: JournalEntry) -> str:
             '<tr><td class="pr-4">{}</td><td class="pr-4">{}</td><td class="pr-4 text-right">{}</td>'
             '<td class="text-right text-font-subtle-light">{}</td></tr>',
             (
-                (line.account, line.customer or "", _money(line.amount, line.currency), f"{line.amount_company:,.2f}")
+                (
+                    line.account,
+                    line.customer or "",
+                    money_text(line.amount, line.currency),
+                    f"{line.amount_company:,.2f}",
+                )
                 for line in entry.lines.all()
             ),
         ),
@@ -399,9 +396,9 @@ class OverdueFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         if self.value() == "yes":
-            return queryset.filter(overdue_condition())
+            return queryset.filter(selectors.overdue_condition())
         if self.value() == "no":
-            return queryset.exclude(overdue_condition())
+            return queryset.exclude(selectors.overdue_condition())
         return queryset
 
 
@@ -484,31 +481,31 @@ class InvoiceAdmin(ServiceChangeFormMixin, ModelAdmin):
 
     @display(description="Gross", ordering="gross_total")
     def gross(self, invoice: Invoice) -> str:
-        return _money(invoice.gross_total, invoice.currency)
+        return money_text(invoice.gross_total, invoice.currency)
 
     @display(description="Open", ordering="open_amount")
     def open(self, invoice: Invoice) -> str:
-        return _money(invoice.open_amount, invoice.currency)
+        return money_text(invoice.open_amount, invoice.currency)
 
     @display(description="Net")
     def net(self, invoice: Invoice) -> str:
-        return _money(invoice.net_total, invoice.currency)
+        return money_text(invoice.net_total, invoice.currency)
 
     @display(description="VAT")
     def tax(self, invoice: Invoice) -> str:
-        return _money(invoice.tax_total, invoice.currency)
+        return money_text(invoice.tax_total, invoice.currency)
 
     @display(description="Credited")
     def credited(self, invoice: Invoice) -> str:
-        return _money(invoice.credited_amount, invoice.currency)
+        return money_text(invoice.credited_amount, invoice.currency)
 
     @display(description="Billing address")
     def billing_address_text(self, invoice: Invoice) -> str:
-        return _address(invoice.billing_address)
+        return address_text(invoice.billing_address)
 
     @display(description="Shipping address")
     def shipping_address_text(self, invoice: Invoice) -> str:
-        return _address(invoice.shipping_address)
+        return address_text(invoice.shipping_address)
 
     @display(description="Preview")
     def preview_link(self, invoice: Invoice) -> str:
@@ -581,7 +578,7 @@ class InvoiceAdmin(ServiceChangeFormMixin, ModelAdmin):
         obj._state.adding, obj._state.db = False, invoice._state.db
 
     def response_add(self, request, obj, post_url_continue=None):
-        messages.success(request, f"{obj} entered: {_money(obj.gross_total, obj.currency)}.")
+        messages.success(request, f"{obj} entered: {money_text(obj.gross_total, obj.currency)}.")
         return HttpResponseRedirect(change_url(obj))
 
     def construct_change_message(self, request, form, formsets, add=False):
@@ -852,7 +849,7 @@ class JournalEntryAdmin(ModelAdmin):
     def debit_total(self, entry: JournalEntry) -> str:
         lines = entry.lines.all()
         debit = sum((line.amount for line in lines if line.amount > 0), Decimal("0"))
-        return _money(debit, lines[0].currency) if lines else "-"
+        return money_text(debit, lines[0].currency) if lines else "-"
 
     @action(description="Trial balance", permissions=["view"], url_path="trial-balance", icon="balance")
     def trial_balance(self, request) -> TemplateResponse:

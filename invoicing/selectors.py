@@ -1,11 +1,12 @@
 """Read side of invoicing: lists at a constant query cost, open items, the customer's receivable
 exposure, and the ledger's own checks (trial balance, subledger against open items)."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from customers.models import Customer, InvoicingSchedule, Preferences
@@ -54,6 +55,11 @@ def invoice_detail(*, pk: int) -> Invoice:
         )
         .get(pk=pk)
     )
+
+
+def overdue_condition() -> Q:
+    """An invoice past its due date with money still open (credit notes are never overdue)."""
+    return Q(kind=DocumentKind.INVOICE, open_amount__gt=0, due_date__lt=timezone.localdate())
 
 
 def open_items(*, customer: Customer) -> QuerySet[Invoice]:
@@ -116,12 +122,23 @@ def trial_balance() -> list[TrialBalanceRow]:
         return [TrialBalanceRow(*row) for row in cursor.fetchall()]
 
 
+# Higher apps (payments) add checks of the accounts they post to, from their AppConfig.ready.
+LEDGER_CHECKS: list[Callable[[], list[str]]] = []
+
+
+def register_ledger_check(check: Callable[[], list[str]]) -> None:
+    """`check()` returns the problems it finds; verify_ledger reports them with its own."""
+    if check not in LEDGER_CHECKS:
+        LEDGER_CHECKS.append(check)
+
+
 def ledger_problems() -> list[str]:
     """Everything that breaks the ledger's invariants; an empty list means the ledger verifies.
 
     1. The trial balance is zero, per currency and in the company currency.
     2. Every entry balances (a deferred trigger enforces it; this checks the data as it stands).
     3. Each customer's receivable, per currency, equals the sum of their open items.
+    4. The registered checks of higher apps (payments: unapplied payments equal what payments have left).
     """
     problems = []
     with connection.cursor() as cursor:
@@ -166,4 +183,6 @@ def ledger_problems() -> list[str]:
             f"Customer {customer}: receivable {ledger} {currency} but open items {items} {currency}."
             for customer, currency, ledger, items in cursor.fetchall()
         ]
+    for check in LEDGER_CHECKS:
+        problems += check()
     return problems

@@ -34,11 +34,13 @@ from otc.admin import (
     ReasonForm,
     ServiceChangeFormMixin,
     ServiceRefused,
+    address_text,
     badge,
     bulk_with_reason,
     call_for_each,
     call_once,
     change_url,
+    money_text,
     service_form_page,
 )
 from otc.errors import DomainError
@@ -66,15 +68,6 @@ HEADER_FIELDS = [
 ]
 TOTAL_FIELDS = ["net", "tax", "gross", "hold_reason"]
 RECORD_FIELDS = ["shipping_address_text", "billing_address_text", "notes", "created_by", "created_at", "confirmed_at"]
-
-
-def _money(amount, currency: str) -> str:
-    return f"{amount:,.2f} {currency}"
-
-
-def _address(snapshot: dict) -> str:
-    parts = [snapshot.get(key, "") for key in ("name", "line1", "line2", "postal_code", "city", "country")]
-    return ", ".join(part for part in parts if part) or "-"
 
 
 class ReadOnlyInline(TabularInline):
@@ -260,23 +253,23 @@ class OrderAdmin(ServiceChangeFormMixin, ModelAdmin):
 
     @display(description="Gross total", ordering="gross_total")
     def gross(self, order: Order) -> str:
-        return _money(order.gross_total, order.currency)
+        return money_text(order.gross_total, order.currency)
 
     @display(description="Net total")
     def net(self, order: Order) -> str:
-        return _money(order.net_total, order.currency)
+        return money_text(order.net_total, order.currency)
 
     @display(description="Tax total")
     def tax(self, order: Order) -> str:
-        return _money(order.tax_total, order.currency)
+        return money_text(order.tax_total, order.currency)
 
     @display(description="Shipping address")
     def shipping_address_text(self, order: Order) -> str:
-        return _address(order.shipping_address)
+        return address_text(order.shipping_address)
 
     @display(description="Billing address")
     def billing_address_text(self, order: Order) -> str:
-        return _address(order.billing_address)
+        return address_text(order.billing_address)
 
     # -- entry and the read-only change page ----------------------------------------------------------
 
@@ -351,7 +344,9 @@ class OrderAdmin(ServiceChangeFormMixin, ModelAdmin):
         obj._state.adding, obj._state.db = False, order._state.db
 
     def response_add(self, request, obj, post_url_continue=None):
-        messages.success(request, f"Order {obj.number} entered as a draft: {_money(obj.gross_total, obj.currency)}.")
+        messages.success(
+            request, f"Order {obj.number} entered as a draft: {money_text(obj.gross_total, obj.currency)}."
+        )
         return HttpResponseRedirect(change_url(obj))
 
     def construct_change_message(self, request, form, formsets, add=False):

@@ -251,6 +251,17 @@ def call_once(request: HttpRequest, service: Callable[[], Any], *, done: str) ->
     return True
 
 
+def money_text(amount, currency: str) -> str:
+    """An amount as finance reads it in lists: thousands separated, two decimals, currency code."""
+    return f"{amount:,.2f} {currency}"
+
+
+def address_text(snapshot: dict) -> str:
+    """An address snapshot (orders, invoices) on one line."""
+    parts = [snapshot.get(key, "") for key in ("name", "line1", "line2", "postal_code", "city", "country")]
+    return ", ".join(part for part in parts if part) or "-"
+
+
 def badge(text: str, variant: str = "") -> str:
     """A coloured status label (success, info, warning, danger), for lists and read-only fields alike."""
     return mark_safe(render_to_string("unfold/helpers/label.html", {"text": text, "variant": variant}))  # noqa: S308

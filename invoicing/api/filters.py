@@ -1,13 +1,8 @@
-from django.db.models import Q, QuerySet
-from django.utils import timezone
+from django.db.models import QuerySet
 from django_filters import rest_framework as filters
 
-from invoicing.models import DocumentKind, Invoice
-
-
-def overdue_condition() -> Q:
-    """An invoice past its due date with money still open (credit notes are never overdue)."""
-    return Q(kind=DocumentKind.INVOICE, open_amount__gt=0, due_date__lt=timezone.localdate())
+from invoicing.models import Invoice
+from invoicing.selectors import overdue_condition
 
 
 class InvoiceFilter(filters.FilterSet):

@@ -21,23 +21,11 @@ from invoicing.models import (
     TaxCategoryCode,
 )
 from orders.api.serializers import AddressSnapshotSerializer, CustomerRefSerializer, percent_field
-from otc.api.serializers import AmountField, StrictSerializer, currency_field
+from otc.api.serializers import AmountField, StrictSerializer, currency_field, unique_lines
 from otc.money import quantize
 
 ZERO = Decimal("0")
 HUNDRED = Decimal("100")
-
-
-def _unique_invoice_lines(lines: list[dict]) -> list[dict]:
-    seen: set[int] = set()
-    errors = {}
-    for index, line in enumerate(lines):
-        if line["invoice_line"] in seen:
-            errors[index] = {"invoice_line": [f"Line {line['invoice_line']} is given twice."]}
-        seen.add(line["invoice_line"])
-    if errors:
-        raise serializers.ValidationError(errors)
-    return lines
 
 
 # Input
@@ -127,7 +115,7 @@ class CreditNoteCreateSerializer(StrictSerializer):
     )
 
     def validate_lines(self, lines: list[dict]) -> list[dict]:
-        return _unique_invoice_lines(lines)
+        return unique_lines(lines, key="invoice_line")
 
 
 class StatementQuerySerializer(StrictSerializer):
@@ -146,19 +134,12 @@ class StatementQuerySerializer(StrictSerializer):
 # Output
 
 
-def _choice_text(choices: type, what: str) -> serializers.CharField:
-    """A status or kind as plain text: its values are listed in the description, because the enum's
-    generic field name ("status", "kind") is taken by other apps' choice sets in the schema."""
-    values = ", ".join(f"`{value}`" for value in choices.values)
-    return serializers.CharField(read_only=True, help_text=f"{what}: {values}.")
+def kind_field() -> serializers.ChoiceField:
+    return serializers.ChoiceField(choices=DocumentKind.choices, read_only=True)
 
 
-def kind_field() -> serializers.CharField:
-    return _choice_text(DocumentKind, "Invoice or credit note")
-
-
-def status_field() -> serializers.CharField:
-    return _choice_text(InvoiceStatus, "Draft, open, paid, credited or (a credit note) used up")
+def status_field() -> serializers.ChoiceField:
+    return serializers.ChoiceField(choices=InvoiceStatus.choices, read_only=True)
 
 
 class DocumentAmountField(serializers.DecimalField):

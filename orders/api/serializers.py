@@ -26,7 +26,7 @@ from orders.models import (
     Shipment,
     ShipmentLine,
 )
-from otc.api.serializers import AmountField, StrictSerializer, currency_field
+from otc.api.serializers import AmountField, StrictSerializer, currency_field, unique_lines
 from otc.money import quantize
 
 ZERO = Decimal("0")
@@ -36,18 +36,6 @@ def percent_field(**kwargs) -> serializers.DecimalField:
     return serializers.DecimalField(
         max_digits=5, decimal_places=2, min_value=ZERO, max_value=Decimal("100"), required=False, **kwargs
     )
-
-
-def _unique_line_numbers(lines: list[dict]) -> list[dict]:
-    seen: set[int] = set()
-    errors = {}
-    for index, line in enumerate(lines):
-        if line["line_no"] in seen:
-            errors[index] = {"line_no": [f"Line {line['line_no']} is given twice."]}
-        seen.add(line["line_no"])
-    if errors:
-        raise serializers.ValidationError(errors)
-    return lines
 
 
 # Input
@@ -136,7 +124,7 @@ class ShipmentCreateSerializer(StrictSerializer):
     tracking_url = serializers.URLField(max_length=200, required=False, allow_blank=True, default="")
 
     def validate_lines(self, lines: list[dict]) -> list[dict]:
-        return _unique_line_numbers(lines)
+        return unique_lines(lines, key="line_no")
 
 
 class ReturnLineInputSerializer(StrictSerializer):
@@ -150,7 +138,7 @@ class ReturnCreateSerializer(StrictSerializer):
     lines = ReturnLineInputSerializer(many=True, allow_empty=False)
 
     def validate_lines(self, lines: list[dict]) -> list[dict]:
-        return _unique_line_numbers(lines)
+        return unique_lines(lines, key="line_no")
 
 
 # Output

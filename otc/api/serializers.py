@@ -70,3 +70,16 @@ class AmountField(serializers.DecimalField):
 
     def to_representation(self, value) -> str:
         return str(value)
+
+
+def unique_lines(lines: list[dict], *, key: str) -> list[dict]:
+    """Refuse a body that names the same document line twice (errors by position, like DRF's)."""
+    seen: set = set()
+    errors = {}
+    for index, line in enumerate(lines):
+        if line[key] in seen:
+            errors[index] = {key: [f"Line {line[key]} is given twice."]}
+        seen.add(line[key])
+    if errors:
+        raise serializers.ValidationError(errors)
+    return lines

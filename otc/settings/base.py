@@ -196,6 +196,8 @@ SPECTACULAR_SETTINGS = {
         "ChangeRequestStatusEnum": "customers.models.ChangeRequestStatus",
         "OrderStatusEnum": "orders.models.OrderStatus",
         "ShipmentStatusEnum": "orders.models.ShipmentStatus",
+        "InvoiceStatusEnum": "invoicing.models.InvoiceStatus",
+        "DocumentKindEnum": "invoicing.models.DocumentKind",
     },
 }
 IDEMPOTENCY_KEY_TTL_HOURS = 24
@@ -273,5 +275,7 @@ IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 # The selling company: its country decides domestic tax, EU reverse charge and exports.
 OTC_COMPANY_COUNTRY = env("COMPANY_COUNTRY", "DE")
 OTC_COMPANY_CURRENCY = env("COMPANY_CURRENCY", "EUR")
+# Short payments up to this much (document currency) may be written off when allocating.
+OTC_WRITE_OFF_TOLERANCE = {"default": env("WRITE_OFF_TOLERANCE", "5.00"), "JPY": "500", "KRW": "5000"}
 # What order confirmation does when stock is short: "backorder" the rest, or "refuse" the order.
 OTC_SHORT_STOCK_POLICY = env("SHORT_STOCK_POLICY", "backorder")

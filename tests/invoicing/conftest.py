@@ -2,6 +2,8 @@ from decimal import Decimal
 
 import pytest
 
+from invoicing import services as invoicing
+from invoicing.models import Invoice
 from orders import services as orders
 from tests.orders import conftest as orders_fixtures
 
@@ -56,8 +58,8 @@ def media_root(settings, tmp_path):
 
 
 @pytest.fixture
-def company(db):
-    """The issuing company, as printed on every document."""
+def company(db, media_root):
+    """The issuing company, as printed on every document; its documents go to the test's media root."""
     from invoicing.models import CompanyProfile
 
     return CompanyProfile.objects.create(
@@ -75,4 +77,19 @@ def company(db):
         bic="HASPDEHHXXX",
         legal_text="Managing director: Hanna Hanse",
         payment_instructions="Please quote the invoice number with your payment.",
+    )
+
+
+def manual_invoice(customer, actor, *lines: tuple[str, str, str], **kwargs) -> Invoice:
+    """An invoice typed in by hand: lines as (quantity, unit price, VAT rate)."""
+    return invoicing.create_manual_invoice(
+        customer=customer,
+        actor=actor,
+        lines=[
+            invoicing.ManualLine(
+                description=f"Service {index}", quantity=Decimal(qty), unit_price=Decimal(price), tax_rate=Decimal(rate)
+            )
+            for index, (qty, price, rate) in enumerate(lines, start=1)
+        ],
+        **kwargs,
     )

@@ -16,7 +16,7 @@ from invoicing import services
 from invoicing.models import CompanyProfile, Invoice, InvoiceStatus, StoredDocument
 from otc.models import ExchangeRate, User
 from tests.factories import StaffFactory
-from tests.invoicing.test_api import company, manual  # noqa: F401 (the company fixture)
+from tests.invoicing.conftest import manual_invoice
 from workflows.models import OutboxEvent
 
 pytestmark = pytest.mark.django_db
@@ -71,14 +71,14 @@ def entry_form(customer, *lines: dict, **overrides) -> dict:
 def test_the_invoice_list_costs_the_same_queries_for_2_or_12_and_never_counts_the_table(clerk, customer):
     client = signed_in(clerk)
     for _ in range(2):
-        manual(customer, clerk, ("1", "10", "19"))
+        manual_invoice(customer, clerk, ("1", "10", "19"))
     client.get(INVOICES)  # warm caches
 
     with CaptureQueriesContext(connection) as two:
         response = client.get(INVOICES)
     assert response.status_code == 200
     for _ in range(10):
-        manual(customer, clerk, ("1", "10", "19"))
+        manual_invoice(customer, clerk, ("1", "10", "19"))
     with CaptureQueriesContext(connection) as twelve:
         response = client.get(INVOICES)
 
@@ -90,8 +90,8 @@ def test_the_invoice_list_costs_the_same_queries_for_2_or_12_and_never_counts_th
 
 def test_the_list_filters_overdue_invoices_and_searches_po_numbers(clerk, customer):
     client = signed_in(clerk)
-    overdue = manual(customer, clerk, ("1", "100", "19"), issue_date=date(2024, 1, 2), po_number="PO-OLD")
-    current = manual(customer, clerk, ("1", "50", "19"), po_number="PO-NEW")
+    overdue = manual_invoice(customer, clerk, ("1", "100", "19"), issue_date=date(2024, 1, 2), po_number="PO-OLD")
+    current = manual_invoice(customer, clerk, ("1", "50", "19"), po_number="PO-NEW")
 
     overdue_page = client.get(INVOICES, {"overdue": "yes"}).content.decode()
     search_page = client.get(INVOICES, {"q": "PO-NEW"}).content.decode()
@@ -142,7 +142,7 @@ def test_the_invoice_page_shows_lines_vat_shipments_credit_notes_postings_and_fi
 
 @pytest.mark.usefixtures("company")
 def test_a_draft_previews_as_html(clerk, customer):
-    draft = manual(customer, clerk, ("1", "100", "19"), issue=False)
+    draft = manual_invoice(customer, clerk, ("1", "100", "19"), issue=False)
 
     response = signed_in(clerk).get(f"{INVOICES}{draft.pk}/preview/")
 
@@ -188,7 +188,7 @@ def test_a_manual_invoice_the_service_refuses_shows_why_and_writes_nothing(clerk
 
 
 def test_issuing_selected_drafts_numbers_and_posts_them(clerk, customer):
-    drafts = [manual(customer, clerk, ("1", "10", "19"), issue=False) for _ in range(2)]
+    drafts = [manual_invoice(customer, clerk, ("1", "10", "19"), issue=False) for _ in range(2)]
 
     response = bulk(signed_in(clerk), "issue_selected", drafts)
 
@@ -198,7 +198,7 @@ def test_issuing_selected_drafts_numbers_and_posts_them(clerk, customer):
 
 
 def test_crediting_in_full_asks_for_a_reason_and_credits_through_the_service(clerk, customer):
-    invoice = manual(customer, clerk, ("2", "50", "19"))
+    invoice = manual_invoice(customer, clerk, ("2", "50", "19"))
     client = signed_in(clerk)
     url = f"{INVOICES}{invoice.pk}/credit/"
 
@@ -213,8 +213,8 @@ def test_crediting_in_full_asks_for_a_reason_and_credits_through_the_service(cle
 
 
 def test_bulk_credit_in_full_credits_each_and_reports_refusals(clerk, customer):
-    issued = manual(customer, clerk, ("1", "10", "19"))
-    draft = manual(customer, clerk, ("1", "10", "19"), issue=False)
+    issued = manual_invoice(customer, clerk, ("1", "10", "19"))
+    draft = manual_invoice(customer, clerk, ("1", "10", "19"), issue=False)
     client = signed_in(clerk)
 
     asked = bulk(client, "credit_selected", [issued, draft])
@@ -230,7 +230,7 @@ def test_bulk_credit_in_full_credits_each_and_reports_refusals(clerk, customer):
 
 
 def test_a_partial_credit_note_by_quantity_and_amount_and_an_over_credit_refused(clerk, customer):
-    invoice = manual(customer, clerk, ("4", "25", "19"), ("1", "80", "7"))
+    invoice = manual_invoice(customer, clerk, ("4", "25", "19"), ("1", "80", "7"))
     first, second = invoice.lines.order_by("line_no")
     client = signed_in(clerk)
     url = f"{INVOICES}{invoice.pk}/credit-note/"
@@ -249,7 +249,7 @@ def test_a_partial_credit_note_by_quantity_and_amount_and_an_over_credit_refused
 
 @pytest.mark.usefixtures("company")
 def test_sending_again_records_the_request_for_the_outbox(clerk, customer):
-    invoice = manual(customer, clerk, ("1", "10", "19"))
+    invoice = manual_invoice(customer, clerk, ("1", "10", "19"))
 
     response = signed_in(clerk).post(f"{INVOICES}{invoice.pk}/resend/", {"reason": "lost in spam"}, follow=True)
 
@@ -259,8 +259,8 @@ def test_sending_again_records_the_request_for_the_outbox(clerk, customer):
 
 
 def test_sales_may_read_invoices_but_not_issue_or_credit_them(seller, clerk, customer):
-    invoice = manual(customer, clerk, ("1", "10", "19"))
-    draft = manual(customer, clerk, ("1", "10", "19"), issue=False)
+    invoice = manual_invoice(customer, clerk, ("1", "10", "19"))
+    draft = manual_invoice(customer, clerk, ("1", "10", "19"), issue=False)
     client = signed_in(seller)
 
     assert client.get(INVOICES).status_code == 200
@@ -281,12 +281,12 @@ def test_sales_may_read_invoices_but_not_issue_or_credit_them(seller, clerk, cus
 
 def test_the_journal_lists_entries_with_constant_queries_and_the_trial_balance_verifies(clerk, customer):
     client = signed_in(clerk)
-    invoice = manual(customer, clerk, ("1", "100", "19"))
+    invoice = manual_invoice(customer, clerk, ("1", "100", "19"))
     client.get(JOURNAL)
     with CaptureQueriesContext(connection) as one:
         client.get(JOURNAL)
     for _ in range(5):
-        manual(customer, clerk, ("1", "10", "19"))
+        manual_invoice(customer, clerk, ("1", "10", "19"))
     with CaptureQueriesContext(connection) as six:
         page = client.get(JOURNAL).content.decode()
 

@@ -13,9 +13,10 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from invoicing import services
-from invoicing.models import CompanyProfile, Invoice, InvoiceLine, InvoiceStatus, JournalEntry, StoredDocument
+from invoicing.models import Invoice, InvoiceLine, InvoiceStatus, JournalEntry, StoredDocument
 from otc.models import IdempotencyRecord
 from tests.factories import StaffFactory
+from tests.invoicing.conftest import manual_invoice
 
 pytestmark = pytest.mark.django_db
 
@@ -32,37 +33,6 @@ def reader(api_client_for) -> APIClient:
 def partner(api_client_for) -> APIClient:
     """An accounting system: reads invoices, enters manual invoices and credit notes."""
     return api_client_for("invoices:read", "invoices:write")
-
-
-@pytest.fixture
-def company(settings, tmp_path) -> CompanyProfile:
-    """Who issues the documents; files go to a temporary media root."""
-    settings.MEDIA_ROOT = tmp_path
-    return CompanyProfile.objects.create(
-        pk=1,
-        legal_name="OTC Supplies GmbH",
-        line1="Speicherstadt 1",
-        postal_code="20457",
-        city="Hamburg",
-        country="DE",
-        tax_id="DE123456789",
-        email="billing@otc.example",
-        bank_name="Hamburger Sparkasse",
-        iban="DE89370400440532013000",
-    )
-
-
-def manual(customer, actor, *lines: tuple[str, str, str], **kwargs) -> Invoice:
-    """An invoice typed in by hand: lines as (quantity, unit price, VAT rate)."""
-    return services.create_manual_invoice(
-        customer=customer,
-        actor=actor,
-        lines=[
-            services.ManualLine(description=f"Service {index}", quantity=D(qty), unit_price=D(price), tax_rate=D(rate))
-            for index, (qty, price, rate) in enumerate(lines, start=1)
-        ],
-        **kwargs,
-    )
 
 
 def new_invoice(customer, /, **overrides) -> dict:
@@ -86,14 +56,14 @@ def counts() -> tuple[int, int, int]:
 
 def test_the_invoice_list_costs_the_same_queries_for_2_or_12_invoices(reader, clerk, customer):
     for _ in range(2):
-        manual(customer, clerk, ("1", "10", "19"))
+        manual_invoice(customer, clerk, ("1", "10", "19"))
     reader.get(INVOICES)  # warm caches
 
     with CaptureQueriesContext(connection) as two:
         response = reader.get(INVOICES)
     assert len(response.json()["results"]) == 2
     for _ in range(10):
-        manual(customer, clerk, ("1", "10", "19"))
+        manual_invoice(customer, clerk, ("1", "10", "19"))
     with CaptureQueriesContext(connection) as twelve:
         response = reader.get(INVOICES)
 
@@ -104,9 +74,9 @@ def test_the_invoice_list_costs_the_same_queries_for_2_or_12_invoices(reader, cl
 
 def test_the_list_filters_by_status_kind_open_overdue_and_issue_date(reader, clerk, customer):
     today = timezone.localdate()
-    old = manual(customer, clerk, ("1", "100", "19"), issue_date=today - timedelta(days=60))
-    recent = manual(customer, clerk, ("1", "50", "19"))
-    draft = manual(customer, clerk, ("1", "10", "19"), issue=False)
+    old = manual_invoice(customer, clerk, ("1", "100", "19"), issue_date=today - timedelta(days=60))
+    recent = manual_invoice(customer, clerk, ("1", "50", "19"))
+    draft = manual_invoice(customer, clerk, ("1", "10", "19"), issue=False)
     note = services.issue_credit_note(invoice=recent, actor=clerk, reason="goodwill")
 
     def numbers(**params) -> set[str]:
@@ -238,7 +208,7 @@ def test_a_rule_the_service_enforces_is_a_422_and_writes_nothing(partner, custom
 
 
 def test_a_read_only_key_cannot_enter_invoices_or_credit_notes(reader, clerk, customer):
-    invoice = manual(customer, clerk, ("1", "10", "19"))
+    invoice = manual_invoice(customer, clerk, ("1", "10", "19"))
 
     refused = [
         reader.post(INVOICES, new_invoice(customer)),
@@ -267,7 +237,7 @@ def test_staff_sessions_need_the_permission_to_issue(clerk, customer):
 
 
 def test_a_full_credit_note_credits_the_invoice_and_a_replay_adds_none(partner, clerk, customer):
-    invoice = manual(customer, clerk, ("2", "50", "19"))
+    invoice = manual_invoice(customer, clerk, ("2", "50", "19"))
     url = f"{INVOICES}{invoice.pk}/credit-notes/"
 
     first = partner.post(url, {"reason": "cancelled contract"}, HTTP_IDEMPOTENCY_KEY="cn-1")
@@ -289,7 +259,7 @@ def test_a_full_credit_note_credits_the_invoice_and_a_replay_adds_none(partner, 
 
 
 def test_a_partial_credit_note_by_quantity_and_by_amount(partner, clerk, customer):
-    invoice = manual(customer, clerk, ("4", "25", "19"), ("1", "80", "7"))
+    invoice = manual_invoice(customer, clerk, ("4", "25", "19"), ("1", "80", "7"))
 
     response = partner.post(
         f"{INVOICES}{invoice.pk}/credit-notes/",
@@ -312,7 +282,7 @@ def test_a_partial_credit_note_by_quantity_and_by_amount(partner, clerk, custome
 
 
 def test_crediting_more_than_is_left_is_a_422_over_credit_and_writes_nothing(partner, clerk, customer):
-    invoice = manual(customer, clerk, ("2", "50", "19"))
+    invoice = manual_invoice(customer, clerk, ("2", "50", "19"))
     url = f"{INVOICES}{invoice.pk}/credit-notes/"
     assert partner.post(url, {"reason": "one back", "lines": [{"invoice_line": 1, "quantity": "1"}]}).status_code == 201
 
@@ -327,7 +297,7 @@ def test_crediting_more_than_is_left_is_a_422_over_credit_and_writes_nothing(par
 
 
 def test_a_draft_cannot_be_credited(partner, clerk, customer):
-    draft = manual(customer, clerk, ("1", "10", "19"), issue=False)
+    draft = manual_invoice(customer, clerk, ("1", "10", "19"), issue=False)
 
     response = partner.post(f"{INVOICES}{draft.pk}/credit-notes/", {"reason": "oops"})
 
@@ -338,9 +308,9 @@ def test_a_draft_cannot_be_credited(partner, clerk, customer):
 
 
 def test_open_items_are_what_the_customer_owes_and_has_in_credit(reader, clerk, customer):
-    paid_by_credit = manual(customer, clerk, ("1", "100", "19"))
+    paid_by_credit = manual_invoice(customer, clerk, ("1", "100", "19"))
     services.issue_credit_note(invoice=paid_by_credit, actor=clerk, reason="returned")
-    owed = manual(customer, clerk, ("3", "10", "19"))
+    owed = manual_invoice(customer, clerk, ("3", "10", "19"))
 
     response = reader.get(f"/api/v1/customers/{customer.pk}/open-items/")
 
@@ -353,8 +323,8 @@ def test_open_items_are_what_the_customer_owes_and_has_in_credit(reader, clerk, 
 
 def test_the_statement_gives_opening_movements_closing_and_aging_to_the_cent(reader, clerk, customer):
     today = timezone.localdate()
-    before = manual(customer, clerk, ("1", "100", "19"), issue_date=today - timedelta(days=45))
-    during = manual(customer, clerk, ("3", "33.33", "19"), issue_date=today - timedelta(days=5))
+    before = manual_invoice(customer, clerk, ("1", "100", "19"), issue_date=today - timedelta(days=45))
+    during = manual_invoice(customer, clerk, ("3", "33.33", "19"), issue_date=today - timedelta(days=5))
     note = services.issue_credit_note(
         invoice=during, actor=clerk, reason="one back", lines=[services.CreditLine(during.lines.get(), quantity=D("1"))]
     )
@@ -395,7 +365,7 @@ def test_a_statement_needs_a_valid_period(reader, customer):
 
 
 def test_an_issued_invoice_downloads_as_pdf_ubl_and_facturx_stored_once(reader, clerk, customer, company):
-    invoice = manual(customer, clerk, ("1", "100", "19"))
+    invoice = manual_invoice(customer, clerk, ("1", "100", "19"))
 
     pdf = reader.get(f"{INVOICES}{invoice.pk}/pdf/", HTTP_ACCEPT="application/pdf")
     again = reader.get(f"{INVOICES}{invoice.pk}/pdf/")
@@ -413,7 +383,7 @@ def test_an_issued_invoice_downloads_as_pdf_ubl_and_facturx_stored_once(reader, 
 
 
 def test_a_draft_has_no_document_yet(reader, clerk, customer, company):
-    draft = manual(customer, clerk, ("1", "100", "19"), issue=False)
+    draft = manual_invoice(customer, clerk, ("1", "100", "19"), issue=False)
 
     response = reader.get(f"{INVOICES}{draft.pk}/pdf/", HTTP_ACCEPT="application/pdf")
 
@@ -424,7 +394,7 @@ def test_a_draft_has_no_document_yet(reader, clerk, customer, company):
 
 
 def test_the_statement_downloads_as_pdf(reader, clerk, customer, company):
-    manual(customer, clerk, ("1", "100", "19"))
+    manual_invoice(customer, clerk, ("1", "100", "19"))
     today = timezone.localdate()
 
     response = reader.get(
