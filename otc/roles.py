@@ -24,6 +24,7 @@ _INVOICING = [
     "journalline",
 ]
 _INVOICING_RIGHTS = ["invoicing.issue_invoice", "invoicing.issue_credit_note", "invoicing.view_ledger"]
+_PAYMENTS = ["payment", "allocation", "refund"]
 
 
 def _crud(app: str, models: list[str], actions: tuple[str, ...] = ("view", "add", "change", "delete")) -> list[str]:
@@ -43,6 +44,8 @@ ROLES: dict[str, list[str]] = {
         *_INVOICING_RIGHTS,
         "invoicing.change_companyprofile",
         *_crud("otc", ["exchangerate"], ("view", "add", "change")),
+        *_crud("payments", _PAYMENTS, ("view", "add", "change")),
+        "payments.approve_refund",
     ],
     "sales": [
         *_crud("customers", _CUSTOMER_DATA, ("view", "add", "change")),
@@ -71,6 +74,8 @@ ROLES: dict[str, list[str]] = {
         "orders.release_credit_hold",
         *_crud("invoicing", _INVOICING),
         *_INVOICING_RIGHTS,
+        *_crud("payments", _PAYMENTS),
+        "payments.approve_refund",
     ],
 }
 

@@ -7,6 +7,7 @@ from customers import signals as customer_signals
 from inventory import signals as inventory_signals
 from invoicing import signals as invoicing_signals
 from orders import signals as order_signals
+from payments import signals as payment_signals
 from workflows import tasks
 from workflows.services import record_event, record_events
 
@@ -30,6 +31,8 @@ EVENT_TYPES: dict[Signal, str] = {
     invoicing_signals.invoice_issued: "invoice.issued",
     invoicing_signals.credit_note_issued: "credit_note.issued",
     invoicing_signals.invoice_resend_requested: "invoice.resend_requested",
+    payment_signals.payment_received: "payment.received",
+    payment_signals.payment_allocated: "payment.allocated",
 }
 
 
