@@ -45,7 +45,7 @@ class TaxCategoryCode(models.TextChoices):
 
 
 # Columns of an issued document that later business (payments, credit notes, documents) may change.
-SETTLEMENT_COLUMNS = ["status", "open_amount", "credited_amount", "updated_at"]
+SETTLEMENT_COLUMNS = ["status", "open_amount", "credited_amount", "hold_reason", "held_at", "updated_at"]
 
 
 class IssuedAndChanged(pgtrigger.Condition):
@@ -108,6 +108,10 @@ class Invoice(models.Model):
     gross_total = MoneyField(default=0)
     open_amount = MoneyField(default=0, help_text="Still to be paid (invoice) or to be used (credit note).")
     credited_amount = MoneyField(default=0, help_text="Gross of the credit notes issued against this invoice.")
+    hold_reason = models.CharField(
+        max_length=300, blank=True, help_text="Why collections leave this invoice alone (a dispute, say)."
+    )
+    held_at = models.DateTimeField(null=True, blank=True)
     language = models.CharField(max_length=8, choices=settings.LANGUAGES, default="en")
     layout = models.CharField(max_length=20, choices=DocumentLayout.choices, default=DocumentLayout.STANDARD)
     notes = models.TextField(blank=True)

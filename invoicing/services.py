@@ -616,6 +616,29 @@ def _issue(document: Invoice, *, actor: User, issue_date: date | None) -> Invoic
     return document
 
 
+@transaction.atomic
+def place_hold(*, invoice: Invoice, actor: User, reason: str) -> Invoice:
+    """Keep collections away from an issued invoice (a dispute, a query) until the hold is released."""
+    if not reason.strip():
+        raise InvalidInput("A hold needs a reason.", fields={"reason": ["This field is required."]})
+    invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    if invoice.status == InvoiceStatus.DRAFT:
+        raise InvoiceNotDraft(f"{invoice} is a draft; only issued invoices are held.")
+    with acting(actor, f"hold: {reason.strip()}"):
+        invoice.hold_reason, invoice.held_at = reason.strip()[:300], timezone.now()
+        invoice.save(update_fields=["hold_reason", "held_at", "updated_at"])
+    return invoice
+
+
+@transaction.atomic
+def release_hold(*, invoice: Invoice, actor: User, reason: str = "") -> Invoice:
+    invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    with acting(actor, f"hold released: {reason.strip()}" if reason.strip() else "hold released"):
+        invoice.hold_reason, invoice.held_at = "", None
+        invoice.save(update_fields=["hold_reason", "held_at", "updated_at"])
+    return invoice
+
+
 def settlement_status(document: Invoice) -> str:
     """The status an issued document's open and credited amounts imply."""
     if document.is_credit_note:
@@ -848,25 +871,31 @@ def consolidation_cutoff(schedule: str, today: date) -> date:
 
 
 def invoice_consolidated_shipments(*, actor: User, today: date | None = None) -> list[Invoice]:
-    """The scheduled job: one invoice per customer and currency for the shipments of the period that
-    ended, for customers invoiced weekly or monthly. Running it again finds nothing new."""
+    """The daily job: one invoice per customer and currency for the shipments of the period that
+    ended, for customers invoiced weekly or monthly; and, for everyone else, any shipment of an
+    earlier day still uninvoiced (its customer was switched from a consolidated schedule, or its
+    event failed). Running it again finds nothing new."""
     today = today or timezone.localdate()
-    invoices = []
+    groups: dict[tuple[int, str, str], list[int]] = defaultdict(list)
+    uninvoiced = Shipment.objects.filter(invoicing__isnull=True).order_by("dispatched_at", "pk")
     for schedule in (InvoicingSchedule.WEEKLY, InvoicingSchedule.MONTHLY):
-        due = (
-            Shipment.objects.filter(
-                invoicing__isnull=True,
-                order__customer__preferences__invoicing_schedule=schedule,
-                dispatched_at__date__lt=consolidation_cutoff(schedule, today),
-            )
-            .values_list("order__customer_id", "order__currency", "pk")
-            .order_by("order__customer_id", "order__currency", "dispatched_at")
-        )
-        groups: dict[tuple[int, str], list[int]] = defaultdict(list)
+        due = uninvoiced.filter(
+            order__customer__preferences__invoicing_schedule=schedule,
+            dispatched_at__date__lt=consolidation_cutoff(schedule, today),
+        ).values_list("order__customer_id", "order__currency", "pk")
         for customer_id, currency, shipment_id in due:
-            groups[(customer_id, currency)].append(shipment_id)
-        for shipment_ids in groups.values():
+            groups[(customer_id, currency, schedule)].append(shipment_id)
+    stranded = uninvoiced.filter(dispatched_at__date__lt=today).exclude(
+        order__customer__preferences__invoicing_schedule__in=[InvoicingSchedule.WEEKLY, InvoicingSchedule.MONTHLY]
+    )
+    for shipment_id in stranded.values_list("pk", flat=True):
+        groups[(shipment_id, "", InvoicingSchedule.PER_SHIPMENT)].append(shipment_id)
+    invoices = []
+    for shipment_ids in groups.values():
+        try:
             invoices.append(
                 invoice_shipments(shipments=list(Shipment.objects.filter(pk__in=shipment_ids)), actor=actor)
             )
+        except AlreadyInvoiced:
+            continue  # the dispatch handler got there first
     return invoices
