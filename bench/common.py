@@ -44,6 +44,16 @@ def setup_django(*, fresh: bool = True) -> str:
     return url
 
 
+def drop_database(url: str) -> None:
+    """Drop a scratch benchmark database once its figures are taken."""
+    from django.db import connections
+
+    connections.close_all()
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
 def psycopg_url(url: str) -> str:
     return url.replace("postgres://", "postgresql://", 1)
 

@@ -11,7 +11,7 @@ takes the rest of its tax, so credits never exceed what they credit, to the cent
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.db import IntegrityError, connection, transaction
@@ -365,39 +365,69 @@ def _save_with_lines(document: Invoice, lines: list[InvoiceLine], groups: list[T
     return document
 
 
+def shipped_invoice_line(
+    *,
+    quantity: Decimal,
+    description: str,
+    unit_price: Decimal,
+    line_discount: Decimal,
+    order_discount: Decimal,
+    tax_rate: Decimal,
+    reverse_charge: bool,
+    tax_note: str,
+    product_id: int,
+    sku: str,
+    gtin: str,
+    product_unit: str,
+    is_goods: bool,
+    currency: str,
+    order_line_id: int,
+    shipment_line_id: int,
+) -> InvoiceLine:
+    """The invoice line for a shipped quantity of an order line: its price, discounts and tax decision."""
+    discount = combined_discount(line_discount, order_discount)
+    return InvoiceLine(
+        product_id=product_id,
+        sku=sku,
+        gtin=gtin,
+        description=description,
+        quantity=quantity,
+        unit=UNIT_CODES.get(product_unit, "C62"),
+        unit_price=unit_price,
+        discount_percent=discount,
+        tax_category=tax_category_of(rate=tax_rate, reverse_charge=reverse_charge, note=tax_note, is_goods=is_goods),
+        tax_rate=tax_rate,
+        tax_note=tax_note,
+        net_amount=line_net(quantity=quantity, unit_price=unit_price, discount_percent=discount, currency=currency),
+        order_line_id=order_line_id,
+        shipment_line_id=shipment_line_id,
+    )
+
+
 def _lines_from_shipments(shipments: list[Shipment], currency: str) -> list[InvoiceLine]:
     lines = []
     for shipment in shipments:
         order = shipment.order
         for shipment_line in shipment.lines.all():
             order_line, product = shipment_line.order_line, shipment_line.order_line.product
-            discount = combined_discount(order_line.discount_percent, order.discount_percent)
             lines.append(
-                InvoiceLine(
-                    product=product,
+                shipped_invoice_line(
+                    quantity=shipment_line.quantity,
+                    description=order_line.description,
+                    unit_price=order_line.unit_price,
+                    line_discount=order_line.discount_percent,
+                    order_discount=order.discount_percent,
+                    tax_rate=order_line.tax_rate,
+                    reverse_charge=order_line.reverse_charge,
+                    tax_note=order_line.tax_note,
+                    product_id=product.pk,
                     sku=product.sku,
                     gtin=product.gtin,
-                    description=order_line.description,
-                    quantity=shipment_line.quantity,
-                    unit=UNIT_CODES.get(product.unit, "C62"),
-                    unit_price=order_line.unit_price,
-                    discount_percent=discount,
-                    tax_category=tax_category_of(
-                        rate=order_line.tax_rate,
-                        reverse_charge=order_line.reverse_charge,
-                        note=order_line.tax_note,
-                        is_goods=product.is_stocked,
-                    ),
-                    tax_rate=order_line.tax_rate,
-                    tax_note=order_line.tax_note,
-                    net_amount=line_net(
-                        quantity=shipment_line.quantity,
-                        unit_price=order_line.unit_price,
-                        discount_percent=discount,
-                        currency=currency,
-                    ),
-                    order_line=order_line,
-                    shipment_line=shipment_line,
+                    product_unit=product.unit,
+                    is_goods=product.is_stocked,
+                    currency=currency,
+                    order_line_id=order_line.pk,
+                    shipment_line_id=shipment_line.pk,
                 )
             )
     return lines
@@ -589,20 +619,21 @@ def _issue(document: Invoice, *, actor: User, issue_date: date | None) -> Invoic
     if document.gross_total <= ZERO:
         raise InvalidInput(f"{document} has nothing to charge.", fields={"lines": ["The total is zero."]})
     issue_date = issue_date or timezone.localdate()
-    document.number = take_numbers(kind=document.kind, year=issue_date.year)[0]
-    document.issue_date = issue_date
-    document.due_date = issue_date + timedelta(days=document.payment_terms_days)
+    mark_issued(
+        document,
+        number=take_numbers(kind=document.kind, year=issue_date.year)[0],
+        issue_date=issue_date,
+        rate=rate_on(document.currency, issue_date),
+        actor=actor,
+        now=timezone.now(),
+    )
     if document.delivery_date is None and not document.is_credit_note:
         document.delivery_date = issue_date  # a service or fee is supplied on the day it is invoiced
-    document.exchange_rate = rate_on(document.currency, issue_date)
-    document.status = InvoiceStatus.ISSUED
-    document.open_amount = document.gross_total
-    document.issued_by, document.issued_at = actor, timezone.now()
     document.save()
     post_entry(
         kind=EntryKind.CREDIT_NOTE if document.is_credit_note else EntryKind.INVOICE,
         posted_on=issue_date,
-        memo=f"{document.number} {document.customer_snapshot.get('legal_name', '')}",
+        memo=entry_memo(document),
         postings=document_postings(document),
         currency=document.currency,
         rate=document.exchange_rate,
@@ -637,6 +668,21 @@ def release_hold(*, invoice: Invoice, actor: User, reason: str = "") -> Invoice:
         invoice.hold_reason, invoice.held_at = "", None
         invoice.save(update_fields=["hold_reason", "held_at", "updated_at"])
     return invoice
+
+
+def mark_issued(document: Invoice, *, number: str, issue_date: date, rate: Decimal, actor: User, now: datetime) -> None:
+    """What issuing sets on a document (in memory; the caller writes it, one by one or in bulk)."""
+    document.number, document.issue_date = number, issue_date
+    document.due_date = issue_date + timedelta(days=document.payment_terms_days)
+    document.exchange_rate = rate
+    document.status = InvoiceStatus.ISSUED
+    document.open_amount = document.gross_total
+    document.issued_by, document.issued_at = actor, now
+
+
+def entry_memo(document: Invoice) -> str:
+    """How an issued document's journal entry reads: number and customer."""
+    return f"{document.number} {document.customer_snapshot.get('legal_name', '')}"[:300]
 
 
 def settlement_status(document: Invoice) -> str:
