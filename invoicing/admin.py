@@ -97,7 +97,7 @@ RECORD_FIELDS = [
 ]
 
 
-def _link(url: str, text: str) -> str:
+def admin_link(url: str, text: str) -> str:
     return format_html('<a class="text-primary-600 underline" href="{}">{}</a>', url, text)
 
 
@@ -283,7 +283,7 @@ class InvoicedShipmentInline(InvoicePartInline):
 
     @display(description="Shipment")
     def shipment_link(self, row: InvoicedShipment) -> str:
-        return _link(reverse("admin:orders_order_change", args=[row.shipment.order_id]), row.shipment.number)
+        return admin_link(reverse("admin:orders_order_change", args=[row.shipment.order_id]), row.shipment.number)
 
     @display(description="Dispatched")
     def dispatched_at(self, row: InvoicedShipment):
@@ -299,7 +299,7 @@ class CreditNoteInline(InvoicePartInline):
 
     @display(description="Credit note")
     def note(self, note: Invoice) -> str:
-        return _link(change_url(note), str(note))
+        return admin_link(change_url(note), str(note))
 
     @display(description="Status")
     def status_badge(self, note: Invoice) -> str:
@@ -310,7 +310,7 @@ class CreditNoteInline(InvoicePartInline):
         return money_text(note.gross_total, note.currency)
 
 
-def _journal_lines_table(entry: JournalEntry) -> str:
+def journal_lines_table(entry: JournalEntry) -> str:
     """The entry's lines, from the prefetch: account, customer, debit (+) or credit (−), company amount."""
     return format_html(
         '<table class="text-xs">{}</table>',
@@ -345,11 +345,11 @@ class JournalEntryInline(ReadOnlyInline):
 
     @display(description="Entry")
     def entry(self, entry: JournalEntry) -> str:
-        return _link(change_url(entry), f"JE-{entry.pk}")
+        return admin_link(change_url(entry), f"JE-{entry.pk}")
 
     @display(description="Lines")
     def lines_table(self, entry: JournalEntry) -> str:
-        return _journal_lines_table(entry)
+        return journal_lines_table(entry)
 
 
 class DeliveryInline(InvoicePartInline):
@@ -379,7 +379,7 @@ class StoredDocumentInline(InvoicePartInline):
     @display(description="File")
     def download(self, document: StoredDocument) -> str:
         url = reverse("admin:invoicing_invoice_document", args=[document.invoice_id, document.pk])
-        return _link(url, document.filename)
+        return admin_link(url, document.filename)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -510,7 +510,7 @@ class InvoiceAdmin(ServiceChangeFormMixin, ModelAdmin):
     @display(description="Preview")
     def preview_link(self, invoice: Invoice) -> str:
         label = "Preview (draft, HTML)" if invoice.status == InvoiceStatus.DRAFT else "PDF"
-        return _link(reverse("admin:invoicing_invoice_preview", args=[invoice.pk]), label)
+        return admin_link(reverse("admin:invoicing_invoice_preview", args=[invoice.pk]), label)
 
     # -- the change page is read-only; the add page is manual entry --------------------------------------
 
@@ -843,7 +843,7 @@ class JournalEntryAdmin(ModelAdmin):
 
     @display(description="Invoice")
     def invoice_link(self, entry: JournalEntry) -> str:
-        return _link(change_url(entry.invoice), str(entry.invoice)) if entry.invoice_id else "-"
+        return admin_link(change_url(entry.invoice), str(entry.invoice)) if entry.invoice_id else "-"
 
     @display(description="Debit total")
     def debit_total(self, entry: JournalEntry) -> str:
@@ -941,7 +941,7 @@ class InvoiceDeliveryLogAdmin(ReadOnlyModelAdmin):
 
     @display(description="Invoice")
     def invoice_link(self, delivery: InvoiceDeliveryLog) -> str:
-        return _link(change_url(delivery.invoice), str(delivery.invoice))
+        return admin_link(change_url(delivery.invoice), str(delivery.invoice))
 
     @display(description="Recipients")
     def recipient_list(self, delivery: InvoiceDeliveryLog) -> str:

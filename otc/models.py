@@ -20,6 +20,8 @@ API_SCOPES = [
     ("shipments:write", "Dispatch shipments and confirm delivery"),
     ("invoices:read", "Read invoices, credit notes, their documents and statements"),
     ("invoices:write", "Create manual invoices and credit notes"),
+    ("payments:read", "Read payments, allocations and customer balances"),
+    ("payments:write", "Record and allocate payments"),
 ]
 
 

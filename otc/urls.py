@@ -10,6 +10,7 @@ api_v1 = [
     path("", include("inventory.api_urls")),
     path("", include("orders.api_urls")),
     path("", include("invoicing.api_urls")),
+    path("", include("payments.api_urls")),
 ]
 
 urlpatterns = [

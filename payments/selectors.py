@@ -1,13 +1,14 @@
 """Read side of payments: lists, the customer's credit balance, and the ledger check that unapplied
 payments in the ledger equal what the payments have left."""
 
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import F, QuerySet
+from django.db.models import Case, DecimalField, F, QuerySet, Sum, When
 
 from customers.models import Customer
-from invoicing.models import AccountRole
+from invoicing.models import AccountRole, DocumentKind, Invoice
 from payments.models import Allocation, Payment
 
 ZERO = Decimal("0")
@@ -56,3 +57,43 @@ def unapplied_payment_problems() -> list[str]:
             "left on their payments."
             for customer, currency, ledger, left in cursor.fetchall()
         ]
+
+
+@dataclass(frozen=True)
+class CurrencyBalance:
+    currency: str
+    open_receivables: Decimal
+    unapplied_payments: Decimal
+
+    @property
+    def balance(self) -> Decimal:
+        return self.open_receivables - self.unapplied_payments
+
+
+def customer_balances(customer: Customer) -> list[CurrencyBalance]:
+    """Per currency, in two grouped queries: what is open to collect and what is in credit to apply."""
+    receivables = dict(
+        Invoice.objects.filter(customer=customer, open_amount__gt=0)
+        .values_list("currency")
+        .annotate(
+            total=Sum(
+                Case(
+                    When(kind=DocumentKind.CREDIT_NOTE, then=-F("open_amount")),
+                    default=F("open_amount"),
+                    output_field=DecimalField(),
+                )
+            )
+        )
+        .order_by()
+    )
+    unapplied = dict(
+        unallocated_payments(customer=customer)
+        .values_list("currency")
+        .annotate(total=Sum(F("amount") - F("allocated_amount") - F("refunded_amount")))
+        .order_by()
+    )
+    zero = Decimal("0")
+    return [
+        CurrencyBalance(currency, receivables.get(currency, zero), unapplied.get(currency, zero))
+        for currency in sorted(receivables.keys() | unapplied.keys())
+    ]

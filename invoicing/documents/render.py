@@ -69,7 +69,7 @@ def _logo_uri(profile: CompanyProfile) -> str:
         return f"data:{content_type};base64,{base64.b64encode(logo.read()).decode('ascii')}"
 
 
-def _address_lines(address: dict, fallback_name: str) -> list[str]:
+def address_lines(address: dict, fallback_name: str) -> list[str]:
     city = " ".join(part for part in (address.get("postal_code", ""), address.get("city", "")) if part)
     lines = [address.get("name") or fallback_name, address.get("line1", ""), address.get("line2", ""), city]
     lines.append(address.get("region", ""))
@@ -77,11 +77,11 @@ def _address_lines(address: dict, fallback_name: str) -> list[str]:
     return [line for line in lines if line]
 
 
-def _company(profile: CompanyProfile) -> dict:
+def company_context(profile: CompanyProfile) -> dict:
     return {
         "profile": profile,
         "logo_uri": _logo_uri(profile),
-        "address_lines": _address_lines(
+        "address_lines": address_lines(
             {
                 "line1": profile.line1,
                 "line2": profile.line2,
@@ -95,7 +95,7 @@ def _company(profile: CompanyProfile) -> dict:
     }
 
 
-def _pdf(html: str, *, pdf_variant: str | None = None) -> bytes:
+def html_to_pdf(html: str, *, pdf_variant: str | None = None) -> bytes:
     fetcher = URLFetcher(allowed_protocols={"data"})
     return HTML(string=html, url_fetcher=fetcher).write_pdf(pdf_variant=pdf_variant)
 
@@ -155,14 +155,14 @@ def invoice_context(invoice: Invoice) -> dict:
     shipping = document.shipping_address
     return {
         "language": document.language,
-        "company": _company(company_profile()),
+        "company": company_context(company_profile()),
         "invoice": document,
         "is_draft": document.status == InvoiceStatus.DRAFT,
         "title": gettext("Credit note") if document.is_credit_note else gettext("Invoice"),
         "customer": snapshot,
         # Orders entered without a billing address bill the delivery address.
-        "recipient_lines": _address_lines(document.billing_address or shipping, snapshot.get("legal_name", "")),
-        "delivery_lines": _address_lines(shipping, snapshot.get("legal_name", ""))
+        "recipient_lines": address_lines(document.billing_address or shipping, snapshot.get("legal_name", "")),
+        "delivery_lines": address_lines(shipping, snapshot.get("legal_name", ""))
         if document.billing_address and shipping and shipping != document.billing_address
         else [],
         "lines": [_line_row(line, currency) for line in document.lines.all()],
@@ -190,7 +190,7 @@ def render_invoice_pdf(invoice: Invoice, *, pdf_variant: str | None = None) -> b
 
     `pdf_variant` "pdf/a-3b" makes the archival PDF that Factur-X embeds its XML in.
     """
-    return _pdf(invoice_html(invoice), pdf_variant=pdf_variant)
+    return html_to_pdf(invoice_html(invoice), pdf_variant=pdf_variant)
 
 
 # --- Statements of account --------------------------------------------------------------------------
@@ -201,7 +201,7 @@ def _statement_recipient(statement: Statement) -> list[str]:
     address = Address.objects.filter(customer=customer, kind=AddressKind.BILLING).order_by("-is_default", "pk").first()
     if address is None:
         return [customer.legal_name, str(COUNTRY_NAMES.get(customer.country, customer.country))]
-    return _address_lines(
+    return address_lines(
         {
             "name": address.name,
             "line1": address.line1,
@@ -260,7 +260,7 @@ def statement_html(statement: Statement) -> str:
             "documents/statement.html",
             {
                 "language": customer.language,
-                "company": _company(company_profile()),
+                "company": company_context(company_profile()),
                 "statement": statement,
                 "customer": customer,
                 "compact": Preferences.objects.filter(
@@ -275,4 +275,4 @@ def statement_html(statement: Statement) -> str:
 
 def render_statement_pdf(statement: Statement) -> bytes:
     """The statement of account as PDF, in the customer's language."""
-    return _pdf(statement_html(statement))
+    return html_to_pdf(statement_html(statement))

@@ -42,7 +42,7 @@ def _rendered(invoice: Invoice, format: str) -> bytes:
     return facturx_pdf(invoice, render_invoice_pdf(invoice, pdf_variant="pdf/a-3b"))
 
 
-def _fill(document: StoredDocument, *, filename: str, content: bytes) -> None:
+def fill_document(document: StoredDocument, *, filename: str, content: bytes) -> None:
     """Write the file through the default storage and record what identifies it."""
     document.filename = filename
     document.content_type = CONTENT_TYPES[document.format]
@@ -66,7 +66,7 @@ def document_for(*, invoice: Invoice, format: str) -> StoredDocument:
     if invoice.status == InvoiceStatus.DRAFT:
         raise DocumentNotIssued(f"{invoice} is a draft; preview it instead of storing it.")
     document = StoredDocument(customer_id=invoice.customer_id, invoice=invoice, format=format)
-    _fill(document, filename=f"{invoice.number}{FILE_SUFFIXES[format]}", content=_rendered(invoice, format))
+    fill_document(document, filename=f"{invoice.number}{FILE_SUFFIXES[format]}", content=_rendered(invoice, format))
     try:
         with transaction.atomic():
             document.save()
@@ -89,7 +89,7 @@ def statement_document(*, customer: Customer, start: date, end: date) -> StoredD
         customer=customer, invoice__isnull=True, format=DocumentFormat.STATEMENT, period_start=start, period_end=end
     ).first() or StoredDocument(customer=customer, format=DocumentFormat.STATEMENT, period_start=start, period_end=end)
     previous = document.file.name if document.pk else ""
-    _fill(document, filename=f"statement-{customer.number}-{start:%Y%m%d}-{end:%Y%m%d}.pdf", content=content)
+    fill_document(document, filename=f"statement-{customer.number}-{start:%Y%m%d}-{end:%Y%m%d}.pdf", content=content)
     document.save()
     if previous:
         # After commit: a rollback leaves the row pointing at the old file, which must still be there.

@@ -218,6 +218,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "workflows.tasks.invoice_consolidated_shipments",
         "schedule": crontab(hour=2, minute=30),
     },
+    "dunning-run": {"task": "workflows.tasks.run_dunning", "schedule": crontab(hour=6, minute=0)},
+    "payment-reminders": {"task": "workflows.tasks.send_payment_reminders", "schedule": crontab(hour=7, minute=0)},
 }
 # An event claimed by a worker that died becomes claimable again after this lease.
 OUTBOX_LEASE_SECONDS = int(env("OUTBOX_LEASE_SECONDS", "300"))
@@ -275,7 +277,13 @@ IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 # The selling company: its country decides domestic tax, EU reverse charge and exports.
 OTC_COMPANY_COUNTRY = env("COMPANY_COUNTRY", "DE")
 OTC_COMPANY_CURRENCY = env("COMPANY_CURRENCY", "EUR")
+# Invoices due within this many days get a friendly reminder (unless the customer opted out).
+OTC_PAYMENT_REMINDER_DAYS = int(env("PAYMENT_REMINDER_DAYS", "3"))
+# A bank line's best match is applied without a clerk at this confidence (0..1) or above.
+OTC_AUTO_APPLY_CONFIDENCE = float(env("AUTO_APPLY_CONFIDENCE", "0.9"))
 # Short payments up to this much (document currency) may be written off when allocating.
 OTC_WRITE_OFF_TOLERANCE = {"default": env("WRITE_OFF_TOLERANCE", "5.00"), "JPY": "500", "KRW": "5000"}
+# Payment providers' webhook secrets, "name:secret,name2:secret2": each signs its notifications.
+OTC_PAYMENT_PROVIDER_SECRETS = dict(item.split(":", 1) for item in env_list("PAYMENT_PROVIDER_SECRETS") if ":" in item)
 # What order confirmation does when stock is short: "backorder" the rest, or "refuse" the order.
 OTC_SHORT_STOCK_POLICY = env("SHORT_STOCK_POLICY", "backorder")
