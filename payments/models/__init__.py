@@ -20,3 +20,44 @@ __all__ = [
     "Refund",
     "RefundStatus",
 ]
+
+from payments.models.statements import (
+    BankStatement,
+    BankStatementLine,
+    StatementFormat,
+    StatementLineStatus,
+)
+
+__all__ += ["BankStatement", "BankStatementLine", "StatementFormat", "StatementLineStatus"]
+
+from payments.models.collections import (  # noqa: E402 (appended after the statements part)
+    DunningAssignment,
+    DunningLetter,
+    DunningLetterItem,
+    DunningLevel,
+    DunningPolicy,
+    DunningRun,
+    InvoiceDunningState,
+    LetterTemplate,
+    PaymentPlan,
+    PaymentPlanInstalment,
+    PaymentReminder,
+    PromiseStatus,
+    PromiseToPay,
+)
+
+__all__ += [
+    "DunningAssignment",
+    "DunningLetter",
+    "DunningLetterItem",
+    "DunningLevel",
+    "DunningPolicy",
+    "DunningRun",
+    "InvoiceDunningState",
+    "LetterTemplate",
+    "PaymentPlan",
+    "PaymentPlanInstalment",
+    "PaymentReminder",
+    "PromiseStatus",
+    "PromiseToPay",
+]

@@ -1,0 +1,149 @@
+"""Bank statement file formats: each parser turns a file into one `ParsedStatement` or raises
+`MalformedStatement` naming the line (MT940, CSV) or element (CAMT) at fault, so a clerk can tell
+the bank what is wrong. The checks every format shares (amounts in the currency's minor units,
+IBANs, balances that reconcile) live here so the formats cannot drift apart.
+"""
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from stdnum import iso11649
+
+from customers.validators import normalize_bic, normalize_iban
+from otc.errors import InvalidInput
+from otc.money import quantize, validate_currency
+
+MAX_ID_LENGTH = 35
+MAX_NAME_LENGTH = 140
+_RF_REFERENCE = re.compile(r"\bRF\d{2}[0-9A-Z]{1,21}\b")
+
+
+class MalformedStatement(InvalidInput):
+    code = "malformed_statement"
+    title = "The bank statement file is malformed."
+
+    def __init__(self, where: str, problem: str):
+        self.where = where
+        message = f"{where}: {problem}"
+        super().__init__(message, fields={"file": [message]})
+
+
+@dataclass(frozen=True)
+class ParsedLine:
+    """One booked movement; amount signed (credit positive), identifiers normalised."""
+
+    booking_date: date
+    value_date: date | None
+    amount: Decimal
+    currency: str
+    counterparty_name: str = ""
+    counterparty_iban: str = ""
+    counterparty_bic: str = ""
+    remittance_information: str = ""
+    structured_reference: str = ""
+    end_to_end_id: str = ""
+    bank_reference: str = ""
+
+
+@dataclass(frozen=True)
+class ParsedStatement:
+    """A whole statement, checked: balances (when the format has them) reconcile with the lines."""
+
+    format: str
+    account_iban: str
+    statement_id: str
+    period_start: date
+    period_end: date
+    currency: str
+    opening_balance: Decimal | None
+    closing_balance: Decimal | None
+    lines: list[ParsedLine]
+
+
+def checked_amount(text: str, currency: str, where: str) -> Decimal:
+    """A finite decimal with no more decimals than the currency has minor units."""
+    try:
+        amount = Decimal(text.strip())
+    except InvalidOperation:
+        raise MalformedStatement(where, f"{text.strip()!r} is not a decimal amount") from None
+    if not amount.is_finite():
+        raise MalformedStatement(where, f"{text.strip()!r} is not a decimal amount")
+    if quantize(amount, currency) != amount:
+        raise MalformedStatement(where, f"{amount} has more decimals than {currency} allows")
+    return quantize(amount, currency)
+
+
+def checked_currency(code: str, where: str) -> str:
+    code = code.strip().upper()
+    try:
+        validate_currency(code)
+    except ValidationError as error:
+        raise MalformedStatement(where, error.messages[0]) from None
+    return code
+
+
+def checked_iban(value: str, where: str) -> str:
+    """The compact IBAN; a blank value stays blank (the counterparty's account is optional)."""
+    if not value.strip():
+        return ""
+    try:
+        return normalize_iban(value)
+    except ValidationError as error:
+        raise MalformedStatement(where, error.messages[0]) from None
+
+
+def checked_bic(value: str, where: str) -> str:
+    try:
+        return normalize_bic(value)
+    except ValidationError as error:
+        raise MalformedStatement(where, error.messages[0]) from None
+
+
+def checked_id(value: str, where: str) -> str:
+    """Bank identifiers are at most 35 characters in every format; longer ones would be cut."""
+    value = value.strip()
+    if len(value) > MAX_ID_LENGTH:
+        raise MalformedStatement(where, f"{value!r} is longer than {MAX_ID_LENGTH} characters")
+    return value
+
+
+def clean_text(value: str | None) -> str:
+    """One line of text: banks wrap remittance information at fixed widths."""
+    return " ".join((value or "").split())
+
+
+def clean_name(value: str | None) -> str:
+    return clean_text(value)[:MAX_NAME_LENGTH]
+
+
+def rf_reference_in(text: str) -> str:
+    """The first valid ISO 11649 creditor reference (RF...) in free text, so formats without a
+    structured field still hand cash application the reference the payer typed."""
+    for candidate in _RF_REFERENCE.findall(text.upper()):
+        if iso11649.is_valid(candidate):
+            return candidate
+    return ""
+
+
+def check_reconciles(opening: Decimal, lines: list[ParsedLine], closing: Decimal) -> None:
+    """Opening balance plus the movements must give the closing balance, or a line is missing."""
+    movements = sum((line.amount for line in lines), Decimal("0"))
+    if opening + movements != closing:
+        raise MalformedStatement(
+            "balances", f"opening {opening} + movements {movements} ≠ closing {closing}; a movement is missing or wrong"
+        )
+
+
+def check_period(start: date, end: date, where: str) -> None:
+    if start > end:
+        raise MalformedStatement(where, f"the period starts {start}, after it ends {end}")
+
+
+def check_statement_id(statement_id: str, where: str) -> str:
+    statement_id = checked_id(statement_id, where)
+    if not statement_id:
+        raise MalformedStatement(where, "the statement id is missing")
+    return statement_id

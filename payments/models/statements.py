@@ -1,0 +1,102 @@
+"""Bank statements as the bank sent them: one row per statement and one per booked movement.
+
+A statement is imported once: the same account, statement id and period, or the same file, is
+refused by a unique constraint as well as by the import service (which names who imported it).
+Lines are the raw material of cash application; the matching engine books a payment from a line
+and links it, so a line is never applied twice.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from customers.validators import normalize_iban
+from otc.audit import tracked
+from otc.money import CurrencyField, MoneyField
+from payments.models.payments import Payment
+
+
+class StatementFormat(models.TextChoices):
+    CAMT053 = "camt053", "ISO 20022 CAMT.053"
+    MT940 = "mt940", "SWIFT MT940"
+    CSV = "csv", "CSV"
+
+
+class StatementLineStatus(models.TextChoices):
+    UNMATCHED = "unmatched", "Not matched yet"
+    APPLIED = "applied", "Applied to a payment"
+    IGNORED = "ignored", "Ignored"
+
+
+@tracked()
+class BankStatement(models.Model):
+    """One account statement of one of the company's bank accounts, for one period."""
+
+    account_iban = models.CharField("account IBAN", max_length=34, validators=[normalize_iban])
+    statement_id = models.CharField(max_length=35, help_text="The bank's statement id (CAMT Stmt/Id, MT940 :20:).")
+    period_start = models.DateField()
+    period_end = models.DateField()
+    currency = CurrencyField()
+    opening_balance = MoneyField(null=True, blank=True, help_text="Empty when the file carries no balances (CSV).")
+    closing_balance = MoneyField(null=True, blank=True, help_text="Empty when the file carries no balances (CSV).")
+    format = models.CharField(max_length=10, choices=StatementFormat.choices)
+    file_sha256 = models.CharField("file SHA-256", max_length=64, unique=True, editable=False)
+    filename = models.CharField(max_length=255)
+    line_count = models.PositiveIntegerField()
+    imported_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    imported_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-period_end", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account_iban", "statement_id", "period_start", "period_end"], name="bank_statement_once"
+            ),
+            models.CheckConstraint(condition=Q(period_start__lte=F("period_end")), name="bank_statement_period_valid"),
+            models.CheckConstraint(condition=Q(format__in=StatementFormat.values), name="bank_statement_format_valid"),
+            models.CheckConstraint(
+                condition=Q(opening_balance__isnull=True, closing_balance__isnull=True)
+                | Q(opening_balance__isnull=False, closing_balance__isnull=False),
+                name="bank_statement_balances_both_or_none",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.statement_id} ({self.period_start}–{self.period_end})"
+
+
+@tracked()
+class BankStatementLine(models.Model):
+    """One booked movement: credit positive, debit negative, in the statement's currency."""
+
+    statement = models.ForeignKey(BankStatement, on_delete=models.CASCADE, related_name="lines")
+    line_no = models.PositiveIntegerField(help_text="Position in the statement, from 1.")
+    booking_date = models.DateField()
+    value_date = models.DateField(null=True, blank=True)
+    amount = MoneyField(help_text="Credit positive, debit negative.")
+    currency = CurrencyField()
+    counterparty_name = models.CharField(max_length=140, blank=True)
+    counterparty_iban = models.CharField("counterparty IBAN", max_length=34, blank=True, validators=[normalize_iban])
+    counterparty_bic = models.CharField("counterparty BIC", max_length=11, blank=True)
+    remittance_information = models.TextField(blank=True, help_text="Unstructured remittance text as sent.")
+    structured_reference = models.CharField(
+        max_length=35, blank=True, help_text="Structured creditor reference, e.g. an RF reference."
+    )
+    end_to_end_id = models.CharField("end-to-end id", max_length=35, blank=True)
+    bank_reference = models.CharField(max_length=35, blank=True)
+    status = models.CharField(max_length=10, choices=StatementLineStatus.choices, default=StatementLineStatus.UNMATCHED)
+    payment = models.ForeignKey(
+        Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="statement_lines"
+    )
+
+    class Meta:
+        ordering = ["statement", "line_no"]
+        constraints = [
+            models.UniqueConstraint(fields=["statement", "line_no"], name="bank_statement_line_once"),
+            models.CheckConstraint(
+                condition=Q(status__in=StatementLineStatus.values), name="bank_statement_line_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.statement_id}/{self.line_no}: {self.amount} {self.currency}"

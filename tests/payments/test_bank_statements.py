@@ -1,0 +1,305 @@
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from otc.errors import InvalidInput
+from payments.bank_formats import MalformedStatement
+from payments.models import BankStatement, BankStatementLine, StatementLineStatus
+from payments.statement_import import StatementAlreadyImported, import_bank_statement
+
+pytestmark = pytest.mark.django_db
+D = Decimal
+SAMPLES = Path(__file__).parent / "samples"
+
+
+def sample(name: str) -> bytes:
+    return (SAMPLES / name).read_bytes()
+
+
+def variant(name: str, old: str, new: str) -> bytes:
+    """The sample with one passage changed, so each test shows the one thing wrong with its file."""
+    text = sample(name).decode()
+    assert old in text
+    return text.replace(old, new, 1).encode()
+
+
+def upload(content: bytes, format: str, clerk, filename: str = "statement", **options) -> BankStatement:
+    return import_bank_statement(content=content, filename=filename, format=format, actor=clerk, **options)
+
+
+def lines_of(statement: BankStatement) -> list[tuple]:
+    return list(
+        statement.lines.order_by("line_no").values_list(
+            "amount", "counterparty_iban", "structured_reference", "end_to_end_id"
+        )
+    )
+
+
+def nothing_written() -> bool:
+    return not BankStatement.objects.exists() and not BankStatementLine.objects.exists()
+
+
+def test_camt053_v02_imports_each_transaction_of_a_batch_as_its_own_line(clerk):
+    statement = upload(sample("camt053_v02.xml"), "camt053", clerk, filename="camt053_v02.xml")
+
+    assert (statement.account_iban, statement.statement_id) == ("DE89370400440532013000", "2024-03-05-DE89")
+    assert (statement.period_start, statement.period_end) == (date(2024, 3, 5), date(2024, 3, 5))
+    assert (statement.opening_balance, statement.closing_balance) == (D("10000.00"), D("11284.50"))
+    assert statement.line_count == 5 == statement.lines.count()
+    assert lines_of(statement) == [
+        (D("1190.00"), "NL91ABNA0417164300", "RF70INV2024000002", "NW-PAY-8841"),
+        (D("119.00"), "BE68539007547034", "", ""),
+        (D("238.00"), "FR1420041010050500013M02606", "RF43INV2024000003", "PSST-55120"),
+        (D("-250.00"), "DE02120300000000202051", "", "OTC-REFUND-17"),
+        (D("-12.50"), "", "", ""),
+    ]
+    batch_line = statement.lines.get(line_no=2)
+    assert batch_line.counterparty_name == "Brasserie du Parc SARL"
+    assert batch_line.remittance_information == "Invoice INV-2024-000004 customer 10077"
+    assert batch_line.bank_reference == "2024030500002-1"
+    assert statement.lines.get(line_no=4).counterparty_name == "Kaffeerösterei Berg KG"
+    assert statement.lines.get(line_no=5).remittance_information == "Account maintenance fee February"
+    assert set(statement.lines.values_list("status", flat=True)) == {StatementLineStatus.UNMATCHED}
+    assert statement.imported_by == clerk
+
+
+def test_camt053_v08_reads_the_newer_paths_and_takes_the_period_from_the_booking_dates(clerk):
+    statement = upload(sample("camt053_v08.xml"), "camt053", clerk)
+
+    assert (statement.account_iban, statement.statement_id) == ("DE12500105170648489890", "053-2024-0068")
+    assert (statement.period_start, statement.period_end) == (date(2024, 3, 7), date(2024, 3, 8))
+    assert (statement.opening_balance, statement.closing_balance) == (D("2500.00"), D("3599.99"))
+    assert statement.line_count == 4
+    assert lines_of(statement) == [
+        (D("400.00"), "NL91ABNA0417164300", "RF32INV2024000007", "NW-PAY-9012"),
+        (D("350.25"), "AT611904300234573201", "", ""),
+        (D("249.75"), "ES9121000418450200051332", "", "CX-7730215"),
+        (D("99.99"), "CH9300762011623852957", "", ""),
+    ]
+    first = statement.lines.get(line_no=1)
+    assert (first.counterparty_name, first.counterparty_bic) == ("Nordwind Handel GmbH", "ABNANL2A")
+
+
+def test_mt940_reads_the_german_structured_details_and_falls_back_to_the_raw_text(clerk):
+    statement = upload(sample("mt940_de.sta"), "mt940", clerk)
+
+    assert (statement.account_iban, statement.statement_id) == ("DE89370400440532013000", "STARTUMS")
+    assert (statement.period_start, statement.period_end) == (date(2024, 3, 4), date(2024, 3, 6))
+    assert (statement.opening_balance, statement.closing_balance) == (D("10000.00"), D("11284.50"))
+    assert statement.line_count == 5
+    assert lines_of(statement) == [
+        (D("1190.00"), "NL91ABNA0417164300", "RF70INV2024000002", "NW-PAY-8841"),
+        (D("-250.00"), "DE02120300000000202051", "", "OTC-REFUND-17"),
+        (D("238.00"), "", "", ""),
+        (D("119.00"), "", "", ""),
+        (D("-12.50"), "", "", ""),
+    ]
+    first, _, unstructured, old_account, _ = statement.lines.order_by("line_no")
+    assert first.counterparty_name == "Nordwind Handel GmbH"
+    assert first.counterparty_bic == "ABNANL2A"
+    assert first.remittance_information == "RF70INV2024000002 Rechnung vom 01.02.2024"
+    assert first.bank_reference == "2024030500001"
+    assert unstructured.remittance_information == "Atelier Lumiere, Paris - facture INV-2024-000003 merci"
+    assert (old_account.counterparty_name, old_account.counterparty_bic) == ("Brasserie du Parc SARL", "")
+
+
+def test_csv_imports_with_the_account_id_and_period_given_at_upload(clerk):
+    statement = upload(
+        sample("generic.csv"),
+        "csv",
+        clerk,
+        csv_account_iban="DE89 3704 0044 0532 0130 00",
+        csv_statement_id="2024-W11",
+        csv_period=(date(2024, 3, 11), date(2024, 3, 15)),
+    )
+
+    assert (statement.account_iban, statement.statement_id) == ("DE89370400440532013000", "2024-W11")
+    assert (statement.period_start, statement.period_end) == (date(2024, 3, 11), date(2024, 3, 15))
+    assert (statement.opening_balance, statement.closing_balance) == (None, None)
+    assert statement.line_count == 4
+    assert lines_of(statement) == [
+        (D("1190.00"), "NL91ABNA0417164300", "RF70INV2024000002", ""),
+        (D("-250.00"), "DE02120300000000202051", "", ""),
+        (D("1234.56"), "", "", ""),
+        (D("-0.99"), "", "", ""),
+    ]
+    assert statement.lines.get(line_no=3).counterparty_name == "Brasserie du Parc, SARL"
+    assert statement.lines.get(line_no=1).bank_reference == "BK-240311-01"
+
+
+def test_csv_without_a_period_spans_its_booking_dates(clerk):
+    statement = upload(sample("generic.csv"), "csv", clerk, csv_account_iban="DE89370400440532013000")
+
+    assert (statement.period_start, statement.period_end) == (date(2024, 3, 11), date(2024, 3, 12))
+    assert statement.statement_id == "20240311-20240312"
+
+
+def test_a_statement_imported_again_is_refused_naming_who_and_when_and_nothing_is_written(clerk):
+    first = upload(sample("camt053_v02.xml"), "camt053", clerk)
+    same_statement_other_file = sample("camt053_v02.xml") + b"\n<!-- downloaded again -->\n"
+
+    with pytest.raises(StatementAlreadyImported) as refused:
+        upload(same_statement_other_file, "camt053", clerk)
+
+    assert refused.value.code == "statement_already_imported"
+    assert "Statement 2024-03-05-DE89 was imported already" in refused.value.message
+    assert "by Clara Clerk" in refused.value.message
+    assert list(BankStatement.objects.all()) == [first]
+    assert BankStatementLine.objects.count() == 5
+
+
+def test_the_same_file_is_refused_even_under_another_statement_id(clerk):
+    upload(sample("generic.csv"), "csv", clerk, filename="march.csv", csv_account_iban="DE89370400440532013000")
+
+    with pytest.raises(StatementAlreadyImported, match=r"This file was imported already.*march\.csv"):
+        upload(sample("generic.csv"), "csv", clerk, csv_account_iban="DE89370400440532013000", csv_statement_id="x")
+
+    assert BankStatement.objects.count() == 1
+
+
+def test_camt_with_a_broken_amount_names_the_element_and_writes_nothing(clerk):
+    content = variant("camt053_v02.xml", '<Amt Ccy="EUR">357.00</Amt>', '<Amt Ccy="EUR">357,00</Amt>')
+
+    with pytest.raises(MalformedStatement) as malformed:
+        upload(content, "camt053", clerk)
+
+    assert malformed.value.code == "malformed_statement"
+    assert malformed.value.message == "Ntry[2]/Amt: '357,00' is not a decimal amount"
+    assert malformed.value.fields == {"file": [malformed.value.message]}
+    assert isinstance(malformed.value, InvalidInput)
+    assert nothing_written()
+
+
+def test_camt_amount_beyond_the_currencys_minor_units_is_refused(clerk):
+    content = variant(
+        "camt053_v08.xml",
+        '<Amt Ccy="EUR">99.99</Amt>\n        <CdtDbtInd>',
+        '<Amt Ccy="EUR">99.991</Amt>\n        <CdtDbtInd>',
+    )
+
+    with pytest.raises(MalformedStatement, match=r"^Ntry\[2\]/Amt: 99\.991 has more decimals than EUR allows$"):
+        upload(content, "camt053", clerk)
+
+    assert nothing_written()
+
+
+def test_camt_that_is_not_well_formed_xml_names_the_line(clerk):
+    content = variant("camt053_v02.xml", "<NtryRef>3</NtryRef>", "<NtryRef>3</NtryRf>")
+
+    with pytest.raises(MalformedStatement, match=r"^line 131: not well-formed XML"):
+        upload(content, "camt053", clerk)
+
+
+def test_camt_batch_whose_transactions_do_not_add_up_is_refused(clerk):
+    content = variant("camt053_v02.xml", '<TxAmt><Amt Ccy="EUR">238.00</Amt>', '<TxAmt><Amt Ccy="EUR">237.00</Amt>')
+
+    with pytest.raises(
+        MalformedStatement, match=r"^Ntry\[2\]: the transactions add up to 356\.00, the entry to 357\.00"
+    ):
+        upload(content, "camt053", clerk)
+
+
+def test_balances_that_do_not_reconcile_are_refused(clerk):
+    content = variant("camt053_v02.xml", "11284.50", "11200.00")
+
+    with pytest.raises(
+        MalformedStatement, match=r"^balances: opening 10000\.00 \+ movements 1284\.50 ≠ closing 11200\.00"
+    ):
+        upload(content, "camt053", clerk)
+
+    assert nothing_written()
+
+
+def test_mt940_balances_that_do_not_reconcile_are_refused(clerk):
+    content = variant("mt940_de.sta", ":62F:C240306EUR11284,50", ":62F:C240306EUR11284,05")
+
+    with pytest.raises(MalformedStatement, match=r"movements 1284\.50 ≠ closing 11284\.05"):
+        upload(content, "mt940", clerk)
+
+
+def test_mt940_with_a_bad_statement_line_names_the_line_number(clerk):
+    content = variant("mt940_de.sta", ":61:2403060306C238,00NMSC", ":61:2403060306X238,00NMSC")
+
+    with pytest.raises(MalformedStatement, match=r"^line 13: :61: cannot be read"):
+        upload(content, "mt940", clerk)
+
+    assert nothing_written()
+
+
+def test_mt940_with_an_impossible_date_names_the_line_number(clerk):
+    content = variant("mt940_de.sta", ":61:2403060306D12,50", ":61:2413060306D12,50")
+
+    with pytest.raises(MalformedStatement, match=r"^line 17: :61: cannot be read \(month must be in 1..12\)"):
+        upload(content, "mt940", clerk)
+
+
+def test_mt940_with_a_bad_counterparty_iban_names_the_details_line(clerk):
+    content = variant("mt940_de.sta", "?31NL91ABNA0417164300", "?31NL91ABNA0417164301")
+
+    with pytest.raises(MalformedStatement, match=r"^line 6: NL91ABNA0417164301 is not a valid IBAN"):
+        upload(content, "mt940", clerk)
+
+    assert nothing_written()
+
+
+def test_mt940_account_must_be_an_iban(clerk):
+    content = variant("mt940_de.sta", ":25:DE89370400440532013000", ":25:37040044/0532013000")
+
+    with pytest.raises(MalformedStatement, match=r"^line 2: :25: '37040044/0532013000' is not an IBAN"):
+        upload(content, "mt940", clerk)
+
+
+def test_csv_with_a_bad_counterparty_iban_names_the_line(clerk):
+    content = variant("generic.csv", "DE02120300000000202051", "DE02120300000000202052")
+
+    with pytest.raises(MalformedStatement, match=r"^line 3, Counterparty IBAN: DE02120300000000202052 is not a valid"):
+        upload(content, "csv", clerk, csv_account_iban="DE89370400440532013000")
+
+    assert nothing_written()
+
+
+def test_csv_line_outside_the_given_period_is_refused(clerk):
+    with pytest.raises(MalformedStatement, match=r"^line 5: booked 2024-03-12, outside the period"):
+        upload(
+            sample("generic.csv"),
+            "csv",
+            clerk,
+            csv_account_iban="DE89370400440532013000",
+            csv_period=(date(2024, 3, 11), date(2024, 3, 11)),
+        )
+
+
+def test_csv_without_a_layout_column_names_the_header(clerk):
+    content = variant("generic.csv", "Counterparty IBAN,", "IBAN,")
+
+    with pytest.raises(MalformedStatement, match=r"^line 1: no column 'Counterparty IBAN'"):
+        upload(content, "csv", clerk, csv_account_iban="DE89370400440532013000")
+
+
+def test_csv_row_with_more_cells_than_the_header_names_the_line(clerk):
+    content = variant("generic.csv", "Bank fee,", "Bank fee,extra,")
+
+    with pytest.raises(MalformedStatement, match=r"^line 6: more cells than the 7 in the header"):
+        upload(content, "csv", clerk, csv_account_iban="DE89370400440532013000")
+
+
+def test_csv_needs_a_valid_account_iban(clerk):
+    with pytest.raises(InvalidInput) as invalid:
+        upload(sample("generic.csv"), "csv", clerk, csv_account_iban="DE00 1234")
+
+    assert list(invalid.value.fields) == ["account_iban"]
+
+
+def test_unknown_format_is_refused(clerk):
+    with pytest.raises(InvalidInput, match="Unknown format 'qif'"):
+        upload(sample("generic.csv"), "qif", clerk)
+
+
+def test_the_import_is_audited_with_the_clerk(clerk):
+    statement = upload(sample("mt940_de.sta"), "mt940", clerk)
+
+    events = BankStatementLine.pgh_event_model.objects.filter(pgh_obj__statement=statement)
+    assert events.count() == 5
+    assert {event.pgh_context.metadata["user"] for event in events} == {clerk.pk}
