@@ -6,3 +6,7 @@ from django.dispatch import Signal
 payment_received = Signal()
 # payment_id, customer_id, invoice_ids (list), actor_id
 payment_allocated = Signal()
+# letter_id, customer_id, actor_id
+dunning_letter_issued = Signal()
+# invoice_id, customer_id
+payment_reminder_due = Signal()

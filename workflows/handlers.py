@@ -15,6 +15,8 @@ from invoicing.models import DeliveryChannel, DocumentFormat, Invoice, InvoiceDe
 from invoicing.selectors import company_profile, invoices_each_shipment
 from orders.models import Order, ReturnOrder, Shipment
 from otc.services import automation_user
+from payments.letters import dunning_letter_document, letter_title
+from payments.models import Allocation, DunningLetter, Payment
 from workflows.models import OutboxEvent
 from workflows.services import Handler, queue_email
 
@@ -264,6 +266,105 @@ def deliver_invoice(event: OutboxEvent) -> None:
         )
 
 
+# --- Collections -------------------------------------------------------------------------------------
+
+
+def send_dunning_letter(event: OutboxEvent) -> None:
+    """Store the letter's PDF and email it to the dunning contacts, else billing. A dunning letter is a
+    legal notice: no opt-out stops it. Without a contact it is still stored, for the portal and post."""
+    letter = DunningLetter.objects.select_related("customer__preferences", "run").get(pk=event.payload["letter_id"])
+    customer = letter.customer
+    document = dunning_letter_document(letter=letter)
+    recipients = customer_recipients(customer, [ContactRole.DUNNING, ContactRole.BILLING], LEGAL_DOCUMENT)
+    with translation.override(customer.language):
+        context = {
+            "letter": letter,
+            "customer": customer,
+            "title": letter_title(letter),
+            "company": company_profile().legal_name,
+            "total_due": money(letter.total_due, letter.currency),
+            "invoices": letter.invoices.order_by("due_date", "number"),
+        }
+    for recipient in recipients:
+        queue_email(
+            event=event,
+            handler=send_dunning_letter.__name__,
+            recipient=recipient,
+            template="dunning_letter",
+            language=customer.language,
+            context=context,
+            documents=[document],
+        )
+
+
+def send_payment_receipt(event: OutboxEvent) -> None:
+    """Confirm to the customer which invoices a payment settled, unless they opted out of receipts."""
+    payment = Payment.objects.select_related("customer__preferences").get(pk=event.payload["payment_id"])
+    customer = payment.customer
+    recipients = customer_recipients(
+        customer, [ContactRole.BILLING, ContactRole.PURCHASING], NotificationType.PAYMENT_RECEIPT
+    )
+    if not recipients:
+        return
+    allocations = (
+        Allocation.objects.filter(
+            payment=payment, invoice_id__in=event.payload["invoice_ids"], reversed_at__isnull=True
+        )
+        .select_related("invoice")
+        .order_by("invoice__number", "pk")
+    )
+    with translation.override(customer.language):
+        context = {
+            "payment": payment,
+            "customer": customer,
+            "company": company_profile().legal_name,
+            "amount": money(payment.amount, payment.currency),
+            "lines": [
+                {
+                    "number": allocation.invoice.number,
+                    "applied": money(allocation.amount + allocation.write_off_amount, payment.currency),
+                    "still_open": money(allocation.invoice.open_amount, payment.currency),
+                }
+                for allocation in allocations
+            ],
+        }
+    for recipient in recipients:
+        queue_email(
+            event=event,
+            handler=send_payment_receipt.__name__,
+            recipient=recipient,
+            template="payment_receipt",
+            language=customer.language,
+            context=context,
+        )
+
+
+def send_payment_reminder(event: OutboxEvent) -> None:
+    """Remind of an invoice falling due soon, unless it was paid or held meanwhile or the customer opted out."""
+    invoice = Invoice.objects.select_related("customer__preferences").get(pk=event.payload["invoice_id"])
+    if invoice.open_amount <= 0 or invoice.hold_reason:
+        return
+    customer = invoice.customer
+    with translation.override(invoice.language):
+        context = {
+            "invoice": invoice,
+            "customer": customer,
+            "company": company_profile().legal_name,
+            "amount_due": money(invoice.open_amount, invoice.currency),
+        }
+    for recipient in customer_recipients(
+        customer, [ContactRole.BILLING, ContactRole.PURCHASING], NotificationType.PAYMENT_REMINDER
+    ):
+        queue_email(
+            event=event,
+            handler=send_payment_reminder.__name__,
+            recipient=recipient,
+            template="payment_reminder",
+            language=invoice.language,
+            context=context,
+        )
+
+
 HANDLERS: dict[str, list[Handler]] = {
     "customer.credit_hold_placed": [notify_sales_rep_of_credit_hold],
     "customer.billing_data_changed": [notify_sales_rep_of_billing_change],
@@ -277,4 +378,7 @@ HANDLERS: dict[str, list[Handler]] = {
     "invoice.issued": [deliver_invoice],
     "credit_note.issued": [deliver_invoice],
     "invoice.resend_requested": [deliver_invoice],
+    "dunning.letter_issued": [send_dunning_letter],
+    "payment.allocated": [send_payment_receipt],
+    "invoice.payment_reminder_due": [send_payment_reminder],
 }

@@ -33,6 +33,8 @@ EVENT_TYPES: dict[Signal, str] = {
     invoicing_signals.invoice_resend_requested: "invoice.resend_requested",
     payment_signals.payment_received: "payment.received",
     payment_signals.payment_allocated: "payment.allocated",
+    payment_signals.dunning_letter_issued: "dunning.letter_issued",
+    payment_signals.payment_reminder_due: "invoice.payment_reminder_due",
 }
 
 

@@ -1,10 +1,13 @@
 """Celery tasks: thin callers of workflows.services, taking ids and reloading rows."""
 
 from celery import shared_task
+from django.conf import settings
+from django.utils import timezone
 
 from invoicing.services import invoice_consolidated_shipments
 from otc.api.idempotency import purge_expired_records
 from otc.services import automation_user
+from payments import collections
 from workflows import services
 from workflows.handlers import HANDLERS
 from workflows.models import NotificationStatus
@@ -52,3 +55,16 @@ def purge_idempotency_records() -> int:
 def run_consolidated_invoicing() -> int:
     """Daily: weekly and monthly customers get one invoice for the period that ended."""
     return len(invoice_consolidated_shipments(actor=automation_user()))
+
+
+@shared_task(name="workflows.tasks.run_dunning")
+def run_dunning() -> int:
+    """Daily: today's dunning run (a second call the same day returns the first); letters go out through the outbox."""
+    return collections.run_dunning(run_date=timezone.localdate(), actor=automation_user()).letters_count
+
+
+@shared_task(name="workflows.tasks.send_payment_reminders")
+def send_payment_reminders() -> int:
+    """Daily: a reminder for each invoice falling due within OTC_PAYMENT_REMINDER_DAYS days, once per invoice."""
+    days_ahead = settings.OTC_PAYMENT_REMINDER_DAYS
+    return len(collections.record_payment_reminders(today=timezone.localdate(), days_ahead=days_ahead))
