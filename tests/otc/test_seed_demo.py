@@ -1,4 +1,5 @@
 import io
+from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
@@ -9,6 +10,7 @@ from inventory.selectors import stock_discrepancies
 from invoicing.models import Invoice
 from orders.models import Order, Shipment
 from otc.models import User
+from payments.models import DunningPolicy, Payment
 
 pytestmark = pytest.mark.django_db
 
@@ -29,6 +31,9 @@ def test_seed_demo_is_idempotent_and_goes_through_the_rules(settings, django_cap
     assert Invoice.objects.filter(kind="credit_note", reason__startswith="Goodwill").count() == 1
     assert counts == (16, 7, 17, invoiced + 2)  # staff, portal user and the automation account
     assert Invoice.objects.count() == counts[3]
+    assert DunningPolicy.objects.get(is_default=True).levels.count() == 3
+    (payment,) = Payment.objects.all()
+    assert (payment.allocated_amount, payment.allocations.get().invoice.status) == (Decimal("300.00"), "partially_paid")
     assert (Customer.objects.count(), User.objects.count(), ChangeRequest.objects.count()) == counts[:3]
     assert Customer.objects.filter(status=CustomerStatus.ON_HOLD).count() == 1
     assert sorted(Order.objects.values_list("status", flat=True)) == [

@@ -2,7 +2,8 @@
 countries with contacts, addresses, credit limits, a bank account, a hold and pending requests, a
 catalogue with prices, taxes and stock, orders in every state of their life cycle, the company
 profile printed on documents, exchange rates, and invoices: shipped orders are invoiced by the outbox
-handlers as they would be live, plus a service invoice and a credit note by hand.
+handlers as they would be live, plus a service invoice and a credit note by hand, a partial payment
+on it, and the standard dunning policy.
 
 Idempotent: run it twice and nothing is added the second time. Everything goes through services.
 """
@@ -24,7 +25,10 @@ from invoicing import services as invoicing
 from invoicing.models import CompanyProfile, Invoice
 from orders import services as orders
 from orders.models import Order
+from otc.audit import acting
 from otc.models import ExchangeRate, User
+from payments import services as payments
+from payments.models import DunningLevel, DunningPolicy, Payment
 
 DEMO_PASSWORD = "demo-password-2026"
 STAFF = [
@@ -76,6 +80,7 @@ class Command(BaseCommand):
             products = self._catalogue(staff["admin@demo.otc"])
             placed = self._orders(staff, products)
             self._service_invoice(staff["finance@demo.otc"])
+            self._collections(staff["admin@demo.otc"])
         self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} customers, {placed} orders added)."))
         self.stdout.write(f"  Staff logins (password {DEMO_PASSWORD}): " + ", ".join(email for email, *_ in STAFF))
         self.stdout.write(f"  Portal login (password {DEMO_PASSWORD}): {PORTAL_USER}")
@@ -236,6 +241,40 @@ class Command(BaseCommand):
             lines=[invoicing.CreditLine(line, net_amount=Decimal("42.50"))],
         )
 
+    def _collections(self, admin: User) -> None:
+        """The standard dunning policy, and a partial payment on the service invoice."""
+        if not DunningPolicy.objects.exists():
+            with acting(admin, "demo dunning policy"):
+                policy = DunningPolicy.objects.create(name="Standard", is_default=True)
+                for level, days, template, fee, interest, hold in DUNNING_LEVELS:
+                    DunningLevel.objects.create(
+                        policy=policy,
+                        level=level,
+                        days_after_due=days,
+                        template=template,
+                        fee=Decimal(fee),
+                        interest_rate_percent_per_year=Decimal(interest),
+                        places_credit_hold=hold,
+                    )
+        if Payment.objects.exists():
+            return
+        invoice = Invoice.objects.filter(kind="invoice", order__isnull=True, open_amount__gt=0).first()
+        if invoice is None:
+            return
+        payment = payments.record_payment(
+            customer=invoice.customer,
+            amount=Decimal("300.00"),
+            currency=invoice.currency,
+            method="bank_transfer",
+            source="staff",
+            actor=admin,
+            reference=f"{invoice.number} first instalment",
+            payer_name=invoice.customer.legal_name,
+        )
+        payments.allocate_payment(
+            payment=payment, applications=[payments.Application(invoice, Decimal("300.00"))], actor=admin
+        )
+
     def _orders(self, staff: dict[str, User], products: list[Product]) -> int:
         if Order.objects.exists():
             return 0
@@ -266,6 +305,13 @@ class Command(BaseCommand):
                 orders.mark_delivered(shipment=shipment, actor=finance)
         return placed
 
+
+# level, days after due, letter, fee, interest % a year, places a credit hold
+DUNNING_LEVELS = [
+    (1, 7, "reminder", "0", "0", False),
+    (2, 21, "second_notice", "5.00", "9.12", False),
+    (3, 35, "final_demand", "10.00", "9.12", True),
+]
 
 COMPANY = {
     "legal_name": "OTC Demo Trading GmbH",
