@@ -13,7 +13,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import QuerySet, URLField
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -45,6 +45,7 @@ from invoicing.models import (
 )
 from orders.admin import ReadOnlyInline
 from otc.admin import (
+    ReadOnlyModelAdmin,
     ReasonForm,
     ServiceChangeFormMixin,
     ServiceInlineMixin,
@@ -873,6 +874,7 @@ class JournalEntryAdmin(ModelAdmin):
 class CompanyProfileAdmin(ModelAdmin):
     """One row: who issues the documents. Added once, then only changed."""
 
+    formfield_overrides = {URLField: {"assume_scheme": "https"}}
     fieldsets = [
         ("Company", {"fields": ["legal_name", "line1", "line2", "postal_code", "city", "country"]}),
         ("Registration", {"fields": ["tax_id", "registration"]}),
@@ -901,17 +903,6 @@ class CompanyProfileAdmin(ModelAdmin):
         obj.pk = 1
         with acting(request.user, "admin: company profile"):
             super().save_model(request, obj, form, change)
-
-
-class ReadOnlyModelAdmin(ModelAdmin):
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(NumberSeries)

@@ -27,6 +27,7 @@ from unfold.admin import ModelAdmin
 from unfold.contrib.filters.admin import ChoicesDropdownFilter, RangeDateFilter
 from unfold.decorators import action, display
 from unfold.forms import AdminPasswordChangeForm, PaginationInlineFormSet, UserChangeForm, UserCreationForm
+from unfold.paginator import InfinitePaginator
 from unfold.widgets import (
     UnfoldAdminCheckboxSelectMultipleWidget,
     UnfoldAdminSelectWidget,
@@ -249,6 +250,23 @@ def call_once(request: HttpRequest, service: Callable[[], Any], *, done: str) ->
         return False
     messages.success(request, done)
     return True
+
+
+class ReadOnlyModelAdmin(ModelAdmin):
+    """Rows that only services write (or nobody, once written): shown, never added, changed or deleted
+    here; long lists page without a full count."""
+
+    show_full_result_count = False
+    paginator = InfinitePaginator
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
 
 
 def money_text(amount, currency: str) -> str:

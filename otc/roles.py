@@ -25,6 +25,16 @@ _INVOICING = [
 ]
 _INVOICING_RIGHTS = ["invoicing.issue_invoice", "invoicing.issue_credit_note", "invoicing.view_ledger"]
 _PAYMENTS = ["payment", "allocation", "refund"]
+_STATEMENTS = ["bankstatement", "bankstatementline"]
+_COLLECTIONS = [
+    "dunningpolicy",
+    "dunninglevel",
+    "dunningassignment",
+    "dunningrun",
+    "dunningletter",
+    "promisetopay",
+    "paymentplan",
+]
 
 
 def _crud(app: str, models: list[str], actions: tuple[str, ...] = ("view", "add", "change", "delete")) -> list[str]:
@@ -46,6 +56,7 @@ ROLES: dict[str, list[str]] = {
         *_crud("otc", ["exchangerate"], ("view", "add", "change")),
         *_crud("payments", _PAYMENTS, ("view", "add", "change")),
         "payments.approve_refund",
+        *_crud("payments", [*_STATEMENTS, *_COLLECTIONS], ("view", "add", "change")),
     ],
     "sales": [
         *_crud("customers", _CUSTOMER_DATA, ("view", "add", "change")),
@@ -54,6 +65,7 @@ ROLES: dict[str, list[str]] = {
         *_crud("inventory", ["customerprice"], ("add", "change")),
         *_crud("orders", _ORDERS, ("view", "add", "change")),
         "invoicing.view_invoice",
+        *_crud("payments", ["promisetopay", "dunningletter"], ("view",)),
     ],
     "service": [
         *_crud("customers", _CUSTOMER_DATA, ("view",)),
@@ -62,6 +74,7 @@ ROLES: dict[str, list[str]] = {
         *_crud("orders", _ORDERS, ("view",)),
         *_crud("orders", ["returnorder", "returnline"], ("add",)),
         "invoicing.view_invoice",
+        *_crud("payments", ["promisetopay", "dunningletter"], ("view",)),
     ],
     "admin": [
         *_crud("customers", [*_CUSTOMER_DATA, "bankaccount", "changerequest", "portalmembership"]),
@@ -74,7 +87,7 @@ ROLES: dict[str, list[str]] = {
         "orders.release_credit_hold",
         *_crud("invoicing", _INVOICING),
         *_INVOICING_RIGHTS,
-        *_crud("payments", _PAYMENTS),
+        *_crud("payments", [*_PAYMENTS, *_STATEMENTS, *_COLLECTIONS]),
         "payments.approve_refund",
     ],
 }

@@ -1,11 +1,15 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from payments.api import views
+from payments.api import reconciliation, views
 
 router = SimpleRouter()
 router.register("payments", views.PaymentViewSet, basename="payment")
 router.register("allocations", views.AllocationViewSet, basename="allocation")
+router.register("bank-statements", reconciliation.BankStatementViewSet, basename="bank-statement")
+router.register("bank-statement-lines", reconciliation.BankStatementLineViewSet, basename="bank-statement-line")
+router.register("promises-to-pay", reconciliation.PromiseToPayViewSet, basename="promise-to-pay")
+router.register("disputes", reconciliation.DisputeViewSet, basename="dispute")
 
 urlpatterns = [
     path(

@@ -40,15 +40,9 @@ def clear_winner(proposals: list[Proposal], threshold: float) -> Proposal | None
     return proposals[0]
 
 
-@transaction.atomic
-def apply_proposal(*, line: BankLine, proposal: Proposal, actor: User) -> Payment:
-    """Record the line as the customer's payment and allocate it to the proposed invoices, writing off
-    the short rest of the last one when the proposal says so; all or nothing.
-
-    Undo with `payments.services.unallocate` on each of the payment's allocations.
-    """
-    customer = Customer.objects.get(pk=proposal.customer_id)
-    payment = record_payment(
+def record_bank_payment(*, line: BankLine, customer: Customer, actor: User) -> Payment:
+    """The bank line as the customer's payment; the line's id as external id books it once only."""
+    return record_payment(
         customer=customer,
         amount=line.amount,
         currency=line.currency,
@@ -60,6 +54,16 @@ def apply_proposal(*, line: BankLine, proposal: Proposal, actor: User) -> Paymen
         reference=line.remittance or line.structured_reference,
         payer_name=line.payer_name,
     )
+
+
+@transaction.atomic
+def apply_proposal(*, line: BankLine, proposal: Proposal, actor: User) -> Payment:
+    """Record the line as the customer's payment and allocate it to the proposed invoices, writing off
+    the short rest of the last one when the proposal says so; all or nothing.
+
+    Undo with `payments.services.unallocate` on each of the payment's allocations.
+    """
+    payment = record_bank_payment(line=line, customer=Customer.objects.get(pk=proposal.customer_id), actor=actor)
     invoices = Invoice.objects.in_bulk(proposal.invoice_ids)
     last = len(proposal.invoice_ids) - 1
     allocate_payment(

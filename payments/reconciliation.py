@@ -15,17 +15,15 @@ from customers.models import Customer
 from otc.audit import acting
 from otc.errors import Conflict, InvalidInput
 from otc.models import User
-from payments.cash_application import apply_proposal, auto_apply
+from payments.cash_application import apply_proposal, auto_apply, record_bank_payment
 from payments.matching import BankLine, Proposal, propose_matches
 from payments.models import (
     BankStatement,
     BankStatementLine,
     Payment,
-    PaymentMethod,
-    PaymentSource,
     StatementLineStatus,
 )
-from payments.services import Application, allocate_payment, record_payment, unallocate
+from payments.services import Application, allocate_payment, unallocate
 
 ZERO = Decimal("0")
 
@@ -107,18 +105,7 @@ def apply_line(*, line: BankStatementLine, customer: Customer, applications: lis
     """The clerk's own decision: the line is this customer's payment, for these invoices (split as
     given); with no invoices it stays on the customer's account as credit."""
     line = _locked_unmatched(line)
-    payment = record_payment(
-        customer=customer,
-        amount=line.amount,
-        currency=line.currency,
-        method=PaymentMethod.BANK_TRANSFER,
-        source=PaymentSource.BANK_STATEMENT,
-        actor=actor,
-        received_on=line.booking_date,
-        external_id=f"bank-line:{line.pk}",
-        reference=line.remittance_information or line.structured_reference,
-        payer_name=line.counterparty_name,
-    )
+    payment = record_bank_payment(line=bank_line(line), customer=customer, actor=actor)
     if applications:
         allocate_payment(payment=payment, applications=applications, actor=actor)
     _mark_applied(line, payment)
