@@ -246,6 +246,9 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         # Eager mode runs tasks inline: their per-task success lines are noise there.
         "celery.app.trace": {"level": "WARNING" if CELERY_TASK_ALWAYS_EAGER else "INFO"},
+        # WeasyPrint narrates every rendering step at INFO; its warnings (a missing font) still show.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
     },
 }
 structlog.configure(
