@@ -10,6 +10,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 
 from customers.models import (
+    Address,
     BankAccount,
     ChangeRequest,
     ChangeRequestStatus,
@@ -19,6 +20,7 @@ from customers.models import (
 )
 from customers.validators import name_key
 from otc.audit import history_of
+from otc.errors import InvalidInput
 
 # A near-identical name: normalized names sharing their first letters whose similarity ratio
 # (difflib, 0..1) is at least this. Candidates come from an index range scan, capped.
@@ -135,3 +137,25 @@ def scoped_to_portal_user(queryset: QuerySet, *, user, customer_path: str = "cus
     if queryset.model is Customer:
         return queryset.filter(pk=customer.pk)
     return queryset.filter(**{customer_path: customer})
+
+
+def default_addresses(customer: Customer) -> dict[str, Address]:
+    """The customer's default billing and shipping address by kind, in one query."""
+    return {address.kind: address for address in customer.addresses.filter(is_default=True)}
+
+
+def address_snapshot(address: Address | None, customer: Customer) -> dict[str, str]:
+    """An address as orders and invoices keep it: a copy, so later edits don't rewrite documents."""
+    if address is None:
+        return {}
+    if address.customer_id != customer.pk:
+        raise InvalidInput("The address belongs to another customer.", fields={"address": ["Not this customer's."]})
+    return {
+        "name": address.name or customer.legal_name,
+        "line1": address.line1,
+        "line2": address.line2,
+        "postal_code": address.postal_code,
+        "city": address.city,
+        "region": address.region,
+        "country": address.country,
+    }

@@ -19,7 +19,8 @@ from django.db.models import Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from customers.models import Address, AddressKind, Customer, InvoicingSchedule, Preferences
+from customers.models import AddressKind, Customer, InvoicingSchedule, Preferences
+from customers.selectors import address_snapshot, default_addresses
 from customers.validators import normalize_bic, normalize_iban, normalize_tax_id, validate_country
 from inventory.models import Product, Unit, format_quantity
 from inventory.selectors import quote_taxes
@@ -301,20 +302,6 @@ def save_company_profile(*, actor: User, data: dict) -> CompanyProfile:
 # --- Drafts ------------------------------------------------------------------------------------------
 
 
-def _address_snapshot(address: Address | None, customer: Customer) -> dict[str, str]:
-    if address is None:
-        return {}
-    return {
-        "name": address.name or customer.legal_name,
-        "line1": address.line1,
-        "line2": address.line2,
-        "postal_code": address.postal_code,
-        "city": address.city,
-        "region": address.region,
-        "country": address.country,
-    }
-
-
 def customer_snapshot(customer: Customer) -> dict[str, str]:
     return {
         "number": customer.number,
@@ -574,8 +561,8 @@ def create_manual_invoice(
     field_checked("currency", validate_currency, currency)
     if not lines:
         raise InvalidInput("An invoice needs at least one line.", fields={"lines": ["At least one line."]})
-    billing = customer.addresses.filter(kind=AddressKind.BILLING, is_default=True).first()
-    shipping = customer.addresses.filter(kind=AddressKind.SHIPPING, is_default=True).first()
+    defaults = default_addresses(customer)
+    billing, shipping = defaults.get(AddressKind.BILLING), defaults.get(AddressKind.SHIPPING)
     with acting(actor, "manual invoice"):
         invoice = _new_document(
             customer=customer,
@@ -584,8 +571,8 @@ def create_manual_invoice(
             actor=actor,
             po_number=po_number.strip()[:60],
             notes=notes,
-            billing_address=_address_snapshot(billing or shipping, customer),
-            shipping_address=_address_snapshot(shipping, customer),
+            billing_address=address_snapshot(billing or shipping, customer),
+            shipping_address=address_snapshot(shipping, customer),
         )
         invoice_lines = _manual_lines(customer, lines, currency, issue_date or timezone.localdate())
         _save_with_lines(invoice, invoice_lines, tax_groups(invoice_lines, currency))
@@ -877,6 +864,7 @@ def credit_returned_goods(*, return_order: ReturnOrder, actor: User) -> list[Inv
     """A credit note per invoice that billed the returned goods, for the returned quantities."""
     credits: dict[int, list[CreditLine]] = defaultdict(list)
     invoices: dict[int, Invoice] = {}
+    left: dict[int, Decimal] = {}  # invoice line id -> quantity not yet credited, read once per invoice
     for return_line in return_order.lines.select_related("order_line"):
         remaining = return_line.quantity
         billed = (
@@ -888,11 +876,13 @@ def credit_returned_goods(*, return_order: ReturnOrder, actor: User) -> list[Inv
         for line in billed:
             if remaining <= ZERO:
                 break
-            left_quantity = _uncredited(line.invoice)[0][line.pk][0]
-            quantity = min(remaining, left_quantity)
+            if line.pk not in left:
+                left.update((pk, quantity) for pk, (quantity, _net) in _uncredited(line.invoice)[0].items())
+            quantity = min(remaining, left[line.pk])
             if quantity > ZERO:
                 credits[line.invoice_id].append(CreditLine(line, quantity=quantity))
                 invoices[line.invoice_id] = line.invoice
+                left[line.pk] -= quantity
                 remaining -= quantity
     return [
         issue_credit_note(

@@ -11,7 +11,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from customers.models import Address, AddressKind, Customer, CustomerStatus, Preferences
-from customers.selectors import customer_exposure
+from customers.selectors import address_snapshot, customer_exposure, default_addresses
 from inventory.models import Product, Warehouse, format_quantity
 from inventory.selectors import quote_prices, quote_taxes
 from inventory.services import StockRequest, release_stock, reserve_stock, return_stock, ship_stock
@@ -54,27 +54,6 @@ def _next_number(sequence: str, prefix: str, year: int) -> str:
         cursor.execute("SELECT nextval(%s)", [sequence])
         (value,) = cursor.fetchone()
     return f"{prefix}-{year}-{value:06d}"
-
-
-def _address_snapshot(address: Address | None, customer: Customer) -> dict[str, str]:
-    if address is None:
-        return {}
-    if address.customer_id != customer.pk:
-        raise InvalidInput("The address belongs to another customer.", fields={"address": ["Not this customer's."]})
-    return {
-        "name": address.name or customer.legal_name,
-        "line1": address.line1,
-        "line2": address.line2,
-        "postal_code": address.postal_code,
-        "city": address.city,
-        "region": address.region,
-        "country": address.country,
-    }
-
-
-def _default_addresses(customer: Customer) -> dict[str, Address]:
-    """The customer's default billing and shipping address, in one query."""
-    return {address.kind: address for address in customer.addresses.filter(is_default=True)}
 
 
 def line_amounts(
@@ -152,7 +131,7 @@ def create_order(
     warehouse = warehouse or Warehouse.objects.filter(is_default=True).first()
     if warehouse is None:
         raise InvalidInput("No warehouse given and no default warehouse set up.", fields={"warehouse": ["Required."]})
-    defaults = _default_addresses(customer) if shipping_address is None or billing_address is None else {}
+    defaults = default_addresses(customer) if shipping_address is None or billing_address is None else {}
     shipping = shipping_address or defaults.get(AddressKind.SHIPPING)
     billing = billing_address or defaults.get(AddressKind.BILLING)
     destination = shipping.country if shipping else customer.country
@@ -172,8 +151,8 @@ def create_order(
         requested_delivery_date=requested_delivery_date,
         order_date=order_date,
         warehouse=warehouse,
-        billing_address=_address_snapshot(billing, customer),
-        shipping_address=_address_snapshot(shipping, customer),
+        billing_address=address_snapshot(billing, customer),
+        shipping_address=address_snapshot(shipping, customer),
         discount_percent=order_discount,
         notes=notes,
         created_by=actor,
