@@ -67,9 +67,8 @@ def open_items(*, customer: Customer) -> QuerySet[Invoice]:
     return Invoice.objects.filter(customer=customer, open_amount__gt=0).order_by("due_date", "pk")
 
 
-def open_receivables(customer: Customer, currency: str) -> Decimal:
-    """Open invoices less unused credit notes, converted into `currency` at today's rates."""
-    today = timezone.localdate()
+def open_balances(*, customer: Customer) -> dict[str, Decimal]:
+    """Per currency: open invoices less unused credit notes, in one grouped query."""
     with connection.cursor() as cursor:
         cursor.execute(
             """
@@ -80,8 +79,19 @@ def open_receivables(customer: Customer, currency: str) -> Decimal:
             """,
             [DocumentKind.CREDIT_NOTE, customer.pk],
         )
-        balances = cursor.fetchall()
-    return sum((convert(amount, from_currency=code, to_currency=currency, on=today) for code, amount in balances), ZERO)
+        return dict(cursor.fetchall())
+
+
+def open_receivables(customer: Customer, currency: str) -> Decimal:
+    """The customer's open balances, converted into `currency` at today's rates."""
+    today = timezone.localdate()
+    return sum(
+        (
+            convert(amount, from_currency=code, to_currency=currency, on=today)
+            for code, amount in open_balances(customer=customer).items()
+        ),
+        ZERO,
+    )
 
 
 def invoices_each_shipment(customer_id: int) -> bool:

@@ -5,10 +5,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Case, DecimalField, F, QuerySet, Sum, When
+from django.db.models import F, QuerySet, Sum
 
 from customers.models import Customer
-from invoicing.models import AccountRole, DocumentKind, Invoice
+from invoicing.models import AccountRole
+from invoicing.selectors import open_balances
 from payments.models import Allocation, Payment
 
 ZERO = Decimal("0")
@@ -72,20 +73,7 @@ class CurrencyBalance:
 
 def customer_balances(customer: Customer) -> list[CurrencyBalance]:
     """Per currency, in two grouped queries: what is open to collect and what is in credit to apply."""
-    receivables = dict(
-        Invoice.objects.filter(customer=customer, open_amount__gt=0)
-        .values_list("currency")
-        .annotate(
-            total=Sum(
-                Case(
-                    When(kind=DocumentKind.CREDIT_NOTE, then=-F("open_amount")),
-                    default=F("open_amount"),
-                    output_field=DecimalField(),
-                )
-            )
-        )
-        .order_by()
-    )
+    receivables = open_balances(customer=customer)
     unapplied = dict(
         unallocated_payments(customer=customer)
         .values_list("currency")

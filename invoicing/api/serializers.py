@@ -303,16 +303,10 @@ class InvoiceDetailSerializer(InvoiceSerializer):
         read_only_fields = fields
 
 
-class OpenItemSerializer(serializers.ModelSerializer):
+class OpenItemSerializer(DocumentRefSerializer):
     """An invoice the customer still owes on, or a credit note not yet used."""
 
-    kind = kind_field()
-    status = status_field()
-    gross_total = AmountField(currency_field="currency")
-    open_amount = AmountField(currency_field="currency")
-
-    class Meta:
-        model = Invoice
+    class Meta(DocumentRefSerializer.Meta):
         fields = ["id", "number", "kind", "status", "issue_date", "due_date", "currency", "gross_total", "open_amount"]
         read_only_fields = fields
 
