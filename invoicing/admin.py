@@ -43,14 +43,15 @@ from invoicing.models import (
     TaxBreakdown,
     TaxCategoryCode,
 )
-from orders.admin import ReadOnlyInline
 from otc.admin import (
+    ReadOnlyInline,
     ReadOnlyModelAdmin,
     ReasonForm,
     ServiceChangeFormMixin,
     ServiceInlineMixin,
     ServiceRefused,
     address_text,
+    admin_link,
     badge,
     bulk_with_reason,
     call_for_each,
@@ -96,10 +97,6 @@ RECORD_FIELDS = [
     "issued_by",
     "issued_at",
 ]
-
-
-def admin_link(url: str, text: str) -> str:
-    return format_html('<a class="text-primary-600 underline" href="{}">{}</a>', url, text)
 
 
 def _inline_file(document: StoredDocument) -> FileResponse:

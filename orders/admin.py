@@ -31,6 +31,7 @@ from orders.forms import DispatchForm, OrderEntryForm, OrderLineEntryForm, Retur
 from orders.models import Order, OrderLine, OrderStatus, OrderTimelineEntry, Shipment, ShipmentStatus
 from otc.admin import (
     OptionalReasonForm,
+    ReadOnlyInline,
     ReasonForm,
     ServiceChangeFormMixin,
     ServiceRefused,
@@ -68,20 +69,6 @@ HEADER_FIELDS = [
 ]
 TOTAL_FIELDS = ["net", "tax", "gross", "hold_reason"]
 RECORD_FIELDS = ["shipping_address_text", "billing_address_text", "notes", "created_by", "created_at", "confirmed_at"]
-
-
-class ReadOnlyInline(TabularInline):
-    extra = 0
-    tab = True
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 # --------------------------------------------------------------------------------------------------

@@ -22,8 +22,9 @@ from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
+from django.utils.html import format_html
 from django.utils.safestring import mark_safe
-from unfold.admin import ModelAdmin
+from unfold.admin import ModelAdmin, TabularInline
 from unfold.contrib.filters.admin import ChoicesDropdownFilter, RangeDateFilter
 from unfold.decorators import action, display
 from unfold.forms import AdminPasswordChangeForm, PaginationInlineFormSet, UserChangeForm, UserCreationForm
@@ -267,6 +268,27 @@ class ReadOnlyModelAdmin(ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+class ReadOnlyInline(TabularInline):
+    """Related rows shown on a read-only page, in a tab."""
+
+    extra = 0
+    tab = True
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+def admin_link(url: str, text: str) -> str:
+    """A link to another admin page, styled like the theme's."""
+    return format_html('<a class="text-primary-600 underline" href="{}">{}</a>', url, text)
 
 
 def money_text(amount, currency: str) -> str:

@@ -37,14 +37,15 @@ from unfold.widgets import (
 
 from customers.models import Customer
 from invoicing import selectors as invoicing_selectors
-from invoicing.admin import VIEW_LEDGER, admin_link, journal_lines_table
+from invoicing.admin import VIEW_LEDGER, journal_lines_table
 from invoicing.models import DocumentKind, Invoice
-from orders.admin import ReadOnlyInline
 from otc.admin import (
+    ReadOnlyInline,
     ReadOnlyModelAdmin,
     ReasonForm,
     ServiceChangeFormMixin,
     ServiceRefused,
+    admin_link,
     apply_domain_error,
     badge,
     call_for_each,
