@@ -18,8 +18,8 @@ from inventory.errors import NoPrice
 from orders import selectors, services
 from orders.api.filters import OrderFilter
 from orders.api.serializers import (
-    ExposureSerializer,
     CancelSerializer,
+    ExposureSerializer,
     OrderCreateSerializer,
     OrderDetailSerializer,
     OrderSerializer,
