@@ -220,27 +220,34 @@ SQL_ISSUE = """
       FROM unnest(%(invoices)s::bigint[]) WITH ORDINALITY AS numbered (id, position)
      WHERE i.id = numbered.id
 """
-SQL_ENTRIES = """
-    INSERT INTO invoicing_journalentry (posted_on, kind, memo, invoice_id, source, reverses_id, created_by_id,
-                                        created_at)
-    SELECT issue_date, 'invoice', left(number || ' ' || (customer_snapshot ->> 'legal_name'), 300), id, '', NULL,
-           %(actor)s, now()
+SQL_ITEMS = """
+    INSERT INTO ledger_openitem (customer_id, kind, document_id, reference, currency, issued_on, due_on)
+    SELECT customer_id, kind, id, number, currency, issue_date, due_date
       FROM invoicing_invoice WHERE id = ANY(%(invoices)s) ORDER BY id
+"""
+SQL_ENTRIES = """
+    INSERT INTO ledger_journalentry (posted_on, kind, memo, item_id, source, reverses_id, created_by_id, created_at)
+    SELECT issue_date, 'invoice', left(number || ' ' || (customer_snapshot ->> 'legal_name'), 300), item.id, '',
+           NULL, %(actor)s, now()
+      FROM invoicing_invoice i JOIN ledger_openitem item ON item.document_id = i.id
+     WHERE i.id = ANY(%(invoices)s) ORDER BY i.id
 """
 # Receivable, tax and revenue; the cent lost converting each line goes to revenue, the largest line
 # after the first (as journal_lines does; net exceeds tax at the rates of this data).
 SQL_JOURNAL_LINES = """
-    INSERT INTO invoicing_journalline (entry_id, account_id, customer_id, currency, amount, amount_company)
-    SELECT e.id, posting.account_id, posting.customer_id, i.currency, posting.amount, posting.amount_company
-      FROM invoicing_journalentry e
-      JOIN invoicing_invoice i ON i.id = e.invoice_id
+    INSERT INTO ledger_journalline (entry_id, account_id, customer_id, item_id, currency, amount, amount_company)
+    SELECT e.id, posting.account_id, posting.customer_id, posting.item_id, i.currency, posting.amount,
+           posting.amount_company
+      FROM ledger_journalentry e
+      JOIN ledger_openitem item ON item.id = e.item_id
+      JOIN invoicing_invoice i ON i.id = item.document_id
      CROSS JOIN LATERAL (SELECT round(i.gross_total * i.exchange_rate, 2) AS gross,
                                 round(-i.tax_total * i.exchange_rate, 2) AS tax) company
-     CROSS JOIN LATERAL (VALUES (1, %(receivable)s, i.customer_id, i.gross_total, company.gross),
-                                (2, %(tax)s, NULL, -i.tax_total, company.tax),
-                                (3, %(revenue)s, NULL, -i.net_total, -(company.gross + company.tax)))
-           AS posting (position, account_id, customer_id, amount, amount_company)
-     WHERE e.invoice_id = ANY(%(invoices)s) AND posting.amount <> 0
+     CROSS JOIN LATERAL (VALUES (1, %(receivable)s, i.customer_id, item.id, i.gross_total, company.gross),
+                                (2, %(tax)s, NULL, NULL, -i.tax_total, company.tax),
+                                (3, %(revenue)s, NULL, NULL, -i.net_total, -(company.gross + company.tax)))
+           AS posting (position, account_id, customer_id, item_id, amount, amount_company)
+     WHERE item.document_id = ANY(%(invoices)s) AND posting.amount <> 0
      ORDER BY e.id, posting.position
 """
 SQL_OUTBOX = """
@@ -260,7 +267,7 @@ def run_sql(shipment_ids: list[int], clerk, url: str, batch: int, *, triggers: b
     from django.conf import settings
     from django.utils import timezone
 
-    from invoicing.services import account_ids
+    from ledger.services import account_ids
 
     today = timezone.localdate()
     accounts = account_ids()
@@ -311,6 +318,7 @@ def run_sql(shipment_ids: list[int], clerk, url: str, batch: int, *, triggers: b
             )
             params["first"] = cur.fetchone()[0] - len(claimed) + 1
             cur.execute(SQL_ISSUE, params)
+            cur.execute(SQL_ITEMS, params)
             cur.execute(SQL_ENTRIES, params)
             cur.execute(SQL_JOURNAL_LINES, params)
             cur.execute(SQL_OUTBOX, params)
@@ -366,8 +374,8 @@ SAME_ROWS = """
            (SELECT concat_ws('/', count(*), sum(tax_amount))
               FROM invoicing_taxbreakdown b JOIN invoice ON invoice.id = b.invoice_id),
            (SELECT concat_ws('/', count(*), sum(abs(amount)), sum(abs(amount_company)))
-              FROM invoicing_journalline l JOIN invoicing_journalentry e ON e.id = l.entry_id
-              JOIN invoice ON invoice.id = e.invoice_id),
+              FROM ledger_journalline l JOIN ledger_journalentry e ON e.id = l.entry_id
+              JOIN ledger_openitem item ON item.id = e.item_id JOIN invoice ON invoice.id = item.document_id),
            (SELECT count(*) FROM workflows_outboxevent o
               JOIN invoice ON invoice.id = (o.payload ->> 'invoice_id')::bigint WHERE o.event_type = 'invoice.issued'),
            (SELECT concat_ws('/', count(*), count(DISTINCT pgh_context_id))
@@ -444,7 +452,7 @@ def main() -> None:
     app.conf.task_always_eager = False
     app.conf.broker_url = "memory://localhost/"
 
-    from invoicing.selectors import ledger_problems
+    from workflows.verification import ledger_problems
 
     untriggered = max(args.orders // 10, 1)
     with Timer() as build:

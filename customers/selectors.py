@@ -1,9 +1,7 @@
 """Read side of customer data: lists that cost a constant number of queries, duplicate search,
-exposure, the account timeline, and the one helper that scopes portal queries to a customer."""
+the account timeline, and the one helper that scopes portal queries to a customer. (The exposure
+against the credit limit is orders', which knows the open orders and reads the ledger.)"""
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from decimal import Decimal
 from difflib import SequenceMatcher
 
 from django.db.models import Prefetch, Q, QuerySet
@@ -14,7 +12,6 @@ from customers.models import (
     BankAccount,
     ChangeRequest,
     ChangeRequestStatus,
-    CreditProfile,
     Customer,
     PortalMembership,
 )
@@ -72,45 +69,6 @@ def possible_duplicates(*, legal_name: str, tax_id: str, exclude_pk: int | None 
     ]
     alike = [(score, customer) for score, customer in scored if score >= DUPLICATE_NAME_SIMILARITY]
     return [customer for _, customer in sorted(alike, key=lambda pair: (-pair[0], pair[1].pk))[:5]]
-
-
-@dataclass(frozen=True)
-class Exposure:
-    """What the customer owes or has committed to, against the credit limit, in the credit currency."""
-
-    currency: str
-    credit_limit: Decimal
-    open_orders: Decimal
-    open_receivables: Decimal
-
-    @property
-    def total(self) -> Decimal:
-        return self.open_orders + self.open_receivables
-
-    @property
-    def available(self) -> Decimal:
-        return self.credit_limit - self.total
-
-
-# Higher apps (orders, invoicing) add what they know about a customer's exposure here from their
-# AppConfig.ready: a function (customer) -> Decimal, keyed by the Exposure field it fills.
-EXPOSURE_SOURCES: dict[str, Callable[[Customer, str], Decimal]] = {}
-
-
-def register_exposure_source(field: str, source: Callable[[Customer, str], Decimal]) -> None:
-    """`source(customer, currency)` returns that component of the exposure in the given currency."""
-    if field not in {"open_orders", "open_receivables"}:
-        raise ValueError(f"Unknown exposure component {field!r}")
-    EXPOSURE_SOURCES[field] = source
-
-
-def customer_exposure(*, customer: Customer) -> Exposure:
-    credit = CreditProfile.objects.get(customer_id=customer.pk)
-    amounts = {
-        field: EXPOSURE_SOURCES[field](customer, credit.credit_currency) if field in EXPOSURE_SOURCES else Decimal("0")
-        for field in ("open_orders", "open_receivables")
-    }
-    return Exposure(currency=credit.credit_currency, credit_limit=credit.credit_limit, **amounts)
 
 
 def customer_timeline(*, customer: Customer, limit: int = 200) -> QuerySet:

@@ -1,7 +1,7 @@
 """Invoicing in the admin: the invoice and credit-note list (fast over millions of rows), the read-only
 document page with its lines, VAT breakdown, shipments, credit notes, postings, deliveries and files,
-manual invoice entry, issuing, sending again, crediting in full or in part; the journal and the trial
-balance; the company profile and the reference lists.
+manual invoice entry, issuing, sending again, crediting in full or in part; the company profile and
+the reference lists. The journal and the trial balance are the ledger's admin.
 
 Thin by design: issued documents are immutable and every write is one invoicing service call with the
 signed-in user as actor; a refused call (DomainError) becomes a form error or a message.
@@ -13,14 +13,12 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet, URLField
+from django.db.models import URLField
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
-from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html, format_html_join
 from unfold.admin import ModelAdmin, TabularInline
-from unfold.contrib.filters.admin import AutocompleteSelectFilter, ChoicesDropdownFilter, RangeDateFilter
+from unfold.contrib.filters.admin import AutocompleteSelectFilter, ChoicesDropdownFilter
 from unfold.decorators import action, display
 from unfold.paginator import InfinitePaginator
 from unfold.widgets import UnfoldAdminDecimalFieldWidget
@@ -35,14 +33,14 @@ from invoicing.models import (
     InvoicedShipment,
     InvoiceLine,
     InvoiceStatus,
-    JournalEntry,
-    JournalLine,
-    LedgerAccount,
     NumberSeries,
     StoredDocument,
     TaxBreakdown,
     TaxCategoryCode,
 )
+from ledger.admin import VIEW_LEDGER, journal_table
+from ledger.models import ItemKind
+from ledger.selectors import item_for_document, journal
 from otc.admin import (
     ReadOnlyInline,
     ReadOnlyModelAdmin,
@@ -72,7 +70,7 @@ STATUS_COLORS = {
     InvoiceStatus.CREDITED: "danger",
     InvoiceStatus.SETTLED: "success",
 }
-ISSUE, CREDIT, VIEW_LEDGER = "invoicing.issue_invoice", "invoicing.issue_credit_note", "invoicing.view_ledger"
+ISSUE, CREDIT = "invoicing.issue_invoice", "invoicing.issue_credit_note"
 HEADER_FIELDS = [
     "document",
     "kind",
@@ -308,48 +306,6 @@ class CreditNoteInline(InvoicePartInline):
         return money_text(note.gross_total, note.currency)
 
 
-def journal_lines_table(entry: JournalEntry) -> str:
-    """The entry's lines, from the prefetch: account, customer, debit (+) or credit (−), company amount."""
-    return format_html(
-        '<table class="text-xs">{}</table>',
-        format_html_join(
-            "",
-            '<tr><td class="pr-4">{}</td><td class="pr-4">{}</td><td class="pr-4 text-right">{}</td>'
-            '<td class="text-right text-font-subtle-light">{}</td></tr>',
-            (
-                (
-                    line.account,
-                    line.customer or "",
-                    money_text(line.amount, line.currency),
-                    f"{line.amount_company:,.2f}",
-                )
-                for line in entry.lines.all()
-            ),
-        ),
-    )
-
-
-class JournalEntryInline(ReadOnlyInline):
-    model = JournalEntry
-    fields = ["entry", "posted_on", "kind", "memo", "lines_table"]
-    readonly_fields = fields
-    verbose_name_plural = "ledger postings"
-
-    def has_view_permission(self, request, obj=None) -> bool:
-        return request.user.has_perm(VIEW_LEDGER)
-
-    def get_queryset(self, request):
-        return selectors.journal().order_by("pk")
-
-    @display(description="Entry")
-    def entry(self, entry: JournalEntry) -> str:
-        return admin_link(change_url(entry), f"JE-{entry.pk}")
-
-    @display(description="Lines")
-    def lines_table(self, entry: JournalEntry) -> str:
-        return journal_lines_table(entry)
-
-
 class DeliveryInline(InvoicePartInline):
     model = InvoiceDeliveryLog
     fields = ["created_at", "channel", "recipient_list", "format_list", "is_resend", "requested_by"]
@@ -520,18 +476,26 @@ class InvoiceAdmin(ServiceChangeFormMixin, ModelAdmin):
             TaxBreakdownInline,
             InvoicedShipmentInline,
             CreditNoteInline,
-            JournalEntryInline,
             DeliveryInline,
             StoredDocumentInline,
         ]
 
     def get_fieldsets(self, request, obj=None):
-        return self.fieldsets if obj is not None else self.add_fieldsets
+        if obj is None:
+            return self.add_fieldsets
+        if request.user.has_perm(VIEW_LEDGER):
+            return [*self.fieldsets, ("Ledger postings", {"fields": ["postings"]})]
+        return self.fieldsets
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return []
-        return [*HEADER_FIELDS, *DATE_FIELDS, *TOTAL_FIELDS, *RECORD_FIELDS]
+        return [*HEADER_FIELDS, *DATE_FIELDS, *TOTAL_FIELDS, *RECORD_FIELDS, "postings"]
+
+    @display(description="Postings")
+    def postings(self, invoice: Invoice) -> str:
+        item = item_for_document(kind=ItemKind(invoice.kind), document_id=invoice.pk)
+        return journal_table(journal(item=item).order_by("pk")) if item is not None else "-"
 
     def save_model(self, request, obj, form, change) -> None:
         """The invoice is written in save_related, where its lines are known."""
@@ -786,83 +750,6 @@ class InvoiceAdmin(ServiceChangeFormMixin, ModelAdmin):
 
 
 # --------------------------------------------------------------------------------------------------
-# The ledger: journal and trial balance
-# --------------------------------------------------------------------------------------------------
-
-
-class JournalLineInline(ReadOnlyInline):
-    model = JournalLine
-    fields = ["account", "customer", "currency", "amount", "amount_company"]
-    readonly_fields = fields
-    verbose_name_plural = "lines"
-
-    def has_view_permission(self, request, obj=None) -> bool:
-        return request.user.has_perm(VIEW_LEDGER)
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("account", "customer").order_by("pk")
-
-
-@admin.register(JournalEntry)
-class JournalEntryAdmin(ModelAdmin):
-    """The journal, append-only: a mistake is reversed by another entry, never edited."""
-
-    list_display = ["entry", "posted_on", "kind", "memo", "invoice_link", "debit_total"]
-    list_display_links = ["entry"]
-    list_filter = [("kind", ChoicesDropdownFilter), ("posted_on", RangeDateFilter)]
-    list_filter_submit = True
-    search_fields = ["memo", "source", "invoice__number"]
-    show_full_result_count = False
-    paginator = InfinitePaginator
-    ordering = ["-pk"]
-    fields = ["posted_on", "kind", "memo", "invoice_link", "source", "reverses", "created_by", "created_at"]
-    readonly_fields = fields
-    inlines = [JournalLineInline]
-    actions_list = ["trial_balance"]
-
-    def get_queryset(self, request) -> QuerySet[JournalEntry]:
-        return selectors.journal()
-
-    def has_view_permission(self, request, obj=None) -> bool:
-        return request.user.has_perm(VIEW_LEDGER)
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-    @display(description="Entry", ordering="pk")
-    def entry(self, entry: JournalEntry) -> str:
-        return f"JE-{entry.pk}"
-
-    @display(description="Invoice")
-    def invoice_link(self, entry: JournalEntry) -> str:
-        return admin_link(change_url(entry.invoice), str(entry.invoice)) if entry.invoice_id else "-"
-
-    @display(description="Debit total")
-    def debit_total(self, entry: JournalEntry) -> str:
-        lines = entry.lines.all()
-        debit = sum((line.amount for line in lines if line.amount > 0), Decimal("0"))
-        return money_text(debit, lines[0].currency) if lines else "-"
-
-    @action(description="Trial balance", permissions=["view"], url_path="trial-balance", icon="balance")
-    def trial_balance(self, request) -> TemplateResponse:
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Trial balance",
-            "opts": self.model._meta,
-            "rows": selectors.trial_balance(),
-            "problems": selectors.ledger_problems(),
-        }
-        request.current_app = self.admin_site.name
-        return TemplateResponse(request, "admin/invoicing/trial_balance.html", context)
-
-
-# --------------------------------------------------------------------------------------------------
 # Settings and reference lists
 # --------------------------------------------------------------------------------------------------
 
@@ -908,13 +795,6 @@ class NumberSeriesAdmin(ReadOnlyModelAdmin):
 
     list_display = ["code", "year", "last_value"]
     list_filter = ["code"]
-
-
-@admin.register(LedgerAccount)
-class LedgerAccountAdmin(ReadOnlyModelAdmin):
-    """The chart of accounts the services post to, kept in place after every migrate."""
-
-    list_display = ["code", "name", "kind", "role"]
 
 
 @admin.register(InvoiceDeliveryLog)

@@ -28,29 +28,21 @@ from psycopg.types.json import Jsonb
 from customers.models import Customer, DocumentLayout
 from inventory.models import ProductKind
 from invoicing import signals
-from invoicing.models import (
-    DocumentKind,
-    EntryKind,
-    Invoice,
-    InvoiceLine,
-    InvoiceStatus,
-    JournalEntry,
-    JournalLine,
-    TaxBreakdown,
-)
+from invoicing.models import DocumentKind, Invoice, InvoiceLine, InvoiceStatus, TaxBreakdown
 from invoicing.services import (
     ZERO,
     TaxGroup,
-    account_ids,
     customer_snapshot,
+    document_item,
     document_postings,
     entry_memo,
-    journal_lines,
     mark_issued,
     shipped_invoice_line,
     take_numbers,
     tax_groups,
 )
+from ledger.models import EntryKind, JournalEntry, JournalLine
+from ledger.services import account_ids, create_open_items, journal_lines
 from orders.models import Shipment, ShipmentLine
 from otc.audit import acting
 from otc.exchange_rates import company_currency, rate_on
@@ -101,7 +93,7 @@ CLAIM_SQL = """
       FROM unnest(%s::bigint[]) AS claimed (shipment_id)
      ORDER BY shipment_id
         ON CONFLICT (shipment_id) DO NOTHING
-    RETURNING shipment_id, invoice_id, nextval(pg_get_serial_sequence('invoicing_journalentry', 'id'))
+    RETURNING shipment_id, invoice_id, nextval(pg_get_serial_sequence('ledger_journalentry', 'id'))
 """
 
 
@@ -353,9 +345,10 @@ def _issue(
 
 
 def _post(drafts: list[Draft], *, actor: User, issue_date: date, accounts: dict[str, int], now: datetime) -> None:
-    """One balanced journal entry per invoice, as `services.post_entry` posts it."""
+    """One open item and one balanced journal entry per invoice, as `services._issue` posts them."""
     entries, lines = [], []
-    for draft in drafts:
+    items = create_open_items(items=[document_item(draft.invoice) for draft in drafts])
+    for draft, item in zip(drafts, items, strict=True):
         invoice = draft.invoice
         entries.append(
             JournalEntry(
@@ -363,12 +356,12 @@ def _post(drafts: list[Draft], *, actor: User, issue_date: date, accounts: dict[
                 posted_on=issue_date,
                 kind=EntryKind.INVOICE,
                 memo=entry_memo(invoice),
-                invoice_id=invoice.pk,
+                item_id=item.pk,
                 created_by=actor,
             )
         )
         entry_lines = journal_lines(
-            postings=document_postings(invoice),
+            postings=document_postings(invoice, item_id=item.pk),
             currency=invoice.currency,
             rate=invoice.exchange_rate,
             accounts=accounts,

@@ -23,6 +23,6 @@ class OverCredit(InvalidInput):
     title = "A credit note may not credit more than was invoiced and not yet credited."
 
 
-class LedgerOutOfBalance(Conflict):
-    code = "ledger_out_of_balance"
-    title = "The journal entry does not balance."
+class AmountNotOpen(Conflict):
+    code = "amount_not_open"
+    title = "The invoice does not have this amount open (or this much settled) to change."

@@ -1,7 +1,8 @@
 """Invoices and credit notes with their lines and tax breakdown, number series, the company's document
-settings, stored documents and their delivery log, and the receivables ledger (double entry).
+settings, stored documents and their delivery log. The receivables ledger they post to is the
+ledger app's.
 
-Issued documents and journal entries are enforced immutable by triggers, not by the UI.
+Issued documents are enforced immutable by triggers, not by the UI.
 """
 
 import pgtrigger
@@ -128,7 +129,6 @@ class Invoice(models.Model):
         permissions = [
             ("issue_invoice", "Can issue invoices"),
             ("issue_credit_note", "Can issue credit notes"),
-            ("view_ledger", "Can browse the journal and trial balance"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(kind__in=DocumentKind.values), name="invoice_kind_valid"),
@@ -393,127 +393,3 @@ class InvoiceDeliveryLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.invoice_id} via {self.channel}"
-
-
-# --- The receivables ledger -------------------------------------------------------------------------
-
-
-class AccountKind(models.TextChoices):
-    ASSET = "asset", "Asset"
-    LIABILITY = "liability", "Liability"
-    INCOME = "income", "Income"
-    EXPENSE = "expense", "Expense"
-
-
-class AccountRole(models.TextChoices):
-    """The job an account does in postings; services post to roles, the chart maps them to codes."""
-
-    RECEIVABLE = "receivable", "Trade receivables"
-    REVENUE = "revenue", "Revenue"
-    TAX_PAYABLE = "tax_payable", "VAT payable"
-    CASH = "cash", "Bank"
-    CUSTOMER_CREDIT = "customer_credit", "Unapplied customer payments"
-    WRITE_OFF = "write_off", "Write-offs"
-    BANK_FEES = "bank_fees", "Bank fees"
-    FEE_INCOME = "fee_income", "Dunning fees and interest"
-
-
-# The chart of accounts the services post to, kept in place after every migrate (and test flush).
-CHART_OF_ACCOUNTS = [
-    ("1000", "Bank", AccountKind.ASSET, AccountRole.CASH),
-    ("1200", "Trade receivables", AccountKind.ASSET, AccountRole.RECEIVABLE),
-    ("2200", "Unapplied customer payments", AccountKind.LIABILITY, AccountRole.CUSTOMER_CREDIT),
-    ("2400", "VAT payable", AccountKind.LIABILITY, AccountRole.TAX_PAYABLE),
-    ("4000", "Revenue from sales", AccountKind.INCOME, AccountRole.REVENUE),
-    ("4900", "Dunning fees and interest", AccountKind.INCOME, AccountRole.FEE_INCOME),
-    ("6850", "Bank fees", AccountKind.EXPENSE, AccountRole.BANK_FEES),
-    ("6900", "Write-offs of receivables", AccountKind.EXPENSE, AccountRole.WRITE_OFF),
-]
-
-
-class LedgerAccount(models.Model):
-    code = models.CharField(max_length=10, unique=True)
-    name = models.CharField(max_length=100)
-    kind = models.CharField(max_length=10, choices=AccountKind.choices)
-    role = models.CharField(max_length=20, choices=AccountRole.choices, unique=True)
-
-    class Meta:
-        ordering = ["code"]
-        constraints = [models.CheckConstraint(condition=Q(kind__in=AccountKind.values), name="account_kind_valid")]
-
-    def __str__(self) -> str:
-        return f"{self.code} {self.name}"
-
-
-class EntryKind(models.TextChoices):
-    INVOICE = "invoice", "Invoice issued"
-    CREDIT_NOTE = "credit_note", "Credit note issued"
-    PAYMENT = "payment", "Payment received"
-    ALLOCATION = "allocation", "Payment allocated"
-    WRITE_OFF = "write_off", "Write-off"
-    REFUND = "refund", "Refund"
-    FEE = "fee", "Fee or interest"
-    REVERSAL = "reversal", "Reversal"
-
-
-class JournalEntry(models.Model):
-    """A balanced posting; append-only (a mistake is reversed by another entry, never edited)."""
-
-    posted_on = models.DateField()
-    kind = models.CharField(max_length=12, choices=EntryKind.choices)
-    memo = models.CharField(max_length=300)
-    invoice = models.ForeignKey(
-        Invoice, null=True, blank=True, on_delete=models.PROTECT, related_name="journal_entries"
-    )
-    source = models.CharField(max_length=60, blank=True, db_index=True, help_text="e.g. payment:42")
-    reverses = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by")
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        verbose_name_plural = "journal entries"
-        ordering = ["-pk"]
-        constraints = [models.CheckConstraint(condition=Q(kind__in=EntryKind.values), name="entry_kind_valid")]
-        indexes = [models.Index(fields=["-posted_on", "-id"], name="journal_entry_recent")]
-        triggers = [pgtrigger.Protect(name="journal_entry_append_only", operation=pgtrigger.Update | pgtrigger.Delete)]
-
-    def __str__(self) -> str:
-        return f"JE-{self.pk} {self.memo}"
-
-
-class JournalLine(models.Model):
-    """Debit positive, credit negative; in the document currency and in the company currency."""
-
-    entry = models.ForeignKey(JournalEntry, on_delete=models.PROTECT, related_name="lines")
-    account = models.ForeignKey(LedgerAccount, on_delete=models.PROTECT, related_name="lines")
-    customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    currency = CurrencyField()
-    amount = MoneyField()
-    amount_company = MoneyField()
-
-    class Meta:
-        constraints = [
-            models.CheckConstraint(condition=~Q(amount=0) | ~Q(amount_company=0), name="journal_line_not_zero"),
-        ]
-        indexes = [models.Index(fields=["account", "customer", "currency"], name="journal_line_balance")]
-        triggers = [
-            pgtrigger.Protect(name="journal_line_append_only", operation=pgtrigger.Update | pgtrigger.Delete),
-            # Checked at commit, when every line of the entry is in: debits equal credits.
-            pgtrigger.Trigger(
-                name="journal_entry_balances",
-                when=pgtrigger.After,
-                operation=pgtrigger.Insert,
-                timing=pgtrigger.Deferred,
-                func="""
-                    IF (SELECT SUM(amount) <> 0 OR SUM(amount_company) <> 0
-                          FROM invoicing_journalline WHERE entry_id = NEW.entry_id) THEN
-                        RAISE EXCEPTION 'Journal entry % does not balance.', NEW.entry_id
-                            USING ERRCODE = 'integrity_constraint_violation';
-                    END IF;
-                    RETURN NULL;
-                """,
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.account_id} {self.amount} {self.currency}"

@@ -1,8 +1,6 @@
-"""Read side of invoicing: lists at a constant query cost, open items, the customer's receivable
-exposure, and the ledger's own checks (trial balance, subledger against open items)."""
+"""Read side of invoicing: lists at a constant query cost, open items, and the check that the
+invoices' cached open amounts equal what the ledger has open on their items."""
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import connection
@@ -10,17 +8,9 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from customers.models import Customer, InvoicingSchedule, Preferences
-from invoicing.models import (
-    AccountRole,
-    CompanyProfile,
-    DocumentKind,
-    Invoice,
-    InvoiceLine,
-    JournalEntry,
-    JournalLine,
-)
+from invoicing.models import CompanyProfile, DocumentKind, Invoice, InvoiceLine
+from ledger.models import AccountRole
 from otc.errors import Conflict
-from otc.exchange_rates import convert
 
 ZERO = Decimal("0")
 
@@ -82,96 +72,42 @@ def open_balances(*, customer: Customer) -> dict[str, Decimal]:
         return dict(cursor.fetchall())
 
 
-def open_receivables(customer: Customer, currency: str) -> Decimal:
-    """The customer's open balances, converted into `currency` at today's rates."""
-    today = timezone.localdate()
-    return sum(
-        (
-            convert(amount, from_currency=code, to_currency=currency, on=today)
-            for code, amount in open_balances(customer=customer).items()
-        ),
-        ZERO,
-    )
-
-
 def invoices_each_shipment(customer_id: int) -> bool:
     """Whether the customer's shipments are invoiced one by one as they leave (not consolidated)."""
     schedule = Preferences.objects.filter(customer_id=customer_id).values_list("invoicing_schedule", flat=True).first()
     return schedule in (None, InvoicingSchedule.PER_SHIPMENT)
 
 
-def journal(*, invoice: Invoice | None = None) -> QuerySet[JournalEntry]:
-    entries = JournalEntry.objects.select_related("created_by", "invoice").prefetch_related(
-        Prefetch("lines", queryset=JournalLine.objects.select_related("account", "customer"))
-    )
-    return entries.filter(invoice=invoice) if invoice is not None else entries
-
-
-@dataclass(frozen=True)
-class TrialBalanceRow:
-    code: str
-    name: str
-    currency: str
-    debit: Decimal
-    credit: Decimal
-    balance_company: Decimal
-
-
-def trial_balance() -> list[TrialBalanceRow]:
-    """Per account and currency: total debits, total credits, and the balance in the company currency."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            SELECT a.code, a.name, l.currency,
-                   SUM(GREATEST(l.amount, 0)), SUM(GREATEST(-l.amount, 0)), SUM(l.amount_company)
-              FROM invoicing_journalline l JOIN invoicing_ledgeraccount a ON a.id = l.account_id
-             GROUP BY a.code, a.name, l.currency
-             ORDER BY a.code, l.currency
-            """
-        )
-        return [TrialBalanceRow(*row) for row in cursor.fetchall()]
-
-
-# Higher apps (payments) add checks of the accounts they post to, from their AppConfig.ready.
-LEDGER_CHECKS: list[Callable[[], list[str]]] = []
-
-
-def register_ledger_check(check: Callable[[], list[str]]) -> None:
-    """`check()` returns the problems it finds; verify_ledger reports them with its own."""
-    if check not in LEDGER_CHECKS:
-        LEDGER_CHECKS.append(check)
-
-
-def ledger_problems() -> list[str]:
-    """Everything that breaks the ledger's invariants; an empty list means the ledger verifies.
-
-    1. The trial balance is zero, per currency and in the company currency.
-    2. Every entry balances (a deferred trigger enforces it; this checks the data as it stands).
-    3. Each customer's receivable, per currency, equals the sum of their open items.
-    4. The registered checks of higher apps (payments: unapplied payments equal what payments have left).
-    """
+def open_amount_problems() -> list[str]:
+    """The invoices' open amounts are a cached figure: each issued document's equals what the ledger
+    has open on its item, and each customer's receivable, per currency, equals the sum of them."""
     problems = []
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT currency, SUM(amount) FROM invoicing_journalline GROUP BY currency HAVING SUM(amount) <> 0"
-        )
-        problems += [f"Trial balance in {currency} is {total}, not 0." for currency, total in cursor.fetchall()]
-        cursor.execute("SELECT COALESCE(SUM(amount_company), 0) FROM invoicing_journalline")
-        (company_total,) = cursor.fetchone()
-        if company_total != 0:
-            problems.append(f"Trial balance in the company currency is {company_total}, not 0.")
-        cursor.execute(
             """
-            SELECT entry_id, SUM(amount), SUM(amount_company) FROM invoicing_journalline
-             GROUP BY entry_id HAVING SUM(amount) <> 0 OR SUM(amount_company) <> 0 ORDER BY entry_id LIMIT 50
-            """
+            WITH ledger AS (
+                SELECT i.document_id, SUM(l.amount) AS balance
+                  FROM ledger_openitem i JOIN ledger_journalline l ON l.item_id = i.id
+                 GROUP BY i.document_id
+            )
+            SELECT d.number, d.currency, d.open_amount,
+                   COALESCE(CASE WHEN d.kind = %s THEN -ledger.balance ELSE ledger.balance END, 0)
+              FROM invoicing_invoice d LEFT JOIN ledger ON ledger.document_id = d.id
+             WHERE d.status <> 'draft'
+               AND d.open_amount <> COALESCE(CASE WHEN d.kind = %s THEN -ledger.balance ELSE ledger.balance END, 0)
+             ORDER BY d.id LIMIT 50
+            """,
+            [DocumentKind.CREDIT_NOTE, DocumentKind.CREDIT_NOTE],
         )
-        problems += [f"JE-{entry} does not balance ({total}, {company})." for entry, total, company in cursor]
+        problems += [
+            f"{number}: open {open_amount} {currency} but the ledger has {ledger} {currency} open on it."
+            for number, currency, open_amount, ledger in cursor.fetchall()
+        ]
         cursor.execute(
             """
             WITH ledger AS (
                 SELECT l.customer_id, l.currency, SUM(l.amount) AS balance
-                  FROM invoicing_journalline l JOIN invoicing_ledgeraccount a ON a.id = l.account_id
+                  FROM ledger_journalline l JOIN ledger_ledgeraccount a ON a.id = l.account_id
                  WHERE a.role = %s
                  GROUP BY l.customer_id, l.currency
             ), items AS (
@@ -193,6 +129,4 @@ def ledger_problems() -> list[str]:
             f"Customer {customer}: receivable {ledger} {currency} but open items {items} {currency}."
             for customer, currency, ledger, items in cursor.fetchall()
         ]
-    for check in LEDGER_CHECKS:
-        problems += check()
     return problems

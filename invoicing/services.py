@@ -1,5 +1,5 @@
-"""Write side of invoicing: drafts from shipments or by hand, issuing (gapless number, ledger posting,
-event), credit notes, and the receivables ledger's postings.
+"""Write side of invoicing: drafts from shipments or by hand, issuing (gapless number, open item and
+posting in the ledger, event), credit notes, and settling and reopening invoices for payments.
 
 Rounding rule (EN 16931): each line's net is rounded half-up to the currency's minor unit; the tax
 of each VAT category and rate is computed once, on the sum of that group's rounded line nets, and
@@ -25,23 +25,20 @@ from customers.validators import normalize_bic, normalize_iban, normalize_tax_id
 from inventory.models import Product, Unit, format_quantity
 from inventory.selectors import quote_taxes
 from invoicing import signals
-from invoicing.errors import AlreadyInvoiced, InvoiceNotDraft, LedgerOutOfBalance, NotCreditable, OverCredit
+from invoicing.errors import AlreadyInvoiced, AmountNotOpen, InvoiceNotDraft, NotCreditable, OverCredit
 from invoicing.models import (
-    CHART_OF_ACCOUNTS,
-    AccountRole,
     CompanyProfile,
     DocumentKind,
-    EntryKind,
     Invoice,
     InvoicedShipment,
     InvoiceLine,
     InvoiceStatus,
-    JournalEntry,
-    JournalLine,
-    LedgerAccount,
     TaxBreakdown,
     TaxCategoryCode,
 )
+from ledger.models import AccountRole, EntryKind, ItemKind, OpenItem
+from ledger.selectors import item_for_document
+from ledger.services import Posting, create_open_items, open_item, post_entry
 from orders.models import ReturnOrder, Shipment
 from otc.audit import acting
 from otc.errors import InvalidInput, field_checked
@@ -149,108 +146,28 @@ def take_numbers(*, kind: str, year: int, count: int = 1) -> list[str]:
 # --- The ledger --------------------------------------------------------------------------------------
 
 
-def ensure_chart_of_accounts(**kwargs) -> None:
-    """post_migrate receiver: the accounts the services post to exist."""
-    for code, name, kind, role in CHART_OF_ACCOUNTS:
-        LedgerAccount.objects.get_or_create(role=role, defaults={"code": code, "name": name, "kind": kind})
-
-
-@dataclass(frozen=True)
-class Posting:
-    """One side of an entry: debit positive, credit negative, in the document currency."""
-
-    role: str
-    amount: Decimal
-    customer_id: int | None = None
-
-
-def journal_lines(
-    *, postings: list[Posting], currency: str, rate: Decimal, accounts: dict[str, int]
-) -> list[JournalLine]:
-    """Lines in the document and the company currency. Converting each line may leave a rounding
-    cent; it goes to the largest line after the first, so the entry balances in both currencies."""
-    if sum((posting.amount for posting in postings), ZERO) != ZERO:
-        raise LedgerOutOfBalance(f"Debits and credits differ: {[(p.role, p.amount) for p in postings]}")
-    home = company_currency()
-    lines = [
-        JournalLine(
-            account_id=accounts[posting.role],
-            customer_id=posting.customer_id,
-            currency=currency,
-            amount=posting.amount,
-            amount_company=quantize(posting.amount * rate, home),
-        )
-        for posting in postings
-        if posting.amount != ZERO
-    ]
-    difference = sum((line.amount_company for line in lines), ZERO)
-    if difference and len(lines) > 1:
-        max(lines[1:], key=lambda line: abs(line.amount)).amount_company -= difference
-    return lines
-
-
-def account_ids() -> dict[str, int]:
-    return dict(LedgerAccount.objects.values_list("role", "pk"))
-
-
-def post_entry(
-    *,
-    kind: str,
-    posted_on: date,
-    memo: str,
-    postings: list[Posting],
-    currency: str,
-    actor: User,
-    rate: Decimal = Decimal(1),
-    invoice: Invoice | None = None,
-    source: str = "",
-) -> JournalEntry:
-    """Post one balanced journal entry; call inside the business action's transaction."""
-    lines = journal_lines(postings=postings, currency=currency, rate=rate, accounts=account_ids())
-    entry = JournalEntry.objects.create(
-        posted_on=posted_on, kind=kind, memo=memo[:300], invoice=invoice, source=source, created_by=actor
+def document_item(document: Invoice) -> OpenItem:
+    """The open item (unsaved) the ledger keeps an issued document's receivable on."""
+    return open_item(
+        customer_id=document.customer_id,
+        kind=ItemKind(document.kind),
+        document_id=document.pk,
+        reference=document.number,
+        currency=document.currency,
+        issued_on=document.issue_date,
+        due_on=document.due_date,
     )
-    for line in lines:
-        line.entry = entry
-    JournalLine.objects.bulk_create(lines)
-    return entry
 
 
-@transaction.atomic
-def reverse_entry(*, entry: JournalEntry, actor: User, reason: str, posted_on: date | None = None) -> JournalEntry:
-    """Undo an entry by posting its mirror image; the original stays as it was."""
-    if not reason.strip():
-        raise InvalidInput("A reversal needs a reason.", fields={"reason": ["This field is required."]})
-    reversal = JournalEntry.objects.create(
-        posted_on=posted_on or timezone.localdate(),
-        kind=EntryKind.REVERSAL,
-        memo=f"Reversal of JE-{entry.pk}: {reason.strip()}"[:300],
-        invoice=entry.invoice,
-        source=entry.source,
-        reverses=entry,
-        created_by=actor,
-    )
-    JournalLine.objects.bulk_create(
-        [
-            JournalLine(
-                entry=reversal,
-                account_id=line.account_id,
-                customer_id=line.customer_id,
-                currency=line.currency,
-                amount=-line.amount,
-                amount_company=-line.amount_company,
-            )
-            for line in entry.lines.all()
-        ]
-    )
-    return reversal
-
-
-def document_postings(document: Invoice) -> list[Posting]:
-    """Receivable against revenue and tax; a credit note is the mirror image."""
+def document_postings(
+    document: Invoice, *, item_id: int, applied: Decimal = ZERO, credited_item_id: int | None = None
+) -> list[Posting]:
+    """Receivable against revenue and tax; a credit note is the mirror image. The part of a credit
+    note `applied` to the credited invoice settles that invoice's item; the rest stays open on the note's."""
     sign = -1 if document.is_credit_note else 1
     return [
-        Posting(AccountRole.RECEIVABLE, sign * document.gross_total, document.customer_id),
+        Posting(AccountRole.RECEIVABLE, sign * (document.gross_total - applied), document.customer_id, item_id),
+        Posting(AccountRole.RECEIVABLE, -applied, document.customer_id, credited_item_id),
         Posting(AccountRole.TAX_PAYABLE, -sign * document.tax_total),
         Posting(AccountRole.REVENUE, -sign * document.net_total),
     ]
@@ -600,7 +517,14 @@ def issue_invoice(*, invoice: Invoice, actor: User, issue_date: date | None = No
         return _issue(invoice, actor=actor, issue_date=issue_date)
 
 
-def _issue(document: Invoice, *, actor: User, issue_date: date | None) -> Invoice:
+def _issue(
+    document: Invoice,
+    *,
+    actor: User,
+    issue_date: date | None,
+    applied: Decimal = ZERO,
+    credited_item: OpenItem | None = None,
+) -> Invoice:
     if document.status != InvoiceStatus.DRAFT:
         raise InvoiceNotDraft(f"{document} is already issued.")
     if document.gross_total <= ZERO:
@@ -617,15 +541,18 @@ def _issue(document: Invoice, *, actor: User, issue_date: date | None) -> Invoic
     if document.delivery_date is None and not document.is_credit_note:
         document.delivery_date = issue_date  # a service or fee is supplied on the day it is invoiced
     document.save()
+    [item] = create_open_items(items=[document_item(document)])
     post_entry(
         kind=EntryKind.CREDIT_NOTE if document.is_credit_note else EntryKind.INVOICE,
         posted_on=issue_date,
         memo=entry_memo(document),
-        postings=document_postings(document),
+        postings=document_postings(
+            document, item_id=item.pk, applied=applied, credited_item_id=credited_item.pk if credited_item else None
+        ),
         currency=document.currency,
         rate=document.exchange_rate,
         actor=actor,
-        invoice=document,
+        item=item,
     )
     if not document.is_credit_note:
         signals.invoice_issued.send(
@@ -683,6 +610,32 @@ def settlement_status(document: Invoice) -> str:
     if document.open_amount < document.gross_total - document.credited_amount:
         return InvoiceStatus.PARTIALLY_PAID
     return InvoiceStatus.ISSUED
+
+
+def _change_open_amount(invoice: Invoice, change: Decimal) -> Invoice:
+    invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    if invoice.kind != DocumentKind.INVOICE or invoice.status == InvoiceStatus.DRAFT:
+        raise AmountNotOpen(f"{invoice} is not an issued invoice.")
+    if not ZERO <= invoice.open_amount + change <= invoice.gross_total:
+        raise AmountNotOpen(f"{invoice} has {invoice.open_amount} {invoice.currency} open, not to change by {change}.")
+    invoice.open_amount += change
+    invoice.status = settlement_status(invoice)
+    invoice.save(update_fields=["open_amount", "status", "updated_at"])
+    return invoice
+
+
+@transaction.atomic
+def settle_invoice(*, invoice: Invoice, amount: Decimal) -> Invoice:
+    """Lower what is open on an issued invoice by `amount` (paid or written off) and set the status
+    that implies. The caller posts the matching ledger entry in the same transaction; the invoice's
+    row is locked here (callers settling several lock them in id order first, to avoid deadlocks)."""
+    return _change_open_amount(invoice, -amount)
+
+
+@transaction.atomic
+def reopen_invoice(*, invoice: Invoice, amount: Decimal) -> Invoice:
+    """Raise what is open on an issued invoice by `amount` again (an allocation undone)."""
+    return _change_open_amount(invoice, amount)
 
 
 # --- Credit notes ------------------------------------------------------------------------------------
@@ -838,8 +791,9 @@ def issue_credit_note(
         _save_with_lines(
             note, note_lines, credit_tax_groups(note_lines, remaining=left_groups, currency=invoice.currency)
         )
-        _issue(note, actor=actor, issue_date=issue_date)
         applied = min(note.gross_total, invoice.open_amount)
+        credited_item = item_for_document(kind=ItemKind.INVOICE, document_id=invoice.pk)
+        _issue(note, actor=actor, issue_date=issue_date, applied=applied, credited_item=credited_item)
         invoice.open_amount -= applied
         invoice.credited_amount += note.gross_total
         if invoice.credited_amount > invoice.gross_total:

@@ -9,6 +9,11 @@ router.register("shipments", views.ShipmentViewSet, basename="shipment")
 
 urlpatterns = [
     path(
+        "customers/<str:pk>/exposure/",
+        views.CustomerExposureViewSet.as_view({"get": "retrieve"}),
+        name="customer-exposure",
+    ),
+    path(
         "orders/<str:number>/shipments/",
         views.OrderShipmentsViewSet.as_view({"get": "list", "post": "create"}),
         name="order-shipments",

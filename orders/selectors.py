@@ -1,12 +1,17 @@
-"""Read side of orders: lists at a constant query cost, the credit-hold queue, timelines, exposure."""
+"""Read side of orders: lists at a constant query cost, the credit-hold queue, timelines, and the
+customer's exposure against the credit limit (open orders here, receivables from the ledger)."""
 
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import connection
 from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
 
-from customers.models import Customer
+from customers.models import CreditProfile, Customer
+from ledger.selectors import receivable_balances
 from orders.models import OPEN_STATUSES, Order, OrderLine, OrderStatus, OrderTimelineEntry
+from otc.exchange_rates import convert
 from otc.money import quantize
 
 
@@ -47,3 +52,45 @@ def open_order_value(customer: Customer, currency: str) -> Decimal:
         )
         (value,) = cursor.fetchone()
     return quantize(value, currency)
+
+
+def open_receivables(customer: Customer, currency: str) -> Decimal:
+    """The customer's receivable balances in the ledger, converted into `currency` at today's rates."""
+    today = timezone.localdate()
+    return sum(
+        (
+            convert(amount, from_currency=code, to_currency=currency, on=today)
+            for code, amount in receivable_balances(customer=customer).items()
+        ),
+        Decimal("0"),
+    )
+
+
+@dataclass(frozen=True)
+class Exposure:
+    """What the customer owes or has committed to, against the credit limit, in the credit currency."""
+
+    currency: str
+    credit_limit: Decimal
+    open_orders: Decimal
+    open_receivables: Decimal
+
+    @property
+    def total(self) -> Decimal:
+        return self.open_orders + self.open_receivables
+
+    @property
+    def available(self) -> Decimal:
+        return self.credit_limit - self.total
+
+
+def customer_exposure(*, customer: Customer) -> Exposure:
+    """Open orders plus the ledger's receivable balance, each read by a plain call: no source can
+    be missing and silently count as zero."""
+    credit = CreditProfile.objects.get(customer_id=customer.pk)
+    return Exposure(
+        currency=credit.credit_currency,
+        credit_limit=credit.credit_limit,
+        open_orders=open_order_value(customer, credit.credit_currency),
+        open_receivables=open_receivables(customer, credit.credit_currency),
+    )

@@ -11,11 +11,11 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from customers.models import Address, AddressKind, Customer, CustomerStatus, Preferences
-from customers.selectors import address_snapshot, customer_exposure, default_addresses
+from customers.selectors import address_snapshot, default_addresses
 from inventory.models import Product, Warehouse, format_quantity
 from inventory.selectors import quote_prices, quote_taxes
 from inventory.services import StockRequest, release_stock, reserve_stock, return_stock, ship_stock
-from orders import signals
+from orders import selectors, signals
 from orders.errors import IllegalOrderTransition, OverReturn, OverShipment, PurchaseOrderNumberRequired
 from orders.models import (
     ALLOWED_TRANSITIONS,
@@ -231,7 +231,7 @@ def credit_check(*, order: Order) -> str:
         return "Customer is blocked."
     if customer.status == CustomerStatus.ON_HOLD:
         return "Customer is on credit hold."
-    exposure = customer_exposure(customer=customer)
+    exposure = selectors.customer_exposure(customer=customer)
     if order.currency != exposure.currency:
         return f"Order in {order.currency} but the credit limit is in {exposure.currency}: needs review."
     if exposure.total + order.gross_total > exposure.credit_limit:

@@ -19,11 +19,9 @@ _INVOICING = [
     "companyprofile",
     "storeddocument",
     "invoicedeliverylog",
-    "ledgeraccount",
-    "journalentry",
-    "journalline",
 ]
-_INVOICING_RIGHTS = ["invoicing.issue_invoice", "invoicing.issue_credit_note", "invoicing.view_ledger"]
+_INVOICING_RIGHTS = ["invoicing.issue_invoice", "invoicing.issue_credit_note"]
+_LEDGER = ["ledgeraccount", "openitem", "journalentry", "journalline"]
 _PAYMENTS = ["payment", "allocation", "refund"]
 _STATEMENTS = ["bankstatement", "bankstatementline"]
 _COLLECTIONS = [
@@ -52,6 +50,8 @@ ROLES: dict[str, list[str]] = {
         "orders.release_credit_hold",
         *_crud("invoicing", _INVOICING, ("view",)),
         *_INVOICING_RIGHTS,
+        *_crud("ledger", _LEDGER, ("view",)),
+        "ledger.view_ledger",
         "invoicing.change_companyprofile",
         *_crud("otc", ["exchangerate"], ("view", "add", "change")),
         *_crud("payments", _PAYMENTS, ("view", "add", "change")),
@@ -87,6 +87,8 @@ ROLES: dict[str, list[str]] = {
         "orders.release_credit_hold",
         *_crud("invoicing", _INVOICING),
         *_INVOICING_RIGHTS,
+        *_crud("ledger", _LEDGER),
+        "ledger.view_ledger",
         *_crud("payments", [*_PAYMENTS, *_STATEMENTS, *_COLLECTIONS]),
         "payments.approve_refund",
     ],

@@ -37,8 +37,9 @@ from unfold.widgets import (
 
 from customers.models import Customer
 from invoicing import selectors as invoicing_selectors
-from invoicing.admin import VIEW_LEDGER, journal_lines_table
 from invoicing.models import DocumentKind, Invoice
+from ledger import selectors as ledger_selectors
+from ledger.admin import VIEW_LEDGER, journal_lines_table
 from otc.admin import (
     ReadOnlyInline,
     ReadOnlyModelAdmin,
@@ -335,7 +336,7 @@ class PaymentAdmin(ServiceChangeFormMixin, ModelAdmin):
     @display(description="Ledger postings")
     def postings(self, payment: Payment) -> str:
         """Receipt, allocations, write-offs, reversals and refunds: every entry the payment's services posted."""
-        entries = invoicing_selectors.journal().filter(source=f"payment:{payment.pk}").order_by("pk")
+        entries = ledger_selectors.journal().filter(source=f"payment:{payment.pk}").order_by("pk")
         return (
             format_html_join(
                 "",

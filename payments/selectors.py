@@ -8,8 +8,8 @@ from django.db import connection
 from django.db.models import F, QuerySet, Sum
 
 from customers.models import Customer
-from invoicing.models import AccountRole
 from invoicing.selectors import open_balances
+from ledger.models import AccountRole
 from payments.models import Allocation, Payment
 
 ZERO = Decimal("0")
@@ -37,7 +37,7 @@ def unapplied_payment_problems() -> list[str]:
             """
             WITH ledger AS (
                 SELECT l.customer_id, l.currency, -SUM(l.amount) AS balance
-                  FROM invoicing_journalline l JOIN invoicing_ledgeraccount a ON a.id = l.account_id
+                  FROM ledger_journalline l JOIN ledger_ledgeraccount a ON a.id = l.account_id
                  WHERE a.role = %s
                  GROUP BY l.customer_id, l.currency
             ), payments AS (

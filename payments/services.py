@@ -16,8 +16,11 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from customers.models import Customer
-from invoicing.models import AccountRole, DocumentKind, EntryKind, Invoice, InvoiceStatus
-from invoicing.services import Posting, post_entry, reverse_entry, settlement_status
+from invoicing.models import DocumentKind, Invoice, InvoiceStatus
+from invoicing.services import reopen_invoice, settle_invoice
+from ledger.models import AccountRole, EntryKind, ItemKind, OpenItem
+from ledger.selectors import items_for_documents
+from ledger.services import Posting, post_entry, reverse_entry
 from otc.audit import acting
 from otc.errors import Conflict, InvalidInput, PermissionDenied, field_checked
 from otc.exchange_rates import rate_on
@@ -164,6 +167,7 @@ def allocate_payment(*, payment: Payment, applications: list[Application], actor
     }
     if len(invoices) != len(applications):
         raise InvalidInput("An invoice is named twice.", fields={"applications": ["Each invoice once."]})
+    items = items_for_documents(kind=ItemKind.INVOICE, document_ids=list(invoices))
     left = payment.unallocated_amount
     allocations = []
     with acting(actor, f"allocate {payment.number}"):
@@ -181,7 +185,7 @@ def allocate_payment(*, payment: Payment, applications: list[Application], actor
                 )
             if amount == ZERO and write_off == ZERO:
                 raise InvalidInput("Allocate an amount above zero.", fields={"amount": ["Above zero."]})
-            allocations.append(_allocate(payment, invoice, amount, write_off, actor))
+            allocations.append(_allocate(payment, invoice, items[invoice.pk], amount, write_off, actor))
             left -= amount
         payment.allocated_amount = payment.amount - payment.refunded_amount - left
         payment.save(update_fields=["allocated_amount"])
@@ -217,7 +221,9 @@ def _check_allocatable(payment: Payment, invoice: Invoice, amount: Decimal, left
         )
 
 
-def _allocate(payment: Payment, invoice: Invoice, amount: Decimal, write_off: Decimal, actor: User) -> Allocation:
+def _allocate(
+    payment: Payment, invoice: Invoice, item: OpenItem, amount: Decimal, write_off: Decimal, actor: User
+) -> Allocation:
     entry = post_entry(
         kind=EntryKind.WRITE_OFF if amount == ZERO else EntryKind.ALLOCATION,
         posted_on=timezone.localdate(),
@@ -225,17 +231,15 @@ def _allocate(payment: Payment, invoice: Invoice, amount: Decimal, write_off: De
         postings=[
             Posting(AccountRole.CUSTOMER_CREDIT, amount, payment.customer_id),
             Posting(AccountRole.WRITE_OFF, write_off),
-            Posting(AccountRole.RECEIVABLE, -(amount + write_off), invoice.customer_id),
+            Posting(AccountRole.RECEIVABLE, -(amount + write_off), invoice.customer_id, item.pk),
         ],
         currency=invoice.currency,
         rate=rate_on(invoice.currency, timezone.localdate()),
         actor=actor,
-        invoice=invoice,
+        item=item,
         source=f"payment:{payment.pk}",
     )
-    invoice.open_amount -= amount + write_off
-    invoice.status = settlement_status(invoice)
-    invoice.save(update_fields=["open_amount", "status", "updated_at"])
+    invoice = settle_invoice(invoice=invoice, amount=amount + write_off)
     return Allocation.objects.create(
         payment=payment,
         invoice=invoice,
@@ -258,9 +262,7 @@ def unallocate(*, allocation: Allocation, actor: User, reason: str) -> Allocatio
         raise Conflict(f"The allocation of {payment} to {invoice} was undone already.")
     with acting(actor, f"unallocate: {reason.strip()}"):
         reverse_entry(entry=allocation.journal_entry, actor=actor, reason=reason)
-        invoice.open_amount += allocation.amount + allocation.write_off_amount
-        invoice.status = settlement_status(invoice)
-        invoice.save(update_fields=["open_amount", "status", "updated_at"])
+        reopen_invoice(invoice=invoice, amount=allocation.amount + allocation.write_off_amount)
         payment.allocated_amount -= allocation.amount
         payment.save(update_fields=["allocated_amount"])
         allocation.reversed_at, allocation.reversed_by = timezone.now(), actor

@@ -50,6 +50,6 @@ def ledger_verifies_after_each_test(request):
         yield
         return
     yield
-    from invoicing.selectors import ledger_problems
+    from workflows.verification import ledger_problems
 
     assert ledger_problems() == []

@@ -269,17 +269,6 @@ class CustomerDetailSerializer(CustomerSerializer):
         read_only_fields = fields
 
 
-class ExposureSerializer(serializers.Serializer):
-    """Open orders plus open receivables against the credit limit, in the credit currency."""
-
-    currency = serializers.CharField(read_only=True)
-    credit_limit = AmountField(currency_field="currency")
-    open_orders = AmountField(currency_field="currency")
-    open_receivables = AmountField(currency_field="currency")
-    total = AmountField(currency_field="currency")
-    available = AmountField(currency_field="currency", help_text="Negative when the exposure exceeds the limit.")
-
-
 class TimelineWhatSerializer(serializers.Serializer):
     label = serializers.CharField(source="pgh_label", help_text="insert, update or delete")
     model = serializers.CharField(source="pgh_obj_model", help_text="e.g. customers.Customer")

@@ -26,7 +26,6 @@ from customers.api.serializers import (
     CustomerDetailSerializer,
     CustomerSerializer,
     CustomerWriteSerializer,
-    ExposureSerializer,
     PreferencesSerializer,
     PreferencesWriteSerializer,
     RejectionSerializer,
@@ -52,7 +51,7 @@ def customer_detail_or_404(pk) -> Customer:
 
 
 class CustomerViewSet(viewsets.GenericViewSet):
-    """Customers: list, create, read and change; credit hold; exposure and account timeline."""
+    """Customers: list, create, read and change; credit hold; account timeline (the exposure is orders')."""
 
     scopes = CUSTOMER_SCOPES
     staff_permissions = {
@@ -125,12 +124,6 @@ class CustomerViewSet(viewsets.GenericViewSet):
         parse(EmptySerializer, request)
         services.release_credit_hold(customer=customer_or_404(pk), actor=request.user)
         return Response(CustomerDetailSerializer(customer_detail_or_404(pk)).data)
-
-    @extend_schema(responses={200: ExposureSerializer, **problems(401, 403, 404)})
-    @action(detail=True, methods=["get"])
-    def exposure(self, request: Request, pk: int) -> Response:
-        """Open orders and open receivables against the credit limit, in the credit currency."""
-        return Response(ExposureSerializer(selectors.customer_exposure(customer=customer_or_404(pk))).data)
 
     @extend_schema(responses={200: TimelineEntrySerializer(many=True), **problems(401, 403, 404)})
     @action(detail=True, methods=["get"], pagination_class=None)

@@ -345,3 +345,14 @@ class ReturnSerializer(serializers.ModelSerializer):
         model = ReturnOrder
         fields = ["number", "order", "reason", "received_at", "lines"]
         read_only_fields = fields
+
+
+class ExposureSerializer(serializers.Serializer):
+    """Open orders plus open receivables against the credit limit, in the credit currency."""
+
+    currency = serializers.CharField(read_only=True)
+    credit_limit = AmountField(currency_field="currency")
+    open_orders = AmountField(currency_field="currency")
+    open_receivables = AmountField(currency_field="currency")
+    total = AmountField(currency_field="currency")
+    available = AmountField(currency_field="currency", help_text="Negative when the exposure exceeds the limit.")

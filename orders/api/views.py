@@ -12,11 +12,14 @@ from rest_framework.generics import get_object_or_404
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from customers.api.views import customer_or_404
+from customers.models import Customer
 from inventory.errors import NoPrice
 from orders import selectors, services
 from orders.api.filters import OrderFilter
 from orders.api.serializers import (
     CancelSerializer,
+    ExposureSerializer,
     OrderCreateSerializer,
     OrderDetailSerializer,
     OrderSerializer,
@@ -281,3 +284,16 @@ class OrderReturnsViewSet(viewsets.GenericViewSet):
         return_order = services.register_return(order=order, actor=request.user, reason=data["reason"], lines=lines)
         created = self._returns(order).get(pk=return_order.pk)
         return Response(ReturnSerializer(created).data, status=status.HTTP_201_CREATED)
+
+
+class CustomerExposureViewSet(viewsets.GenericViewSet):
+    """A customer's exposure: open orders and open receivables against the credit limit."""
+
+    scopes = {"read": "customers:read"}
+    staff_permissions = {"read": "customers.view_customer"}
+    queryset = Customer.objects.all()
+
+    @extend_schema(responses={200: ExposureSerializer, **problems(401, 403, 404)})
+    def retrieve(self, request: Request, pk: int) -> Response:
+        """Open orders and open receivables against the credit limit, in the credit currency."""
+        return Response(ExposureSerializer(selectors.customer_exposure(customer=customer_or_404(pk))).data)

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "otc",
     "customers",
     "inventory",
+    "ledger",
     "orders",
     "invoicing",
     "payments",

@@ -11,7 +11,8 @@ from django.db import models
 from django.db.models import F, Q
 
 from customers.models import Customer
-from invoicing.models import Invoice, JournalEntry
+from invoicing.models import Invoice
+from ledger.models import JournalEntry
 from otc.audit import tracked
 from otc.money import CurrencyField, MoneyField
 

@@ -6,7 +6,7 @@ from django.test.utils import CaptureQueriesContext
 from pghistory.models import Events
 from rest_framework.test import APIClient
 
-from customers import selectors, services
+from customers import services
 from customers.models import (
     Address,
     BankAccount,
@@ -18,6 +18,7 @@ from customers.models import (
     CustomerGroup,
     CustomerStatus,
 )
+from orders import selectors as orders_selectors
 from otc.services import create_api_key
 from tests.factories import CustomerFactory, StaffFactory
 
@@ -445,7 +446,7 @@ def test_exposure_reports_limit_and_open_amounts_as_decimal_strings(writer, cler
     customer = CustomerFactory(actor=clerk)
     request = services.request_credit_limit_change(customer=customer, actor=clerk, credit_limit="25000", reason="r")
     services.approve_change_request(change_request=request, actor=approver)
-    monkeypatch.setitem(selectors.EXPOSURE_SOURCES, "open_receivables", lambda *_: Decimal("1000.505"))
+    monkeypatch.setattr(orders_selectors, "open_receivables", lambda *_: Decimal("1000.505"))
 
     response = writer.get(customer_url(customer, "exposure/"))
 

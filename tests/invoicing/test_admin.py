@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 
 from invoicing import services
 from invoicing.models import CompanyProfile, Invoice, InvoiceStatus, StoredDocument
+from ledger.models import JournalEntry
 from otc.models import ExchangeRate, User
 from tests.factories import StaffFactory
 from tests.invoicing.conftest import manual_invoice
@@ -22,7 +23,7 @@ from workflows.models import OutboxEvent
 pytestmark = pytest.mark.django_db
 
 INVOICES = "/admin/invoicing/invoice/"
-JOURNAL = "/admin/invoicing/journalentry/"
+JOURNAL = "/admin/ledger/journalentry/"
 D = Decimal
 
 
@@ -129,7 +130,7 @@ def test_the_invoice_page_shows_lines_vat_shipments_credit_notes_postings_and_fi
         "19.10",
         shipment.number,
         note.number,
-        f"JE-{invoice.journal_entries.get().pk}",
+        f"JE-{JournalEntry.objects.filter(item__document_id=invoice.pk).get().pk}",
         "Trade receivables",
         document.filename,
         f"{INVOICES}{invoice.pk}/preview/",

@@ -13,7 +13,8 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from invoicing import services
-from invoicing.models import Invoice, InvoiceLine, InvoiceStatus, JournalEntry, StoredDocument
+from invoicing.models import Invoice, InvoiceLine, InvoiceStatus, StoredDocument
+from ledger.models import JournalEntry
 from otc.models import IdempotencyRecord
 from tests.factories import StaffFactory
 from tests.invoicing.conftest import manual_invoice
@@ -157,7 +158,7 @@ def test_a_manual_invoice_is_issued_and_a_replay_returns_it_without_a_second(par
         ("S", "1.75"),
     ]
     assert invoice.created_by_id == partner.api_key.user_id
-    assert JournalEntry.objects.filter(invoice=invoice).count() == 1
+    assert JournalEntry.objects.filter(item__document_id=invoice.pk).count() == 1
     assert IdempotencyRecord.objects.get().response_status == 201
 
 

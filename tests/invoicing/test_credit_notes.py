@@ -3,11 +3,14 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from customers.selectors import customer_exposure
 from invoicing import services
 from invoicing.errors import NotCreditable, OverCredit
-from invoicing.models import AccountRole, Invoice, InvoiceStatus, JournalLine
+from invoicing.models import Invoice, InvoiceStatus
+from ledger import services as ledger
+from ledger.models import AccountRole, ItemKind, JournalLine
+from ledger.selectors import item_for_document
 from orders import services as orders
+from orders.selectors import customer_exposure
 from otc.errors import InvalidInput
 
 pytestmark = pytest.mark.django_db
@@ -40,7 +43,8 @@ def test_a_full_credit_note_cancels_the_invoice_and_its_posting(clerk, customer,
         D("0"),
         D("182.53"),
     )
-    assert dict(JournalLine.objects.filter(entry__invoice=note).values_list("account__role", "amount")) == {
+    note_lines = JournalLine.objects.filter(entry__item__document_id=note.pk)
+    assert dict(note_lines.values_list("account__role", "amount")) == {
         AccountRole.RECEIVABLE: D("-182.53"),
         AccountRole.TAX_PAYABLE: D("23.21"),
         AccountRole.REVENUE: D("159.32"),
@@ -86,15 +90,19 @@ def test_partial_credits_by_quantity_and_by_amount_never_exceed_the_invoice(cler
     )
 
 
+def ledger_item(invoice):
+    return item_for_document(kind=ItemKind.INVOICE, document_id=invoice.pk)
+
+
 def test_a_credit_larger_than_what_is_open_becomes_the_customers_credit_balance(clerk, customer, invoice):
     Invoice.objects.filter(pk=invoice.pk).update(open_amount=D("50.00"))  # as if 132.53 had been paid
-    services.post_entry(
+    ledger.post_entry(
         kind="payment",
         posted_on=timezone.localdate(),
         memo="payment received",
         postings=[
-            services.Posting(AccountRole.CASH, D("132.53")),
-            services.Posting(AccountRole.RECEIVABLE, D("-132.53"), customer.pk),
+            ledger.Posting(AccountRole.CASH, D("132.53")),
+            ledger.Posting(AccountRole.RECEIVABLE, D("-132.53"), customer.pk, ledger_item(invoice).pk),
         ],
         currency="EUR",
         actor=clerk,

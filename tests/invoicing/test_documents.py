@@ -15,6 +15,8 @@ from invoicing.documents.render import invoice_html, render_invoice_pdf
 from invoicing.documents.statements import Aging, statement_of_account
 from invoicing.models import DocumentFormat, StoredDocument
 from otc.errors import InvalidInput
+from payments import services as payments
+from payments.models import PaymentMethod, PaymentSource
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root", "company")]
 D = Decimal
@@ -240,3 +242,28 @@ def test_asking_for_a_statement_again_replaces_its_file_in_the_same_row(
     assert second.filename == f"statement-{customer.number}-20260301-20260331.pdf"
     assert StoredDocument.objects.filter(customer=customer).count() == 1
     assert [path.name for path in media_root.rglob("*.pdf")] == [second.file.name.rsplit("/", 1)[-1]]
+
+
+def test_the_statement_ages_what_was_open_at_its_end_not_what_is_open_today(clerk, customer):
+    """Regression: an invoice open at the period's end and paid afterwards was aged as it is today (0)."""
+    invoice = manual_invoice(clerk, customer, net="100.00", on=date(2026, 1, 10))  # 119.00, due 2026-02-09
+    payment = payments.record_payment(
+        customer=customer,
+        amount=D("119.00"),
+        currency="EUR",
+        method=PaymentMethod.BANK_TRANSFER,
+        source=PaymentSource.STAFF,
+        actor=clerk,
+        received_on=date(2026, 3, 2),
+    )
+    payments.allocate_payment(
+        payment=payment, applications=[payments.Application(invoice, D("119.00"))], actor=clerk
+    )  # allocated today, long after the period
+    invoice.refresh_from_db()
+    assert invoice.open_amount == D("0")
+
+    (account,) = statement_of_account(customer=customer, start=date(2026, 2, 1), end=date(2026, 2, 28)).accounts
+
+    assert account.closing_balance == D("119.00")
+    assert account.aging == Aging(days_1_30=D("119.00"))
+    assert account.aging.total == account.closing_balance

@@ -5,12 +5,12 @@ import pytest
 from django.core import mail
 
 from customers import services as customer_services
-from customers.selectors import customer_exposure
 from inventory.errors import InsufficientStock
 from inventory.models import CustomerPrice, StockLevel, StockMove
 from orders import services
 from orders.errors import IllegalOrderTransition, OverReturn, OverShipment, PurchaseOrderNumberRequired
 from orders.models import Order, OrderStatus
+from orders.selectors import customer_exposure
 from otc.errors import InvalidInput, PermissionDenied
 from tests.factories import StaffFactory, make_product
 from tests.orders.conftest import qty

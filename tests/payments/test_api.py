@@ -10,7 +10,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
-from invoicing.models import InvoiceStatus, JournalEntry
+from invoicing.models import InvoiceStatus
+from ledger.models import JournalEntry
 from payments import services
 from payments.models import Allocation, Payment
 from tests.factories import CustomerFactory, StaffFactory

@@ -2,8 +2,9 @@ from decimal import Decimal
 
 import pytest
 
-from customers.selectors import customer_exposure
-from invoicing.models import AccountRole, InvoiceStatus, JournalLine
+from invoicing.models import InvoiceStatus
+from ledger.models import AccountRole, JournalLine
+from orders.selectors import customer_exposure
 from otc.errors import InvalidInput, PermissionDenied
 from payments import services
 from payments.models import Allocation, Payment, RefundStatus

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from rest_framework.test import APIClient
 
-from invoicing.models import JournalEntry
+from ledger.models import JournalEntry
 from otc.services import AUTOMATION_EMAIL
 from payments.models import Payment
 from payments.webhooks import InvalidSignature, sign, verify

@@ -1,11 +1,13 @@
-"""Check the receivables ledger: trial balance zero, every entry balanced, and each customer's
-receivable equal to their open items. Exits 1 on any problem, so cron and CI can alert on it."""
+"""Check the receivables ledger: trial balance zero, every entry balanced, each customer's
+receivable equal to their open items, and unapplied payments equal to what payments have left.
+Exits 1 on any problem, so cron and CI can alert on it."""
 
 import sys
 
 from django.core.management.base import BaseCommand
 
-from invoicing import selectors
+from ledger.selectors import trial_balance
+from workflows.verification import ledger_problems
 
 
 class Command(BaseCommand):
@@ -16,11 +18,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         if options["trial_balance"]:
-            for row in selectors.trial_balance():
+            for row in trial_balance():
                 self.stdout.write(
                     f"{row.code} {row.name:<32} {row.currency} debit {row.debit:>16} credit {row.credit:>16}"
                 )
-        problems = selectors.ledger_problems()
+        problems = ledger_problems()
         for problem in problems:
             self.stderr.write(problem)
         if problems:
