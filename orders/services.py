@@ -34,7 +34,7 @@ from orders.models import (
 from otc.audit import acting
 from otc.errors import InvalidInput, PermissionDenied
 from otc.models import User
-from otc.money import quantize, validate_currency
+from otc.money import combined_discount, line_net, line_tax_shares, quantize, tax_groups, validate_currency
 
 HUNDRED = Decimal("100")
 ZERO = Decimal("0")
@@ -56,18 +56,13 @@ def _next_number(sequence: str, prefix: str, year: int) -> str:
     return f"{prefix}-{year}-{value:06d}"
 
 
-def line_amounts(
-    *,
-    quantity: Decimal,
-    unit_price: Decimal,
-    line_discount: Decimal,
-    order_discount: Decimal,
-    tax_rate: Decimal,
-    currency: str,
-) -> tuple[Decimal, Decimal]:
-    """Net and tax of one line, each rounded half-up to the currency's minor unit (the one rule)."""
-    net = quantize(quantity * unit_price * (1 - line_discount / HUNDRED) * (1 - order_discount / HUNDRED), currency)
-    return net, quantize(net * tax_rate / HUNDRED, currency)
+def order_totals(lines: list[OrderLine], currency: str) -> tuple[Decimal, Decimal]:
+    """Net and tax of an order by the one rule (tax per VAT group, otc.money), as its invoice will have
+    them; sets each line's `tax_amount` to its share of its group's tax."""
+    groups = tax_groups(lines, currency)
+    for line, share in zip(lines, line_tax_shares(lines, groups, currency), strict=True):
+        line.tax_amount = share
+    return sum((line.net_amount for line in lines), ZERO), sum((group.tax_amount for group in groups), ZERO)
 
 
 def _check_decimal(value: Any, field: str, *, low: Decimal, high: Decimal | None = None) -> Decimal:
@@ -97,7 +92,7 @@ def create_order(
     discount_percent: Decimal = ZERO,
     notes: str = "",
 ) -> Order:
-    """Enter a draft order, priced and taxed line by line, with address snapshots."""
+    """Enter a draft order, priced line by line and taxed per VAT group (otc.money), with address snapshots."""
     currency = currency or customer.default_currency
     try:
         validate_currency(currency)
@@ -161,14 +156,6 @@ def create_order(
     for number, (line, price) in enumerate(zip(entered, prices, strict=True), start=1):
         tax = taxes[line.product.pk]
         line_discount = price.discount_percent if line.discount_percent is None else line.discount_percent
-        net, tax_amount = line_amounts(
-            quantity=line.quantity,
-            unit_price=price.unit_price,
-            line_discount=line_discount,
-            order_discount=order_discount,
-            tax_rate=tax.rate,
-            currency=currency,
-        )
         order_lines.append(
             OrderLine(
                 line_no=number,
@@ -180,13 +167,17 @@ def create_order(
                 discount_percent=line_discount,
                 tax_rate=tax.rate,
                 reverse_charge=tax.reverse_charge,
+                tax_category=tax.category,
                 tax_note=tax.note,
-                net_amount=net,
-                tax_amount=tax_amount,
+                net_amount=line_net(
+                    quantity=line.quantity,
+                    unit_price=price.unit_price,
+                    discount_percent=combined_discount(line_discount, order_discount),
+                    currency=currency,
+                ),
             )
         )
-    order.net_total = sum((line.net_amount for line in order_lines), ZERO)
-    order.tax_total = sum((line.tax_amount for line in order_lines), ZERO)
+    order.net_total, order.tax_total = order_totals(order_lines, currency)
     order.gross_total = order.net_total + order.tax_total
     with acting(actor, "enter order"):
         order.number = _next_number("orders_order_number_seq", "SO", order_date.year)
