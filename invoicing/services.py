@@ -50,7 +50,7 @@ from otc.audit import acting
 from otc.errors import InvalidInput, field_checked
 from otc.exchange_rates import company_currency, rate_on
 from otc.models import User
-from otc.money import TaxGroup, combined_discount, line_net, quantize, tax_groups, validate_currency
+from otc.money import TaxGroup, combined_discount, line_net, parse_decimal, quantize, tax_groups, validate_currency
 from otc.services import validate_model
 
 ZERO = Decimal("0")
@@ -447,17 +447,6 @@ class ManualLine:
     tax_note: str = ""
 
 
-def _checked_decimal(value, field: str, *, low: Decimal, high: Decimal | None = None) -> Decimal:
-    try:
-        number = Decimal(str(value))
-    except ArithmeticError as error:
-        raise InvalidInput(f"{field} must be a number.", fields={field: ["Not a number."]}) from error
-    if not number.is_finite() or number < low or (high is not None and number > high):
-        bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
-        raise InvalidInput(f"{field} must be {bounds}.", fields={field: [f"Must be {bounds}."]})
-    return number
-
-
 def _manual_lines(customer: Customer, lines: list[ManualLine], currency: str, on: date) -> list[InvoiceLine]:
     taxed = [line.product for line in lines if line.tax_rate is None and line.product is not None]
     taxes = quote_taxes(customer=customer, products=taxed, destination=customer.country, on_date=on) if taxed else {}
@@ -465,16 +454,16 @@ def _manual_lines(customer: Customer, lines: list[ManualLine], currency: str, on
     for line in lines:
         if not line.description.strip():
             raise InvalidInput("Every line needs a description.", fields={"description": ["Required."]})
-        quantity = _checked_decimal(line.quantity, "quantity", low=Decimal("0.001"))
-        unit_price = _checked_decimal(line.unit_price, "unit_price", low=ZERO)
-        discount = _checked_decimal(line.discount_percent, "discount_percent", low=ZERO, high=HUNDRED)
+        quantity = parse_decimal(line.quantity, field="quantity", low=Decimal("0.001"))
+        unit_price = parse_decimal(line.unit_price, field="unit_price", low=ZERO)
+        discount = parse_decimal(line.discount_percent, field="discount_percent", low=ZERO, high=HUNDRED)
         if line.tax_rate is None and line.product is None:
             raise InvalidInput("A line without a product needs a tax rate.", fields={"tax_rate": ["Required."]})
         if line.tax_rate is None:
             quote = taxes[line.product.pk]
             rate, category, note = quote.rate, quote.category, quote.note
         else:
-            rate, note = _checked_decimal(line.tax_rate, "tax_rate", low=ZERO, high=HUNDRED), ""
+            rate, note = parse_decimal(line.tax_rate, field="tax_rate", low=ZERO, high=HUNDRED), ""
             category = TaxCategoryCode.STANDARD if rate else TaxCategoryCode.ZERO
         category = line.tax_category or category
         if category not in TaxCategoryCode.values:
@@ -690,7 +679,7 @@ def _credit_note_line(source: InvoiceLine, credit: CreditLine, left: tuple[Decim
     if (credit.quantity is None) == (credit.net_amount is None):
         raise InvalidInput("Give a quantity or an amount to credit, not both.", fields={"lines": ["One of them."]})
     if credit.net_amount is not None:
-        amount = _checked_decimal(credit.net_amount, "net_amount", low=Decimal("0.01"))
+        amount = parse_decimal(credit.net_amount, field="net_amount", low=Decimal("0.01"))
         if quantize(amount, currency) != amount or amount > left_net:
             raise OverCredit(
                 f"Line {source.line_no}: {amount} asked, {left_net} {currency} left to credit.",
@@ -699,7 +688,7 @@ def _credit_note_line(source: InvoiceLine, credit: CreditLine, left: tuple[Decim
         quantity, unit_price, discount, net = Decimal(1), amount, ZERO, amount
         description = f"Price reduction: {source.description}"
     else:
-        quantity = _checked_decimal(credit.quantity, "quantity", low=Decimal("0.001"))
+        quantity = parse_decimal(credit.quantity, field="quantity", low=Decimal("0.001"))
         if quantity > left_quantity:
             raise OverCredit(
                 f"Line {source.line_no}: {format_quantity(quantity)} asked, "

@@ -4,7 +4,6 @@ transition table, change, write the timeline, send the signal the outbox records
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -34,7 +33,15 @@ from orders.models import (
 from otc.audit import acting
 from otc.errors import InvalidInput, PermissionDenied
 from otc.models import User
-from otc.money import combined_discount, line_net, line_tax_shares, quantize, tax_groups, validate_currency
+from otc.money import (
+    combined_discount,
+    line_net,
+    line_tax_shares,
+    parse_decimal,
+    quantize,
+    tax_groups,
+    validate_currency,
+)
 
 HUNDRED = Decimal("100")
 ZERO = Decimal("0")
@@ -63,17 +70,6 @@ def order_totals(lines: list[OrderLine], currency: str) -> tuple[Decimal, Decima
     for line, share in zip(lines, line_tax_shares(lines, groups, currency), strict=True):
         line.tax_amount = share
     return sum((line.net_amount for line in lines), ZERO), sum((group.tax_amount for group in groups), ZERO)
-
-
-def _check_decimal(value: Any, field: str, *, low: Decimal, high: Decimal | None = None) -> Decimal:
-    try:
-        number = Decimal(str(value))
-    except ArithmeticError as error:
-        raise InvalidInput(f"{field} must be a number.", fields={field: ["Not a number."]}) from error
-    if not number.is_finite() or number < low or (high is not None and number > high):
-        bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
-        raise InvalidInput(f"{field} must be {bounds}.", fields={field: [f"Must be {bounds}."]})
-    return number
 
 
 @transaction.atomic
@@ -108,14 +104,14 @@ def create_order(
             f"{customer.number} requires a PO number on every order.",
             fields={"po_number": ["Required for this customer."]},
         )
-    order_discount = _check_decimal(discount_percent, "discount_percent", low=ZERO, high=HUNDRED)
+    order_discount = parse_decimal(discount_percent, field="discount_percent", low=ZERO, high=HUNDRED)
     entered = [
         LineInput(
             line.product,
-            _check_decimal(line.quantity, "quantity", low=Decimal("0.001")),
+            parse_decimal(line.quantity, field="quantity", low=Decimal("0.001")),
             None
             if line.discount_percent is None
-            else _check_decimal(line.discount_percent, "discount_percent", low=ZERO, high=HUNDRED),
+            else parse_decimal(line.discount_percent, field="discount_percent", low=ZERO, high=HUNDRED),
         )
         for line in lines
     ]
@@ -389,7 +385,7 @@ def dispatch_shipment(
             pk: (line.quantity_reserved if line.product.is_stocked else line.quantity_open)
             for pk, line in lines.items()
         }
-    quantities = {pk: _check_decimal(qty, "quantity", low=ZERO) for pk, qty in quantities.items() if qty}
+    quantities = {pk: parse_decimal(qty, field="quantity", low=ZERO) for pk, qty in quantities.items() if qty}
     unknown = set(quantities) - set(lines)
     if unknown:
         raise InvalidInput("Some lines are not on this order.", fields={"lines": [f"Unknown: {sorted(unknown)}"]})
@@ -491,7 +487,7 @@ def register_return(
             line = locked.get(given.pk)
             if line is None:
                 raise InvalidInput("The line is not on this order.", fields={"lines": ["Not on this order."]})
-            quantity = _check_decimal(quantity, "quantity", low=Decimal("0.001"))
+            quantity = parse_decimal(quantity, field="quantity", low=Decimal("0.001"))
             if condition not in ReturnCondition.values:
                 raise InvalidInput(f"Unknown condition {condition}.", fields={"condition": ["Unknown."]})
             if line.quantity_returned + quantity > line.quantity_shipped:

@@ -15,6 +15,8 @@ from typing import Protocol
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from otc.errors import InvalidInput
+
 # ISO 4217 minor units for the currencies whose exponent is not 2; every other active code has 2.
 _MINOR_UNITS_NOT_TWO = {
     "BIF": 0,
@@ -105,6 +107,39 @@ def quantize(amount: Decimal, currency: str) -> Decimal:
 
 
 HUNDRED = Decimal("100")
+
+
+def parse_decimal(
+    value: object,
+    *,
+    field: str,
+    low: Decimal | None = None,
+    high: Decimal | None = None,
+    currency: str | None = None,
+) -> Decimal:
+    """A number given by a person or a file (text, int or Decimal) as a finite Decimal within
+    [low, high] and, with a currency, with no more decimals than its minor unit. Anything else is
+    InvalidInput naming `field`, its message `"{field}: {reason}"` and `fields[field]` the reason."""
+
+    def invalid(reason: str) -> InvalidInput:
+        return InvalidInput(f"{field}: {reason}", fields={field: [reason]})
+
+    text = str(value).strip()
+    try:
+        number = Decimal(text)
+    except ArithmeticError:
+        raise invalid(f"{text!r} is not a decimal amount") from None
+    if not number.is_finite():
+        raise invalid(f"{text!r} is not a decimal amount")
+    if currency is not None and quantize(number, currency) != number:
+        raise invalid(f"{number} has more decimals than {currency} allows")
+    if (low is not None and number < low) or (high is not None and number > high):
+        if high is None:
+            bounds = f"at least {low}"
+        else:
+            bounds = f"at most {high}" if low is None else f"between {low} and {high}"
+        raise invalid(f"must be {bounds}")
+    return number
 
 
 def line_net(*, quantity: Decimal, unit_price: Decimal, discount_percent: Decimal, currency: str) -> Decimal:

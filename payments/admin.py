@@ -40,6 +40,7 @@ from invoicing import selectors as invoicing_selectors
 from invoicing.admin import VIEW_LEDGER, journal_lines_table
 from invoicing.models import DocumentKind, Invoice
 from otc.admin import (
+    DocumentAdmin,
     ReadOnlyInline,
     ReadOnlyModelAdmin,
     ReasonForm,
@@ -57,6 +58,7 @@ from otc.admin import (
 )
 from otc.audit import acting
 from otc.errors import DomainError
+from otc.forms import adopt_saved_row
 from otc.money import quantize
 from payments import collections as dunning
 from payments import reconciliation, services
@@ -251,7 +253,7 @@ class UnallocatedFilter(admin.SimpleListFilter):
 
 
 @admin.register(Payment)
-class PaymentAdmin(ServiceChangeFormMixin, ModelAdmin):
+class PaymentAdmin(ServiceChangeFormMixin, DocumentAdmin):
     form = RecordPaymentForm
     list_display = [
         "number",
@@ -276,8 +278,6 @@ class PaymentAdmin(ServiceChangeFormMixin, ModelAdmin):
     list_filter_submit = True
     search_fields = ["number", "customer__number", "customer__legal_name", "reference", "external_id"]
     list_select_related = ["customer"]
-    show_full_result_count = False
-    paginator = InfinitePaginator
     ordering = ["-pk"]
     autocomplete_fields = ["customer"]
 
@@ -292,12 +292,6 @@ class PaymentAdmin(ServiceChangeFormMixin, ModelAdmin):
     ]
 
     # -- permissions: a payment changes only through services ------------------------------------------
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     def has_allocate_permission(self, request, object_id=None) -> bool:
         return request.user.has_perm("payments.add_allocation")
@@ -398,9 +392,7 @@ class PaymentAdmin(ServiceChangeFormMixin, ModelAdmin):
             )
         except DomainError as error:
             raise ServiceRefused(error) from error
-        for field in Payment._meta.concrete_fields:
-            setattr(obj, field.attname, getattr(payment, field.attname))
-        obj._state.adding, obj._state.db = False, payment._state.db
+        adopt_saved_row(obj, payment)
 
     def response_add(self, request, obj, post_url_continue=None):
         messages.success(request, f"{obj} recorded: {money_text(obj.amount, obj.currency)}. Allocate it next.")
@@ -816,7 +808,7 @@ class StatementLineInline(ReadOnlyInline):
 
 
 @admin.register(BankStatement)
-class BankStatementAdmin(ModelAdmin):
+class BankStatementAdmin(DocumentAdmin):
     """Statements as the bank sent them: uploaded (imported, then reconciled), never edited."""
 
     list_display = [
@@ -833,8 +825,6 @@ class BankStatementAdmin(ModelAdmin):
     list_filter_submit = True
     search_fields = ["statement_id", "account_iban", "filename"]
     list_select_related = ["imported_by"]
-    show_full_result_count = False
-    paginator = InfinitePaginator
     ordering = ["-period_end", "-pk"]
     fields = [
         "statement_id",
@@ -856,12 +846,6 @@ class BankStatementAdmin(ModelAdmin):
     def get_queryset(self, request) -> QuerySet[BankStatement]:
         waiting = Count("lines", filter=Q(lines__status=StatementLineStatus.UNMATCHED, lines__amount__gt=0))
         return super().get_queryset(request).annotate(unmatched_count=waiting)
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     @display(description="Period", ordering="period_end")
     def period(self, statement: BankStatement) -> str:
