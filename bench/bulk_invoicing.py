@@ -117,11 +117,11 @@ def build_world(pairs: int):
         cursor.execute(
             """
             INSERT INTO orders_orderline (line_no, description, quantity, unit_price, price_rule, discount_percent,
-                                          tax_rate, reverse_charge, tax_note, net_amount, tax_amount,
+                                          tax_rate, reverse_charge, tax_category, tax_note, net_amount, tax_amount,
                                           quantity_reserved, quantity_shipped, quantity_returned, order_id,
                                           product_id)
             SELECT n, pr.name, q, 4.99 + (pr.id %% 50) * 1.25, 'list', CASE WHEN (p + n) %% 6 = 0 THEN 5 ELSE 0 END,
-                   CASE WHEN pr.tax_category_id = %s THEN 7 ELSE 19 END, false, '', 0, 0, 0, q, 0, o.id, pr.id
+                   CASE WHEN pr.tax_category_id = %s THEN 7 ELSE 19 END, false, 'S', '', 0, 0, 0, q, 0, o.id, pr.id
               FROM orders_order o
              CROSS JOIN LATERAL (SELECT (substr(o.number, 6)::int + 1) / 2 AS p) pair
              CROSS JOIN LATERAL generate_series(1, 2 + p %% 3) n
@@ -166,9 +166,7 @@ SQL_LINES = """
     SELECT claimed.invoice_id, row_number() OVER (PARTITION BY sl.shipment_id ORDER BY sl.id), p.id, p.sku, p.gtin,
            ol.description, sl.quantity, CASE p.unit WHEN 'box' THEN 'XBX' WHEN 'kg' THEN 'KGM' WHEN 'm' THEN 'MTR'
            WHEN 'l' THEN 'LTR' WHEN 'h' THEN 'HUR' ELSE 'C62' END, ol.unit_price, d.discount,
-           CASE WHEN ol.reverse_charge THEN CASE WHEN p.kind = 'stocked' THEN 'K' ELSE 'AE' END
-                WHEN ol.tax_rate = 0 THEN CASE WHEN ol.tax_note LIKE 'Export%%' THEN 'G' ELSE 'Z' END ELSE 'S' END,
-           ol.tax_rate, ol.tax_note, round(sl.quantity * ol.unit_price * (1 - d.discount / 100), 2),
+           ol.tax_category, ol.tax_rate, ol.tax_note, round(sl.quantity * ol.unit_price * (1 - d.discount / 100), 2),
            ol.id, sl.id, NULL, false
       FROM unnest(%(shipments)s::bigint[], %(invoices)s::bigint[]) AS claimed (shipment_id, invoice_id)
       JOIN orders_shipmentline sl ON sl.shipment_id = claimed.shipment_id

@@ -10,7 +10,7 @@ import multiprocessing
 import random
 import resource
 import sys
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -112,8 +112,13 @@ def run_sql(orders, clerk, warehouse, url: str) -> None:
             cur.execute("SELECT nextval('orders_order_number_seq')")
             (number,) = cur.fetchone()
             nets = {pid: (quantities[pid] * prices[pid]).quantize(Decimal("0.01")) for pid in ids}
-            taxes = {pid: (nets[pid] * rate / 100).quantize(Decimal("0.01")) for pid in ids}
-            net, tax = sum(nets.values()), sum(taxes.values())
+            net = sum(nets.values())
+            tax = (net * rate / 100).quantize(Decimal("0.01"), ROUND_HALF_UP)
+            running, allocated, taxes = Decimal(0), Decimal(0), {}
+            for pid in ids:  # the group's tax shared out in proportion to the line nets
+                running += nets[pid]
+                upto = (tax * running / net).quantize(Decimal("0.01"), ROUND_HALF_UP) if running else allocated
+                taxes[pid], allocated = upto - allocated, upto
             cur.execute(
                 """INSERT INTO orders_order (number, customer_id, status, currency, po_number, order_date,
                        warehouse_id, billing_address, shipping_address, discount_percent, net_total, tax_total,
@@ -125,9 +130,9 @@ def run_sql(orders, clerk, warehouse, url: str) -> None:
             (order_id,) = cur.fetchone()
             cur.executemany(
                 """INSERT INTO orders_orderline (order_id, line_no, product_id, description, quantity, unit_price,
-                       price_rule, discount_percent, tax_rate, reverse_charge, tax_note, net_amount, tax_amount,
-                       quantity_reserved, quantity_shipped, quantity_returned)
-                   VALUES (%s, %s, %s, 'item', %s, %s, 'list', 0, %s, false, '', %s, %s, 0, 0, 0)""",
+                       price_rule, discount_percent, tax_rate, reverse_charge, tax_category, tax_note, net_amount,
+                       tax_amount, quantity_reserved, quantity_shipped, quantity_returned)
+                   VALUES (%s, %s, %s, 'item', %s, %s, 'list', 0, %s, false, 'S', '', %s, %s, 0, 0, 0)""",
                 [
                     (order_id, n, pid, quantities[pid], prices[pid], rate, nets[pid], taxes[pid])
                     for n, pid in enumerate(ids, start=1)

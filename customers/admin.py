@@ -70,6 +70,7 @@ from otc.admin import (
     service_form_page,
 )
 from otc.errors import DomainError
+from otc.forms import adopt_saved_row
 from otc.models import User
 from otc.money import quantize
 
@@ -324,7 +325,7 @@ class CustomerAdmin(ServiceChangeFormMixin, ModelAdmin, ImportExportModelAdmin):
                 created = services.create_customer(
                     actor=request.user, confirm_duplicate=form.cleaned_data.get("confirm_duplicate", False), **data
                 )
-                _become(obj, created)
+                adopt_saved_row(obj, created)
         except DomainError as error:
             raise ServiceRefused(error) from error
 
@@ -597,13 +598,6 @@ def _duplicates_refused(request: HttpRequest) -> list[Customer]:
     if refused is not None and isinstance(refused.error, PossibleDuplicateCustomer):
         return refused.error.duplicates
     return []
-
-
-def _become(obj: Model, saved: Model) -> None:
-    """Make the admin's unsaved form instance the row the service created."""
-    for field in saved._meta.concrete_fields:
-        setattr(obj, field.attname, getattr(saved, field.attname))
-    obj._state.adding, obj._state.db = False, saved._state.db
 
 
 def _write_inline_row(*, customer: Customer, actor: User, obj: Model, operation: str, fields) -> None:

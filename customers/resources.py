@@ -17,6 +17,7 @@ from import_export import fields, resources, widgets
 from customers import services
 from customers.models import Customer
 from otc.errors import DomainError
+from otc.forms import adopt_saved_row
 from otc.models import User
 
 EXPORT_COLUMNS = (
@@ -119,9 +120,7 @@ class CustomerResource(resources.ModelResource):
             )
         except DomainError as error:
             raise ValidationError(_row_errors(error)) from error
-        for field in Customer._meta.concrete_fields:
-            setattr(instance, field.attname, getattr(customer, field.attname))
-        instance._state.adding, instance._state.db = False, customer._state.db
+        adopt_saved_row(instance, customer)
         self.after_save_instance(instance, row, **kwargs)
 
 

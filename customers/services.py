@@ -2,7 +2,7 @@
 actor, leaves an audit entry through `acting`, and sends the domain signal the outbox records."""
 
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.db import connection, transaction
@@ -38,7 +38,7 @@ from otc.audit import acting
 from otc.crypto import fingerprint
 from otc.errors import InvalidInput, PermissionDenied, field_checked
 from otc.models import User
-from otc.money import quantize, validate_currency
+from otc.money import parse_decimal, quantize, validate_currency
 from otc.services import model_update, validate_model
 
 CUSTOMER_FIELDS = (
@@ -385,12 +385,7 @@ def request_credit_limit_change(
     customer = _locked_customer(customer)
     currency = currency or customer.credit.credit_currency
     field_checked("currency", validate_currency, currency)
-    try:
-        amount = quantize(Decimal(str(credit_limit)), currency)
-    except (InvalidOperation, ValueError) as error:
-        raise InvalidInput("The credit limit must be a number.", fields={"credit_limit": ["Not a number."]}) from error
-    if amount < 0:
-        raise InvalidInput("The credit limit cannot be negative.", fields={"credit_limit": ["Must be 0 or more."]})
+    amount = quantize(parse_decimal(credit_limit, field="credit_limit", low=Decimal(0)), currency)
     return _pending_request(
         customer=customer,
         actor=actor,

@@ -42,9 +42,10 @@ from inventory.models import (
     format_quantity,
 )
 from inventory.resources import PriceListItemResource, ProductResource
-from otc.admin import ServiceChangeFormMixin, ServiceRefused, apply_domain_error, badge, service_form_page
+from otc.admin import ServiceChangeFormMixin, ServiceRefused, badge, service_form_page
 from otc.audit import acting
 from otc.errors import DomainError
+from otc.forms import adopt_saved_row, apply_domain_error
 
 STOCK_LEVELS = "admin:inventory_stocklevel_changelist"
 
@@ -130,9 +131,7 @@ class ProductAdmin(ServiceChangeFormMixin, ModelAdmin, ImportExportModelAdmin):
                 saved = services.create_product(actor=request.user, sku=form.cleaned_data["sku"], **data)
         except DomainError as error:
             raise ServiceRefused(error) from error
-        for field in Product._meta.concrete_fields:
-            setattr(obj, field.attname, getattr(saved, field.attname))
-        obj._state.adding, obj._state.db = False, saved._state.db
+        adopt_saved_row(obj, saved)
 
 
 # --------------------------------------------------------------------------------------------------

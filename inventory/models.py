@@ -35,6 +35,20 @@ class ProductKind(models.TextChoices):
     SERVICE = "service", "Service"
 
 
+class TaxCategoryCode(models.TextChoices):
+    """UNCL 5305 VAT categories, as EN 16931 uses them: the tax decision of a line, as a code."""
+
+    STANDARD = "S", "Standard rate"
+    ZERO = "Z", "Zero rated"
+    EXEMPT = "E", "Exempt"
+    REVERSE_CHARGE = "AE", "Reverse charge"
+    INTRA_COMMUNITY = "K", "Intra-community supply"
+    EXPORT = "G", "Export outside the EU"
+
+
+REVERSE_CHARGE_CODES = frozenset({TaxCategoryCode.REVERSE_CHARGE, TaxCategoryCode.INTRA_COMMUNITY})
+
+
 class TaxCategory(models.Model):
     code = models.SlugField(max_length=30, unique=True)
     name = models.CharField(max_length=100)

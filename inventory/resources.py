@@ -16,6 +16,7 @@ from inventory import services
 from inventory.models import PriceList, PriceListItem, Product, TaxCategory
 from otc.audit import acting
 from otc.errors import DomainError
+from otc.forms import adopt_saved_row
 
 PRODUCT_COLUMNS = ("sku", "name", "description", "unit", "kind", "tax_category", "gtin", "is_active")
 PRICE_COLUMNS = ("price_list", "price_list_name", "currency", "product", "min_quantity", "unit_price")
@@ -100,7 +101,7 @@ class ProductResource(_WholeFileResource):
             product = services.create_product(actor=actor, sku=(instance.sku or "").strip(), **data)
         except DomainError as error:
             raise ValidationError(_row_errors(error)) from error
-        instance.pk, instance._state.adding, instance._state.db = product.pk, False, product._state.db
+        adopt_saved_row(instance, product)
         self.after_save_instance(instance, row, **kwargs)
 
 

@@ -13,7 +13,16 @@ from stdnum.eu.vat import MEMBER_STATES
 
 from customers.models import Customer
 from inventory.errors import NoPrice, NoTaxRate
-from inventory.models import CustomerPrice, PriceListItem, Product, StockLevel, TaxRate, format_quantity
+from inventory.models import (
+    REVERSE_CHARGE_CODES,
+    CustomerPrice,
+    PriceListItem,
+    Product,
+    StockLevel,
+    TaxCategoryCode,
+    TaxRate,
+    format_quantity,
+)
 
 EU_COUNTRIES = {code.upper() for code in MEMBER_STATES} - {"XI"}
 ZERO = Decimal("0")
@@ -119,9 +128,15 @@ def quote_price(
 
 @dataclass(frozen=True)
 class TaxQuote:
+    """The tax decision for a product: rate, UNCL 5305 category code, and wording for people."""
+
     rate: Decimal
-    reverse_charge: bool
+    category: TaxCategoryCode
     note: str
+
+    @property
+    def reverse_charge(self) -> bool:
+        return self.category in REVERSE_CHARGE_CODES
 
 
 def quote_taxes(
@@ -136,10 +151,10 @@ def quote_taxes(
     home = settings.OTC_COMPANY_COUNTRY
     if destination != home and home in EU_COUNTRIES:
         if destination not in EU_COUNTRIES:
-            return {p.pk: TaxQuote(ZERO, False, "Export outside the EU, zero-rated") for p in products}
+            return {p.pk: TaxQuote(ZERO, TaxCategoryCode.EXPORT, "Export outside the EU, zero-rated") for p in products}
         if customer.tax_id and customer.country in EU_COUNTRIES:
             note = f"Reverse charge: VAT due by the customer ({customer.tax_id})"
-            return {p.pk: TaxQuote(ZERO, True, note) for p in products}
+            return {p.pk: TaxQuote(ZERO, _reverse_charge_code(p), note) for p in products}
     rates = {
         rate.category_id: rate.rate
         for rate in TaxRate.objects.filter(
@@ -153,8 +168,14 @@ def quote_taxes(
                 f"No tax rate for {product.sku}'s category in {destination} on {on_date}.",
                 fields={"product": [f"No tax rate in {destination}."]},
             )
-        quotes[product.pk] = TaxQuote(rates[product.tax_category_id], False, "")
+        rate = rates[product.tax_category_id]
+        quotes[product.pk] = TaxQuote(rate, TaxCategoryCode.STANDARD if rate else TaxCategoryCode.ZERO, "")
     return quotes
+
+
+def _reverse_charge_code(product: Product) -> TaxCategoryCode:
+    """Goods to an EU business abroad are an intra-community supply; services are reverse-charged."""
+    return TaxCategoryCode.INTRA_COMMUNITY if product.is_stocked else TaxCategoryCode.REVERSE_CHARGE
 
 
 def stock_discrepancies() -> list[dict]:

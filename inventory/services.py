@@ -16,6 +16,7 @@ from inventory.models import MoveKind, Product, ReorderPoint, StockLevel, StockM
 from otc.audit import acting
 from otc.errors import InvalidInput
 from otc.models import User
+from otc.money import parse_decimal
 from otc.services import model_update, validate_model
 
 PRODUCT_FIELDS = ("name", "description", "unit", "kind", "tax_category", "gtin", "is_active")
@@ -45,7 +46,7 @@ class StockRequest:
 
 
 def _positive(quantity: Decimal, field: str = "quantity") -> Decimal:
-    quantity = Decimal(str(quantity))
+    quantity = parse_decimal(quantity, field=field)
     if quantity <= 0:
         raise InvalidInput("The quantity must be more than zero.", fields={field: ["Must be more than zero."]})
     return quantity
@@ -144,7 +145,7 @@ def adjust_stock(
     *, product: Product, warehouse: Warehouse, quantity_delta: Decimal, reason: str, actor: User
 ) -> StockLevel:
     """Count corrections, breakage, shrinkage. A reason is required; stock held for orders cannot be taken."""
-    quantity_delta = Decimal(str(quantity_delta))
+    quantity_delta = parse_decimal(quantity_delta, field="quantity_delta")
     if quantity_delta == 0:
         raise InvalidInput("An adjustment must change the quantity.", fields={"quantity_delta": ["Must not be 0."]})
     if not reason.strip():

@@ -42,6 +42,7 @@ from ledger.admin import VIEW_LEDGER, journal_table
 from ledger.models import ItemKind
 from ledger.selectors import item_for_document, journal
 from otc.admin import (
+    DocumentAdmin,
     ReadOnlyInline,
     ReadOnlyModelAdmin,
     ReasonForm,
@@ -61,6 +62,7 @@ from otc.admin import (
 )
 from otc.audit import acting
 from otc.errors import DomainError
+from otc.forms import adopt_saved_row
 
 STATUS_COLORS = {
     InvoiceStatus.DRAFT: "",
@@ -357,7 +359,7 @@ class OverdueFilter(admin.SimpleListFilter):
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(ServiceChangeFormMixin, ModelAdmin):
+class InvoiceAdmin(ServiceChangeFormMixin, DocumentAdmin):
     form = ManualInvoiceForm
     list_display = [
         "document",
@@ -382,8 +384,6 @@ class InvoiceAdmin(ServiceChangeFormMixin, ModelAdmin):
     date_hierarchy = "issue_date"
     search_fields = ["number", "po_number", "customer__number", "customer__legal_name", "customer__trading_name"]
     list_select_related = ["customer"]
-    show_full_result_count = False
-    paginator = InfinitePaginator
     ordering = ["-pk"]
     autocomplete_fields = ["customer"]
 
@@ -407,12 +407,6 @@ class InvoiceAdmin(ServiceChangeFormMixin, ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return request.user.has_perm(ISSUE)
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     def has_issue_permission(self, request, object_id=None) -> bool:
         return request.user.has_perm(ISSUE)
@@ -535,9 +529,7 @@ class InvoiceAdmin(ServiceChangeFormMixin, ModelAdmin):
             about_lines = bool(error.fields) and set(error.fields) <= {"lines", *ManualLineForm.Meta.fields}
             raise ServiceRefused(error, prefix="lines" if about_lines else None) from error
         obj = form.instance
-        for field in Invoice._meta.concrete_fields:
-            setattr(obj, field.attname, getattr(invoice, field.attname))
-        obj._state.adding, obj._state.db = False, invoice._state.db
+        adopt_saved_row(obj, invoice)
 
     def response_add(self, request, obj, post_url_continue=None):
         messages.success(request, f"{obj} entered: {money_text(obj.gross_total, obj.currency)}.")
@@ -803,8 +795,6 @@ class InvoiceDeliveryLogAdmin(ReadOnlyModelAdmin):
     list_filter = [("channel", ChoicesDropdownFilter), "is_resend"]
     search_fields = ["invoice__number"]
     list_select_related = ["invoice", "requested_by"]
-    show_full_result_count = False
-    paginator = InfinitePaginator
     ordering = ["-pk"]
 
     @display(description="Invoice")

@@ -26,7 +26,6 @@ from django.utils import timezone
 from psycopg.types.json import Jsonb
 
 from customers.models import Customer, DocumentLayout
-from inventory.models import ProductKind
 from invoicing import signals
 from invoicing.models import DocumentKind, Invoice, InvoiceLine, InvoiceStatus, TaxBreakdown
 from invoicing.services import (
@@ -70,13 +69,12 @@ LINE_COLUMNS = {
     "unit_price": "order_line__unit_price",
     "line_discount": "order_line__discount_percent",
     "tax_rate": "order_line__tax_rate",
-    "reverse_charge": "order_line__reverse_charge",
+    "tax_category": "order_line__tax_category",
     "tax_note": "order_line__tax_note",
     "product_id": "order_line__product_id",
     "sku": "order_line__product__sku",
     "gtin": "order_line__product__gtin",
     "product_unit": "order_line__product__unit",
-    "product_kind": "order_line__product__kind",
 }
 ISSUE_SQL = """
     UPDATE invoicing_invoice AS invoice
@@ -206,13 +204,12 @@ def _invoice_lines(shipment: dict, rows: list[dict]) -> list[InvoiceLine]:
             line_discount=row["line_discount"],
             order_discount=shipment["order_discount"],
             tax_rate=row["tax_rate"],
-            reverse_charge=row["reverse_charge"],
+            tax_category=row["tax_category"],
             tax_note=row["tax_note"],
             product_id=row["product_id"],
             sku=row["sku"],
             gtin=row["gtin"],
             product_unit=row["product_unit"],
-            is_goods=row["product_kind"] == ProductKind.STOCKED,
             currency=shipment["currency"],
             order_line_id=row["order_line_id"],
             shipment_line_id=row["id"],

@@ -14,7 +14,7 @@ from django.db.models import F, Q
 
 from customers.models import Customer, DocumentLayout
 from customers.validators import COUNTRY_CHOICES
-from inventory.models import Product, QuantityField
+from inventory.models import Product, QuantityField, TaxCategoryCode
 from orders.models import Order, OrderLine, ReturnOrder, Shipment, ShipmentLine
 from otc.audit import tracked
 from otc.money import CurrencyField, MoneyField
@@ -32,17 +32,6 @@ class InvoiceStatus(models.TextChoices):
     PAID = "paid", "Paid"
     CREDITED = "credited", "Cancelled by credit note"
     SETTLED = "settled", "Settled (credit note used up)"
-
-
-class TaxCategoryCode(models.TextChoices):
-    """UNCL 5305 VAT categories, as EN 16931 uses them."""
-
-    STANDARD = "S", "Standard rate"
-    ZERO = "Z", "Zero rated"
-    EXEMPT = "E", "Exempt"
-    REVERSE_CHARGE = "AE", "Reverse charge"
-    INTRA_COMMUNITY = "K", "Intra-community supply"
-    EXPORT = "G", "Export outside the EU"
 
 
 # Columns of an issued document that later business (payments, credit notes, documents) may change.

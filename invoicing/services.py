@@ -1,11 +1,14 @@
 """Write side of invoicing: drafts from shipments or by hand, issuing (gapless number, open item and
 posting in the ledger, event), credit notes, and settling and reopening invoices for payments.
 
-Rounding rule (EN 16931): each line's net is rounded half-up to the currency's minor unit; the tax
-of each VAT category and rate is computed once, on the sum of that group's rounded line nets, and
-rounded half-up; totals are sums of those rounded figures. A credit note's tax per group is capped
-at what the invoice's group has left uncredited, and a credit note that takes the rest of a group
-takes the rest of its tax, so credits never exceed what they credit, to the cent.
+Rounding: the suite's one rule (EN 16931) in `otc.money` -- line nets rounded half-up per line, tax
+per VAT group (category code and rate) rounded half-up once per group, totals are sums -- the same
+rule orders use, so an order and its invoice agree to the cent. A credit note's tax per group is
+capped at what the invoice's group has left uncredited, and a credit note that takes the rest of a
+group takes the rest of its tax, so credits never exceed what they credit, to the cent.
+
+Tax categories are UNCL 5305 codes decided once, by `inventory.selectors.quote_taxes`, stored on the
+order line and copied to the invoice line; the tax note is wording for people only.
 """
 
 from collections import defaultdict
@@ -44,7 +47,7 @@ from otc.audit import acting
 from otc.errors import InvalidInput, field_checked
 from otc.exchange_rates import company_currency, rate_on
 from otc.models import User
-from otc.money import quantize, validate_currency
+from otc.money import TaxGroup, combined_discount, line_net, parse_decimal, quantize, tax_groups, validate_currency
 from otc.services import validate_model
 
 ZERO = Decimal("0")
@@ -64,39 +67,6 @@ ISSUED_STATUSES = [status for status in InvoiceStatus.values if status != Invoic
 # --- Amounts -----------------------------------------------------------------------------------------
 
 
-def line_net(*, quantity: Decimal, unit_price: Decimal, discount_percent: Decimal, currency: str) -> Decimal:
-    """A line's net amount, rounded half-up to the currency's minor unit."""
-    return quantize(quantity * unit_price * (1 - discount_percent / HUNDRED), currency)
-
-
-def combined_discount(line_discount: Decimal, order_discount: Decimal) -> Decimal:
-    """An order line's own discount and the order's discount as one percentage (exact)."""
-    return HUNDRED - (HUNDRED - line_discount) * (HUNDRED - order_discount) / HUNDRED
-
-
-@dataclass(frozen=True)
-class TaxGroup:
-    tax_category: str
-    tax_rate: Decimal
-    taxable_amount: Decimal
-    tax_amount: Decimal
-    exemption_reason: str = ""
-
-
-def tax_groups(lines: Iterable[InvoiceLine], currency: str) -> list[TaxGroup]:
-    """The tax breakdown of a set of lines: tax computed per category and rate on the group's net."""
-    nets: dict[tuple[str, Decimal], Decimal] = defaultdict(lambda: ZERO)
-    reasons: dict[tuple[str, Decimal], str] = {}
-    for line in lines:
-        key = (line.tax_category, Decimal(line.tax_rate))
-        nets[key] += line.net_amount
-        reasons.setdefault(key, line.tax_note)
-    return [
-        TaxGroup(category, rate, net, quantize(net * rate / HUNDRED, currency), reasons[(category, rate)])
-        for (category, rate), net in sorted(nets.items(), key=lambda item: (-item[0][1], item[0][0]))
-    ]
-
-
 def credit_tax_groups(
     lines: Iterable[InvoiceLine], *, remaining: dict[tuple[str, Decimal], tuple[Decimal, Decimal]], currency: str
 ) -> list[TaxGroup]:
@@ -107,15 +77,6 @@ def credit_tax_groups(
         tax = left_tax if group.taxable_amount == left_net else min(group.tax_amount, left_tax)
         groups.append(TaxGroup(group.tax_category, group.tax_rate, group.taxable_amount, tax, group.exemption_reason))
     return groups
-
-
-def tax_category_of(*, rate: Decimal, reverse_charge: bool, note: str, is_goods: bool) -> str:
-    """UNCL 5305 category of an order line's tax decision (see inventory.selectors.quote_taxes)."""
-    if reverse_charge:
-        return TaxCategoryCode.INTRA_COMMUNITY if is_goods else TaxCategoryCode.REVERSE_CHARGE
-    if rate == ZERO:
-        return TaxCategoryCode.EXPORT if note.startswith("Export") else TaxCategoryCode.ZERO
-    return TaxCategoryCode.STANDARD
 
 
 # --- Numbers -----------------------------------------------------------------------------------------
@@ -277,13 +238,12 @@ def shipped_invoice_line(
     line_discount: Decimal,
     order_discount: Decimal,
     tax_rate: Decimal,
-    reverse_charge: bool,
+    tax_category: str,
     tax_note: str,
     product_id: int,
     sku: str,
     gtin: str,
     product_unit: str,
-    is_goods: bool,
     currency: str,
     order_line_id: int,
     shipment_line_id: int,
@@ -299,7 +259,7 @@ def shipped_invoice_line(
         unit=UNIT_CODES.get(product_unit, "C62"),
         unit_price=unit_price,
         discount_percent=discount,
-        tax_category=tax_category_of(rate=tax_rate, reverse_charge=reverse_charge, note=tax_note, is_goods=is_goods),
+        tax_category=tax_category,
         tax_rate=tax_rate,
         tax_note=tax_note,
         net_amount=line_net(quantity=quantity, unit_price=unit_price, discount_percent=discount, currency=currency),
@@ -322,13 +282,12 @@ def _lines_from_shipments(shipments: list[Shipment], currency: str) -> list[Invo
                     line_discount=order_line.discount_percent,
                     order_discount=order.discount_percent,
                     tax_rate=order_line.tax_rate,
-                    reverse_charge=order_line.reverse_charge,
+                    tax_category=order_line.tax_category,
                     tax_note=order_line.tax_note,
                     product_id=product.pk,
                     sku=product.sku,
                     gtin=product.gtin,
                     product_unit=product.unit,
-                    is_goods=product.is_stocked,
                     currency=currency,
                     order_line_id=order_line.pk,
                     shipment_line_id=shipment_line.pk,
@@ -405,17 +364,6 @@ class ManualLine:
     tax_note: str = ""
 
 
-def _checked_decimal(value, field: str, *, low: Decimal, high: Decimal | None = None) -> Decimal:
-    try:
-        number = Decimal(str(value))
-    except ArithmeticError as error:
-        raise InvalidInput(f"{field} must be a number.", fields={field: ["Not a number."]}) from error
-    if not number.is_finite() or number < low or (high is not None and number > high):
-        bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
-        raise InvalidInput(f"{field} must be {bounds}.", fields={field: [f"Must be {bounds}."]})
-    return number
-
-
 def _manual_lines(customer: Customer, lines: list[ManualLine], currency: str, on: date) -> list[InvoiceLine]:
     taxed = [line.product for line in lines if line.tax_rate is None and line.product is not None]
     taxes = quote_taxes(customer=customer, products=taxed, destination=customer.country, on_date=on) if taxed else {}
@@ -423,19 +371,18 @@ def _manual_lines(customer: Customer, lines: list[ManualLine], currency: str, on
     for line in lines:
         if not line.description.strip():
             raise InvalidInput("Every line needs a description.", fields={"description": ["Required."]})
-        quantity = _checked_decimal(line.quantity, "quantity", low=Decimal("0.001"))
-        unit_price = _checked_decimal(line.unit_price, "unit_price", low=ZERO)
-        discount = _checked_decimal(line.discount_percent, "discount_percent", low=ZERO, high=HUNDRED)
+        quantity = parse_decimal(line.quantity, field="quantity", low=Decimal("0.001"))
+        unit_price = parse_decimal(line.unit_price, field="unit_price", low=ZERO)
+        discount = parse_decimal(line.discount_percent, field="discount_percent", low=ZERO, high=HUNDRED)
         if line.tax_rate is None and line.product is None:
             raise InvalidInput("A line without a product needs a tax rate.", fields={"tax_rate": ["Required."]})
         if line.tax_rate is None:
             quote = taxes[line.product.pk]
-            rate, reverse_charge, note = quote.rate, quote.reverse_charge, quote.note
+            rate, category, note = quote.rate, quote.category, quote.note
         else:
-            rate, reverse_charge, note = _checked_decimal(line.tax_rate, "tax_rate", low=ZERO, high=HUNDRED), False, ""
-        category = line.tax_category or tax_category_of(
-            rate=rate, reverse_charge=reverse_charge, note=note, is_goods=bool(line.product and line.product.is_stocked)
-        )
+            rate, note = parse_decimal(line.tax_rate, field="tax_rate", low=ZERO, high=HUNDRED), ""
+            category = TaxCategoryCode.STANDARD if rate else TaxCategoryCode.ZERO
+        category = line.tax_category or category
         if category not in TaxCategoryCode.values:
             raise InvalidInput(f"Unknown tax category {category}.", fields={"tax_category": ["Unknown."]})
         if category == TaxCategoryCode.STANDARD and rate == ZERO:
@@ -685,7 +632,7 @@ def _credit_note_line(source: InvoiceLine, credit: CreditLine, left: tuple[Decim
     if (credit.quantity is None) == (credit.net_amount is None):
         raise InvalidInput("Give a quantity or an amount to credit, not both.", fields={"lines": ["One of them."]})
     if credit.net_amount is not None:
-        amount = _checked_decimal(credit.net_amount, "net_amount", low=Decimal("0.01"))
+        amount = parse_decimal(credit.net_amount, field="net_amount", low=Decimal("0.01"))
         if quantize(amount, currency) != amount or amount > left_net:
             raise OverCredit(
                 f"Line {source.line_no}: {amount} asked, {left_net} {currency} left to credit.",
@@ -694,7 +641,7 @@ def _credit_note_line(source: InvoiceLine, credit: CreditLine, left: tuple[Decim
         quantity, unit_price, discount, net = Decimal(1), amount, ZERO, amount
         description = f"Price reduction: {source.description}"
     else:
-        quantity = _checked_decimal(credit.quantity, "quantity", low=Decimal("0.001"))
+        quantity = parse_decimal(credit.quantity, field="quantity", low=Decimal("0.001"))
         if quantity > left_quantity:
             raise OverCredit(
                 f"Line {source.line_no}: {format_quantity(quantity)} asked, "

@@ -45,6 +45,7 @@ from otc.admin import (
     service_form_page,
 )
 from otc.errors import DomainError
+from otc.forms import adopt_saved_row
 
 STATUS_COLORS = {
     OrderStatus.DRAFT: "",
@@ -326,9 +327,7 @@ class OrderAdmin(ServiceChangeFormMixin, ModelAdmin):
         except DomainError as error:
             raise ServiceRefused(error) from error
         obj = form.instance
-        for field in Order._meta.concrete_fields:
-            setattr(obj, field.attname, getattr(order, field.attname))
-        obj._state.adding, obj._state.db = False, order._state.db
+        adopt_saved_row(obj, order)
 
     def response_add(self, request, obj, post_url_continue=None):
         messages.success(

@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from customers.models import Customer
-from inventory.models import Product, QuantityField, Warehouse
+from inventory.models import Product, QuantityField, TaxCategoryCode, Warehouse
 from otc.audit import tracked
 from otc.money import CurrencyField, MoneyField
 
@@ -89,9 +89,15 @@ class OrderLine(models.Model):
     discount_percent = models.DecimalField(max_digits=5, decimal_places=2, default=0)
     tax_rate = models.DecimalField(max_digits=5, decimal_places=2)
     reverse_charge = models.BooleanField(default=False)
+    tax_category = models.CharField(
+        max_length=2,
+        choices=TaxCategoryCode.choices,
+        default=TaxCategoryCode.STANDARD,
+        help_text="UNCL 5305 VAT category code of the tax decision.",
+    )
     tax_note = models.CharField(max_length=200, blank=True)
     net_amount = MoneyField()
-    tax_amount = MoneyField()
+    tax_amount = MoneyField(help_text="The line's share of its VAT group's tax (the tax is rounded per group).")
     quantity_reserved = QuantityField(default=0)
     quantity_shipped = QuantityField(default=0)
     quantity_returned = QuantityField(default=0)
@@ -101,6 +107,9 @@ class OrderLine(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["order", "line_no"], name="order_line_no_unique"),
             models.CheckConstraint(condition=Q(quantity__gt=0), name="order_line_quantity_positive"),
+            models.CheckConstraint(
+                condition=Q(tax_category__in=TaxCategoryCode.values), name="order_line_tax_category_valid"
+            ),
             models.CheckConstraint(condition=Q(unit_price__gte=0), name="order_line_price_not_negative"),
             models.CheckConstraint(
                 condition=Q(discount_percent__gte=0, discount_percent__lte=100), name="order_line_discount_0_to_100"

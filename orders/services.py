@@ -4,7 +4,6 @@ transition table, change, write the timeline, send the signal the outbox records
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -34,7 +33,15 @@ from orders.models import (
 from otc.audit import acting
 from otc.errors import InvalidInput, PermissionDenied
 from otc.models import User
-from otc.money import quantize, validate_currency
+from otc.money import (
+    combined_discount,
+    line_net,
+    line_tax_shares,
+    parse_decimal,
+    quantize,
+    tax_groups,
+    validate_currency,
+)
 
 HUNDRED = Decimal("100")
 ZERO = Decimal("0")
@@ -56,29 +63,13 @@ def _next_number(sequence: str, prefix: str, year: int) -> str:
     return f"{prefix}-{year}-{value:06d}"
 
 
-def line_amounts(
-    *,
-    quantity: Decimal,
-    unit_price: Decimal,
-    line_discount: Decimal,
-    order_discount: Decimal,
-    tax_rate: Decimal,
-    currency: str,
-) -> tuple[Decimal, Decimal]:
-    """Net and tax of one line, each rounded half-up to the currency's minor unit (the one rule)."""
-    net = quantize(quantity * unit_price * (1 - line_discount / HUNDRED) * (1 - order_discount / HUNDRED), currency)
-    return net, quantize(net * tax_rate / HUNDRED, currency)
-
-
-def _check_decimal(value: Any, field: str, *, low: Decimal, high: Decimal | None = None) -> Decimal:
-    try:
-        number = Decimal(str(value))
-    except ArithmeticError as error:
-        raise InvalidInput(f"{field} must be a number.", fields={field: ["Not a number."]}) from error
-    if not number.is_finite() or number < low or (high is not None and number > high):
-        bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
-        raise InvalidInput(f"{field} must be {bounds}.", fields={field: [f"Must be {bounds}."]})
-    return number
+def order_totals(lines: list[OrderLine], currency: str) -> tuple[Decimal, Decimal]:
+    """Net and tax of an order by the one rule (tax per VAT group, otc.money), as its invoice will have
+    them; sets each line's `tax_amount` to its share of its group's tax."""
+    groups = tax_groups(lines, currency)
+    for line, share in zip(lines, line_tax_shares(lines, groups, currency), strict=True):
+        line.tax_amount = share
+    return sum((line.net_amount for line in lines), ZERO), sum((group.tax_amount for group in groups), ZERO)
 
 
 @transaction.atomic
@@ -97,7 +88,7 @@ def create_order(
     discount_percent: Decimal = ZERO,
     notes: str = "",
 ) -> Order:
-    """Enter a draft order, priced and taxed line by line, with address snapshots."""
+    """Enter a draft order, priced line by line and taxed per VAT group (otc.money), with address snapshots."""
     currency = currency or customer.default_currency
     try:
         validate_currency(currency)
@@ -113,14 +104,14 @@ def create_order(
             f"{customer.number} requires a PO number on every order.",
             fields={"po_number": ["Required for this customer."]},
         )
-    order_discount = _check_decimal(discount_percent, "discount_percent", low=ZERO, high=HUNDRED)
+    order_discount = parse_decimal(discount_percent, field="discount_percent", low=ZERO, high=HUNDRED)
     entered = [
         LineInput(
             line.product,
-            _check_decimal(line.quantity, "quantity", low=Decimal("0.001")),
+            parse_decimal(line.quantity, field="quantity", low=Decimal("0.001")),
             None
             if line.discount_percent is None
-            else _check_decimal(line.discount_percent, "discount_percent", low=ZERO, high=HUNDRED),
+            else parse_decimal(line.discount_percent, field="discount_percent", low=ZERO, high=HUNDRED),
         )
         for line in lines
     ]
@@ -161,14 +152,6 @@ def create_order(
     for number, (line, price) in enumerate(zip(entered, prices, strict=True), start=1):
         tax = taxes[line.product.pk]
         line_discount = price.discount_percent if line.discount_percent is None else line.discount_percent
-        net, tax_amount = line_amounts(
-            quantity=line.quantity,
-            unit_price=price.unit_price,
-            line_discount=line_discount,
-            order_discount=order_discount,
-            tax_rate=tax.rate,
-            currency=currency,
-        )
         order_lines.append(
             OrderLine(
                 line_no=number,
@@ -180,13 +163,17 @@ def create_order(
                 discount_percent=line_discount,
                 tax_rate=tax.rate,
                 reverse_charge=tax.reverse_charge,
+                tax_category=tax.category,
                 tax_note=tax.note,
-                net_amount=net,
-                tax_amount=tax_amount,
+                net_amount=line_net(
+                    quantity=line.quantity,
+                    unit_price=price.unit_price,
+                    discount_percent=combined_discount(line_discount, order_discount),
+                    currency=currency,
+                ),
             )
         )
-    order.net_total = sum((line.net_amount for line in order_lines), ZERO)
-    order.tax_total = sum((line.tax_amount for line in order_lines), ZERO)
+    order.net_total, order.tax_total = order_totals(order_lines, currency)
     order.gross_total = order.net_total + order.tax_total
     with acting(actor, "enter order"):
         order.number = _next_number("orders_order_number_seq", "SO", order_date.year)
@@ -398,7 +385,7 @@ def dispatch_shipment(
             pk: (line.quantity_reserved if line.product.is_stocked else line.quantity_open)
             for pk, line in lines.items()
         }
-    quantities = {pk: _check_decimal(qty, "quantity", low=ZERO) for pk, qty in quantities.items() if qty}
+    quantities = {pk: parse_decimal(qty, field="quantity", low=ZERO) for pk, qty in quantities.items() if qty}
     unknown = set(quantities) - set(lines)
     if unknown:
         raise InvalidInput("Some lines are not on this order.", fields={"lines": [f"Unknown: {sorted(unknown)}"]})
@@ -500,7 +487,7 @@ def register_return(
             line = locked.get(given.pk)
             if line is None:
                 raise InvalidInput("The line is not on this order.", fields={"lines": ["Not on this order."]})
-            quantity = _check_decimal(quantity, "quantity", low=Decimal("0.001"))
+            quantity = parse_decimal(quantity, field="quantity", low=Decimal("0.001"))
             if condition not in ReturnCondition.values:
                 raise InvalidInput(f"Unknown condition {condition}.", fields={"condition": ["Unknown."]})
             if line.quantity_returned + quantity > line.quantity_shipped:

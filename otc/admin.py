@@ -37,26 +37,13 @@ from unfold.widgets import (
 )
 
 from otc.errors import DomainError
+from otc.forms import apply_domain_error
 from otc.models import API_SCOPES, ApiKey, ExchangeRate, User
 from otc.services import create_api_key, revoke_api_key
 
 # --------------------------------------------------------------------------------------------------
 # Helpers for every app's admin
 # --------------------------------------------------------------------------------------------------
-
-
-def apply_domain_error(form: forms.BaseForm, error: DomainError, *, field_map: dict[str, str] | None = None) -> None:
-    """Show a refused service call on a form: field problems at their fields, the rest on top."""
-    field_map = field_map or {}
-    if not error.fields:
-        form.add_error(None, error.message)
-        return
-    for name, problems in error.fields.items():
-        target = field_map.get(name, name)
-        if target in form.fields:
-            form.add_error(target, list(problems))
-        else:
-            form.add_error(None, [f"{name.replace('_', ' ')}: {problem}" for problem in problems])
 
 
 class ServiceRefused(Exception):
@@ -253,20 +240,25 @@ def call_once(request: HttpRequest, service: Callable[[], Any], *, done: str) ->
     return True
 
 
-class ReadOnlyModelAdmin(ModelAdmin):
-    """Rows that only services write (or nobody, once written): shown, never added, changed or deleted
-    here; long lists page without a full count."""
+class DocumentAdmin(ModelAdmin):
+    """Documents and records that only services write (issued invoices, payments, bank statements):
+    shown, never changed or deleted here; long lists page without a full count. Whether one may be
+    added (through a service's add view) is the subclass's to say."""
 
     show_full_result_count = False
     paginator = InfinitePaginator
-
-    def has_add_permission(self, request) -> bool:
-        return False
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
 
     def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class ReadOnlyModelAdmin(DocumentAdmin):
+    """Rows that only services write (or nobody, once written): shown, never added here either."""
+
+    def has_add_permission(self, request) -> bool:
         return False
 
 

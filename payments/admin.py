@@ -41,6 +41,7 @@ from invoicing.models import DocumentKind, Invoice
 from ledger import selectors as ledger_selectors
 from ledger.admin import VIEW_LEDGER, journal_lines_table
 from otc.admin import (
+    DocumentAdmin,
     ReadOnlyInline,
     ReadOnlyModelAdmin,
     ReasonForm,
@@ -58,6 +59,7 @@ from otc.admin import (
 )
 from otc.audit import acting
 from otc.errors import DomainError
+from otc.forms import adopt_saved_row
 from otc.money import quantize
 from payments import collections as dunning
 from payments import reconciliation, services
@@ -252,7 +254,7 @@ class UnallocatedFilter(admin.SimpleListFilter):
 
 
 @admin.register(Payment)
-class PaymentAdmin(ServiceChangeFormMixin, ModelAdmin):
+class PaymentAdmin(ServiceChangeFormMixin, DocumentAdmin):
     form = RecordPaymentForm
     list_display = [
         "number",
@@ -277,8 +279,6 @@ class PaymentAdmin(ServiceChangeFormMixin, ModelAdmin):
     list_filter_submit = True
     search_fields = ["number", "customer__number", "customer__legal_name", "reference", "external_id"]
     list_select_related = ["customer"]
-    show_full_result_count = False
-    paginator = InfinitePaginator
     ordering = ["-pk"]
     autocomplete_fields = ["customer"]
 
@@ -293,12 +293,6 @@ class PaymentAdmin(ServiceChangeFormMixin, ModelAdmin):
     ]
 
     # -- permissions: a payment changes only through services ------------------------------------------
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     def has_allocate_permission(self, request, object_id=None) -> bool:
         return request.user.has_perm("payments.add_allocation")
@@ -399,9 +393,7 @@ class PaymentAdmin(ServiceChangeFormMixin, ModelAdmin):
             )
         except DomainError as error:
             raise ServiceRefused(error) from error
-        for field in Payment._meta.concrete_fields:
-            setattr(obj, field.attname, getattr(payment, field.attname))
-        obj._state.adding, obj._state.db = False, payment._state.db
+        adopt_saved_row(obj, payment)
 
     def response_add(self, request, obj, post_url_continue=None):
         messages.success(request, f"{obj} recorded: {money_text(obj.amount, obj.currency)}. Allocate it next.")
@@ -817,7 +809,7 @@ class StatementLineInline(ReadOnlyInline):
 
 
 @admin.register(BankStatement)
-class BankStatementAdmin(ModelAdmin):
+class BankStatementAdmin(DocumentAdmin):
     """Statements as the bank sent them: uploaded (imported, then reconciled), never edited."""
 
     list_display = [
@@ -834,8 +826,6 @@ class BankStatementAdmin(ModelAdmin):
     list_filter_submit = True
     search_fields = ["statement_id", "account_iban", "filename"]
     list_select_related = ["imported_by"]
-    show_full_result_count = False
-    paginator = InfinitePaginator
     ordering = ["-period_end", "-pk"]
     fields = [
         "statement_id",
@@ -857,12 +847,6 @@ class BankStatementAdmin(ModelAdmin):
     def get_queryset(self, request) -> QuerySet[BankStatement]:
         waiting = Count("lines", filter=Q(lines__status=StatementLineStatus.UNMATCHED, lines__amount__gt=0))
         return super().get_queryset(request).annotate(unmatched_count=waiting)
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     @display(description="Period", ordering="period_end")
     def period(self, statement: BankStatement) -> str:

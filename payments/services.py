@@ -25,7 +25,7 @@ from otc.audit import acting
 from otc.errors import Conflict, InvalidInput, PermissionDenied, field_checked
 from otc.exchange_rates import rate_on
 from otc.models import User
-from otc.money import quantize, validate_currency
+from otc.money import parse_decimal, validate_currency
 from payments import signals
 from payments.models import (
     PAYMENT_NUMBER_SEQUENCE,
@@ -48,19 +48,6 @@ class OverAllocation(Conflict):
 class DuplicatePayment(Conflict):
     code = "duplicate_payment"
     title = "A payment with this external id was recorded already."
-
-
-def _amount(value, field: str, currency: str, *, low: Decimal = Decimal("0.01")) -> Decimal:
-    try:
-        amount = Decimal(str(value))
-    except ArithmeticError as error:
-        raise InvalidInput(f"{field} must be a number.", fields={field: ["Not a number."]}) from error
-    if not amount.is_finite() or amount < low or quantize(amount, currency) != amount:
-        raise InvalidInput(
-            f"{field} must be at least {low} with at most the currency's decimals.",
-            fields={field: [f"At least {low}, in {currency} minor units."]},
-        )
-    return amount
 
 
 def _next_number(year: int) -> str:
@@ -91,8 +78,8 @@ def record_payment(
     partner or provider retrying cannot book it twice.
     """
     field_checked("currency", validate_currency, currency)
-    amount = _amount(amount, "amount", currency)
-    bank_fee = _amount(bank_fee, "bank_fee", currency, low=ZERO)
+    amount = parse_decimal(amount, field="amount", low=Decimal("0.01"), currency=currency)
+    bank_fee = parse_decimal(bank_fee, field="bank_fee", low=ZERO, currency=currency)
     if bank_fee >= amount:
         raise InvalidInput("The bank fee must be below the amount.", fields={"bank_fee": ["Below the amount."]})
     if method not in PaymentMethod.values or source not in PaymentSource.values:
@@ -173,7 +160,7 @@ def allocate_payment(*, payment: Payment, applications: list[Application], actor
     with acting(actor, f"allocate {payment.number}"):
         for application in applications:
             invoice = invoices[application.invoice.pk]
-            amount = _amount(application.amount, "amount", payment.currency, low=ZERO)
+            amount = parse_decimal(application.amount, field="amount", low=ZERO, currency=payment.currency)
             _check_allocatable(payment, invoice, amount, left)
             rest = invoice.open_amount - amount
             write_off = rest if application.write_off and rest > ZERO else ZERO
@@ -277,7 +264,7 @@ def request_refund(*, payment: Payment, amount: Decimal, reason: str, actor: Use
     if not reason.strip():
         raise InvalidInput("A refund needs a reason.", fields={"reason": ["This field is required."]})
     payment = Payment.objects.select_for_update().get(pk=payment.pk)
-    amount = _amount(amount, "amount", payment.currency)
+    amount = parse_decimal(amount, field="amount", low=Decimal("0.01"), currency=payment.currency)
     waiting = sum((refund.amount for refund in payment.refunds.filter(status=RefundStatus.REQUESTED)), ZERO)
     if amount + waiting > payment.unallocated_amount:
         raise OverAllocation(

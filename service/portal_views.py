@@ -23,6 +23,7 @@ from invoicing.selectors import invoice_detail, invoice_list
 from orders.models import Order
 from orders.selectors import order_detail, order_list
 from otc.errors import DomainError
+from otc.forms import apply_domain_error
 from service.forms import ContactForm, PreferencesForm, StatementPeriodForm
 
 
@@ -46,9 +47,7 @@ def _save(request: HttpRequest, form: Form, action) -> bool:
     try:
         action(form.cleaned_data)
     except DomainError as error:
-        for field, problems in (error.fields or {"__all__": [error.message]}).items():
-            for problem in problems:
-                form.add_error(field if field in form.fields else None, problem)
+        apply_domain_error(form, error)
         return False
     return True
 

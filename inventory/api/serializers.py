@@ -7,7 +7,7 @@ from rest_framework import serializers
 
 from customers.api.serializers import country_field
 from customers.models import Customer
-from inventory.models import Product, QuantityField, StockLevel, Warehouse
+from inventory.models import Product, QuantityField, StockLevel, TaxCategoryCode, Warehouse
 from otc.api.serializers import StrictSerializer, currency_field
 
 QUANTITY_MAX_DIGITS = QuantityField().max_digits
@@ -145,6 +145,9 @@ class StockChangeSerializer(StockLevelSerializer):
 class TaxQuoteSerializer(serializers.Serializer):
     country = serializers.CharField(read_only=True, help_text="The destination the rate applies to.")
     rate = serializers.DecimalField(max_digits=5, decimal_places=2, read_only=True, help_text="Percent.")
+    category = serializers.ChoiceField(
+        choices=TaxCategoryCode.choices, read_only=True, help_text="UNCL 5305 VAT category code."
+    )
     reverse_charge = serializers.BooleanField(read_only=True)
     note = serializers.CharField(read_only=True)
 

@@ -129,7 +129,9 @@ class PriceQuoteView(APIView):
             currency=query.validated_data.get("currency"),
         )
         destination = query.validated_data.get("country") or default_destination(customer)
-        tax = selectors.quote_taxes(customer=customer, products=[product], destination=destination, on_date=on_date)
+        tax = selectors.quote_taxes(customer=customer, products=[product], destination=destination, on_date=on_date)[
+            product.pk
+        ]
         quote = {
             "customer": customer.pk,
             "product": product.sku,
@@ -139,7 +141,13 @@ class PriceQuoteView(APIView):
             "unit_price": price.unit_price,
             "discount_percent": price.discount_percent,
             "rule": price.rule,
-            "tax": {"country": destination, **vars(tax[product.pk])},
+            "tax": {
+                "country": destination,
+                "rate": tax.rate,
+                "category": tax.category,
+                "reverse_charge": tax.reverse_charge,
+                "note": tax.note,
+            },
         }
         return Response(PriceQuoteSerializer(quote).data)
 

@@ -210,6 +210,7 @@ class OrderLineSerializer(serializers.ModelSerializer):
             "discount_percent",
             "tax_rate",
             "reverse_charge",
+            "tax_category",
             "tax_note",
             "net_amount",
             "tax_amount",

@@ -199,6 +199,7 @@ SPECTACULAR_SETTINGS = {
         "ShipmentStatusEnum": "orders.models.ShipmentStatus",
         "InvoiceStatusEnum": "invoicing.models.InvoiceStatus",
         "DocumentKindEnum": "invoicing.models.DocumentKind",
+        "TaxCategoryEnum": "inventory.models.TaxCategoryCode",
     },
 }
 IDEMPOTENCY_KEY_TTL_HOURS = 24

@@ -7,14 +7,14 @@ IBANs, balances that reconcile) live here so the formats cannot drift apart.
 import re
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from stdnum import iso11649
 
 from customers.validators import normalize_bic, normalize_iban
 from otc.errors import InvalidInput
-from otc.money import quantize, validate_currency
+from otc.money import parse_decimal, quantize, validate_currency
 
 MAX_ID_LENGTH = 35
 MAX_NAME_LENGTH = 140
@@ -66,14 +66,9 @@ class ParsedStatement:
 def checked_amount(text: str, currency: str, where: str) -> Decimal:
     """A finite decimal with no more decimals than the currency has minor units."""
     try:
-        amount = Decimal(text.strip())
-    except InvalidOperation:
-        raise MalformedStatement(where, f"{text.strip()!r} is not a decimal amount") from None
-    if not amount.is_finite():
-        raise MalformedStatement(where, f"{text.strip()!r} is not a decimal amount")
-    if quantize(amount, currency) != amount:
-        raise MalformedStatement(where, f"{amount} has more decimals than {currency} allows")
-    return quantize(amount, currency)
+        return quantize(parse_decimal(text, field=where, currency=currency), currency)
+    except InvalidInput as error:
+        raise MalformedStatement(where, error.fields[where][0]) from None
 
 
 def checked_currency(code: str, where: str) -> str:

@@ -179,7 +179,7 @@ def test_the_price_quote_returns_the_quantity_break_price_its_rule_and_the_tax(r
         "unit_price": "9.0000",
         "discount_percent": "0.00",
         "rule": "price list 'List EUR' from 10",
-        "tax": {"country": "DE", "rate": "19.00", "reverse_charge": False, "note": ""},
+        "tax": {"country": "DE", "rate": "19.00", "category": "S", "reverse_charge": False, "note": ""},
     }
 
 
@@ -202,7 +202,7 @@ def test_the_price_quote_shows_a_customer_discount_and_the_tax_of_the_shipping_c
     assert (body["quantity"], body["unit_price"], body["discount_percent"]) == ("1.000", "10.0000", "5.00")
     assert body["rule"] == "price list 'List EUR', customer discount 5%"
     assert body["tax"]["country"] == "FR"
-    assert body["tax"]["reverse_charge"] is True
+    assert (body["tax"]["reverse_charge"], body["tax"]["category"]) == (True, "K")
     assert body["tax"]["rate"] == "0.00"
 
 

@@ -84,13 +84,21 @@ def test_taxes_domestic_reverse_charge_and_export(clerk, widget):
     french_business = CustomerFactory(actor=clerk, country="FR", tax_id="FR40303265045")
     french_consumer = CustomerFactory(actor=clerk, country="FR")
     american = CustomerFactory(actor=clerk, country="US")
+    service = make_product(actor=clerk, sku="INSTALL", price="80.00", kind="service")
 
-    assert quote_taxes(customer=domestic, products=[widget], destination="DE", on_date=TODAY)[widget.pk].rate == 19
-    reverse = quote_taxes(customer=french_business, products=[widget], destination="FR", on_date=TODAY)[widget.pk]
-    assert (reverse.rate, reverse.reverse_charge) == (0, True)
-    assert "FR40303265045" in reverse.note
+    home = quote_taxes(customer=domestic, products=[widget], destination="DE", on_date=TODAY)[widget.pk]
+    assert (home.rate, home.category, home.reverse_charge) == (19, "S", False)
+    reverse = quote_taxes(customer=french_business, products=[widget, service], destination="FR", on_date=TODAY)
+    assert (reverse[widget.pk].rate, reverse[widget.pk].category, reverse[widget.pk].reverse_charge) == (0, "K", True)
+    assert (reverse[service.pk].category, reverse[service.pk].reverse_charge) == ("AE", True)
+    assert "FR40303265045" in reverse[widget.pk].note
     export = quote_taxes(customer=american, products=[widget], destination="US", on_date=TODAY)[widget.pk]
-    assert (export.rate, export.reverse_charge, export.note) == (0, False, "Export outside the EU, zero-rated")
+    assert (export.rate, export.category, export.reverse_charge, export.note) == (
+        0,
+        "G",
+        False,
+        "Export outside the EU, zero-rated",
+    )
     with pytest.raises(NoTaxRate, match="in FR"):
         quote_taxes(customer=french_consumer, products=[widget], destination="FR", on_date=TODAY)
 

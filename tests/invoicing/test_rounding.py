@@ -6,8 +6,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from invoicing.models import InvoiceLine
-from invoicing.services import credit_tax_groups, line_net, tax_groups
-from otc.money import quantize
+from invoicing.services import credit_tax_groups, shipped_invoice_line
+from orders.models import OrderLine
+from orders.services import order_totals
+from otc.money import combined_discount, line_net, quantize, tax_groups
 
 RATES = [Decimal("19.00"), Decimal("7.00"), Decimal("0.00"), Decimal("20.00"), Decimal("5.50")]
 
@@ -15,6 +17,7 @@ quantities = st.decimals(min_value=Decimal("0.001"), max_value=Decimal("999"), p
 prices = st.decimals(min_value=Decimal("0"), max_value=Decimal("9999.9999"), places=4)
 discounts = st.decimals(min_value=Decimal("0"), max_value=Decimal("100"), places=2)
 currencies = st.sampled_from(["EUR", "JPY", "KWD"])
+CATEGORIES = {Decimal("0.00"): ["Z", "G", "K", "AE"]}
 
 
 @st.composite
@@ -85,3 +88,78 @@ def test_successive_credit_notes_never_exceed_the_invoice_and_a_full_credit_is_e
             remaining[key] = (net_left - group.taxable_amount, tax_left - group.tax_amount)
 
     assert all(net == 0 and tax == 0 for net, tax in remaining.values())
+
+
+@st.composite
+def orders_with_lines(draw):
+    """An order's lines as create_order prices them: line and order discounts combined, one category per rate."""
+    currency, order_discount = draw(currencies), draw(discounts)
+    lines = []
+    for _ in range(draw(st.integers(min_value=1, max_value=12))):
+        quantity, price, discount = draw(quantities), draw(prices), draw(discounts)
+        rate = draw(st.sampled_from(RATES))
+        lines.append(
+            OrderLine(
+                quantity=quantity,
+                unit_price=price,
+                discount_percent=discount,
+                tax_rate=rate,
+                tax_category=draw(st.sampled_from(CATEGORIES.get(rate, ["S"]))),
+                net_amount=line_net(
+                    quantity=quantity,
+                    unit_price=price,
+                    discount_percent=combined_discount(discount, order_discount),
+                    currency=currency,
+                ),
+            )
+        )
+    return currency, order_discount, lines
+
+
+@settings(max_examples=300, deadline=None)
+@given(orders_with_lines())
+def test_an_order_and_the_invoice_of_all_its_goods_agree_to_the_cent(case):
+    currency, order_discount, order_lines = case
+    net, tax = order_totals(order_lines, currency)
+    invoice_lines = [
+        shipped_invoice_line(
+            quantity=line.quantity,
+            description="goods",
+            unit_price=line.unit_price,
+            line_discount=line.discount_percent,
+            order_discount=order_discount,
+            tax_rate=line.tax_rate,
+            tax_category=line.tax_category,
+            tax_note=line.tax_note,
+            product_id=1,
+            sku="SKU",
+            gtin="",
+            product_unit="pc",
+            currency=currency,
+            order_line_id=1,
+            shipment_line_id=1,
+        )
+        for line in order_lines
+    ]
+    groups = tax_groups(invoice_lines, currency)
+
+    assert [line.net_amount for line in invoice_lines] == [line.net_amount for line in order_lines]
+    assert (sum(group.taxable_amount for group in groups), sum(group.tax_amount for group in groups)) == (net, tax)
+    assert tax_groups(order_lines, currency) == groups
+
+
+@settings(max_examples=300, deadline=None)
+@given(orders_with_lines())
+def test_an_order_lines_tax_shares_add_up_to_each_groups_tax_and_stay_within_a_minor_unit(case):
+    currency, _, lines = case
+    _, tax = order_totals(lines, currency)
+    unit = Decimal(1).scaleb(-{"EUR": 2, "JPY": 0, "KWD": 3}[currency])
+
+    assert sum(line.tax_amount for line in lines) == tax
+    for group in tax_groups(lines, currency):
+        members = [line for line in lines if (line.tax_category, line.tax_rate) == (group.tax_category, group.tax_rate)]
+        assert sum(line.tax_amount for line in members) == group.tax_amount
+        for line in members:
+            exact = group.tax_amount * line.net_amount / group.taxable_amount if group.taxable_amount else 0
+            assert line.tax_amount >= 0
+            assert abs(line.tax_amount - exact) < unit

@@ -92,6 +92,7 @@ def test_create_and_confirm_an_order_with_an_idempotency_key_and_replay_it(partn
         "discount_percent": "0.00",
         "tax_rate": "19.00",
         "reverse_charge": False,
+        "tax_category": "S",
         "tax_note": "",
         "net_amount": "108.00",
         "tax_amount": "20.52",
