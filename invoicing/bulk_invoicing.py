@@ -39,7 +39,6 @@ from invoicing.models import (
 )
 from invoicing.services import (
     ZERO,
-    TaxGroup,
     account_ids,
     customer_snapshot,
     document_postings,
@@ -48,12 +47,12 @@ from invoicing.services import (
     mark_issued,
     shipped_invoice_line,
     take_numbers,
-    tax_groups,
 )
 from orders.models import Shipment, ShipmentLine
 from otc.audit import acting
 from otc.exchange_rates import company_currency, rate_on
 from otc.models import User
+from otc.money import TaxGroup, tax_groups
 
 # Plain rows for the drafts, renamed for the business; plain fields of the model keep their names.
 SHIPMENT_COLUMNS = {
