@@ -30,7 +30,6 @@ from invoicing import signals
 from invoicing.models import DocumentKind, Invoice, InvoiceLine, InvoiceStatus, TaxBreakdown
 from invoicing.services import (
     ZERO,
-    TaxGroup,
     customer_snapshot,
     document_item,
     document_postings,
@@ -38,7 +37,6 @@ from invoicing.services import (
     mark_issued,
     shipped_invoice_line,
     take_numbers,
-    tax_groups,
 )
 from ledger.models import EntryKind, JournalEntry, JournalLine
 from ledger.services import account_ids, create_open_items, journal_lines
@@ -46,6 +44,7 @@ from orders.models import Shipment, ShipmentLine
 from otc.audit import acting
 from otc.exchange_rates import company_currency, rate_on
 from otc.models import User
+from otc.money import TaxGroup, tax_groups
 
 # Plain rows for the drafts, renamed for the business; plain fields of the model keep their names.
 SHIPMENT_COLUMNS = {
