@@ -157,12 +157,12 @@ def build_world(customers: int, invoices: int):
             INSERT INTO invoicing_invoice (kind, number, status, currency, company_currency, exchange_rate,
                    issue_date, due_date, payment_terms_days, customer_snapshot, billing_address, shipping_address,
                    po_number, reason, net_total, tax_total, gross_total, open_amount, credited_amount,
-                   hold_reason, language, layout, notes, created_at, issued_at, updated_at, created_by_id,
+                   language, layout, notes, created_at, issued_at, updated_at, created_by_id,
                    customer_id, issued_by_id)
             SELECT 'invoice', 'INV-2026-' || lpad(g::text, 6, '0'), 'issued', 'EUR', 'EUR', 1,
                    date '2026-01-01' + g %% 90, date '2026-01-31' + g %% 90, 30, '{}', '{}', '{}', '', '',
                    net, round(net * 0.19, 2), net + round(net * 0.19, 2), net + round(net * 0.19, 2), 0,
-                   '', 'de', 'standard', '', now(), now(), now(), %s,
+                   'de', 'standard', '', now(), now(), now(), %s,
                    (%s::bigint[])[1 + (hashtext('c' || g)::bigint & 2147483647) %% %s], %s
               FROM generate_series(1, %s) g
              CROSS JOIN LATERAL (SELECT round(20 + (hashtext('n' || g)::bigint & 2147483647) %% 800000 / 100.0, 2)

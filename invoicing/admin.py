@@ -33,6 +33,7 @@ from invoicing.models import (
     Invoice,
     InvoiceDeliveryLog,
     InvoicedShipment,
+    InvoiceHold,
     InvoiceLine,
     InvoiceStatus,
     JournalEntry,
@@ -308,6 +309,28 @@ class CreditNoteInline(InvoicePartInline):
         return money_text(note.gross_total, note.currency)
 
 
+class HoldInline(InvoicePartInline):
+    """Holds keep collections away while active; placed and released by the services (disputes)."""
+
+    model = InvoiceHold
+    fields = [
+        "kind",
+        "reason_code",
+        "text",
+        "source",
+        "placed_by",
+        "placed_at",
+        "released_by",
+        "released_at",
+        "release_note",
+    ]
+    readonly_fields = fields
+    verbose_name_plural = "holds"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("placed_by", "released_by")
+
+
 def journal_lines_table(entry: JournalEntry) -> str:
     """The entry's lines, from the prefetch: account, customer, debit (+) or credit (−), company amount."""
     return format_html(
@@ -519,6 +542,7 @@ class InvoiceAdmin(ServiceChangeFormMixin, ModelAdmin):
             InvoiceLineInline,
             TaxBreakdownInline,
             InvoicedShipmentInline,
+            HoldInline,
             CreditNoteInline,
             JournalEntryInline,
             DeliveryInline,

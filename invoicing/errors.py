@@ -26,3 +26,13 @@ class OverCredit(InvalidInput):
 class LedgerOutOfBalance(Conflict):
     code = "ledger_out_of_balance"
     title = "The journal entry does not balance."
+
+
+class HoldAlreadyActive(Conflict):
+    code = "hold_already_active"
+    title = "The invoice has an active hold of this kind already."
+
+
+class HoldNotActive(Conflict):
+    code = "hold_not_active"
+    title = "The hold was released already."

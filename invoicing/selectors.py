@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from customers.models import Customer, InvoicingSchedule, Preferences
@@ -15,6 +15,7 @@ from invoicing.models import (
     CompanyProfile,
     DocumentKind,
     Invoice,
+    InvoiceHold,
     InvoiceLine,
     JournalEntry,
     JournalLine,
@@ -196,3 +197,21 @@ def ledger_problems() -> list[str]:
     for check in LEDGER_CHECKS:
         problems += check()
     return problems
+
+
+def active_holds() -> QuerySet[InvoiceHold]:
+    return InvoiceHold.objects.filter(released_at__isnull=True)
+
+
+def without_active_hold(invoices: QuerySet[Invoice]) -> QuerySet[Invoice]:
+    """The invoices no active hold protects: what dunning and reminders may touch."""
+    return invoices.exclude(Exists(active_holds().filter(invoice=OuterRef("pk"))))
+
+
+def active_hold(*, source: str) -> InvoiceHold | None:
+    """The active hold that `source` ("dispute:12") placed, if any."""
+    return active_holds().filter(source=source).first()
+
+
+def is_on_hold(invoice: Invoice) -> bool:
+    return active_holds().filter(invoice=invoice).exists()

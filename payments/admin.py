@@ -2,7 +2,7 @@
 read-only payment page with its allocations (undone ones too), refunds and ledger postings; allocating
 a payment to the customer's open invoices, undoing an allocation, asking for a refund and deciding it
 (four eyes). Bank statements (upload, then reconcile) and the reconciliation queue of their lines;
-collections: dunning policies, runs and letters, promises to pay, payment plans and disputes.
+collections: dunning policies, runs and letters, promises to pay and payment plans.
 
 Thin by design: every write is one payments service call with the signed-in user as actor; a refused
 call (DomainError) becomes a form error or a message with nothing written.
@@ -17,7 +17,6 @@ from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, F, Q, QuerySet
 from django.http import FileResponse, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -665,9 +664,7 @@ LINE_COLORS = {
 }
 PROMISE_COLORS = {PromiseStatus.OPEN: "info", PromiseStatus.KEPT: "success", PromiseStatus.BROKEN: "danger"}
 RECONCILE = "payments.change_bankstatementline"
-COLLECT = "payments.add_promisetopay"  # who takes promises from customers also records their disputes
 HAND_ROWS = 5
-DISPUTE_PREFIX = "Dispute:"
 
 
 def autofocus_first_field(form: forms.BaseForm) -> None:
@@ -991,14 +988,6 @@ class ApplyLineForm(forms.Form):
         return self._applications
 
 
-class ResolutionForm(forms.Form):
-    resolution = reason_field("Resolution")
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        autofocus_first_field(self)
-
-
 class FocusedReasonForm(ReasonForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -1285,42 +1274,23 @@ class DunningAssignmentAdmin(AuditedConfigMixin, ModelAdmin):
 
 
 # --------------------------------------------------------------------------------------------------
-# Collections: runs, letters, disputes
+# Collections: runs, letters
 # --------------------------------------------------------------------------------------------------
-
-
-class DisputeForm(forms.Form):
-    invoice_number = forms.CharField(label="Invoice number", max_length=40, widget=UnfoldAdminTextInputWidget)
-    reason = reason_field()
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        autofocus_first_field(self)
-
-    def clean_invoice_number(self) -> Invoice:
-        number = self.cleaned_data["invoice_number"].strip()
-        invoice = Invoice.objects.filter(number=number, kind=DocumentKind.INVOICE).first()
-        if invoice is None:
-            raise forms.ValidationError(f"No invoice {number}.")
-        return invoice
 
 
 @admin.register(DunningRun)
 class DunningRunAdmin(ReadOnlyModelAdmin):
-    """One run a day; started from here (or by the scheduler). Disputes hold invoices out of it."""
+    """One run a day; started from here (or by the scheduler). Invoice holds (disputes) keep invoices out of it."""
 
     list_display = ["run_date", "letters_count", "started_by", "started_at", "finished_at", "letters_link"]
     list_select_related = ["started_by"]
     ordering = ["-run_date"]
     fields = ["run_date", "letters_count", "started_by", "started_at", "finished_at", "letters_link"]
     readonly_fields = fields
-    actions_list = ["run_today", "disputes"]
+    actions_list = ["run_today"]
 
     def has_run_permission(self, request, object_id=None) -> bool:
         return request.user.has_perm("payments.add_dunningrun")
-
-    def has_dispute_permission(self, request, object_id=None) -> bool:
-        return request.user.has_perm(COLLECT)
 
     @display(description="Letters")
     def letters_link(self, run: DunningRun) -> str:
@@ -1352,76 +1322,6 @@ class DunningRunAdmin(ReadOnlyModelAdmin):
                 "Every overdue invoice not held by a dispute, a promise to pay or a payment plan goes one level up "
                 "where its policy says so; one letter per customer and currency. A second run today does nothing."
             ),
-        )
-
-    @action(description="Disputes", permissions=["dispute"], url_path="disputes", icon="gavel")
-    def disputes(self, request) -> HttpResponse:
-        form = DisputeForm(request.POST if request.method == "POST" else None)
-        if form.is_bound and form.is_valid():
-            invoice = form.cleaned_data["invoice_number"]
-            try:
-                dunning.open_dispute(invoice=invoice, actor=request.user, reason=form.cleaned_data["reason"])
-            except DomainError as error:
-                apply_domain_error(form, error, field_map={"invoice": "invoice_number"})
-            else:
-                messages.success(request, f"{invoice} is held for the dispute; dunning leaves it alone.")
-                return HttpResponseRedirect(reverse("admin:payments_dunningrun_disputes"))
-        held = (
-            Invoice.objects.filter(hold_reason__startswith=DISPUTE_PREFIX)
-            .select_related("customer")
-            .order_by("held_at", "pk")
-        )
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Disputes",
-            "opts": self.model._meta,
-            "form": form,
-            "held": [
-                {
-                    "invoice": invoice,
-                    "url": change_url(invoice),
-                    "open": money_text(invoice.open_amount, invoice.currency),
-                    "reason": invoice.hold_reason.removeprefix(DISPUTE_PREFIX).strip(),
-                    "resolve_url": reverse("admin:payments_dunningrun_resolve", args=[invoice.pk]),
-                }
-                for invoice in held
-            ],
-            "media": self.media + form.media,
-        }
-        request.current_app = self.admin_site.name
-        return TemplateResponse(request, "admin/payments/disputes.html", context)
-
-    def get_urls(self):
-        resolve = self.admin_site.admin_view(self.resolve_view)
-        return [
-            path("disputes/<int:invoice_id>/resolve/", resolve, name="payments_dunningrun_resolve"),
-            *super().get_urls(),
-        ]
-
-    def resolve_view(self, request, invoice_id: int) -> HttpResponse:
-        if not self.has_dispute_permission(request):
-            raise PermissionDenied
-        invoice = get_object_or_404(Invoice, pk=invoice_id, hold_reason__startswith=DISPUTE_PREFIX)
-        disputes_url = reverse("admin:payments_dunningrun_disputes")
-        form = ResolutionForm(request.POST if request.method == "POST" else None)
-        if form.is_bound and form.is_valid():
-            resolved = call_once(
-                request,
-                lambda: dunning.resolve_dispute(
-                    invoice=invoice, actor=request.user, resolution=form.cleaned_data["resolution"]
-                ),
-                done=f"The dispute about {invoice} is resolved; the next dunning run picks it up again.",
-            )
-            if resolved:
-                return HttpResponseRedirect(disputes_url)
-        return service_form_page(
-            request,
-            self,
-            title=f"Resolve the dispute about {invoice}",
-            form=form,
-            submit_label="Resolve",
-            intro=f"Disputed: {invoice.hold_reason.removeprefix(DISPUTE_PREFIX).strip()}",
-            cancel_url=disputes_url,
         )
 
 

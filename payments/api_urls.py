@@ -9,7 +9,6 @@ router.register("allocations", views.AllocationViewSet, basename="allocation")
 router.register("bank-statements", reconciliation.BankStatementViewSet, basename="bank-statement")
 router.register("bank-statement-lines", reconciliation.BankStatementLineViewSet, basename="bank-statement-line")
 router.register("promises-to-pay", reconciliation.PromiseToPayViewSet, basename="promise-to-pay")
-router.register("disputes", reconciliation.DisputeViewSet, basename="dispute")
 
 urlpatterns = [
     path(

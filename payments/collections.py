@@ -1,5 +1,5 @@
-"""Write side of collections: the daily dunning run, promises to pay, payment plans, disputes (as
-invoicing's holds) and reminders before the due date.
+"""Write side of collections: the daily dunning run, promises to pay, payment plans and reminders before
+the due date. Collections only read invoicing's holds (a dispute, a query): a held invoice is skipped.
 
 Fees and interest on a dunning letter are claimed, not posted. Posting them would debit the
 customer's receivable without an open item behind it, breaking the ledger invariant (receivable =
@@ -18,7 +18,7 @@ from django.utils import timezone
 from customers.models import Customer, CustomerStatus, NotificationType
 from customers.services import place_credit_hold
 from invoicing.models import DocumentKind, Invoice, InvoiceStatus
-from invoicing.services import place_hold, release_hold
+from invoicing.selectors import without_active_hold
 from otc.audit import acting
 from otc.errors import Conflict, InvalidInput
 from otc.models import User
@@ -128,8 +128,8 @@ def dunnable_invoices(run_date: date) -> QuerySet:
         .values("invoice_id")
     )
     return (
-        open_invoices()
-        .filter(due_date__lt=run_date, hold_reason="")
+        without_active_hold(open_invoices())
+        .filter(due_date__lt=run_date)
         .exclude(pk__in=promised)
         .exclude(pk__in=planned)
         .select_related("dunning_state")
@@ -229,7 +229,7 @@ def run_dunning(*, run_date: date, actor: User) -> DunningRun:
     return run
 
 
-# --- Promises to pay, payment plans, disputes ------------------------------------------------------------
+# --- Promises to pay, payment plans ------------------------------------------------------------------
 
 
 @transaction.atomic
@@ -313,20 +313,6 @@ def create_payment_plan(
     return plan
 
 
-def open_dispute(*, invoice: Invoice, actor: User, reason: str) -> Invoice:
-    """A disputed invoice is held: collections leave it alone until the dispute is resolved."""
-    if not reason.strip():
-        raise InvalidInput("A dispute needs a reason.", fields={"reason": ["This field is required."]})
-    return place_hold(invoice=invoice, actor=actor, reason=f"Dispute: {reason.strip()}")
-
-
-def resolve_dispute(*, invoice: Invoice, actor: User, resolution: str) -> Invoice:
-    """Release the dispute's hold; dunning picks the invoice up again at its next run."""
-    if not resolution.strip():
-        raise InvalidInput("Say how the dispute was resolved.", fields={"resolution": ["This field is required."]})
-    return release_hold(invoice=invoice, actor=actor, reason=f"Dispute resolved: {resolution.strip()}")
-
-
 # --- Reminders before the due date -----------------------------------------------------------------------
 
 
@@ -338,8 +324,8 @@ def record_payment_reminders(*, today: date, days_ahead: int) -> list[PaymentRem
     A concurrent second call fails on the unique invoice and rolls back: the first one sends them.
     """
     due = list(
-        open_invoices()
-        .filter(due_date__gt=today, due_date__lte=today + timedelta(days=days_ahead), hold_reason="")
+        without_active_hold(open_invoices())
+        .filter(due_date__gt=today, due_date__lte=today + timedelta(days=days_ahead))
         .filter(payment_reminder__isnull=True)
         .exclude(customer__preferences__opt_outs__contains=[NotificationType.PAYMENT_REMINDER])
         .only("pk", "customer_id")

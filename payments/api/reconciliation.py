@@ -1,6 +1,6 @@
 """Reconciliation API: upload a bank statement (imported, then reconciled at once), work the lines the
 matching engine was not sure of (accept a ranked proposal, apply by hand, ignore, undo), and record
-the collections side: promises to pay and disputes. Each handler parses, calls a service, and
+the collections side: promises to pay. Each handler parses, calls a service, and
 renders; errors become problem+json."""
 
 from decimal import Decimal
@@ -15,7 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from customers.models import Customer
-from invoicing.models import DocumentKind, Invoice
+from invoicing.models import Invoice
 from otc.api.idempotency import idempotent
 from otc.api.schema import IDEMPOTENCY_KEY, problems
 from otc.api.serializers import parse
@@ -29,9 +29,6 @@ from payments.api.reconciliation_serializers import (
     BankStatementImportedSerializer,
     BankStatementLineSerializer,
     BankStatementSerializer,
-    DisputeCreateSerializer,
-    DisputeResolveSerializer,
-    DisputeSerializer,
     LineApplySerializer,
     PromiseCreateSerializer,
     PromiseToPaySerializer,
@@ -46,18 +43,12 @@ from payments.statement_import import import_bank_statement
 
 PAYMENT_SCOPES = {"read": "payments:read", "write": "payments:write"}
 PROPOSAL_LIMIT = 5
-DISPUTE_PREFIX = "Dispute: "
 ZERO = Decimal("0")
 
 
 class ProposalsChanged(Conflict):
     code = "proposals_changed"
     title = "The line's proposals have changed; read them again."
-
-
-class NotInDispute(Conflict):
-    code = "not_in_dispute"
-    title = "The invoice is not in dispute."
 
 
 # --- Bank statements -------------------------------------------------------------------------------------
@@ -345,56 +336,3 @@ class PromiseToPayViewSet(viewsets.GenericViewSet):
             PromiseToPaySerializer(get_object_or_404(promise_list(), pk=promise.pk)).data,
             status=status.HTTP_201_CREATED,
         )
-
-
-# --- Disputes --------------------------------------------------------------------------------------------
-
-
-def disputable_invoices() -> QuerySet[Invoice]:
-    return Invoice.objects.filter(kind=DocumentKind.INVOICE).select_related("customer")
-
-
-class DisputeViewSet(viewsets.GenericViewSet):
-    """A disputed invoice is held (invoicing's hold): collections leave it alone until it is resolved."""
-
-    scopes = PAYMENT_SCOPES
-    # Like the admin's disputes page: whoever records promises to pay handles disputes.
-    staff_permissions = {"read": "invoicing.view_invoice", "write": "payments.add_promisetopay"}
-    filter_backends = []
-    lookup_field = "number"
-    lookup_value_regex = r"[^/]+"
-
-    def get_queryset(self) -> QuerySet[Invoice]:
-        return disputable_invoices().filter(hold_reason__startswith=DISPUTE_PREFIX)
-
-    @extend_schema(responses={200: DisputeSerializer(many=True), **problems(401, 403)})
-    def list(self, request: Request) -> Response:
-        """Invoices in dispute now, one cursor page at a time."""
-        page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(DisputeSerializer(page, many=True).data)
-
-    @extend_schema(
-        request=DisputeCreateSerializer,
-        responses={201: DisputeSerializer, **problems(401, 403, 409, 422)},
-        description="Holds the issued invoice with the reason; a draft is a 409.",
-    )
-    def create(self, request: Request) -> Response:
-        """Open a dispute on an invoice."""
-        data = parse(DisputeCreateSerializer, request)
-        invoice = collections.open_dispute(invoice=data["invoice"], actor=request.user, reason=data["reason"])
-        body = DisputeSerializer(get_object_or_404(disputable_invoices(), pk=invoice.pk)).data
-        return Response(body, status=status.HTTP_201_CREATED)
-
-    @extend_schema(
-        request=DisputeResolveSerializer, responses={200: DisputeSerializer, **problems(401, 403, 404, 409, 422)}
-    )
-    @action(detail=True, methods=["post"])
-    def resolve(self, request: Request, number: str) -> Response:
-        """Resolve the dispute: the hold is released and dunning picks the invoice up at its next run. An
-        invoice not in dispute (never, resolved already, or held for another reason) is a 409."""
-        resolution = parse(DisputeResolveSerializer, request)["resolution"]
-        invoice = get_object_or_404(disputable_invoices(), number=number)
-        if not invoice.hold_reason.startswith(DISPUTE_PREFIX):
-            raise NotInDispute(f"Invoice {number} is not in dispute.")
-        collections.resolve_dispute(invoice=invoice, actor=request.user, resolution=resolution)
-        return Response(DisputeSerializer(get_object_or_404(disputable_invoices(), pk=invoice.pk)).data)

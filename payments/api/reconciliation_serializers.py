@@ -1,5 +1,5 @@
 """Serializers of the reconciliation API: bank statement upload, statement lines with their ranked
-proposals, a clerk's decisions on a line, promises to pay and disputes. Input serializers check the
+proposals, a clerk's decisions on a line, promises to pay. Input serializers check the
 shape (unknown fields are errors); payments.reconciliation and payments.collections check the rules."""
 
 from decimal import Decimal
@@ -8,9 +8,9 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from customers.models import Customer
-from invoicing.models import DocumentKind, Invoice, InvoiceStatus
+from invoicing.models import DocumentKind, Invoice
 from orders.api.serializers import CustomerRefSerializer
-from otc.api.serializers import AmountField, StrictSerializer
+from otc.api.serializers import AmountField, OptionalAmountField, StrictSerializer
 from payments.api.serializers import AllocationCreateSerializer, ApplicationInputSerializer, money_input
 from payments.bank_formats.csv_layout import CSV_LAYOUTS
 from payments.models import (
@@ -131,33 +131,6 @@ class PromiseCreateSerializer(StrictSerializer):
 
     def validate_invoices(self, numbers: list[str]) -> list[Invoice]:
         return invoices_by_number(numbers)
-
-
-class DisputeCreateSerializer(StrictSerializer):
-    invoice = serializers.CharField(max_length=20, help_text="The invoice's number.")
-    reason = serializers.CharField(max_length=280, help_text="What the customer disputes.")
-
-    def validate_invoice(self, number: str) -> Invoice:
-        return invoices_by_number([number])[0]
-
-
-class DisputeResolveSerializer(StrictSerializer):
-    resolution = serializers.CharField(max_length=280, help_text="How it was resolved; kept in the audit trail.")
-
-
-# Output
-
-
-class OptionalAmountField(AmountField):
-    """An amount that may be absent (null), e.g. balances of a CSV statement."""
-
-    def __init__(self, **kwargs):
-        super().__init__(allow_null=True, **kwargs)
-
-    def get_attribute(self, instance):
-        if serializers.Field.get_attribute(self, instance) is None:
-            return None
-        return super().get_attribute(instance)
 
 
 class ReconciliationCountsSerializer(serializers.Serializer):
@@ -305,19 +278,4 @@ class PromiseToPaySerializer(serializers.ModelSerializer):
             "created_at",
             "resolved_on",
         ]
-        read_only_fields = fields
-
-
-class DisputeSerializer(serializers.ModelSerializer):
-    """A disputed invoice: held, so collections leave it alone until the dispute is resolved."""
-
-    invoice = serializers.CharField(source="number", read_only=True, help_text="The invoice's number.")
-    customer = CustomerRefSerializer(read_only=True)
-    status = serializers.ChoiceField(choices=InvoiceStatus.choices, read_only=True)
-    open_amount = AmountField(currency_field="currency")
-    hold_reason = serializers.CharField(read_only=True, help_text="Empty once resolved.")
-
-    class Meta:
-        model = Invoice
-        fields = ["invoice", "customer", "status", "currency", "open_amount", "due_date", "hold_reason", "held_at"]
         read_only_fields = fields

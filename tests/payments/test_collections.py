@@ -21,6 +21,8 @@ from payments.models import (
     PromiseStatus,
 )
 from payments.services import allocate_payment, record_payment
+from service import services as disputes
+from service.models import DisputeReason, DisputeResolution
 from tests.invoicing import conftest as invoicing_fixtures
 from tests.invoicing.conftest import manual_invoice
 from tests.payments.conftest import apply
@@ -196,11 +198,15 @@ def test_a_customer_without_assignment_follows_the_default_policy_and_an_assigne
 
 
 def test_a_disputed_invoice_is_skipped_until_the_dispute_is_resolved(policy, invoices, due, clerk):
-    collections.open_dispute(invoice=invoices[0], actor=clerk, reason="Goods arrived damaged")
+    dispute = disputes.open_dispute(
+        invoice=invoices[0], reason=DisputeReason.DAMAGED, description="Goods arrived damaged", actor=clerk
+    )
     dun(clerk, due + timedelta(days=10))
     assert levels(*invoices) == [None, 1]
 
-    collections.resolve_dispute(invoice=invoices[0], actor=clerk, resolution="Photos show transport damage only")
+    disputes.resolve_dispute(
+        dispute=dispute, resolution=DisputeResolution.REJECTED, note="Photos show transport damage only", actor=clerk
+    )
     dun(clerk, due + timedelta(days=11))
     assert levels(*invoices) == [1, 1]
 
