@@ -7,6 +7,6 @@ class PaymentsConfig(AppConfig):
 
     def ready(self) -> None:
         from invoicing.selectors import register_ledger_check
-        from payments.selectors import unapplied_payment_problems
+        from payments.money.selectors import unapplied_payment_problems
 
         register_ledger_check(unapplied_payment_problems)

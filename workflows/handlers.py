@@ -15,7 +15,7 @@ from invoicing.models import DeliveryChannel, DocumentFormat, Invoice, InvoiceDe
 from invoicing.selectors import company_profile, invoices_each_shipment, is_on_hold
 from orders.models import Order, ReturnOrder, Shipment
 from otc.services import automation_user
-from payments.letters import dunning_letter_document, letter_title
+from payments.collections.letters import dunning_letter_document, letter_title
 from payments.models import Allocation, DunningLetter, Payment
 from workflows.models import OutboxEvent
 from workflows.services import Handler, queue_email

@@ -11,8 +11,8 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from invoicing.models import InvoiceStatus, JournalEntry
-from payments import services
 from payments.models import Allocation, Payment
+from payments.money import services
 from tests.factories import CustomerFactory, StaffFactory
 from tests.payments.conftest import apply
 

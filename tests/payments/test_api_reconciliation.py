@@ -5,6 +5,7 @@ the payment scopes (which open disputes too)."""
 
 from datetime import date, timedelta
 from decimal import Decimal
+from unittest import mock
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -14,6 +15,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from invoicing.models import InvoiceStatus
+from payments.cash_application import matching
 from payments.models import BankStatement, BankStatementLine, Payment, PromiseToPay, StatementLineStatus
 
 pytestmark = pytest.mark.django_db
@@ -103,6 +105,27 @@ def test_an_upload_imports_and_applies_the_certain_line_and_queues_the_unknown_o
     assert [item["id"] for item in listed] == [body["id"]]
     detail = clerk_key.get(f"{STATEMENTS}{body['id']}/").json()
     assert len(detail["lines"]) == 2
+
+
+def test_an_upload_runs_the_matching_engine_once_and_shows_that_runs_proposals(clerk_key, invoices):
+    today = timezone.localdate()
+    file = csv_file(
+        f"{today},119.00,EUR,Nordwind Handel GmbH,,Payment {invoices[0].number},BK-1",
+        f"{today},238.00,EUR,Nordwind Handel,,goods,BK-2",
+    )
+
+    with mock.patch.object(matching, "_propose_batch", wraps=matching._propose_batch) as engine:
+        response = upload(clerk_key, file)
+
+    assert response.status_code == 201, response.json()
+    assert engine.call_count == 1
+    assert [len(batch) for batch in [engine.call_args.args[0]]] == [2]
+    body = response.json()
+    assert body["reconciliation"] == {"applied": 1, "queued": 1, "ignored": 0}
+    queued = body["lines"][1]
+    assert queued["status"] == "unmatched"
+    assert queued["proposals"] == clerk_key.get(f"{LINES}{queued['id']}/").json()["proposals"]
+    assert [proposal["invoices"] for proposal in queued["proposals"]][:1] == [[invoices[1].number]]
 
 
 def test_the_same_file_again_is_a_409_and_imports_nothing(clerk_key, invoices):

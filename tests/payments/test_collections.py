@@ -8,8 +8,9 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from customers.models import Contact, CustomerStatus, NotificationType, Preferences
-from payments import collections
-from payments.letters import render_dunning_letter_pdf
+from payments.collections import services as collections
+from payments.collections.errors import PlanAmountMismatch
+from payments.collections.letters import render_dunning_letter_pdf
 from payments.models import (
     DunningAssignment,
     DunningLetter,
@@ -20,7 +21,7 @@ from payments.models import (
     PaymentReminder,
     PromiseStatus,
 )
-from payments.services import allocate_payment, record_payment
+from payments.money.services import allocate_payment, record_payment
 from service import services as disputes
 from service.models import DisputeReason, DisputeResolution
 from tests.invoicing import conftest as invoicing_fixtures
@@ -265,7 +266,7 @@ def test_a_payment_plan_paid_on_time_keeps_its_invoices_out_of_dunning(policy, b
 
 
 def test_instalments_must_add_up_to_the_open_total(buyer, invoices, due, clerk):
-    with pytest.raises(collections.PlanAmountMismatch):
+    with pytest.raises(PlanAmountMismatch):
         collections.create_payment_plan(
             customer=buyer, invoices=invoices, instalments=[(due, D("100.00"))], actor=clerk
         )

@@ -13,7 +13,7 @@ from invoicing import services as invoicing
 from invoicing.errors import InvoiceNotDraft
 from invoicing.models import HoldKind, InvoiceHold
 from otc.errors import InvalidInput
-from payments import collections
+from payments.collections import services as collections
 from payments.models import DunningLevel, DunningPolicy, LetterTemplate, PaymentReminder
 from service import services, tasks
 from service.errors import AlreadyDisputed, CreditNoteMismatch, NotDisputable, NotInDispute

@@ -33,18 +33,9 @@ from payments.models import (
     Refund,
     RefundStatus,
 )
+from payments.money.errors import DuplicatePayment, OverAllocation
 
 ZERO = Decimal("0")
-
-
-class OverAllocation(Conflict):
-    code = "over_allocation"
-    title = "The allocation exceeds what the payment has left or what the invoice has open."
-
-
-class DuplicatePayment(Conflict):
-    code = "duplicate_payment"
-    title = "A payment with this external id was recorded already."
 
 
 def _amount(value, field: str, currency: str, *, low: Decimal = Decimal("0.01")) -> Decimal:

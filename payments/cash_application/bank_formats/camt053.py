@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from lxml import etree
 
-from payments.bank_formats import (
+from payments.cash_application.bank_formats import (
     MalformedStatement,
     ParsedLine,
     ParsedStatement,

@@ -1,7 +1,7 @@
 """Write side of cash application: book a bank line as a payment and allocate it as proposed, and
 apply automatically what the matching engine is sure of, leaving the rest to a clerk.
 
-Undoing an applied line is undoing its allocations: `payments.services.unallocate` per allocation
+Undoing an applied line is undoing its allocations: `payments.money.services.unallocate` per allocation
 reverses the postings and reopens the invoices; the payment stays as the customer's credit.
 """
 
@@ -14,9 +14,9 @@ from customers.models import Customer
 from invoicing.models import Invoice
 from otc.errors import DomainError
 from otc.models import User
-from payments.matching import BankLine, Proposal, propose_matches
+from payments.cash_application.matching import BankLine, Proposal, propose_matches
 from payments.models import Payment, PaymentMethod, PaymentSource
-from payments.services import Application, allocate_payment, record_payment
+from payments.money.services import Application, allocate_payment, record_payment
 
 CLEAR_LEAD = 0.1  # how far the best proposal must be ahead of the runner-up to apply on its own
 
@@ -61,7 +61,7 @@ def apply_proposal(*, line: BankLine, proposal: Proposal, actor: User) -> Paymen
     """Record the line as the customer's payment and allocate it to the proposed invoices, writing off
     the short rest of the last one when the proposal says so; all or nothing.
 
-    Undo with `payments.services.unallocate` on each of the payment's allocations.
+    Undo with `payments.money.services.unallocate` on each of the payment's allocations.
     """
     payment = record_bank_payment(line=line, customer=Customer.objects.get(pk=proposal.customer_id), actor=actor)
     invoices = Invoice.objects.in_bulk(proposal.invoice_ids)
@@ -77,12 +77,14 @@ def apply_proposal(*, line: BankLine, proposal: Proposal, actor: User) -> Paymen
     return payment
 
 
-def auto_apply(lines: list[BankLine], *, actor: User, threshold: float | None = None) -> AutoApplyResult:
+def auto_apply(
+    lines: list[BankLine], *, actor: User, threshold: float | None = None, limit: int = 3
+) -> AutoApplyResult:
     """Apply each line's clear winner, each line in its own transaction: a line that fails (another
     clerk settled the invoice meanwhile, say) goes to the queue with its proposals and the others stay."""
     threshold = auto_apply_threshold() if threshold is None else threshold
     result = AutoApplyResult()
-    for index, proposals in propose_matches(lines).items():
+    for index, proposals in propose_matches(lines, limit=limit).items():
         winner = clear_winner(proposals, threshold)
         if winner is None:
             result.queued.append((index, proposals))

@@ -14,20 +14,16 @@ from django.db.models import Q
 from django.utils import timezone
 
 from otc.audit import acting
-from otc.errors import Conflict, InvalidInput
+from otc.errors import InvalidInput
 from otc.models import User
-from payments.bank_formats import ParsedStatement
-from payments.bank_formats.camt053 import parse_camt053
-from payments.bank_formats.csv_layout import CSV_LAYOUTS, parse_csv
-from payments.bank_formats.mt940 import parse_mt940
+from payments.cash_application.bank_formats import ParsedStatement
+from payments.cash_application.bank_formats.camt053 import parse_camt053
+from payments.cash_application.bank_formats.csv_layout import CSV_LAYOUTS, parse_csv
+from payments.cash_application.bank_formats.mt940 import parse_mt940
+from payments.cash_application.errors import StatementAlreadyImported
 from payments.models import BankStatement, BankStatementLine, StatementFormat
 
 LINE_BATCH_SIZE = 2000
-
-
-class StatementAlreadyImported(Conflict):
-    code = "statement_already_imported"
-    title = "This bank statement was imported already."
 
 
 def import_bank_statement(

@@ -20,9 +20,10 @@ from otc.api.schema import IDEMPOTENCY_KEY, problems
 from otc.api.serializers import parse
 from otc.models import ApiKey
 from otc.services import automation_user
-from payments import selectors, services, webhooks
-from payments.api.filters import PaymentFilter
-from payments.api.serializers import (
+from payments.models import Allocation, Payment, PaymentSource
+from payments.money import selectors, services, webhooks
+from payments.money.api.filters import PaymentFilter
+from payments.money.api.serializers import (
     AllocationCreateSerializer,
     AllocationSerializer,
     CustomerBalanceSerializer,
@@ -32,7 +33,7 @@ from payments.api.serializers import (
     ProviderEventSerializer,
     ReverseSerializer,
 )
-from payments.models import Allocation, Payment, PaymentSource
+from payments.money.errors import DuplicatePayment
 
 PAYMENT_SCOPES = {"read": "payments:read", "write": "payments:write"}
 PAYMENT_SUCCEEDED = "payment.succeeded"
@@ -209,7 +210,7 @@ class ProviderWebhookView(APIView):
                 external_id=external_id,
                 reference=event["reference"],
             )
-        except services.DuplicatePayment:
+        except DuplicatePayment:
             payment = selectors.payment_list().get(source=PaymentSource.PROVIDER, external_id=external_id)
             return Response(PaymentSerializer(payment).data)
         return Response(PaymentSerializer(payment).data, status=status.HTTP_201_CREATED)

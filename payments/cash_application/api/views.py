@@ -1,11 +1,10 @@
 """Reconciliation API: upload a bank statement (imported, then reconciled at once), work the lines the
-matching engine was not sure of (accept a ranked proposal, apply by hand, ignore, undo), and record
-the collections side: promises to pay. Each handler parses, calls a service, and
-renders; errors become problem+json."""
+matching engine was not sure of (accept a ranked proposal, apply by hand, ignore, undo). Each handler
+parses, calls a service, and renders; errors become problem+json."""
 
 from decimal import Decimal
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
@@ -14,58 +13,43 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from customers.models import Customer
 from invoicing.models import Invoice
 from otc.api.idempotency import idempotent
 from otc.api.schema import IDEMPOTENCY_KEY, problems
 from otc.api.serializers import parse
-from otc.errors import Conflict
-from otc.money import quantize
-from payments import collections, reconciliation, selectors
-from payments.api.filters import BankStatementLineFilter, PromiseToPayFilter
-from payments.api.reconciliation_serializers import (
+from payments.cash_application import services as reconciliation
+from payments.cash_application.api.filters import BankStatementLineFilter
+from payments.cash_application.api.serializers import (
     AcceptProposalSerializer,
     BankStatementDetailSerializer,
     BankStatementImportedSerializer,
     BankStatementLineSerializer,
     BankStatementSerializer,
     LineApplySerializer,
-    PromiseCreateSerializer,
-    PromiseToPaySerializer,
     ReasonSerializer,
     StatementUploadSerializer,
 )
-from payments.api.serializers import PaymentDetailSerializer
-from payments.matching import propose_matches
-from payments.models import BankStatement, BankStatementLine, PromiseToPay, StatementLineStatus
-from payments.services import Application
-from payments.statement_import import import_bank_statement
+from payments.cash_application.errors import LineAlreadyReconciled, ProposalsChanged
+from payments.cash_application.selectors import (
+    line_list,
+    line_proposals,
+    proposal_rows,
+    ranked_proposals,
+    statement_list,
+    statements_with_lines,
+)
+from payments.cash_application.statement_import import import_bank_statement
+from payments.models import BankStatement, BankStatementLine, StatementLineStatus
+from payments.money import selectors
+from payments.money.api.serializers import PaymentDetailSerializer
+from payments.money.services import Application
 
 PAYMENT_SCOPES = {"read": "payments:read", "write": "payments:write"}
 PROPOSAL_LIMIT = 5
 ZERO = Decimal("0")
 
 
-class ProposalsChanged(Conflict):
-    code = "proposals_changed"
-    title = "The line's proposals have changed; read them again."
-
-
 # --- Bank statements -------------------------------------------------------------------------------------
-
-
-def statement_list() -> QuerySet[BankStatement]:
-    """Statements with how many of their lines are unmatched, applied and ignored (one query)."""
-    counts = {
-        f"{line_status}_lines": Count("lines", filter=Q(lines__status=line_status))
-        for line_status in StatementLineStatus.values
-    }
-    return BankStatement.objects.select_related("imported_by").annotate(**counts)
-
-
-def statement_with_lines(pk: int) -> BankStatement:
-    lines = BankStatementLine.objects.select_related("payment").order_by("line_no")
-    return get_object_or_404(statement_list().prefetch_related(Prefetch("lines", queryset=lines)), pk=pk)
 
 
 class BankStatementViewSet(viewsets.GenericViewSet):
@@ -91,7 +75,7 @@ class BankStatementViewSet(viewsets.GenericViewSet):
     @extend_schema(responses={200: BankStatementDetailSerializer, **problems(401, 403, 404)})
     def retrieve(self, request: Request, pk: int) -> Response:
         """The statement with all its lines in statement order, the unmatched ones with their proposals."""
-        statement = statement_with_lines(pk)
+        statement = get_object_or_404(statements_with_lines(), pk=pk)
         context = {"proposals": ranked_proposals(list(statement.lines.all()))}
         return Response(BankStatementDetailSerializer(statement, context=context).data)
 
@@ -99,7 +83,8 @@ class BankStatementViewSet(viewsets.GenericViewSet):
         request={"multipart/form-data": StatementUploadSerializer},
         responses={201: BankStatementImportedSerializer, **problems(401, 403, 409, 422)},
         description=(
-            "Imports the file (CAMT.053, MT940 or CSV) with all its lines, or nothing, then reconciles it: "
+            "Imports the file (CAMT.053, MT940 or CSV) with all its lines, or nothing, then reconciles it in "
+            "one matching pass: "
             "lines the matching engine is sure of are applied, other incoming lines are queued for a clerk "
             "(`/bank-statement-lines/?status=unmatched`), outgoing ones are ignored. A malformed file is a "
             "422 `malformed_statement` naming the line or element at fault. The same file, or the same "
@@ -123,54 +108,19 @@ class BankStatementViewSet(viewsets.GenericViewSet):
             csv_period=period,
         )
         result = reconciliation.reconcile_statement(statement=statement, actor=request.user)
-        statement = statement_with_lines(statement.pk)
+        statement = get_object_or_404(statements_with_lines(), pk=statement.pk)
         statement.reconciliation = {
             "applied": len(result.applied),
             "queued": len(result.queued),
             "ignored": len(result.ignored),
         }
-        context = {"proposals": ranked_proposals(list(statement.lines.all()))}
+        context = {"proposals": proposal_rows(list(statement.lines.all()), result.proposals)}
         return Response(
             BankStatementImportedSerializer(statement, context=context).data, status=status.HTTP_201_CREATED
         )
 
 
 # --- Statement lines -------------------------------------------------------------------------------------
-
-
-def ranked_proposals(lines: list[BankStatementLine]) -> dict[int, list[dict]]:
-    """Each unmatched incoming line's proposals by line id, for any number of lines in one matching
-    pass plus one query for the customers and one for the invoice numbers."""
-    open_lines = [line for line in lines if line.status == StatementLineStatus.UNMATCHED and line.amount > ZERO]
-    if not open_lines:
-        return {}
-    ranked = propose_matches([reconciliation.bank_line(line) for line in open_lines], limit=PROPOSAL_LIMIT)
-    proposals = [proposal for found in ranked.values() for proposal in found]
-    customers = Customer.objects.only("id", "number", "legal_name").in_bulk(
-        {proposal.customer_id for proposal in proposals}
-    )
-    invoice_ids = {invoice_id for proposal in proposals for invoice_id in proposal.invoice_ids}
-    numbers = dict(Invoice.objects.filter(pk__in=invoice_ids).values_list("pk", "number")) if invoice_ids else {}
-    return {
-        line.pk: [
-            {
-                "rank": rank,
-                "customer": customers[proposal.customer_id],
-                "invoices": [numbers[invoice_id] for invoice_id in proposal.invoice_ids],
-                "amounts": [str(quantize(amount, line.currency)) for amount in proposal.amounts],
-                "confidence": round(proposal.confidence, 2),
-                "reasons": list(proposal.reasons),
-                "difference": str(quantize(proposal.difference, line.currency)),
-                "write_off": proposal.write_off,
-            }
-            for rank, proposal in enumerate(ranked.get(index, []), start=1)
-        ]
-        for index, line in enumerate(open_lines)
-    }
-
-
-def line_list() -> QuerySet[BankStatementLine]:
-    return BankStatementLine.objects.select_related("payment")
 
 
 class BankStatementLineViewSet(viewsets.GenericViewSet):
@@ -195,7 +145,7 @@ class BankStatementLineViewSet(viewsets.GenericViewSet):
         """The line, refused early when it is decided already (the service checks again, locked)."""
         line = get_object_or_404(line_list(), pk=pk)
         if line.status != StatementLineStatus.UNMATCHED:
-            raise reconciliation.LineAlreadyReconciled(
+            raise LineAlreadyReconciled(
                 f"Line {line.line_no} of statement {line.statement_id} is {line.get_status_display().lower()}."
             )
         return line
@@ -232,7 +182,7 @@ class BankStatementLineViewSet(viewsets.GenericViewSet):
         data = parse(AcceptProposalSerializer, request)
         line = self._unmatched(pk)
         rank = data["rank"]
-        proposals = reconciliation.line_proposals(line=line, limit=PROPOSAL_LIMIT)
+        proposals = line_proposals(line=line, limit=PROPOSAL_LIMIT)
         if rank > len(proposals):
             raise ProposalsChanged(f"Line {line.line_no} has {len(proposals)} proposal(s) now, none of rank {rank}.")
         proposal = proposals[rank - 1]
@@ -287,52 +237,3 @@ class BankStatementLineViewSet(viewsets.GenericViewSet):
         line = get_object_or_404(line_list(), pk=pk)
         payment = reconciliation.undo_line(line=line, actor=request.user, reason=reason)
         return Response(PaymentDetailSerializer(get_object_or_404(selectors.payment_list(), pk=payment.pk)).data)
-
-
-# --- Promises to pay -------------------------------------------------------------------------------------
-
-
-def promise_list() -> QuerySet[PromiseToPay]:
-    invoices = Invoice.objects.only("id", "number").order_by("pk")
-    return PromiseToPay.objects.select_related("customer").prefetch_related(Prefetch("invoices", queryset=invoices))
-
-
-class PromiseToPayViewSet(viewsets.GenericViewSet):
-    """The customer promised to pay invoices by a date; dunning leaves them alone until then."""
-
-    scopes = PAYMENT_SCOPES
-    staff_permissions = {"read": "payments.view_promisetopay", "write": "payments.add_promisetopay"}
-    filterset_class = PromiseToPayFilter
-    lookup_value_regex = r"\d+"
-
-    def get_queryset(self) -> QuerySet[PromiseToPay]:
-        return promise_list()
-
-    @extend_schema(responses={200: PromiseToPaySerializer(many=True), **problems(401, 403, 422)})
-    def list(self, request: Request) -> Response:
-        """Promises, newest first, one cursor page at a time. Filter by `customer` and `status`."""
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response(PromiseToPaySerializer(page, many=True).data)
-
-    @extend_schema(responses={200: PromiseToPaySerializer, **problems(401, 403, 404)})
-    def retrieve(self, request: Request, pk: int) -> Response:
-        return Response(PromiseToPaySerializer(get_object_or_404(promise_list(), pk=pk)).data)
-
-    @extend_schema(
-        request=PromiseCreateSerializer,
-        responses={201: PromiseToPaySerializer, **problems(401, 403, 404, 409, 422)},
-        parameters=[IDEMPOTENCY_KEY],
-        description=(
-            "The invoices must be the customer's open invoices in one currency; the date today or later; "
-            "the amount above zero and at most their open total."
-        ),
-    )
-    @idempotent
-    def create(self, request: Request) -> Response:
-        """Record a promise to pay."""
-        data = parse(PromiseCreateSerializer, request)
-        promise = collections.record_promise_to_pay(actor=request.user, **data)
-        return Response(
-            PromiseToPaySerializer(get_object_or_404(promise_list(), pk=promise.pk)).data,
-            status=status.HTTP_201_CREATED,
-        )

@@ -9,15 +9,9 @@ import hashlib
 import hmac
 import time
 
-from otc.errors import DomainError
+from payments.money.errors import InvalidSignature
 
 TOLERANCE_SECONDS = 300
-
-
-class InvalidSignature(DomainError):
-    code = "invalid_signature"
-    status = 401
-    title = "The notification's signature or timestamp is not valid."
 
 
 def sign(*, secret: str, timestamp: str, body: bytes) -> str:

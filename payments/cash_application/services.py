@@ -15,36 +15,19 @@ from customers.models import Customer
 from otc.audit import acting
 from otc.errors import Conflict, InvalidInput
 from otc.models import User
-from payments.cash_application import apply_proposal, auto_apply, record_bank_payment
-from payments.matching import BankLine, Proposal, propose_matches
+from payments.cash_application.auto_apply import apply_proposal, auto_apply, record_bank_payment
+from payments.cash_application.errors import LineAlreadyReconciled
+from payments.cash_application.matching import PROPOSAL_LIMIT, Proposal
+from payments.cash_application.selectors import bank_line
 from payments.models import (
     BankStatement,
     BankStatementLine,
     Payment,
     StatementLineStatus,
 )
-from payments.services import Application, allocate_payment, unallocate
+from payments.money.services import Application, allocate_payment, unallocate
 
 ZERO = Decimal("0")
-
-
-class LineAlreadyReconciled(Conflict):
-    code = "line_already_reconciled"
-    title = "This bank line was applied or ignored already."
-
-
-def bank_line(line: BankStatementLine) -> BankLine:
-    """What the matching engine needs of a statement line."""
-    return BankLine(
-        amount=line.amount,
-        currency=line.currency,
-        booking_date=line.booking_date,
-        remittance=line.remittance_information,
-        structured_reference=line.structured_reference,
-        payer_iban=line.counterparty_iban,
-        payer_name=line.counterparty_name,
-        line_id=line.pk,
-    )
 
 
 @dataclass
@@ -52,10 +35,13 @@ class Reconciliation:
     applied: list[BankStatementLine] = field(default_factory=list)
     queued: list[BankStatementLine] = field(default_factory=list)
     ignored: list[BankStatementLine] = field(default_factory=list)
+    # Each queued line's ranked proposals (by line id), from the one matching pass of the reconciliation.
+    proposals: dict[int, list[Proposal]] = field(default_factory=dict)
 
 
 def reconcile_statement(*, statement: BankStatement, actor: User) -> Reconciliation:
-    """Apply what the engine is sure of; outgoing money is not a customer's payment and is set aside."""
+    """Apply what the engine is sure of; outgoing money is not a customer's payment and is set aside.
+    The matching engine runs once over the incoming lines: the queued lines keep the proposals of that run."""
     result = Reconciliation()
     lines = list(statement.lines.filter(status=StatementLineStatus.UNMATCHED).order_by("line_no"))
     incoming = [line for line in lines if line.amount > ZERO]
@@ -63,17 +49,20 @@ def reconcile_statement(*, statement: BankStatement, actor: User) -> Reconciliat
         if line.amount <= ZERO:
             ignore_line(line=line, actor=actor, reason="Outgoing money: not a customer payment")
             result.ignored.append(line)
-    applied = auto_apply([bank_line(line) for line in incoming], actor=actor)
-    for index, payment, _proposal in applied.applied:
+    applied = auto_apply([bank_line(line) for line in incoming], actor=actor, limit=PROPOSAL_LIMIT)
+    paid = set()
+    for index, payment, proposal in applied.applied:
         _mark_applied(incoming[index], payment)
         result.applied.append(incoming[index])
-    result.queued = [incoming[index] for index, _proposals in applied.queued]
+        paid.update(proposal.invoice_ids)
+    for index, proposals in applied.queued:
+        result.queued.append(incoming[index])
+        # A proposal naming an invoice this run just applied money to is stale: reading the line again
+        # ranks afresh.
+        result.proposals[incoming[index].pk] = [
+            proposal for proposal in proposals if paid.isdisjoint(proposal.invoice_ids)
+        ]
     return result
-
-
-def line_proposals(*, line: BankStatementLine, limit: int = 5) -> list[Proposal]:
-    """The ranked proposals for one line, with their reasons, for the reconciliation screen."""
-    return propose_matches([bank_line(line)], limit=limit).get(0, [])
 
 
 def _locked_unmatched(line: BankStatementLine) -> BankStatementLine:

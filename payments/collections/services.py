@@ -20,10 +20,11 @@ from customers.services import place_credit_hold
 from invoicing.models import DocumentKind, Invoice, InvoiceStatus
 from invoicing.selectors import without_active_hold
 from otc.audit import acting
-from otc.errors import Conflict, InvalidInput
+from otc.errors import InvalidInput
 from otc.models import User
 from otc.money import quantize
 from payments import signals
+from payments.collections.errors import AlreadyInPaymentPlan, InvoicesNotCollectable, PlanAmountMismatch
 from payments.models import (
     DunningLetter,
     DunningLetterItem,
@@ -40,21 +41,6 @@ from payments.models import (
 
 ZERO = Decimal("0")
 OPEN_STATUSES = [InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID]
-
-
-class InvoicesNotCollectable(InvalidInput):
-    code = "invoices_not_collectable"
-    title = "The invoices must be open invoices of the customer, in one currency."
-
-
-class PlanAmountMismatch(InvalidInput):
-    code = "payment_plan_amount_mismatch"
-    title = "The instalments must add up to the invoices' open total."
-
-
-class AlreadyInPaymentPlan(Conflict):
-    code = "already_in_payment_plan"
-    title = "An invoice is in a payment plan with instalments still to pay."
 
 
 def open_invoices() -> QuerySet:

@@ -1,5 +1,5 @@
 """Input serializers check the shape of a request (unknown fields are errors); output serializers render.
-Amounts, tolerances and what may be allocated are payments.services' to check."""
+Amounts, tolerances and what may be allocated are payments.money.services' to check."""
 
 from decimal import Decimal
 
@@ -8,17 +8,43 @@ from rest_framework import serializers
 
 from customers.models import Customer
 from invoicing.api.serializers import DocumentAmountField
-from invoicing.models import Invoice
+from invoicing.models import DocumentKind, Invoice
 from orders.api.serializers import CustomerRefSerializer
 from otc.api.serializers import AmountField, StrictSerializer, currency_field, unique_lines
-from payments import selectors
 from payments.models import Allocation, Payment, PaymentMethod, PaymentSource
+from payments.money import selectors
 
 ZERO = Decimal("0")
 
 
 def money_input(**kwargs) -> serializers.DecimalField:
     return serializers.DecimalField(max_digits=19, decimal_places=4, **kwargs)
+
+
+def customer_field(**kwargs) -> serializers.PrimaryKeyRelatedField:
+    return serializers.PrimaryKeyRelatedField(
+        queryset=Customer.objects.all(),
+        error_messages={
+            "does_not_exist": "No customer with id {pk_value}.",
+            "incorrect_type": "Expected the customer's id (a number), got {data_type}.",
+        },
+        help_text="The customer's id.",
+        **kwargs,
+    )
+
+
+def invoices_by_number(numbers: list[str]) -> list[Invoice]:
+    """Invoices named by their numbers, in one query; an unknown or repeated number is a 422 naming it."""
+    found = Invoice.objects.filter(kind=DocumentKind.INVOICE).in_bulk(numbers, field_name="number")
+    errors = {}
+    for index, number in enumerate(numbers):
+        if number not in found:
+            errors[index] = [f"No invoice {number}."]
+        elif number in numbers[:index]:
+            errors[index] = [f"Invoice {number} is given twice."]
+    if errors:
+        raise serializers.ValidationError(errors)
+    return [found[number] for number in numbers]
 
 
 # Input

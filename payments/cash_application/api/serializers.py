@@ -1,54 +1,26 @@
 """Serializers of the reconciliation API: bank statement upload, statement lines with their ranked
-proposals, a clerk's decisions on a line, promises to pay. Input serializers check the
-shape (unknown fields are errors); payments.reconciliation and payments.collections check the rules."""
-
-from decimal import Decimal
+proposals, a clerk's decisions on a line. Input serializers check the
+shape (unknown fields are errors); payments.cash_application.services checks the rules."""
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from customers.models import Customer
-from invoicing.models import DocumentKind, Invoice
 from orders.api.serializers import CustomerRefSerializer
 from otc.api.serializers import AmountField, OptionalAmountField, StrictSerializer
-from payments.api.serializers import AllocationCreateSerializer, ApplicationInputSerializer, money_input
-from payments.bank_formats.csv_layout import CSV_LAYOUTS
+from payments.cash_application.bank_formats.csv_layout import CSV_LAYOUTS
 from payments.models import (
     BankStatement,
     BankStatementLine,
-    PromiseStatus,
-    PromiseToPay,
     StatementFormat,
     StatementLineStatus,
 )
+from payments.money.api.serializers import (
+    AllocationCreateSerializer,
+    ApplicationInputSerializer,
+    customer_field,
+)
 
 MAX_STATEMENT_BYTES = 20 * 1024 * 1024
-
-
-def customer_field(**kwargs) -> serializers.PrimaryKeyRelatedField:
-    return serializers.PrimaryKeyRelatedField(
-        queryset=Customer.objects.all(),
-        error_messages={
-            "does_not_exist": "No customer with id {pk_value}.",
-            "incorrect_type": "Expected the customer's id (a number), got {data_type}.",
-        },
-        help_text="The customer's id.",
-        **kwargs,
-    )
-
-
-def invoices_by_number(numbers: list[str]) -> list[Invoice]:
-    """Invoices named by their numbers, in one query; an unknown or repeated number is a 422 naming it."""
-    found = Invoice.objects.filter(kind=DocumentKind.INVOICE).in_bulk(numbers, field_name="number")
-    errors = {}
-    for index, number in enumerate(numbers):
-        if number not in found:
-            errors[index] = [f"No invoice {number}."]
-        elif number in numbers[:index]:
-            errors[index] = [f"Invoice {number} is given twice."]
-    if errors:
-        raise serializers.ValidationError(errors)
-    return [found[number] for number in numbers]
 
 
 # Input
@@ -116,21 +88,6 @@ class LineApplySerializer(StrictSerializer):
 
 class ReasonSerializer(StrictSerializer):
     reason = serializers.CharField(max_length=300, help_text="Why; kept in the audit trail.")
-
-
-class PromiseCreateSerializer(StrictSerializer):
-    customer = customer_field()
-    invoices = serializers.ListField(
-        child=serializers.CharField(max_length=20),
-        allow_empty=False,
-        help_text="Numbers of the customer's open invoices, all in one currency.",
-    )
-    promised_date = serializers.DateField(help_text="Today or later; dunning leaves the invoices alone until then.")
-    amount = money_input(min_value=Decimal("0.01"), help_text="At most the invoices' open total.")
-    note = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
-
-    def validate_invoices(self, numbers: list[str]) -> list[Invoice]:
-        return invoices_by_number(numbers)
 
 
 class ReconciliationCountsSerializer(serializers.Serializer):
@@ -255,27 +212,4 @@ class BankStatementImportedSerializer(BankStatementDetailSerializer):
 
     class Meta(BankStatementDetailSerializer.Meta):
         fields = [*BankStatementDetailSerializer.Meta.fields, "reconciliation"]
-        read_only_fields = fields
-
-
-class PromiseToPaySerializer(serializers.ModelSerializer):
-    customer = CustomerRefSerializer(read_only=True)
-    invoices = serializers.SlugRelatedField(slug_field="number", many=True, read_only=True)
-    amount = AmountField(currency_field="currency")
-    status = serializers.ChoiceField(choices=PromiseStatus.choices, read_only=True)
-
-    class Meta:
-        model = PromiseToPay
-        fields = [
-            "id",
-            "customer",
-            "invoices",
-            "promised_date",
-            "currency",
-            "amount",
-            "status",
-            "note",
-            "created_at",
-            "resolved_on",
-        ]
         read_only_fields = fields

@@ -1,7 +1,7 @@
 from django.db.models import F, QuerySet
 from django_filters import rest_framework as filters
 
-from payments.models import BankStatementLine, Payment, PromiseToPay
+from payments.models import Payment
 
 
 class PaymentFilter(filters.FilterSet):
@@ -21,15 +21,3 @@ class PaymentFilter(filters.FilterSet):
             return queryset
         left = {"amount__gt": F("allocated_amount") + F("refunded_amount")}
         return queryset.filter(**left) if value else queryset.exclude(**left)
-
-
-class BankStatementLineFilter(filters.FilterSet):
-    class Meta:
-        model = BankStatementLine
-        fields = ["statement", "status"]
-
-
-class PromiseToPayFilter(filters.FilterSet):
-    class Meta:
-        model = PromiseToPay
-        fields = ["customer", "status"]

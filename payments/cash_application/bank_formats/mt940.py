@@ -14,7 +14,7 @@ from typing import Any
 import mt940
 from mt940.models import Transaction, Transactions
 
-from payments.bank_formats import (
+from payments.cash_application.bank_formats import (
     MalformedStatement,
     ParsedLine,
     ParsedStatement,

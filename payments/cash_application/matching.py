@@ -4,7 +4,7 @@ Evidence for a whole batch of lines is gathered set-based, in a fixed number of 
 lines there are: invoice numbers and RF creditor references cited, customers owning the payer's IBAN,
 customers whose name the payer's name matches, then the open invoices of every customer in view.
 Each line's evidence is weighed into ranked proposals with reasons a clerk can check. Nothing is
-written here; `payments.cash_application` applies proposals.
+written here; `payments.cash_application.auto_apply` applies proposals.
 
 Scoring (added up, capped at 0.99, conflicts subtract):
     invoice number or RF reference cited exactly 0.60, with a typo 0.45 (scaled by the share of the
@@ -33,7 +33,7 @@ from customers.validators import name_key
 from invoicing.models import DocumentKind, Invoice, InvoiceStatus
 from otc.crypto import fingerprint
 from otc.money import quantize
-from payments.services import write_off_tolerance
+from payments.money.services import write_off_tolerance
 
 REFERENCE_EXACT = 0.60
 REFERENCE_FUZZY = 0.45
@@ -50,6 +50,7 @@ REFERENCE_CONFLICT = -0.20
 CEILING = 0.99
 
 BATCH_SIZE = 2000
+PROPOSAL_LIMIT = 5  # proposals shown to a clerk per line
 SUBSET_POOL = 20  # oldest open invoices of a customer searched for sums of 2 to 4
 NAME_MATCHES_MAX = 5  # a payer name matching more customers than this says nothing
 FUZZY_CHOICES_MAX = 3  # near numbers tried per cited number

@@ -13,7 +13,7 @@ from datetime import date, datetime
 
 from customers.validators import normalize_iban
 from otc.errors import field_checked
-from payments.bank_formats import (
+from payments.cash_application.bank_formats import (
     MalformedStatement,
     ParsedLine,
     ParsedStatement,
