@@ -5,7 +5,7 @@ from otc.errors import Conflict, InvalidInput
 
 class NotDisputable(Conflict):
     code = "not_disputable"
-    title = "Only an issued invoice with money open can be disputed."
+    title = "Only invoices are disputed, not credit notes."
 
 
 class AlreadyDisputed(Conflict):
