@@ -191,7 +191,7 @@ SQL_DRAFTS = """
                                    shipping_address, po_number, reason, net_total, tax_total, gross_total,
                                    open_amount, credited_amount, language, layout, notes, created_at, issued_at,
                                    updated_at, created_by_id, credited_invoice_id, customer_id, issued_by_id,
-                                   order_id, return_order_id, hold_reason, held_at)
+                                   order_id, return_order_id)
     SELECT claimed.invoice_id, 'invoice', NULL, 'draft', o.currency, 'EUR', 1, NULL, NULL,
            (s.dispatched_at AT TIME ZONE %(zone)s)::date, c.payment_terms_days,
            jsonb_build_object('number', c.number, 'legal_name', c.legal_name,
@@ -199,7 +199,7 @@ SQL_DRAFTS = """
                               'tax_id', c.tax_id, 'country', c.country),
            o.billing_address, o.shipping_address, left(o.po_number, 60), '', t.net, t.tax, t.net + t.tax, 0, 0,
            c.language, COALESCE(pref.document_layout, 'standard'), '', now(), NULL, now(), %(actor)s, NULL, c.id,
-           NULL, o.id, NULL, '', NULL
+           NULL, o.id, NULL
       FROM unnest(%(shipments)s::bigint[], %(invoices)s::bigint[]) AS claimed (shipment_id, invoice_id)
       JOIN orders_shipment s ON s.id = claimed.shipment_id
       JOIN orders_order o ON o.id = s.order_id

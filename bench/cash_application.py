@@ -1,7 +1,7 @@
 """Cash application: 10,000 bank lines matched against 100,000 open invoices of 5,000 customers by
-`payments.matching.propose_matches`, each line then decided as `payments.cash_application.auto_apply`
-decides it (best proposal at or above the threshold and 0.1 ahead of the next), against a baseline
-that matches exact invoice numbers only, in the same run.
+`payments.cash_application.matching.propose_matches`, each line then decided as
+`payments.cash_application.auto_apply.auto_apply` decides it (best proposal at or above the threshold
+and 0.1 ahead of the next), against a baseline that matches exact invoice numbers only, in the same run.
 
 Only proposals and decisions are measured: no payment is booked, so the ledger needs no entries
 and the invoices are generated in SQL. Every line keeps its ground truth (customer, invoices,
@@ -157,12 +157,12 @@ def build_world(customers: int, invoices: int):
             INSERT INTO invoicing_invoice (kind, number, status, currency, company_currency, exchange_rate,
                    issue_date, due_date, payment_terms_days, customer_snapshot, billing_address, shipping_address,
                    po_number, reason, net_total, tax_total, gross_total, open_amount, credited_amount,
-                   hold_reason, language, layout, notes, created_at, issued_at, updated_at, created_by_id,
+                   language, layout, notes, created_at, issued_at, updated_at, created_by_id,
                    customer_id, issued_by_id)
             SELECT 'invoice', 'INV-2026-' || lpad(g::text, 6, '0'), 'issued', 'EUR', 'EUR', 1,
                    date '2026-01-01' + g %% 90, date '2026-01-31' + g %% 90, 30, '{}', '{}', '{}', '', '',
                    net, round(net * 0.19, 2), net + round(net * 0.19, 2), net + round(net * 0.19, 2), 0,
-                   '', 'de', 'standard', '', now(), now(), now(), %s,
+                   'de', 'standard', '', now(), now(), now(), %s,
                    (%s::bigint[])[1 + (hashtext('c' || g)::bigint & 2147483647) %% %s], %s
               FROM generate_series(1, %s) g
              CROSS JOIN LATERAL (SELECT round(20 + (hashtext('n' || g)::bigint & 2147483647) %% 800000 / 100.0, 2)
@@ -206,7 +206,7 @@ class LineMaker:
         self.strangers = 0
 
     def make(self, count: int):
-        from payments.matching import BankLine
+        from payments.cash_application.matching import BankLine
 
         kinds = self.rng.choices(list(KINDS), weights=list(KINDS.values()), k=count)
         made = []
@@ -267,7 +267,7 @@ class LineMaker:
 
     def line(self, kind: str):
         """Amount, remittance, structured reference, payer IBAN and name, and the truth of one line."""
-        from payments.matching import rf_reference
+        from payments.cash_application.matching import rf_reference
 
         rng = self.rng
         if kind == "unknown payer":
@@ -325,8 +325,8 @@ def right(proposal, truth: Truth) -> bool:
 
 
 def run_engine(lines):
-    from payments.cash_application import auto_apply_threshold, clear_winner
-    from payments.matching import propose_matches
+    from payments.cash_application.auto_apply import auto_apply_threshold, clear_winner
+    from payments.cash_application.matching import propose_matches
 
     threshold = auto_apply_threshold()
     proposals = propose_matches(lines)
@@ -340,7 +340,7 @@ def run_baseline(lines):
     """Exact invoice numbers only: every line citing open invoices of one customer is applied to them,
     oldest first, one query per batch."""
     from invoicing.models import Invoice
-    from payments.matching import Proposal
+    from payments.cash_application.matching import Proposal
 
     cited = [_STRICT_NUMBER.findall(f"{line.structured_reference} {line.remittance}") for line in lines]
     found = {

@@ -30,6 +30,7 @@ from invoicing.models import (
     Invoice,
     InvoiceDeliveryLog,
     InvoicedShipment,
+    InvoiceHold,
     InvoiceLine,
     InvoiceStatus,
     NumberSeries,
@@ -307,6 +308,28 @@ class CreditNoteInline(InvoicePartInline):
         return money_text(note.gross_total, note.currency)
 
 
+class HoldInline(InvoicePartInline):
+    """Holds keep collections away while active; placed and released by the services (disputes)."""
+
+    model = InvoiceHold
+    fields = [
+        "kind",
+        "reason_code",
+        "text",
+        "source",
+        "placed_by",
+        "placed_at",
+        "released_by",
+        "released_at",
+        "release_note",
+    ]
+    readonly_fields = fields
+    verbose_name_plural = "holds"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("placed_by", "released_by")
+
+
 class DeliveryInline(InvoicePartInline):
     model = InvoiceDeliveryLog
     fields = ["created_at", "channel", "recipient_list", "format_list", "is_resend", "requested_by"]
@@ -468,6 +491,7 @@ class InvoiceAdmin(ServiceChangeFormMixin, DocumentAdmin):
             InvoiceLineInline,
             TaxBreakdownInline,
             InvoicedShipmentInline,
+            HoldInline,
             CreditNoteInline,
             DeliveryInline,
             StoredDocumentInline,

@@ -23,6 +23,16 @@ class OverCredit(InvalidInput):
     title = "A credit note may not credit more than was invoiced and not yet credited."
 
 
+class HoldAlreadyActive(Conflict):
+    code = "hold_already_active"
+    title = "The invoice has an active hold of this kind already."
+
+
+class HoldNotActive(Conflict):
+    code = "hold_not_active"
+    title = "The hold was released already."
+
+
 class AmountNotOpen(Conflict):
     code = "amount_not_open"
     title = "The invoice does not have this amount open (or this much settled) to change."

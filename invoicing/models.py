@@ -35,7 +35,7 @@ class InvoiceStatus(models.TextChoices):
 
 
 # Columns of an issued document that later business (payments, credit notes, documents) may change.
-SETTLEMENT_COLUMNS = ["status", "open_amount", "credited_amount", "hold_reason", "held_at", "updated_at"]
+SETTLEMENT_COLUMNS = ["status", "open_amount", "credited_amount", "updated_at"]
 
 
 class IssuedAndChanged(pgtrigger.Condition):
@@ -98,10 +98,6 @@ class Invoice(models.Model):
     gross_total = MoneyField(default=0)
     open_amount = MoneyField(default=0, help_text="Still to be paid (invoice) or to be used (credit note).")
     credited_amount = MoneyField(default=0, help_text="Gross of the credit notes issued against this invoice.")
-    hold_reason = models.CharField(
-        max_length=300, blank=True, help_text="Why collections leave this invoice alone (a dispute, say)."
-    )
-    held_at = models.DateTimeField(null=True, blank=True)
     language = models.CharField(max_length=8, choices=settings.LANGUAGES, default="en")
     layout = models.CharField(max_length=20, choices=DocumentLayout.choices, default=DocumentLayout.STANDARD)
     notes = models.TextField(blank=True)
@@ -169,6 +165,55 @@ class Invoice(models.Model):
     @property
     def is_credit_note(self) -> bool:
         return self.kind == DocumentKind.CREDIT_NOTE
+
+
+class HoldKind(models.TextChoices):
+    DISPUTE = "dispute", "Dispute"
+    QUERY = "query", "Query"
+    PROMISE = "promise", "Promise to pay"
+    MANUAL = "manual", "Manual"
+
+
+class InvoiceHold(models.Model):
+    """Keeps collections (dunning, reminders) away from an issued invoice while it is active, i.e. not
+    released. Placed and released only through invoicing's services; at most one active hold per kind."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="holds")
+    kind = models.CharField(max_length=10, choices=HoldKind.choices)
+    reason_code = models.CharField(max_length=40, help_text="Why, as a code of whoever placed it (a dispute reason).")
+    text = models.CharField(max_length=300, blank=True, help_text="Why, in words.")
+    source = models.CharField(max_length=60, blank=True, help_text='What placed it, as "kind:id" (e.g. "dispute:12").')
+    placed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    placed_at = models.DateTimeField()
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    released_at = models.DateTimeField(null=True, blank=True)
+    release_note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-placed_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=HoldKind.values), name="invoice_hold_kind_valid"),
+            models.CheckConstraint(condition=~Q(reason_code=""), name="invoice_hold_has_reason_code"),
+            models.CheckConstraint(
+                condition=Q(released_at__isnull=True, released_by__isnull=True)
+                | Q(released_at__isnull=False, released_by__isnull=False, released_at__gte=F("placed_at")),
+                name="invoice_hold_released_by_someone_after_placing",
+            ),
+            models.UniqueConstraint(
+                fields=["invoice", "kind"],
+                condition=Q(released_at__isnull=True),
+                name="invoice_hold_one_active_per_kind",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} hold on {self.invoice}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.released_at is None
 
 
 # Lines of an issued document refuse every change: the check runs in the database, not the UI.

@@ -4,11 +4,11 @@ invoices' cached open amounts equal what the ledger has open on their items."""
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from customers.models import Customer, InvoicingSchedule, Preferences
-from invoicing.models import CompanyProfile, DocumentKind, Invoice, InvoiceLine
+from invoicing.models import CompanyProfile, DocumentKind, Invoice, InvoiceHold, InvoiceLine
 from ledger.models import AccountRole
 from otc.errors import Conflict
 
@@ -130,3 +130,21 @@ def open_amount_problems() -> list[str]:
             for customer, currency, ledger, items in cursor.fetchall()
         ]
     return problems
+
+
+def active_holds() -> QuerySet[InvoiceHold]:
+    return InvoiceHold.objects.filter(released_at__isnull=True)
+
+
+def without_active_hold(invoices: QuerySet[Invoice]) -> QuerySet[Invoice]:
+    """The invoices no active hold protects: what dunning and reminders may touch."""
+    return invoices.exclude(Exists(active_holds().filter(invoice=OuterRef("pk"))))
+
+
+def active_hold(*, source: str) -> InvoiceHold | None:
+    """The active hold that `source` ("dispute:12") placed, if any."""
+    return active_holds().filter(source=source).first()
+
+
+def is_on_hold(invoice: Invoice) -> bool:
+    return active_holds().filter(invoice=invoice).exists()

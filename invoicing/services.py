@@ -28,12 +28,22 @@ from customers.validators import normalize_bic, normalize_iban, normalize_tax_id
 from inventory.models import Product, Unit, format_quantity
 from inventory.selectors import quote_taxes
 from invoicing import signals
-from invoicing.errors import AlreadyInvoiced, AmountNotOpen, InvoiceNotDraft, NotCreditable, OverCredit
+from invoicing.errors import (
+    AlreadyInvoiced,
+    AmountNotOpen,
+    HoldAlreadyActive,
+    HoldNotActive,
+    InvoiceNotDraft,
+    NotCreditable,
+    OverCredit,
+)
 from invoicing.models import (
     CompanyProfile,
     DocumentKind,
+    HoldKind,
     Invoice,
     InvoicedShipment,
+    InvoiceHold,
     InvoiceLine,
     InvoiceStatus,
     TaxBreakdown,
@@ -509,26 +519,40 @@ def _issue(
 
 
 @transaction.atomic
-def place_hold(*, invoice: Invoice, actor: User, reason: str) -> Invoice:
-    """Keep collections away from an issued invoice (a dispute, a query) until the hold is released."""
-    if not reason.strip():
-        raise InvalidInput("A hold needs a reason.", fields={"reason": ["This field is required."]})
+def place_hold(
+    *, invoice: Invoice, kind: str, reason_code: str, actor: User, text: str = "", source: str = ""
+) -> InvoiceHold:
+    """Keep collections away from an issued invoice (a dispute, a query) until the hold is released.
+    `source` says what placed it ("dispute:12"), so that the placer finds and releases its own hold."""
+    if kind not in HoldKind.values:
+        raise InvalidInput(f"No hold kind {kind!r}.", fields={"kind": [f"One of {', '.join(HoldKind.values)}."]})
+    if not reason_code.strip():
+        raise InvalidInput("A hold needs a reason.", fields={"reason_code": ["This field is required."]})
     invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
     if invoice.status == InvoiceStatus.DRAFT:
         raise InvoiceNotDraft(f"{invoice} is a draft; only issued invoices are held.")
-    with acting(actor, f"hold: {reason.strip()}"):
-        invoice.hold_reason, invoice.held_at = reason.strip()[:300], timezone.now()
-        invoice.save(update_fields=["hold_reason", "held_at", "updated_at"])
-    return invoice
+    if invoice.holds.filter(kind=kind, released_at__isnull=True).exists():
+        raise HoldAlreadyActive(f"{invoice} has an active {HoldKind(kind).label.lower()} hold already.")
+    return InvoiceHold.objects.create(
+        invoice=invoice,
+        kind=kind,
+        reason_code=reason_code.strip()[:40],
+        text=text.strip()[:300],
+        source=source[:60],
+        placed_by=actor,
+        placed_at=timezone.now(),
+    )
 
 
 @transaction.atomic
-def release_hold(*, invoice: Invoice, actor: User, reason: str = "") -> Invoice:
-    invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
-    with acting(actor, f"hold released: {reason.strip()}" if reason.strip() else "hold released"):
-        invoice.hold_reason, invoice.held_at = "", None
-        invoice.save(update_fields=["hold_reason", "held_at", "updated_at"])
-    return invoice
+def release_hold(*, hold: InvoiceHold, actor: User, note: str = "") -> InvoiceHold:
+    """Let collections pick the invoice up again (unless another hold keeps it)."""
+    hold = InvoiceHold.objects.select_for_update().get(pk=hold.pk)
+    if not hold.is_active:
+        raise HoldNotActive(f"The {hold} was released already.")
+    hold.released_by, hold.released_at, hold.release_note = actor, timezone.now(), note.strip()[:300]
+    hold.save(update_fields=["released_by", "released_at", "release_note"])
+    return hold
 
 
 def mark_issued(document: Invoice, *, number: str, issue_date: date, rate: Decimal, actor: User, now: datetime) -> None:

@@ -19,6 +19,7 @@ _INVOICING = [
     "companyprofile",
     "storeddocument",
     "invoicedeliverylog",
+    "invoicehold",
 ]
 _INVOICING_RIGHTS = ["invoicing.issue_invoice", "invoicing.issue_credit_note"]
 _LEDGER = ["ledgeraccount", "openitem", "journalentry", "journalline"]
@@ -57,6 +58,7 @@ ROLES: dict[str, list[str]] = {
         *_crud("payments", _PAYMENTS, ("view", "add", "change")),
         "payments.approve_refund",
         *_crud("payments", [*_STATEMENTS, *_COLLECTIONS], ("view", "add", "change")),
+        *_crud("service", ["dispute"], ("view", "add", "change")),
     ],
     "sales": [
         *_crud("customers", _CUSTOMER_DATA, ("view", "add", "change")),
@@ -75,6 +77,7 @@ ROLES: dict[str, list[str]] = {
         *_crud("orders", ["returnorder", "returnline"], ("add",)),
         "invoicing.view_invoice",
         *_crud("payments", ["promisetopay", "dunningletter"], ("view",)),
+        *_crud("service", ["dispute"], ("view", "add", "change")),
     ],
     "admin": [
         *_crud("customers", [*_CUSTOMER_DATA, "bankaccount", "changerequest", "portalmembership"]),
@@ -91,6 +94,7 @@ ROLES: dict[str, list[str]] = {
         "ledger.view_ledger",
         *_crud("payments", [*_PAYMENTS, *_STATEMENTS, *_COLLECTIONS]),
         "payments.approve_refund",
+        *_crud("service", ["dispute"]),
     ],
 }
 

@@ -11,6 +11,7 @@ api_v1 = [
     path("", include("orders.api_urls")),
     path("", include("invoicing.api_urls")),
     path("", include("payments.api_urls")),
+    path("", include("service.api_urls")),
 ]
 
 urlpatterns = [

@@ -1,22 +1,23 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from payments.api import reconciliation, views
+from payments.cash_application.api import views as cash_application
+from payments.collections.api import views as collections
+from payments.money.api import views as money
 
 router = SimpleRouter()
-router.register("payments", views.PaymentViewSet, basename="payment")
-router.register("allocations", views.AllocationViewSet, basename="allocation")
-router.register("bank-statements", reconciliation.BankStatementViewSet, basename="bank-statement")
-router.register("bank-statement-lines", reconciliation.BankStatementLineViewSet, basename="bank-statement-line")
-router.register("promises-to-pay", reconciliation.PromiseToPayViewSet, basename="promise-to-pay")
-router.register("disputes", reconciliation.DisputeViewSet, basename="dispute")
+router.register("payments", money.PaymentViewSet, basename="payment")
+router.register("allocations", money.AllocationViewSet, basename="allocation")
+router.register("bank-statements", cash_application.BankStatementViewSet, basename="bank-statement")
+router.register("bank-statement-lines", cash_application.BankStatementLineViewSet, basename="bank-statement-line")
+router.register("promises-to-pay", collections.PromiseToPayViewSet, basename="promise-to-pay")
 
 urlpatterns = [
     path(
         "customers/<int:customer_pk>/balance/",
-        views.CustomerBalanceViewSet.as_view({"get": "retrieve"}),
+        money.CustomerBalanceViewSet.as_view({"get": "retrieve"}),
         name="customer-balance",
     ),
-    path("webhooks/payments/<slug:provider>/", views.ProviderWebhookView.as_view(), name="payment-provider-webhook"),
+    path("webhooks/payments/<slug:provider>/", money.ProviderWebhookView.as_view(), name="payment-provider-webhook"),
     *router.urls,
 ]

@@ -12,10 +12,10 @@ from invoicing import services as invoicing
 from invoicing.documents.render import money
 from invoicing.documents.services import document_for
 from invoicing.models import DeliveryChannel, DocumentFormat, Invoice, InvoiceDeliveryLog, InvoicedShipment
-from invoicing.selectors import company_profile, invoices_each_shipment
+from invoicing.selectors import company_profile, invoices_each_shipment, is_on_hold
 from orders.models import Order, ReturnOrder, Shipment
 from otc.services import automation_user
-from payments.letters import dunning_letter_document, letter_title
+from payments.collections.letters import dunning_letter_document, letter_title
 from payments.models import Allocation, DunningLetter, Payment
 from workflows.models import OutboxEvent
 from workflows.services import Handler, queue_email
@@ -342,7 +342,7 @@ def send_payment_receipt(event: OutboxEvent) -> None:
 def send_payment_reminder(event: OutboxEvent) -> None:
     """Remind of an invoice falling due soon, unless it was paid or held meanwhile or the customer opted out."""
     invoice = Invoice.objects.select_related("customer__preferences").get(pk=event.payload["invoice_id"])
-    if invoice.open_amount <= 0 or invoice.hold_reason:
+    if invoice.open_amount <= 0 or is_on_hold(invoice):
         return
     customer = invoice.customer
     with translation.override(invoice.language):

@@ -7,7 +7,7 @@ from django.utils import timezone
 from invoicing.services import invoice_consolidated_shipments
 from otc.api.idempotency import purge_expired_records
 from otc.services import automation_user
-from payments import collections
+from payments.collections import services as collections
 from workflows import services
 from workflows.handlers import HANDLERS
 from workflows.models import NotificationStatus

@@ -4,7 +4,7 @@ the app that owns them and combined here with plain imports, so none can be left
 
 from invoicing.selectors import open_amount_problems
 from ledger import selectors as ledger
-from payments.selectors import unapplied_payment_problems
+from payments.money.selectors import unapplied_payment_problems
 
 
 def ledger_problems() -> list[str]:

@@ -72,6 +72,18 @@ class AmountField(serializers.DecimalField):
         return str(value)
 
 
+class OptionalAmountField(AmountField):
+    """An amount that may be absent (null), e.g. balances of a CSV statement."""
+
+    def __init__(self, **kwargs):
+        super().__init__(allow_null=True, **kwargs)
+
+    def get_attribute(self, instance):
+        if serializers.Field.get_attribute(self, instance) is None:
+            return None
+        return super().get_attribute(instance)
+
+
 def unique_lines(lines: list[dict], *, key: str) -> list[dict]:
     """Refuse a body that names the same document line twice (errors by position, like DRF's)."""
     seen: set = set()

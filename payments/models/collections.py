@@ -2,7 +2,7 @@
 each invoice's dunning level, promises to pay, payment plans, and reminders before the due date.
 
 A dunning run is unique per date, which is what makes running it twice on one day a no-op. Fees and
-interest on a letter are claimed, not posted: they are no open item (see payments.collections).
+interest on a letter are claimed, not posted: they are no open item (see payments.collections.services).
 """
 
 from django.conf import settings

@@ -15,8 +15,8 @@ from invoicing.documents.render import invoice_html, render_invoice_pdf
 from invoicing.documents.statements import Aging, statement_of_account
 from invoicing.models import DocumentFormat, StoredDocument
 from otc.errors import InvalidInput
-from payments import services as payments
 from payments.models import PaymentMethod, PaymentSource
+from payments.money import services as payments
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root", "company")]
 D = Decimal

@@ -13,7 +13,6 @@ from ledger.models import AccountRole, JournalEntry, JournalLine
 from ledger.services import account_ids
 from orders import services as orders
 from orders.selectors import customer_exposure
-from otc.errors import InvalidInput
 from otc.exchange_rates import MissingExchangeRate
 from otc.models import ExchangeRate
 from tests.invoicing.conftest import ship
@@ -214,21 +213,6 @@ def test_verify_ledger_exits_non_zero_when_receivables_and_open_items_disagree(c
 
     assert exited.value.code == 1
     assert "receivable 182.5300 EUR but open items 100.0000 EUR" in capsys.readouterr().err
-
-
-def test_a_hold_on_an_issued_invoice_is_placed_and_released_without_touching_its_amounts(clerk, shipment):
-    invoice = services.invoice_shipments(shipments=[shipment], actor=clerk)
-
-    held = services.place_hold(invoice=invoice, actor=clerk, reason="Disputed: two widgets missing")
-    assert (held.hold_reason, held.held_at is not None, held.gross_total) == (
-        "Disputed: two widgets missing",
-        True,
-        D("182.53"),
-    )
-    released = services.release_hold(invoice=invoice, actor=clerk, reason="credit note agreed")
-    assert (released.hold_reason, released.held_at) == ("", None)
-    with pytest.raises(InvalidInput):
-        services.place_hold(invoice=invoice, actor=clerk, reason=" ")
 
 
 def test_the_daily_job_invoices_a_per_shipment_customers_shipment_its_event_left_behind(clerk, confirmed_order):

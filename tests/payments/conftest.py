@@ -2,7 +2,7 @@ from decimal import Decimal
 
 import pytest
 
-from payments.services import Application
+from payments.money.services import Application
 from tests.factories import CustomerFactory, StaffFactory
 from tests.invoicing.conftest import manual_invoice
 

@@ -13,8 +13,8 @@ from django.test.utils import CaptureQueriesContext
 
 from invoicing.models import InvoiceStatus
 from otc.models import User
-from payments import services
 from payments.models import Allocation, Payment, RefundStatus
+from payments.money import services
 from tests.factories import CustomerFactory
 from tests.payments.conftest import apply
 

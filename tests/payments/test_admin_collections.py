@@ -1,6 +1,6 @@
 """Collections in the admin: a dunning policy with its levels saved as configuration, running
-dunning for today (letters for overdue invoices, with their PDF), a dispute holding an invoice out of
-the run until it is resolved, and promises to pay recorded through the service."""
+dunning for today (letters for overdue invoices, with their PDF), a dispute (service's admin) holding an
+invoice out of the run until it is resolved, and promises to pay recorded through the service."""
 
 from datetime import timedelta
 
@@ -10,6 +10,7 @@ from django.test import Client
 from django.utils import timezone
 
 from payments.models import DunningLetter, DunningLevel, DunningPolicy, PromiseToPay
+from service.models import Dispute
 from tests.factories import StaffFactory
 from tests.invoicing import conftest as invoicing_fixtures
 from tests.invoicing.conftest import manual_invoice
@@ -18,6 +19,7 @@ pytestmark = pytest.mark.django_db
 
 company, media_root = invoicing_fixtures.company, invoicing_fixtures.media_root
 RUNS = "/admin/payments/dunningrun/"
+DISPUTES = "/admin/service/dispute/"
 
 
 def signed_in(user) -> Client:
@@ -76,11 +78,16 @@ def test_a_disputed_invoice_is_skipped_by_the_run_started_in_the_admin(clerk, ov
     first, disputed = overdue
     client = signed_in(clerk)
 
-    assert "autofocus" in client.get(f"{RUNS}disputes/").content.decode()
-    client.post(f"{RUNS}disputes/", {"invoice_number": disputed.number, "reason": "goods arrived damaged"})
-    held = client.get(f"{RUNS}disputes/").content.decode()
-    assert disputed.number in held
-    assert "goods arrived damaged" in held
+    assert "autofocus" in client.get(f"{DISPUTES}add/").content.decode()
+    opened = client.post(
+        f"{DISPUTES}add/",
+        {"invoice_number": disputed.number, "reason": "damaged", "description": "goods arrived damaged"},
+    )
+    dispute = Dispute.objects.get()
+    assert opened.status_code == 302, opened.content.decode()[:2000]
+    listed = client.get(DISPUTES, {"status": "open"}).content.decode()
+    assert disputed.number in listed
+    assert "goods arrived damaged" in client.get(f"{DISPUTES}{dispute.pk}/change/").content.decode()
 
     response = client.post(f"{RUNS}run/", follow=True)
 
@@ -96,16 +103,20 @@ def test_a_disputed_invoice_is_skipped_by_the_run_started_in_the_admin(clerk, ov
     again = client.post(f"{RUNS}run/", follow=True)
     assert any("ran already" in text for text in messages_of(again))
 
-    client.post(f"{RUNS}disputes/{disputed.pk}/resolve/", {"resolution": "credit note agreed"})
-    disputed.refresh_from_db()
-    assert disputed.hold_reason == ""
+    client.post(f"{DISPUTES}{dispute.pk}/reject/", {"note": "delivery note signed without remarks"})
+    dispute.refresh_from_db()
+    assert (dispute.status, dispute.resolution, dispute.resolved_by) == ("resolved", "rejected", clerk)
+    assert not disputed.holds.filter(released_at__isnull=True).exists()
 
 
 def test_an_unknown_invoice_cannot_be_disputed(clerk):
-    response = signed_in(clerk).post(f"{RUNS}disputes/", {"invoice_number": "INV-0000-000000", "reason": "x"})
+    response = signed_in(clerk).post(
+        f"{DISPUTES}add/", {"invoice_number": "INV-0000-000000", "reason": "other", "description": "x"}
+    )
 
     assert response.status_code == 200
     assert "No invoice INV-0000-000000" in response.content.decode()
+    assert not Dispute.objects.exists()
 
 
 def test_a_promise_to_pay_is_recorded_through_the_service_and_sales_can_read_it(clerk, buyer, invoices):

@@ -3,6 +3,7 @@ reconciles it, the queue lists what waits at a constant query cost, and a clerk 
 splits a line by hand, ignores one (with a reason) or undoes what was applied; a file is imported once."""
 
 from decimal import Decimal
+from unittest import mock
 
 import pytest
 from django.contrib.messages import get_messages
@@ -13,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from invoicing.models import InvoiceStatus
+from payments.cash_application import matching
 from payments.models import BankStatement, BankStatementLine, Payment, StatementLineStatus
 
 pytestmark = pytest.mark.django_db
@@ -58,6 +60,23 @@ def waiting(client: Client, *rows, statement_id: str) -> BankStatementLine:
     line = BankStatementLine.objects.filter(statement__statement_id=statement_id).order_by("line_no").first()
     assert line.status == StatementLineStatus.UNMATCHED
     return line
+
+
+def test_an_upload_in_the_admin_runs_the_matching_engine_once(clerk, invoices):
+    content = csv_file(
+        ("119.00", "Nordwind Handel GmbH", f"Payment {invoices[0].number}"),
+        ("42.00", "Erika Mustermann", "Geburtstag"),
+    )
+
+    with mock.patch.object(matching, "_propose_batch", wraps=matching._propose_batch) as engine:
+        response = upload(signed_in(clerk), content, statement_id="ONCE", follow=False)
+
+    assert response.status_code == 302
+    assert engine.call_count == 1
+    assert list(BankStatementLine.objects.order_by("line_no").values_list("status", flat=True)) == [
+        "applied",
+        "unmatched",
+    ]
 
 
 def test_an_uploaded_statement_is_imported_and_reconciled(clerk, invoices):

@@ -12,8 +12,8 @@ from rest_framework.test import APIClient
 
 from invoicing.models import InvoiceStatus
 from ledger.models import JournalEntry
-from payments import services
 from payments.models import Allocation, Payment
+from payments.money import services
 from tests.factories import CustomerFactory, StaffFactory
 from tests.payments.conftest import apply
 

@@ -1,10 +1,11 @@
 """The reconciliation API: a statement upload imports and reconciles at once, is refused a second time and
 names the line of a malformed file; the clerk's queue lists each line's ranked proposals at a constant
-query cost; a proposal is accepted by rank once, a line is ignored only with a reason; promises to pay
-and disputes; the payment scopes."""
+query cost; a proposal is accepted by rank once, a line is ignored only with a reason; promises to pay;
+the payment scopes (which open disputes too)."""
 
 from datetime import date, timedelta
 from decimal import Decimal
+from unittest import mock
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -14,6 +15,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from invoicing.models import InvoiceStatus
+from payments.cash_application import matching
 from payments.models import BankStatement, BankStatementLine, Payment, PromiseToPay, StatementLineStatus
 
 pytestmark = pytest.mark.django_db
@@ -103,6 +105,27 @@ def test_an_upload_imports_and_applies_the_certain_line_and_queues_the_unknown_o
     assert [item["id"] for item in listed] == [body["id"]]
     detail = clerk_key.get(f"{STATEMENTS}{body['id']}/").json()
     assert len(detail["lines"]) == 2
+
+
+def test_an_upload_runs_the_matching_engine_once_and_shows_that_runs_proposals(clerk_key, invoices):
+    today = timezone.localdate()
+    file = csv_file(
+        f"{today},119.00,EUR,Nordwind Handel GmbH,,Payment {invoices[0].number},BK-1",
+        f"{today},238.00,EUR,Nordwind Handel,,goods,BK-2",
+    )
+
+    with mock.patch.object(matching, "_propose_batch", wraps=matching._propose_batch) as engine:
+        response = upload(clerk_key, file)
+
+    assert response.status_code == 201, response.json()
+    assert engine.call_count == 1
+    assert [len(batch) for batch in [engine.call_args.args[0]]] == [2]
+    body = response.json()
+    assert body["reconciliation"] == {"applied": 1, "queued": 1, "ignored": 0}
+    queued = body["lines"][1]
+    assert queued["status"] == "unmatched"
+    assert queued["proposals"] == clerk_key.get(f"{LINES}{queued['id']}/").json()["proposals"]
+    assert [proposal["invoices"] for proposal in queued["proposals"]][:1] == [[invoices[1].number]]
 
 
 def test_the_same_file_again_is_a_409_and_imports_nothing(clerk_key, invoices):
@@ -214,7 +237,7 @@ def test_ignoring_a_line_needs_a_reason(clerk_key, clerk):
     assert line.status == StatementLineStatus.IGNORED
 
 
-# -- promises to pay and disputes -------------------------------------------------------------------------
+# -- promises to pay --------------------------------------------------------------------------------------
 
 
 def test_a_promise_to_pay_is_recorded_once_and_listed(clerk_key, buyer, invoices):
@@ -245,29 +268,6 @@ def test_a_promise_to_pay_is_recorded_once_and_listed(clerk_key, buyer, invoices
     assert clerk_key.get(PROMISES, {"status": "broken"}).json()["results"] == []
 
 
-def test_a_dispute_holds_the_invoice_and_resolving_releases_it(clerk_key, invoices):
-    invoice = invoices[0]
-
-    opened = clerk_key.post(DISPUTES, {"invoice": invoice.number, "reason": "two widgets missing"})
-    listed = clerk_key.get(DISPUTES).json()["results"]
-    resolved = clerk_key.post(f"{DISPUTES}{invoice.number}/resolve/", {"resolution": "credit note agreed"})
-    again = clerk_key.post(f"{DISPUTES}{invoice.number}/resolve/", {"resolution": "twice"})
-
-    assert opened.status_code == 201, opened.json()
-    assert opened.json()["hold_reason"] == "Dispute: two widgets missing"
-    assert [item["invoice"] for item in listed] == [invoice.number]
-    assert (resolved.status_code, resolved.json()["hold_reason"]) == (200, "")
-    assert (again.status_code, again.json()["code"]) == (409, "not_in_dispute")
-    invoice.refresh_from_db()
-    assert (invoice.hold_reason, invoice.held_at) == ("", None)
-
-
-def test_a_dispute_is_held_in_the_database(clerk_key, invoices):
-    assert clerk_key.post(DISPUTES, {"invoice": invoices[1].number, "reason": "price"}).status_code == 201
-    invoices[1].refresh_from_db()
-    assert invoices[1].hold_reason == "Dispute: price"
-
-
 # -- scopes -----------------------------------------------------------------------------------------------
 
 
@@ -280,7 +280,7 @@ def test_a_read_key_cannot_decide_anything(reader, api_client_for, clerk, buyer,
         reader.post(f"{LINES}{line.pk}/accept/", {"rank": 1}),
         reader.post(f"{LINES}{line.pk}/ignore/", {"reason": "no"}),
         reader.post(PROMISES, {**promise, "amount": "1.00"}),
-        reader.post(DISPUTES, {"invoice": invoices[0].number, "reason": "no"}),
+        reader.post(DISPUTES, {"invoice": invoices[0].number, "description": "no"}),
         api_client_for("invoices:read").get(LINES),
     ]
 
@@ -289,4 +289,4 @@ def test_a_read_key_cannot_decide_anything(reader, api_client_for, clerk, buyer,
     assert reader.get(LINES).status_code == 200
     line.refresh_from_db()
     invoices[0].refresh_from_db()
-    assert (line.status, invoices[0].hold_reason, BankStatement.objects.count()) == ("unmatched", "", 1)
+    assert (line.status, invoices[0].holds.exists(), BankStatement.objects.count()) == ("unmatched", False, 1)

@@ -5,9 +5,10 @@ from pathlib import Path
 import pytest
 
 from otc.errors import InvalidInput
-from payments.bank_formats import MalformedStatement
+from payments.cash_application.bank_formats import MalformedStatement
+from payments.cash_application.errors import StatementAlreadyImported
+from payments.cash_application.statement_import import import_bank_statement
 from payments.models import BankStatement, BankStatementLine, StatementLineStatus
-from payments.statement_import import StatementAlreadyImported, import_bank_statement
 
 pytestmark = pytest.mark.django_db
 D = Decimal

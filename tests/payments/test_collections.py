@@ -8,8 +8,9 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from customers.models import Contact, CustomerStatus, NotificationType, Preferences
-from payments import collections
-from payments.letters import render_dunning_letter_pdf
+from payments.collections import services as collections
+from payments.collections.errors import PlanAmountMismatch
+from payments.collections.letters import render_dunning_letter_pdf
 from payments.models import (
     DunningAssignment,
     DunningLetter,
@@ -20,7 +21,9 @@ from payments.models import (
     PaymentReminder,
     PromiseStatus,
 )
-from payments.services import allocate_payment, record_payment
+from payments.money.services import allocate_payment, record_payment
+from service import services as disputes
+from service.models import DisputeReason, DisputeResolution
 from tests.invoicing import conftest as invoicing_fixtures
 from tests.invoicing.conftest import manual_invoice
 from tests.payments.conftest import apply
@@ -196,11 +199,15 @@ def test_a_customer_without_assignment_follows_the_default_policy_and_an_assigne
 
 
 def test_a_disputed_invoice_is_skipped_until_the_dispute_is_resolved(policy, invoices, due, clerk):
-    collections.open_dispute(invoice=invoices[0], actor=clerk, reason="Goods arrived damaged")
+    dispute = disputes.open_dispute(
+        invoice=invoices[0], reason=DisputeReason.DAMAGED, description="Goods arrived damaged", actor=clerk
+    )
     dun(clerk, due + timedelta(days=10))
     assert levels(*invoices) == [None, 1]
 
-    collections.resolve_dispute(invoice=invoices[0], actor=clerk, resolution="Photos show transport damage only")
+    disputes.resolve_dispute(
+        dispute=dispute, resolution=DisputeResolution.REJECTED, note="Photos show transport damage only", actor=clerk
+    )
     dun(clerk, due + timedelta(days=11))
     assert levels(*invoices) == [1, 1]
 
@@ -259,7 +266,7 @@ def test_a_payment_plan_paid_on_time_keeps_its_invoices_out_of_dunning(policy, b
 
 
 def test_instalments_must_add_up_to_the_open_total(buyer, invoices, due, clerk):
-    with pytest.raises(collections.PlanAmountMismatch):
+    with pytest.raises(PlanAmountMismatch):
         collections.create_payment_plan(
             customer=buyer, invoices=invoices, instalments=[(due, D("100.00"))], actor=clerk
         )

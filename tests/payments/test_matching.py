@@ -8,10 +8,10 @@ from stdnum import iso11649
 
 from customers import services as customers
 from invoicing.models import InvoiceStatus
-from payments.cash_application import apply_proposal, auto_apply
-from payments.matching import BankLine, propose_matches, rf_reference
+from payments.cash_application.auto_apply import apply_proposal, auto_apply
+from payments.cash_application.matching import BankLine, propose_matches, rf_reference
 from payments.models import Allocation, Payment
-from payments.services import unallocate
+from payments.money.services import unallocate
 from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db

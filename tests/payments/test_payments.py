@@ -6,9 +6,10 @@ from invoicing.models import InvoiceStatus
 from ledger.models import AccountRole, JournalLine
 from orders.selectors import customer_exposure
 from otc.errors import InvalidInput, PermissionDenied
-from payments import services
 from payments.models import Allocation, Payment, RefundStatus
-from payments.selectors import unallocated_payments
+from payments.money import services
+from payments.money.errors import DuplicatePayment, OverAllocation
+from payments.money.selectors import unallocated_payments
 from tests.factories import CustomerFactory
 from tests.invoicing.conftest import manual_invoice
 from tests.payments.conftest import apply
@@ -78,7 +79,7 @@ def test_a_short_payment_within_tolerance_is_written_off_and_above_it_refused(bu
     second = invoices[1]
     payment = pay(buyer, clerk, "345.00")
 
-    with pytest.raises(services.OverAllocation, match="above the write-off tolerance"):
+    with pytest.raises(OverAllocation, match="above the write-off tolerance"):
         services.allocate_payment(payment=payment, applications=[apply(second, "228.00", write_off=True)], actor=clerk)
     services.allocate_payment(payment=payment, applications=[apply(second, "234.00", write_off=True)], actor=clerk)
 
@@ -97,8 +98,8 @@ def test_allocations_beyond_the_payment_or_the_open_amount_are_refused_and_chang
     other = manual_invoice(CustomerFactory(actor=clerk), clerk, ("1", "10", "19"))
     payment = pay(buyer, clerk, "200.00")
     refusals = [
-        (services.OverAllocation, [apply(first, "119.01")]),
-        (services.OverAllocation, [apply(first, "119.00"), apply(second, "81.01")]),
+        (OverAllocation, [apply(first, "119.01")]),
+        (OverAllocation, [apply(first, "119.00"), apply(second, "81.01")]),
         (InvalidInput, [apply(other, "11.90")]),
         (InvalidInput, [apply(first, "-1")]),
         (InvalidInput, [apply(first, "1.001")]),
@@ -138,7 +139,7 @@ def test_undoing_an_allocation_reopens_the_invoice_and_reverses_the_posting(buye
 def test_a_payment_with_a_known_external_id_is_not_booked_twice(buyer, clerk):
     pay(buyer, clerk, "50.00", source="provider", external_id="evt_1")
 
-    with pytest.raises(services.DuplicatePayment):
+    with pytest.raises(DuplicatePayment):
         pay(buyer, clerk, "50.00", source="provider", external_id="evt_1")
 
     assert Payment.objects.count() == 1
@@ -148,7 +149,7 @@ def test_a_credit_balance_is_refunded_only_after_someone_else_approves(buyer, cl
     payment = pay(buyer, clerk, "80.00")
     refund = services.request_refund(payment=payment, amount=D("30.00"), reason="customer asked", actor=clerk)
 
-    with pytest.raises(services.OverAllocation):
+    with pytest.raises(OverAllocation):
         services.request_refund(payment=payment, amount=D("50.01"), reason="too much", actor=clerk)
     with pytest.raises(PermissionDenied):
         services.decide_refund(refund=refund, actor=clerk, approve=True)

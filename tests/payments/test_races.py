@@ -7,8 +7,9 @@ import pytest
 from django.db import connection
 
 from otc.errors import DomainError
-from payments import services
 from payments.models import Allocation, Payment
+from payments.money import services
+from payments.money.errors import OverAllocation
 from tests.payments.conftest import apply
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -48,7 +49,7 @@ def test_two_clerks_allocating_one_payment_at_once_cannot_apply_it_twice(buyer, 
     )
 
     payment.refresh_from_db()
-    assert sum(isinstance(result, services.OverAllocation) for result in results) == 1
+    assert sum(isinstance(result, OverAllocation) for result in results) == 1
     assert payment.allocated_amount in {D("238.00"), D("119.00")}
     assert Allocation.objects.count() == 1
 
@@ -73,5 +74,5 @@ def test_two_payments_racing_for_one_invoice_never_take_it_below_zero(buyer, cle
 
     first.refresh_from_db()
     assert first.open_amount == D("0")
-    assert sum(isinstance(result, services.OverAllocation) for result in results) == 1
+    assert sum(isinstance(result, OverAllocation) for result in results) == 1
     assert sum(p.allocated_amount for p in Payment.objects.all()) == D("119.00")

@@ -4,7 +4,9 @@ from decimal import Decimal
 import pytest
 
 from invoicing.models import InvoiceStatus
-from payments import reconciliation
+from payments.cash_application import services as reconciliation
+from payments.cash_application.errors import LineAlreadyReconciled
+from payments.cash_application.selectors import line_proposals
 from payments.models import BankStatement, BankStatementLine, Payment, StatementLineStatus
 from tests.payments.conftest import apply
 
@@ -68,7 +70,7 @@ def test_a_statement_applies_what_is_certain_queues_the_rest_and_sets_outgoing_m
 
 def test_a_clerk_accepts_a_proposal_once(clerk, statement, invoices):
     queued = line(statement, 2)
-    proposals = reconciliation.line_proposals(line=queued)
+    proposals = line_proposals(line=queued)
     assert proposals, "the payer's name and the amount point at the second invoice"
     assert any("amount" in reason for reason in proposals[0].reasons)
 
@@ -76,7 +78,7 @@ def test_a_clerk_accepts_a_proposal_once(clerk, statement, invoices):
 
     invoices[1].refresh_from_db()
     assert (payment.amount, invoices[1].open_amount) == (D("238.00"), D("0"))
-    with pytest.raises(reconciliation.LineAlreadyReconciled):
+    with pytest.raises(LineAlreadyReconciled):
         reconciliation.accept_proposal(line=queued, proposal=proposals[0], actor=clerk)
     assert Payment.objects.count() == 1
 

@@ -12,7 +12,8 @@ from rest_framework.test import APIClient
 from ledger.models import JournalEntry
 from otc.services import AUTOMATION_EMAIL
 from payments.models import Payment
-from payments.webhooks import InvalidSignature, sign, verify
+from payments.money.errors import InvalidSignature
+from payments.money.webhooks import sign, verify
 
 pytestmark = pytest.mark.django_db
 

@@ -27,8 +27,8 @@ from orders import services as orders
 from orders.models import Order
 from otc.audit import acting
 from otc.models import ExchangeRate, User
-from payments import services as payments
 from payments.models import DunningLevel, DunningPolicy, Payment
+from payments.money import services as payments
 
 DEMO_PASSWORD = "demo-password-2026"
 STAFF = [

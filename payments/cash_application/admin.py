@@ -1,0 +1,583 @@
+"""Bank statements in the admin: upload (imported whole, then reconciled in one matching pass) and the
+reconciliation queue of their lines (accept a proposal, apply by hand, ignore, undo). Thin: every
+write is one cash application service call with the signed-in user as actor.
+"""
+
+from decimal import Decimal
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q, QuerySet
+from django.http import HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from unfold.contrib.filters.admin import ChoicesDropdownFilter, RangeDateFilter
+from unfold.decorators import action, display
+from unfold.widgets import (
+    UnfoldAdminFileFieldWidget,
+    UnfoldAdminSelectWidget,
+    UnfoldAdminSingleDateWidget,
+    UnfoldAdminTextInputWidget,
+    UnfoldBooleanWidget,
+)
+
+from customers.models import Customer
+from invoicing import selectors as invoicing_selectors
+from invoicing.models import DocumentKind, Invoice
+from otc.admin import (
+    DocumentAdmin,
+    ReadOnlyInline,
+    ReadOnlyModelAdmin,
+    ReasonForm,
+    admin_link,
+    apply_domain_error,
+    badge,
+    call_once,
+    change_url,
+    money_text,
+    service_form_page,
+)
+from otc.errors import DomainError
+from payments.admin_helpers import amount_field, autofocus_first_field, customer_field
+from payments.cash_application import services as reconciliation
+from payments.cash_application.bank_formats.csv_layout import CSV_LAYOUTS
+from payments.cash_application.selectors import line_proposals
+from payments.cash_application.statement_import import import_bank_statement
+from payments.models import (
+    BankStatement,
+    BankStatementLine,
+    StatementFormat,
+    StatementLineStatus,
+)
+from payments.money import services
+
+ZERO = Decimal("0")
+LINE_COLORS = {
+    StatementLineStatus.UNMATCHED: "warning",
+    StatementLineStatus.APPLIED: "success",
+    StatementLineStatus.IGNORED: "",
+}
+RECONCILE = "payments.change_bankstatementline"
+HAND_ROWS = 5
+
+
+def upload_form_page(request, model_admin, **kwargs) -> TemplateResponse:
+    """service_form_page with a form that can carry a file."""
+    response = service_form_page(request, model_admin, **kwargs)
+    response.template_name = "admin/payments/upload_form.html"
+    return response
+
+
+def line_status_badge(line: BankStatementLine) -> str:
+    return badge(line.get_status_display(), LINE_COLORS.get(line.status, ""))
+
+
+# --------------------------------------------------------------------------------------------------
+# Bank statements: upload, then reconcile
+# --------------------------------------------------------------------------------------------------
+
+
+class UploadStatementForm(forms.Form):
+    file = forms.FileField(widget=UnfoldAdminFileFieldWidget)
+    format = forms.ChoiceField(choices=StatementFormat.choices, widget=UnfoldAdminSelectWidget)
+    csv_layout = forms.ChoiceField(
+        label="CSV layout",
+        choices=[(name, name) for name in CSV_LAYOUTS],
+        initial="generic",
+        required=False,
+        widget=UnfoldAdminSelectWidget,
+        help_text="CSV only: which bank's export this is.",
+    )
+    csv_account_iban = forms.CharField(
+        label="Account IBAN",
+        max_length=42,
+        required=False,
+        widget=UnfoldAdminTextInputWidget,
+        help_text="CSV only: the company's account the export is of.",
+    )
+    csv_statement_id = forms.CharField(
+        label="Statement id",
+        max_length=35,
+        required=False,
+        widget=UnfoldAdminTextInputWidget,
+        help_text="CSV only, optional: named after the period when empty.",
+    )
+    csv_period_start = forms.DateField(
+        label="Period from", required=False, widget=UnfoldAdminSingleDateWidget, help_text="CSV only, optional."
+    )
+    csv_period_end = forms.DateField(
+        label="Period to", required=False, widget=UnfoldAdminSingleDateWidget, help_text="CSV only, optional."
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        autofocus_first_field(self)
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if cleaned.get("format") == StatementFormat.CSV:
+            if not cleaned.get("csv_account_iban"):
+                self.add_error("csv_account_iban", "A CSV export does not name the account; enter its IBAN.")
+            if bool(cleaned.get("csv_period_start")) != bool(cleaned.get("csv_period_end")):
+                self.add_error("csv_period_end", "Give both ends of the period, or neither.")
+        return cleaned
+
+    def service_kwargs(self) -> dict:
+        data = self.cleaned_data
+        upload = data["file"]
+        period = (data["csv_period_start"], data["csv_period_end"]) if data.get("csv_period_start") else None
+        return {
+            "content": upload.read(),
+            "filename": upload.name,
+            "format": data["format"],
+            "csv_layout": data.get("csv_layout") or "generic",
+            "csv_account_iban": data.get("csv_account_iban") or "",
+            "csv_statement_id": data.get("csv_statement_id") or "",
+            "csv_period": period,
+        }
+
+
+class StatementLineInline(ReadOnlyInline):
+    model = BankStatementLine
+    fields = ["line_link", "booking_date", "amount_text", "counterparty_name", "remittance", "status", "payment"]
+    readonly_fields = fields
+    verbose_name_plural = "lines"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("payment").order_by("line_no")
+
+    @display(description="Line")
+    def line_link(self, line: BankStatementLine) -> str:
+        return admin_link(change_url(line), f"#{line.line_no}")
+
+    @display(description="Amount")
+    def amount_text(self, line: BankStatementLine) -> str:
+        return money_text(line.amount, line.currency)
+
+    @display(description="Remittance")
+    def remittance(self, line: BankStatementLine) -> str:
+        return line.remittance_information or line.structured_reference or "-"
+
+    @display(description="Status")
+    def status(self, line: BankStatementLine) -> str:
+        return line_status_badge(line)
+
+    @display(description="Payment")
+    def payment(self, line: BankStatementLine) -> str:
+        return admin_link(change_url(line.payment), str(line.payment)) if line.payment_id else "-"
+
+
+@admin.register(BankStatement)
+class BankStatementAdmin(DocumentAdmin):
+    """Statements as the bank sent them: uploaded (imported, then reconciled), never edited."""
+
+    list_display = [
+        "statement_id",
+        "account_iban",
+        "period",
+        "format",
+        "line_count",
+        "unmatched",
+        "imported_by",
+        "imported_at",
+    ]
+    list_filter = [("format", ChoicesDropdownFilter), ("period_end", RangeDateFilter)]
+    list_filter_submit = True
+    search_fields = ["statement_id", "account_iban", "filename"]
+    list_select_related = ["imported_by"]
+    ordering = ["-period_end", "-pk"]
+    fields = [
+        "statement_id",
+        "account_iban",
+        "period",
+        "format",
+        "currency",
+        "opening_balance",
+        "closing_balance",
+        "filename",
+        "line_count",
+        "unmatched",
+        "imported_by",
+        "imported_at",
+    ]
+    readonly_fields = fields
+    inlines = [StatementLineInline]
+
+    def get_queryset(self, request) -> QuerySet[BankStatement]:
+        waiting = Count("lines", filter=Q(lines__status=StatementLineStatus.UNMATCHED, lines__amount__gt=0))
+        return super().get_queryset(request).annotate(unmatched_count=waiting)
+
+    @display(description="Period", ordering="period_end")
+    def period(self, statement: BankStatement) -> str:
+        return f"{statement.period_start:%Y-%m-%d} – {statement.period_end:%Y-%m-%d}"
+
+    @display(description="Unmatched")
+    def unmatched(self, statement: BankStatement) -> str:
+        count = statement.unmatched_count
+        if not count:
+            return "0"
+        url = reverse("admin:payments_bankstatementline_changelist") + f"?statement__id__exact={statement.pk}"
+        return format_html('<a href="{}">{}</a>', url, badge(str(count), "warning"))
+
+    def add_view(self, request, form_url="", extra_context=None) -> HttpResponse:
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = UploadStatementForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                statement = import_bank_statement(actor=request.user, **form.service_kwargs())
+            except DomainError as error:
+                apply_domain_error(form, error)
+            else:
+                return self._reconcile(request, statement)
+        return upload_form_page(
+            request,
+            self,
+            title="Upload statement",
+            form=form,
+            submit_label="Upload and reconcile",
+            intro=(
+                "The statement is imported whole or not at all, then every incoming line the matching engine "
+                "is sure of is applied; the rest waits in the reconciliation queue."
+            ),
+        )
+
+    def _reconcile(self, request, statement: BankStatement) -> HttpResponse:
+        try:
+            result = reconciliation.reconcile_statement(statement=statement, actor=request.user)
+        except DomainError as error:
+            messages.warning(request, f"{statement} imported, but reconciling it stopped: {error.message}")
+        else:
+            messages.success(
+                request,
+                f"{statement} imported with {statement.line_count} line(s): {len(result.applied)} applied "
+                f"automatically, {len(result.queued)} waiting, {len(result.ignored)} set aside.",
+            )
+        return HttpResponseRedirect(change_url(statement))
+
+
+class LineStatusFilter(admin.SimpleListFilter):
+    """The queue by default: incoming lines nobody has applied or ignored yet."""
+
+    title = "status"
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return [*StatementLineStatus.choices, ("all", "All")]
+
+    def value(self):
+        return super().value() or StatementLineStatus.UNMATCHED
+
+    def choices(self, changelist):
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == str(lookup),
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "all":
+            return queryset
+        if value == StatementLineStatus.UNMATCHED:
+            return queryset.filter(status=value, amount__gt=0)
+        return queryset.filter(status=value)
+
+
+class ApplyLineForm(forms.Form):
+    """The clerk's own split: a customer and up to five invoices of theirs (by number) with amounts."""
+
+    def __init__(self, *args, line: BankStatementLine, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.line = line
+        self.fields["customer"] = customer_field(help_text="Whose payment this is.")
+        for row in range(1, HAND_ROWS + 1):
+            self.fields[f"invoice_{row}"] = forms.CharField(
+                label=f"Invoice {row}", max_length=40, required=False, widget=UnfoldAdminTextInputWidget
+            )
+            self.fields[f"amount_{row}"] = amount_field(f"Amount {row}", required=False)
+            self.fields[f"write_off_{row}"] = forms.BooleanField(
+                label=f"Write off what invoice {row} is still short", required=False, widget=UnfoldBooleanWidget
+            )
+        autofocus_first_field(self)
+        self._applications: list[services.Application] = []
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        customer = cleaned.get("customer")
+        if customer is None:
+            return cleaned
+        rows = {
+            row: (cleaned.get(f"invoice_{row}") or "").strip()
+            for row in range(1, HAND_ROWS + 1)
+            if (cleaned.get(f"invoice_{row}") or "").strip() or cleaned.get(f"amount_{row}")
+        }
+        found = {
+            invoice.number: invoice
+            for invoice in invoicing_selectors.open_items(customer=customer).filter(
+                kind=DocumentKind.INVOICE, currency=self.line.currency, number__in=[n for n in rows.values() if n]
+            )
+        }
+        for row, number in rows.items():
+            amount, write_off = cleaned.get(f"amount_{row}"), cleaned.get(f"write_off_{row}", False)
+            if not number:
+                self.add_error(f"invoice_{row}", "Which invoice is this amount for?")
+            elif number not in found:
+                self.add_error(f"invoice_{row}", f"{number} is no open {self.line.currency} invoice of {customer}.")
+            elif not amount and not write_off:
+                self.add_error(f"amount_{row}", "Enter an amount (or tick the write-off).")
+            else:
+                self._applications.append(services.Application(found[number], amount or ZERO, write_off=write_off))
+        return cleaned
+
+    def applications(self) -> list[services.Application]:
+        return self._applications
+
+
+class FocusedReasonForm(ReasonForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        autofocus_first_field(self)
+
+
+def proposal_key(proposal) -> str:
+    """What the clerk saw of a proposal; a different key on accept means the proposals moved."""
+    amounts = ",".join(str(amount) for amount in proposal.amounts)
+    return f"{proposal.customer_id}:{','.join(map(str, proposal.invoice_ids))}:{amounts}:{proposal.write_off}"
+
+
+@admin.register(BankStatementLine)
+class BankStatementLineAdmin(ReadOnlyModelAdmin):
+    """The reconciliation queue: each waiting line with its ranked proposals, accepted in one click,
+    applied by hand, or ignored with a reason; an applied line can be undone."""
+
+    list_display = [
+        "line",
+        "booking_date",
+        "amount_text",
+        "counterparty_name",
+        "counterparty_iban",
+        "remittance",
+        "statement_link",
+        "status_badge",
+    ]
+    list_display_links = ["line"]
+    list_filter = [LineStatusFilter, ("booking_date", RangeDateFilter)]
+    list_filter_submit = True
+    search_fields = ["counterparty_name", "counterparty_iban", "remittance_information", "structured_reference"]
+    list_select_related = ["statement"]
+    ordering = ["-booking_date", "-pk"]
+    fields = [
+        "statement_link",
+        "line_no",
+        "booking_date",
+        "value_date",
+        "amount_text",
+        "counterparty_name",
+        "counterparty_iban",
+        "counterparty_bic",
+        "remittance_information",
+        "structured_reference",
+        "end_to_end_id",
+        "bank_reference",
+        "status_badge",
+        "payment_link",
+    ]
+    readonly_fields = fields
+    change_form_template = "admin/payments/bankstatementline/change_form.html"
+    actions_detail = ["apply_by_hand", "ignore", "undo"]
+
+    def get_queryset(self, request) -> QuerySet[BankStatementLine]:
+        return super().get_queryset(request).select_related("statement", "payment")
+
+    def has_reconcile_permission(self, request, object_id=None) -> bool:
+        return request.user.has_perm(RECONCILE)
+
+    # -- list and read-only fields ----------------------------------------------------------------------
+
+    @display(description="Line", ordering="pk")
+    def line(self, line: BankStatementLine) -> str:
+        return f"{line.statement.statement_id}/{line.line_no}"
+
+    @display(description="Amount", ordering="amount")
+    def amount_text(self, line: BankStatementLine) -> str:
+        return money_text(line.amount, line.currency)
+
+    @display(description="Remittance")
+    def remittance(self, line: BankStatementLine) -> str:
+        text = line.remittance_information or line.structured_reference
+        return (text[:60] + "…" if len(text) > 60 else text) or "-"
+
+    @display(description="Statement")
+    def statement_link(self, line: BankStatementLine) -> str:
+        return admin_link(change_url(line.statement), str(line.statement))
+
+    @display(description="Status", ordering="status")
+    def status_badge(self, line: BankStatementLine) -> str:
+        return line_status_badge(line)
+
+    @display(description="Payment")
+    def payment_link(self, line: BankStatementLine) -> str:
+        return admin_link(change_url(line.payment), str(line.payment)) if line.payment_id else "-"
+
+    # -- the line's page: its proposals ------------------------------------------------------------------
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        line = self.get_object(request, unquote(object_id))
+        context = {**(extra_context or {}), "proposals": [], "can_reconcile": False}
+        if line is not None and line.status == StatementLineStatus.UNMATCHED and line.amount > ZERO:
+            context["proposals"] = self._proposal_rows(line)
+            context["can_reconcile"] = request.user.has_perm(RECONCILE)
+            context["accept_url"] = reverse("admin:payments_bankstatementline_accept", args=[line.pk])
+        return super().change_view(request, object_id, form_url, context)
+
+    def _proposal_rows(self, line: BankStatementLine) -> list[dict]:
+        proposals = line_proposals(line=line)
+        customers = Customer.objects.in_bulk({proposal.customer_id for proposal in proposals})
+        invoices = Invoice.objects.in_bulk({pk for proposal in proposals for pk in proposal.invoice_ids})
+        return [
+            {
+                "rank": rank,
+                "key": proposal_key(proposal),
+                "confidence": round(proposal.confidence * 100),
+                "customer": customers.get(proposal.customer_id),
+                "applications": [
+                    (invoices.get(pk), money_text(amount, line.currency))
+                    for pk, amount in zip(proposal.invoice_ids, proposal.amounts, strict=True)
+                ],
+                "reasons": proposal.reasons,
+                "difference": money_text(proposal.difference, line.currency) if proposal.difference else "",
+                "write_off": proposal.write_off,
+            }
+            for rank, proposal in enumerate(proposals)
+        ]
+
+    def get_urls(self):
+        accept = self.admin_site.admin_view(self.accept_view)
+        return [
+            path("<path:object_id>/accept/", accept, name="payments_bankstatementline_accept"),
+            *super().get_urls(),
+        ]
+
+    def accept_view(self, request, object_id) -> HttpResponse:
+        """One click on a proposal: the proposals are worked out again and the one at the clicked rank
+        is applied only if it is still what the clerk saw."""
+        line = self._line(request, object_id)
+        if request.method != "POST":
+            return HttpResponseRedirect(change_url(line))
+        if not request.user.has_perm(RECONCILE):
+            raise PermissionDenied
+        try:
+            rank = int(request.POST.get("rank", ""))
+        except ValueError:
+            rank = -1
+        proposals = line_proposals(line=line)
+        if not 0 <= rank < len(proposals) or proposal_key(proposals[rank]) != request.POST.get("key"):
+            messages.warning(request, "The proposals for this line changed since the page was shown; check them again.")
+            return HttpResponseRedirect(change_url(line))
+        accepted = call_once(
+            request,
+            lambda: reconciliation.accept_proposal(line=line, proposal=proposals[rank], actor=request.user),
+            done=f"Line {line.line_no} of {line.statement.statement_id} applied as proposed.",
+        )
+        return HttpResponseRedirect(self._next_url(line) if accepted else change_url(line))
+
+    def _next_url(self, line: BankStatementLine) -> str:
+        """After a line is settled: the next one waiting, so the queue can be worked through."""
+        waiting = (
+            BankStatementLine.objects.filter(status=StatementLineStatus.UNMATCHED, amount__gt=0)
+            .exclude(pk=line.pk)
+            .order_by("-booking_date", "-pk")
+            .first()
+        )
+        return change_url(waiting) if waiting else reverse("admin:payments_bankstatementline_changelist")
+
+    def _line(self, request, object_id) -> BankStatementLine:
+        line = self.get_object(request, unquote(object_id))
+        if line is None:
+            raise PermissionDenied
+        return line
+
+    # -- detail actions -----------------------------------------------------------------------------------
+
+    @action(description="Apply by hand", permissions=["reconcile"], url_path="apply", icon="call_split")
+    def apply_by_hand(self, request, object_id) -> HttpResponse:
+        line = self._line(request, object_id)
+        form = ApplyLineForm(request.POST if request.method == "POST" else None, line=line)
+        if form.is_bound and form.is_valid():
+            try:
+                payment = reconciliation.apply_line(
+                    line=line,
+                    customer=form.cleaned_data["customer"],
+                    applications=form.applications(),
+                    actor=request.user,
+                )
+            except DomainError as error:
+                apply_domain_error(form, error)
+            else:
+                messages.success(request, f"Line {line.line_no} of {line.statement.statement_id} booked as {payment}.")
+                return HttpResponseRedirect(self._next_url(line))
+        return service_form_page(
+            request,
+            self,
+            title=f"Apply {money_text(line.amount, line.currency)} from {line.counterparty_name or 'an unknown payer'}",
+            form=form,
+            obj=line,
+            submit_label="Apply",
+            intro=(
+                f"Remittance: {line.remittance_information or line.structured_reference or '-'}. Give the customer "
+                f"and how the amount splits over their open {line.currency} invoices (by number); what is not "
+                "allocated stays on the customer's account as credit."
+            ),
+        )
+
+    @action(description="Ignore", permissions=["reconcile"], url_path="ignore", icon="block")
+    def ignore(self, request, object_id) -> HttpResponse:
+        line = self._line(request, object_id)
+        form = FocusedReasonForm(request.POST if request.method == "POST" else None)
+        if form.is_bound and form.is_valid():
+            ignored = call_once(
+                request,
+                lambda: reconciliation.ignore_line(line=line, actor=request.user, reason=form.cleaned_data["reason"]),
+                done=f"Line {line.line_no} of {line.statement.statement_id} set aside.",
+            )
+            return HttpResponseRedirect(self._next_url(line) if ignored else change_url(line))
+        return service_form_page(
+            request,
+            self,
+            title=f"Ignore line {line.line_no} of {line.statement.statement_id}",
+            form=form,
+            obj=line,
+            submit_label="Ignore line",
+            intro="Not a customer's payment (a transfer between own accounts, money coming back): say why.",
+            danger=True,
+        )
+
+    @action(description="Undo", permissions=["reconcile"], url_path="undo", icon="undo")
+    def undo(self, request, object_id) -> HttpResponse:
+        line = self._line(request, object_id)
+        form = FocusedReasonForm(request.POST if request.method == "POST" else None)
+        if form.is_bound and form.is_valid():
+            call_once(
+                request,
+                lambda: reconciliation.undo_line(line=line, actor=request.user, reason=form.cleaned_data["reason"]),
+                done=f"What line {line.line_no} was applied to is undone; {line.payment} stays as credit.",
+            )
+            return HttpResponseRedirect(change_url(line))
+        return service_form_page(
+            request,
+            self,
+            title=f"Undo line {line.line_no} of {line.statement.statement_id}",
+            form=form,
+            obj=line,
+            submit_label="Undo",
+            intro=(
+                "Every allocation of the line's payment is reversed: the invoices reopen and the money stays on the "
+                "customer's account, to be allocated again on the payment."
+            ),
+            danger=True,
+        )

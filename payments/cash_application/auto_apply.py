@@ -1,0 +1,98 @@
+"""Write side of cash application: book a bank line as a payment and allocate it as proposed, and
+apply automatically what the matching engine is sure of, leaving the rest to a clerk.
+
+Undoing an applied line is undoing its allocations: `payments.money.services.unallocate` per allocation
+reverses the postings and reopens the invoices; the payment stays as the customer's credit.
+"""
+
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import DatabaseError, transaction
+
+from customers.models import Customer
+from invoicing.models import Invoice
+from otc.errors import DomainError
+from otc.models import User
+from payments.cash_application.matching import BankLine, Proposal, propose_matches
+from payments.models import Payment, PaymentMethod, PaymentSource
+from payments.money.services import Application, allocate_payment, record_payment
+
+CLEAR_LEAD = 0.1  # how far the best proposal must be ahead of the runner-up to apply on its own
+
+
+@dataclass
+class AutoApplyResult:
+    applied: list[tuple[int, Payment, Proposal]] = field(default_factory=list)
+    queued: list[tuple[int, list[Proposal]]] = field(default_factory=list)
+
+
+def auto_apply_threshold() -> float:
+    return settings.OTC_AUTO_APPLY_CONFIDENCE
+
+
+def clear_winner(proposals: list[Proposal], threshold: float) -> Proposal | None:
+    """The best proposal when it is confident enough and clearly ahead of the next; else a clerk decides."""
+    if not proposals or proposals[0].confidence < threshold:
+        return None
+    if len(proposals) > 1 and proposals[0].confidence - proposals[1].confidence < CLEAR_LEAD - 1e-9:
+        return None
+    return proposals[0]
+
+
+def record_bank_payment(*, line: BankLine, customer: Customer, actor: User) -> Payment:
+    """The bank line as the customer's payment; the line's id as external id books it once only."""
+    return record_payment(
+        customer=customer,
+        amount=line.amount,
+        currency=line.currency,
+        method=PaymentMethod.BANK_TRANSFER,
+        source=PaymentSource.BANK_STATEMENT,
+        actor=actor,
+        received_on=line.booking_date,
+        external_id=f"bank-line:{line.line_id}" if line.line_id is not None else "",
+        reference=line.remittance or line.structured_reference,
+        payer_name=line.payer_name,
+    )
+
+
+@transaction.atomic
+def apply_proposal(*, line: BankLine, proposal: Proposal, actor: User) -> Payment:
+    """Record the line as the customer's payment and allocate it to the proposed invoices, writing off
+    the short rest of the last one when the proposal says so; all or nothing.
+
+    Undo with `payments.money.services.unallocate` on each of the payment's allocations.
+    """
+    payment = record_bank_payment(line=line, customer=Customer.objects.get(pk=proposal.customer_id), actor=actor)
+    invoices = Invoice.objects.in_bulk(proposal.invoice_ids)
+    last = len(proposal.invoice_ids) - 1
+    allocate_payment(
+        payment=payment,
+        applications=[
+            Application(invoices[invoice_id], amount, write_off=proposal.write_off and index == last)
+            for index, (invoice_id, amount) in enumerate(zip(proposal.invoice_ids, proposal.amounts, strict=True))
+        ],
+        actor=actor,
+    )
+    return payment
+
+
+def auto_apply(
+    lines: list[BankLine], *, actor: User, threshold: float | None = None, limit: int = 3
+) -> AutoApplyResult:
+    """Apply each line's clear winner, each line in its own transaction: a line that fails (another
+    clerk settled the invoice meanwhile, say) goes to the queue with its proposals and the others stay."""
+    threshold = auto_apply_threshold() if threshold is None else threshold
+    result = AutoApplyResult()
+    for index, proposals in propose_matches(lines, limit=limit).items():
+        winner = clear_winner(proposals, threshold)
+        if winner is None:
+            result.queued.append((index, proposals))
+            continue
+        try:
+            payment = apply_proposal(line=lines[index], proposal=winner, actor=actor)
+        except (DomainError, DatabaseError):
+            result.queued.append((index, proposals))
+        else:
+            result.applied.append((index, payment, winner))
+    return result

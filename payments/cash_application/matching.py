@@ -1,0 +1,602 @@
+"""Read side of cash application: which open invoices does a bank line pay?
+
+Evidence for a whole batch of lines is gathered set-based, in a fixed number of queries however many
+lines there are: invoice numbers and RF creditor references cited, customers owning the payer's IBAN,
+customers whose name the payer's name matches, then the open invoices of every customer in view.
+Each line's evidence is weighed into ranked proposals with reasons a clerk can check. Nothing is
+written here; `payments.cash_application.auto_apply` applies proposals.
+
+Scoring (added up, capped at 0.99, conflicts subtract):
+    invoice number or RF reference cited exactly 0.60, with a typo 0.45 (scaled by the share of the
+    proposal's invoices cited); payer IBAN on file 0.25; payer name equal 0.15, prefix 0.10;
+    amount equal to the open amount 0.30, to the sum of 2-4 open invoices 0.20, short by a fee or
+    discount within the write-off tolerance 0.15, a part payment of cited invoices 0.05;
+    payer IBAN of another customer -0.30, payer name of another customer -0.10, remittance citing
+    another customer's invoice -0.20.
+"""
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from itertools import combinations, islice, product
+from typing import NamedTuple
+
+from django.db import connection
+from stdnum import iso11649
+from stdnum.iso7064 import mod_97_10
+
+from customers.models import BankAccount
+from customers.validators import name_key
+from invoicing.models import DocumentKind, Invoice, InvoiceStatus
+from otc.crypto import fingerprint
+from otc.money import quantize
+from payments.money.services import write_off_tolerance
+
+REFERENCE_EXACT = 0.60
+REFERENCE_FUZZY = 0.45
+IBAN_ON_FILE = 0.25
+NAME_EQUAL = 0.15
+NAME_PREFIX = 0.10
+AMOUNT_EQUAL = 0.30
+AMOUNT_SUBSET = 0.20
+AMOUNT_NET_OF_FEE = 0.15
+AMOUNT_PART = 0.05
+IBAN_CONFLICT = -0.30
+NAME_CONFLICT = -0.10
+REFERENCE_CONFLICT = -0.20
+CEILING = 0.99
+
+BATCH_SIZE = 2000
+PROPOSAL_LIMIT = 5  # proposals shown to a clerk per line
+SUBSET_POOL = 20  # oldest open invoices of a customer searched for sums of 2 to 4
+NAME_MATCHES_MAX = 5  # a payer name matching more customers than this says nothing
+FUZZY_CHOICES_MAX = 3  # near numbers tried per cited number
+ZERO = Decimal("0")
+
+_SEPARATORS = r"[\s\-_./:#]*"
+_CITED_NUMBER = re.compile(rf"(?<![A-Z])(?:INV|IVN|NIV|IN|NV){_SEPARATORS}(20\d\d){_SEPARATORS}(\d{{4,8}})(?!\d)")
+_CREDITOR_REFERENCE = re.compile(r"(?<![A-Z0-9])RF\s?\d\d(?:\s?[A-Z0-9]){1,21}")
+_RF_BODY = re.compile(r"INV(20\d\d)(\d{6})")
+
+
+@dataclass(frozen=True)
+class BankLine:
+    """One credit on a bank statement, as the bank reports it."""
+
+    amount: Decimal
+    currency: str
+    booking_date: date
+    remittance: str
+    structured_reference: str
+    payer_iban: str
+    payer_name: str
+    line_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """Apply `amounts` of the line to `invoice_ids` of the customer; `difference` is the line amount
+    minus the invoices' open total (negative: paid short; positive: the rest stays as credit)."""
+
+    customer_id: int
+    invoice_ids: tuple[int, ...]
+    amounts: tuple[Decimal, ...]
+    confidence: float
+    reasons: tuple[str, ...]
+    difference: Decimal
+    write_off: bool
+
+
+def rf_reference(invoice_number: str) -> str:
+    """The ISO 11649 creditor reference of an invoice: RF, check digits, the number without dashes."""
+    body = invoice_number.replace("-", "").upper()
+    return f"RF{mod_97_10.calc_check_digits(body + 'RF')}{body}"
+
+
+class OpenInvoice(NamedTuple):
+    id: int
+    number: str
+    customer_id: int
+    currency: str
+    open_amount: Decimal
+    due_date: date
+
+
+class Citation(NamedTuple):
+    """An invoice number found on a line: `number` when it has the invoice number's shape, `digits`
+    (year and sequence as typed) to look for near numbers when it does not or points nowhere."""
+
+    number: str | None
+    digits: str
+    where: str
+    creditor_reference: str
+
+
+@dataclass
+class Clues:
+    citations: list[Citation]
+    iban_fingerprint: str
+    payer_key: str
+
+
+@dataclass
+class Evidence:
+    """What a batch's queries found, shared by all its lines."""
+
+    cited: dict[str, OpenInvoice]
+    customers_by_iban: dict[str, set[int]]
+    customers_by_name: dict[str, dict[int, bool]]
+    open_items: dict[int, list[OpenInvoice]] = field(default_factory=dict)
+    by_digits: dict[str, OpenInvoice] = field(default_factory=dict)
+    pair_sums: dict[tuple[int, str], dict[int, list[tuple[int, int]]]] = field(default_factory=dict)
+
+
+class Hit(NamedTuple):
+    invoice: OpenInvoice
+    citation: Citation
+    exact: bool
+
+
+def propose_matches(lines: list[BankLine], *, limit: int = 3) -> dict[int, list[Proposal]]:
+    """Ranked proposals, best first, for each line by its index; an empty list when nothing fits."""
+    proposals: dict[int, list[Proposal]] = {}
+    for start in range(0, len(lines), BATCH_SIZE):
+        batch = lines[start : start + BATCH_SIZE]
+        for offset, ranked in enumerate(_propose_batch(batch, limit)):
+            proposals[start + offset] = ranked
+    return proposals
+
+
+def _propose_batch(lines: list[BankLine], limit: int) -> list[list[Proposal]]:
+    clues = [_clues(line) for line in lines]
+    evidence = Evidence(
+        cited=_open_invoices_numbered({c.number for clue in clues for c in clue.citations if c.number}),
+        customers_by_iban=_customers_by_iban({clue.iban_fingerprint for clue in clues if clue.iban_fingerprint}),
+        customers_by_name=_customers_by_name({clue.payer_key for clue in clues if clue.payer_key}),
+    )
+    settled = [_settled(line, clue, evidence) for line, clue in zip(lines, clues, strict=True)]
+    in_view = set()
+    for clue, done in zip(clues, settled, strict=True):
+        if not done:
+            by_iban, by_name = _payers(clue, evidence)
+            in_view |= by_iban | set(by_name)
+            in_view.update(evidence.cited[c.number].customer_id for c in clue.citations if c.number in evidence.cited)
+    evidence.open_items = _open_invoices_of(in_view)
+    evidence.by_digits = {_digits(item.number): item for items in evidence.open_items.values() for item in items}
+    found = [_hits(line, clue, evidence) for line, clue in zip(lines, clues, strict=True)]
+    unresolved = {citation.digits for _, citations in found for citation in citations}
+    far = _open_invoices_numbered({_number(near) for digits in unresolved for near in _near_digits(digits)})
+    far_by_digits = {_digits(number): invoice for number, invoice in far.items()}
+    ranked = []
+    for line, clue, done, (hits, citations) in zip(lines, clues, settled, found, strict=True):
+        for citation in citations:
+            near = (far_by_digits.get(digits) for digits in sorted(_near_digits(citation.digits)))
+            hits.extend(Hit(invoice, citation, exact=False) for invoice in near if _payable(invoice, line))
+        ranked.append(_ranked(line, clue, hits, evidence, limit, settled=done))
+    return ranked
+
+
+# --- Clues on a line --------------------------------------------------------------------------------
+
+
+def _clues(line: BankLine) -> Clues:
+    citations = _citations(line.structured_reference, "structured reference")
+    citations += _citations(line.remittance, "remittance text")
+    iban = re.sub(r"\s", "", line.payer_iban).upper()
+    return Clues(citations, fingerprint(iban) if iban else "", name_key(line.payer_name) if line.payer_name else "")
+
+
+def _citations(text: str, where: str) -> list[Citation]:
+    """Invoice numbers in a text, also inside RF references; valid RF references count as exact."""
+    text = text.upper()
+    found: list[Citation] = []
+    for match in _CREDITOR_REFERENCE.finditer(text):
+        compact = re.sub(r"\s", "", match.group())
+        valid = next((compact[:end] for end in range(len(compact), 4, -1) if iso11649.is_valid(compact[:end])), "")
+        body = _RF_BODY.fullmatch(valid[4:]) if valid else None
+        if body:
+            found.append(Citation(f"INV-{body[1]}-{body[2]}", body[1] + body[2], where, valid))
+        else:
+            text += " " + compact[4:]
+    for match in _CITED_NUMBER.finditer(text):
+        year, sequence = match.groups()
+        number = f"INV-{year}-{sequence}" if len(sequence) == 6 else None
+        if not any(c.digits == year + sequence for c in found):
+            found.append(Citation(number, year + sequence, where, ""))
+    return found
+
+
+def _digits(number: str) -> str:
+    return number[4:8] + number[9:]
+
+
+def _number(digits: str) -> str:
+    return f"INV-{digits[:4]}-{digits[4:]}"
+
+
+def _near_digits(digits: str) -> set[str]:
+    """Year and sequence digits one typo away (Damerau-Levenshtein 1) from what was typed, plus a
+    sequence typed without its leading zeros."""
+    year, sequence = digits[:4], digits[4:]
+    near = {year + sequence.zfill(6)} if len(sequence) < 6 else set()
+    splits = [(digits[:i], digits[i:]) for i in range(len(digits) + 1)]
+    if len(digits) == 11:
+        near.update(left + right[1:] for left, right in splits if right)
+    elif len(digits) == 10:
+        near.update(left + digit + right[1:] for left, right in splits if right for digit in "0123456789")
+        near.update(left + right[1] + right[0] + right[2:] for left, right in splits if len(right) > 1)
+    elif len(digits) == 9:
+        near.update(left + digit + right for left, right in splits for digit in "0123456789")
+    return {candidate for candidate in near if candidate != digits and candidate.startswith("20")}
+
+
+# --- Queries, one each per batch ---------------------------------------------------------------------
+
+
+def _open_invoices(condition: str, values: list, *, order: str = "") -> Iterator[OpenInvoice]:
+    """Open invoices matching `condition` on one array parameter: arrays keep a batch's thousands of
+    numbers or customers one parameter, where IN lists cost more to send than to run."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT id, number, customer_id, currency, open_amount, due_date
+              FROM {Invoice._meta.db_table}
+             WHERE kind = %s AND status = ANY(%s) AND open_amount > 0 AND {condition} {order}
+            """,  # noqa: S608 - only the callers' constant fragments are interpolated
+            [DocumentKind.INVOICE, [InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID], values],
+        )
+        yield from map(OpenInvoice._make, cursor.fetchall())
+
+
+def _open_invoices_numbered(numbers: set[str]) -> dict[str, OpenInvoice]:
+    if not numbers:
+        return {}
+    return {invoice.number: invoice for invoice in _open_invoices("number = ANY(%s::text[])", sorted(numbers))}
+
+
+def _open_invoices_of(customer_ids: set[int]) -> dict[int, list[OpenInvoice]]:
+    """Open invoices per customer, oldest due first: the order payments settle them in."""
+    items: dict[int, list[OpenInvoice]] = defaultdict(list)
+    if customer_ids:
+        for invoice in _open_invoices(
+            "customer_id = ANY(%s::bigint[])", sorted(customer_ids), order="ORDER BY due_date, id"
+        ):
+            items[invoice.customer_id].append(invoice)
+    return items
+
+
+def _customers_by_iban(fingerprints: set[str]) -> dict[str, set[int]]:
+    owners: dict[str, set[int]] = defaultdict(set)
+    if fingerprints:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""SELECT iban_fingerprint, customer_id FROM {BankAccount._meta.db_table}
+                     WHERE iban_fingerprint = ANY(%s::text[]) AND is_active""",  # noqa: S608 - table name
+                [sorted(fingerprints)],
+            )
+            for iban_fingerprint, customer_id in cursor.fetchall():
+                owners[iban_fingerprint].add(customer_id)
+    return owners
+
+
+def _customers_by_name(payer_keys: set[str]) -> dict[str, dict[int, bool]]:
+    """Customers per payer name key: True when the names are equal, False when one is a prefix of
+    the other (a bank truncating the name, or a branch naming itself). Keys matching too many
+    customers are dropped: they identify no one."""
+    if not payer_keys:
+        return {}
+    shorter = {prefix for key in payer_keys for prefix in _word_prefixes(key)}
+    with connection.cursor() as cursor:
+        # A range on the varchar_pattern_ops index (name_key ~>=~ key AND name_key ~<~ key || '~')
+        # finds names starting with each key; '~' sorts after every character name_key keeps.
+        cursor.execute(
+            """
+            SELECT k.key, c.id, c.name_key
+              FROM unnest(%s::text[]) AS k(key)
+              CROSS JOIN LATERAL (
+                    SELECT id, name_key FROM customers_customer
+                     WHERE name_key::text ~>=~ k.key AND name_key::text ~<~ (k.key || '~')
+                     ORDER BY name_key LIMIT %s) c
+            UNION ALL
+            SELECT name_key, id, name_key FROM customers_customer WHERE name_key = ANY(%s::text[])
+            """,
+            [sorted(payer_keys), NAME_MATCHES_MAX + 1, sorted(shorter)],
+        )
+        rows = cursor.fetchall()
+    starting: dict[str, dict[int, bool]] = defaultdict(dict)
+    for key, customer_id, customer_key in rows:
+        starting[key][customer_id] = customer_key == key
+    matches: dict[str, dict[int, bool]] = {}
+    for key in payer_keys:
+        found = dict(starting.get(key, {}))
+        for prefix in _word_prefixes(key):
+            found.update({customer: False for customer, equal in starting.get(prefix, {}).items() if equal})
+        if len(found) <= NAME_MATCHES_MAX:
+            matches[key] = found
+        elif any(found.values()):
+            matches[key] = {customer: True for customer, equal in found.items() if equal}
+    return matches
+
+
+def _word_prefixes(key: str) -> list[str]:
+    """'nordwind handel hamburg' -> ['nordwind handel', 'nordwind']; single short words say too little."""
+    words = key.split()
+    return [prefix for n in range(len(words) - 1, 0, -1) if len(prefix := " ".join(words[:n])) >= 5]
+
+
+# --- Weighing one line -------------------------------------------------------------------------------
+
+
+def _payers(clue: Clues, evidence: Evidence) -> tuple[set[int], dict[int, bool]]:
+    by_iban = evidence.customers_by_iban.get(clue.iban_fingerprint, set())
+    by_name = evidence.customers_by_name.get(clue.payer_key, {})
+    return by_iban, by_name
+
+
+def _settled(line: BankLine, clue: Clues, evidence: Evidence) -> bool:
+    """A line citing only open invoices of one customer that no payer evidence contradicts, paying
+    them in full or short within the write-off tolerance, needs no search beyond what it cites."""
+    invoices = {evidence.cited.get(citation.number) for citation in clue.citations}
+    if not invoices or None in invoices or any(invoice.currency != line.currency for invoice in invoices):
+        return False
+    customers = {invoice.customer_id for invoice in invoices}
+    by_iban, by_name = _payers(clue, evidence)
+    if len(customers) > 1 or (by_iban and not customers <= by_iban):
+        return False
+    if any(by_name.values()) and not customers <= set(by_name) | by_iban:
+        return False
+    short = sum((invoice.open_amount for invoice in invoices), ZERO) - line.amount
+    return ZERO <= short <= write_off_tolerance(line.currency)
+
+
+def _hits(line: BankLine, clue: Clues, evidence: Evidence) -> tuple[list[Hit], list[Citation]]:
+    """Invoices the line cites, and the citations left to search among all open invoices.
+
+    An exact number counts; when it is missing, not open, or points at a customer nothing else on
+    the line supports (a typo can hit another existing number), near numbers of the customers in
+    view are tried; citations still without a trusted invoice are left for the batch-wide search.
+    """
+    by_iban, by_name = _payers(clue, evidence)
+    exact = [
+        Hit(evidence.cited[c.number], c, exact=True)
+        for c in clue.citations
+        if c.number in evidence.cited and _payable(evidence.cited[c.number], line)
+    ]
+    exact_customers = [hit.invoice.customer_id for hit in exact]
+    payers = by_iban | set(by_name)
+    in_view = payers | set(exact_customers)
+    hits, unresolved = list(exact), []
+    for citation in clue.citations:
+        hit = next((hit for hit in exact if hit.citation is citation), None)
+        if hit and _supported(hit, line, payers, exact_customers):
+            continue
+        near = (evidence.by_digits.get(digits) for digits in sorted(_near_digits(citation.digits)))
+        near = [invoice for invoice in near if _payable(invoice, line) and invoice.customer_id in in_view]
+        hits.extend(Hit(invoice, citation, exact=False) for invoice in near[:FUZZY_CHOICES_MAX])
+        if not near:
+            unresolved.append(citation)
+    return hits, unresolved
+
+
+def _payable(invoice: OpenInvoice | None, line: BankLine) -> bool:
+    return invoice is not None and invoice.currency == line.currency
+
+
+def _supported(hit: Hit, line: BankLine, payers: set[int], exact_customers: list[int]) -> bool:
+    """An exact number is trusted when the payer, another cited invoice or the amount agrees with it."""
+    customer = hit.invoice.customer_id
+    short = hit.invoice.open_amount - line.amount
+    return (
+        customer in payers or exact_customers.count(customer) > 1 or ZERO <= short <= write_off_tolerance(line.currency)
+    )
+
+
+def _ranked(
+    line: BankLine, clue: Clues, hits: list[Hit], evidence: Evidence, limit: int, *, settled: bool
+) -> list[Proposal]:
+    by_iban, by_name = _payers(clue, evidence)
+    cited = {hit.invoice.id: hit for hit in sorted(hits, key=lambda hit: hit.exact)}  # exact wins
+    candidates = {
+        tuple(invoice.id for invoice in chosen): chosen
+        for chosen in _candidate_sets(line, hits, by_iban, by_name, evidence, settled=settled)
+    }
+    context = _LineContext(line, cited, by_iban, by_name, write_off_tolerance(line.currency))
+    proposals = [_proposal(context, chosen) for chosen in candidates.values()]
+    proposals.sort(key=lambda p: (-p.confidence, len(p.invoice_ids), p.invoice_ids))
+    return proposals[:limit]
+
+
+@dataclass
+class _LineContext:
+    line: BankLine
+    cited: dict[int, Hit]
+    by_iban: set[int]
+    by_name: dict[int, bool]
+    tolerance: Decimal
+
+
+def _candidate_sets(
+    line: BankLine, hits: list[Hit], by_iban: set[int], by_name: dict[int, bool], evidence: Evidence, *, settled: bool
+) -> Iterator[tuple[OpenInvoice, ...]]:
+    """Invoice sets worth weighing: each customer's cited invoices together, then, unless the line is
+    settled by what it cites, single invoices and sums of 2 to 4 invoices of every customer in view
+    that the amount fits."""
+    exact_amount = False
+    for customer_hits in _by_customer(hits).values():
+        for chosen in _cited_sets(customer_hits):
+            exact_amount |= sum(invoice.open_amount for invoice in chosen) == line.amount
+            yield _oldest_first(chosen)
+    if settled:
+        return
+    tolerance = write_off_tolerance(line.currency)
+    customers = by_iban | set(by_name) | {hit.invoice.customer_id for hit in hits}
+    for customer in sorted(customers):
+        items = [item for item in evidence.open_items.get(customer, ()) if item.currency == line.currency]
+        for item in items:
+            short = item.open_amount - line.amount
+            if ZERO <= short <= tolerance:
+                exact_amount |= short == ZERO
+                yield (item,)
+        if not exact_amount and (subset := _subset_summing_to(items, line.amount, evidence.pair_sums, customer)):
+            yield subset
+
+
+def _by_customer(hits: list[Hit]) -> dict[int, list[Hit]]:
+    grouped: dict[int, list[Hit]] = defaultdict(list)
+    for hit in hits:
+        grouped[hit.invoice.customer_id].append(hit)
+    return grouped
+
+
+def _cited_sets(hits: list[Hit]) -> Iterator[tuple[OpenInvoice, ...]]:
+    """One invoice per citation: the exact one, or each of the near ones in turn (a few at most)."""
+    choices: dict[int, list[OpenInvoice]] = defaultdict(list)
+    for hit in hits:
+        options = choices[id(hit.citation)]
+        if hit.exact:
+            options[:] = [hit.invoice]
+        elif not any(other.exact and other.citation is hit.citation for other in hits):
+            options.append(hit.invoice)
+    for chosen in islice(product(*choices.values()), 8):
+        yield tuple({invoice.id: invoice for invoice in chosen}.values())
+
+
+def _oldest_first(invoices: Iterable[OpenInvoice]) -> tuple[OpenInvoice, ...]:
+    return tuple(sorted(invoices, key=lambda invoice: (invoice.due_date or date.max, invoice.id)))
+
+
+def _subset_summing_to(
+    items: list[OpenInvoice], target: Decimal, cache: dict, customer: int
+) -> tuple[OpenInvoice, ...] | None:
+    """The oldest 2 to 4 of a customer's open invoices whose open amounts add up to the amount exactly.
+
+    Sums of pairs are built once per customer and batch (in minor units, as integers) and combined,
+    so the search stays quadratic in the bounded pool.
+    """
+    pool = items[:SUBSET_POOL]
+    if not pool:
+        return None
+    key = (customer, pool[0].currency)
+    if key not in cache:
+        cache[key] = _pair_sums(pool)
+    pairs, goal = cache[key], _minor(target)
+    found = list(pairs.get(goal, ()))
+    if not found:
+        found = [
+            tuple(sorted((*pair, k)))
+            for k, item in enumerate(pool)
+            for pair in pairs.get(goal - _minor(item.open_amount), ())
+            if k not in pair
+        ]
+    if not found:
+        found = [
+            tuple(sorted((*first, *second)))
+            for total, firsts in pairs.items()
+            if total < goal
+            for second in pairs.get(goal - total, ())
+            for first in firsts
+            if not set(first) & set(second)
+        ]
+    return tuple(pool[index] for index in min(found)) if found else None
+
+
+def _pair_sums(pool: list[OpenInvoice]) -> dict[int, list[tuple[int, int]]]:
+    amounts = [_minor(item.open_amount) for item in pool]
+    pairs: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for i, j in combinations(range(len(pool)), 2):
+        pairs[amounts[i] + amounts[j]].append((i, j))
+    return pairs
+
+
+def _minor(amount: Decimal) -> int:
+    return int(amount.scaleb(4))
+
+
+def _proposal(context: _LineContext, invoices: tuple[OpenInvoice, ...]) -> Proposal:
+    line = context.line
+    customer = invoices[0].customer_id
+    score, reasons = _reference_score(context, invoices)
+    amounts, difference, write_off, amount_score, amount_reasons = _settlement(context, invoices)
+    payer_score, payer_reasons = _payer_score(context, customer, invoices)
+    return Proposal(
+        customer_id=customer,
+        invoice_ids=tuple(invoice.id for invoice, amount in zip(invoices, amounts, strict=True) if amount > ZERO),
+        amounts=tuple(quantize(amount, line.currency) for amount in amounts if amount > ZERO),
+        confidence=round(max(0.0, min(CEILING, score + amount_score + payer_score)), 2),
+        reasons=tuple(reasons + amount_reasons + payer_reasons),
+        difference=quantize(difference, line.currency),
+        write_off=write_off,
+    )
+
+
+def _reference_score(context: _LineContext, invoices: tuple[OpenInvoice, ...]) -> tuple[float, list[str]]:
+    hits = [context.cited[invoice.id] for invoice in invoices if invoice.id in context.cited]
+    if not hits:
+        return 0.0, []
+    weight = REFERENCE_EXACT if all(hit.exact for hit in hits) else REFERENCE_FUZZY
+    return weight * len(hits) / len(invoices), [_cited_reason(hit) for hit in hits]
+
+
+def _cited_reason(hit: Hit) -> str:
+    number, citation = hit.invoice.number, hit.citation
+    if citation.creditor_reference:
+        return f"creditor reference {citation.creditor_reference} of invoice {number} in {citation.where}"
+    if hit.exact:
+        return f"invoice number {number} in {citation.where}"
+    typed = (
+        _number(citation.digits) if len(citation.digits) >= 10 else f"INV-{citation.digits[:4]}-{citation.digits[4:]}"
+    )
+    return f"{typed} in {citation.where} is one typo away from invoice number {number}"
+
+
+def _settlement(
+    context: _LineContext, invoices: tuple[OpenInvoice, ...]
+) -> tuple[list[Decimal], Decimal, bool, float, list[str]]:
+    """Amounts per invoice (oldest settled first), the difference, whether to write off the short
+    rest, and what the amount says about the match."""
+    line, currency = context.line, context.line.currency
+    total = sum((invoice.open_amount for invoice in invoices), ZERO)
+    difference = line.amount - total
+    amounts, left = [], line.amount
+    for invoice in invoices:
+        amounts.append(min(invoice.open_amount, left))
+        left -= amounts[-1]
+    all_cited = all(invoice.id in context.cited for invoice in invoices)
+    count = len(invoices)
+    if difference == ZERO:
+        if count == 1:
+            return amounts, difference, False, AMOUNT_EQUAL, ["amount equal to open amount"]
+        if all_cited:
+            return amounts, difference, False, AMOUNT_EQUAL, [f"amount equal to the open total of {count} invoices"]
+        return amounts, difference, False, AMOUNT_SUBSET, [f"amount equal to the sum of {count} open invoices"]
+    shown = f"{quantize(abs(difference), currency)} {currency}"
+    if difference < ZERO and -difference <= context.tolerance and amounts[-1] > ZERO:
+        reason = f"amount {shown} below open amount, within the write-off tolerance (fee or discount)"
+        return amounts, difference, True, AMOUNT_NET_OF_FEE, [reason]
+    if difference < ZERO:
+        reason = f"part payment: {quantize(line.amount, currency)} of {quantize(total, currency)} {currency} open"
+        return amounts, difference, False, AMOUNT_PART if all_cited else 0.0, [reason]
+    return amounts, difference, False, 0.0, [f"amount exceeds open amount by {shown}; the rest stays as credit"]
+
+
+def _payer_score(context: _LineContext, customer: int, invoices: tuple[OpenInvoice, ...]) -> tuple[float, list[str]]:
+    score, reasons = 0.0, []
+    if customer in context.by_iban:
+        score, reasons = score + IBAN_ON_FILE, [*reasons, "payer IBAN belongs to customer"]
+    elif context.by_iban:
+        score, reasons = score + IBAN_CONFLICT, [*reasons, "payer IBAN belongs to another customer"]
+    if customer in context.by_name:
+        equal = context.by_name[customer]
+        score += NAME_EQUAL if equal else NAME_PREFIX
+        reasons.append("payer name matches customer" if equal else "payer name resembles customer name")
+    elif any(context.by_name.values()) and customer not in context.by_iban:
+        score, reasons = score + NAME_CONFLICT, [*reasons, "payer name is another customer's"]
+    others_cited = {
+        hit.invoice.customer_id for hit in context.cited.values() if hit.exact and hit.invoice.customer_id != customer
+    }
+    if others_cited and not any(invoice.id in context.cited for invoice in invoices):
+        score, reasons = score + REFERENCE_CONFLICT, [*reasons, "remittance cites another customer's invoice"]
+    return score, reasons

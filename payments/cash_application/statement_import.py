@@ -1,0 +1,138 @@
+"""Write side of bank statement import: a statement is parsed and checked whole before anything is
+written, then stored with all its lines in one transaction, or not at all.
+
+A statement is imported once. The same account, statement id and period, or the very same file,
+is refused naming who imported it and when; unique constraints hold this under concurrent uploads
+too (the second upload waits for the first to commit, then gets the same refusal).
+"""
+
+import hashlib
+from datetime import date
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from otc.audit import acting
+from otc.errors import InvalidInput
+from otc.models import User
+from payments.cash_application.bank_formats import ParsedStatement
+from payments.cash_application.bank_formats.camt053 import parse_camt053
+from payments.cash_application.bank_formats.csv_layout import CSV_LAYOUTS, parse_csv
+from payments.cash_application.bank_formats.mt940 import parse_mt940
+from payments.cash_application.errors import StatementAlreadyImported
+from payments.models import BankStatement, BankStatementLine, StatementFormat
+
+LINE_BATCH_SIZE = 2000
+
+
+def import_bank_statement(
+    *,
+    content: bytes,
+    filename: str,
+    format: str,
+    actor: User,
+    csv_layout: str = "generic",
+    csv_account_iban: str = "",
+    csv_statement_id: str = "",
+    csv_period: tuple[date, date] | None = None,
+) -> BankStatement:
+    """Import one bank statement file (CAMT.053, MT940 or CSV) with all its lines.
+
+    Raises MalformedStatement naming the line or element at fault, InvalidInput for a bad format,
+    layout or account, and StatementAlreadyImported for a statement or file seen before.
+    """
+    file_sha256 = hashlib.sha256(content).hexdigest()
+    _refuse_imported(Q(file_sha256=file_sha256), "This file")
+    parsed = _parse(content, format, csv_layout, csv_account_iban, csv_statement_id, csv_period)
+    same_statement = Q(
+        account_iban=parsed.account_iban,
+        statement_id=parsed.statement_id,
+        period_start=parsed.period_start,
+        period_end=parsed.period_end,
+    )
+    _refuse_imported(same_statement, f"Statement {parsed.statement_id}")
+    try:
+        with transaction.atomic(), acting(actor, f"bank statement import {filename}"):
+            statement = _store(parsed, file_sha256=file_sha256, filename=filename, actor=actor)
+    except IntegrityError:
+        _refuse_imported(Q(file_sha256=file_sha256) | same_statement, f"Statement {parsed.statement_id}")
+        raise
+    return statement
+
+
+def _parse(
+    content: bytes,
+    format: str,
+    csv_layout: str,
+    csv_account_iban: str,
+    csv_statement_id: str,
+    csv_period: tuple[date, date] | None,
+) -> ParsedStatement:
+    if format == StatementFormat.CAMT053:
+        return parse_camt053(content)
+    if format == StatementFormat.MT940:
+        return parse_mt940(content)
+    if format == StatementFormat.CSV:
+        if csv_layout not in CSV_LAYOUTS:
+            raise InvalidInput(
+                f"No CSV layout {csv_layout!r}.", fields={"csv_layout": [f"One of {list(CSV_LAYOUTS)}."]}
+            )
+        return parse_csv(
+            content,
+            layout=CSV_LAYOUTS[csv_layout],
+            account_iban=csv_account_iban,
+            statement_id=csv_statement_id,
+            period=csv_period,
+        )
+    raise InvalidInput(f"Unknown format {format!r}.", fields={"format": [f"One of {StatementFormat.values}."]})
+
+
+def _refuse_imported(match: Q, what: str) -> None:
+    """Raise StatementAlreadyImported naming when and by whom, if a statement matches."""
+    earlier = BankStatement.objects.filter(match).select_related("imported_by").first()
+    if earlier is not None:
+        raise StatementAlreadyImported(
+            f"{what} was imported already, on {timezone.localtime(earlier.imported_at):%Y-%m-%d %H:%M} "
+            f"by {earlier.imported_by} (statement {earlier.statement_id} of {earlier.account_iban}, "
+            f"{earlier.period_start}–{earlier.period_end}, {earlier.filename})."
+        )
+
+
+def _store(parsed: ParsedStatement, *, file_sha256: str, filename: str, actor: User) -> BankStatement:
+    statement = BankStatement.objects.create(
+        account_iban=parsed.account_iban,
+        statement_id=parsed.statement_id,
+        period_start=parsed.period_start,
+        period_end=parsed.period_end,
+        currency=parsed.currency,
+        opening_balance=parsed.opening_balance,
+        closing_balance=parsed.closing_balance,
+        format=parsed.format,
+        file_sha256=file_sha256,
+        filename=filename[:255],
+        line_count=len(parsed.lines),
+        imported_by=actor,
+    )
+    BankStatementLine.objects.bulk_create(
+        [
+            BankStatementLine(
+                statement=statement,
+                line_no=line_no,
+                booking_date=line.booking_date,
+                value_date=line.value_date,
+                amount=line.amount,
+                currency=line.currency,
+                counterparty_name=line.counterparty_name,
+                counterparty_iban=line.counterparty_iban,
+                counterparty_bic=line.counterparty_bic,
+                remittance_information=line.remittance_information,
+                structured_reference=line.structured_reference,
+                end_to_end_id=line.end_to_end_id,
+                bank_reference=line.bank_reference,
+            )
+            for line_no, line in enumerate(parsed.lines, start=1)
+        ],
+        batch_size=LINE_BATCH_SIZE,
+    )
+    return statement

@@ -1,0 +1,1 @@
+"""Collections: dunning, promises to pay, payment plans, reminders before the due date."""

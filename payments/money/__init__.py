@@ -1,0 +1,1 @@
+"""Money: payments, their allocations to invoices, refunds."""

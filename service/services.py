@@ -1,0 +1,145 @@
+"""Write side of the service desk: disputes. Opening a dispute places a dispute hold on the invoice and
+resolving it (by a credit note, rejected with a reason, withdrawn) or its expiry releases that hold,
+both through invoicing's services, in the dispute's transaction.
+
+Lock order: the dispute row, then (inside invoicing's services) the invoice or its hold.
+"""
+
+from collections.abc import Iterable
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from invoicing.models import DocumentKind, HoldKind, Invoice, InvoiceLine, InvoiceStatus
+from invoicing.selectors import active_hold
+from invoicing.services import place_hold, release_hold
+from otc.audit import acting
+from otc.errors import InvalidInput
+from otc.models import User
+from otc.money import quantize
+from service.errors import AlreadyDisputed, CreditNoteMismatch, NotDisputable, NotInDispute
+from service.models import Dispute, DisputeReason, DisputeResolution, DisputeStatus
+
+DISPUTE_DAYS = 60  # how long a dispute holds its invoice unless resolved earlier
+
+
+@transaction.atomic
+def open_dispute(
+    *,
+    invoice: Invoice,
+    reason: str,
+    description: str,
+    actor: User,
+    amount: Decimal | None = None,
+    lines: Iterable[InvoiceLine] = (),
+    expires_on: date | None = None,
+) -> Dispute:
+    """Record the customer's dispute and hold the invoice: dunning and reminders leave it alone until
+    the dispute is resolved or expires."""
+    if reason not in DisputeReason.values:
+        raise InvalidInput(
+            f"No dispute reason {reason!r}.", fields={"reason": [f"One of {', '.join(DisputeReason.values)}."]}
+        )
+    if not description.strip():
+        raise InvalidInput("Say what the customer disputes.", fields={"description": ["This field is required."]})
+    if invoice.kind != DocumentKind.INVOICE:
+        raise NotDisputable(f"{invoice} is a credit note; only invoices are disputed.")
+    if amount is not None and (
+        amount <= 0 or amount > invoice.gross_total or quantize(amount, invoice.currency) != amount
+    ):
+        raise InvalidInput(
+            f"The disputed amount is above zero and at most {invoice.gross_total} {invoice.currency}.",
+            fields={"amount": [f"At most {invoice.gross_total}, in {invoice.currency} minor units."]},
+        )
+    lines = list(lines)
+    if any(line.invoice_id != invoice.pk for line in lines):
+        raise InvalidInput("Dispute lines of this invoice only.", fields={"lines": ["Not a line of the invoice."]})
+    today = timezone.localdate()
+    expires_on = expires_on or today + timedelta(days=DISPUTE_DAYS)
+    if expires_on <= today:
+        raise InvalidInput("A dispute expires after today.", fields={"expires_on": ["After today."]})
+    if Dispute.objects.filter(invoice=invoice, status=DisputeStatus.OPEN).exists():
+        raise AlreadyDisputed(f"{invoice} has an open dispute already.")
+    with acting(actor, f"dispute opened: {description.strip()}"[:300]):
+        dispute = Dispute.objects.create(
+            customer_id=invoice.customer_id,
+            invoice=invoice,
+            reason=reason,
+            description=description.strip(),
+            currency=invoice.currency,
+            disputed_amount=amount,
+            expires_on=expires_on,
+            opened_by=actor,
+            opened_at=timezone.now(),
+        )
+        dispute.disputed_lines.set(lines)
+        place_hold(
+            invoice=invoice,
+            kind=HoldKind.DISPUTE,
+            reason_code=reason,
+            text=description,
+            source=dispute.source,
+            actor=actor,
+        )
+    return dispute
+
+
+@transaction.atomic
+def resolve_dispute(
+    *, dispute: Dispute, resolution: str, actor: User, credit_note: Invoice | None = None, note: str = ""
+) -> Dispute:
+    """Close the dispute and release its hold: settled by a credit note against the invoice, rejected
+    (say why), or withdrawn by the customer. Dunning picks the invoice up at its next run."""
+    if resolution not in {DisputeResolution.CREDIT_NOTE, DisputeResolution.REJECTED, DisputeResolution.WITHDRAWN}:
+        raise InvalidInput(
+            f"No resolution {resolution!r}.", fields={"resolution": ["credit_note, rejected or withdrawn."]}
+        )
+    dispute = Dispute.objects.select_for_update().get(pk=dispute.pk)
+    if resolution == DisputeResolution.REJECTED and not note.strip():
+        raise InvalidInput("Say why the dispute is rejected.", fields={"note": ["This field is required."]})
+    if resolution == DisputeResolution.CREDIT_NOTE:
+        if credit_note is None:
+            raise InvalidInput("Name the credit note.", fields={"credit_note": ["This field is required."]})
+        if not (
+            credit_note.kind == DocumentKind.CREDIT_NOTE
+            and credit_note.credited_invoice_id == dispute.invoice_id
+            and credit_note.status != InvoiceStatus.DRAFT
+        ):
+            raise CreditNoteMismatch(f"{credit_note} is not an issued credit note of {dispute.invoice}.")
+    elif credit_note is not None:
+        raise InvalidInput(
+            "Only a credit note resolution names a credit note.", fields={"credit_note": ["Leave empty."]}
+        )
+    return _close(dispute, resolution=resolution, actor=actor, credit_note=credit_note, note=note)
+
+
+@transaction.atomic
+def expire_disputes(*, today: date, actor: User) -> int:
+    """Close the open disputes whose expiry date passed and release their holds; returns how many."""
+    expired = Dispute.objects.select_for_update(skip_locked=True).filter(
+        status=DisputeStatus.OPEN, expires_on__lt=today
+    )
+    closed = 0
+    for dispute in expired.order_by("pk"):
+        _close(dispute, resolution=DisputeResolution.EXPIRED, actor=actor, credit_note=None, note="")
+        closed += 1
+    return closed
+
+
+def _close(dispute: Dispute, *, resolution: str, actor: User, credit_note: Invoice | None, note: str) -> Dispute:
+    """Call while holding SELECT FOR UPDATE on the dispute."""
+    if dispute.status != DisputeStatus.OPEN:
+        raise NotInDispute(f"{dispute} is resolved already.")
+    with acting(actor, f"dispute {resolution}: {note.strip()}"[:300]):
+        dispute.status, dispute.resolution = DisputeStatus.RESOLVED, resolution
+        dispute.credit_note, dispute.resolution_note = credit_note, note.strip()[:300]
+        dispute.resolved_by, dispute.resolved_at = actor, timezone.now()
+        dispute.save(
+            update_fields=["status", "resolution", "credit_note", "resolution_note", "resolved_by", "resolved_at"]
+        )
+        hold = active_hold(source=dispute.source)
+        if hold is not None:
+            release_hold(hold=hold, actor=actor, note=f"Dispute {dispute.get_resolution_display().lower()}")
+    return dispute
