@@ -29,7 +29,6 @@ from customers.models import Customer, DocumentLayout
 from invoicing import signals
 from invoicing.models import DocumentKind, Invoice, InvoiceLine, InvoiceStatus, TaxBreakdown
 from invoicing.services import (
-    ZERO,
     customer_snapshot,
     document_item,
     document_postings,
@@ -92,6 +91,8 @@ CLAIM_SQL = """
         ON CONFLICT (shipment_id) DO NOTHING
     RETURNING shipment_id, invoice_id, nextval(pg_get_serial_sequence('ledger_journalentry', 'id'))
 """
+
+ZERO = Decimal("0")
 
 
 @dataclass
@@ -193,7 +194,7 @@ def _snapshot(shipment: dict) -> dict[str, str]:
 
 
 def _invoice_lines(shipment: dict, rows: list[dict]) -> list[InvoiceLine]:
-    """The lines `invoicing.services._lines_from_shipments` makes, from plain rows."""
+    """The lines `invoicing.services.drafting._lines_from_shipments` makes, from plain rows."""
     lines = []
     for line_no, row in enumerate(rows, start=1):
         line = shipped_invoice_line(
@@ -318,7 +319,7 @@ def _save_drafts(drafts: list[Draft], *, now: datetime) -> None:
 def _issue(
     invoices: list[Invoice], *, actor: User, issue_date: date, rates: dict[str, Decimal], now: datetime
 ) -> list[Invoice]:
-    """Number, date and rate the drafts in one statement, as `services._issue` does one by one."""
+    """Number, date and rate the drafts in one statement, as `services.issue_document` does one by one."""
     numbers = take_numbers(kind=DocumentKind.INVOICE, year=issue_date.year, count=len(invoices))
     for invoice, number in zip(invoices, numbers, strict=True):
         mark_issued(invoice, number=number, issue_date=issue_date, rate=rates[invoice.currency], actor=actor, now=now)
@@ -341,7 +342,7 @@ def _issue(
 
 
 def _post(drafts: list[Draft], *, actor: User, issue_date: date, accounts: dict[str, int], now: datetime) -> None:
-    """One open item and one balanced journal entry per invoice, as `services._issue` posts them."""
+    """One open item and one balanced journal entry per invoice, as `services.issue_document` posts them."""
     entries, lines = [], []
     items = create_open_items(items=[document_item(draft.invoice) for draft in drafts])
     for draft, item in zip(drafts, items, strict=True):

@@ -1,0 +1,55 @@
+"""What is open on an issued invoice: lowered when paid or written off, raised when an allocation is undone."""
+
+from decimal import Decimal
+
+from django.db import transaction
+
+from invoicing.errors import (
+    AmountNotOpen,
+)
+from invoicing.models import (
+    DocumentKind,
+    Invoice,
+    InvoiceStatus,
+)
+
+ZERO = Decimal("0")
+
+
+def settlement_status(document: Invoice) -> str:
+    """The status an issued document's open and credited amounts imply."""
+    if document.is_credit_note:
+        return InvoiceStatus.SETTLED if document.open_amount == ZERO else InvoiceStatus.ISSUED
+    if document.credited_amount == document.gross_total:
+        return InvoiceStatus.CREDITED
+    if document.open_amount == ZERO:
+        return InvoiceStatus.PAID
+    if document.open_amount < document.gross_total - document.credited_amount:
+        return InvoiceStatus.PARTIALLY_PAID
+    return InvoiceStatus.ISSUED
+
+
+def _change_open_amount(invoice: Invoice, change: Decimal) -> Invoice:
+    invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    if invoice.kind != DocumentKind.INVOICE or invoice.status == InvoiceStatus.DRAFT:
+        raise AmountNotOpen(f"{invoice} is not an issued invoice.")
+    if not ZERO <= invoice.open_amount + change <= invoice.gross_total:
+        raise AmountNotOpen(f"{invoice} has {invoice.open_amount} {invoice.currency} open, not to change by {change}.")
+    invoice.open_amount += change
+    invoice.status = settlement_status(invoice)
+    invoice.save(update_fields=["open_amount", "status", "updated_at"])
+    return invoice
+
+
+@transaction.atomic
+def settle_invoice(*, invoice: Invoice, amount: Decimal) -> Invoice:
+    """Lower what is open on an issued invoice by `amount` (paid or written off) and set the status
+    that implies. The caller posts the matching ledger entry in the same transaction; the invoice's
+    row is locked here (callers settling several lock them in id order first, to avoid deadlocks)."""
+    return _change_open_amount(invoice, -amount)
+
+
+@transaction.atomic
+def reopen_invoice(*, invoice: Invoice, amount: Decimal) -> Invoice:
+    """Raise what is open on an issued invoice by `amount` again (an allocation undone)."""
+    return _change_open_amount(invoice, amount)
