@@ -22,6 +22,8 @@ API_SCOPES = [
     ("invoices:write", "Create manual invoices and credit notes"),
     ("payments:read", "Read payments, allocations and customer balances"),
     ("payments:write", "Record and allocate payments"),
+    ("tickets:read", "Read service desk tickets and their customer-visible messages"),
+    ("tickets:write", "Open tickets, post messages and change their status"),
 ]
 
 

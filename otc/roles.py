@@ -34,6 +34,8 @@ _COLLECTIONS = [
     "promisetopay",
     "paymentplan",
 ]
+_TICKETS = ["ticket", "ticketmessage", "ticketattachment"]
+_DESK_SETUP = ["team", "cannedreply", "workingcalendar", "workinghours", "holiday", "slapolicy"]
 
 
 def _crud(app: str, models: list[str], actions: tuple[str, ...] = ("view", "add", "change", "delete")) -> list[str]:
@@ -59,6 +61,7 @@ ROLES: dict[str, list[str]] = {
         "payments.approve_refund",
         *_crud("payments", [*_STATEMENTS, *_COLLECTIONS], ("view", "add", "change")),
         *_crud("service", ["dispute"], ("view", "add", "change")),
+        *_crud("service", _TICKETS, ("view",)),
     ],
     "sales": [
         *_crud("customers", _CUSTOMER_DATA, ("view", "add", "change")),
@@ -78,6 +81,9 @@ ROLES: dict[str, list[str]] = {
         "invoicing.view_invoice",
         *_crud("payments", ["promisetopay", "dunningletter"], ("view",)),
         *_crud("service", ["dispute"], ("view", "add", "change")),
+        *_crud("service", _TICKETS, ("view", "add", "change")),
+        *_crud("service", _DESK_SETUP, ("view",)),
+        *_crud("service", ["cannedreply"], ("add", "change")),
     ],
     "admin": [
         *_crud("customers", [*_CUSTOMER_DATA, "bankaccount", "changerequest", "portalmembership"]),
@@ -94,7 +100,7 @@ ROLES: dict[str, list[str]] = {
         "ledger.view_ledger",
         *_crud("payments", [*_PAYMENTS, *_STATEMENTS, *_COLLECTIONS]),
         "payments.approve_refund",
-        *_crud("service", ["dispute"]),
+        *_crud("service", ["dispute", *_TICKETS, *_DESK_SETUP, "slaalert"]),
     ],
 }
 

@@ -1,6 +1,6 @@
 """Broken rules of the service desk, each with a stable code."""
 
-from otc.errors import Conflict, InvalidInput
+from otc.errors import Conflict, IllegalTransition, InvalidInput
 
 
 class NotDisputable(Conflict):
@@ -21,3 +21,28 @@ class NotInDispute(Conflict):
 class CreditNoteMismatch(InvalidInput):
     code = "credit_note_mismatch"
     title = "The credit note must be an issued credit note of the disputed invoice."
+
+
+class TicketTransitionRefused(IllegalTransition):
+    code = "ticket_transition_refused"
+    title = "The ticket cannot move to that status from its current one."
+
+
+class TicketClosed(Conflict):
+    code = "ticket_closed"
+    title = "The ticket is closed; a new message opens a new ticket."
+
+
+class AttachmentRefused(InvalidInput):
+    code = "attachment_refused"
+    title = "Attachments are PDF, PNG, JPEG, GIF, plain text, CSV or XML files within the size limit."
+
+
+class DocumentOfAnotherCustomer(InvalidInput):
+    code = "document_of_another_customer"
+    title = "A ticket links only documents of its own customer."
+
+
+class CannedReplyInvalid(InvalidInput):
+    code = "canned_reply_invalid"
+    title = "The canned reply's text is not a valid template."

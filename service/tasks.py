@@ -11,3 +11,9 @@ from service import services
 def expire_disputes() -> int:
     """Daily: disputes past their expiry are closed and their invoices' holds released."""
     return services.expire_disputes(today=timezone.localdate(), actor=automation_user())
+
+
+@shared_task(name="service.tasks.raise_sla_alerts")
+def raise_sla_alerts() -> int:
+    """Every few minutes: tickets whose SLA target is due soon or missed alert their assignee and team lead, once."""
+    return services.raise_sla_alerts(now=timezone.now())

@@ -17,6 +17,7 @@ from orders.models import Order, ReturnOrder, Shipment
 from otc.services import automation_user
 from payments.collections.letters import dunning_letter_document, letter_title
 from payments.models import Allocation, DunningLetter, Payment
+from service.models import MessageKind, SlaAlert, TicketMessage
 from workflows.models import OutboxEvent
 from workflows.services import Handler, queue_email
 
@@ -365,6 +366,60 @@ def send_payment_reminder(event: OutboxEvent) -> None:
         )
 
 
+# --- Service desk ------------------------------------------------------------------------------------
+
+
+def send_ticket_reply(event: OutboxEvent) -> None:
+    """Email an agent's reply to the ticket's contact (else whoever wrote in), with the ticket's token
+    in the subject and the reply's Message-ID, answering the customer's latest email, so the
+    customer's answer threads back into the same ticket."""
+    message = TicketMessage.objects.select_related("ticket__customer", "ticket__contact", "author").get(
+        pk=event.payload["message_id"]
+    )
+    ticket = message.ticket
+    headers = {"Message-ID": message.email_message_id}
+    answered = (
+        TicketMessage.objects.filter(ticket=ticket, kind=MessageKind.CUSTOMER_MESSAGE, pk__lt=message.pk)
+        .exclude(email_message_id="")
+        .order_by("-pk")
+        .values_list("email_message_id", flat=True)
+        .first()
+    )
+    if answered:
+        headers.update({"In-Reply-To": answered, "References": answered})
+    queue_email(
+        event=event,
+        handler=send_ticket_reply.__name__,
+        recipient=ticket.recipient,
+        template="ticket_reply",
+        language=ticket.customer.language,
+        context={
+            "ticket": ticket,
+            "message": message,
+            "agent_name": str(message.author) if message.author else "",
+        },
+        headers=headers,
+    )
+
+
+def notify_of_sla_alert(event: OutboxEvent) -> None:
+    """The assignee and the team's lead hear of a target due soon or missed; the alert row is unique
+    per ticket and kind, so each is told once."""
+    alert = SlaAlert.objects.select_related("ticket__customer", "ticket__assignee", "ticket__team__lead").get(
+        pk=event.payload["alert_id"]
+    )
+    ticket = alert.ticket
+    recipients = {user.email for user in (ticket.assignee, ticket.team.lead if ticket.team else None) if user}
+    for recipient in sorted(recipients):
+        queue_email(
+            event=event,
+            handler=notify_of_sla_alert.__name__,
+            recipient=recipient,
+            template="ticket_sla_alert",
+            context={"ticket": ticket, "kind_label": alert.get_kind_display(), "due_at": alert.due_at},
+        )
+
+
 HANDLERS: dict[str, list[Handler]] = {
     "customer.credit_hold_placed": [notify_sales_rep_of_credit_hold],
     "customer.billing_data_changed": [notify_sales_rep_of_billing_change],
@@ -381,4 +436,6 @@ HANDLERS: dict[str, list[Handler]] = {
     "dunning.letter_issued": [send_dunning_letter],
     "payment.allocated": [send_payment_receipt],
     "invoice.payment_reminder_due": [send_payment_reminder],
+    "ticket.reply_posted": [send_ticket_reply],
+    "ticket.sla_alert_raised": [notify_of_sla_alert],
 }

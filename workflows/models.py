@@ -69,6 +69,9 @@ class Notification(models.Model):
     documents = models.ManyToManyField(
         "invoicing.StoredDocument", blank=True, related_name="notifications", help_text="Attached to the email."
     )
+    headers = models.JSONField(
+        default=dict, blank=True, help_text="Extra email headers, e.g. the Message-ID a reply threads back to."
+    )
     status = models.CharField(max_length=10, choices=NotificationStatus.choices, default=NotificationStatus.QUEUED)
     attempts = models.PositiveSmallIntegerField(default=0)
     available_at = models.DateTimeField(null=True, blank=True, help_text="Not retried before this time (back-off).")

@@ -8,6 +8,7 @@ from inventory import signals as inventory_signals
 from invoicing import signals as invoicing_signals
 from orders import signals as order_signals
 from payments import signals as payment_signals
+from service import signals as service_signals
 from workflows import tasks
 from workflows.services import record_event, record_events
 
@@ -35,6 +36,9 @@ EVENT_TYPES: dict[Signal, str] = {
     payment_signals.payment_allocated: "payment.allocated",
     payment_signals.dunning_letter_issued: "dunning.letter_issued",
     payment_signals.payment_reminder_due: "invoice.payment_reminder_due",
+    service_signals.ticket_opened: "ticket.opened",
+    service_signals.ticket_reply_posted: "ticket.reply_posted",
+    service_signals.ticket_sla_alert_raised: "ticket.sla_alert_raised",
 }
 
 

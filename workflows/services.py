@@ -143,9 +143,10 @@ def queue_email(
     context: dict,
     language: str = "en",
     documents: Iterable[StoredDocument] = (),
+    headers: dict[str, str] | None = None,
 ) -> Notification | None:
     """Render an email now (so it is what the event meant) and queue it once per recipient, with the
-    stored `documents` to attach when it is sent.
+    stored `documents` to attach and the extra `headers` (Message-ID, In-Reply-To) to send it with.
 
     Templates: templates/emails/<template>.subject.txt, .txt and .html.
     """
@@ -160,7 +161,7 @@ def queue_email(
         event=event,
         handler=handler,
         recipient=recipient,
-        defaults={"subject": subject, "body_text": body_text, "body_html": body_html},
+        defaults={"subject": subject, "body_text": body_text, "body_html": body_html, "headers": headers or {}},
     )
     if not created:
         return None
@@ -182,7 +183,11 @@ def deliver_notification(*, notification_id: int) -> Notification | None:
             return None
         notification.attempts += 1
         message = EmailMultiAlternatives(
-            notification.subject, notification.body_text, settings.DEFAULT_FROM_EMAIL, [notification.recipient]
+            notification.subject,
+            notification.body_text,
+            settings.DEFAULT_FROM_EMAIL,
+            [notification.recipient],
+            headers=notification.headers,
         )
         if notification.body_html:
             message.attach_alternative(notification.body_html, "text/html")

@@ -223,6 +223,7 @@ CELERY_BEAT_SCHEDULE = {
     "dunning-run": {"task": "workflows.tasks.run_dunning", "schedule": crontab(hour=6, minute=0)},
     "payment-reminders": {"task": "workflows.tasks.send_payment_reminders", "schedule": crontab(hour=7, minute=0)},
     "expire-disputes": {"task": "service.tasks.expire_disputes", "schedule": crontab(hour=5, minute=30)},
+    "ticket-sla-alerts": {"task": "service.tasks.raise_sla_alerts", "schedule": 300.0},
 }
 # An event claimed by a worker that died becomes claimable again after this lease.
 OUTBOX_LEASE_SECONDS = int(env("OUTBOX_LEASE_SECONDS", "300"))
@@ -291,5 +292,9 @@ OTC_AUTO_APPLY_CONFIDENCE = float(env("AUTO_APPLY_CONFIDENCE", "0.9"))
 OTC_WRITE_OFF_TOLERANCE = {"default": env("WRITE_OFF_TOLERANCE", "5.00"), "JPY": "500", "KRW": "5000"}
 # Payment providers' webhook secrets, "name:secret,name2:secret2": each signs its notifications.
 OTC_PAYMENT_PROVIDER_SECRETS = dict(item.split(":", 1) for item in env_list("PAYMENT_PROVIDER_SECRETS") if ":" in item)
+# Service desk: the largest ticket attachment accepted, and how long before an SLA target a ticket
+# counts as breaching soon (wall-clock minutes; queues show it and the assignee and lead are told).
+OTC_TICKET_ATTACHMENT_MAX_BYTES = int(env("TICKET_ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024)))
+OTC_SLA_BREACH_SOON_MINUTES = int(env("SLA_BREACH_SOON_MINUTES", "60"))
 # What order confirmation does when stock is short: "backorder" the rest, or "refuse" the order.
 OTC_SHORT_STOCK_POLICY = env("SHORT_STOCK_POLICY", "backorder")

@@ -1,6 +1,7 @@
 """Write side of the service desk: disputes. Opening a dispute places a dispute hold on the invoice and
 resolving it (by a credit note, rejected with a reason, withdrawn) or its expiry releases that hold,
-both through invoicing's services, in the dispute's transaction.
+both through invoicing's services, in the dispute's transaction. A dispute raised on a ticket links the
+invoice to it; its resolution is told to the customer there, in their language, and solves the ticket.
 
 Lock order: the dispute row, then (inside invoicing's services) the invoice or its hold.
 """
@@ -10,7 +11,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from invoicing.models import DocumentKind, HoldKind, Invoice, InvoiceLine, InvoiceStatus
 from invoicing.selectors import active_hold
@@ -19,8 +21,9 @@ from otc.audit import acting
 from otc.errors import InvalidInput
 from otc.models import User
 from otc.money import quantize
-from service.errors import AlreadyDisputed, CreditNoteMismatch, NotDisputable, NotInDispute
-from service.models import Dispute, DisputeReason, DisputeResolution, DisputeStatus
+from service.errors import AlreadyDisputed, CreditNoteMismatch, DocumentOfAnotherCustomer, NotDisputable, NotInDispute
+from service.models import Dispute, DisputeReason, DisputeResolution, DisputeStatus, MessageKind, Ticket, TicketStatus
+from service.services.tickets import add_message, change_status
 
 DISPUTE_DAYS = 60  # how long a dispute holds its invoice unless resolved earlier
 
@@ -35,9 +38,11 @@ def open_dispute(
     amount: Decimal | None = None,
     lines: Iterable[InvoiceLine] = (),
     expires_on: date | None = None,
+    ticket: Ticket | None = None,
 ) -> Dispute:
     """Record the customer's dispute and hold the invoice: dunning and reminders leave it alone until
-    the dispute is resolved or expires."""
+    the dispute is resolved or expires. Raised on a `ticket` (of the invoice's customer), the invoice
+    is linked to it and the resolution is told there."""
     if reason not in DisputeReason.values:
         raise InvalidInput(
             f"No dispute reason {reason!r}.", fields={"reason": [f"One of {', '.join(DisputeReason.values)}."]}
@@ -60,6 +65,10 @@ def open_dispute(
     expires_on = expires_on or today + timedelta(days=DISPUTE_DAYS)
     if expires_on <= today:
         raise InvalidInput("A dispute expires after today.", fields={"expires_on": ["After today."]})
+    if ticket is not None and ticket.customer_id != invoice.customer_id:
+        raise DocumentOfAnotherCustomer(
+            f"{invoice} is another customer's than {ticket}'s.", fields={"invoice": ["Another customer's invoice."]}
+        )
     if Dispute.objects.filter(invoice=invoice, status=DisputeStatus.OPEN).exists():
         raise AlreadyDisputed(f"{invoice} has an open dispute already.")
     with acting(actor, f"dispute opened: {description.strip()}"[:300]):
@@ -73,8 +82,11 @@ def open_dispute(
             expires_on=expires_on,
             opened_by=actor,
             opened_at=timezone.now(),
+            ticket=ticket,
         )
         dispute.disputed_lines.set(lines)
+        if ticket is not None:
+            ticket.invoices.add(invoice)
         place_hold(
             invoice=invoice,
             kind=HoldKind.DISPUTE,
@@ -142,4 +154,40 @@ def _close(dispute: Dispute, *, resolution: str, actor: User, credit_note: Invoi
         hold = active_hold(source=dispute.source)
         if hold is not None:
             release_hold(hold=hold, actor=actor, note=f"Dispute {dispute.get_resolution_display().lower()}")
+    if dispute.ticket_id is not None:
+        _tell_on_ticket(dispute, actor=actor)
     return dispute
+
+
+def _resolution_text(dispute: Dispute) -> str:
+    number = dispute.invoice.number
+    if dispute.resolution == DisputeResolution.CREDIT_NOTE:
+        return gettext(
+            "We have issued credit note %(credit_note)s for invoice %(invoice)s; your dispute is settled."
+        ) % {
+            "credit_note": dispute.credit_note.number,
+            "invoice": number,
+        }
+    if dispute.resolution == DisputeResolution.REJECTED:
+        return gettext("We have reviewed your dispute of invoice %(invoice)s and cannot accept it: %(reason)s") % {
+            "invoice": number,
+            "reason": dispute.resolution_note,
+        }
+    if dispute.resolution == DisputeResolution.WITHDRAWN:
+        return gettext("As you asked, your dispute of invoice %(invoice)s is withdrawn.") % {"invoice": number}
+    return gettext("Your dispute of invoice %(invoice)s has expired; the invoice is due again.") % {"invoice": number}
+
+
+def _tell_on_ticket(dispute: Dispute, *, actor: User) -> None:
+    """A reply on the dispute's ticket in the customer's language, then the ticket is solved (a closed
+    ticket only gets an internal note)."""
+    ticket = dispute.ticket
+    with translation.override(dispute.customer.language):
+        text = _resolution_text(dispute)
+    if ticket.status == TicketStatus.CLOSED:
+        add_message(ticket=ticket, kind=MessageKind.INTERNAL_NOTE, body=text, actor=actor)
+        return
+    add_message(ticket=ticket, kind=MessageKind.REPLY, body=text, actor=actor)
+    ticket.refresh_from_db(fields=["status"])
+    if ticket.status != TicketStatus.SOLVED:
+        change_status(ticket=ticket, status=TicketStatus.SOLVED, actor=actor)

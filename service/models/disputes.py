@@ -9,6 +9,7 @@ from django.db.models import Q
 from customers.models import Customer
 from invoicing.models import Invoice, InvoiceLine
 from otc.money import CurrencyField, MoneyField
+from service.models.tickets import Ticket
 
 
 class DisputeReason(models.TextChoices):
@@ -57,6 +58,14 @@ class Dispute(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     resolved_at = models.DateTimeField(null=True, blank=True)
+    ticket = models.ForeignKey(
+        Ticket,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="disputes",
+        help_text="The ticket the customer raised it on; told of the resolution there.",
+    )
 
     class Meta:
         ordering = ["-opened_at", "-pk"]

@@ -1,0 +1,58 @@
+"""The service desk's records, one module per topic: tickets, SLA, disputes."""
+
+from service.models.disputes import Dispute, DisputeReason, DisputeResolution, DisputeStatus
+from service.models.sla import (
+    Holiday,
+    SlaAlert,
+    SlaAlertKind,
+    SlaPolicy,
+    Weekday,
+    WorkingCalendar,
+    WorkingHours,
+)
+from service.models.tickets import (
+    CLOCK_STOPPED,
+    CUSTOMER_VISIBLE,
+    ON_CUSTOMER_MESSAGE,
+    TRANSITIONS,
+    CannedReply,
+    MessageKind,
+    Team,
+    Ticket,
+    TicketAttachment,
+    TicketCategory,
+    TicketChannel,
+    TicketMessage,
+    TicketNumberSeries,
+    TicketPriority,
+    TicketStatus,
+)
+
+__all__ = [
+    "CLOCK_STOPPED",
+    "CUSTOMER_VISIBLE",
+    "ON_CUSTOMER_MESSAGE",
+    "TRANSITIONS",
+    "CannedReply",
+    "Dispute",
+    "DisputeReason",
+    "DisputeResolution",
+    "DisputeStatus",
+    "Holiday",
+    "MessageKind",
+    "SlaAlert",
+    "SlaAlertKind",
+    "SlaPolicy",
+    "Team",
+    "Ticket",
+    "TicketAttachment",
+    "TicketCategory",
+    "TicketChannel",
+    "TicketMessage",
+    "TicketNumberSeries",
+    "TicketPriority",
+    "TicketStatus",
+    "Weekday",
+    "WorkingCalendar",
+    "WorkingHours",
+]

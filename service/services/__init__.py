@@ -1,0 +1,40 @@
+"""Write side of the service desk, one module per section: tickets (the one way in for every
+channel), sla (clocks and alerts), disputes (holds on invoices through invoicing's services).
+Callers import from the package."""
+
+from service.services.disputes import DISPUTE_DAYS, expire_disputes, open_dispute, resolve_dispute
+from service.services.sla import raise_sla_alerts
+from service.services.tickets import (
+    Upload,
+    add_message,
+    apply_canned_reply,
+    assign,
+    bulk_assign,
+    bulk_close,
+    change_priority,
+    change_status,
+    link_documents,
+    open_ticket,
+    outgoing_message_id,
+    unlink_documents,
+)
+
+__all__ = [
+    "DISPUTE_DAYS",
+    "Upload",
+    "add_message",
+    "apply_canned_reply",
+    "assign",
+    "bulk_assign",
+    "bulk_close",
+    "change_priority",
+    "change_status",
+    "expire_disputes",
+    "link_documents",
+    "open_dispute",
+    "open_ticket",
+    "outgoing_message_id",
+    "raise_sla_alerts",
+    "resolve_dispute",
+    "unlink_documents",
+]
