@@ -1,8 +1,13 @@
-"""Read side of the service desk: disputes with what their lists show, at a constant query cost."""
+"""Read side of the service desk: tickets and disputes with what their lists show, at a constant query
+cost; ticket search and SLA standing."""
 
-from django.db.models import QuerySet
+from datetime import datetime, timedelta
 
-from service.models import Dispute, DisputeStatus
+from django.conf import settings
+from django.contrib.postgres.search import SearchQuery
+from django.db.models import Q, QuerySet
+
+from service.models import CUSTOMER_VISIBLE, Dispute, DisputeStatus, Ticket, TicketMessage, TicketStatus
 
 
 def dispute_list() -> QuerySet[Dispute]:
@@ -13,3 +18,72 @@ def dispute_list() -> QuerySet[Dispute]:
 
 def open_disputes() -> QuerySet[Dispute]:
     return dispute_list().filter(status=DisputeStatus.OPEN)
+
+
+def breach_soon_horizon(now: datetime) -> datetime:
+    """Targets due before this count as breaching soon."""
+    return now + timedelta(minutes=settings.OTC_SLA_BREACH_SOON_MINUTES)
+
+
+def ticket_list() -> QuerySet[Ticket]:
+    """Tickets with what lists and the API show, at a constant number of queries per page."""
+    return Ticket.objects.select_related("customer", "contact", "team", "assignee").prefetch_related(
+        "orders", "shipments", "invoices", "payments", "bank_lines"
+    )
+
+
+def customer_visible_messages(ticket: Ticket) -> QuerySet[TicketMessage]:
+    """The conversation as the customer sees it: no internal notes."""
+    return (
+        ticket.messages.filter(kind__in=CUSTOMER_VISIBLE)
+        .select_related("author", "contact")
+        .prefetch_related("attachments")
+        .order_by("created_at", "pk")
+    )
+
+
+def conversation(ticket: Ticket) -> QuerySet[TicketMessage]:
+    """Every message, internal notes included, for staff."""
+    return (
+        ticket.messages.select_related("author", "contact").prefetch_related("attachments").order_by("created_at", "pk")
+    )
+
+
+def ticket_search(queryset: QuerySet[Ticket], text: str) -> QuerySet[Ticket]:
+    """By ticket number (exact), customer number (exact), or words in the subject and messages
+    (PostgreSQL full-text search over the GIN-indexed vector)."""
+    text = text.strip()
+    if not text:
+        return queryset
+    return queryset.filter(
+        Q(number=text.upper())
+        | Q(customer__number=text.upper())
+        | Q(search_vector=SearchQuery(text, config="simple", search_type="websearch"))
+    )
+
+
+def breaching_soon(queryset: QuerySet[Ticket], *, now: datetime) -> QuerySet[Ticket]:
+    """Tickets whose next SLA target is missed or due within the breach-soon window."""
+    return queryset.filter(sla_due_at__lte=breach_soon_horizon(now))
+
+
+def sla_state(ticket: Ticket, *, now: datetime) -> str:
+    """How the ticket stands against its SLA, for lists: breached, soon, on track, paused, met, none."""
+    if ticket.status in (TicketStatus.SOLVED, TicketStatus.CLOSED):
+        return "met" if ticket.sla_policy_id and not _missed(ticket) else ("missed" if ticket.sla_policy_id else "none")
+    if ticket.status == TicketStatus.WAITING_ON_CUSTOMER:
+        return "paused" if ticket.sla_policy_id else "none"
+    if ticket.sla_due_at is None:
+        return "none"
+    if ticket.sla_due_at <= now:
+        return "breached"
+    return "soon" if ticket.sla_due_at <= breach_soon_horizon(now) else "on track"
+
+
+def _missed(ticket: Ticket) -> bool:
+    late_response = (
+        ticket.first_response_due_at is not None
+        and (ticket.first_response_at or ticket.solved_at) > ticket.first_response_due_at
+    )
+    late_resolution = ticket.resolution_due_at is not None and ticket.solved_at > ticket.resolution_due_at
+    return late_response or late_resolution

@@ -200,6 +200,8 @@ SPECTACULAR_SETTINGS = {
         "InvoiceStatusEnum": "invoicing.models.InvoiceStatus",
         "DocumentKindEnum": "invoicing.models.DocumentKind",
         "TaxCategoryEnum": "inventory.models.TaxCategoryCode",
+        "TicketStatusEnum": "service.models.TicketStatus",
+        "TicketCategoryEnum": "service.models.TicketCategory",
     },
 }
 IDEMPOTENCY_KEY_TTL_HOURS = 24

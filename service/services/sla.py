@@ -10,13 +10,13 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 
 from service import signals
 from service.business_hours import Calendar, add_business_time, business_time_between
 from service.models import CLOCK_STOPPED, SlaAlert, SlaAlertKind, SlaPolicy, Ticket, TicketStatus, WorkingCalendar
+from service.selectors import breach_soon_horizon
 
 SLA_FIELDS = ["sla_policy", "first_response_due_at", "resolution_due_at", "resolution_left", "sla_due_at"]
 
@@ -86,10 +86,6 @@ def refresh_due(ticket: Ticket) -> None:
         if ticket.resolution_due_at is not None:
             pending.append(ticket.resolution_due_at)
     ticket.sla_due_at = min(pending, default=None)
-
-
-def breach_soon_horizon(now: datetime) -> datetime:
-    return now + timedelta(minutes=settings.OTC_SLA_BREACH_SOON_MINUTES)
 
 
 def _alerts_due(ticket: Ticket, *, now: datetime) -> list[tuple[str, datetime]]:
