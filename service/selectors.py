@@ -11,9 +11,9 @@ from service.models import CUSTOMER_VISIBLE, Dispute, DisputeStatus, Ticket, Tic
 
 
 def dispute_list() -> QuerySet[Dispute]:
-    return Dispute.objects.select_related("customer", "invoice", "credit_note", "opened_by", "resolved_by").order_by(
-        "-opened_at", "-pk"
-    )
+    return Dispute.objects.select_related(
+        "customer", "invoice", "credit_note", "opened_by", "resolved_by", "ticket"
+    ).order_by("-opened_at", "-pk")
 
 
 def open_disputes() -> QuerySet[Dispute]:

@@ -89,6 +89,7 @@ class DisputeAdmin(ModelAdmin):
     paginator = InfinitePaginator
     fields = [
         "invoice_link",
+        "ticket_link",
         "customer",
         "reason",
         "description",
@@ -125,6 +126,10 @@ class DisputeAdmin(ModelAdmin):
     @display(description="Invoice", ordering="invoice__number")
     def invoice_link(self, dispute: Dispute) -> str:
         return admin_link(change_url(dispute.invoice), str(dispute.invoice))
+
+    @display(description="Ticket")
+    def ticket_link(self, dispute: Dispute) -> str:
+        return admin_link(change_url(dispute.ticket), str(dispute.ticket)) if dispute.ticket else "-"
 
     @display(description="Credit note")
     def credit_note_link(self, dispute: Dispute) -> str:

@@ -25,13 +25,14 @@ from unfold.widgets import (
 )
 
 from customers.models import Customer
-from invoicing.models import Invoice
+from invoicing.models import DocumentKind, Invoice
 from orders.models import Order, Shipment
 from otc.admin import admin_link, apply_domain_error, badge, call_once, change_url, service_form_page
 from otc.errors import DomainError
 from otc.models import User
 from payments.models import Payment
 from service import services
+from service.admin.disputes import DisputeForm
 from service.models import (
     CannedReply,
     MessageKind,
@@ -174,6 +175,14 @@ class StatusForm(forms.Form):
     status = forms.ChoiceField(choices=TicketStatus.choices, widget=UnfoldAdminSelectWidget)
 
 
+class PriorityForm(forms.Form):
+    priority = forms.ChoiceField(
+        choices=TicketPriority.choices,
+        widget=UnfoldAdminSelectWidget,
+        help_text="The SLA clocks restart from now under the policy for the new priority.",
+    )
+
+
 class AssignForm(forms.Form):
     team = team_choices()
     assignee = staff_choices()
@@ -242,7 +251,7 @@ class TicketAdmin(ModelAdmin):
     show_full_result_count = False
     paginator = InfinitePaginator
     actions = ["assign_selected", "close_selected"]
-    actions_detail = ["change_status", "assign", "link_document"]
+    actions_detail = ["change_status", "change_priority", "assign", "link_document", "dispute_invoice"]
     fields = [
         "number",
         "customer_link",
@@ -447,6 +456,21 @@ class TicketAdmin(ModelAdmin):
             done="Status changed.",
         )
 
+    @action(description="Change priority", permissions=["work"], url_path="priority", icon="priority_high")
+    def change_priority(self, request, object_id) -> HttpResponse:
+        return self._detail(
+            request,
+            object_id,
+            form_class=PriorityForm,
+            title="Change priority",
+            submit_label="Change",
+            initial=lambda ticket: {"priority": ticket.priority},
+            call=lambda ticket, data: services.change_priority(
+                ticket=ticket, priority=data["priority"], actor=request.user
+            ),
+            done="Priority changed; the SLA clocks restarted.",
+        )
+
     @action(description="Assign", permissions=["work"], url_path="assign", icon="person")
     def assign(self, request, object_id) -> HttpResponse:
         return self._detail(
@@ -475,6 +499,29 @@ class TicketAdmin(ModelAdmin):
             ),
             done="Document linked.",
         )
+
+    @action(description="Dispute an invoice", permissions=["dispute"], url_path="dispute", icon="gavel")
+    def dispute_invoice(self, request, object_id) -> HttpResponse:
+        return self._detail(
+            request,
+            object_id,
+            form_class=DisputeForm,
+            title="Dispute an invoice of the customer",
+            submit_label="Hold for dispute",
+            call=lambda ticket, data: services.open_dispute(
+                ticket=ticket,
+                invoice=Invoice.objects.get(kind=DocumentKind.INVOICE, number=data["invoice_number"].strip()),
+                reason=data["reason"],
+                description=data["description"],
+                amount=data["amount"],
+                expires_on=data["expires_on"],
+                actor=request.user,
+            ),
+            done="The invoice is held for the dispute; its resolution will be told on this ticket.",
+        )
+
+    def has_dispute_permission(self, request, object_id=None) -> bool:
+        return request.user.has_perm("service.add_dispute")
 
     # -- bulk actions ----------------------------------------------------------------------------------------
 

@@ -140,3 +140,25 @@ def test_breach_soon_and_breached_notify_assignee_and_lead_once_each(
         ("lars@otc.test", f"[{ticket.number}] First response due soon: Where is my delivery?"),
         ("lars@otc.test", f"[{ticket.number}] First response overdue: Where is my delivery?"),
     ]
+
+
+@pytest.mark.django_db
+def test_a_new_priority_restarts_the_clocks_under_its_policy(policy, office_hours, buyer, clerk, clock):
+    SlaPolicy.objects.create(
+        name="Urgent",
+        priority=TicketPriority.URGENT,
+        first_response_hours=Decimal("0.5"),
+        resolution_hours=Decimal("4"),
+        calendar=office_hours,
+    )
+    ticket = open_for(buyer, clerk)  # Friday 15:00, standard: first response due 17:00
+
+    clock.set(berlin(4, 16, 45))
+    services.change_priority(ticket=ticket, priority=TicketPriority.URGENT, actor=clerk)
+
+    ticket.refresh_from_db()
+    assert (ticket.sla_policy.name, ticket.first_response_due_at, ticket.resolution_due_at) == (
+        "Urgent",
+        berlin(8, 9, 15),  # 15 minutes on Friday, the rest after the weekend and the holiday
+        berlin(8, 12, 45),
+    )

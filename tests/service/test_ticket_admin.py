@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from service import services
-from service.models import CannedReply, MessageKind, SlaPolicy, Ticket, TicketPriority, TicketStatus
+from service.models import CannedReply, Dispute, MessageKind, SlaPolicy, Ticket, TicketPriority, TicketStatus
 from tests.factories import StaffFactory
 from tests.invoicing.conftest import manual_invoice
 from tests.service.conftest import open_for
@@ -183,3 +183,17 @@ def test_bulk_assign_and_close(agent, buyer, clerk, team):
 
     assert assigned == [(team.pk, agent.pk), (team.pk, agent.pk)]
     assert list(Ticket.objects.values_list("status", flat=True)) == [TicketStatus.CLOSED, TicketStatus.CLOSED]
+
+
+def test_dispute_an_invoice_from_the_ticket_page(agent, buyer, stranger, clerk):
+    ours = manual_invoice(buyer, clerk, ("1", "100", "19"))
+    theirs = manual_invoice(stranger, clerk, ("1", "100", "19"))
+    ticket = open_for(buyer, clerk, subject="Widgets missing")
+    client = signed_in(agent)
+    url = f"{TICKETS}{ticket.pk}/dispute/"
+
+    client.post(url, {"invoice_number": theirs.number, "reason": "missing", "description": "Two missing"})
+    client.post(url, {"invoice_number": ours.number, "reason": "missing", "description": "Two missing"})
+
+    assert list(Dispute.objects.values_list("invoice_id", "ticket_id", "status")) == [(ours.pk, ticket.pk, "open")]
+    assert list(ticket.invoices.all()) == [ours]
