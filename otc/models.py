@@ -22,6 +22,7 @@ API_SCOPES = [
     ("invoices:write", "Create manual invoices and credit notes"),
     ("payments:read", "Read payments, allocations and customer balances"),
     ("payments:write", "Record and allocate payments"),
+    ("analytics:read", "Read receivables and customer analytics reports"),
 ]
 
 
