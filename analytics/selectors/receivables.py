@@ -87,7 +87,8 @@ def _grouping(group_by: str) -> tuple[str, str]:
     return GROUPINGS[group_by]
 
 
-def _balances_on(on: date) -> tuple[str, dict]:
+def balances_sql(on: date) -> tuple[str, dict]:
+    """The ledger's balances of items open on `on`, as SQL for a WITH clause and its parameters."""
     columns = ("id", "customer_id", "kind", "reference", "document_id", "currency", "due_on")
     return as_subquery(item_balances(on=on).values(*columns, "open_amount", "open_amount_company"), "balance")
 
@@ -119,7 +120,7 @@ def aging_report(
         f"COALESCE(SUM({amount}) FILTER (WHERE {condition}), 0) AS bucket_{index}"
         for index, condition in enumerate(conditions)
     )
-    balances, params = _balances_on(on)
+    balances, params = balances_sql(on)
     rows = fetch_all(
         f"""
         WITH b AS ({balances})
@@ -278,7 +279,7 @@ def collection_effectiveness(*, period: Period) -> Decimal | None:
 
 
 # Settlements of invoices by payments and write-offs, net of undone ones (reversed entries).
-_SETTLEMENTS = f"""
+SETTLEMENTS_SQL = f"""
     SELECT i.customer_id, i.id AS item_id, -l.amount_company AS amount, e.posted_on,
            e.posted_on - i.issued_on AS days_to_pay, e.posted_on - i.due_on AS days_late
       FROM ledger_journalline l
@@ -310,7 +311,7 @@ def payment_behaviour(*, period: Period) -> list[PaymentBehaviour]:
                COUNT(DISTINCT s.item_id) AS invoices, SUM(s.amount) AS settled,
                ROUND(SUM(s.amount * s.days_to_pay) / SUM(s.amount), 1) AS average_days_to_pay,
                ROUND(SUM(s.amount * s.days_late) / SUM(s.amount), 1) AS average_days_late
-          FROM ({_SETTLEMENTS}) s JOIN customers_customer c ON c.id = s.customer_id
+          FROM ({SETTLEMENTS_SQL}) s JOIN customers_customer c ON c.id = s.customer_id
          WHERE s.posted_on BETWEEN %(start)s AND %(end)s
          GROUP BY s.customer_id
         HAVING SUM(s.amount) <> 0
@@ -334,7 +335,7 @@ class DisputedShare:
 def disputed_share(*, on: date) -> DisputedShare:
     """Of the invoices open on `on` (company currency), the part under a dispute open that day: the
     disputed amount, or the whole open amount when the dispute names none."""
-    balances, params = _balances_on(on)
+    balances, params = balances_sql(on)
     row = fetch_one(
         f"""
         WITH b AS ({balances})
