@@ -223,6 +223,7 @@ CELERY_BEAT_SCHEDULE = {
     "dunning-run": {"task": "workflows.tasks.run_dunning", "schedule": crontab(hour=6, minute=0)},
     "payment-reminders": {"task": "workflows.tasks.send_payment_reminders", "schedule": crontab(hour=7, minute=0)},
     "expire-disputes": {"task": "service.tasks.expire_disputes", "schedule": crontab(hour=5, minute=30)},
+    "refresh-analytics-snapshots": {"task": "analytics.tasks.refresh_snapshots", "schedule": crontab(minute=10)},
 }
 # An event claimed by a worker that died becomes claimable again after this lease.
 OUTBOX_LEASE_SECONDS = int(env("OUTBOX_LEASE_SECONDS", "300"))
