@@ -59,6 +59,7 @@ ROLES: dict[str, list[str]] = {
         "payments.approve_refund",
         *_crud("payments", [*_STATEMENTS, *_COLLECTIONS], ("view", "add", "change")),
         *_crud("service", ["dispute"], ("view", "add", "change")),
+        "analytics.view_customerbehaviour",
     ],
     "sales": [
         *_crud("customers", _CUSTOMER_DATA, ("view", "add", "change")),
@@ -68,6 +69,7 @@ ROLES: dict[str, list[str]] = {
         *_crud("orders", _ORDERS, ("view", "add", "change")),
         "invoicing.view_invoice",
         *_crud("payments", ["promisetopay", "dunningletter"], ("view",)),
+        "analytics.view_customerbehaviour",
     ],
     "service": [
         *_crud("customers", _CUSTOMER_DATA, ("view",)),
@@ -95,6 +97,7 @@ ROLES: dict[str, list[str]] = {
         *_crud("payments", [*_PAYMENTS, *_STATEMENTS, *_COLLECTIONS]),
         "payments.approve_refund",
         *_crud("service", ["dispute"]),
+        "analytics.view_customerbehaviour",
     ],
 }
 

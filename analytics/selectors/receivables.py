@@ -19,6 +19,7 @@ from analytics.selectors.sql import as_subquery, fetch_all, fetch_one
 from ledger.models import AccountRole, EntryKind, ItemKind
 from ledger.selectors import item_balances
 from otc.exchange_rates import company_currency
+from otc.money import quantize
 
 ZERO = Decimal("0")
 HUNDRED = Decimal("100")
@@ -140,9 +141,11 @@ def aging_report(
             key=row["key"],
             label=row["label"],
             currency=row["currency"],
-            buckets={bucket.name: row[f"bucket_{index}"] for index, bucket in enumerate(buckets)},
-            unapplied_credit=row["unapplied_credit"],
-            total=row["total"],
+            buckets={
+                bucket.name: quantize(row[f"bucket_{index}"], row["currency"]) for index, bucket in enumerate(buckets)
+            },
+            unapplied_credit=quantize(row["unapplied_credit"], row["currency"]),
+            total=quantize(row["total"], row["currency"]),
         )
         for row in rows
     ]
@@ -198,7 +201,8 @@ def receivables(*, period: Period) -> Receivables:
         """,
         {"start": period.start, "end": period.end},
     )
-    return Receivables(period=period, **row)
+    home = company_currency()
+    return Receivables(period=period, **{name: quantize(amount, home) for name, amount in row.items()})
 
 
 def _days(amount: Decimal, sales: Decimal, days: int) -> Decimal | None:
@@ -319,7 +323,7 @@ def payment_behaviour(*, period: Period) -> list[PaymentBehaviour]:
         """,
         {"start": period.start, "end": period.end},
     )
-    return [PaymentBehaviour(**row) for row in rows]
+    return [PaymentBehaviour(**{**row, "settled": quantize(row["settled"], company_currency())}) for row in rows]
 
 
 @dataclass(frozen=True)
@@ -354,7 +358,7 @@ def disputed_share(*, on: date) -> DisputedShare:
         """,
         {**params, "on": on, "tz": settings.TIME_ZONE},
     )
-    return DisputedShare(**row)
+    return DisputedShare(**{name: quantize(amount, company_currency()) for name, amount in row.items()})
 
 
 @dataclass(frozen=True)
@@ -398,7 +402,7 @@ def dunning_levels() -> list[DunningLevelRow]:
          GROUP BY 1, 2 ORDER BY 1, 2
         """
     )
-    return [DunningLevelRow(**row) for row in rows]
+    return [DunningLevelRow(**{**row, "open_amount": quantize(row["open_amount"], row["currency"])}) for row in rows]
 
 
 WRITE_OFF_REASONS = {
@@ -433,7 +437,7 @@ def write_offs(*, period: Period) -> list[WriteOffRow]:
         """,
         {"start": period.start, "end": period.end},
     )
-    return [WriteOffRow(**row) for row in rows]
+    return [WriteOffRow(**{**row, "amount": quantize(row["amount"], company_currency())}) for row in rows]
 
 
 @dataclass(frozen=True)
