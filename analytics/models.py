@@ -47,6 +47,8 @@ class CustomerBehaviour(models.Model):
         managed = False
         db_table = "analytics_customer_behaviour"
         verbose_name_plural = "customer behaviour"
+        # Opt-in: granted to a person (or a group) who wants the weekly KPI email.
+        permissions = [("receive_weekly_kpis", "Receives the weekly KPI email")]
 
     def __str__(self) -> str:
         return f"{self.customer_id}: {self.get_segment_display()}"

@@ -7,6 +7,7 @@ from customers import signals as customer_signals
 from inventory import signals as inventory_signals
 from invoicing import signals as invoicing_signals
 from orders import signals as order_signals
+from otc.signals import weekly_kpis_ready
 from payments import signals as payment_signals
 from workflows import tasks
 from workflows.services import record_event, record_events
@@ -35,6 +36,7 @@ EVENT_TYPES: dict[Signal, str] = {
     payment_signals.payment_allocated: "payment.allocated",
     payment_signals.dunning_letter_issued: "dunning.letter_issued",
     payment_signals.payment_reminder_due: "invoice.payment_reminder_due",
+    weekly_kpis_ready: "analytics.weekly_kpis_ready",
 }
 
 

@@ -159,3 +159,26 @@ def test_the_reports_are_in_the_openapi_schema(clerk):
     assert "/api/v1/analytics/aging/" in schema["paths"]
     assert "/api/v1/analytics/cash-forecast/" in schema["paths"]
     assert schema["paths"]["/api/v1/analytics/dso/"]["get"]["operationId"] == "analytics_dso"
+
+
+def test_the_weekly_kpi_email_goes_through_the_outbox_to_those_who_opted_in(
+    book, clerk, django_capture_on_commit_callbacks
+):
+    from django.contrib.auth.models import Permission
+
+    from workflows.models import Notification, OutboxEvent
+
+    opted_in = StaffFactory(email="fina@otc.test", groups=["finance"])
+    opted_in.user_permissions.add(Permission.objects.get(codename="receive_weekly_kpis"))
+    StaffFactory(email="root@otc.test", is_superuser=True)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.announce_weekly_kpis(week_ending=date(2026, 3, 31))
+
+    event = OutboxEvent.objects.get(event_type="analytics.weekly_kpis_ready")
+    assert event.payload["week_ending"] == "2026-03-31"
+    assert {"name": "DSO (count-back)", "value": "76.2", "unit": "days"} in event.payload["kpis"]
+    [email] = Notification.objects.filter(event=event)
+    assert email.recipient == "fina@otc.test"  # not the clerk (finance, not opted in), not the superuser
+    assert "DSO (count-back): 76.2 days" in email.body_text
+    assert email.subject == "Receivables KPIs, week ending 2026-03-31"
