@@ -31,7 +31,7 @@ WEEKS = 13
 _SCORES = f"""
     s AS (
         SELECT x.customer_id, x.days_late,
-               x.amount * power(0.5, (%(on)s - x.posted_on) / %(half_life)s::numeric) AS weight
+               x.amount::float8 * power(0.5, (%(on)s - x.posted_on) / %(half_life)s::float8) AS weight
           FROM ({SETTLEMENTS_SQL}) x
          WHERE x.posted_on <= %(on)s AND x.posted_on > %(on)s - %(history)s
     ),
@@ -49,12 +49,12 @@ _SCORES = f"""
         SELECT c.id AS customer_id, c.number || ' ' || c.legal_name AS customer,
                COALESCE(g.name, '') AS group_name,
                COALESCE(own.settlements, 0) AS settlements,
-               ROUND(own.days_late, 1) AS own_days_late,
-               ROUND(COALESCE(grp.days_late, overall.days_late, 0), 1) AS fallback_days_late,
+               ROUND(own.days_late::numeric, 1) AS own_days_late,
+               ROUND(COALESCE(grp.days_late, overall.days_late, 0)::numeric, 1) AS fallback_days_late,
                grp.days_late IS NOT NULL AS fallback_is_group,
-               ROUND((COALESCE(own.settlements, 0) * COALESCE(own.days_late, 0)
-                      + %(group_weight)s * COALESCE(grp.days_late, overall.days_late, 0))
-                     / (COALESCE(own.settlements, 0) + %(group_weight)s), 1) AS predicted_days_late
+               ROUND(((COALESCE(own.settlements, 0) * COALESCE(own.days_late, 0)
+                       + %(group_weight)s * COALESCE(grp.days_late, overall.days_late, 0))
+                      / (COALESCE(own.settlements, 0) + %(group_weight)s))::numeric, 1) AS predicted_days_late
           FROM customers_customer c
           LEFT JOIN customers_customergroup g ON g.id = c.group_id
           LEFT JOIN own ON own.customer_id = c.id

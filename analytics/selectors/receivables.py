@@ -217,46 +217,43 @@ class DaysSalesOutstanding:
     average_days_delinquent: Decimal | None  # standard - best possible
 
 
-def count_back_dso(*, on: date, months: int = 24) -> Decimal | None:
-    """Count-back DSO on `on`: take the receivables then, and walk back month by month (the current
-    month up to `on`), subtracting each month's credit sales, until they are used up; the days walked,
-    the last month in proportion, are the DSO. None when there are no receivables to explain or no
-    sales; capped at the months looked back."""
-    row = fetch_one(
+def count_back_dso(*, on: date, closing: Decimal, months: int = 24) -> Decimal | None:
+    """Count-back DSO on `on`: take the receivables then (`closing`, as `receivables` gives them), and
+    walk back month by month (the current month up to `on`), subtracting each month's credit sales,
+    until they are used up; the days walked, the last month in proportion, are the DSO. None when
+    there are no receivables to explain or no sales; capped at the months looked back."""
+    rows = fetch_all(
         f"""
-        WITH r AS ({_RECEIVABLE_LINES}),
-        closing AS (SELECT COALESCE(SUM(amount_company), 0) AS amount FROM r),
-        months AS (
+        WITH months AS (
             SELECT start::date, LEAST((start + interval '1 month' - interval '1 day')::date, %(end)s) AS finish
               FROM generate_series(date_trunc('month', %(end)s::date),
                                    date_trunc('month', %(end)s::date) - make_interval(months => %(months)s - 1),
                                    interval '-1 month') AS start
         ),
         sales AS (
-            SELECT m.start, m.finish - m.start + 1 AS days, COALESCE(SUM(r.amount_company), 0) AS amount
-              FROM months m
-              LEFT JOIN r ON r.entry_kind = '{EntryKind.INVOICE}' AND r.posted_on BETWEEN m.start AND m.finish
-             GROUP BY m.start, m.finish
-        ),
-        walked AS (
-            SELECT start, days, amount,
-                   SUM(amount) OVER (ORDER BY start DESC) AS sales_so_far,
-                   SUM(days) OVER (ORDER BY start DESC) AS days_so_far
-              FROM sales
+            SELECT date_trunc('month', e.posted_on)::date AS start, SUM(l.amount_company) AS amount
+              FROM ledger_journalline l
+              JOIN ledger_ledgeraccount a ON a.id = l.account_id AND a.role = '{AccountRole.RECEIVABLE}'
+              JOIN ledger_journalentry e ON e.id = l.entry_id
+             WHERE e.kind = '{EntryKind.INVOICE}' AND e.posted_on <= %(end)s
+               AND e.posted_on >= (SELECT MIN(start) FROM months)
+             GROUP BY 1
         )
-        SELECT (SELECT amount FROM closing) AS closing,
-               (SELECT days_so_far - days + ((SELECT amount FROM closing) - (sales_so_far - amount)) / amount * days
-                  FROM walked WHERE sales_so_far >= (SELECT amount FROM closing) AND amount > 0
-                 ORDER BY start DESC LIMIT 1) AS dso,
-               (SELECT MAX(days_so_far) FROM walked) AS all_days,
-               (SELECT SUM(amount) FROM sales) AS all_sales
+        SELECT m.finish - m.start + 1 AS days, COALESCE(s.amount, 0) AS amount,
+               SUM(COALESCE(s.amount, 0)) OVER (ORDER BY m.start DESC) AS sales_so_far,
+               SUM(m.finish - m.start + 1) OVER (ORDER BY m.start DESC) AS days_so_far
+          FROM months m LEFT JOIN sales s ON s.start = m.start
+         ORDER BY m.start DESC
         """,
         {"end": on, "months": months},
     )
-    if row["closing"] <= ZERO or not row["all_sales"]:
+    if closing <= ZERO or not any(row["amount"] for row in rows):
         return None
-    dso = row["dso"] if row["dso"] is not None else Decimal(row["all_days"])
-    return Decimal(dso).quantize(Decimal("0.1"))
+    month = next((row for row in rows if row["sales_so_far"] >= closing and row["amount"] > 0), None)
+    if month is None:
+        return Decimal(rows[-1]["days_so_far"]).quantize(Decimal("0.1"))
+    used = closing - (month["sales_so_far"] - month["amount"])
+    return (month["days_so_far"] - month["days"] + used / month["amount"] * month["days"]).quantize(Decimal("0.1"))
 
 
 def days_sales_outstanding(*, period: Period) -> DaysSalesOutstanding:
@@ -265,7 +262,7 @@ def days_sales_outstanding(*, period: Period) -> DaysSalesOutstanding:
     best = _days(figures.closing_current, figures.credit_sales, period.days)
     return DaysSalesOutstanding(
         standard=standard,
-        count_back=count_back_dso(on=period.end),
+        count_back=count_back_dso(on=period.end, closing=figures.closing),
         best_possible=best,
         average_days_delinquent=None if standard is None else standard - best,
     )
