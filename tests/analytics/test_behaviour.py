@@ -10,7 +10,7 @@ today (net, EUR, no VAT):
 | Emil     | 46 at 100 (first ever)                 | 1, 100           | 3 | 2 | 1 | new         |
 """
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -20,10 +20,14 @@ from analytics import services
 from analytics.errors import UnknownSegment
 from analytics.selectors import behaviour
 from analytics.selectors.receivables import Period
+from customers import services as customer_services
+from orders import services as orders
 from tests.analytics.conftest import invoice_for
 from tests.factories import CustomerFactory
+from tests.orders.conftest import credit_controller, customer, warehouse, widget
 
 pytestmark = pytest.mark.django_db
+__all__ = ["credit_controller", "customer", "warehouse", "widget"]  # the order tests' fixtures, used here
 D = Decimal
 HISTORY = {
     "Anna": ([302, 211, 121, 10], "1000"),
@@ -118,3 +122,29 @@ def test_monthly_trend_counts_invoices_customers_and_average_size(customers):
     anna = next(row for row in trend if row.month == (today - timedelta(days=10)).replace(day=1))
     assert anna.invoices >= 1
     assert anna.average_invoice == (anna.revenue / anna.invoices).quantize(D("0.01"))
+
+
+def test_credit_holds_by_outcome_and_hours_to_decision(clock, clerk, customer, widget, credit_controller):
+    customer_services.place_credit_hold(customer=customer, actor=clerk, reason="cheque bounced")
+    clock(date(2026, 5, 4))
+    held = [
+        orders.confirm_order(
+            order=orders.create_order(actor=clerk, customer=customer, lines=[orders.LineInput(widget, D("1"))]),
+            actor=clerk,
+        )
+        for _ in range(4)
+    ]
+    clock(date(2026, 5, 5))
+    orders.release_credit_hold(order=held[0], actor=credit_controller)
+    orders.release_credit_hold(order=held[1], actor=credit_controller)
+    clock(date(2026, 5, 7))
+    orders.reject_order(order=held[2], actor=credit_controller, reason="No payment guarantee")
+
+    outcomes = behaviour.credit_hold_outcomes(period=Period(date(2026, 5, 1), date(2026, 5, 31)))
+
+    assert [(row.outcome, row.orders, row.average_hours_to_decision) for row in outcomes] == [
+        ("rejected", 1, D("72.0")),
+        ("released", 2, D("24.0")),
+        ("still held", 1, None),
+    ]
+    assert behaviour.credit_hold_outcomes(period=Period(date(2026, 6, 1), date(2026, 6, 30))) == []

@@ -2,6 +2,7 @@
 
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -185,3 +186,21 @@ def test_touchless_rate_counts_what_the_engine_applied_alone_and_nobody_undid(cl
 
     reconciliation.undo_line(line=statement.lines.get(line_no=1), actor=clerk, reason="wrong customer")
     assert reports.cash_application(period=period).touchless == 0
+
+
+def test_the_admin_guides_worked_example_is_what_the_reports_compute(book):
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "admin-guide.md").read_text()
+    example = guide[guide.index("**Worked example**") : guide.index("### Collection reports")]
+    figures = reports.receivables(period=Q1)
+    dso = reports.days_sales_outstanding(period=Q1)
+
+    assert f"credit sales = 1000.00 + 500.00 + 2000.00 + 800.00 + 300.00 = {figures.credit_sales}" in example
+    assert f"= {figures.closing} (I3 was" in example
+    assert f"closing current = I3 2000.00 + I5 300.00 = {figures.closing_current}" in example
+    assert f"Opening receivables = {figures.opening} (I6)" in example
+    assert f"= **{dso.standard} days**" in example
+    assert f"= **{dso.count_back} days**" in example
+    assert (
+        f"= **{dso.best_possible} days**; average days delinquent = **{dso.average_days_delinquent} days**" in example
+    )
+    assert f"= **{reports.collection_effectiveness(period=Q1)} %**" in example
