@@ -13,10 +13,11 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.db.models import QuerySet
 
 from analytics.errors import InvalidAgingBuckets, InvalidPeriod, UnknownGrouping
 from analytics.selectors.sql import as_subquery, fetch_all, fetch_one
-from ledger.models import AccountRole, EntryKind, ItemKind
+from ledger.models import AccountRole, EntryKind, ItemKind, OpenItem
 from ledger.selectors import item_balances
 from otc.exchange_rates import company_currency
 from otc.money import quantize
@@ -151,7 +152,7 @@ def aging_report(
     ]
 
 
-def aging_items(*, on: date, customer_id: int | None = None, bucket: AgingBucket | None = None):
+def aging_items(*, on: date, customer_id: int | None = None, bucket: AgingBucket | None = None) -> QuerySet[OpenItem]:
     """The documents behind an aging figure: the items open on `on`, oldest due first, optionally of
     one customer and in one bucket (credit notes never are)."""
     items = item_balances(on=on).select_related("customer").order_by("due_on", "pk")
