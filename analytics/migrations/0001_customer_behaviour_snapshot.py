@@ -15,7 +15,8 @@ RETURNS TABLE (
     average_interval_days numeric, days_since_last integer, recency_score smallint, frequency_score smallint,
     monetary_score smallint, segment varchar, churn_risk varchar
 )
-LANGUAGE sql STABLE AS $$
+-- The search path of the migration, kept: pg_restore refreshes the view with an empty one.
+LANGUAGE sql STABLE SET search_path FROM CURRENT AS $$
     WITH purchases AS (
         SELECT i.customer_id, i.kind, i.issue_date,
                CASE i.kind WHEN 'credit_note' THEN -1 ELSE 1 END * i.net_total * i.exchange_rate AS revenue
