@@ -54,14 +54,20 @@ class ItemBalance:
     open_amount: Decimal
 
 
+def item_balances(*, on: date) -> QuerySet[OpenItem]:
+    """Every item with money open on `on`, from the receivable lines posted by then, annotated with
+    `open_amount` (document currency) and `open_amount_company` (company currency, at the rates the
+    lines were posted with). One grouped query over all customers: reports build on it."""
+    return (
+        OpenItem.objects.filter(lines__entry__posted_on__lte=on)
+        .annotate(open_amount=Sum("lines__amount"), open_amount_company=Sum("lines__amount_company"))
+        .exclude(open_amount=0)
+    )
+
+
 def open_items(*, customer: Customer, on: date) -> list[ItemBalance]:
     """Every item of the customer with money open on `on`, from the lines posted by then; oldest due first."""
-    items = (
-        OpenItem.objects.filter(customer=customer, lines__entry__posted_on__lte=on)
-        .annotate(open_amount=Sum("lines__amount"))
-        .exclude(open_amount=0)
-        .order_by("due_on", "pk")
-    )
+    items = item_balances(on=on).filter(customer=customer).order_by("due_on", "pk")
     return [ItemBalance(item=item, open_amount=item.open_amount) for item in items]
 
 

@@ -24,6 +24,7 @@ API_SCOPES = [
     ("payments:write", "Record and allocate payments"),
     ("tickets:read", "Read service desk tickets and their customer-visible messages"),
     ("tickets:write", "Open tickets, post messages and change their status"),
+    ("analytics:read", "Read receivables and customer analytics reports"),
 ]
 
 

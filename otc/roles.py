@@ -62,6 +62,7 @@ ROLES: dict[str, list[str]] = {
         *_crud("payments", [*_STATEMENTS, *_COLLECTIONS], ("view", "add", "change")),
         *_crud("service", ["dispute"], ("view", "add", "change")),
         *_crud("service", _TICKETS, ("view",)),
+        "analytics.view_customerbehaviour",
     ],
     "sales": [
         *_crud("customers", _CUSTOMER_DATA, ("view", "add", "change")),
@@ -71,6 +72,7 @@ ROLES: dict[str, list[str]] = {
         *_crud("orders", _ORDERS, ("view", "add", "change")),
         "invoicing.view_invoice",
         *_crud("payments", ["promisetopay", "dunningletter"], ("view",)),
+        "analytics.view_customerbehaviour",
     ],
     "service": [
         *_crud("customers", _CUSTOMER_DATA, ("view",)),
@@ -101,6 +103,7 @@ ROLES: dict[str, list[str]] = {
         *_crud("payments", [*_PAYMENTS, *_STATEMENTS, *_COLLECTIONS]),
         "payments.approve_refund",
         *_crud("service", ["dispute", *_TICKETS, *_DESK_SETUP, "slaalert"]),
+        "analytics.view_customerbehaviour",
     ],
 }
 

@@ -12,6 +12,7 @@ api_v1 = [
     path("", include("invoicing.api_urls")),
     path("", include("payments.api_urls")),
     path("", include("service.api_urls")),
+    path("", include("analytics.api_urls")),
 ]
 
 urlpatterns = [

@@ -31,13 +31,16 @@ def _actor_name(event: OutboxEvent) -> str:
     return str(actor) if actor else "the system"
 
 
-def staff_with_permission(permission: str) -> QuerySet:
-    """Active staff who hold `app_label.codename` directly, through a group, or as superusers."""
+def staff_with_permission(permission: str, *, superusers: bool = True) -> QuerySet:
+    """Active staff who hold `app_label.codename` directly, through a group, or as superusers (unless
+    `superusers` is off: an opt-in permission is only held when granted)."""
     app_label, codename = permission.split(".")
     grant = Q(user_permissions__codename=codename, user_permissions__content_type__app_label=app_label) | Q(
         groups__permissions__codename=codename, groups__permissions__content_type__app_label=app_label
     )
-    return get_user_model().objects.filter(Q(is_superuser=True) | grant, is_active=True, is_staff=True).distinct()
+    if superusers:
+        grant |= Q(is_superuser=True)
+    return get_user_model().objects.filter(grant, is_active=True, is_staff=True).distinct()
 
 
 def customer_recipients(customer: Customer, roles: list[str], notification: str) -> list[str]:
@@ -186,6 +189,18 @@ def alert_stock_managers(event: OutboxEvent) -> None:
             recipient=user.email,
             template="low_stock",
             context={"product": product, "warehouse": warehouse, **event.payload},
+        )
+
+
+def email_weekly_kpis(event: OutboxEvent) -> None:
+    """The weekly KPIs to every staff member who opted in."""
+    for user in staff_with_permission("analytics.receive_weekly_kpis", superusers=False):
+        queue_email(
+            event=event,
+            handler=email_weekly_kpis.__name__,
+            recipient=user.email,
+            template="weekly_kpis",
+            context=event.payload,
         )
 
 
@@ -438,4 +453,5 @@ HANDLERS: dict[str, list[Handler]] = {
     "invoice.payment_reminder_due": [send_payment_reminder],
     "ticket.reply_posted": [send_ticket_reply],
     "ticket.sla_alert_raised": [notify_of_sla_alert],
+    "analytics.weekly_kpis_ready": [email_weekly_kpis],
 }

@@ -7,6 +7,7 @@ from customers import signals as customer_signals
 from inventory import signals as inventory_signals
 from invoicing import signals as invoicing_signals
 from orders import signals as order_signals
+from otc.signals import weekly_kpis_ready
 from payments import signals as payment_signals
 from service import signals as service_signals
 from workflows import tasks
@@ -39,6 +40,7 @@ EVENT_TYPES: dict[Signal, str] = {
     service_signals.ticket_opened: "ticket.opened",
     service_signals.ticket_reply_posted: "ticket.reply_posted",
     service_signals.ticket_sla_alert_raised: "ticket.sla_alert_raised",
+    weekly_kpis_ready: "analytics.weekly_kpis_ready",
 }
 
 

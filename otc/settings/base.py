@@ -226,6 +226,11 @@ CELERY_BEAT_SCHEDULE = {
     "payment-reminders": {"task": "workflows.tasks.send_payment_reminders", "schedule": crontab(hour=7, minute=0)},
     "expire-disputes": {"task": "service.tasks.expire_disputes", "schedule": crontab(hour=5, minute=30)},
     "ticket-sla-alerts": {"task": "service.tasks.raise_sla_alerts", "schedule": 300.0},
+    "refresh-analytics-snapshots": {"task": "analytics.tasks.refresh_snapshots", "schedule": crontab(minute=10)},
+    "weekly-kpis": {
+        "task": "analytics.tasks.announce_weekly_kpis",
+        "schedule": crontab(day_of_week="mon", hour=7, minute=30),
+    },
 }
 # An event claimed by a worker that died becomes claimable again after this lease.
 OUTBOX_LEASE_SECONDS = int(env("OUTBOX_LEASE_SECONDS", "300"))

@@ -52,7 +52,7 @@ def reconcile_statement(*, statement: BankStatement, actor: User) -> Reconciliat
     applied = auto_apply([bank_line(line) for line in incoming], actor=actor, limit=PROPOSAL_LIMIT)
     paid = set()
     for index, payment, proposal in applied.applied:
-        _mark_applied(incoming[index], payment)
+        _mark_applied(incoming[index], payment, automatically=True)
         result.applied.append(incoming[index])
         paid.update(proposal.invoice_ids)
     for index, proposals in applied.queued:
@@ -74,10 +74,12 @@ def _locked_unmatched(line: BankStatementLine) -> BankStatementLine:
     return line
 
 
-def _mark_applied(line: BankStatementLine, payment: Payment) -> None:
-    BankStatementLine.objects.filter(pk=line.pk).update(status=StatementLineStatus.APPLIED, payment=payment)
+def _mark_applied(line: BankStatementLine, payment: Payment, *, automatically: bool = False) -> None:
+    BankStatementLine.objects.filter(pk=line.pk).update(
+        status=StatementLineStatus.APPLIED, payment=payment, applied_automatically=automatically
+    )
     payment.refresh_from_db(fields=["allocated_amount"])  # allocating worked on its own locked copy
-    line.status, line.payment = StatementLineStatus.APPLIED, payment
+    line.status, line.payment, line.applied_automatically = StatementLineStatus.APPLIED, payment, automatically
 
 
 @transaction.atomic

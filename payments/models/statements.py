@@ -88,6 +88,9 @@ class BankStatementLine(models.Model):
     payment = models.ForeignKey(
         Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="statement_lines"
     )
+    applied_automatically = models.BooleanField(
+        default=False, help_text="Applied by the matching engine on its own, with no clerk's decision (touchless)."
+    )
 
     class Meta:
         ordering = ["statement", "line_no"]

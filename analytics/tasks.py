@@ -1,0 +1,15 @@
+from celery import shared_task
+from django.utils import timezone
+
+from analytics import services
+
+
+@shared_task(name="analytics.tasks.refresh_snapshots")
+def refresh_snapshots() -> None:
+    services.refresh_snapshots()
+
+
+@shared_task(name="analytics.tasks.announce_weekly_kpis")
+def announce_weekly_kpis() -> None:
+    """Weekly: the KPI email to finance staff who opted in (permission analytics.receive_weekly_kpis)."""
+    services.announce_weekly_kpis(week_ending=timezone.localdate())
