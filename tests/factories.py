@@ -1,13 +1,27 @@
+"""Test data built through the real services, as production builds it: users, customers, catalogue,
+orders, shipments, issued invoices with their VAT, payments and their allocations."""
+
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 
 import factory
 from django.contrib.auth.models import Group
 
+from customers import services as customer_services
 from customers.services import create_customer
 from inventory import services as inventory
 from inventory.models import PriceList, PriceListItem, TaxCategory, TaxRate, Warehouse
+from invoicing import services as invoicing
+from invoicing.models import Invoice
+from orders import services as orders
+from orders.models import Order, Shipment
 from otc.models import User
+from payments.models import Allocation, Payment
+from payments.money import services as money
+from payments.money.services import Application
+from service import services as service
+from service.models import Ticket, TicketChannel
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -88,3 +102,102 @@ def make_product(
     if Decimal(stock) > 0:
         inventory.receive_stock(product=product, warehouse=warehouse, quantity=Decimal(stock), actor=actor)
     return product
+
+
+def qty(value: str) -> Decimal:
+    """A quantity as typed in a test."""
+    return Decimal(value)
+
+
+def approved_limit(customer, *, limit: str, clerk, approver) -> None:
+    """Give the customer a credit limit the way finance does: a change request, approved by someone else."""
+    request = customer_services.request_credit_limit_change(
+        customer=customer, actor=clerk, credit_limit=limit, reason="credit report"
+    )
+    customer_services.approve_change_request(change_request=request, actor=approver)
+
+
+def placed_order(customer, actor, *lines: tuple, **options) -> Order:
+    """An order through entry and the credit check: lines as (product, quantity[, line discount %])."""
+    order = orders.create_order(
+        actor=actor,
+        customer=customer,
+        lines=[
+            orders.LineInput(product, Decimal(quantity), *(Decimal(d) for d in discount))
+            for product, quantity, *discount in lines
+        ],
+        **options,
+    )
+    return orders.confirm_order(order=order, actor=actor)
+
+
+def ship(order: Order, clerk, **quantities: str) -> Shipment:
+    """Dispatch `quantities` by product SKU (all reserved goods when empty)."""
+    by_sku = {line.product.sku: line.pk for line in order.lines.select_related("product")}
+    return orders.dispatch_shipment(
+        order=order,
+        actor=clerk,
+        quantities={by_sku[sku]: Decimal(qty) for sku, qty in quantities.items()} or None,
+        carrier="DHL",
+        tracking_number="00340434161094042557",
+    )
+
+
+def manual_invoice(customer, actor, *lines: tuple[str, str, str], **kwargs) -> Invoice:
+    """An invoice typed in by hand and issued (unless `issue=False`): lines as (quantity, unit price, VAT rate)."""
+    return invoicing.create_manual_invoice(
+        customer=customer,
+        actor=actor,
+        lines=[
+            invoicing.ManualLine(
+                description=f"Service {index}", quantity=Decimal(qty), unit_price=Decimal(price), tax_rate=Decimal(rate)
+            )
+            for index, (qty, price, rate) in enumerate(lines, start=1)
+        ],
+        **kwargs,
+    )
+
+
+def invoice_for(customer, clerk, amount: str, issued: date) -> Invoice:
+    """One line of `amount` without VAT, issued on `issued`."""
+    return manual_invoice(customer, clerk, ("1", amount, "0"), issue_date=issued)
+
+
+def pay(customer, clerk, amount: str, **options) -> Payment:
+    """Money received from the customer by bank transfer in EUR, not yet applied (`options` override)."""
+    options = {"method": "bank_transfer", "source": "staff", "currency": "EUR", **options}
+    return money.record_payment(customer=customer, amount=Decimal(amount), actor=clerk, **options)
+
+
+def apply(invoice: Invoice, amount: str, **options) -> Application:
+    return Application(invoice, Decimal(amount), **options)
+
+
+def allocated_payment(customer, clerk, *applications: Application, **options) -> list[Allocation]:
+    """A payment of exactly what the applications take, allocated to them."""
+    total = sum((application.amount for application in applications), Decimal(0))
+    payment = pay(customer, clerk, str(total), **options)
+    return money.allocate_payment(payment=payment, applications=list(applications), actor=clerk)
+
+
+def settle(clerk, clock: Callable[[date], None], invoice: Invoice, amount: str, on: date, write_off: str = "0") -> None:
+    """On `on`, the customer pays `amount` of the invoice; a rest up to the tolerance is written off if asked."""
+    clock(on)
+    invoice.refresh_from_db()
+    allocated_payment(
+        invoice.customer,
+        clerk,
+        apply(invoice, amount, write_off=Decimal(write_off) > 0),
+        currency=invoice.currency,
+        received_on=on,
+    )
+
+
+def open_for(customer, actor, **options) -> Ticket:
+    """A ticket about a late delivery, opened by staff (`options` override)."""
+    defaults = {
+        "subject": "Where is my delivery?",
+        "body": "Our order has not arrived yet.",
+        "channel": TicketChannel.STAFF,
+    }
+    return service.open_ticket(customer=customer, actor=actor, **{**defaults, **options})

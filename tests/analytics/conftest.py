@@ -18,11 +18,8 @@ import pytest
 from django.utils import timezone
 
 from invoicing.models import Invoice
-from payments.money import services as money
-from payments.money.services import Application
 from service import services as service
-from tests.factories import CustomerFactory
-from tests.invoicing.conftest import manual_invoice
+from tests.factories import CustomerFactory, invoice_for, settle
 
 D = Decimal
 
@@ -44,28 +41,6 @@ class Book:
     alba: object
     bora: object
     invoices: dict[str, Invoice]
-
-
-def invoice_for(customer, clerk, amount: str, issued: date) -> Invoice:
-    return manual_invoice(customer, clerk, ("1", amount, "0"), issue_date=issued)
-
-
-def settle(clerk, clock, invoice: Invoice, amount: str, on: date, write_off: str = "0") -> None:
-    clock(on)
-    paid = D(amount)
-    payment = money.record_payment(
-        customer=invoice.customer,
-        amount=paid,
-        currency=invoice.currency,
-        method="bank_transfer",
-        source="staff",
-        actor=clerk,
-        received_on=on,
-    )
-    invoice.refresh_from_db()
-    money.allocate_payment(
-        payment=payment, applications=[Application(invoice, paid, write_off=D(write_off) > 0)], actor=clerk
-    )
 
 
 @pytest.fixture

@@ -11,8 +11,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from analytics import services
-from tests.analytics.conftest import invoice_for
-from tests.factories import CustomerFactory, StaffFactory
+from tests.factories import CustomerFactory, StaffFactory, invoice_for
 
 pytestmark = pytest.mark.django_db
 REPORT = "/admin/analytics/customerbehaviour/reports/{}/"

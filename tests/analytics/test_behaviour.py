@@ -22,12 +22,9 @@ from analytics.selectors import behaviour
 from analytics.selectors.receivables import Period
 from customers import services as customer_services
 from orders import services as orders
-from tests.analytics.conftest import invoice_for
-from tests.factories import CustomerFactory
-from tests.orders.conftest import credit_controller, customer, warehouse, widget
+from tests.factories import CustomerFactory, invoice_for, placed_order
 
 pytestmark = pytest.mark.django_db
-__all__ = ["credit_controller", "customer", "warehouse", "widget"]  # the order tests' fixtures, used here
 D = Decimal
 HISTORY = {
     "Anna": ([302, 211, 121, 10], "1000"),
@@ -127,13 +124,7 @@ def test_monthly_trend_counts_invoices_customers_and_average_size(customers):
 def test_credit_holds_by_outcome_and_hours_to_decision(clock, clerk, customer, widget, credit_controller):
     customer_services.place_credit_hold(customer=customer, actor=clerk, reason="cheque bounced")
     clock(date(2026, 5, 4))
-    held = [
-        orders.confirm_order(
-            order=orders.create_order(actor=clerk, customer=customer, lines=[orders.LineInput(widget, D("1"))]),
-            actor=clerk,
-        )
-        for _ in range(4)
-    ]
+    held = [placed_order(customer, clerk, (widget, "1")) for _ in range(4)]
     clock(date(2026, 5, 5))
     orders.release_credit_hold(order=held[0], actor=credit_controller)
     orders.release_credit_hold(order=held[1], actor=credit_controller)

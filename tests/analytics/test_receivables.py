@@ -13,12 +13,9 @@ from payments.cash_application import services as reconciliation
 from payments.cash_application.selectors import line_proposals
 from payments.collections import services as collections
 from payments.models.collections import DunningLevel, DunningPolicy, LetterTemplate
-from tests.analytics.conftest import settle
-from tests.payments.conftest import buyer, invoices
-from tests.payments.test_reconciliation import statement
+from tests.factories import settle
 
 pytestmark = pytest.mark.django_db
-__all__ = ["buyer", "invoices", "statement"]  # fixtures of the reconciliation tests, used here
 D = Decimal
 Q1 = Period(date(2026, 1, 1), date(2026, 3, 31))
 Q2 = Period(date(2026, 4, 1), date(2026, 6, 30))

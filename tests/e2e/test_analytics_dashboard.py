@@ -7,9 +7,8 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from tests.analytics.conftest import invoice_for
 from tests.e2e.test_admin_journeys import sign_in
-from tests.factories import CustomerFactory, StaffFactory
+from tests.factories import CustomerFactory, StaffFactory, invoice_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

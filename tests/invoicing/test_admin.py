@@ -16,8 +16,7 @@ from invoicing import services
 from invoicing.models import CompanyProfile, Invoice, InvoiceStatus, StoredDocument
 from ledger.models import JournalEntry
 from otc.models import ExchangeRate, User
-from tests.factories import StaffFactory
-from tests.invoicing.conftest import manual_invoice
+from tests.factories import StaffFactory, manual_invoice
 from workflows.models import OutboxEvent
 
 pytestmark = pytest.mark.django_db

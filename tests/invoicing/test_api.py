@@ -16,8 +16,7 @@ from invoicing import services
 from invoicing.models import Invoice, InvoiceLine, InvoiceStatus, StoredDocument
 from ledger.models import JournalEntry
 from otc.models import IdempotencyRecord
-from tests.factories import StaffFactory
-from tests.invoicing.conftest import manual_invoice
+from tests.factories import StaffFactory, manual_invoice
 
 pytestmark = pytest.mark.django_db
 

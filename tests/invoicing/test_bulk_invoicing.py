@@ -19,7 +19,8 @@ from invoicing.models import Invoice, InvoicedShipment, InvoiceStatus
 from ledger.models import JournalEntry, JournalLine
 from orders import services as orders
 from otc.models import ExchangeRate
-from tests.invoicing.conftest import ship
+from tests.factories import placed_order, ship
+from tests.support.races import in_thread
 from workflows.models import OutboxEvent
 
 pytestmark = pytest.mark.django_db
@@ -29,15 +30,15 @@ VOLATILE = {"id", "number", "order", "created_at", "updated_at", "issued_at"}
 
 def confirmed(clerk, customer, widget, manual, *, currency: str | None = None):
     """The `confirmed_order` fixture's order, as many times as a test needs it."""
-    order = orders.create_order(
-        actor=clerk,
-        customer=customer,
+    return placed_order(
+        customer,
+        clerk,
+        (widget, "3", "5"),
+        (manual, "2"),
         currency=currency,
         discount_percent=D("2"),
         po_number="PO-4711",
-        lines=[orders.LineInput(widget, D("3"), D("5")), orders.LineInput(manual, D("2"))],
     )
-    return orders.confirm_order(order=order, actor=clerk)
 
 
 def shipments(count: int, clerk, customer, widget, manual) -> list:
@@ -183,19 +184,20 @@ def test_a_shipment_being_invoiced_by_another_transaction_is_left_to_it(clerk, c
     invoiced, release = threading.Event(), threading.Event()
 
     def invoice_one_by_one() -> None:
-        try:
-            with transaction.atomic():
-                services.invoice_shipments(shipments=[contested], actor=clerk)
-                invoiced.set()
-                release.wait(10)
-        finally:
-            connection.close()
+        with transaction.atomic():
+            services.invoice_shipments(shipments=[contested], actor=clerk)
+            invoiced.set()
+            release.wait(10)
 
-    other = threading.Thread(target=invoice_one_by_one)
+    other = threading.Thread(target=in_thread(invoice_one_by_one))
     other.start()
     assert invoiced.wait(10)
     result: list[int] = []
-    bulk = threading.Thread(target=lambda: result.append(bulk_in_thread([contested.pk, free.pk], clerk)))
+    bulk = threading.Thread(
+        target=in_thread(
+            lambda: result.append(invoice_shipments_in_bulk(shipment_ids=[contested.pk, free.pk], actor=clerk))
+        )
+    )
     bulk.start()
     wait_until_blocked()
     release.set()
@@ -205,13 +207,6 @@ def test_a_shipment_being_invoiced_by_another_transaction_is_left_to_it(clerk, c
     assert result == [1]
     assert InvoicedShipment.objects.filter(shipment__in=[contested, free]).count() == 2
     assert Invoice.objects.count() == 2
-
-
-def bulk_in_thread(ids: list[int], clerk) -> int:
-    try:
-        return invoice_shipments_in_bulk(shipment_ids=ids, actor=clerk)
-    finally:
-        connection.close()
 
 
 def wait_until_blocked() -> None:

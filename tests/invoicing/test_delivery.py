@@ -7,24 +7,14 @@ from customers.models import Contact, NotificationType, Preferences
 from invoicing import services
 from invoicing.documents import services as documents
 from invoicing.models import InvoiceDeliveryLog, StoredDocument
+from tests.support.outbox import run_outbox
 from workflows import handlers
 from workflows.handlers import HANDLERS
-from workflows.models import EventStatus, Notification, NotificationStatus, OutboxEvent
-from workflows.services import deliver_notification, dispatch_event, run_handler_once
+from workflows.models import Notification, OutboxEvent
+from workflows.services import dispatch_event, run_handler_once
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root", "company")]
 D = Decimal
-
-
-def run_outbox(event_type: str) -> list[OutboxEvent]:
-    """What the worker does after commit (on_commit does not fire under the `db` fixture): dispatch the
-    pending events of the type, then send the emails their handlers queued."""
-    events = []
-    for event in OutboxEvent.objects.filter(event_type=event_type, status=EventStatus.PENDING).order_by("pk"):
-        events.append(dispatch_event(event_id=event.pk, handlers=HANDLERS))
-    for notification in Notification.objects.filter(status=NotificationStatus.QUEUED).order_by("pk"):
-        deliver_notification(notification_id=notification.pk)
-    return events
 
 
 def attachments(message) -> list[tuple[str, str]]:

@@ -13,12 +13,9 @@ from invoicing.einvoice.cii import invoice_cii
 from invoicing.einvoice.facturx import facturx_pdf
 from invoicing.einvoice.ubl import invoice_ubl
 from invoicing.models import CompanyProfile
-from orders import services as orders
 from otc.models import ExchangeRate
-from tests.factories import CustomerFactory
-from tests.invoicing.conftest import ship
+from tests.factories import CustomerFactory, approved_limit, placed_order, ship
 from tests.invoicing.einvoice_validation import check_facturx, check_ubl
-from tests.orders.conftest import approved_limit
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -162,10 +159,7 @@ def french_customer(clerk, approver):
 
 
 def test_intra_community_supply_is_reverse_charged_with_delivery_date_and_country(clerk, french_customer, widget):
-    order = orders.create_order(
-        actor=clerk, customer=french_customer, lines=[orders.LineInput(widget, D("4"))], po_number="BC-2024-118"
-    )
-    orders.confirm_order(order=order, actor=clerk)
+    order = placed_order(french_customer, clerk, (widget, "4"), po_number="BC-2024-118")
     invoice = services.invoice_shipments(shipments=[ship(order, clerk)], actor=clerk)
 
     root = valid_ubl(invoice)

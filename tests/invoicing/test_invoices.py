@@ -15,7 +15,7 @@ from orders import services as orders
 from orders.selectors import customer_exposure
 from otc.exchange_rates import MissingExchangeRate
 from otc.models import ExchangeRate
-from tests.invoicing.conftest import ship
+from tests.factories import ship
 
 pytestmark = pytest.mark.django_db
 D = Decimal

@@ -12,18 +12,13 @@ import pytest
 from invoicing import services as invoicing
 from orders import services as orders
 from orders.models import OrderLine
-from tests.factories import CustomerFactory, make_product
-from tests.invoicing.conftest import ship
-from tests.orders.conftest import approved_limit
+from tests.factories import CustomerFactory, approved_limit, make_product, placed_order, ship
 
 
 @pytest.fixture
 def three_cent_order(clerk, customer):
     products = [make_product(actor=clerk, sku=f"CENT-{n}", price="0.03", stock="5") for n in range(3)]
-    order = orders.create_order(
-        actor=clerk, customer=customer, lines=[orders.LineInput(product, D("1")) for product in products]
-    )
-    return orders.confirm_order(order=order, actor=clerk)
+    return placed_order(customer, clerk, *[(product, "1") for product in products])
 
 
 def test_order_and_its_invoice_have_the_same_tax_per_vat_group(clerk, three_cent_order):

@@ -15,8 +15,7 @@ from inventory.models import CustomerPrice, StockLevel
 from orders import services
 from orders.models import Order, OrderStatus, Shipment, ShipmentStatus
 from otc.models import User
-from tests.factories import CustomerFactory, StaffFactory
-from tests.orders.conftest import approved_limit, qty
+from tests.factories import CustomerFactory, StaffFactory, approved_limit, qty
 
 pytestmark = pytest.mark.django_db
 

@@ -14,8 +14,7 @@ from orders import services
 from orders.models import Order, OrderLine, OrderStatus, OrderTimelineEntry, ReturnOrder, Shipment
 from otc.models import IdempotencyRecord
 from otc.services import create_api_key
-from tests.factories import CustomerFactory, StaffFactory, make_product
-from tests.orders.conftest import qty
+from tests.factories import CustomerFactory, StaffFactory, make_product, qty
 
 pytestmark = pytest.mark.django_db
 

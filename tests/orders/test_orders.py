@@ -12,8 +12,7 @@ from orders.errors import IllegalOrderTransition, OverReturn, OverShipment, Purc
 from orders.models import Order, OrderStatus
 from orders.selectors import customer_exposure
 from otc.errors import InvalidInput, PermissionDenied
-from tests.factories import StaffFactory, make_product
-from tests.orders.conftest import qty
+from tests.factories import StaffFactory, make_product, qty
 from workflows.models import Notification, OutboxEvent
 
 pytestmark = pytest.mark.django_db

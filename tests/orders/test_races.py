@@ -1,42 +1,19 @@
 """Real threads racing on PostgreSQL: the database and the services must keep the invariants."""
 
-import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 
 from inventory.models import StockLevel, StockMove
 from orders import services
 from orders.errors import IllegalOrderTransition
 from orders.models import Order, OrderLine, OrderStatus
 from otc.errors import DomainError
-from tests.orders.conftest import qty
+from tests.factories import qty
+from tests.support.races import race
 
 pytestmark = pytest.mark.django_db(transaction=True)
 LineInput = services.LineInput
-
-
-def race(*calls):
-    """Run the calls at the same moment in threads; return what each returned or raised."""
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait()
-            results[index] = call()
-        except Exception as error:
-            results[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
 
 
 def test_eight_clerks_racing_for_the_last_units_never_oversell(clerk, customer, widget, settings):

@@ -15,8 +15,7 @@ from invoicing.models import InvoiceStatus
 from otc.models import User
 from payments.models import Allocation, Payment, RefundStatus
 from payments.money import services
-from tests.factories import CustomerFactory
-from tests.payments.conftest import apply
+from tests.factories import CustomerFactory, apply, pay
 
 pytestmark = pytest.mark.django_db
 
@@ -33,11 +32,6 @@ def signed_in(user: User) -> Client:
 
 def messages_of(response) -> list[str]:
     return [str(message) for message in get_messages(response.wsgi_request)]
-
-
-def pay(customer, clerk, amount: str, **options) -> Payment:
-    options = {"method": "bank_transfer", "source": "staff", "currency": "EUR", **options}
-    return services.record_payment(customer=customer, amount=D(amount), actor=clerk, **options)
 
 
 def test_the_payment_list_costs_the_same_queries_for_2_or_10_and_never_counts_the_table(clerk, buyer):

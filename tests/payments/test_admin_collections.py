@@ -11,13 +11,10 @@ from django.utils import timezone
 
 from payments.models import DunningLetter, DunningLevel, DunningPolicy, PromiseToPay
 from service.models import Dispute
-from tests.factories import StaffFactory
-from tests.invoicing import conftest as invoicing_fixtures
-from tests.invoicing.conftest import manual_invoice
+from tests.factories import StaffFactory, manual_invoice
 
 pytestmark = pytest.mark.django_db
 
-company, media_root = invoicing_fixtures.company, invoicing_fixtures.media_root
 RUNS = "/admin/payments/dunningrun/"
 DISPUTES = "/admin/service/dispute/"
 

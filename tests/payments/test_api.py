@@ -14,8 +14,7 @@ from invoicing.models import InvoiceStatus
 from ledger.models import JournalEntry
 from payments.models import Allocation, Payment
 from payments.money import services
-from tests.factories import CustomerFactory, StaffFactory
-from tests.payments.conftest import apply
+from tests.factories import CustomerFactory, StaffFactory, apply, pay
 
 pytestmark = pytest.mark.django_db
 
@@ -32,11 +31,6 @@ def reader(api_client_for) -> APIClient:
 def partner(api_client_for) -> APIClient:
     """A bank gateway: reads payments, records and allocates them."""
     return api_client_for("payments:read", "payments:write")
-
-
-def pay(customer, clerk, amount: str, **options) -> Payment:
-    options = {"method": "bank_transfer", "source": "staff", "currency": "EUR", **options}
-    return services.record_payment(customer=customer, amount=D(amount), actor=clerk, **options)
 
 
 def new_payment(customer, /, **overrides) -> dict:

@@ -21,21 +21,16 @@ from payments.models import (
     PaymentReminder,
     PromiseStatus,
 )
-from payments.money.services import allocate_payment, record_payment
 from service import services as disputes
 from service.models import DisputeReason, DisputeResolution
-from tests.invoicing import conftest as invoicing_fixtures
-from tests.invoicing.conftest import manual_invoice
-from tests.payments.conftest import apply
+from tests.factories import allocated_payment, apply, manual_invoice
+from tests.support.outbox import run_outbox
 from workflows import tasks
-from workflows.handlers import HANDLERS
-from workflows.models import EventStatus, Notification, NotificationStatus, OutboxEvent
-from workflows.services import deliver_notification, dispatch_event
+from workflows.models import OutboxEvent
 
 pytestmark = pytest.mark.django_db
 D = Decimal
 # The issuing company on the letterhead, its documents in the test's own media root.
-company, media_root = invoicing_fixtures.company, invoicing_fixtures.media_root
 
 
 @pytest.fixture
@@ -81,28 +76,9 @@ def levels(*invoices) -> list[int | None]:
     return [states.get(invoice.pk) for invoice in invoices]
 
 
-def run_outbox(event_type: str) -> list[OutboxEvent]:
-    """What the worker does after commit: dispatch the pending events of the type, send their emails."""
-    events = [
-        dispatch_event(event_id=event.pk, handlers=HANDLERS)
-        for event in OutboxEvent.objects.filter(event_type=event_type, status=EventStatus.PENDING).order_by("pk")
-    ]
-    for notification in Notification.objects.filter(status=NotificationStatus.QUEUED).order_by("pk"):
-        deliver_notification(notification_id=notification.pk)
-    return events
-
-
 def pdf_text(content: bytes) -> str:
     assert content.startswith(b"%PDF")
     return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
-
-
-def pay(buyer, clerk, *applications):
-    total = sum((application.amount for application in applications), D(0))
-    payment = record_payment(
-        customer=buyer, amount=total, currency="EUR", method="bank_transfer", source="staff", actor=clerk
-    )
-    return allocate_payment(payment=payment, applications=list(applications), actor=clerk)
 
 
 # --- The dunning run ------------------------------------------------------------------------------------
@@ -231,7 +207,7 @@ def test_a_promise_whose_invoices_are_paid_is_kept(policy, buyer, invoices, due,
     promise = collections.record_promise_to_pay(
         customer=buyer, invoices=[invoices[0]], promised_date=due + timedelta(days=15), amount=D("119.00"), actor=clerk
     )
-    pay(buyer, clerk, apply(invoices[0], "119.00"))
+    allocated_payment(buyer, clerk, apply(invoices[0], "119.00"))
 
     assert collections.mark_broken_promises(today=due + timedelta(days=20), actor=clerk) == 0
     promise.refresh_from_db()
@@ -259,7 +235,7 @@ def test_a_payment_plan_paid_on_time_keeps_its_invoices_out_of_dunning(policy, b
         instalments=[(due + timedelta(days=20), D("157.00")), (due + timedelta(days=50), D("200.00"))],
         actor=clerk,
     )
-    pay(buyer, clerk, apply(invoices[0], "119.00"), apply(invoices[1], "38.00"))
+    allocated_payment(buyer, clerk, apply(invoices[0], "119.00"), apply(invoices[1], "38.00"))
 
     assert dun(clerk, due + timedelta(days=25)).letters_count == 0
     assert list(plan.instalments.values_list("paid", flat=True)) == [True, False]
@@ -323,7 +299,7 @@ def test_the_letter_is_emailed_with_its_pdf_to_the_dunning_contact_despite_opt_o
 @pytest.mark.usefixtures("company", "contacts")
 def test_a_receipt_lists_the_invoices_a_payment_was_applied_to(buyer, invoices, clerk):
     mail.outbox.clear()
-    pay(buyer, clerk, apply(invoices[0], "119.00"), apply(invoices[1], "38.00"))
+    allocated_payment(buyer, clerk, apply(invoices[0], "119.00"), apply(invoices[1], "38.00"))
 
     run_outbox("payment.allocated")
 
@@ -338,7 +314,7 @@ def test_a_receipt_lists_the_invoices_a_payment_was_applied_to(buyer, invoices, 
 def test_no_receipt_for_a_customer_who_opted_out(buyer, invoices, clerk):
     Preferences.objects.filter(customer=buyer).update(opt_outs=[NotificationType.PAYMENT_RECEIPT])
     mail.outbox.clear()
-    pay(buyer, clerk, apply(invoices[0], "119.00"))
+    allocated_payment(buyer, clerk, apply(invoices[0], "119.00"))
 
     run_outbox("payment.allocated")
 

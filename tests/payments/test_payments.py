@@ -10,18 +10,10 @@ from payments.models import Allocation, Payment, RefundStatus
 from payments.money import services
 from payments.money.errors import DuplicatePayment, OverAllocation
 from payments.money.selectors import unallocated_payments
-from tests.factories import CustomerFactory
-from tests.invoicing.conftest import manual_invoice
-from tests.payments.conftest import apply
+from tests.factories import CustomerFactory, apply, manual_invoice, pay
 
 pytestmark = pytest.mark.django_db
 D = Decimal
-
-
-def pay(customer, clerk, amount: str, **options) -> Payment:
-    options.setdefault("method", "bank_transfer")
-    options.setdefault("source", "staff")
-    return services.record_payment(customer=customer, amount=D(amount), currency="EUR", actor=clerk, **options)
 
 
 def postings(**filters) -> dict[str, Decimal]:

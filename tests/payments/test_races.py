@@ -1,40 +1,17 @@
 """Two clerks at once, on real connections: the invariants hold whatever the interleaving."""
 
-import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 
-from otc.errors import DomainError
 from payments.models import Allocation, Payment
 from payments.money import services
 from payments.money.errors import OverAllocation
-from tests.payments.conftest import apply
+from tests.factories import apply
+from tests.support.races import race
 
 pytestmark = pytest.mark.django_db(transaction=True)
 D = Decimal
-
-
-def race(*actions) -> list[object]:
-    """Run the actions in threads released together; each returns its result or the error it raised."""
-    barrier, results = threading.Barrier(len(actions)), [None] * len(actions)
-
-    def run(index, action):
-        barrier.wait()
-        try:
-            results[index] = action()
-        except DomainError as error:
-            results[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, action)) for i, action in enumerate(actions)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
 
 
 def test_two_clerks_allocating_one_payment_at_once_cannot_apply_it_twice(buyer, clerk, approver, invoices):

@@ -1,4 +1,3 @@
-from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -7,45 +6,11 @@ from invoicing.models import InvoiceStatus
 from payments.cash_application import services as reconciliation
 from payments.cash_application.errors import LineAlreadyReconciled
 from payments.cash_application.selectors import line_proposals
-from payments.models import BankStatement, BankStatementLine, Payment, StatementLineStatus
-from tests.payments.conftest import apply
+from payments.models import Payment, StatementLineStatus
+from tests.factories import apply
 
 pytestmark = pytest.mark.django_db
 D = Decimal
-
-
-@pytest.fixture
-def statement(clerk, invoices):
-    first = invoices[0]
-    statement = BankStatement.objects.create(
-        account_iban="DE89370400440532013000",
-        statement_id="2026-11-23",
-        period_start=date(2026, 11, 23),
-        period_end=date(2026, 11, 23),
-        currency="EUR",
-        format="csv",
-        file_sha256="0" * 64,
-        filename="today.csv",
-        line_count=4,
-        imported_by=clerk,
-    )
-    rows = [
-        (D("119.00"), "Nordwind Handel GmbH", f"Payment {first.number} thank you"),
-        (D("238.00"), "Nordwind Handel GmbH", "november"),
-        (D("-50.00"), "Office supplies", "card settlement"),
-        (D("100.00"), "Nordwind Handel GmbH", "on account"),
-    ]
-    for number, (amount, payer, text) in enumerate(rows, start=1):
-        BankStatementLine.objects.create(
-            statement=statement,
-            line_no=number,
-            booking_date=date(2026, 11, 23),
-            amount=amount,
-            currency="EUR",
-            counterparty_name=payer,
-            remittance_information=text,
-        )
-    return statement
 
 
 def line(statement, number):

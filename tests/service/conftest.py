@@ -2,20 +2,13 @@ from datetime import time
 
 import pytest
 
-from service import services
-from service.models import Team, TicketChannel, WorkingCalendar, WorkingHours
+from service.models import Team, WorkingCalendar, WorkingHours
 from tests.factories import CustomerFactory, StaffFactory
 
 
 @pytest.fixture
-def media_root(settings, tmp_path):
-    """Attachments go to a directory of the test's own."""
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-    return tmp_path / "media"
-
-
-@pytest.fixture
 def buyer(clerk):
+    """Nordwind with Paula of purchasing, who writes to the service desk."""
     return CustomerFactory(
         actor=clerk,
         legal_name="Nordwind Handel GmbH",
@@ -58,12 +51,3 @@ def office_hours(db):
         WorkingHours(calendar=calendar, weekday=day, opens_at=time(9), closes_at=time(17)) for day in range(5)
     )
     return calendar
-
-
-def open_for(customer, actor, **options):
-    defaults = {
-        "subject": "Where is my delivery?",
-        "body": "Our order has not arrived yet.",
-        "channel": TicketChannel.STAFF,
-    }
-    return services.open_ticket(customer=customer, actor=actor, **{**defaults, **options})

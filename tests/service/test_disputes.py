@@ -18,8 +18,7 @@ from payments.models import DunningLevel, DunningPolicy, LetterTemplate, Payment
 from service import services, tasks
 from service.errors import AlreadyDisputed, CreditNoteMismatch, NotDisputable, NotInDispute
 from service.models import Dispute, DisputeReason, DisputeResolution, DisputeStatus
-from tests.factories import CustomerFactory
-from tests.invoicing.conftest import manual_invoice
+from tests.factories import CustomerFactory, manual_invoice
 
 pytestmark = pytest.mark.django_db
 D = Decimal

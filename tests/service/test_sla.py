@@ -13,7 +13,7 @@ from customers.models import CustomerGroup
 from service import services
 from service.business_hours import Calendar, NoWorkingHours, add_business_time, business_time_between
 from service.models import Holiday, MessageKind, SlaAlert, SlaPolicy, TicketPriority, TicketStatus
-from tests.service.conftest import open_for
+from tests.factories import open_for
 
 BERLIN = ZoneInfo("Europe/Berlin")
 HOLIDAY = date(2026, 12, 7)  # a Monday

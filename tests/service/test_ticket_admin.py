@@ -16,9 +16,7 @@ from django.utils import timezone
 
 from service import services
 from service.models import CannedReply, Dispute, MessageKind, SlaPolicy, Ticket, TicketPriority, TicketStatus
-from tests.factories import StaffFactory
-from tests.invoicing.conftest import manual_invoice
-from tests.service.conftest import open_for
+from tests.factories import StaffFactory, manual_invoice, open_for
 
 pytestmark = pytest.mark.django_db
 TICKETS = "/admin/service/ticket/"

@@ -9,8 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from service import services
 from service.models import MessageKind, Ticket, TicketAttachment
-from tests.invoicing.conftest import manual_invoice
-from tests.service.conftest import open_for
+from tests.factories import manual_invoice, open_for
 
 pytestmark = pytest.mark.django_db
 API = "/api/v1/tickets/"

@@ -2,12 +2,10 @@
 bytes, canned replies, links to the customer's own documents only, the reply emailed once with the
 ticket's token and Message-ID, and disputes raised on a ticket told back there."""
 
-import threading
 from datetime import timedelta
 
 import pytest
 from django.core import mail
-from django.db import connection
 from django.utils import timezone
 
 from otc.errors import InvalidInput
@@ -30,8 +28,8 @@ from service.models import (
     TicketMessage,
     TicketStatus,
 )
-from tests.invoicing.conftest import manual_invoice
-from tests.service.conftest import open_for
+from tests.factories import manual_invoice, open_for
+from tests.support.races import race
 from workflows import handlers
 from workflows.models import Notification, OutboxEvent
 from workflows.services import dispatch_event
@@ -55,25 +53,11 @@ def test_ticket_numbers_run_per_year_without_gaps(buyer, clerk):
 
 @pytest.mark.django_db(transaction=True)
 def test_ticket_numbers_stay_gapless_when_opened_concurrently(buyer, clerk):
-    numbers, errors = [], []
-
-    def open_one() -> None:
-        try:
-            numbers.append(open_for(buyer, clerk).number)
-        except Exception as error:  # surfaced by the assertion below
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=open_one) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    tickets = race(*[lambda: open_for(buyer, clerk)] * 8)
 
     year = timezone.localdate().year
-    assert errors == []
-    assert sorted(numbers) == [f"TKT-{year}-{n:06d}" for n in range(1, 9)]
+    assert [ticket for ticket in tickets if isinstance(ticket, Exception)] == []
+    assert sorted(ticket.number for ticket in tickets) == [f"TKT-{year}-{n:06d}" for n in range(1, 9)]
 
 
 ALLOWED = sorted((source, target) for source, targets in TRANSITIONS.items() for target in targets)

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from customers import services
 from tests.factories import CustomerFactory
-from tests.workflows.conftest import LEASE_SECONDS, database_url, publishing_to, wait_for
+from tests.support.workers import LEASE_SECONDS, database_url, publishing_to, wait_for
 from workflows import tasks
 from workflows.models import EventStatus, HandlerRun, Notification, NotificationStatus, OutboxEvent
 

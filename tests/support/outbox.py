@@ -1,0 +1,18 @@
+"""The outbox run by hand, synchronously: what the worker does after commit (on_commit does not fire
+under the `db` fixture)."""
+
+from workflows.handlers import HANDLERS
+from workflows.models import EventStatus, Notification, NotificationStatus, OutboxEvent
+from workflows.services import deliver_notification, dispatch_event
+
+
+def run_outbox(event_type: str | None = None) -> list[OutboxEvent]:
+    """Dispatch the pending events (of `event_type`, or all) in order, then send the emails their
+    handlers queued; returns the events as dispatched."""
+    pending = OutboxEvent.objects.filter(status=EventStatus.PENDING).order_by("pk")
+    if event_type is not None:
+        pending = pending.filter(event_type=event_type)
+    events = [dispatch_event(event_id=event.pk, handlers=HANDLERS) for event in pending]
+    for notification in Notification.objects.filter(status=NotificationStatus.QUEUED).order_by("pk"):
+        deliver_notification(notification_id=notification.pk)
+    return events
