@@ -1,14 +1,16 @@
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
+from ledger.models import JournalEntry, JournalLine
 from otc.errors import InvalidInput
 from payments.cash_application.bank_formats import MalformedStatement
 from payments.cash_application.errors import StatementAlreadyImported
 from payments.cash_application.statement_import import import_bank_statement
-from payments.models import BankStatement, BankStatementLine, StatementLineStatus
+from payments.models import Allocation, BankStatement, BankStatementLine, Payment, StatementLineStatus
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -36,10 +38,6 @@ def lines_of(statement: BankStatement) -> list[tuple]:
             "amount", "counterparty_iban", "structured_reference", "end_to_end_id"
         )
     )
-
-
-def nothing_written() -> bool:
-    return not BankStatement.objects.exists() and not BankStatementLine.objects.exists()
 
 
 def test_camt053_v02_imports_each_transaction_of_a_batch_as_its_own_line(clerk):
@@ -160,142 +158,162 @@ def test_the_same_file_is_refused_even_under_another_statement_id(clerk):
     assert BankStatement.objects.count() == 1
 
 
-def test_camt_with_a_broken_amount_names_the_element_and_writes_nothing(clerk):
-    content = variant("camt053_v02.xml", '<Amt Ccy="EUR">357.00</Amt>', '<Amt Ccy="EUR">357,00</Amt>')
-
-    with pytest.raises(MalformedStatement) as malformed:
-        upload(content, "camt053", clerk)
-
-    assert malformed.value.code == "malformed_statement"
-    assert malformed.value.message == "Ntry[2]/Amt: '357,00' is not a decimal amount"
-    assert malformed.value.fields == {"file": [malformed.value.message]}
-    assert isinstance(malformed.value, InvalidInput)
-    assert nothing_written()
+IBAN = {"csv_account_iban": "DE89370400440532013000"}
 
 
-def test_camt_amount_beyond_the_currencys_minor_units_is_refused(clerk):
-    content = variant(
+@dataclass(frozen=True)
+class BadFile:
+    """A sample with one passage changed (`old` → `new`; none: the sample as it is), and the error it gets."""
+
+    sample: str
+    format: str
+    error: str
+    old: str = ""
+    new: str = ""
+    options: dict = field(default_factory=dict)
+    refused_with: type[InvalidInput] = MalformedStatement
+
+    def content(self) -> bytes:
+        return variant(self.sample, self.old, self.new) if self.old else sample(self.sample)
+
+
+BAD_FILES = {
+    "camt amount with a decimal comma": BadFile(
+        "camt053_v02.xml",
+        "camt053",
+        r"^Ntry\[2\]/Amt: '357,00' is not a decimal amount$",
+        '<Amt Ccy="EUR">357.00</Amt>',
+        '<Amt Ccy="EUR">357,00</Amt>',
+    ),
+    "camt amount beyond the currency's minor units": BadFile(
         "camt053_v08.xml",
+        "camt053",
+        r"^Ntry\[2\]/Amt: 99\.991 has more decimals than EUR allows$",
         '<Amt Ccy="EUR">99.99</Amt>\n        <CdtDbtInd>',
         '<Amt Ccy="EUR">99.991</Amt>\n        <CdtDbtInd>',
-    )
-
-    with pytest.raises(MalformedStatement, match=r"^Ntry\[2\]/Amt: 99\.991 has more decimals than EUR allows$"):
-        upload(content, "camt053", clerk)
-
-    assert nothing_written()
-
-
-def test_camt_that_is_not_well_formed_xml_names_the_line(clerk):
-    content = variant("camt053_v02.xml", "<NtryRef>3</NtryRef>", "<NtryRef>3</NtryRf>")
-
-    with pytest.raises(MalformedStatement, match=r"^line 131: not well-formed XML"):
-        upload(content, "camt053", clerk)
-
-
-def test_camt_batch_whose_transactions_do_not_add_up_is_refused(clerk):
-    content = variant("camt053_v02.xml", '<TxAmt><Amt Ccy="EUR">238.00</Amt>', '<TxAmt><Amt Ccy="EUR">237.00</Amt>')
-
-    with pytest.raises(
-        MalformedStatement, match=r"^Ntry\[2\]: the transactions add up to 356\.00, the entry to 357\.00"
-    ):
-        upload(content, "camt053", clerk)
-
-
-def test_balances_that_do_not_reconcile_are_refused(clerk):
-    content = variant("camt053_v02.xml", "11284.50", "11200.00")
-
-    with pytest.raises(
-        MalformedStatement, match=r"^balances: opening 10000\.00 \+ movements 1284\.50 ≠ closing 11200\.00"
-    ):
-        upload(content, "camt053", clerk)
-
-    assert nothing_written()
-
-
-def test_mt940_balances_that_do_not_reconcile_are_refused(clerk):
-    content = variant("mt940_de.sta", ":62F:C240306EUR11284,50", ":62F:C240306EUR11284,05")
-
-    with pytest.raises(MalformedStatement, match=r"movements 1284\.50 ≠ closing 11284\.05"):
-        upload(content, "mt940", clerk)
-
-
-def test_mt940_with_a_bad_statement_line_names_the_line_number(clerk):
-    content = variant("mt940_de.sta", ":61:2403060306C238,00NMSC", ":61:2403060306X238,00NMSC")
-
-    with pytest.raises(MalformedStatement, match=r"^line 13: :61: cannot be read"):
-        upload(content, "mt940", clerk)
-
-    assert nothing_written()
-
-
-def test_mt940_with_an_impossible_date_names_the_line_number(clerk):
-    content = variant("mt940_de.sta", ":61:2403060306D12,50", ":61:2413060306D12,50")
-
-    with pytest.raises(MalformedStatement, match=r"^line 17: :61: cannot be read \(month must be in 1..12\)"):
-        upload(content, "mt940", clerk)
-
-
-def test_mt940_with_a_bad_counterparty_iban_names_the_details_line(clerk):
-    content = variant("mt940_de.sta", "?31NL91ABNA0417164300", "?31NL91ABNA0417164301")
-
-    with pytest.raises(MalformedStatement, match=r"^line 6: NL91ABNA0417164301 is not a valid IBAN"):
-        upload(content, "mt940", clerk)
-
-    assert nothing_written()
-
-
-def test_mt940_account_must_be_an_iban(clerk):
-    content = variant("mt940_de.sta", ":25:DE89370400440532013000", ":25:37040044/0532013000")
-
-    with pytest.raises(MalformedStatement, match=r"^line 2: :25: '37040044/0532013000' is not an IBAN"):
-        upload(content, "mt940", clerk)
-
-
-def test_csv_with_a_bad_counterparty_iban_names_the_line(clerk):
-    content = variant("generic.csv", "DE02120300000000202051", "DE02120300000000202052")
-
-    with pytest.raises(MalformedStatement, match=r"^line 3, Counterparty IBAN: DE02120300000000202052 is not a valid"):
-        upload(content, "csv", clerk, csv_account_iban="DE89370400440532013000")
-
-    assert nothing_written()
-
-
-def test_csv_line_outside_the_given_period_is_refused(clerk):
-    with pytest.raises(MalformedStatement, match=r"^line 5: booked 2024-03-12, outside the period"):
-        upload(
-            sample("generic.csv"),
-            "csv",
-            clerk,
-            csv_account_iban="DE89370400440532013000",
-            csv_period=(date(2024, 3, 11), date(2024, 3, 11)),
-        )
+    ),
+    "camt not well-formed": BadFile(
+        "camt053_v02.xml", "camt053", r"^line 131: not well-formed XML", "<NtryRef>3</NtryRef>", "<NtryRef>3</NtryRf>"
+    ),
+    "camt batch not adding up": BadFile(
+        "camt053_v02.xml",
+        "camt053",
+        r"^Ntry\[2\]: the transactions add up to 356\.00, the entry to 357\.00",
+        '<TxAmt><Amt Ccy="EUR">238.00</Amt>',
+        '<TxAmt><Amt Ccy="EUR">237.00</Amt>',
+    ),
+    "camt balances not reconciling": BadFile(
+        "camt053_v02.xml",
+        "camt053",
+        r"^balances: opening 10000\.00 \+ movements 1284\.50 ≠ closing 11200\.00",
+        "11284.50",
+        "11200.00",
+    ),
+    "mt940 balances not reconciling": BadFile(
+        "mt940_de.sta",
+        "mt940",
+        r"movements 1284\.50 ≠ closing 11284\.05",
+        ":62F:C240306EUR11284,50",
+        ":62F:C240306EUR11284,05",
+    ),
+    "mt940 unreadable statement line": BadFile(
+        "mt940_de.sta",
+        "mt940",
+        r"^line 13: :61: cannot be read",
+        ":61:2403060306C238,00NMSC",
+        ":61:2403060306X238,00NMSC",
+    ),
+    "mt940 impossible date": BadFile(
+        "mt940_de.sta",
+        "mt940",
+        r"^line 17: :61: cannot be read \(month must be in 1..12\)",
+        ":61:2403060306D12,50",
+        ":61:2413060306D12,50",
+    ),
+    "mt940 bad counterparty IBAN": BadFile(
+        "mt940_de.sta",
+        "mt940",
+        r"^line 6: NL91ABNA0417164301 is not a valid IBAN",
+        "?31NL91ABNA0417164300",
+        "?31NL91ABNA0417164301",
+    ),
+    "mt940 account not an IBAN": BadFile(
+        "mt940_de.sta",
+        "mt940",
+        r"^line 2: :25: '37040044/0532013000' is not an IBAN",
+        ":25:DE89370400440532013000",
+        ":25:37040044/0532013000",
+    ),
+    "csv bad counterparty IBAN": BadFile(
+        "generic.csv",
+        "csv",
+        r"^line 3, Counterparty IBAN: DE02120300000000202052 is not a valid",
+        "DE02120300000000202051",
+        "DE02120300000000202052",
+        options=IBAN,
+    ),
+    "csv line outside the given period": BadFile(
+        "generic.csv",
+        "csv",
+        r"^line 5: booked 2024-03-12, outside the period",
+        options={**IBAN, "csv_period": (date(2024, 3, 11), date(2024, 3, 11))},
+    ),
+    "csv without a layout column": BadFile(
+        "generic.csv",
+        "csv",
+        r"^line 1: no column 'Counterparty IBAN'",
+        "Counterparty IBAN,",
+        "IBAN,",
+        options=IBAN,
+    ),
+    "csv row with more cells than the header": BadFile(
+        "generic.csv",
+        "csv",
+        r"^line 6: more cells than the 7 in the header",
+        "Bank fee,",
+        "Bank fee,extra,",
+        options=IBAN,
+    ),
+    "csv account not a valid IBAN": BadFile(
+        "generic.csv", "csv", r"IBAN", options={"csv_account_iban": "DE00 1234"}, refused_with=InvalidInput
+    ),
+    "unknown format": BadFile("generic.csv", "qif", r"^Unknown format 'qif'", refused_with=InvalidInput),
+}
 
 
-def test_csv_without_a_layout_column_names_the_header(clerk):
-    content = variant("generic.csv", "Counterparty IBAN,", "IBAN,")
-
-    with pytest.raises(MalformedStatement, match=r"^line 1: no column 'Counterparty IBAN'"):
-        upload(content, "csv", clerk, csv_account_iban="DE89370400440532013000")
-
-
-def test_csv_row_with_more_cells_than_the_header_names_the_line(clerk):
-    content = variant("generic.csv", "Bank fee,", "Bank fee,extra,")
-
-    with pytest.raises(MalformedStatement, match=r"^line 6: more cells than the 7 in the header"):
-        upload(content, "csv", clerk, csv_account_iban="DE89370400440532013000")
+def written_rows() -> dict[str, int]:
+    """What an import could write, directly or through the matching run after it."""
+    models = (BankStatement, BankStatementLine, Payment, Allocation, JournalEntry, JournalLine)
+    return {model.__name__: model.objects.count() for model in models}
 
 
-def test_csv_needs_a_valid_account_iban(clerk):
+@pytest.mark.parametrize("bad", BAD_FILES.values(), ids=BAD_FILES.keys())
+def test_a_malformed_statement_is_refused_whole_naming_what_is_wrong_and_nothing_is_written(bad, clerk, invoices):
+    before = written_rows()
+
+    with pytest.raises(bad.refused_with, match=bad.error):
+        upload(bad.content(), bad.format, clerk, **bad.options)
+
+    assert written_rows() == before
+    assert (before["BankStatement"], before["BankStatementLine"], before["JournalEntry"]) == (0, 0, 2)
+
+
+def test_a_malformed_statement_is_invalid_input_on_the_file_field(clerk):
+    bad = BAD_FILES["camt amount with a decimal comma"]
+
+    with pytest.raises(MalformedStatement) as malformed:
+        upload(bad.content(), bad.format, clerk)
+
+    assert malformed.value.code == "malformed_statement"
+    assert malformed.value.fields == {"file": [malformed.value.message]}
+    assert isinstance(malformed.value, InvalidInput)
+
+
+def test_a_bad_account_iban_at_upload_names_the_account_field(clerk):
     with pytest.raises(InvalidInput) as invalid:
         upload(sample("generic.csv"), "csv", clerk, csv_account_iban="DE00 1234")
 
     assert list(invalid.value.fields) == ["account_iban"]
-
-
-def test_unknown_format_is_refused(clerk):
-    with pytest.raises(InvalidInput, match="Unknown format 'qif'"):
-        upload(sample("generic.csv"), "qif", clerk)
 
 
 def test_the_import_is_audited_with_the_clerk(clerk):
