@@ -170,6 +170,7 @@ def pay(customer, clerk, amount: str, **options) -> Payment:
 
 
 def apply(invoice: Invoice, amount: str, **options) -> Application:
+    """`amount` of a payment for the invoice (`write_off=True` closes a short rest within the tolerance)."""
     return Application(invoice, Decimal(amount), **options)
 
 
