@@ -1,13 +1,28 @@
 """Read side of the service desk: tickets and disputes with what their lists show, at a constant query
-cost; ticket search and SLA standing."""
+cost; ticket search and SLA standing; key accounts and who hears of their events; survey results."""
 
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchQuery
-from django.db.models import Q, QuerySet
+from django.db.models import Avg, Count, F, Q, QuerySet
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
 
-from service.models import CUSTOMER_VISIBLE, Dispute, DisputeStatus, Ticket, TicketMessage, TicketStatus
+from customers.models import Customer
+from service.models import (
+    CUSTOMER_VISIBLE,
+    Dispute,
+    DisputeStatus,
+    KeyAccount,
+    Survey,
+    Team,
+    Ticket,
+    TicketMessage,
+    TicketStatus,
+)
 
 
 def dispute_list() -> QuerySet[Dispute]:
@@ -87,3 +102,116 @@ def _missed(ticket: Ticket) -> bool:
     )
     late_resolution = ticket.resolution_due_at is not None and ticket.solved_at > ticket.resolution_due_at
     return late_response or late_resolution
+
+
+def key_account(customer: Customer) -> KeyAccount | None:
+    """The customer's key-account record: its own, else its group's; None when it is no key account."""
+    return (
+        KeyAccount.objects.select_related("team__lead")
+        .filter(Q(customer=customer) | Q(group_id=customer.group_id, group__isnull=False))
+        .order_by(F("group_id").asc(nulls_first=True))  # the customer's own record first
+        .first()
+    )
+
+
+def account_recipients(customer: Customer, *, team: Team | None = None) -> list[str]:
+    """Who hears of an account's events: its sales rep and the team (the one given, such as the
+    ticket's, else the key account's team), lead and members, active staff only."""
+    team = team or getattr(key_account(customer), "team", None)
+    people = [customer.sales_rep]
+    if team is not None:
+        people += [team.lead, *team.members.filter(is_active=True)]
+    return sorted({person.email for person in people if person is not None and person.is_active and person.email})
+
+
+# What survey results are grouped by, and the field that names each group.
+SURVEY_DIMENSIONS = {
+    "agent": "agent__email",
+    "team": "team__name",
+    "category": "category",
+    "customer": "customer__number",
+    "month": "month",
+}
+
+
+@dataclass(frozen=True)
+class SurveyResult:
+    """One group's results. CSAT is the share of answers scoring 4 or 5; NPS is promoters (9-10)
+    less detractors (0-6) in percent of NPS answers; both None without answers."""
+
+    group: str
+    sent: int
+    answered: int
+    average_csat: Decimal | None
+    csat_percent: Decimal | None
+    nps: Decimal | None
+    low_scores: int
+
+    @property
+    def response_percent(self) -> Decimal | None:
+        return _percent(self.answered, self.sent)
+
+
+def _percent(part: int, whole: int) -> Decimal | None:
+    return (Decimal(100) * part / whole).quantize(Decimal("0.1")) if whole else None
+
+
+def survey_list() -> QuerySet[Survey]:
+    return Survey.objects.select_related("customer", "contact", "ticket", "shipment", "agent", "team")
+
+
+def pending_surveys(*, now: datetime) -> QuerySet[Survey]:
+    """Surveys still to answer whose link has not expired."""
+    return survey_list().filter(answered_at__isnull=True, expires_at__gt=now).order_by("-sent_at", "-pk")
+
+
+def survey_results(*, by: str, start: date, end: date, customer: Customer | None = None) -> list[SurveyResult]:
+    """Surveys sent from `start` to `end` (inclusive), grouped by agent, team, category, customer or
+    month, in one grouped query."""
+    if by not in SURVEY_DIMENSIONS:
+        raise ValueError(f"Survey results are grouped by one of {', '.join(SURVEY_DIMENSIONS)}.")
+    field = SURVEY_DIMENSIONS[by]
+    surveys = Survey.objects.filter(sent_at__date__gte=start, sent_at__date__lte=end)
+    if customer is not None:
+        surveys = surveys.filter(customer=customer)
+    rows = (
+        surveys.annotate(month=TruncMonth("sent_at"))
+        .values(field)
+        .annotate(
+            sent=Count("pk"),
+            answered=Count("answered_at"),
+            average_csat=Avg("csat"),
+            satisfied=Count("pk", filter=Q(csat__gte=4)),
+            nps_answers=Count("nps"),
+            promoters=Count("pk", filter=Q(nps__gte=9)),
+            detractors=Count("pk", filter=Q(nps__lte=6)),
+            low_scores=Count("pk", filter=Q(csat__lte=2) | Q(nps__lte=6)),
+        )
+        .order_by(field)
+    )
+    return [
+        SurveyResult(
+            group=_group_name(row[field]),
+            sent=row["sent"],
+            answered=row["answered"],
+            average_csat=Decimal(row["average_csat"]).quantize(Decimal("0.01")) if row["answered"] else None,
+            csat_percent=_percent(row["satisfied"], row["answered"]),
+            nps=_percent(row["promoters"] - row["detractors"], row["nps_answers"]),
+            low_scores=row["low_scores"],
+        )
+        for row in rows
+    ]
+
+
+def _group_name(value) -> str:
+    if value is None or value == "":
+        return "(none)"
+    if isinstance(value, datetime):
+        return timezone.localtime(value).strftime("%Y-%m")
+    return str(value)
+
+
+def customer_survey_scores(customer: Customer) -> SurveyResult | None:
+    """The customer's results over all time, for the customer 360."""
+    results = survey_results(by="customer", start=date.min, end=date.max, customer=customer)
+    return results[0] if results else None
