@@ -1,6 +1,9 @@
-"""Portal forms: plain validation of shape; the rules live in customers.services."""
+"""Portal, survey and report forms: plain validation of shape; the rules live in the services."""
+
+from datetime import timedelta
 
 from django import forms
+from django.utils import timezone
 
 from customers.models import Channel, ContactRole, InvoiceDelivery, NotificationType
 
@@ -60,3 +63,29 @@ class SurveyAnswerForm(forms.Form):
         super().__init__(*args, **kwargs)
         if not asks_nps:
             del self.fields["nps"]
+
+
+class SurveyResultsForm(forms.Form):
+    """Which survey results to show: grouped by what, over which days (default: the last 90)."""
+
+    by = forms.ChoiceField(
+        choices=[
+            ("agent", "Agent"),
+            ("team", "Team"),
+            ("category", "Category"),
+            ("customer", "Customer"),
+            ("month", "Month"),
+        ],
+        initial="agent",
+    )
+    start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), label="From")
+    end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), label="To")
+
+    def clean(self) -> dict:
+        data = super().clean()
+        today = timezone.localdate()
+        data["end"] = data.get("end") or today
+        data["start"] = data.get("start") or data["end"] - timedelta(days=90)
+        if data["start"] > data["end"]:
+            raise forms.ValidationError("The period starts after it ends.")
+        return data

@@ -7,11 +7,15 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchQuery
-from django.db.models import Avg, Count, F, Q, QuerySet
+from django.db.models import Avg, Count, F, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from customers.models import Customer
+from invoicing.models import DocumentKind, Invoice
+from invoicing.selectors import overdue_condition
+from orders.models import OPEN_STATUSES, Order
+from payments.money.selectors import CurrencyBalance, customer_balances
 from service.models import (
     CUSTOMER_VISIBLE,
     Dispute,
@@ -215,3 +219,52 @@ def customer_survey_scores(customer: Customer) -> SurveyResult | None:
     """The customer's results over all time, for the customer 360."""
     results = survey_results(by="customer", start=date.min, end=date.max, customer=customer)
     return results[0] if results else None
+
+
+OPEN_TICKET_STATUSES = [
+    TicketStatus.NEW,
+    TicketStatus.OPEN,
+    TicketStatus.WAITING_ON_US,
+    TicketStatus.WAITING_ON_CUSTOMER,
+]
+CUSTOMER_360_ROWS = 10  # rows shown per list; the counts are the full figures
+
+
+@dataclass(frozen=True)
+class Customer360:
+    """Everything an agent needs about a customer on one screen."""
+
+    balances: list[CurrencyBalance]
+    overdue: dict[str, Decimal]
+    open_orders: list[Order]
+    open_order_count: int
+    open_invoices: list[Invoice]
+    open_invoice_count: int
+    open_tickets: list[Ticket]
+    open_ticket_count: int
+    recent_tickets: list[Ticket]
+    open_disputes: list[Dispute]
+    surveys: SurveyResult | None
+
+
+def customer_360(customer: Customer) -> Customer360:
+    """The customer's money, orders, invoices, tickets, disputes and survey scores in a fixed number of
+    queries, however many rows there are."""
+    orders = Order.objects.filter(customer=customer, status__in=OPEN_STATUSES).order_by("-pk")
+    invoices = Invoice.objects.filter(customer=customer, kind=DocumentKind.INVOICE, open_amount__gt=0)
+    tickets = Ticket.objects.filter(customer=customer).select_related("assignee", "team")
+    open_tickets = tickets.filter(status__in=OPEN_TICKET_STATUSES)
+    overdue = invoices.filter(overdue_condition()).values_list("currency").annotate(total=Sum("open_amount"))
+    return Customer360(
+        balances=customer_balances(customer),
+        overdue=dict(overdue.order_by("currency")),
+        open_orders=list(orders[:CUSTOMER_360_ROWS]),
+        open_order_count=orders.count(),
+        open_invoices=list(invoices.order_by("due_date", "pk")[:CUSTOMER_360_ROWS]),
+        open_invoice_count=invoices.count(),
+        open_tickets=list(open_tickets.order_by("-pk")[:CUSTOMER_360_ROWS]),
+        open_ticket_count=open_tickets.count(),
+        recent_tickets=list(tickets.exclude(status__in=OPEN_TICKET_STATUSES).order_by("-pk")[:5]),
+        open_disputes=list(open_disputes().filter(customer=customer)),
+        surveys=customer_survey_scores(customer),
+    )

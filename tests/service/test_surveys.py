@@ -233,3 +233,47 @@ def test_results_per_agent_team_category_customer_and_month(solve, buyer, agent,
     assert [row.group for row in survey_results(by="customer", start=today, end=today)] == [buyer.number]
     assert [row.group for row in survey_results(by="month", start=today, end=today)] == [today.strftime("%Y-%m")]
     assert survey_results(by="agent", start=date(2000, 1, 1), end=date(2000, 12, 31)) == []
+
+
+def test_results_through_the_api_need_tickets_read(solve, buyer, agent, api_client_for):
+    ticket = solve(buyer)
+    services.answer_survey(token=services.survey_token(ticket.survey), csat=1, comment="Slow.")
+
+    refused = api_client_for("orders:read").get("/api/v1/surveys/results/?by=team")
+    reader = api_client_for("tickets:read")
+    results = reader.get("/api/v1/surveys/results/?by=team")
+    listed = reader.get("/api/v1/surveys/")
+    bad = reader.get("/api/v1/surveys/results/?by=colour")
+
+    assert refused.status_code == 403
+    assert results.status_code == 200
+    assert results.json() == [
+        {
+            "group": "First line",
+            "sent": 1,
+            "answered": 1,
+            "response_percent": "100.0",
+            "average_csat": "1.00",
+            "csat_percent": "0.0",
+            "nps": None,
+            "low_scores": 1,
+        }
+    ]
+    assert [(row["ticket"], row["csat"], row["comment"]) for row in listed.json()["results"]] == [
+        (ticket.number, 1, "Slow.")
+    ]
+    assert bad.status_code == 422
+
+
+def test_the_admin_results_page_groups_by_the_chosen_dimension(solve, buyer, admin_client):
+    ticket = solve(buyer, category="billing")
+    services.answer_survey(token=services.survey_token(ticket.survey), csat=4)
+
+    page = admin_client.get("/admin/service/survey/results/?by=category")
+    survey_page = admin_client.get(f"/admin/service/survey/{ticket.survey.pk}/change/")
+
+    assert page.status_code == 200
+    assert b'id="survey-results"' in page.content
+    assert b"billing" in page.content
+    assert b"4.00" in page.content
+    assert survey_page.status_code == 200
