@@ -18,6 +18,8 @@ from orders.models import OPEN_STATUSES, Order
 from payments.money.selectors import CurrencyBalance, customer_balances
 from service.models import (
     CUSTOMER_VISIBLE,
+    LOW_CSAT,
+    LOW_NPS,
     Dispute,
     DisputeStatus,
     KeyAccount,
@@ -189,7 +191,7 @@ def survey_results(*, by: str, start: date, end: date, customer: Customer | None
             nps_answers=Count("nps"),
             promoters=Count("pk", filter=Q(nps__gte=9)),
             detractors=Count("pk", filter=Q(nps__lte=6)),
-            low_scores=Count("pk", filter=Q(csat__lte=2) | Q(nps__lte=6)),
+            low_scores=Count("pk", filter=Q(csat__lte=LOW_CSAT) | Q(nps__lte=LOW_NPS)),
         )
         .order_by(field)
     )

@@ -18,7 +18,7 @@ from orders.models import Order, ReturnOrder, Shipment
 from otc.services import automation_user
 from payments.collections.letters import dunning_letter_document, letter_title
 from payments.models import Allocation, DunningLetter, Payment, PromiseToPay
-from service.models import Dispute, MessageKind, SlaAlert, SlaAlertKind, Survey, Ticket, TicketMessage
+from service.models import Dispute, MessageKind, SlaAlert, SlaAlertKind, Survey, Team, Ticket, TicketMessage
 from service.selectors import account_recipients, key_account
 from service.services import request_delivery_survey, request_ticket_survey, survey_token
 from workflows.models import OutboxEvent
@@ -471,7 +471,10 @@ def send_delivery_survey(event: OutboxEvent) -> None:
 # --- Representative notifications: the account's sales rep and team, once per event ------------------
 
 
-def _tell_account(event: OutboxEvent, handler: str, *, customer: Customer, template: str, context: dict, team=None):
+def _tell_account(
+    event: OutboxEvent, handler: str, *, customer: Customer, template: str, context: dict, team: Team | None = None
+) -> None:
+    """Email the account's people (service.selectors.account_recipients), once each per event."""
     for recipient in account_recipients(customer, team=team):
         queue_email(
             event=event,

@@ -49,16 +49,17 @@ def _month_start(now: datetime) -> datetime:
     return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
-def _create(*, contact: Contact | None, now: datetime, **event) -> Survey | None:
-    """The survey of one event, unless there is one already, the contact is missing or inactive, the
-    customer opted out of surveys, or the contact had this month's share. Takes the contact's lock."""
+def _create(*, contact: Contact | None, now: datetime, about: dict, **details) -> Survey | None:
+    """The survey of one event (`about`: its ticket or shipment), unless there is one already, the
+    contact is missing or inactive, the customer opted out of surveys, or the contact had this month's
+    share. Takes the contact's lock."""
     if contact is None:
         return None
     contact = Contact.objects.select_for_update(of=("self",)).select_related("customer__preferences").get(pk=contact.pk)
     customer = contact.customer
     if not contact.is_active or NotificationType.SURVEY in customer.preferences.opt_outs:
         return None
-    if Survey.objects.filter(**{key: value for key, value in event.items() if key in ("ticket", "shipment")}).exists():
+    if Survey.objects.filter(**about).exists():
         return None
     surveys = Survey.objects.filter(contact=contact)
     if surveys.filter(sent_at__gte=_month_start(now)).count() >= settings.OTC_SURVEYS_PER_CONTACT_PER_MONTH:
@@ -70,7 +71,8 @@ def _create(*, contact: Contact | None, now: datetime, **event) -> Survey | None
         asks_nps=not surveys.filter(asks_nps=True, sent_at__gte=nps_since).exists(),
         sent_at=now,
         expires_at=now + timedelta(days=settings.OTC_SURVEY_LINK_DAYS),
-        **event,
+        **about,
+        **details,
     )
 
 
@@ -83,8 +85,8 @@ def request_ticket_survey(*, ticket: Ticket) -> Survey | None:
     return _create(
         contact=ticket.contact,
         now=timezone.now(),
+        about={"ticket": ticket},
         trigger=SurveyTrigger.TICKET_SOLVED,
-        ticket=ticket,
         agent_id=ticket.assignee_id,
         team_id=ticket.team_id,
         category=ticket.category,
@@ -97,7 +99,9 @@ def request_delivery_survey(*, shipment: Shipment) -> Survey | None:
     shipment = Shipment.objects.select_related("order__customer").get(pk=shipment.pk)
     contacts = list(shipment.order.customer.contacts.filter(is_active=True).order_by("pk"))
     contact = next((c for role in DELIVERY_ROLES for c in contacts if role in c.roles), None)
-    return _create(contact=contact, now=timezone.now(), trigger=SurveyTrigger.SHIPMENT_DELIVERED, shipment=shipment)
+    return _create(
+        contact=contact, now=timezone.now(), about={"shipment": shipment}, trigger=SurveyTrigger.SHIPMENT_DELIVERED
+    )
 
 
 def _score(field: str, value: int | None, allowed: range, *, required: bool) -> int | None:
