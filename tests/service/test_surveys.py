@@ -18,6 +18,7 @@ from service.errors import SurveyLinkExpired, SurveyLinkInvalid
 from service.models import Survey, SurveyTrigger, TicketStatus
 from service.selectors import survey_results
 from tests.factories import CustomerFactory, make_product
+from tests.orders.test_races import race
 from tests.service.conftest import open_for
 
 pytestmark = pytest.mark.django_db
@@ -277,3 +278,18 @@ def test_the_admin_results_page_groups_by_the_chosen_dimension(solve, buyer, adm
     assert b"billing" in page.content
     assert b"4.00" in page.content
     assert survey_page.status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_solved_tickets_racing_never_exceed_the_monthly_share(buyer, paula, clerk, agent, settings):
+    settings.OTC_SURVEYS_PER_CONTACT_PER_MONTH = 1
+    tickets = [open_for(buyer, clerk, contact=paula, subject=f"Question {n}") for n in range(4)]
+    for ticket in tickets:
+        services.change_status(ticket=ticket, status=TicketStatus.SOLVED, actor=agent)
+    Survey.objects.all().delete()  # the eager outbox asked already; race the asking itself
+
+    results = race(*[lambda ticket=ticket: services.request_ticket_survey(ticket=ticket) for ticket in tickets])
+
+    assert sum(isinstance(result, Survey) for result in results) == 1
+    assert results.count(None) == 3
+    assert Survey.objects.filter(contact=paula).count() == 1
