@@ -26,7 +26,13 @@ LOW_NPS = 6
 
 class Survey(models.Model):
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="surveys")
-    contact = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="surveys")
+    contact = models.ForeignKey(
+        Contact,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="surveys",
+        help_text="Who was asked; empty once the contact was removed (the answer stays).",
+    )
     trigger = models.CharField(max_length=20, choices=SurveyTrigger.choices)
     ticket = models.OneToOneField(Ticket, null=True, blank=True, on_delete=models.PROTECT, related_name="survey")
     shipment = models.OneToOneField(Shipment, null=True, blank=True, on_delete=models.PROTECT, related_name="survey")

@@ -293,3 +293,13 @@ def test_two_solved_tickets_racing_never_exceed_the_monthly_share(buyer, paula, 
     assert sum(isinstance(result, Survey) for result in results) == 1
     assert results.count(None) == 3
     assert Survey.objects.filter(contact=paula).count() == 1
+
+
+def test_removing_a_contact_keeps_their_answer(solve, buyer, paula, clerk):
+    ticket = solve(buyer)
+    services.answer_survey(token=services.survey_token(ticket.survey), csat=5)
+
+    customer_services.remove_contact(contact=paula, actor=clerk)
+
+    survey = Survey.objects.get()
+    assert (survey.contact, survey.csat, survey.ticket) == (None, 5, ticket)
