@@ -73,6 +73,7 @@ ROLES: dict[str, list[str]] = {
         "invoicing.view_invoice",
         *_crud("payments", ["promisetopay", "dunningletter"], ("view",)),
         "analytics.view_customerbehaviour",
+        *_crud("service", ["survey", "keyaccount"], ("view",)),
     ],
     "service": [
         *_crud("customers", _CUSTOMER_DATA, ("view",)),
@@ -86,6 +87,7 @@ ROLES: dict[str, list[str]] = {
         *_crud("service", _TICKETS, ("view", "add", "change")),
         *_crud("service", _DESK_SETUP, ("view",)),
         *_crud("service", ["cannedreply"], ("add", "change")),
+        *_crud("service", ["survey", "keyaccount"], ("view",)),
     ],
     "admin": [
         *_crud("customers", [*_CUSTOMER_DATA, "bankaccount", "changerequest", "portalmembership"]),
@@ -102,7 +104,8 @@ ROLES: dict[str, list[str]] = {
         "ledger.view_ledger",
         *_crud("payments", [*_PAYMENTS, *_STATEMENTS, *_COLLECTIONS]),
         "payments.approve_refund",
-        *_crud("service", ["dispute", *_TICKETS, *_DESK_SETUP, "slaalert"]),
+        *_crud("service", ["dispute", *_TICKETS, *_DESK_SETUP, "slaalert", "keyaccount"]),
+        "service.view_survey",
         "analytics.view_customerbehaviour",
     ],
 }

@@ -10,3 +10,5 @@ payment_allocated = Signal()
 dunning_letter_issued = Signal()
 # invoice_id, customer_id
 payment_reminder_due = Signal()
+# promise_id, customer_id, actor_id: the promised date passed with its invoices still unpaid
+promise_to_pay_broken = Signal()

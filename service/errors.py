@@ -46,3 +46,18 @@ class DocumentOfAnotherCustomer(InvalidInput):
 class CannedReplyInvalid(InvalidInput):
     code = "canned_reply_invalid"
     title = "The canned reply's text is not a valid template."
+
+
+class SurveyLinkInvalid(InvalidInput):
+    code = "survey_link_invalid"
+    title = "This survey link is not valid: it was changed or cut short. Use the link from the email."
+
+
+class SurveyLinkExpired(Conflict):
+    code = "survey_link_expired"
+    title = "This survey link has expired."
+
+
+class SurveyAlreadyAnswered(Conflict):
+    code = "survey_already_answered"
+    title = "This survey was answered already; each link works once. Thank you!"

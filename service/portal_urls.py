@@ -14,4 +14,5 @@ urlpatterns = [
     path("invoices/<int:pk>/", portal_views.invoice, name="invoice"),
     path("invoices/<int:pk>/<str:document_format>/", portal_views.invoice_document, name="invoice-document"),
     path("statement/", portal_views.statement, name="statement"),
+    path("surveys/", portal_views.surveys, name="surveys"),
 ]

@@ -25,6 +25,8 @@ from orders.selectors import order_detail, order_list
 from otc.errors import DomainError
 from otc.forms import apply_domain_error
 from service.forms import ContactForm, PreferencesForm, StatementPeriodForm
+from service.selectors import pending_surveys
+from service.services import survey_token
 
 
 @login_required
@@ -157,3 +159,11 @@ def statement(request: HttpRequest) -> HttpResponse:
         return FileResponse(document.file.open("rb"), as_attachment=True, filename=document.filename)
     account = statement_of_account(customer=customer, start=start, end=end)
     return render(request, "portal/statement.html", {"form": form, "statement": account})
+
+
+@login_required
+def surveys(request: HttpRequest) -> HttpResponse:
+    """The customer's surveys still to answer, each with its signed link."""
+    pending = scoped_to_portal_user(pending_surveys(now=timezone.now()), user=request.user)
+    context = {"surveys": [(survey, survey_token(survey)) for survey in pending]}
+    return render(request, "portal/surveys.html", context)

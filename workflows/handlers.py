@@ -4,6 +4,7 @@ it needs by id and queues its effects; `HANDLERS` maps event types to handlers, 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
+from django.urls import reverse
 from django.utils import translation
 
 from customers.models import ChangeRequest, ContactRole, Customer, InvoiceDelivery, NotificationType
@@ -16,8 +17,10 @@ from invoicing.selectors import company_profile, invoices_each_shipment, is_on_h
 from orders.models import Order, ReturnOrder, Shipment
 from otc.services import automation_user
 from payments.collections.letters import dunning_letter_document, letter_title
-from payments.models import Allocation, DunningLetter, Payment
-from service.models import MessageKind, SlaAlert, TicketMessage
+from payments.models import Allocation, DunningLetter, Payment, PromiseToPay
+from service.models import Dispute, MessageKind, SlaAlert, SlaAlertKind, Survey, Team, Ticket, TicketMessage
+from service.selectors import account_recipients, key_account
+from service.services import request_delivery_survey, request_ticket_survey, survey_token
 from workflows.models import OutboxEvent
 from workflows.services import Handler, queue_email
 
@@ -435,6 +438,130 @@ def notify_of_sla_alert(event: OutboxEvent) -> None:
         )
 
 
+def _email_survey(event: OutboxEvent, handler: str, survey: Survey | None) -> None:
+    if survey is None:
+        return
+    customer = survey.customer
+    queue_email(
+        event=event,
+        handler=handler,
+        recipient=survey.contact.email,
+        template="survey_request",
+        language=customer.language,
+        context={
+            "survey": survey,
+            "customer": customer,
+            "survey_path": reverse("survey-answer", args=[survey_token(survey)]),
+        },
+    )
+
+
+def send_ticket_survey(event: OutboxEvent) -> None:
+    """Ask how the solved ticket went, when service's rules allow a survey (once per ticket)."""
+    ticket = Ticket.objects.get(pk=event.payload["ticket_id"])
+    _email_survey(event, send_ticket_survey.__name__, request_ticket_survey(ticket=ticket))
+
+
+def send_delivery_survey(event: OutboxEvent) -> None:
+    """Ask how the delivery went, when service's rules allow a survey (once per shipment)."""
+    shipment = Shipment.objects.get(pk=event.payload["shipment_id"])
+    _email_survey(event, send_delivery_survey.__name__, request_delivery_survey(shipment=shipment))
+
+
+# --- Representative notifications: the account's sales rep and team, once per event ------------------
+
+
+def _tell_account(
+    event: OutboxEvent, handler: str, *, customer: Customer, template: str, context: dict, team: Team | None = None
+) -> None:
+    """Email the account's people (service.selectors.account_recipients), once each per event."""
+    for recipient in account_recipients(customer, team=team):
+        queue_email(
+            event=event,
+            handler=handler,
+            recipient=recipient,
+            template=template,
+            context={"customer": customer, **context},
+        )
+
+
+def notify_account_of_key_account_ticket(event: OutboxEvent) -> None:
+    """A key account wrote in: its sales rep and team hear of it at once."""
+    ticket = Ticket.objects.select_related("customer__sales_rep", "team__lead").get(pk=event.payload["ticket_id"])
+    if key_account(ticket.customer) is None:
+        return
+    _tell_account(
+        event,
+        notify_account_of_key_account_ticket.__name__,
+        customer=ticket.customer,
+        team=ticket.team,
+        template="account_ticket_opened",
+        context={"ticket": ticket},
+    )
+
+
+def notify_account_of_sla_breaching_soon(event: OutboxEvent) -> None:
+    """A ticket about to breach its SLA: the account's sales rep and its key-account team hear of it
+    (the assignee and the ticket team's lead are told by notify_of_sla_alert)."""
+    alert = SlaAlert.objects.select_related("ticket__customer__sales_rep", "ticket__team__lead").get(
+        pk=event.payload["alert_id"]
+    )
+    if alert.kind not in (SlaAlertKind.FIRST_RESPONSE_SOON, SlaAlertKind.RESOLUTION_SOON):
+        return
+    ticket = alert.ticket
+    _tell_account(
+        event,
+        notify_account_of_sla_breaching_soon.__name__,
+        customer=ticket.customer,
+        template="account_sla_breaching_soon",
+        context={"ticket": ticket, "kind_label": alert.get_kind_display(), "due_at": alert.due_at},
+    )
+
+
+def notify_of_low_survey_score(event: OutboxEvent) -> None:
+    """A low score: the team lead, the account's sales rep and the team hear of it; nothing reopens."""
+    survey = Survey.objects.select_related(
+        "customer__sales_rep", "contact", "ticket", "shipment", "team__lead", "agent"
+    ).get(pk=event.payload["survey_id"])
+    _tell_account(
+        event,
+        notify_of_low_survey_score.__name__,
+        customer=survey.customer,
+        team=survey.team,
+        template="survey_scored_low",
+        context={"survey": survey},
+    )
+
+
+def notify_account_of_dispute(event: OutboxEvent) -> None:
+    dispute = Dispute.objects.select_related("customer__sales_rep", "invoice", "ticket__team__lead").get(
+        pk=event.payload["dispute_id"]
+    )
+    _tell_account(
+        event,
+        notify_account_of_dispute.__name__,
+        customer=dispute.customer,
+        team=dispute.ticket.team if dispute.ticket else None,
+        template="account_dispute_opened",
+        context={"dispute": dispute},
+    )
+
+
+def notify_account_of_broken_promise(event: OutboxEvent) -> None:
+    promise = PromiseToPay.objects.select_related("customer__sales_rep").get(pk=event.payload["promise_id"])
+    _tell_account(
+        event,
+        notify_account_of_broken_promise.__name__,
+        customer=promise.customer,
+        template="account_promise_broken",
+        context={
+            "promise": promise,
+            "amount": money(promise.amount, promise.currency),
+            "invoices": promise.invoices.order_by("number"),
+        },
+    )
+
+
 HANDLERS: dict[str, list[Handler]] = {
     "customer.credit_hold_placed": [notify_sales_rep_of_credit_hold],
     "customer.billing_data_changed": [notify_sales_rep_of_billing_change],
@@ -452,6 +579,12 @@ HANDLERS: dict[str, list[Handler]] = {
     "payment.allocated": [send_payment_receipt],
     "invoice.payment_reminder_due": [send_payment_reminder],
     "ticket.reply_posted": [send_ticket_reply],
-    "ticket.sla_alert_raised": [notify_of_sla_alert],
+    "ticket.opened": [notify_account_of_key_account_ticket],
+    "ticket.sla_alert_raised": [notify_of_sla_alert, notify_account_of_sla_breaching_soon],
+    "ticket.solved": [send_ticket_survey],
+    "shipment.delivered": [send_delivery_survey],
+    "survey.scored_low": [notify_of_low_survey_score],
+    "dispute.opened": [notify_account_of_dispute],
+    "promise_to_pay.broken": [notify_account_of_broken_promise],
     "analytics.weekly_kpis_ready": [email_weekly_kpis],
 }

@@ -40,6 +40,10 @@ EVENT_TYPES: dict[Signal, str] = {
     service_signals.ticket_opened: "ticket.opened",
     service_signals.ticket_reply_posted: "ticket.reply_posted",
     service_signals.ticket_sla_alert_raised: "ticket.sla_alert_raised",
+    service_signals.ticket_solved: "ticket.solved",
+    service_signals.survey_scored_low: "survey.scored_low",
+    service_signals.dispute_opened: "dispute.opened",
+    payment_signals.promise_to_pay_broken: "promise_to_pay.broken",
     weekly_kpis_ready: "analytics.weekly_kpis_ready",
 }
 

@@ -303,5 +303,10 @@ OTC_PAYMENT_PROVIDER_SECRETS = dict(item.split(":", 1) for item in env_list("PAY
 # counts as breaching soon (wall-clock minutes; queues show it and the assignee and lead are told).
 OTC_TICKET_ATTACHMENT_MAX_BYTES = int(env("TICKET_ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024)))
 OTC_SLA_BREACH_SOON_MINUTES = int(env("SLA_BREACH_SOON_MINUTES", "60"))
+# Surveys: at most this many per contact per calendar month; NPS asked at most once per contact in
+# this many days; a survey link works this many days, once.
+OTC_SURVEYS_PER_CONTACT_PER_MONTH = int(env("SURVEYS_PER_CONTACT_PER_MONTH", "2"))
+OTC_SURVEY_NPS_EVERY_DAYS = int(env("SURVEY_NPS_EVERY_DAYS", "90"))
+OTC_SURVEY_LINK_DAYS = int(env("SURVEY_LINK_DAYS", "14"))
 # What order confirmation does when stock is short: "backorder" the rest, or "refuse" the order.
 OTC_SHORT_STOCK_POLICY = env("SHORT_STOCK_POLICY", "backorder")

@@ -261,7 +261,15 @@ def mark_broken_promises(*, today: date, actor: User) -> int:
     promises = PromiseToPay.objects.filter(status=PromiseStatus.OPEN)
     with acting(actor, "promises to pay resolved"):
         promises.exclude(Exists(unpaid)).update(status=PromiseStatus.KEPT, resolved_on=today)
-        return promises.filter(promised_date__lt=today).update(status=PromiseStatus.BROKEN, resolved_on=today)
+        broken = list(promises.filter(promised_date__lt=today).values_list("pk", "customer_id"))
+        PromiseToPay.objects.filter(pk__in=[pk for pk, _ in broken]).update(
+            status=PromiseStatus.BROKEN, resolved_on=today
+        )
+    for promise_id, customer_id in broken:
+        signals.promise_to_pay_broken.send(
+            sender=PromiseToPay, promise_id=promise_id, customer_id=customer_id, actor_id=actor.pk
+        )
+    return len(broken)
 
 
 @transaction.atomic

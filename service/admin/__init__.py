@@ -1,6 +1,7 @@
 """The service desk's admin, one module per screen: tickets (the agents' queues and conversation),
-setup (teams, calendars, SLA policies, canned replies), disputes."""
+setup (teams, calendars, SLA policies, canned replies), disputes, surveys (with their results and
+the key accounts), and the customer 360 on the customer's page."""
 
-from service.admin import disputes, setup, tickets
+from service.admin import customer_360, disputes, setup, surveys, tickets
 
-__all__ = ["disputes", "setup", "tickets"]
+__all__ = ["customer_360", "disputes", "setup", "surveys", "tickets"]

@@ -300,7 +300,12 @@ class TicketAdmin(ModelAdmin):
 
     @display(description="Customer")
     def customer_link(self, ticket: Ticket) -> str:
-        return admin_link(change_url(ticket.customer), str(ticket.customer))
+        return format_html(
+            '{} · <a class="text-primary-600 underline" id="open-customer-360" href="{}#customer-360">{}</a>',
+            admin_link(change_url(ticket.customer), str(ticket.customer)),
+            change_url(ticket.customer),
+            "open the customer 360",
+        )
 
     @display(description="Documents")
     def documents(self, ticket: Ticket) -> str:

@@ -1,4 +1,4 @@
-"""The service desk's records, one module per topic: tickets, SLA, disputes."""
+"""The service desk's records, one module per topic: tickets, SLA, disputes, surveys."""
 
 from service.models.disputes import Dispute, DisputeReason, DisputeResolution, DisputeStatus
 from service.models.sla import (
@@ -10,6 +10,7 @@ from service.models.sla import (
     WorkingCalendar,
     WorkingHours,
 )
+from service.models.surveys import LOW_CSAT, LOW_NPS, KeyAccount, Survey, SurveyTrigger
 from service.models.tickets import (
     CLOCK_STOPPED,
     CUSTOMER_VISIBLE,
@@ -31,6 +32,8 @@ from service.models.tickets import (
 __all__ = [
     "CLOCK_STOPPED",
     "CUSTOMER_VISIBLE",
+    "LOW_CSAT",
+    "LOW_NPS",
     "ON_CUSTOMER_MESSAGE",
     "TRANSITIONS",
     "CannedReply",
@@ -39,10 +42,13 @@ __all__ = [
     "DisputeResolution",
     "DisputeStatus",
     "Holiday",
+    "KeyAccount",
     "MessageKind",
     "SlaAlert",
     "SlaAlertKind",
     "SlaPolicy",
+    "Survey",
+    "SurveyTrigger",
     "Team",
     "Ticket",
     "TicketAttachment",

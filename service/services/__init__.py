@@ -1,9 +1,17 @@
 """Write side of the service desk, one module per section: tickets (the one way in for every
-channel), sla (clocks and alerts), disputes (holds on invoices through invoicing's services).
+channel), sla (clocks and alerts), disputes (holds on invoices through invoicing's services), surveys
+(asked after a solved ticket or a delivery, answered once by a signed link).
 Callers import from the package."""
 
 from service.services.disputes import DISPUTE_DAYS, expire_disputes, open_dispute, resolve_dispute
 from service.services.sla import raise_sla_alerts
+from service.services.surveys import (
+    answer_survey,
+    request_delivery_survey,
+    request_ticket_survey,
+    survey_from_token,
+    survey_token,
+)
 from service.services.tickets import (
     Upload,
     add_message,
@@ -23,6 +31,7 @@ __all__ = [
     "DISPUTE_DAYS",
     "Upload",
     "add_message",
+    "answer_survey",
     "apply_canned_reply",
     "assign",
     "bulk_assign",
@@ -35,6 +44,10 @@ __all__ = [
     "open_ticket",
     "outgoing_message_id",
     "raise_sla_alerts",
+    "request_delivery_survey",
+    "request_ticket_survey",
     "resolve_dispute",
+    "survey_from_token",
+    "survey_token",
     "unlink_documents",
 ]

@@ -21,6 +21,7 @@ from otc.audit import acting
 from otc.errors import InvalidInput
 from otc.models import User
 from otc.money import quantize
+from service import signals
 from service.errors import AlreadyDisputed, CreditNoteMismatch, DocumentOfAnotherCustomer, NotDisputable, NotInDispute
 from service.models import Dispute, DisputeReason, DisputeResolution, DisputeStatus, MessageKind, Ticket, TicketStatus
 from service.services.tickets import add_message, change_status
@@ -95,6 +96,14 @@ def open_dispute(
             source=dispute.source,
             actor=actor,
         )
+    signals.dispute_opened.send(
+        sender=Dispute,
+        dispute_id=dispute.pk,
+        invoice_id=invoice.pk,
+        customer_id=invoice.customer_id,
+        ticket_id=ticket.pk if ticket else None,
+        actor_id=actor.pk,
+    )
     return dispute
 
 

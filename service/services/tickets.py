@@ -270,7 +270,7 @@ def add_message(
     _check_contact(ticket.customer_id, contact)
     if ticket.status == TicketStatus.CLOSED and kind != MessageKind.INTERNAL_NOTE:
         raise TicketClosed(f"{ticket} is closed; a new message opens a new ticket.")
-    now = timezone.now()
+    now, before = timezone.now(), ticket.status
     message = TicketMessage.objects.create(
         ticket=ticket,
         kind=kind,
@@ -293,6 +293,7 @@ def add_message(
         _move(ticket, status, now=now)
     sla.refresh_due(ticket)
     ticket.save(update_fields=STATUS_FIELDS)
+    _announce_if_solved(ticket, before=before, actor=actor)
     _index(ticket.pk, body, "B")
     if kind == MessageKind.REPLY:
         signals.ticket_reply_posted.send(
@@ -306,9 +307,19 @@ def change_status(*, ticket: Ticket, status: str, actor: User) -> Ticket:
     """Move the ticket along the transition table; a refused move names the allowed targets."""
     _choice("status", status, TicketStatus)
     ticket = _locked(ticket)
+    before = ticket.status
     _move(ticket, status, now=timezone.now())
     ticket.save(update_fields=STATUS_FIELDS)
+    _announce_if_solved(ticket, before=before, actor=actor)
     return ticket
+
+
+def _announce_if_solved(ticket: Ticket, *, before: str, actor: User) -> None:
+    """A ticket that just became solved is announced once per solving (a survey may follow)."""
+    if ticket.status == TicketStatus.SOLVED and before != TicketStatus.SOLVED:
+        signals.ticket_solved.send(
+            sender=Ticket, ticket_id=ticket.pk, customer_id=ticket.customer_id, actor_id=actor.pk
+        )
 
 
 @transaction.atomic
