@@ -12,9 +12,7 @@ from customers.models import CustomerGroup
 from payments.collections import services as collections
 from service import services
 from service.models import DisputeReason, KeyAccount, SlaAlert, Team
-from tests.factories import StaffFactory
-from tests.invoicing.conftest import manual_invoice
-from tests.service.conftest import open_for
+from tests.factories import StaffFactory, manual_invoice, open_for
 from tests.service.test_sla import berlin, clock, policy  # noqa: F401 (fixtures)
 from workflows import handlers
 from workflows.models import Notification, OutboxEvent

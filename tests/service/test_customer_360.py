@@ -12,8 +12,7 @@ from django.utils import timezone
 from service import services
 from service.models import DisputeReason, Survey, SurveyTrigger, TicketStatus
 from service.selectors import customer_360
-from tests.invoicing.conftest import manual_invoice
-from tests.service.conftest import open_for
+from tests.factories import manual_invoice, open_for
 
 pytestmark = pytest.mark.django_db
 

@@ -17,9 +17,8 @@ from service import services
 from service.errors import SurveyLinkExpired, SurveyLinkInvalid
 from service.models import Survey, SurveyTrigger, TicketStatus
 from service.selectors import survey_results
-from tests.factories import CustomerFactory, make_product
+from tests.factories import CustomerFactory, make_product, open_for
 from tests.orders.test_races import race
-from tests.service.conftest import open_for
 
 pytestmark = pytest.mark.django_db
 LINK = re.compile(r"http://testserver/surveys/([^/\s]+)/")
