@@ -245,9 +245,8 @@ def _invoice_email_context(invoice: Invoice, *, is_resend: bool) -> dict:
 def deliver_invoice(event: OutboxEvent) -> None:
     """Send an issued invoice or credit note the way the customer chose: PDF or e-invoice by email,
     or only the portal. Every delivery is logged; the automatic one at most once per document."""
-    invoice = Invoice.objects.select_related("customer__preferences", "credited_invoice").get(
-        pk=event.payload["invoice_id"]
-    )
+    invoice_id = event.payload["credit_note_id" if event.event_type == "credit_note.issued" else "invoice_id"]
+    invoice = Invoice.objects.select_related("customer__preferences", "credited_invoice").get(pk=invoice_id)
     customer = invoice.customer
     is_resend = event.event_type == "invoice.resend_requested"
     formats = DELIVERY_FORMATS[customer.preferences.invoice_delivery]
@@ -324,7 +323,9 @@ def send_payment_receipt(event: OutboxEvent) -> None:
         return
     allocations = (
         Allocation.objects.filter(
-            payment=payment, invoice_id__in=event.payload["invoice_ids"], reversed_at__isnull=True
+            payment=payment,
+            invoice_id__in=[line["invoice_id"] for line in event.payload["invoices"]],
+            reversed_at__isnull=True,
         )
         .select_related("invoice")
         .order_by("invoice__number", "pk")

@@ -12,12 +12,13 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 
 from customers.models import Customer
-from invoicing import signals
 from invoicing.documents.errors import DocumentNotIssued
 from invoicing.documents.render import render_invoice_pdf, render_statement_pdf
 from invoicing.documents.statements import statement_of_account
+from invoicing.events import InvoiceResendRequested
 from invoicing.models import DocumentFormat, Invoice, InvoiceStatus, StoredDocument
 from otc.errors import InvalidInput
+from otc.events import publish
 from otc.models import User
 
 CONTENT_TYPES = {
@@ -105,10 +106,13 @@ def request_resend(*, invoice: Invoice, actor: User, reason: str) -> None:
     invoice = Invoice.objects.get(pk=invoice.pk)
     if invoice.status == InvoiceStatus.DRAFT:
         raise DocumentNotIssued(f"{invoice} is a draft; only issued documents are sent.")
-    signals.invoice_resend_requested.send(
-        sender=Invoice,
-        invoice_id=invoice.pk,
-        customer_id=invoice.customer_id,
-        actor_id=actor.pk,
-        reason=reason.strip()[:300],
+    publish(
+        InvoiceResendRequested(
+            invoice_id=invoice.pk,
+            invoice_number=invoice.number,
+            customer_id=invoice.customer_id,
+            customer_number=invoice.customer_snapshot["number"],
+            actor_id=actor.pk,
+            reason=reason.strip()[:300],
+        )
     )

@@ -20,13 +20,14 @@ from customers.models import Contact, Customer
 from invoicing.models import Invoice
 from orders.models import Order, Shipment
 from otc.errors import InvalidInput
+from otc.events import publish
 from otc.models import User
 from otc.numbering import take_gapless_numbers
 from payments.models import BankStatementLine, Payment
-from service import signals
 from service.attachments import checked_attachment
 from service.canned import render_canned_reply
 from service.errors import DocumentOfAnotherCustomer, TicketClosed, TicketTransitionRefused
+from service.events import TicketOpened, TicketReplyPosted
 from service.models import (
     CLOCK_STOPPED,
     ON_CUSTOMER_MESSAGE,
@@ -204,8 +205,15 @@ def open_ticket(
     _add_links(ticket, documents)
     _index(ticket.pk, f"{ticket.number} {subject}", "A")
     _index(ticket.pk, body, "B")
-    signals.ticket_opened.send(
-        sender=Ticket, ticket_id=ticket.pk, customer_id=customer.pk, channel=channel, actor_id=actor.pk
+    publish(
+        TicketOpened(
+            ticket_id=ticket.pk,
+            ticket_number=ticket.number,
+            customer_id=customer.pk,
+            customer_number=customer.number,
+            channel=channel,
+            actor_id=actor.pk,
+        )
     )
     return ticket
 
@@ -295,8 +303,10 @@ def add_message(
     ticket.save(update_fields=STATUS_FIELDS)
     _index(ticket.pk, body, "B")
     if kind == MessageKind.REPLY:
-        signals.ticket_reply_posted.send(
-            sender=TicketMessage, ticket_id=ticket.pk, message_id=message.pk, actor_id=actor.pk
+        publish(
+            TicketReplyPosted(
+                ticket_id=ticket.pk, ticket_number=ticket.number, message_id=message.pk, actor_id=actor.pk
+            )
         )
     return message
 

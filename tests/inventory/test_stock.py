@@ -144,7 +144,9 @@ def test_low_stock_event_is_sent_once_when_available_crosses_the_reorder_point(c
     assert events.count() == 1
     assert events.get().payload == {
         "product_id": bolt.pk,
+        "sku": "BOLT-20",
         "warehouse_id": warehouse.pk,
+        "warehouse_code": warehouse.code,
         "available": "9.000",
         "minimum": "10.000",
         "reorder_quantity": "100.000",
