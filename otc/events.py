@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal, Self, get_args, get_origin, get_type_hints
 
 from django.apps import apps
-from django.conf import settings
 from django.dispatch import Signal
 from django.utils.module_loading import module_has_submodule
 from jsonschema import Draft202012Validator
@@ -130,11 +129,10 @@ def _validator(event_class: type[DomainEvent]) -> Draft202012Validator:
 @cache
 def catalogue() -> dict[str, type[DomainEvent]]:
     """Every domain event by type, from each installed app's `events` module, sorted by type."""
-    project = Path(settings.BASE_DIR).resolve()
     modules = {
         f"{config.name}.events"
         for config in apps.get_app_configs()
-        if _is_project_app(Path(config.path).resolve(), project) and module_has_submodule(config.module, "events")
+        if _is_project_app(config.path) and module_has_submodule(config.module, "events")
     }
     for module in sorted(modules):
         importlib.import_module(module)
@@ -148,8 +146,9 @@ def catalogue() -> dict[str, type[DomainEvent]]:
     return dict(sorted(found.items()))
 
 
-def _is_project_app(path: Path, project: Path) -> bool:
-    return path.is_relative_to(project) and "site-packages" not in path.parts
+def _is_project_app(path: str) -> bool:
+    """Third-party apps are installed packages; an `events` module of theirs is not one of ours."""
+    return not {"site-packages", "dist-packages"} & set(Path(path).parts)
 
 
 def _subclasses(cls: type) -> list[type]:

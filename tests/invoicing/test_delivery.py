@@ -62,11 +62,13 @@ def test_an_issued_invoice_is_emailed_once_with_its_pdf(invoice):
 
 
 def test_a_second_issue_event_for_the_same_invoice_delivers_nothing(invoice):
-    run_outbox("invoice.issued")
-    duplicate = OutboxEvent.objects.create(event_type="invoice.issued", payload={"invoice_id": invoice.pk})
+    (first,) = run_outbox("invoice.issued")
+    duplicate = OutboxEvent.objects.create(event_type="invoice.issued", payload=first.payload)
 
     dispatch_event(event_id=duplicate.pk, handlers=HANDLERS)
 
+    duplicate.refresh_from_db()
+    assert (duplicate.status, duplicate.last_error) == (EventStatus.DONE, "")
     assert Notification.objects.filter(event=duplicate).count() == 0
     assert InvoiceDeliveryLog.objects.filter(invoice=invoice).count() == 1
 
