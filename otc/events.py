@@ -123,7 +123,7 @@ def _validate(event_class: type[DomainEvent], payload: dict[str, Any]) -> None:
 
 @cache
 def _validator(event_class: type[DomainEvent]) -> Draft202012Validator:
-    return Draft202012Validator(event_class.schema(), format_checker=Draft202012Validator.FORMAT_CHECKER)
+    return Draft202012Validator(event_class.schema())
 
 
 @cache
