@@ -5,9 +5,10 @@ from datetime import date, timedelta
 
 from django.db import connection, transaction
 
+from analytics.events import Kpi, WeeklyKpisReady
 from analytics.selectors import forecast, receivables
 from analytics.selectors.receivables import Period
-from otc.signals import weekly_kpis_ready
+from otc.events import publish
 
 SNAPSHOTS = ["analytics_customer_behaviour"]
 
@@ -20,7 +21,7 @@ def refresh_snapshots() -> None:
             cursor.execute(f"REFRESH MATERIALIZED VIEW CONCURRENTLY {view}")
 
 
-def weekly_kpis(*, week_ending: date) -> list[dict[str, str]]:
+def weekly_kpis(*, week_ending: date) -> list[Kpi]:
     """The figures of the weekly finance email: DSO and CEI over the 90 days to `week_ending`, the
     disputed share and the next four weeks of expected cash on that day (company currency)."""
     period = Period(week_ending - timedelta(days=89), week_ending)
@@ -34,17 +35,16 @@ def weekly_kpis(*, week_ending: date) -> list[dict[str, str]]:
         ("Disputed share", receivables.disputed_share(on=week_ending).percent, "%"),
         ("Cash expected in the next 4 weeks", sum(week.expected for week in weeks), ""),
     ]
-    return [
-        {"name": name, "value": "–" if value is None else str(value), "unit": unit} for name, value, unit in figures
-    ]
+    return [Kpi(name=name, value="–" if value is None else str(value), unit=unit) for name, value, unit in figures]
 
 
 @transaction.atomic
 def announce_weekly_kpis(*, week_ending: date) -> None:
     """Send the week's KPIs as an event (the outbox records it in this transaction and emails it)."""
-    weekly_kpis_ready.send(
-        sender=announce_weekly_kpis,
-        week_ending=week_ending.isoformat(),
-        period_start=(week_ending - timedelta(days=89)).isoformat(),
-        kpis=weekly_kpis(week_ending=week_ending),
+    publish(
+        WeeklyKpisReady(
+            week_ending=week_ending,
+            period_start=week_ending - timedelta(days=89),
+            kpis=weekly_kpis(week_ending=week_ending),
+        )
     )

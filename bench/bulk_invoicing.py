@@ -249,9 +249,13 @@ SQL_JOURNAL_LINES = """
      ORDER BY e.id, posting.position
 """
 SQL_OUTBOX = """
-    INSERT INTO workflows_outboxevent (event_type, payload, status, attempts, last_error, created_at)
-    SELECT 'invoice.issued', jsonb_build_object('invoice_id', id, 'actor_id', %(actor)s), 'pending', 0, '', now()
-      FROM unnest(%(invoices)s::bigint[]) AS id
+    INSERT INTO workflows_outboxevent (event_type, version, payload, status, attempts, last_error, created_at)
+    SELECT 'invoice.issued', 1, jsonb_build_object(
+               'invoice_id', id, 'invoice_number', number, 'customer_id', customer_id,
+               'customer_number', customer_snapshot->>'number', 'actor_id', %(actor)s, 'issue_date', issue_date,
+               'due_date', due_date, 'currency', currency, 'gross_total', round(gross_total, 2)::text
+           ), 'pending', 0, '', now()
+      FROM invoicing_invoice WHERE id = ANY(%(invoices)s::bigint[])
 """
 
 

@@ -181,8 +181,8 @@ def run_sql(orders, clerk, warehouse, url: str) -> None:
                 [order_id, clerk.pk],
             )
             cur.execute(
-                "INSERT INTO workflows_outboxevent (event_type, payload, status, attempts, last_error, "
-                "created_at) VALUES ('order.confirmed', %s, 'pending', 0, '', now())",
+                "INSERT INTO workflows_outboxevent (event_type, version, payload, status, attempts, last_error, "
+                "created_at) VALUES ('order.confirmed', 1, %s, 'pending', 0, '', now())",
                 [json.dumps({"order_id": order_id, "customer_id": customer.pk, "actor_id": clerk.pk})],
             )
             conn.commit()

@@ -8,12 +8,20 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
-from customers import signals
 from customers.errors import (
     ChangeRequestNotPending,
     CustomerStatusConflict,
     PossibleDuplicateCustomer,
     SelfApprovalRefused,
+)
+from customers.events import (
+    BillingDataChanged,
+    ChangeRequestDecided,
+    ChangeRequestSubmitted,
+    CreditHoldPlaced,
+    CreditHoldReleased,
+    CustomerChanged,
+    CustomerCreated,
 )
 from customers.models import (
     CUSTOMER_NUMBER_SEQUENCE,
@@ -37,6 +45,7 @@ from customers.validators import mask_iban, name_key, normalize_bic, normalize_i
 from otc.audit import acting
 from otc.crypto import fingerprint
 from otc.errors import InvalidInput, PermissionDenied, field_checked
+from otc.events import publish
 from otc.models import User
 from otc.money import parse_decimal, quantize, validate_currency
 from otc.services import model_update, validate_model
@@ -132,7 +141,7 @@ def create_customer(
             _create_contact(customer=customer, data=contact)
         for address in addresses:
             _create_address(customer=customer, data=address)
-    signals.customer_created.send(sender=Customer, customer_id=customer.pk, actor_id=actor.pk)
+    publish(CustomerCreated(customer_id=customer.pk, customer_number=customer.number, actor_id=actor.pk))
     return customer
 
 
@@ -164,10 +173,20 @@ def update_customer(*, customer: Customer, actor: User, data: dict[str, Any]) ->
 def _announce_change(*, customer: Customer, actor: User, changed: list[str]) -> None:
     if not changed:
         return
-    signals.customer_changed.send(sender=Customer, customer_id=customer.pk, actor_id=actor.pk, changed_fields=changed)
+    publish(
+        CustomerChanged(
+            customer_id=customer.pk, customer_number=customer.number, actor_id=actor.pk, changed_fields=changed
+        )
+    )
     billing = sorted(BILLING_FIELDS.intersection(changed))
     if billing:
-        signals.billing_data_changed.send(sender=Customer, customer_id=customer.pk, actor_id=actor.pk, changed=billing)
+        _announce_billing_change(customer=customer, actor=actor, changed=billing)
+
+
+def _announce_billing_change(*, customer: Customer, actor: User, changed: list[str]) -> None:
+    publish(
+        BillingDataChanged(customer_id=customer.pk, customer_number=customer.number, actor_id=actor.pk, changed=changed)
+    )
 
 
 def _locked_customer(customer: Customer) -> Customer:
@@ -190,7 +209,11 @@ def place_credit_hold(*, customer: Customer, actor: User, reason: str) -> Custom
         CreditProfile.objects.filter(customer=customer).update(
             hold_reason=reason.strip(), hold_set_by=actor, hold_set_at=timezone.now()
         )
-    signals.credit_hold_placed.send(sender=Customer, customer_id=customer.pk, actor_id=actor.pk, reason=reason.strip())
+    publish(
+        CreditHoldPlaced(
+            customer_id=customer.pk, customer_number=customer.number, actor_id=actor.pk, reason=reason.strip()
+        )
+    )
     return customer
 
 
@@ -203,7 +226,7 @@ def release_credit_hold(*, customer: Customer, actor: User) -> Customer:
         customer.status = CustomerStatus.ACTIVE
         customer.save(update_fields=["status", "updated_at"])
         CreditProfile.objects.filter(customer=customer).update(hold_reason="", hold_set_by=None, hold_set_at=None)
-    signals.credit_hold_released.send(sender=Customer, customer_id=customer.pk, actor_id=actor.pk)
+    publish(CreditHoldReleased(customer_id=customer.pk, customer_number=customer.number, actor_id=actor.pk))
     return customer
 
 
@@ -217,9 +240,7 @@ def block_customer(*, customer: Customer, actor: User, reason: str) -> Customer:
     with acting(actor, f"blocked: {reason}"):
         customer.status = CustomerStatus.BLOCKED
         customer.save(update_fields=["status", "updated_at"])
-    signals.customer_changed.send(
-        sender=Customer, customer_id=customer.pk, actor_id=actor.pk, changed_fields=["status"]
-    )
+    _announce_change(customer=customer, actor=actor, changed=["status"])
     return customer
 
 
@@ -231,9 +252,7 @@ def unblock_customer(*, customer: Customer, actor: User) -> Customer:
     with acting(actor, "unblocked"):
         customer.status = CustomerStatus.ACTIVE
         customer.save(update_fields=["status", "updated_at"])
-    signals.customer_changed.send(
-        sender=Customer, customer_id=customer.pk, actor_id=actor.pk, changed_fields=["status"]
-    )
+    _announce_change(customer=customer, actor=actor, changed=["status"])
     return customer
 
 
@@ -275,9 +294,7 @@ def add_contact(*, customer: Customer, actor: User, data: dict[str, Any]) -> Con
         contact = _create_contact(customer=customer, data=data)
     _announce_change(customer=customer, actor=actor, changed=["contacts"])
     if _billing_roles_touched(contact.roles):
-        signals.billing_data_changed.send(
-            sender=Customer, customer_id=customer.pk, actor_id=actor.pk, changed=["billing_contact"]
-        )
+        _announce_billing_change(customer=customer, actor=actor, changed=["billing_contact"])
     return contact
 
 
@@ -292,9 +309,7 @@ def update_contact(*, contact: Contact, actor: User, data: dict[str, Any]) -> Co
     if changed:
         _announce_change(customer=contact.customer, actor=actor, changed=["contacts"])
         if _billing_roles_touched(roles_before, contact.roles):
-            signals.billing_data_changed.send(
-                sender=Customer, customer_id=contact.customer_id, actor_id=actor.pk, changed=["billing_contact"]
-            )
+            _announce_billing_change(customer=contact.customer, actor=actor, changed=["billing_contact"])
     return contact
 
 
@@ -305,9 +320,7 @@ def remove_contact(*, contact: Contact, actor: User) -> None:
         contact.delete()
     _announce_change(customer=customer, actor=actor, changed=["contacts"])
     if _billing_roles_touched(roles):
-        signals.billing_data_changed.send(
-            sender=Customer, customer_id=customer.pk, actor_id=actor.pk, changed=["billing_contact"]
-        )
+        _announce_billing_change(customer=customer, actor=actor, changed=["billing_contact"])
 
 
 @transaction.atomic
@@ -346,9 +359,7 @@ def remove_address(*, address: Address, actor: User) -> None:
 def _announce_address_change(*, customer: Customer, actor: User, kinds: list[str]) -> None:
     _announce_change(customer=customer, actor=actor, changed=["addresses"])
     if AddressKind.BILLING in kinds:
-        signals.billing_data_changed.send(
-            sender=Customer, customer_id=customer.pk, actor_id=actor.pk, changed=["billing_address"]
-        )
+        _announce_billing_change(customer=customer, actor=actor, changed=["billing_address"])
 
 
 @transaction.atomic
@@ -372,8 +383,14 @@ def _pending_request(*, customer: Customer, actor: User, kind: str, reason: str,
         request = ChangeRequest.objects.create(
             customer=customer, kind=kind, reason=reason.strip(), requested_by=actor, **fields
         )
-    signals.change_request_submitted.send(
-        sender=ChangeRequest, change_request_id=request.pk, customer_id=customer.pk, actor_id=actor.pk, kind=kind
+    publish(
+        ChangeRequestSubmitted(
+            change_request_id=request.pk,
+            customer_id=customer.pk,
+            customer_number=customer.number,
+            actor_id=actor.pk,
+            kind=kind,
+        )
     )
     return request
 
@@ -454,9 +471,7 @@ def approve_change_request(*, change_request: ChangeRequest, actor: User, note: 
         change_request.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
     _announce_decision(change_request, actor)
     if billing_change:
-        signals.billing_data_changed.send(
-            sender=Customer, customer_id=customer.pk, actor_id=actor.pk, changed=[billing_change]
-        )
+        _announce_billing_change(customer=customer, actor=actor, changed=[billing_change])
     return change_request
 
 
@@ -502,13 +517,15 @@ def reject_change_request(*, change_request: ChangeRequest, actor: User, note: s
 
 
 def _announce_decision(change_request: ChangeRequest, actor: User) -> None:
-    signals.change_request_decided.send(
-        sender=ChangeRequest,
-        change_request_id=change_request.pk,
-        customer_id=change_request.customer_id,
-        actor_id=actor.pk,
-        kind=change_request.kind,
-        status=change_request.status,
+    publish(
+        ChangeRequestDecided(
+            change_request_id=change_request.pk,
+            customer_id=change_request.customer_id,
+            customer_number=change_request.customer.number,
+            actor_id=actor.pk,
+            kind=change_request.kind,
+            status=change_request.status,
+        )
     )
 
 

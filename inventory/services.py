@@ -10,11 +10,12 @@ from typing import Any
 
 from django.db import connection, transaction
 
-from inventory import signals
 from inventory.errors import InsufficientStock
-from inventory.models import MoveKind, Product, ReorderPoint, StockLevel, StockMove, Warehouse, format_quantity
+from inventory.events import LowStock
+from inventory.models import MoveKind, Product, StockLevel, StockMove, Warehouse, format_quantity
 from otc.audit import acting
 from otc.errors import InvalidInput
+from otc.events import publish
 from otc.models import User
 from otc.money import parse_decimal
 from otc.services import model_update, validate_model
@@ -292,18 +293,30 @@ def return_stock(*, request: StockRequest, actor: User | None, reason: str) -> S
 
 
 def _announce_low_stock(changes: list["LevelChange"]) -> None:
-    """Send low_stock once, when available crosses from at-or-above the reorder point to below it."""
-    for change in changes:
-        was = change.available + change.drop
-        if change.minimum is not None and change.drop > 0 and change.available < change.minimum <= was:
-            signals.low_stock.send(
-                sender=ReorderPoint,
+    """Publish LowStock once, when available crosses from at-or-above the reorder point to below it."""
+    crossed = [
+        change
+        for change in changes
+        if change.minimum is not None
+        and change.drop > 0
+        and change.available < change.minimum <= change.available + change.drop
+    ]
+    if not crossed:
+        return
+    skus = dict(Product.objects.filter(pk__in={change.product_id for change in crossed}).values_list("pk", "sku"))
+    codes = dict(Warehouse.objects.filter(pk__in={change.warehouse_id for change in crossed}).values_list("pk", "code"))
+    for change in crossed:
+        publish(
+            LowStock(
                 product_id=change.product_id,
+                sku=skus[change.product_id],
                 warehouse_id=change.warehouse_id,
-                available=str(change.available),
-                minimum=str(change.minimum),
-                reorder_quantity=str(change.reorder_quantity),
+                warehouse_code=codes[change.warehouse_id],
+                available=change.available,
+                minimum=change.minimum,
+                reorder_quantity=change.reorder_quantity,
             )
+        )
 
 
 @transaction.atomic

@@ -26,13 +26,13 @@ from django.utils import timezone
 from psycopg.types.json import Jsonb
 
 from customers.models import Customer, DocumentLayout
-from invoicing import signals
 from invoicing.models import DocumentKind, Invoice, InvoiceLine, InvoiceStatus, TaxBreakdown
 from invoicing.services import (
     customer_snapshot,
     document_item,
     document_postings,
     entry_memo,
+    invoice_issued,
     mark_issued,
     shipped_invoice_line,
     take_numbers,
@@ -41,6 +41,7 @@ from ledger.models import EntryKind, JournalEntry, JournalLine
 from ledger.services import account_ids, create_open_items, journal_lines
 from orders.models import Shipment, ShipmentLine
 from otc.audit import acting
+from otc.events import publish_many
 from otc.exchange_rates import company_currency, rate_on
 from otc.models import User
 from otc.money import TaxGroup, tax_groups
@@ -143,9 +144,7 @@ def _invoice_batch(shipment_ids: list[int], *, actor: User, issue_date: date, ac
     invoices = [draft.invoice for draft in drafts]
     _issue(invoices, actor=actor, issue_date=issue_date, rates=_rates(drafts, issue_date), now=now)
     _post(drafts, actor=actor, issue_date=issue_date, accounts=accounts, now=now)
-    signals.invoices_issued_in_bulk.send(
-        sender=Invoice, invoice_ids=[invoice.pk for invoice in invoices], actor_id=actor.pk
-    )
+    publish_many(invoice_issued(invoice, actor=actor) for invoice in invoices)
     return len(invoices)
 
 

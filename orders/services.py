@@ -4,6 +4,7 @@ transition table, change, write the timeline, send the signal the outbox records
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -14,8 +15,18 @@ from customers.selectors import address_snapshot, default_addresses
 from inventory.models import Product, Warehouse, format_quantity
 from inventory.selectors import quote_prices, quote_taxes
 from inventory.services import StockRequest, release_stock, reserve_stock, return_stock, ship_stock
-from orders import selectors, signals
+from orders import selectors
 from orders.errors import IllegalOrderTransition, OverReturn, OverShipment, PurchaseOrderNumberRequired
+from orders.events import (
+    GoodsReturned,
+    OrderCancelled,
+    OrderConfirmed,
+    OrderCreditHoldReleased,
+    OrderPutOnCreditHold,
+    OrderRejected,
+    ShipmentDelivered,
+    ShipmentDispatched,
+)
 from orders.models import (
     ALLOWED_TRANSITIONS,
     Order,
@@ -32,6 +43,7 @@ from orders.models import (
 )
 from otc.audit import acting
 from otc.errors import InvalidInput, PermissionDenied
+from otc.events import publish
 from otc.models import User
 from otc.money import (
     combined_discount,
@@ -189,6 +201,17 @@ def _locked(order: Order) -> Order:
     return Order.objects.select_for_update().select_related("customer").get(pk=order.pk)
 
 
+def _order_subject(order: Order, actor: User) -> dict[str, Any]:
+    """The fields every order event carries: which order, whose, and who acted."""
+    return {
+        "order_id": order.pk,
+        "order_number": order.number,
+        "customer_id": order.customer_id,
+        "customer_number": order.customer.number,
+        "actor_id": actor.pk,
+    }
+
+
 def _ensure_can_become(order: Order, *targets: str) -> None:
     if not any(target in ALLOWED_TRANSITIONS[order.status] for target in targets):
         wanted = " or ".join(OrderStatus(target).label.lower() for target in targets)
@@ -251,8 +274,13 @@ def confirm_order(*, order: Order, actor: User) -> Order:
             order.hold_reason = reason
             order.save(update_fields=["status", "hold_reason", "updated_at"])
             _timeline(order, TimelineKind.HELD, actor, reason)
-            signals.order_put_on_credit_hold.send(
-                sender=Order, order_id=order.pk, customer_id=order.customer_id, actor_id=actor.pk, reason=reason
+            publish(
+                OrderPutOnCreditHold(
+                    **_order_subject(order, actor),
+                    reason=reason,
+                    currency=order.currency,
+                    gross_total=order.gross_total,
+                )
             )
             return order
         _reserve_and_confirm(order, actor)
@@ -269,7 +297,7 @@ def _reserve_and_confirm(order: Order, actor: User) -> None:
     _timeline(
         order, TimelineKind.CONFIRMED, actor, f"{format_quantity(backordered)} on backorder" if backordered else ""
     )
-    signals.order_confirmed.send(sender=Order, order_id=order.pk, customer_id=order.customer_id, actor_id=actor.pk)
+    publish(OrderConfirmed(**_order_subject(order, actor), currency=order.currency, gross_total=order.gross_total))
 
 
 def _reserve(order: Order, lines: list[OrderLine], actor: User, *, allow_partial: bool) -> None:
@@ -302,9 +330,7 @@ def release_credit_hold(*, order: Order, actor: User) -> Order:
     _move(order, OrderStatus.CONFIRMED)
     with acting(actor, "release order from credit hold"):
         _timeline(order, TimelineKind.RELEASED, actor, f"Released by {actor}")
-        signals.order_credit_hold_released.send(
-            sender=Order, order_id=order.pk, customer_id=order.customer_id, actor_id=actor.pk
-        )
+        publish(OrderCreditHoldReleased(**_order_subject(order, actor)))
         _reserve_and_confirm(order, actor)
     return order
 
@@ -322,9 +348,7 @@ def reject_order(*, order: Order, actor: User, reason: str) -> Order:
     with acting(actor, f"reject order: {reason}"):
         order.save(update_fields=["status", "updated_at"])
         _timeline(order, TimelineKind.REJECTED, actor, reason.strip())
-    signals.order_rejected.send(
-        sender=Order, order_id=order.pk, customer_id=order.customer_id, actor_id=actor.pk, reason=reason.strip()
-    )
+    publish(OrderRejected(**_order_subject(order, actor), reason=reason.strip()))
     return order
 
 
@@ -347,7 +371,7 @@ def cancel_order(*, order: Order, actor: User, reason: str = "") -> Order:
         OrderLine.objects.bulk_update(lines, ["quantity_reserved"])
         order.save(update_fields=["status", "updated_at"])
         _timeline(order, TimelineKind.CANCELLED, actor, reason.strip())
-    signals.order_cancelled.send(sender=Order, order_id=order.pk, customer_id=order.customer_id, actor_id=actor.pk)
+    publish(OrderCancelled(**_order_subject(order, actor), reason=reason.strip()))
     return order
 
 
@@ -432,8 +456,14 @@ def dispatch_shipment(
         order.save(update_fields=["status", "updated_at"])
         tracking = " ".join(part for part in (carrier, tracking_number) if part)
         _timeline(order, TimelineKind.SHIPPED, actor, f"{shipment.number} {tracking}".strip(), shipment)
-    signals.shipment_dispatched.send(
-        sender=Shipment, shipment_id=shipment.pk, order_id=order.pk, customer_id=order.customer_id, actor_id=actor.pk
+    publish(
+        ShipmentDispatched(
+            **_order_subject(order, actor),
+            shipment_id=shipment.pk,
+            shipment_number=shipment.number,
+            carrier=shipment.carrier,
+            tracking_number=shipment.tracking_number,
+        )
     )
     return shipment
 
@@ -453,8 +483,13 @@ def mark_delivered(*, shipment: Shipment, actor: User, delivered_at: datetime | 
         if order.status == OrderStatus.SHIPPED and not undelivered:
             _move(order, OrderStatus.COMPLETED)
             order.save(update_fields=["status", "updated_at"])
-    signals.shipment_delivered.send(
-        sender=Shipment, shipment_id=shipment.pk, order_id=order.pk, customer_id=order.customer_id, actor_id=actor.pk
+    publish(
+        ShipmentDelivered(
+            **_order_subject(order, actor),
+            shipment_id=shipment.pk,
+            shipment_number=shipment.number,
+            delivered_at=shipment.delivered_at,
+        )
     )
     return shipment
 
@@ -509,11 +544,12 @@ def register_return(
                     reason=reason,
                 )
         _timeline(order, TimelineKind.RETURNED, actor, f"{return_order.number}: {reason.strip()}")
-    signals.goods_returned.send(
-        sender=ReturnOrder,
-        return_id=return_order.pk,
-        order_id=order.pk,
-        customer_id=order.customer_id,
-        actor_id=actor.pk,
+    publish(
+        GoodsReturned(
+            **_order_subject(order, actor),
+            return_id=return_order.pk,
+            return_number=return_order.number,
+            reason=return_order.reason,
+        )
     )
     return return_order

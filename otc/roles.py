@@ -4,7 +4,9 @@ Permissions are named as "app_label.codename"; a permission that does not exist 
 not landed) is skipped, so later capabilities only add lines here.
 """
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
+from django.db.models import Q, QuerySet
 
 _CUSTOMER_DATA = ["customer", "contact", "address", "preferences", "creditprofile"]
 _CATALOGUE = ["product", "pricelist", "pricelistitem", "customerprice", "taxcategory", "taxrate"]
@@ -122,3 +124,15 @@ def sync_staff_roles(**kwargs) -> None:
             if permission is not None:
                 wanted.append(permission)
         group.permissions.set(wanted)
+
+
+def staff_with_permission(permission: str, *, superusers: bool = True) -> QuerySet:
+    """Active staff who hold `app_label.codename` directly, through a group, or as superusers (unless
+    `superusers` is off: an opt-in permission is only held when granted)."""
+    app_label, codename = permission.split(".")
+    grant = Q(user_permissions__codename=codename, user_permissions__content_type__app_label=app_label) | Q(
+        groups__permissions__codename=codename, groups__permissions__content_type__app_label=app_label
+    )
+    if superusers:
+        grant |= Q(is_superuser=True)
+    return get_user_model().objects.filter(grant, is_active=True, is_staff=True).distinct()

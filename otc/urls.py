@@ -3,6 +3,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from otc.api.events import EventCatalogueView
 from otc.health import healthz, readyz
 
 api_v1 = [
@@ -13,6 +14,7 @@ api_v1 = [
     path("", include("payments.api_urls")),
     path("", include("service.api_urls")),
     path("", include("analytics.api_urls")),
+    path("events/catalogue/", EventCatalogueView.as_view(), name="event-catalogue"),
 ]
 
 urlpatterns = [

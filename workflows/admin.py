@@ -13,7 +13,8 @@ from unfold.decorators import action, display
 from unfold.paginator import InfinitePaginator
 
 from otc.admin import badge, call_for_each, call_once, change_url, service_form_page
-from workflows import receivers, services
+from otc.events import catalogue
+from workflows import services
 from workflows.models import EventStatus, HandlerRun, Notification, NotificationStatus, OutboxEvent
 
 EVENT_STATUS_COLORS = {EventStatus.PENDING: "info", EventStatus.DONE: "success", EventStatus.FAILED: "danger"}
@@ -42,13 +43,13 @@ class ReadOnlyAdminMixin:
 
 
 class EventTypeFilter(admin.SimpleListFilter):
-    """The known event types, without a DISTINCT over the whole outbox table."""
+    """The catalogue's event types, without a DISTINCT over the whole outbox table."""
 
     title = "event type"
     parameter_name = "event_type"
 
     def lookups(self, request, model_admin):
-        return sorted((event_type, event_type) for event_type in receivers.EVENT_TYPES.values())
+        return [(event_type, event_type) for event_type in catalogue()]
 
     def queryset(self, request, queryset):
         return queryset.filter(event_type=self.value()) if self.value() else queryset
@@ -73,7 +74,7 @@ class NotificationInline(ReadOnlyAdminMixin, TabularInline):
 
 @admin.register(OutboxEvent)
 class OutboxEventAdmin(ReadOnlyAdminMixin, ModelAdmin):
-    list_display = ["id", "event_type", "status_badge", "attempts", "available_at", "created_at", "error"]
+    list_display = ["id", "event_type", "version", "status_badge", "attempts", "available_at", "created_at", "error"]
     list_filter = [("status", ChoicesDropdownFilter), EventTypeFilter]
     list_filter_submit = True
     search_fields = ["=id"]
@@ -82,6 +83,7 @@ class OutboxEventAdmin(ReadOnlyAdminMixin, ModelAdmin):
     ordering = ["-created_at"]
     fields = [
         "event_type",
+        "version",
         "status_badge",
         "attempts",
         "available_at",

@@ -6,4 +6,4 @@ class WorkflowsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from workflows import receivers  # noqa: F401 - connects domain signals to the outbox
+        from workflows import receivers  # noqa: F401 - records published events in the outbox

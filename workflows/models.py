@@ -13,6 +13,9 @@ class EventStatus(models.TextChoices):
 
 class OutboxEvent(models.Model):
     event_type = models.CharField(max_length=60, db_index=True)
+    version = models.PositiveSmallIntegerField(
+        default=1, db_default=1, help_text="The version of the event type's payload schema."
+    )
     payload = models.JSONField(default=dict)
     status = models.CharField(max_length=10, choices=EventStatus.choices, default=EventStatus.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)

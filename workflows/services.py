@@ -17,6 +17,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from invoicing.models import StoredDocument
+from otc.events import PublishedEvent
 from workflows.models import EventStatus, HandlerRun, Notification, NotificationStatus, OutboxEvent
 
 logger = structlog.get_logger(__name__)
@@ -27,18 +28,14 @@ class OutsideTransaction(RuntimeError):
     """An event recorded outside the changing transaction could outlive a rolled-back change."""
 
 
-def record_event(*, event_type: str, payload: dict) -> OutboxEvent:
-    """Write the event row; call only inside the transaction that makes the change."""
+def record_events(*, events: list[PublishedEvent]) -> list[OutboxEvent]:
+    """Write the published (already validated) events' rows in one INSERT; call only inside the
+    transaction that made the change, so an event exists if and only if the change committed."""
     if not transaction.get_connection().in_atomic_block:
-        raise OutsideTransaction(f"{event_type} must be recorded inside the transaction that changes the data")
-    return OutboxEvent.objects.create(event_type=event_type, payload=payload)
-
-
-def record_events(*, event_type: str, payloads: list[dict]) -> list[OutboxEvent]:
-    """Many events of one type in one INSERT, for bulk business actions."""
-    if not transaction.get_connection().in_atomic_block:
-        raise OutsideTransaction(f"{event_type} must be recorded inside the transaction that changes the data")
-    return OutboxEvent.objects.bulk_create([OutboxEvent(event_type=event_type, payload=p) for p in payloads])
+        raise OutsideTransaction(f"{events[0].type} must be recorded inside the transaction that changes the data")
+    return OutboxEvent.objects.bulk_create(
+        [OutboxEvent(event_type=event.type, version=event.version, payload=event.payload) for event in events]
+    )
 
 
 @transaction.atomic

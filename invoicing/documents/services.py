@@ -1,5 +1,6 @@
 """Write side of documents: render an issued invoice or credit note once per format and keep the file,
-keep one statement file per customer and period, and ask for a document to be sent again.
+keep one statement file per customer and period, ask for a document to be sent again, and deliver
+it the way the customer chose.
 
 An issued document is immutable, so its files are too: the first rendering is the one the customer
 got, and every later download or resend serves those same bytes.
@@ -10,15 +11,20 @@ from datetime import date
 
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.utils import translation
 
-from customers.models import Customer
-from invoicing import signals
+from customers.models import Customer, InvoiceDelivery
+from customers.notices import LegalNotice, customer_recipients
 from invoicing.documents.errors import DocumentNotIssued
-from invoicing.documents.render import render_invoice_pdf, render_statement_pdf
+from invoicing.documents.render import money, render_invoice_pdf, render_statement_pdf
 from invoicing.documents.statements import statement_of_account
-from invoicing.models import DocumentFormat, Invoice, InvoiceStatus, StoredDocument
+from invoicing.events import InvoiceResendRequested
+from invoicing.models import DeliveryChannel, DocumentFormat, Invoice, InvoiceDeliveryLog, InvoiceStatus, StoredDocument
+from invoicing.selectors import company_profile
 from otc.errors import InvalidInput
+from otc.events import publish
 from otc.models import User
+from otc.notices import Notice
 
 CONTENT_TYPES = {
     DocumentFormat.PDF: "application/pdf",
@@ -105,10 +111,58 @@ def request_resend(*, invoice: Invoice, actor: User, reason: str) -> None:
     invoice = Invoice.objects.get(pk=invoice.pk)
     if invoice.status == InvoiceStatus.DRAFT:
         raise DocumentNotIssued(f"{invoice} is a draft; only issued documents are sent.")
-    signals.invoice_resend_requested.send(
-        sender=Invoice,
-        invoice_id=invoice.pk,
-        customer_id=invoice.customer_id,
-        actor_id=actor.pk,
-        reason=reason.strip()[:300],
+    publish(
+        InvoiceResendRequested(
+            invoice_id=invoice.pk,
+            invoice_number=invoice.number,
+            customer_id=invoice.customer_id,
+            customer_number=invoice.customer_snapshot["number"],
+            actor_id=actor.pk,
+            reason=reason.strip()[:300],
+        )
     )
+
+
+DELIVERY_FORMATS = {
+    InvoiceDelivery.PDF_EMAIL: [DocumentFormat.PDF],
+    InvoiceDelivery.E_INVOICE: [DocumentFormat.UBL, DocumentFormat.FACTURX],
+    InvoiceDelivery.PORTAL_ONLY: [],
+}
+
+
+@transaction.atomic
+def deliver_document(*, invoice_id: int, resend_requested_by_id: int | None = None) -> list[Notice]:
+    """Deliver an issued invoice or credit note the way the customer chose: PDF or e-invoice by email,
+    or only the portal. Every delivery is logged; the automatic one at most once per document (a
+    second one returns nothing). Invoices are legal documents: no opt-out stops them."""
+    invoice = Invoice.objects.select_related("customer__preferences", "credited_invoice").get(pk=invoice_id)
+    customer = invoice.customer
+    is_resend = resend_requested_by_id is not None
+    formats = DELIVERY_FORMATS[customer.preferences.invoice_delivery]
+    recipients = customer_recipients(customer, LegalNotice.INVOICE) if formats else []
+    try:
+        with transaction.atomic():
+            InvoiceDeliveryLog.objects.create(
+                invoice=invoice,
+                channel=DeliveryChannel.EMAIL if recipients else DeliveryChannel.PORTAL,
+                recipients=recipients,
+                formats=formats if recipients else [],
+                is_resend=is_resend,
+                requested_by_id=resend_requested_by_id,
+            )
+    except IntegrityError:
+        return []  # another event already delivered this document automatically
+    if not recipients:
+        return []
+    with translation.override(invoice.language):
+        context = {
+            "invoice": invoice,
+            "customer": customer,
+            "company": company_profile().legal_name,
+            "is_resend": is_resend,
+            "amount_due": money(invoice.open_amount, invoice.currency),
+            "gross_total": money(invoice.gross_total, invoice.currency),
+        }
+    template = "credit_note_issued" if invoice.is_credit_note else "invoice_issued"
+    documents = [document_for(invoice=invoice, format=document_format) for document_format in formats]
+    return [Notice(recipients, template, context, language=invoice.language, attachments=documents)]

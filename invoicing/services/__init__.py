@@ -23,12 +23,13 @@ from invoicing.services.drafting import (
     create_manual_invoice,
     customer_snapshot,
     discard_draft,
+    invoice_shipment_if_due,
     invoice_shipments,
     save_with_lines,
     shipped_invoice_line,
 )
 from invoicing.services.holds import place_hold, release_hold
-from invoicing.services.issuing import issue_document, issue_invoice, mark_issued
+from invoicing.services.issuing import invoice_issued, issue_document, issue_invoice, mark_issued
 from invoicing.services.numbering import SERIES_PREFIX, take_numbers
 from invoicing.services.postings import document_item, document_postings, entry_memo
 from invoicing.services.settlement import reopen_invoice, settle_invoice, settlement_status
@@ -51,6 +52,8 @@ __all__ = [
     "document_postings",
     "entry_memo",
     "invoice_consolidated_shipments",
+    "invoice_issued",
+    "invoice_shipment_if_due",
     "invoice_shipments",
     "issue_credit_note",
     "issue_document",

@@ -10,11 +10,11 @@ from django.db.models import Q, Sum
 from django.db.models.functions import Coalesce
 
 from inventory.models import format_quantity
-from invoicing import signals
 from invoicing.errors import (
     NotCreditable,
     OverCredit,
 )
+from invoicing.events import CreditNoteIssued
 from invoicing.models import (
     DocumentKind,
     Invoice,
@@ -31,6 +31,7 @@ from ledger.selectors import item_for_document
 from orders.models import ReturnOrder
 from otc.audit import acting
 from otc.errors import InvalidInput
+from otc.events import publish
 from otc.models import User
 from otc.money import line_net, parse_decimal, quantize
 
@@ -201,12 +202,19 @@ def issue_credit_note(
         note.open_amount = note.gross_total - applied
         note.status = settlement_status(note)
         note.save(update_fields=["open_amount", "status", "updated_at"])
-    signals.credit_note_issued.send(
-        sender=Invoice,
-        invoice_id=note.pk,
-        credited_invoice_id=invoice.pk,
-        customer_id=invoice.customer_id,
-        actor_id=actor.pk,
+    publish(
+        CreditNoteIssued(
+            credit_note_id=note.pk,
+            credit_note_number=note.number,
+            credited_invoice_id=invoice.pk,
+            credited_invoice_number=invoice.number,
+            customer_id=invoice.customer_id,
+            customer_number=note.customer_snapshot["number"],
+            actor_id=actor.pk,
+            issue_date=note.issue_date,
+            currency=note.currency,
+            gross_total=note.gross_total,
+        )
     )
     return note
 

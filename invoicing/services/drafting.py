@@ -24,6 +24,7 @@ from invoicing.models import (
     TaxBreakdown,
     TaxCategoryCode,
 )
+from invoicing.selectors import invoices_each_shipment
 from invoicing.services.issuing import issue_document
 from orders.models import Shipment
 from otc.audit import acting
@@ -213,6 +214,14 @@ def invoice_shipments(*, shipments: list[Shipment], actor: User, issue_date: dat
     with acting(actor, "invoice shipments"):
         invoice = _draft_for_shipments(shipments=shipments, actor=actor)
         return issue_document(invoice, actor=actor, issue_date=issue_date)
+
+
+def invoice_shipment_if_due(*, shipment_id: int, customer_id: int, actor: User) -> Invoice | None:
+    """Invoice a dispatched shipment now if its customer is invoiced per shipment (consolidated ones are
+    invoiced by the daily job) and it is not invoiced yet."""
+    if not invoices_each_shipment(customer_id) or InvoicedShipment.objects.filter(shipment_id=shipment_id).exists():
+        return None
+    return invoice_shipments(shipments=[Shipment.objects.get(pk=shipment_id)], actor=actor)
 
 
 @dataclass(frozen=True)

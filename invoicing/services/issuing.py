@@ -6,10 +6,10 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from invoicing import signals
 from invoicing.errors import (
     InvoiceNotDraft,
 )
+from invoicing.events import InvoiceIssued
 from invoicing.models import (
     Invoice,
     InvoiceStatus,
@@ -20,6 +20,7 @@ from ledger.models import EntryKind, OpenItem
 from ledger.services import create_open_items, post_entry
 from otc.audit import acting
 from otc.errors import InvalidInput
+from otc.events import publish
 from otc.exchange_rates import rate_on
 from otc.models import User
 
@@ -72,10 +73,23 @@ def issue_document(
         item=item,
     )
     if not document.is_credit_note:
-        signals.invoice_issued.send(
-            sender=Invoice, invoice_id=document.pk, customer_id=document.customer_id, actor_id=actor.pk
-        )
+        publish(invoice_issued(document, actor=actor))
     return document
+
+
+def invoice_issued(invoice: Invoice, *, actor: User) -> InvoiceIssued:
+    """The event of an issued invoice, from its own fields (the customer's number as snapshotted)."""
+    return InvoiceIssued(
+        invoice_id=invoice.pk,
+        invoice_number=invoice.number,
+        customer_id=invoice.customer_id,
+        customer_number=invoice.customer_snapshot["number"],
+        actor_id=actor.pk,
+        issue_date=invoice.issue_date,
+        due_date=invoice.due_date,
+        currency=invoice.currency,
+        gross_total=invoice.gross_total,
+    )
 
 
 def mark_issued(document: Invoice, *, number: str, issue_date: date, rate: Decimal, actor: User, now: datetime) -> None:

@@ -21,10 +21,11 @@ from invoicing.models import DocumentKind, Invoice, InvoiceStatus
 from invoicing.selectors import without_active_hold
 from otc.audit import acting
 from otc.errors import InvalidInput
+from otc.events import publish, publish_many
 from otc.models import User
 from otc.money import quantize
-from payments import signals
 from payments.collections.errors import AlreadyInPaymentPlan, InvoicesNotCollectable, PlanAmountMismatch
+from payments.events import DunningLetterIssued, PaymentReminderDue, PromiseToPayBroken
 from payments.models import (
     DunningLetter,
     DunningLetterItem,
@@ -181,8 +182,16 @@ def _issue_letter(run: DunningRun, customer: Customer, currency: str, raises: li
         place_credit_hold(
             customer=customer, actor=actor, reason=f"Dunning level {top.level} on {run.run_date:%Y-%m-%d}"
         )
-    signals.dunning_letter_issued.send(
-        sender=DunningLetter, letter_id=letter.pk, customer_id=customer.pk, actor_id=actor.pk
+    publish(
+        DunningLetterIssued(
+            letter_id=letter.pk,
+            customer_id=customer.pk,
+            customer_number=customer.number,
+            actor_id=actor.pk,
+            level=letter.level,
+            currency=letter.currency,
+            total_due=letter.total_due,
+        )
     )
 
 
@@ -261,14 +270,24 @@ def mark_broken_promises(*, today: date, actor: User) -> int:
     promises = PromiseToPay.objects.filter(status=PromiseStatus.OPEN)
     with acting(actor, "promises to pay resolved"):
         promises.exclude(Exists(unpaid)).update(status=PromiseStatus.KEPT, resolved_on=today)
-        broken = list(promises.filter(promised_date__lt=today).values_list("pk", "customer_id"))
-        PromiseToPay.objects.filter(pk__in=[pk for pk, _ in broken]).update(
+        broken = list(promises.filter(promised_date__lt=today).select_related("customer"))
+        PromiseToPay.objects.filter(pk__in=[promise.pk for promise in broken]).update(
             status=PromiseStatus.BROKEN, resolved_on=today
         )
-    for promise_id, customer_id in broken:
-        signals.promise_to_pay_broken.send(
-            sender=PromiseToPay, promise_id=promise_id, customer_id=customer_id, actor_id=actor.pk
-        )
+    publish_many(
+        [
+            PromiseToPayBroken(
+                promise_id=promise.pk,
+                customer_id=promise.customer_id,
+                customer_number=promise.customer.number,
+                promised_date=promise.promised_date,
+                currency=promise.currency,
+                amount=promise.amount,
+                actor_id=actor.pk,
+            )
+            for promise in broken
+        ]
+    )
     return len(broken)
 
 
@@ -322,12 +341,21 @@ def record_payment_reminders(*, today: date, days_ahead: int) -> list[PaymentRem
         .filter(due_date__gt=today, due_date__lte=today + timedelta(days=days_ahead))
         .filter(payment_reminder__isnull=True)
         .exclude(customer__preferences__opt_outs__contains=[NotificationType.PAYMENT_REMINDER])
-        .only("pk", "customer_id")
+        .select_related("customer")
+        .only("pk", "number", "customer_id", "customer__number", "due_date", "currency", "open_amount")
         .order_by("pk")
     )
     reminders = PaymentReminder.objects.bulk_create(PaymentReminder(invoice=invoice, sent_on=today) for invoice in due)
-    for invoice in due:
-        signals.payment_reminder_due.send(
-            sender=PaymentReminder, invoice_id=invoice.pk, customer_id=invoice.customer_id
+    publish_many(
+        PaymentReminderDue(
+            invoice_id=invoice.pk,
+            invoice_number=invoice.number,
+            customer_id=invoice.customer_id,
+            customer_number=invoice.customer.number,
+            due_date=invoice.due_date,
+            currency=invoice.currency,
+            open_amount=invoice.open_amount,
         )
+        for invoice in due
+    )
     return reminders

@@ -23,10 +23,11 @@ from ledger.selectors import items_for_documents
 from ledger.services import Posting, post_entry, reverse_entry
 from otc.audit import acting
 from otc.errors import Conflict, InvalidInput, PermissionDenied, field_checked
+from otc.events import publish
 from otc.exchange_rates import rate_on
 from otc.models import User
 from otc.money import parse_decimal, validate_currency
-from payments import signals
+from payments.events import AppliedInvoice, PaymentAllocated, PaymentReceived
 from payments.models import (
     PAYMENT_NUMBER_SEQUENCE,
     Allocation,
@@ -113,7 +114,18 @@ def record_payment(
             actor=actor,
             source=f"payment:{payment.pk}",
         )
-    signals.payment_received.send(sender=Payment, payment_id=payment.pk, customer_id=customer.pk, actor_id=actor.pk)
+    publish(
+        PaymentReceived(
+            payment_id=payment.pk,
+            payment_number=payment.number,
+            customer_id=customer.pk,
+            customer_number=customer.number,
+            actor_id=actor.pk,
+            received_on=payment.received_on,
+            currency=payment.currency,
+            amount=payment.amount,
+        )
+    )
     return payment
 
 
@@ -136,7 +148,7 @@ def allocate_payment(*, payment: Payment, applications: list[Application], actor
     """Apply a payment to one or many open invoices of its customer, in its currency."""
     if not applications:
         raise InvalidInput("Nothing to allocate.", fields={"applications": ["At least one invoice."]})
-    payment = Payment.objects.select_for_update().get(pk=payment.pk)
+    payment = Payment.objects.select_for_update(of=("self",)).select_related("customer").get(pk=payment.pk)
     invoices = {
         invoice.pk: invoice
         for invoice in Invoice.objects.select_for_update()
@@ -167,12 +179,24 @@ def allocate_payment(*, payment: Payment, applications: list[Application], actor
             left -= amount
         payment.allocated_amount = payment.amount - payment.refunded_amount - left
         payment.save(update_fields=["allocated_amount"])
-    signals.payment_allocated.send(
-        sender=Payment,
-        payment_id=payment.pk,
-        customer_id=payment.customer_id,
-        invoice_ids=[allocation.invoice_id for allocation in allocations],
-        actor_id=actor.pk,
+    publish(
+        PaymentAllocated(
+            payment_id=payment.pk,
+            payment_number=payment.number,
+            customer_id=payment.customer_id,
+            customer_number=payment.customer.number,
+            actor_id=actor.pk,
+            currency=payment.currency,
+            invoices=[
+                AppliedInvoice(
+                    invoice_id=allocation.invoice_id,
+                    invoice_number=allocation.invoice.number,
+                    amount=allocation.amount,
+                    write_off=allocation.write_off_amount,
+                )
+                for allocation in allocations
+            ],
+        )
     )
     return allocations
 

@@ -19,10 +19,11 @@ from invoicing.selectors import active_hold
 from invoicing.services import place_hold, release_hold
 from otc.audit import acting
 from otc.errors import InvalidInput
+from otc.events import publish
 from otc.models import User
 from otc.money import quantize
-from service import signals
 from service.errors import AlreadyDisputed, CreditNoteMismatch, DocumentOfAnotherCustomer, NotDisputable, NotInDispute
+from service.events import DisputeOpened
 from service.models import Dispute, DisputeReason, DisputeResolution, DisputeStatus, MessageKind, Ticket, TicketStatus
 from service.services.tickets import add_message, change_status
 
@@ -96,13 +97,16 @@ def open_dispute(
             source=dispute.source,
             actor=actor,
         )
-    signals.dispute_opened.send(
-        sender=Dispute,
-        dispute_id=dispute.pk,
-        invoice_id=invoice.pk,
-        customer_id=invoice.customer_id,
-        ticket_id=ticket.pk if ticket else None,
-        actor_id=actor.pk,
+    publish(
+        DisputeOpened(
+            dispute_id=dispute.pk,
+            invoice_id=invoice.pk,
+            invoice_number=invoice.number,
+            customer_id=invoice.customer_id,
+            customer_number=invoice.customer.number,
+            ticket_id=ticket.pk if ticket else None,
+            actor_id=actor.pk,
+        )
     )
     return dispute
 

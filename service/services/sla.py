@@ -13,8 +13,9 @@ from zoneinfo import ZoneInfo
 from django.db import transaction
 from django.db.models import Q
 
-from service import signals
+from otc.events import publish
 from service.business_hours import Calendar, add_business_time, business_time_between
+from service.events import TicketSlaAlertRaised
 from service.models import CLOCK_STOPPED, SlaAlert, SlaAlertKind, SlaPolicy, Ticket, TicketStatus, WorkingCalendar
 from service.selectors import breach_soon_horizon
 
@@ -110,13 +111,14 @@ def _alerts_due(ticket: Ticket, *, now: datetime) -> list[tuple[str, datetime]]:
 def raise_sla_alerts(*, now: datetime) -> int:
     """Record the breach-soon and breached alerts not recorded yet and announce each (the assignee and
     the team lead are emailed by workflows); returns how many were raised. Re-runs raise nothing new."""
-    tickets = (
+    tickets = list(
         Ticket.objects.filter(sla_due_at__lte=breach_soon_horizon(now))
         .exclude(status__in=[TicketStatus.WAITING_ON_CUSTOMER, TicketStatus.SOLVED, TicketStatus.CLOSED])
-        .only("pk", "status", "first_response_at", "first_response_due_at", "resolution_due_at")
+        .only("pk", "number", "status", "first_response_at", "first_response_due_at", "resolution_due_at")
         .order_by("sla_due_at")
     )
     wanted = {(ticket.pk, kind): due_at for ticket in tickets for kind, due_at in _alerts_due(ticket, now=now)}
+    numbers = {ticket.pk: ticket.number for ticket in tickets}
     raised_before = set(
         SlaAlert.objects.filter(ticket_id__in={ticket_id for ticket_id, _ in wanted}).values_list("ticket_id", "kind")
     )
@@ -126,6 +128,14 @@ def raise_sla_alerts(*, now: datetime) -> int:
             continue
         alert, created = SlaAlert.objects.get_or_create(ticket_id=ticket_id, kind=kind, defaults={"due_at": due_at})
         if created:  # a concurrent sweep may have raised it meanwhile
-            signals.ticket_sla_alert_raised.send(sender=SlaAlert, ticket_id=ticket_id, alert_id=alert.pk, kind=kind)
+            publish(
+                TicketSlaAlertRaised(
+                    ticket_id=ticket_id,
+                    ticket_number=numbers[ticket_id],
+                    alert_id=alert.pk,
+                    kind=kind,
+                    due_at=alert.due_at,
+                )
+            )
             raised += 1
     return raised

@@ -15,8 +15,9 @@ from django.utils import timezone
 from customers.models import Contact, ContactRole, NotificationType
 from orders.models import Shipment
 from otc.errors import InvalidInput
-from service import signals
+from otc.events import publish
 from service.errors import SurveyAlreadyAnswered, SurveyLinkExpired, SurveyLinkInvalid
+from service.events import SurveyScoredLow
 from service.models import Survey, SurveyTrigger, Ticket, TicketStatus
 from service.models.surveys import CSAT_RANGE, NPS_RANGE
 
@@ -134,7 +135,14 @@ def answer_survey(*, token: str, csat: int | None, comment: str = "", nps: int |
     survey.answered_at = now
     survey.save(update_fields=["csat", "nps", "comment", "answered_at"])
     if survey.is_low:
-        signals.survey_scored_low.send(
-            sender=Survey, survey_id=survey.pk, customer_id=survey.customer_id, ticket_id=survey.ticket_id
+        publish(
+            SurveyScoredLow(
+                survey_id=survey.pk,
+                customer_id=survey.customer_id,
+                customer_number=survey.customer.number,
+                ticket_id=survey.ticket_id,
+                csat=survey.csat,
+                nps=survey.nps,
+            )
         )
     return survey

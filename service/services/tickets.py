@@ -20,13 +20,14 @@ from customers.models import Contact, Customer
 from invoicing.models import Invoice
 from orders.models import Order, Shipment
 from otc.errors import InvalidInput
+from otc.events import publish
 from otc.models import User
 from otc.numbering import take_gapless_numbers
 from payments.models import BankStatementLine, Payment
-from service import signals
 from service.attachments import checked_attachment
 from service.canned import render_canned_reply
 from service.errors import DocumentOfAnotherCustomer, TicketClosed, TicketTransitionRefused
+from service.events import TicketOpened, TicketReplyPosted, TicketSolved
 from service.models import (
     CLOCK_STOPPED,
     ON_CUSTOMER_MESSAGE,
@@ -204,8 +205,15 @@ def open_ticket(
     _add_links(ticket, documents)
     _index(ticket.pk, f"{ticket.number} {subject}", "A")
     _index(ticket.pk, body, "B")
-    signals.ticket_opened.send(
-        sender=Ticket, ticket_id=ticket.pk, customer_id=customer.pk, channel=channel, actor_id=actor.pk
+    publish(
+        TicketOpened(
+            ticket_id=ticket.pk,
+            ticket_number=ticket.number,
+            customer_id=customer.pk,
+            customer_number=customer.number,
+            channel=channel,
+            actor_id=actor.pk,
+        )
     )
     return ticket
 
@@ -296,8 +304,10 @@ def add_message(
     _announce_if_solved(ticket, before=before, actor=actor)
     _index(ticket.pk, body, "B")
     if kind == MessageKind.REPLY:
-        signals.ticket_reply_posted.send(
-            sender=TicketMessage, ticket_id=ticket.pk, message_id=message.pk, actor_id=actor.pk
+        publish(
+            TicketReplyPosted(
+                ticket_id=ticket.pk, ticket_number=ticket.number, message_id=message.pk, actor_id=actor.pk
+            )
         )
     return message
 
@@ -317,8 +327,14 @@ def change_status(*, ticket: Ticket, status: str, actor: User) -> Ticket:
 def _announce_if_solved(ticket: Ticket, *, before: str, actor: User) -> None:
     """A ticket that just became solved is announced once per solving (a survey may follow)."""
     if ticket.status == TicketStatus.SOLVED and before != TicketStatus.SOLVED:
-        signals.ticket_solved.send(
-            sender=Ticket, ticket_id=ticket.pk, customer_id=ticket.customer_id, actor_id=actor.pk
+        publish(
+            TicketSolved(
+                ticket_id=ticket.pk,
+                ticket_number=ticket.number,
+                customer_id=ticket.customer_id,
+                customer_number=ticket.customer.number,
+                actor_id=actor.pk,
+            )
         )
 
 

@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 
@@ -10,8 +11,10 @@ from inventory.models import ReorderPoint, StockLevel, StockMove
 from inventory.selectors import stock_discrepancies
 from inventory.services import StockRequest
 from otc.errors import InvalidInput
-from tests.factories import make_catalogue, make_product
-from workflows.models import OutboxEvent
+from tests.factories import StaffFactory, make_catalogue, make_product
+from workflows.handlers import HANDLERS
+from workflows.models import Notification, OutboxEvent
+from workflows.services import dispatch_event
 
 pytestmark = pytest.mark.django_db
 
@@ -144,7 +147,9 @@ def test_low_stock_event_is_sent_once_when_available_crosses_the_reorder_point(c
     assert events.count() == 1
     assert events.get().payload == {
         "product_id": bolt.pk,
+        "sku": "BOLT-20",
         "warehouse_id": warehouse.pk,
+        "warehouse_code": warehouse.code,
         "available": "9.000",
         "minimum": "10.000",
         "reorder_quantity": "100.000",
@@ -165,3 +170,24 @@ def test_an_invalid_gtin_is_refused(clerk):
         services.create_product(actor=clerk, sku="X-1", name="X", tax_category=standard, gtin="4006381333932")
 
     assert "gtin" in error.value.fields
+
+
+def test_stock_managers_are_emailed_once_of_low_stock(clerk, warehouse):
+    keeper = StaffFactory(full_name="Sven Stock", email="sven@otc.test")
+    keeper.user_permissions.add(
+        Permission.objects.get(codename="receive_low_stock_alerts", content_type__app_label="inventory")
+    )
+    bolt = make_product(actor=clerk, sku="BOLT-30", price="0.50", stock="20")
+    ReorderPoint.objects.create(product=bolt, warehouse=warehouse, minimum=Decimal("10"), reorder_quantity=100)
+    services.reserve_stock(
+        requests=[StockRequest(bolt.pk, warehouse.pk, Decimal("11"))], actor=clerk, allow_partial=False
+    )
+    event = OutboxEvent.objects.get(event_type="inventory.low_stock")
+
+    dispatch_event(event_id=event.pk, handlers=HANDLERS)
+    dispatch_event(event_id=event.pk, handlers=HANDLERS)
+
+    (notification,) = Notification.objects.filter(event=event)
+    assert notification.recipient == "sven@otc.test"
+    assert "BOLT-30" in notification.body_text
+    assert "Available: 9.000" in notification.body_text

@@ -10,7 +10,7 @@ from invoicing.models import InvoiceDeliveryLog, StoredDocument
 from tests.support.outbox import run_outbox
 from workflows import handlers
 from workflows.handlers import HANDLERS
-from workflows.models import Notification, OutboxEvent
+from workflows.models import EventStatus, Notification, OutboxEvent
 from workflows.services import dispatch_event, run_handler_once
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root", "company")]
@@ -52,11 +52,13 @@ def test_an_issued_invoice_is_emailed_once_with_its_pdf(invoice):
 
 
 def test_a_second_issue_event_for_the_same_invoice_delivers_nothing(invoice):
-    run_outbox("invoice.issued")
-    duplicate = OutboxEvent.objects.create(event_type="invoice.issued", payload={"invoice_id": invoice.pk})
+    (first,) = run_outbox("invoice.issued")
+    duplicate = OutboxEvent.objects.create(event_type="invoice.issued", payload=first.payload)
 
     dispatch_event(event_id=duplicate.pk, handlers=HANDLERS)
 
+    duplicate.refresh_from_db()
+    assert (duplicate.status, duplicate.last_error) == (EventStatus.DONE, "")
     assert Notification.objects.filter(event=duplicate).count() == 0
     assert InvoiceDeliveryLog.objects.filter(invoice=invoice).count() == 1
 

@@ -201,6 +201,22 @@ def test_weekly_customers_get_one_invoice_for_the_week_and_a_rerun_adds_nothing(
     assert invoices[0].lines.count() == 3
 
 
+def test_a_dispatched_shipment_is_invoiced_now_only_for_per_shipment_customers_and_once(
+    clerk, customer, confirmed_order
+):
+    from customers.services import update_preferences
+
+    first = ship(confirmed_order, clerk, WIDGET="5")
+    invoice = services.invoice_shipment_if_due(shipment_id=first.pk, customer_id=customer.pk, actor=clerk)
+    again = services.invoice_shipment_if_due(shipment_id=first.pk, customer_id=customer.pk, actor=clerk)
+    update_preferences(customer=customer, actor=clerk, data={"invoicing_schedule": "weekly"})
+    second = ship(confirmed_order, clerk)
+    weekly = services.invoice_shipment_if_due(shipment_id=second.pk, customer_id=customer.pk, actor=clerk)
+
+    assert (invoice.status, again, weekly) == ("issued", None, None)
+    assert list(InvoicedShipment.objects.values_list("shipment_id", "invoice_id")) == [(first.pk, invoice.pk)]
+
+
 @pytest.mark.ledger_broken
 def test_verify_ledger_exits_non_zero_when_receivables_and_open_items_disagree(clerk, shipment, capsys):
     invoice = services.invoice_shipments(shipments=[shipment], actor=clerk)

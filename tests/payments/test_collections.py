@@ -102,7 +102,18 @@ def test_a_run_dunns_overdue_invoices_at_level_one_in_one_letter_per_customer(po
     assert (letter.fee_amount, letter.interest_amount, letter.total_due) == (D(0), D(0), D("357.00"))
     assert levels(*invoices) == [1, 1]
     (event,) = OutboxEvent.objects.filter(event_type="dunning.letter_issued")
-    assert event.payload == {"letter_id": letter.pk, "customer_id": letter.customer_id, "actor_id": clerk.pk}
+    assert (event.version, event.payload) == (
+        1,
+        {
+            "letter_id": letter.pk,
+            "customer_id": letter.customer_id,
+            "customer_number": letter.customer.number,
+            "actor_id": clerk.pk,
+            "level": 1,
+            "currency": "EUR",
+            "total_due": "357.00",
+        },
+    )
 
 
 def test_invoices_not_yet_overdue_enough_for_the_first_level_are_left_alone(policy, invoices, due, clerk):

@@ -6,6 +6,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from customers import services
+from customers.events import CustomerChanged
+from otc.events import publish
 from tests.factories import CustomerFactory
 from workflows import handlers
 from workflows.models import EventStatus, HandlerRun, Notification, NotificationStatus, OutboxEvent
@@ -14,7 +16,6 @@ from workflows.services import (
     dispatch_event,
     events_due,
     notifications_due,
-    record_event,
     run_handler_once,
 )
 from workflows.tasks import deliver_notification
@@ -41,8 +42,10 @@ def test_an_event_row_exists_only_if_its_transaction_committed(clerk, sales_rep)
 
 @pytest.mark.django_db(transaction=True)
 def test_recording_an_event_outside_a_transaction_is_refused():
+    event = CustomerChanged(customer_id=1, customer_number="C-1", actor_id=1, changed_fields=["status"])
     with pytest.raises(OutsideTransaction):
-        record_event(event_type="customer.changed", payload={})
+        publish(event)
+    assert not OutboxEvent.objects.exists()
 
 
 def test_credit_hold_emails_the_sales_rep_once_after_commit(clerk, sales_rep, django_capture_on_commit_callbacks):
@@ -55,7 +58,15 @@ def test_credit_hold_emails_the_sales_rep_once_after_commit(clerk, sales_rep, dj
     assert len(callbacks) == 1
     event = OutboxEvent.objects.get(event_type="customer.credit_hold_placed")
     assert event.status == EventStatus.DONE
-    assert event.payload == {"customer_id": customer.pk, "actor_id": clerk.pk, "reason": "two invoices 60 days overdue"}
+    assert (event.version, event.payload) == (
+        1,
+        {
+            "customer_id": customer.pk,
+            "customer_number": customer.number,
+            "actor_id": clerk.pk,
+            "reason": "two invoices 60 days overdue",
+        },
+    )
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
     assert message.to == ["rita@otc.test"]
