@@ -12,7 +12,7 @@ from decimal import Decimal
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import URLField
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -22,6 +22,7 @@ from unfold.contrib.filters.admin import AutocompleteSelectFilter, ChoicesDropdo
 from unfold.decorators import action, display
 from unfold.widgets import UnfoldAdminDecimalFieldWidget
 
+from customers.peppol import normalize_peppol_endpoint
 from inventory.models import format_quantity
 from invoicing import selectors, services
 from invoicing.models import (
@@ -38,6 +39,7 @@ from invoicing.models import (
     TaxBreakdown,
     TaxCategoryCode,
 )
+from invoicing.services.company_profile import COMPANY_PROFILE_FIELDS
 from ledger.admin import VIEW_LEDGER, journal_table
 from ledger.models import ItemKind
 from ledger.selectors import item_for_document, journal
@@ -769,15 +771,34 @@ class InvoiceAdmin(ServiceChangeFormMixin, DocumentAdmin):
 # --------------------------------------------------------------------------------------------------
 
 
+class CompanyProfileForm(forms.ModelForm):
+    class Meta:
+        model = CompanyProfile
+        fields = [*COMPANY_PROFILE_FIELDS, "logo"]
+
+    def clean(self) -> dict:
+        """The Peppol ID is checked against the EAS code list, or looked up from the VAT ID."""
+        data = super().clean()
+        try:
+            data["peppol_scheme"], data["peppol_id"] = normalize_peppol_endpoint(
+                data.get("peppol_scheme", ""), data.get("peppol_id", ""), data.get("tax_id", "")
+            )
+        except ValidationError as error:
+            self.add_error("peppol_id", error)
+        return data
+
+
 @admin.register(CompanyProfile)
 class CompanyProfileAdmin(ModelAdmin):
     """One row: who issues the documents. Added once, then only changed."""
 
+    form = CompanyProfileForm
     formfield_overrides = {URLField: {"assume_scheme": "https"}}
     fieldsets = [
         ("Company", {"fields": ["legal_name", "line1", "line2", "postal_code", "city", "country"]}),
         ("Registration", {"fields": ["tax_id", "registration"]}),
-        ("Contact", {"fields": ["email", "phone", "website"]}),
+        ("E-invoicing (Peppol)", {"fields": ["peppol_scheme", "peppol_id"]}),
+        ("Contact", {"fields": ["contact_name", "email", "phone", "website"]}),
         ("Bank", {"fields": ["bank_name", "iban", "bic"]}),
         ("Documents", {"fields": ["logo", "legal_text", "payment_instructions"]}),
     ]
