@@ -98,6 +98,7 @@ RECORD_FIELDS = [
     "created_at",
     "issued_by",
     "issued_at",
+    "peppol_status",
 ]
 
 
@@ -479,6 +480,11 @@ class InvoiceAdmin(ServiceChangeFormMixin, DocumentAdmin):
     def shipping_address_text(self, invoice: Invoice) -> str:
         return address_text(invoice.shipping_address)
 
+    @display(description="E-invoice (Peppol)")
+    def peppol_status(self, invoice: Invoice) -> str:
+        problems = selectors.peppol_endpoint_problems(invoice)
+        return " ".join(problems) or "Seller and buyer have Peppol IDs; the e-invoice is validated when it is sent."
+
     @display(description="Preview")
     def preview_link(self, invoice: Invoice) -> str:
         label = "Preview (draft, HTML)" if invoice.status == InvoiceStatus.DRAFT else "PDF"
@@ -606,7 +612,7 @@ class InvoiceAdmin(ServiceChangeFormMixin, DocumentAdmin):
         call_for_each(
             request,
             queryset.order_by("pk"),
-            lambda invoice: services.issue_invoice(invoice=invoice, actor=request.user),
+            lambda invoice: self._issue_and_warn(request, invoice),
             done="Issued {count} invoice(s).",
         )
 
@@ -653,7 +659,7 @@ class InvoiceAdmin(ServiceChangeFormMixin, DocumentAdmin):
             form_class=forms.Form,
             title="Issue {invoice}?",
             submit_label="Issue",
-            call=lambda invoice, form: services.issue_invoice(invoice=invoice, actor=request.user),
+            call=lambda invoice, form: self._issue_and_warn(request, invoice),
             done="{invoice} issued.",
             intro="It gets its number, is posted to the ledger and sent; from then on it cannot change.",
         )
@@ -745,6 +751,13 @@ class InvoiceAdmin(ServiceChangeFormMixin, DocumentAdmin):
         if invoice is None:
             raise PermissionDenied
         return invoice
+
+    def _issue_and_warn(self, request, invoice: Invoice) -> Invoice:
+        """Issue, then say at once when its e-invoice cannot reach a Peppol access point."""
+        issued = services.issue_invoice(invoice=invoice, actor=request.user)
+        for problem in selectors.peppol_endpoint_problems(issued):
+            messages.warning(request, problem)
+        return issued
 
     def _form_action(
         self, request, object_id, *, form_class, title, submit_label, call, done, intro="", danger=False

@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from lxml import etree
 
+from customers import services as customer_services
 from invoicing import services
 from invoicing.documents import services as documents
 from invoicing.documents.errors import EInvoiceInvalid
@@ -13,8 +14,12 @@ from invoicing.einvoice.cii import invoice_cii
 from invoicing.einvoice.schematron import SchematronNotSupported, compile_schematron
 from invoicing.einvoice.ubl import invoice_ubl
 from invoicing.einvoice.validation import BYTE_ORDER_MARK, validate_einvoice
-from invoicing.models import DocumentFormat, StoredDocument
+from invoicing.models import CompanyProfile, DocumentFormat, StoredDocument
+from invoicing.selectors import peppol_endpoint_problems
+from invoicing.services.company_profile import save_company_profile
+from otc.errors import InvalidInput
 from tests.factories import CustomerFactory
+from tests.invoicing.conftest import manual_invoice
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("company")]
 D = Decimal
@@ -171,6 +176,36 @@ def test_a_document_that_breaks_the_rules_is_not_stored_and_says_which_rules(cle
 
     assert refused.value.fields == {"rules": ["[PEPPOL-EN16931-R010] Buyer electronic address MUST be provided"]}
     assert not StoredDocument.objects.filter(invoice=invoice).exists()
+
+
+# -- Peppol IDs on the company and on issued invoices ------------------------------------------------
+
+
+def test_the_company_peppol_id_is_checked_and_looked_up(clerk, company):
+    saved = save_company_profile(actor=clerk, data={"tax_id": "DE136695976", "peppol_scheme": "9930", "peppol_id": ""})
+
+    assert (saved.peppol_scheme, saved.peppol_id) == ("9930", "DE136695976")
+    with pytest.raises(InvalidInput) as refused:
+        save_company_profile(actor=clerk, data={"peppol_scheme": "0088", "peppol_id": "123"})
+    assert list(refused.value.fields) == ["peppol_id"]
+    assert CompanyProfile.objects.values_list("peppol_scheme", "peppol_id").get() == ("9930", "DE136695976")
+
+
+def test_an_invoice_whose_buyer_has_no_peppol_id_says_so_when_issued(clerk, customer, api_client_for):
+    invoice = manual_invoice(customer, clerk, ("1", "100", "19"))
+    reader = api_client_for("invoices:read")
+
+    detail = reader.get(f"/api/v1/invoices/{invoice.pk}/").json()
+    customer_services.update_customer(
+        customer=customer, actor=clerk, data={"peppol_scheme": "0088", "peppol_id": "4012345000009"}
+    )
+    invoice.customer.refresh_from_db()
+
+    assert detail["einvoice_problems"] == [
+        f"{customer} has neither a Peppol ID nor a VAT ID to derive one from: its e-invoice is refused "
+        "(PEPPOL-EN16931-R010) and waits until a Peppol ID is set on the customer."
+    ]
+    assert peppol_endpoint_problems(invoice) == []
 
 
 # -- the validator ------------------------------------------------------------------------------------
