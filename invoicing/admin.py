@@ -415,6 +415,7 @@ class InvoiceAdmin(ServiceChangeFormMixin, DocumentAdmin):
     actions = ["issue_selected", "resend_selected", "credit_selected"]
     actions_detail = [
         "preview",
+        "check_einvoice",
         "issue_one",
         "resend_one",
         {"title": "Credit", "icon": "undo", "items": ["credit_in_full", "credit_in_part"]},
@@ -604,6 +605,25 @@ class InvoiceAdmin(ServiceChangeFormMixin, DocumentAdmin):
         except DomainError as error:
             messages.error(request, error.message)
             return HttpResponseRedirect(change_url(invoice))
+
+    @action(description="Check e-invoice", permissions=["view"], url_path="check-einvoice", icon="fact_check")
+    def check_einvoice(self, request, object_id) -> HttpResponse:
+        """Validate the UBL and the CII now, without storing or sending them: each broken rule is listed."""
+        from invoicing.documents.services import einvoice_reports
+
+        invoice = self._invoice(request, object_id)
+        try:
+            reports = einvoice_reports(invoice=invoice)
+        except DomainError as error:
+            messages.error(request, error.message)
+            return HttpResponseRedirect(change_url(invoice))
+        for syntax, report in reports.items():
+            if report.is_valid:
+                checked = ", ".join(report.rule_sets)
+                messages.success(request, f"{syntax} passes {checked} ({report.seconds * 1000:.0f} ms).")
+            else:
+                messages.error(request, f"{syntax} breaks: " + "; ".join(str(error) for error in report.errors))
+        return HttpResponseRedirect(change_url(invoice))
 
     # -- bulk actions -----------------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ got, and every later download or resend serves those same bytes.
 
 import hashlib
 from datetime import date
+from typing import TYPE_CHECKING
 
 import structlog
 from django.core.files.base import ContentFile
@@ -20,6 +21,9 @@ from invoicing.documents.statements import statement_of_account
 from invoicing.models import DocumentFormat, Invoice, InvoiceStatus, StoredDocument
 from otc.errors import InvalidInput
 from otc.models import User
+
+if TYPE_CHECKING:
+    from invoicing.einvoice.validation import ValidationReport
 
 CONTENT_TYPES = {
     DocumentFormat.PDF: "application/pdf",
@@ -47,6 +51,18 @@ def validated_einvoice(*, invoice: Invoice, xml: bytes) -> bytes:
         f"The e-invoice of {invoice.number} breaks {len(messages)} rule(s) and is not sent: {'; '.join(messages)}",
         fields={"rules": messages},
     )
+
+
+def einvoice_reports(*, invoice: Invoice) -> dict[str, "ValidationReport"]:
+    """The issued document's UBL and CII validated now, neither stored nor sent (the admin's check)."""
+    from invoicing.einvoice.cii import invoice_cii
+    from invoicing.einvoice.ubl import invoice_ubl
+    from invoicing.einvoice.validation import validate_einvoice
+
+    invoice = Invoice.objects.select_related("customer", "credited_invoice").get(pk=invoice.pk)
+    if invoice.status == InvoiceStatus.DRAFT:
+        raise DocumentNotIssued(f"{invoice} is a draft; issue it to check its e-invoice.")
+    return {"UBL": validate_einvoice(invoice_ubl(invoice)), "CII": validate_einvoice(invoice_cii(invoice))}
 
 
 def _rendered(invoice: Invoice, format: str) -> bytes:
