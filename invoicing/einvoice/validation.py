@@ -141,5 +141,7 @@ def validate_einvoice(xml: bytes) -> ValidationReport:
     return _report(("XSD", *rule_sets), errors, warnings, started)
 
 
-def _report(rule_sets, errors, warnings, started: float) -> ValidationReport:
+def _report(
+    rule_sets: tuple[str, ...], errors: list[RuleFailure], warnings: list[RuleFailure], started: float
+) -> ValidationReport:
     return ValidationReport(tuple(rule_sets), tuple(errors), tuple(warnings), time.perf_counter() - started)
