@@ -6,6 +6,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import F, Q
 
+from customers.peppol import EAS_CHOICES
 from customers.validators import COUNTRY_CHOICES, mask_iban, validate_country
 from otc.audit import tracked
 from otc.crypto import EncryptedTextField
@@ -105,6 +106,19 @@ class Customer(models.Model):
         db_index=True,
         help_text="VAT ID (EU) or national tax number, validated for the country.",
     )
+    peppol_scheme = models.CharField(
+        "Peppol scheme",
+        max_length=4,
+        blank=True,
+        choices=EAS_CHOICES,
+        help_text="Electronic Address Scheme (EAS) of the customer's Peppol participant ID, e.g. 9930, 0208, 0088.",
+    )
+    peppol_id = models.CharField(
+        "Peppol ID",
+        max_length=100,
+        blank=True,
+        help_text="Identifier in that scheme; left empty, it is looked up from the VAT ID where the scheme allows.",
+    )
     name_key = models.CharField(
         max_length=200, editable=False, db_index=True, help_text="Normalized name used to spot duplicates."
     )
@@ -130,6 +144,10 @@ class Customer(models.Model):
         constraints = [
             _choices_check("status", CustomerStatus, "customer_status_valid"),
             models.CheckConstraint(condition=Q(payment_terms_days__lte=365), name="customer_payment_terms_max_365"),
+            models.CheckConstraint(
+                condition=Q(peppol_scheme="", peppol_id="") | (~Q(peppol_scheme="") & ~Q(peppol_id="")),
+                name="customer_peppol_scheme_with_id",
+            ),
         ]
         # Prefix look-ups (LIKE 'abc%') for the duplicate guard.
         indexes = [

@@ -40,6 +40,7 @@ from customers.models import (
     PortalMembership,
     Preferences,
 )
+from customers.peppol import normalize_peppol_endpoint
 from customers.selectors import possible_duplicates
 from customers.validators import mask_iban, name_key, normalize_bic, normalize_iban, normalize_tax_id
 from otc.audit import acting
@@ -56,6 +57,8 @@ CUSTOMER_FIELDS = (
     "trading_name",
     "country",
     "tax_id",
+    "peppol_scheme",
+    "peppol_id",
     "default_currency",
     "language",
     "payment_terms_days",
@@ -94,6 +97,8 @@ def create_customer(
     legal_name: str,
     country: str,
     tax_id: str = "",
+    peppol_scheme: str = "",
+    peppol_id: str = "",
     trading_name: str = "",
     default_currency: str = "EUR",
     language: str = "en",
@@ -125,6 +130,9 @@ def create_customer(
     )
     validate_model(customer, exclude=["number", "name_key"])
     customer.tax_id = field_checked("tax_id", normalize_tax_id, tax_id, country)
+    customer.peppol_scheme, customer.peppol_id = field_checked(
+        "peppol_id", normalize_peppol_endpoint, peppol_scheme, peppol_id, customer.tax_id
+    )
     customer.name_key = name_key(customer.legal_name)
     if not confirm_duplicate:
         duplicates = list(possible_duplicates(legal_name=customer.legal_name, tax_id=customer.tax_id))
@@ -158,6 +166,14 @@ def update_customer(*, customer: Customer, actor: User, data: dict[str, Any]) ->
     if "tax_id" in data or "country" in data:
         data["tax_id"] = field_checked(
             "tax_id", normalize_tax_id, data.get("tax_id", customer.tax_id), data.get("country", customer.country)
+        )
+    if {"peppol_scheme", "peppol_id"} & set(data):
+        data["peppol_scheme"], data["peppol_id"] = field_checked(
+            "peppol_id",
+            normalize_peppol_endpoint,
+            data.get("peppol_scheme", customer.peppol_scheme),
+            data.get("peppol_id", customer.peppol_id),
+            data.get("tax_id", customer.tax_id),
         )
     if "legal_name" in data:
         data["legal_name"] = data["legal_name"].strip()

@@ -12,7 +12,7 @@ from decimal import Decimal
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import URLField
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -22,6 +22,7 @@ from unfold.contrib.filters.admin import AutocompleteSelectFilter, ChoicesDropdo
 from unfold.decorators import action, display
 from unfold.widgets import UnfoldAdminDecimalFieldWidget
 
+from customers.peppol import normalize_peppol_endpoint
 from inventory.models import format_quantity
 from invoicing import selectors, services
 from invoicing.models import (
@@ -38,6 +39,7 @@ from invoicing.models import (
     TaxBreakdown,
     TaxCategoryCode,
 )
+from invoicing.services.company_profile import COMPANY_PROFILE_FIELDS
 from ledger.admin import VIEW_LEDGER, journal_table
 from ledger.models import ItemKind
 from ledger.selectors import item_for_document, journal
@@ -96,6 +98,7 @@ RECORD_FIELDS = [
     "created_at",
     "issued_by",
     "issued_at",
+    "peppol_status",
 ]
 
 
@@ -412,6 +415,7 @@ class InvoiceAdmin(ServiceChangeFormMixin, DocumentAdmin):
     actions = ["issue_selected", "resend_selected", "credit_selected"]
     actions_detail = [
         "preview",
+        "check_einvoice",
         "issue_one",
         "resend_one",
         {"title": "Credit", "icon": "undo", "items": ["credit_in_full", "credit_in_part"]},
@@ -476,6 +480,11 @@ class InvoiceAdmin(ServiceChangeFormMixin, DocumentAdmin):
     @display(description="Shipping address")
     def shipping_address_text(self, invoice: Invoice) -> str:
         return address_text(invoice.shipping_address)
+
+    @display(description="E-invoice (Peppol)")
+    def peppol_status(self, invoice: Invoice) -> str:
+        problems = selectors.peppol_endpoint_problems(invoice)
+        return " ".join(problems) or "Seller and buyer have Peppol IDs; the e-invoice is validated when it is sent."
 
     @display(description="Preview")
     def preview_link(self, invoice: Invoice) -> str:
@@ -597,6 +606,25 @@ class InvoiceAdmin(ServiceChangeFormMixin, DocumentAdmin):
             messages.error(request, error.message)
             return HttpResponseRedirect(change_url(invoice))
 
+    @action(description="Check e-invoice", permissions=["view"], url_path="check-einvoice", icon="fact_check")
+    def check_einvoice(self, request, object_id) -> HttpResponse:
+        """Validate the UBL and the CII now, without storing or sending them: each broken rule is listed."""
+        from invoicing.documents.services import einvoice_reports
+
+        invoice = self._invoice(request, object_id)
+        try:
+            reports = einvoice_reports(invoice=invoice)
+        except DomainError as error:
+            messages.error(request, error.message)
+            return HttpResponseRedirect(change_url(invoice))
+        for syntax, report in reports.items():
+            if report.is_valid:
+                checked = ", ".join(report.rule_sets)
+                messages.success(request, f"{syntax} passes {checked} ({report.seconds * 1000:.0f} ms).")
+            else:
+                messages.error(request, f"{syntax} breaks: " + "; ".join(str(error) for error in report.errors))
+        return HttpResponseRedirect(change_url(invoice))
+
     # -- bulk actions -----------------------------------------------------------------------------------
 
     @action(description="Issue selected drafts", permissions=["issue"])
@@ -604,7 +632,7 @@ class InvoiceAdmin(ServiceChangeFormMixin, DocumentAdmin):
         call_for_each(
             request,
             queryset.order_by("pk"),
-            lambda invoice: services.issue_invoice(invoice=invoice, actor=request.user),
+            lambda invoice: self._issue_and_warn(request, invoice),
             done="Issued {count} invoice(s).",
         )
 
@@ -651,7 +679,7 @@ class InvoiceAdmin(ServiceChangeFormMixin, DocumentAdmin):
             form_class=forms.Form,
             title="Issue {invoice}?",
             submit_label="Issue",
-            call=lambda invoice, form: services.issue_invoice(invoice=invoice, actor=request.user),
+            call=lambda invoice, form: self._issue_and_warn(request, invoice),
             done="{invoice} issued.",
             intro="It gets its number, is posted to the ledger and sent; from then on it cannot change.",
         )
@@ -744,6 +772,13 @@ class InvoiceAdmin(ServiceChangeFormMixin, DocumentAdmin):
             raise PermissionDenied
         return invoice
 
+    def _issue_and_warn(self, request, invoice: Invoice) -> Invoice:
+        """Issue, then say at once when its e-invoice cannot reach a Peppol access point."""
+        issued = services.issue_invoice(invoice=invoice, actor=request.user)
+        for problem in selectors.peppol_endpoint_problems(issued):
+            messages.warning(request, problem)
+        return issued
+
     def _form_action(
         self, request, object_id, *, form_class, title, submit_label, call, done, intro="", danger=False
     ) -> HttpResponse:
@@ -769,15 +804,34 @@ class InvoiceAdmin(ServiceChangeFormMixin, DocumentAdmin):
 # --------------------------------------------------------------------------------------------------
 
 
+class CompanyProfileForm(forms.ModelForm):
+    class Meta:
+        model = CompanyProfile
+        fields = [*COMPANY_PROFILE_FIELDS, "logo"]
+
+    def clean(self) -> dict:
+        """The Peppol ID is checked against the EAS code list, or looked up from the VAT ID."""
+        data = super().clean()
+        try:
+            data["peppol_scheme"], data["peppol_id"] = normalize_peppol_endpoint(
+                data.get("peppol_scheme", ""), data.get("peppol_id", ""), data.get("tax_id", "")
+            )
+        except ValidationError as error:
+            self.add_error("peppol_id", error)
+        return data
+
+
 @admin.register(CompanyProfile)
 class CompanyProfileAdmin(ModelAdmin):
     """One row: who issues the documents. Added once, then only changed."""
 
+    form = CompanyProfileForm
     formfield_overrides = {URLField: {"assume_scheme": "https"}}
     fieldsets = [
         ("Company", {"fields": ["legal_name", "line1", "line2", "postal_code", "city", "country"]}),
         ("Registration", {"fields": ["tax_id", "registration"]}),
-        ("Contact", {"fields": ["email", "phone", "website"]}),
+        ("E-invoicing (Peppol)", {"fields": ["peppol_scheme", "peppol_id"]}),
+        ("Contact", {"fields": ["contact_name", "email", "phone", "website"]}),
         ("Bank", {"fields": ["bank_name", "iban", "bic"]}),
         ("Documents", {"fields": ["logo", "legal_text", "payment_instructions"]}),
     ]

@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from customers.models import Customer, DocumentLayout
+from customers.peppol import EAS_CHOICES
 from customers.validators import COUNTRY_CHOICES
 from inventory.models import Product, QuantityField, TaxCategoryCode
 from orders.models import Order, OrderLine, ReturnOrder, Shipment, ShipmentLine
@@ -333,8 +334,26 @@ class CompanyProfile(models.Model):
     city = models.CharField(max_length=100)
     country = models.CharField(max_length=2, choices=COUNTRY_CHOICES)
     tax_id = models.CharField("VAT ID", max_length=32)
+    peppol_scheme = models.CharField(
+        "Peppol scheme",
+        max_length=4,
+        blank=True,
+        choices=EAS_CHOICES,
+        help_text="Electronic Address Scheme (EAS) of the company's Peppol participant ID; empty: from the VAT ID.",
+    )
+    peppol_id = models.CharField(
+        "Peppol ID",
+        max_length=100,
+        blank=True,
+        help_text="Identifier in that scheme; left empty with a scheme, it is looked up from the VAT ID.",
+    )
     registration = models.CharField(
         max_length=120, blank=True, help_text="Commercial register and number, e.g. Amtsgericht Hamburg HRB 12345."
+    )
+    contact_name = models.CharField(
+        max_length=100,
+        default="Accounts receivable",
+        help_text="Seller contact on e-invoices (BT-41): a person or a department.",
     )
     email = models.EmailField()
     phone = models.CharField(max_length=40, blank=True)
@@ -356,7 +375,13 @@ class CompanyProfile(models.Model):
 
     class Meta:
         verbose_name = "company profile"
-        constraints = [models.CheckConstraint(condition=Q(pk=1), name="company_profile_single_row")]
+        constraints = [
+            models.CheckConstraint(condition=Q(pk=1), name="company_profile_single_row"),
+            models.CheckConstraint(
+                condition=Q(peppol_scheme="", peppol_id="") | (~Q(peppol_scheme="") & ~Q(peppol_id="")),
+                name="company_peppol_scheme_with_id",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.legal_name

@@ -8,6 +8,7 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from customers.models import Customer, InvoicingSchedule, Preferences
+from invoicing.einvoice import common as einvoice
 from invoicing.models import CompanyProfile, DocumentKind, Invoice, InvoiceHold, InvoiceLine
 from ledger.models import AccountRole
 from otc.errors import Conflict
@@ -26,6 +27,24 @@ def company_profile() -> CompanyProfile:
     if profile is None:
         raise CompanyProfileMissing("Set up the company profile under Invoicing → Company profile first.")
     return profile
+
+
+def peppol_endpoint_problems(invoice: Invoice) -> list[str]:
+    """Why the document's e-invoice cannot name a Peppol participant for the seller or the buyer, which
+    every access point refuses (PEPPOL-EN16931-R020/R010): said when it is issued, not first when sent."""
+    problems = []
+    company = CompanyProfile.objects.filter(pk=1).first()
+    if company is None or einvoice.seller_endpoint(company) is None:
+        problems.append(
+            "The company profile has no Peppol ID and its VAT ID gives none: set one under Company profile "
+            "(PEPPOL-EN16931-R020)."
+        )
+    if einvoice.buyer_endpoint(invoice) is None:
+        problems.append(
+            f"{invoice.customer} has neither a Peppol ID nor a VAT ID to derive one from: its e-invoice is "
+            "refused (PEPPOL-EN16931-R010) and waits until a Peppol ID is set on the customer."
+        )
+    return problems
 
 
 def invoice_list() -> QuerySet[Invoice]:

@@ -82,6 +82,18 @@ class CustomerWriteSerializer(StrictSerializer):
     tax_id = serializers.CharField(
         max_length=40, required=False, allow_blank=True, help_text="VAT ID (EU) or national tax number."
     )
+    peppol_scheme = serializers.CharField(
+        max_length=4,
+        required=False,
+        allow_blank=True,
+        help_text="Peppol Electronic Address Scheme (EAS), e.g. 9930 (German VAT ID), 0088 (GLN).",
+    )
+    peppol_id = serializers.CharField(
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        help_text="Peppol participant identifier in that scheme; empty to look it up from the VAT ID.",
+    )
     default_currency = currency_field(required=False)
     language = serializers.ChoiceField(choices=settings.LANGUAGES, required=False)
     payment_terms_days = serializers.IntegerField(min_value=0, max_value=365, required=False)
@@ -244,6 +256,8 @@ class CustomerSerializer(serializers.ModelSerializer):
             "trading_name",
             "country",
             "tax_id",
+            "peppol_scheme",
+            "peppol_id",
             "default_currency",
             "language",
             "payment_terms_days",

@@ -10,6 +10,7 @@ from rest_framework.reverse import reverse
 from customers.models import Customer
 from inventory.api.serializers import QUANTITY_DECIMAL_PLACES, QUANTITY_MAX_DIGITS, quantity_field
 from inventory.models import Product
+from invoicing import selectors
 from invoicing.documents.statements import CurrencyAccount
 from invoicing.models import (
     DocumentKind,
@@ -284,6 +285,10 @@ class InvoiceDetailSerializer(InvoiceSerializer):
     tax_breakdown = TaxBreakdownSerializer(many=True, read_only=True)
     credit_notes = DocumentRefSerializer(many=True, read_only=True)
     shipments = InvoicedShipmentSerializer(many=True, read_only=True)
+    einvoice_problems = serializers.SerializerMethodField(
+        help_text="Why the e-invoice cannot reach a Peppol access point (no Peppol ID for seller or buyer); empty when "
+        "it can. The UBL is validated against EN 16931 and Peppol BIS 3 when it is fetched or sent."
+    )
 
     class Meta(InvoiceSerializer.Meta):
         fields = [
@@ -298,9 +303,13 @@ class InvoiceDetailSerializer(InvoiceSerializer):
             "tax_breakdown",
             "credit_notes",
             "shipments",
+            "einvoice_problems",
             "links",
         ]
         read_only_fields = fields
+
+    def get_einvoice_problems(self, invoice: Invoice) -> list[str]:
+        return selectors.peppol_endpoint_problems(invoice)
 
 
 class OpenItemSerializer(DocumentRefSerializer):

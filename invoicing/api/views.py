@@ -169,13 +169,16 @@ class InvoiceViewSet(viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["get"], renderer_classes=[XmlRenderer, JSONRenderer])
     def ubl(self, request: Request, pk: int) -> FileResponse:
-        """The issued document as UBL 2.1 XML (EN 16931). A draft: 409."""
+        """The issued document as UBL 2.1 XML (EN 16931, Peppol BIS Billing 3.0). A draft: 409. A document
+        that breaks an EN 16931 or Peppol rule is neither stored nor served: 409 `einvoice_invalid`, with
+        each broken rule (id and text) in `errors.rules`."""
         return self._document(pk, DocumentFormat.UBL)
 
     @extend_schema(responses={**PDF, **problems(401, 403, 404, 409)})
     @action(detail=True, methods=["get"], renderer_classes=[PdfRenderer, JSONRenderer])
     def facturx(self, request: Request, pk: int) -> FileResponse:
-        """The issued document as Factur-X (PDF/A-3 with the EN 16931 XML inside). A draft: 409."""
+        """The issued document as Factur-X (PDF/A-3 with the EN 16931 XML inside). A draft: 409. XML that
+        breaks an EN 16931 rule: 409 `einvoice_invalid`, with each broken rule in `errors.rules`."""
         return self._document(pk, DocumentFormat.FACTURX)
 
 

@@ -8,14 +8,16 @@ got, and every later download or resend serves those same bytes.
 
 import hashlib
 from datetime import date
+from typing import TYPE_CHECKING
 
+import structlog
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import translation
 
 from customers.models import Customer, InvoiceDelivery
 from customers.notices import LegalNotice, customer_recipients
-from invoicing.documents.errors import DocumentNotIssued
+from invoicing.documents.errors import DocumentNotIssued, EInvoiceInvalid
 from invoicing.documents.render import money, render_invoice_pdf, render_statement_pdf
 from invoicing.documents.statements import statement_of_account
 from invoicing.events import InvoiceResendRequested
@@ -26,6 +28,9 @@ from otc.events import publish
 from otc.models import User
 from otc.notices import Notice
 
+if TYPE_CHECKING:
+    from invoicing.einvoice.validation import ValidationReport
+
 CONTENT_TYPES = {
     DocumentFormat.PDF: "application/pdf",
     DocumentFormat.UBL: "application/xml",
@@ -33,6 +38,37 @@ CONTENT_TYPES = {
     DocumentFormat.STATEMENT: "application/pdf",
 }
 FILE_SUFFIXES = {DocumentFormat.PDF: ".pdf", DocumentFormat.UBL: ".xml", DocumentFormat.FACTURX: "-facturx.pdf"}
+logger = structlog.get_logger(__name__)
+
+
+def validated_einvoice(*, invoice: Invoice, xml: bytes) -> bytes:
+    """The e-invoice when it passes the XSD, EN 16931 and (for UBL) Peppol BIS 3 rules; otherwise the
+    failure is logged and raised with every broken rule's id and text, and nothing is stored or sent."""
+    from invoicing.einvoice.validation import validate_einvoice
+
+    report = validate_einvoice(xml)
+    log = logger.bind(invoice_id=invoice.pk, number=invoice.number, rule_sets=report.rule_sets)
+    if report.is_valid:
+        log.info("einvoice.valid", seconds=round(report.seconds, 4), warnings=len(report.warnings))
+        return xml
+    log.warning("einvoice.invalid", rules=report.rule_ids, seconds=round(report.seconds, 4))
+    messages = [str(error) for error in report.errors]
+    raise EInvoiceInvalid(
+        f"The e-invoice of {invoice.number} breaks {len(messages)} rule(s) and is not sent: {'; '.join(messages)}",
+        fields={"rules": messages},
+    )
+
+
+def einvoice_reports(*, invoice: Invoice) -> dict[str, "ValidationReport"]:
+    """The issued document's UBL and CII validated now, neither stored nor sent (the admin's check)."""
+    from invoicing.einvoice.cii import invoice_cii
+    from invoicing.einvoice.ubl import invoice_ubl
+    from invoicing.einvoice.validation import validate_einvoice
+
+    invoice = Invoice.objects.select_related("customer", "credited_invoice").get(pk=invoice.pk)
+    if invoice.status == InvoiceStatus.DRAFT:
+        raise DocumentNotIssued(f"{invoice} is a draft; issue it to check its e-invoice.")
+    return {"UBL": validate_einvoice(invoice_ubl(invoice)), "CII": validate_einvoice(invoice_cii(invoice))}
 
 
 def _rendered(invoice: Invoice, format: str) -> bytes:
@@ -42,10 +78,12 @@ def _rendered(invoice: Invoice, format: str) -> bytes:
     if format == DocumentFormat.UBL:
         from invoicing.einvoice.ubl import invoice_ubl
 
-        return invoice_ubl(invoice)
+        return validated_einvoice(invoice=invoice, xml=invoice_ubl(invoice))
+    from invoicing.einvoice.cii import invoice_cii
     from invoicing.einvoice.facturx import facturx_pdf
 
-    return facturx_pdf(invoice, render_invoice_pdf(invoice, pdf_variant="pdf/a-3b"))
+    cii = validated_einvoice(invoice=invoice, xml=invoice_cii(invoice))
+    return facturx_pdf(invoice, render_invoice_pdf(invoice, pdf_variant="pdf/a-3b"), cii)
 
 
 def fill_document(document: StoredDocument, *, filename: str, content: bytes) -> None:

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from lxml import etree
 
+from customers.peppol import PeppolEndpoint
 from invoicing.einvoice import common
 from invoicing.models import CompanyProfile, Invoice, InvoiceLine, TaxBreakdown
 from invoicing.selectors import company_profile
@@ -60,9 +61,13 @@ def _address(parent: etree._Element, address: dict[str, str]) -> None:
         _ram(element, "CountrySubDivisionName", address["region"])
 
 
-def _electronic_address(party: etree._Element, address: common.ElectronicAddress | None) -> None:
-    if address is not None:
-        _ram(_ram(party, "URIUniversalCommunication"), "URIID", address.value, schemeID=address.scheme)
+def _electronic_address(party: etree._Element, endpoint: PeppolEndpoint | None, email: str) -> None:
+    """The Peppol participant ID, else the email address (EN 16931 allows it, Peppol does not; a
+    Factur-X travels by email)."""
+    if endpoint is not None:
+        _ram(_ram(party, "URIUniversalCommunication"), "URIID", endpoint.identifier, schemeID=endpoint.scheme)
+    elif email:
+        _ram(_ram(party, "URIUniversalCommunication"), "URIID", email, schemeID=common.EMAIL_ADDRESS_SCHEME)
 
 
 def _vat_registration(party: etree._Element, vat_id: str) -> None:
@@ -76,6 +81,7 @@ def _seller(agreement: etree._Element, company: CompanyProfile) -> None:
     if company.registration:
         _ram(party, "Description", company.registration)
     contact = _ram(party, "DefinedTradeContact")
+    _ram(contact, "PersonName", company.contact_name)
     if company.phone:
         _ram(_ram(contact, "TelephoneUniversalCommunication"), "CompleteNumber", company.phone)
     _ram(_ram(contact, "EmailURIUniversalCommunication"), "URIID", company.email)
@@ -89,7 +95,7 @@ def _seller(agreement: etree._Element, company: CompanyProfile) -> None:
             "country": company.country,
         },
     )
-    _electronic_address(party, common.electronic_address(tax_id=company.tax_id, email=company.email))
+    _electronic_address(party, common.seller_endpoint(company), company.email)
     _vat_registration(party, company.tax_id)
 
 
@@ -102,7 +108,7 @@ def _buyer(agreement: etree._Element, invoice: Invoice) -> None:
     if snapshot.get("display_name") and snapshot["display_name"] != snapshot["legal_name"]:
         _ram(_ram(party, "SpecifiedLegalOrganization"), "TradingBusinessName", snapshot["display_name"])
     _address(party, common.buyer_address(invoice))
-    _electronic_address(party, common.electronic_address(tax_id=vat_id, email=common.buyer_email(invoice)))
+    _electronic_address(party, common.buyer_endpoint(invoice), common.buyer_email(invoice))
     _vat_registration(party, vat_id)
 
 
@@ -117,12 +123,12 @@ def _agreement(transaction: etree._Element, invoice: Invoice, company: CompanyPr
 
 def _delivery(transaction: etree._Element, invoice: Invoice) -> None:
     delivery = _ram(transaction, "ApplicableHeaderTradeDelivery")
-    shipping = invoice.shipping_address
-    if shipping.get("country"):
+    deliver_to = common.deliver_to_address(invoice)
+    if deliver_to is not None:
         party = _ram(delivery, "ShipToTradeParty")
-        if shipping.get("name"):
-            _ram(party, "Name", shipping["name"])
-        _address(party, shipping)
+        if deliver_to.get("name"):
+            _ram(party, "Name", deliver_to["name"])
+        _address(party, deliver_to)
     if invoice.delivery_date is not None:
         _date(_ram(delivery, "ActualDeliverySupplyChainEvent"), "OccurrenceDateTime", invoice.delivery_date)
 
@@ -149,10 +155,10 @@ def _header_tax(settlement: etree._Element, group: TaxBreakdown, currency: str) 
 
 
 def _payment(settlement: etree._Element, invoice: Invoice, company: CompanyProfile) -> None:
+    means = _ram(settlement, "SpecifiedTradeSettlementPaymentMeans")
+    _ram(means, "TypeCode", common.payment_means(invoice).code)
     if invoice.is_credit_note:
         return
-    means = _ram(settlement, "SpecifiedTradeSettlementPaymentMeans")
-    _ram(means, "TypeCode", common.SEPA_CREDIT_TRANSFER)
     account = _ram(means, "PayeePartyCreditorFinancialAccount")
     _ram(account, "IBANID", company.iban)
     _ram(account, "AccountName", company.legal_name)
@@ -225,7 +231,10 @@ def _line(transaction: etree._Element, invoice: Invoice, line: InvoiceLine) -> N
     if adjustment is not None:
         allowance = _ram(settlement, "SpecifiedTradeAllowanceCharge")
         _indicator(allowance, adjustment.is_charge)
-        _amount(allowance, "BasisAmount", adjustment.base_amount, currency)
+        if adjustment.percent is not None:
+            _ram(allowance, "CalculationPercent", common.number_text(adjustment.percent))
+        if adjustment.base_amount is not None:
+            _amount(allowance, "BasisAmount", adjustment.base_amount, currency)
         _amount(allowance, "ActualAmount", adjustment.amount, currency)
         if adjustment.reason_code:
             _ram(allowance, "ReasonCode", adjustment.reason_code)

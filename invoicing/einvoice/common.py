@@ -5,51 +5,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from customers.models import ContactRole
-from invoicing.models import Invoice, InvoiceLine, TaxCategoryCode
+from customers.peppol import PeppolEndpoint, endpoint_from_vat_id
+from invoicing.models import CompanyProfile, Invoice, InvoiceLine, TaxCategoryCode
 from otc.money import minor_units, quantize
 
-# Peppol EAS codes of the VAT-number electronic addresses, by the VAT ID's two-letter prefix.
-VAT_ADDRESS_SCHEMES = {
-    "AD": "9922",
-    "AL": "9923",
-    "AT": "9914",
-    "BA": "9924",
-    "BE": "9925",
-    "BG": "9926",
-    "CH": "9927",
-    "CY": "9928",
-    "CZ": "9929",
-    "DE": "9930",
-    "EE": "9931",
-    "EL": "9933",
-    "ES": "9920",
-    "FI": "0213",
-    "FR": "9957",
-    "GB": "9932",
-    "HR": "9934",
-    "HU": "9910",
-    "IE": "9935",
-    "IT": "0211",
-    "LI": "9936",
-    "LT": "9937",
-    "LU": "9938",
-    "LV": "9939",
-    "MC": "9940",
-    "ME": "9941",
-    "MK": "9942",
-    "MT": "9943",
-    "NL": "9944",
-    "PL": "9945",
-    "PT": "9946",
-    "RO": "9947",
-    "RS": "9948",
-    "SE": "9955",
-    "SI": "9949",
-    "SK": "9950",
-    "SM": "9951",
-    "TR": "9952",
-    "VA": "9953",
-}
 EMAIL_ADDRESS_SCHEME = "EM"
 
 # VATEX codes (CEF list) for the categories whose exemption EN 16931 requires to be stated.
@@ -62,6 +21,7 @@ EXEMPTION_CODES = {
 EXEMPT_CATEGORIES = {*EXEMPTION_CODES, TaxCategoryCode.EXEMPT}
 DISCOUNT_REASON_CODE = "95"  # UNCL 5189: Discount
 SEPA_CREDIT_TRANSFER = "58"  # UNCL 4461
+CLEARING_BETWEEN_PARTNERS = "97"  # UNCL 4461: a credit note is set off against open invoices
 GTIN_SCHEME = "0160"
 
 
@@ -82,17 +42,34 @@ def price_text(price: Decimal, currency: str) -> str:
 
 
 @dataclass(frozen=True)
-class ElectronicAddress:
-    scheme: str
-    value: str
+class PaymentMeans:
+    code: str
+    name: str
 
 
-def electronic_address(*, tax_id: str, email: str) -> ElectronicAddress | None:
-    """Where Peppol delivers to a party: its VAT number when the prefix has a scheme, else its email."""
-    scheme = VAT_ADDRESS_SCHEMES.get(tax_id[:2].upper()) if tax_id else None
-    if scheme:
-        return ElectronicAddress(scheme, tax_id)
-    return ElectronicAddress(EMAIL_ADDRESS_SCHEME, email) if email else None
+def payment_means(invoice: Invoice) -> PaymentMeans:
+    """An invoice is paid by SEPA transfer into the company's account; a credit note is set off against
+    open invoices (EN 16931 and XRechnung want payment instructions on both, DE-R-001)."""
+    if invoice.is_credit_note:
+        return PaymentMeans(CLEARING_BETWEEN_PARTNERS, "Clearing between partners")
+    return PaymentMeans(SEPA_CREDIT_TRANSFER, "SEPA credit transfer")
+
+
+def seller_endpoint(company: CompanyProfile) -> PeppolEndpoint | None:
+    """The company's Peppol participant ID, else the one its VAT ID gives."""
+    if company.peppol_scheme:
+        return PeppolEndpoint(company.peppol_scheme, company.peppol_id)
+    return endpoint_from_vat_id(company.tax_id)
+
+
+def buyer_endpoint(invoice: Invoice) -> PeppolEndpoint | None:
+    """The customer's Peppol participant ID as it is now (an address to deliver to, so a corrected one
+    applies to documents still waiting), else the one its VAT ID gives; None when it has neither."""
+    customer = invoice.customer
+    if customer.peppol_scheme:
+        return PeppolEndpoint(customer.peppol_scheme, customer.peppol_id)
+    vat_id = buyer_vat_id(invoice)
+    return endpoint_from_vat_id(vat_id) if vat_id else None
 
 
 def buyer_vat_id(invoice: Invoice) -> str:
@@ -115,6 +92,16 @@ def buyer_address(invoice: Invoice) -> dict[str, str]:
     return {**address, "country": address.get("country") or invoice.customer_snapshot.get("country", "")}
 
 
+def deliver_to_address(invoice: Invoice) -> dict[str, str] | None:
+    """The shipping address; for an intra-community supply without one, the buyer's address, because
+    the deliver-to country must be stated (BR-IC-12)."""
+    if invoice.shipping_address.get("country"):
+        return invoice.shipping_address
+    if invoice.tax_breakdown.filter(tax_category=TaxCategoryCode.INTRA_COMMUNITY).exists():
+        return buyer_address(invoice)
+    return None
+
+
 def payment_terms_note(invoice: Invoice) -> str:
     return f"Payable within {invoice.payment_terms_days} days"
 
@@ -130,29 +117,34 @@ def exemption_reason(category: str, reason: str) -> tuple[str, str]:
 class LineAdjustment:
     """The gap between quantity × price and the line's rounded net, as a line allowance (or charge)."""
 
-    base_amount: Decimal
     amount: Decimal
     is_charge: bool
     reason: str
     reason_code: str
+    base_amount: Decimal | None = None
+    percent: Decimal | None = None
 
 
 def line_adjustment(line: InvoiceLine, currency: str) -> LineAdjustment | None:
     """Net = quantity × price − allowance, to the cent (BR-CO-10 and Peppol's line-net rule hold exactly).
 
-    The gap is the line's discount; a credit note's last line may also carry a rounding cent.
+    The gap is the line's discount; a credit note's last line may also carry a rounding cent. Base
+    amount and percentage come together or not at all (PEPPOL-EN16931-R041/R042), and only when the
+    percentage of the base gives the amount to the cent (R040).
     """
     base = quantize(line.quantity * line.unit_price, currency)
     gap = base - line.net_amount
     if gap == 0:
         return None
     if gap < 0:
-        return LineAdjustment(base, -gap, True, "Rounding difference", "")
-    if line.discount_percent:
-        return LineAdjustment(
-            base, gap, False, f"Discount {number_text(line.discount_percent)} %", DISCOUNT_REASON_CODE
-        )
-    return LineAdjustment(base, gap, False, "Rounding difference", "")
+        return LineAdjustment(-gap, True, "Rounding difference", "")
+    percent = line.discount_percent
+    if not percent:
+        return LineAdjustment(gap, False, "Rounding difference", "")
+    reason = f"Discount {number_text(percent)} %"
+    if quantize(base * percent / 100, currency) != gap:
+        return LineAdjustment(gap, False, reason, DISCOUNT_REASON_CODE)
+    return LineAdjustment(gap, False, reason, DISCOUNT_REASON_CODE, base_amount=base, percent=percent)
 
 
 def tax_total_in_company_currency(invoice: Invoice) -> Decimal | None:

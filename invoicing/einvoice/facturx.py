@@ -2,16 +2,15 @@
 
 import facturx
 
-from invoicing.einvoice.cii import invoice_cii
 from invoicing.models import Invoice
 
 
-def facturx_pdf(invoice: Invoice, pdf: bytes) -> bytes:
-    """Embed the invoice's CII into its rendered PDF (which should be PDF/A-3b, e.g. WeasyPrint's
-    `pdf_variant="pdf/a-3b"`); the XML is checked against the Factur-X EN 16931 XSD on the way in."""
+def facturx_pdf(invoice: Invoice, pdf: bytes, cii: bytes) -> bytes:
+    """Embed the invoice's CII (already validated) into its rendered PDF (which should be PDF/A-3b, e.g.
+    WeasyPrint's `pdf_variant="pdf/a-3b"`); the XML is checked against the Factur-X EN 16931 XSD on the way in."""
     return facturx.generate_from_binary(
         pdf,
-        invoice_cii(invoice),
+        cii,
         flavor="factur-x",
         level="en16931",
         check_xsd=True,

@@ -6,6 +6,7 @@ currency's minor unit of decimals. A credit note's amounts are positive, as EN 1
 
 from lxml import etree
 
+from customers.peppol import PeppolEndpoint
 from invoicing.einvoice import common
 from invoicing.models import CompanyProfile, Invoice, InvoiceLine, TaxBreakdown
 from invoicing.selectors import company_profile
@@ -50,14 +51,16 @@ def _address(parent: etree._Element, name: str, address: dict[str, str]) -> None
     _cbc(_cac(element, "Country"), "IdentificationCode", address["country"])
 
 
-def _endpoint(party: etree._Element, address: common.ElectronicAddress | None) -> None:
-    if address is not None:
-        _cbc(party, "EndpointID", address.value, schemeID=address.scheme)
+def _endpoint(party: etree._Element, endpoint: PeppolEndpoint | None) -> None:
+    """A party without a Peppol participant ID gets no EndpointID, and the Peppol rules refuse the
+    document (R010/R020): no made-up address is sent."""
+    if endpoint is not None:
+        _cbc(party, "EndpointID", endpoint.identifier, schemeID=endpoint.scheme)
 
 
 def _seller(root: etree._Element, company: CompanyProfile) -> None:
     party = _cac(_cac(root, "AccountingSupplierParty"), "Party")
-    _endpoint(party, common.electronic_address(tax_id=company.tax_id, email=company.email))
+    _endpoint(party, common.seller_endpoint(company))
     _cbc(_cac(party, "PartyName"), "Name", company.legal_name)
     _address(
         party,
@@ -78,6 +81,7 @@ def _seller(root: etree._Element, company: CompanyProfile) -> None:
     if company.registration:
         _cbc(legal_entity, "CompanyLegalForm", company.registration)
     contact = _cac(party, "Contact")
+    _cbc(contact, "Name", company.contact_name)
     if company.phone:
         _cbc(contact, "Telephone", company.phone)
     _cbc(contact, "ElectronicMail", company.email)
@@ -87,7 +91,7 @@ def _buyer(root: etree._Element, invoice: Invoice) -> None:
     snapshot = invoice.customer_snapshot
     tax_id = common.buyer_vat_id(invoice)
     party = _cac(_cac(root, "AccountingCustomerParty"), "Party")
-    _endpoint(party, common.electronic_address(tax_id=tax_id, email=common.buyer_email(invoice)))
+    _endpoint(party, common.buyer_endpoint(invoice))
     _cbc(_cac(party, "PartyIdentification"), "ID", snapshot["number"])
     _cbc(_cac(party, "PartyName"), "Name", snapshot.get("display_name") or snapshot["legal_name"])
     _address(party, "PostalAddress", common.buyer_address(invoice))
@@ -99,25 +103,26 @@ def _buyer(root: etree._Element, invoice: Invoice) -> None:
 
 
 def _delivery(root: etree._Element, invoice: Invoice) -> None:
-    shipping = invoice.shipping_address
-    if invoice.delivery_date is None and not shipping.get("country"):
+    deliver_to = common.deliver_to_address(invoice)
+    if invoice.delivery_date is None and deliver_to is None:
         return
     delivery = _cac(root, "Delivery")
     if invoice.delivery_date is not None:
         _cbc(delivery, "ActualDeliveryDate", invoice.delivery_date.isoformat())
-    if shipping.get("country"):
-        _address(_cac(delivery, "DeliveryLocation"), "Address", shipping)
-        if shipping.get("name"):
-            _cbc(_cac(_cac(delivery, "DeliveryParty"), "PartyName"), "Name", shipping["name"])
+    if deliver_to is not None:
+        _address(_cac(delivery, "DeliveryLocation"), "Address", deliver_to)
+        if deliver_to.get("name"):
+            _cbc(_cac(_cac(delivery, "DeliveryParty"), "PartyName"), "Name", deliver_to["name"])
 
 
 def _payment(root: etree._Element, invoice: Invoice, company: CompanyProfile) -> None:
-    """A credit note is settled against open invoices, so it names no account to pay into."""
+    """An invoice names the account to pay into; a credit note says it is set off, and names none."""
+    means = _cac(root, "PaymentMeans")
+    payment_means = common.payment_means(invoice)
+    _cbc(means, "PaymentMeansCode", payment_means.code, name=payment_means.name)
+    _cbc(means, "PaymentID", invoice.number)
     if invoice.is_credit_note:
         return
-    means = _cac(root, "PaymentMeans")
-    _cbc(means, "PaymentMeansCode", common.SEPA_CREDIT_TRANSFER, name="SEPA credit transfer")
-    _cbc(means, "PaymentID", invoice.number)
     account = _cac(means, "PayeeFinancialAccount")
     _cbc(account, "ID", company.iban)
     _cbc(account, "Name", company.legal_name)
@@ -179,8 +184,11 @@ def _line(root: etree._Element, invoice: Invoice, line: InvoiceLine) -> None:
         if adjustment.reason_code:
             _cbc(allowance, "AllowanceChargeReasonCode", adjustment.reason_code)
         _cbc(allowance, "AllowanceChargeReason", adjustment.reason)
+        if adjustment.percent is not None:
+            _cbc(allowance, "MultiplierFactorNumeric", common.number_text(adjustment.percent))
         _amount(allowance, "Amount", adjustment.amount, currency)
-        _amount(allowance, "BaseAmount", adjustment.base_amount, currency)
+        if adjustment.base_amount is not None:
+            _amount(allowance, "BaseAmount", adjustment.base_amount, currency)
     item = _cac(element, "Item")
     _cbc(item, "Name", line.description)
     if line.sku:

@@ -2,6 +2,7 @@
 
 from django.db import transaction
 
+from customers.peppol import normalize_peppol_endpoint
 from customers.validators import normalize_bic, normalize_iban, normalize_tax_id, validate_country
 from invoicing.models import (
     CompanyProfile,
@@ -19,7 +20,10 @@ COMPANY_PROFILE_FIELDS = (
     "city",
     "country",
     "tax_id",
+    "peppol_scheme",
+    "peppol_id",
     "registration",
+    "contact_name",
     "email",
     "phone",
     "website",
@@ -44,6 +48,9 @@ def save_company_profile(*, actor: User, data: dict) -> CompanyProfile:
         setattr(profile, name, value)
     field_checked("country", validate_country, profile.country)
     profile.tax_id = field_checked("tax_id", normalize_tax_id, profile.tax_id, profile.country)
+    profile.peppol_scheme, profile.peppol_id = field_checked(
+        "peppol_id", normalize_peppol_endpoint, profile.peppol_scheme, profile.peppol_id, profile.tax_id
+    )
     profile.iban = field_checked("iban", normalize_iban, profile.iban)
     profile.bic = field_checked("bic", normalize_bic, profile.bic)
     validate_model(profile)

@@ -12,6 +12,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from customers.models import Customer
 from invoicing import services
 from invoicing.models import CompanyProfile, Invoice, InvoiceStatus, StoredDocument
 from ledger.models import JournalEntry
@@ -314,6 +315,9 @@ def test_the_company_profile_is_added_once_and_then_only_changed(clerk):
         "country": "DE",
         "tax_id": "DE123456789",
         "registration": "",
+        "peppol_scheme": "",
+        "peppol_id": "",
+        "contact_name": "Debitorenbuchhaltung",
         "email": "billing@otc.example",
         "phone": "",
         "website": "",
@@ -325,9 +329,16 @@ def test_the_company_profile_is_added_once_and_then_only_changed(clerk):
         "_save": "Save",
     }
 
-    assert client.post("/admin/invoicing/companyprofile/add/", form).status_code == 302
+    refused = client.post("/admin/invoicing/companyprofile/add/", form | {"peppol_scheme": "0088", "peppol_id": "1"})
+    assert "1 is not a GLN (13 digits with a GS1 check digit)." in refused.content.decode()
+    assert client.post("/admin/invoicing/companyprofile/add/", form | {"peppol_scheme": "9930"}).status_code == 302
 
-    assert CompanyProfile.objects.get().pk == 1
+    assert CompanyProfile.objects.values_list("pk", "peppol_scheme", "peppol_id", "contact_name").get() == (
+        1,
+        "9930",
+        "DE123456789",
+        "Debitorenbuchhaltung",
+    )
     assert client.get("/admin/invoicing/companyprofile/")["Location"] == "/admin/invoicing/companyprofile/1/change/"
     assert client.get("/admin/invoicing/companyprofile/add/").status_code == 403
 
@@ -342,3 +353,31 @@ def test_exchange_rates_must_be_positive(clerk):
     assert "A rate must be more than zero." in refused.content.decode()
     assert accepted.status_code == 302
     assert ExchangeRate.objects.get().rate == D("0.91234567")
+
+
+# -- e-invoices ---------------------------------------------------------------------------------------------
+
+
+def test_issuing_warns_when_the_e_invoice_cannot_name_the_buyer_on_peppol(clerk, customer, company):
+    draft = manual_invoice(customer, clerk, ("1", "100", "19"), issue=False)
+
+    response = signed_in(clerk).post(f"{INVOICES}{draft.pk}/issue/", {}, follow=True)
+
+    draft.refresh_from_db()
+    assert draft.status == InvoiceStatus.ISSUED
+    assert f"{customer} has neither a Peppol ID nor a VAT ID to derive one from" in " ".join(messages_of(response))
+    assert "PEPPOL-EN16931-R010" in response.content.decode()  # the invoice page says it too
+
+
+def test_checking_the_e_invoice_lists_each_broken_rule_and_passes_once_fixed(clerk, customer, company):
+    invoice = manual_invoice(customer, clerk, ("1", "100", "19"))
+    client = signed_in(clerk)
+
+    refused = messages_of(client.get(f"{INVOICES}{invoice.pk}/check-einvoice/", follow=True))
+    Customer.objects.filter(pk=customer.pk).update(peppol_scheme="0088", peppol_id="4012345000009")
+    passed = messages_of(client.get(f"{INVOICES}{invoice.pk}/check-einvoice/", follow=True))
+
+    assert refused[0] == "UBL breaks: [PEPPOL-EN16931-R010] Buyer electronic address MUST be provided"
+    assert refused[1].startswith("CII passes XSD, facturx-en16931 (")
+    assert passed[0].startswith("UBL passes XSD, cen-ubl, peppol-ubl (")
+    assert not StoredDocument.objects.filter(invoice=invoice).exists()

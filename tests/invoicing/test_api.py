@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from customers.models import Customer
 from invoicing import services
 from invoicing.models import Invoice, InvoiceLine, InvoiceStatus, StoredDocument
 from ledger.models import JournalEntry
@@ -365,6 +366,7 @@ def test_a_statement_needs_a_valid_period(reader, customer):
 
 
 def test_an_issued_invoice_downloads_as_pdf_ubl_and_facturx_stored_once(reader, clerk, customer, company):
+    Customer.objects.filter(pk=customer.pk).update(peppol_scheme="0088", peppol_id="4012345000009")
     invoice = manual_invoice(customer, clerk, ("1", "100", "19"))
 
     pdf = reader.get(f"{INVOICES}{invoice.pk}/pdf/", HTTP_ACCEPT="application/pdf")
@@ -380,6 +382,18 @@ def test_an_issued_invoice_downloads_as_pdf_ubl_and_facturx_stored_once(reader, 
     assert invoice.number.encode() in b"".join(ubl.streaming_content)
     assert (facturx.status_code, facturx["Content-Type"]) == (200, "application/pdf")
     assert StoredDocument.objects.filter(invoice=invoice).count() == 3
+
+
+def test_an_e_invoice_that_breaks_the_peppol_rules_is_a_409_listing_the_rules(reader, clerk, customer, company):
+    invoice = manual_invoice(customer, clerk, ("1", "100", "19"))  # the buyer has neither VAT ID nor Peppol ID
+
+    response = reader.get(f"{INVOICES}{invoice.pk}/ubl/")
+
+    body = response.json()
+    assert (response.status_code, body["code"]) == (409, "einvoice_invalid")
+    assert body["errors"]["rules"] == ["[PEPPOL-EN16931-R010] Buyer electronic address MUST be provided"]
+    assert "PEPPOL-EN16931-R010" in body["detail"]
+    assert not StoredDocument.objects.filter(invoice=invoice).exists()
 
 
 def test_a_draft_has_no_document_yet(reader, clerk, customer, company):

@@ -3,7 +3,8 @@ from decimal import Decimal
 import pytest
 from django.core import mail
 
-from customers.models import Contact, NotificationType, Preferences
+from customers import services as customer_services
+from customers.models import Contact, Customer, NotificationType, Preferences
 from invoicing import services
 from invoicing.documents import services as documents
 from invoicing.models import InvoiceDeliveryLog, StoredDocument
@@ -11,7 +12,7 @@ from tests.support.outbox import run_outbox
 from workflows import handlers
 from workflows.handlers import HANDLERS
 from workflows.models import EventStatus, Notification, OutboxEvent
-from workflows.services import dispatch_event, run_handler_once
+from workflows.services import dispatch_event, retry_event, run_handler_once
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root", "company")]
 D = Decimal
@@ -76,6 +77,7 @@ def test_the_billing_contact_gets_invoices_even_when_opted_out_of_every_notifica
 
 def test_an_e_invoice_customer_gets_the_ubl_xml_and_the_factur_x_pdf(clerk, customer, shipment):
     Preferences.objects.filter(customer=customer).update(invoice_delivery="e_invoice")
+    Customer.objects.filter(pk=customer.pk).update(peppol_scheme="0088", peppol_id="4012345000009")
     mail.outbox.clear()
     invoice = services.invoice_shipments(shipments=[shipment], actor=clerk)
 
@@ -156,3 +158,31 @@ def test_a_credit_note_is_emailed_with_its_own_pdf(clerk, invoice):
     assert "Reason: Two widgets damaged" in message.body
     assert attachments(message) == [(f"{note.number}.pdf", "application/pdf")]
     assert InvoiceDeliveryLog.objects.filter(invoice=note, is_resend=False).count() == 1
+
+
+def test_an_e_invoice_that_breaks_the_peppol_rules_waits_unsent_until_the_customer_is_fixed(clerk, customer, shipment):
+    Preferences.objects.filter(customer=customer).update(invoice_delivery="e_invoice")
+    mail.outbox.clear()
+    invoice = services.invoice_shipments(shipments=[shipment], actor=clerk)
+
+    (event,) = run_outbox("invoice.issued")
+
+    event.refresh_from_db()
+    assert mail.outbox == []
+    assert event.status == EventStatus.PENDING
+    assert "[PEPPOL-EN16931-R010] Buyer electronic address MUST be provided" in event.last_error
+    assert not InvoiceDeliveryLog.objects.filter(invoice=invoice).exists()
+    assert not StoredDocument.objects.filter(invoice=invoice).exists()
+
+    customer_services.update_customer(
+        customer=customer, actor=clerk, data={"peppol_scheme": "0088", "peppol_id": "4012345000009"}
+    )
+    retry_event(event=event)
+    run_outbox("invoice.issued")
+
+    (message,) = mail.outbox
+    assert attachments(message) == [
+        (f"{invoice.number}.xml", "application/xml"),
+        (f"{invoice.number}-facturx.pdf", "application/pdf"),
+    ]
+    assert InvoiceDeliveryLog.objects.filter(invoice=invoice).count() == 1

@@ -8,14 +8,15 @@ import weasyprint
 from lxml import etree
 from pypdf import PdfReader
 
+from customers import services as customer_services
 from invoicing import services
 from invoicing.einvoice.cii import invoice_cii
 from invoicing.einvoice.facturx import facturx_pdf
 from invoicing.einvoice.ubl import invoice_ubl
+from invoicing.einvoice.validation import validate_einvoice
 from invoicing.models import CompanyProfile
 from otc.models import ExchangeRate
 from tests.factories import CustomerFactory, approved_limit, placed_order, ship
-from tests.invoicing.einvoice_validation import check_facturx, check_ubl
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -51,18 +52,20 @@ def company(db):
 
 
 def valid_ubl(invoice) -> etree._Element:
-    """The invoice's UBL, after checking it passes the XSD and has no fatal EN 16931 failure."""
+    """The invoice's UBL, after checking it passes the XSD, the CEN EN 16931 and the Peppol BIS 3 rules."""
     xml = invoice_ubl(invoice)
-    report = check_ubl(xml)
-    assert report.fatal == [], xml.decode()
+    report = validate_einvoice(xml)
+    assert report.rule_sets == ("XSD", "cen-ubl", "peppol-ubl")
+    assert [str(error) for error in report.errors] == [], xml.decode()
     return etree.fromstring(xml)
 
 
 def valid_cii(invoice) -> etree._Element:
     """The invoice's Factur-X CII, after checking it against the Factur-X EN 16931 XSD and schematron."""
     xml = invoice_cii(invoice)
-    report = check_facturx(xml)
-    assert report.fatal == [], xml.decode()
+    report = validate_einvoice(xml)
+    assert report.rule_sets == ("XSD", "facturx-en16931")
+    assert [str(error) for error in report.errors] == [], xml.decode()
     return etree.fromstring(xml)
 
 
@@ -72,9 +75,18 @@ def texts(root: etree._Element, path: str, namespaces=UBL) -> list[str]:
     ]
 
 
+def give_peppol_id(customer, clerk, scheme: str, identifier: str = "") -> None:
+    customer_services.update_customer(
+        customer=customer, actor=clerk, data={"peppol_scheme": scheme, "peppol_id": identifier}
+    )
+    customer.refresh_from_db()
+
+
 @pytest.fixture
-def domestic_invoice(clerk, shipment):
-    """12 widgets at 9.00 less 6.9 % (19 %) and 3 manuals at 19.99 less 2 % (7 %): 182.53 gross."""
+def domestic_invoice(clerk, customer, shipment):
+    """12 widgets at 9.00 less 6.9 % (19 %) and 3 manuals at 19.99 less 2 % (7 %): 182.53 gross. The
+    buyer has no VAT ID; its Peppol ID is a GLN."""
+    give_peppol_id(customer, clerk, "0088", "4012345000009")
     return services.invoice_shipments(shipments=[shipment], actor=clerk)
 
 
@@ -92,7 +104,8 @@ def test_domestic_invoice_with_two_rates_and_discounts_is_valid_peppol_ubl(domes
     assert texts(root, "//cac:OrderReference/cbc:ID") == ["PO-4711"]
     assert texts(root, "//cac:PayeeFinancialAccount/cbc:ID") == ["DE89370400440532013000"]
     assert texts(root, "//cac:AccountingSupplierParty//cbc:EndpointID/@schemeID") == ["9930"]
-    assert texts(root, "//cac:AccountingCustomerParty//cbc:EndpointID") == ["paula@nordwind.example"]
+    assert texts(root, "//cac:AccountingCustomerParty//cbc:EndpointID") == ["4012345000009"]
+    assert texts(root, "//cac:AccountingCustomerParty//cbc:EndpointID/@schemeID") == ["0088"]
 
 
 def test_domestic_invoice_is_valid_facturx_cii(domestic_invoice):
@@ -182,6 +195,8 @@ def test_export_to_a_us_customer_is_zero_rated_category_g(clerk):
         actor=clerk,
         legal_name="Prairie Supply Inc.",
         country="US",
+        peppol_scheme="0060",
+        peppol_id="150483782",
         default_currency="EUR",
         contacts=[{"name": "Accounts Payable", "email": "ap@prairie.example", "roles": ["billing"]}],
         addresses=[
@@ -216,12 +231,13 @@ def test_export_to_a_us_customer_is_zero_rated_category_g(clerk):
         "Export outside the EU, zero-rated"
     ]
     assert texts(root, "//cac:LegalMonetaryTotal/cbc:PayableAmount") == ["376.50"]
-    assert texts(root, "//cac:AccountingCustomerParty//cbc:EndpointID/@schemeID") == ["EM"]
+    assert texts(root, "//cac:AccountingCustomerParty//cbc:EndpointID/@schemeID") == ["0060"]
 
     valid_cii(invoice)
 
 
 def test_usd_invoice_states_the_vat_in_euro_as_well(clerk, customer):
+    give_peppol_id(customer, clerk, "0088", "4000001000005")
     ExchangeRate.objects.create(currency="USD", rate_date=date(2020, 1, 1), rate=D("0.9"))
     invoice = services.create_manual_invoice(
         customer=customer,
@@ -248,11 +264,11 @@ def test_usd_invoice_states_the_vat_in_euro_as_well(clerk, customer):
 def test_facturx_pdf_carries_the_cii_and_gives_it_back(domestic_invoice):
     pdf = weasyprint.HTML(string=f"<h1>Invoice {domestic_invoice.number}</h1>").write_pdf(pdf_variant="pdf/a-3b")
 
-    document = facturx_pdf(domestic_invoice, pdf)
+    document = facturx_pdf(domestic_invoice, pdf, invoice_cii(domestic_invoice))
 
     filename, xml = facturx.get_facturx_xml_from_pdf(document, check_xsd=True)
     assert (filename, xml) == ("factur-x.xml", invoice_cii(domestic_invoice))
-    assert check_facturx(xml).fatal == []
+    assert validate_einvoice(xml).errors == ()
     metadata = PdfReader(BytesIO(document)).xmp_metadata.rdf_root.toxml()
     assert "<pdfaid:part>3</pdfaid:part>" in metadata
     assert "<fx:ConformanceLevel>EN 16931</fx:ConformanceLevel>" in metadata
