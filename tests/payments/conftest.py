@@ -2,6 +2,7 @@ from decimal import Decimal
 
 import pytest
 
+from payments.models import CompanyBankAccount
 from payments.money.services import Application
 from tests.factories import CustomerFactory, StaffFactory
 from tests.invoicing.conftest import manual_invoice
@@ -25,3 +26,14 @@ def refund_approver(db):
 
 def apply(invoice, amount: str, **options) -> Application:
     return Application(invoice, Decimal(amount), **options)
+
+
+@pytest.fixture
+def own_accounts(db):
+    """The company's accounts the sample statements are of: the main account by IBAN, and a German account
+    that old-style statements name by bank code and account number."""
+    return [
+        CompanyBankAccount.objects.create(name="Commerzbank EUR", iban="DE89370400440532013000", currency="EUR"),
+        CompanyBankAccount.objects.create(name="Sparkasse EUR", iban="DE12500105170648489890", currency="EUR"),
+        CompanyBankAccount.objects.create(name="ING EUR", iban="NL20INGB0001234567", currency="EUR"),
+    ]

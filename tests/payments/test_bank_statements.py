@@ -10,7 +10,7 @@ from payments.cash_application.errors import StatementAlreadyImported
 from payments.cash_application.statement_import import import_bank_statement
 from payments.models import BankStatement, BankStatementLine, StatementLineStatus
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("own_accounts")]
 D = Decimal
 SAMPLES = Path(__file__).parent / "samples"
 
@@ -27,7 +27,8 @@ def variant(name: str, old: str, new: str) -> bytes:
 
 
 def upload(content: bytes, format: str, clerk, filename: str = "statement", **options) -> BankStatement:
-    return import_bank_statement(content=content, filename=filename, format=format, actor=clerk, **options)
+    [statement] = import_bank_statement(content=content, filename=filename, format=format, actor=clerk, **options)
+    return statement
 
 
 def lines_of(statement: BankStatement) -> list[tuple]:
@@ -245,11 +246,21 @@ def test_mt940_with_a_bad_counterparty_iban_names_the_details_line(clerk):
     assert nothing_written()
 
 
-def test_mt940_account_must_be_an_iban(clerk):
+def test_mt940_account_by_bank_code_and_number_is_the_company_account_of_that_iban(clerk, own_accounts):
     content = variant("mt940_de.sta", ":25:DE89370400440532013000", ":25:37040044/0532013000")
 
-    with pytest.raises(MalformedStatement, match=r"^line 2: :25: '37040044/0532013000' is not an IBAN"):
+    statement = upload(content, "mt940", clerk)
+
+    assert (statement.bank_account, statement.account_iban) == (own_accounts[0], "DE89370400440532013000")
+
+
+def test_mt940_account_with_an_anonymised_iban_is_refused(clerk):
+    content = variant("mt940_de.sta", ":25:DE89370400440532013000", ":25:DE00370400440532013000")
+
+    with pytest.raises(MalformedStatement, match=r"^line 2: DE00370400440532013000 is not a valid IBAN"):
         upload(content, "mt940", clerk)
+
+    assert nothing_written()
 
 
 def test_csv_with_a_bad_counterparty_iban_names_the_line(clerk):
