@@ -9,7 +9,8 @@ amounts), so a decision is counted right or wrong, and among the lines left to a
 counts those whose first proposal is the right one.
 
 The lines carry the noise of real remittances, in these shares (percent):
-    structured reference 30, number in free text 25, RF creditor reference 5, number with a typo
+    structured reference 30, number in free text 20, number read by OCR (O/0, I/1, S/5, B/8, Z/2
+    swapped) 5, RF creditor reference 5, number with a typo
     (digits swapped or changed, a digit or dash missing) 12, several invoices at once 10 (a third of
     them with one typo), part payment 5, fee or discount deducted 9, no reference but a known
     IBAN 2, no reference and several invoices from a new account 1, unknown payer 1.
@@ -34,7 +35,8 @@ from common import DEFAULT_URL, Timer, drop_database, setup_django, write_result
 
 KINDS = {
     "structured reference": 30,
-    "number in text": 25,
+    "number in text": 20,
+    "OCR swaps in number": 5,
     "RF creditor reference": 5,
     "typo in number": 12,
     "several invoices": 10,
@@ -265,6 +267,16 @@ class LineMaker:
             return number[:8] + number[9:] if self.rng.random() < 0.5 else number.replace("-", "")
         return number[:9] + "".join(digits)
 
+    def scanned(self, number: str) -> str:
+        """The number as OCR reads it off a scan: each digit that looks like a letter may become one."""
+        looks_like = {"0": "O", "1": "I", "5": "S", "8": "B", "2": "Z"}
+        while True:
+            read = "".join(
+                looks_like[char] if char in looks_like and self.rng.random() < 0.5 else char for char in number
+            )
+            if read != number or not any(char in looks_like for char in number):
+                return read
+
     def line(self, kind: str):
         """Amount, remittance, structured reference, payer IBAN and name, and the truth of one line."""
         from payments.cash_application.matching import rf_reference
@@ -295,6 +307,8 @@ class LineMaker:
             allocations = {rows[0][0]: amount}
         if kind == "typo in number":
             numbers = [self.typo(numbers[0])]
+        elif kind == "OCR swaps in number":
+            numbers = [self.scanned(numbers[0])]
         elif kind == "several invoices" and rng.random() < 1 / 3:
             wrong = rng.randrange(count)
             numbers[wrong] = self.typo(numbers[wrong])

@@ -14,6 +14,7 @@ from django.http import HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from unfold.admin import ModelAdmin
 from unfold.contrib.filters.admin import ChoicesDropdownFilter, RangeDateFilter
 from unfold.decorators import action, display
 from unfold.widgets import (
@@ -25,6 +26,7 @@ from unfold.widgets import (
 )
 
 from customers.models import Customer
+from customers.validators import normalize_iban
 from invoicing import selectors as invoicing_selectors
 from invoicing.models import DocumentKind, Invoice
 from otc.admin import (
@@ -49,6 +51,7 @@ from payments.cash_application.statement_import import import_bank_statement
 from payments.models import (
     BankStatement,
     BankStatementLine,
+    CompanyBankAccount,
     StatementFormat,
     StatementLineStatus,
 )
@@ -170,6 +173,44 @@ class StatementLineInline(ReadOnlyInline):
         return admin_link(change_url(line.payment), str(line.payment)) if line.payment_id else "-"
 
 
+class CompanyBankAccountForm(forms.ModelForm):
+    """Identifiers as statements write them: compact and upper-case, so an import finds the account."""
+
+    class Meta:
+        model = CompanyBankAccount
+        fields = ["name", "iban", "bank_code", "account_number", "currency", "is_active"]
+
+    def clean_iban(self) -> str:
+        iban = self.cleaned_data["iban"]
+        return normalize_iban(iban) if iban.strip() else ""
+
+    def clean_bank_code(self) -> str:
+        return "".join(self.cleaned_data["bank_code"].split()).upper()
+
+    def clean_account_number(self) -> str:
+        return "".join(self.cleaned_data["account_number"].split()).upper()
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if not cleaned.get("iban") and not cleaned.get("account_number"):
+            self.add_error("account_number", "Enter the IBAN, or the account number where the account has none.")
+        return cleaned
+
+
+@admin.register(CompanyBankAccount)
+class CompanyBankAccountAdmin(ModelAdmin):
+    """The company's own accounts: statements of any other account are refused at import."""
+
+    form = CompanyBankAccountForm
+    list_display = ["name", "iban", "bank_code", "account_number", "currency", "is_active"]
+    list_filter = ["currency", "is_active"]
+    search_fields = ["name", "iban", "account_number"]
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        """An account with statements stays (deactivate it instead); its statements keep pointing at it."""
+        return super().has_delete_permission(request, obj) and not (obj is not None and obj.statements.exists())
+
+
 @admin.register(BankStatement)
 class BankStatementAdmin(DocumentAdmin):
     """Statements as the bank sent them: uploaded (imported, then reconciled), never edited."""
@@ -228,11 +269,14 @@ class BankStatementAdmin(DocumentAdmin):
         form = UploadStatementForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
             try:
-                statement = import_bank_statement(actor=request.user, **form.service_kwargs())
+                statements = import_bank_statement(actor=request.user, **form.service_kwargs())
             except DomainError as error:
                 apply_domain_error(form, error)
             else:
-                return self._reconcile(request, statement)
+                for statement in statements:
+                    self._reconcile(request, statement)
+                several = reverse("admin:payments_bankstatement_changelist")
+                return HttpResponseRedirect(change_url(statements[0]) if len(statements) == 1 else several)
         return upload_form_page(
             request,
             self,
@@ -245,7 +289,7 @@ class BankStatementAdmin(DocumentAdmin):
             ),
         )
 
-    def _reconcile(self, request, statement: BankStatement) -> HttpResponse:
+    def _reconcile(self, request, statement: BankStatement) -> None:
         try:
             result = reconciliation.reconcile_statement(statement=statement, actor=request.user)
         except DomainError as error:
@@ -256,7 +300,6 @@ class BankStatementAdmin(DocumentAdmin):
                 f"{statement} imported with {statement.line_count} line(s): {len(result.applied)} applied "
                 f"automatically, {len(result.queued)} waiting, {len(result.ignored)} set aside.",
             )
-        return HttpResponseRedirect(change_url(statement))
 
 
 class LineStatusFilter(admin.SimpleListFilter):

@@ -58,6 +58,11 @@ ZERO = Decimal("0")
 
 _SEPARATORS = r"[\s\-_./:#]*"
 _CITED_NUMBER = re.compile(rf"(?<![A-Z])(?:INV|IVN|NIV|IN|NV){_SEPARATORS}(20\d\d){_SEPARATORS}(\d{{4,8}})(?!\d)")
+# A number read by OCR or retyped from a scan: letters that look like digits, within a number only.
+_OCR_NUMBER = re.compile(
+    rf"(?<![A-Z])(INV|IVN|NIV|IN|NV)({_SEPARATORS})([0-9OISBZ]{{4}})({_SEPARATORS})([0-9OISBZ]{{4,8}})(?![0-9A-Z])"
+)
+_OCR_DIGITS = str.maketrans("OISBZ", "01582")
 _CREDITOR_REFERENCE = re.compile(r"(?<![A-Z0-9])RF\s?\d\d(?:\s?[A-Z0-9]){1,21}")
 _RF_BODY = re.compile(r"INV(20\d\d)(\d{6})")
 
@@ -201,12 +206,26 @@ def _citations(text: str, where: str) -> list[Citation]:
             found.append(Citation(f"INV-{body[1]}-{body[2]}", body[1] + body[2], where, valid))
         else:
             text += " " + compact[4:]
-    for match in _CITED_NUMBER.finditer(text):
+    for match in _CITED_NUMBER.finditer(_ocr_repaired(text)):
         year, sequence = match.groups()
         number = f"INV-{year}-{sequence}" if len(sequence) == 6 else None
         if not any(c.digits == year + sequence for c in found):
             found.append(Citation(number, year + sequence, where, ""))
     return found
+
+
+def _ocr_repaired(text: str) -> str:
+    """Invoice numbers with O/0, I/1, S/5, B/8 and Z/2 swapped back; a number holds digits only, so
+    the repair is certain, and text that is not an invoice number stays as it is."""
+
+    def repaired(match: re.Match[str]) -> str:
+        prefix, first_separator, year, second_separator, sequence = match.groups()
+        year, sequence = year.translate(_OCR_DIGITS), sequence.translate(_OCR_DIGITS)
+        if not year.startswith("20"):
+            return match.group()
+        return f"{prefix}{first_separator}{year}{second_separator}{sequence}"
+
+    return _OCR_NUMBER.sub(repaired, text)
 
 
 def _digits(number: str) -> str:

@@ -1,6 +1,8 @@
 """Write side of bank statement import: a statement is parsed and checked whole before anything is
 written, then stored with all its lines in one transaction, or not at all.
 
+A file may hold several statements (of one account over several days, or of several accounts);
+they are imported together or not at all, each for one of the company's own bank accounts.
 A statement is imported once. The same account, statement id and period, or the very same file,
 is refused naming who imported it and when; unique constraints hold this under concurrent uploads
 too (the second upload waits for the first to commit, then gets the same refusal).
@@ -16,12 +18,12 @@ from django.utils import timezone
 from otc.audit import acting
 from otc.errors import InvalidInput
 from otc.models import User
-from payments.cash_application.bank_formats import ParsedStatement
+from payments.cash_application.bank_formats import AccountReference, ParsedStatement
 from payments.cash_application.bank_formats.camt053 import parse_camt053
 from payments.cash_application.bank_formats.csv_layout import CSV_LAYOUTS, parse_csv
 from payments.cash_application.bank_formats.mt940 import parse_mt940
-from payments.cash_application.errors import StatementAlreadyImported
-from payments.models import BankStatement, BankStatementLine, StatementFormat
+from payments.cash_application.errors import NotOurBankAccount, StatementAlreadyImported
+from payments.models import BankStatement, BankStatementLine, CompanyBankAccount, StatementFormat
 
 LINE_BATCH_SIZE = 2000
 
@@ -36,29 +38,84 @@ def import_bank_statement(
     csv_account_iban: str = "",
     csv_statement_id: str = "",
     csv_period: tuple[date, date] | None = None,
-) -> BankStatement:
-    """Import one bank statement file (CAMT.053, MT940 or CSV) with all its lines.
+) -> list[BankStatement]:
+    """Import a bank statement file (CAMT.053, MT940 or CSV): every statement in it with all its lines,
+    in one transaction, or nothing.
 
-    Raises MalformedStatement naming the line or element at fault, InvalidInput for a bad format,
-    layout or account, and StatementAlreadyImported for a statement or file seen before.
+    Raises MalformedStatement naming the line or element at fault, InvalidInput for a bad format or
+    layout, NotOurBankAccount for a statement of an account that is not one of the company's, and
+    StatementAlreadyImported for a statement or file seen before.
     """
     file_sha256 = hashlib.sha256(content).hexdigest()
     _refuse_imported(Q(file_sha256=file_sha256), "This file")
-    parsed = _parse(content, format, csv_layout, csv_account_iban, csv_statement_id, csv_period)
-    same_statement = Q(
-        account_iban=parsed.account_iban,
-        statement_id=parsed.statement_id,
-        period_start=parsed.period_start,
-        period_end=parsed.period_end,
-    )
-    _refuse_imported(same_statement, f"Statement {parsed.statement_id}")
+    parsed_statements = _parse(content, format, csv_layout, csv_account_iban, csv_statement_id, csv_period)
+    accounts = [own_bank_account(parsed.account, parsed.currency) for parsed in parsed_statements]
+    same_statements = Q(pk__in=[])
+    for parsed, account in zip(parsed_statements, accounts, strict=True):
+        same_statement = Q(
+            account_iban=account.identifier,
+            statement_id=parsed.statement_id,
+            period_start=parsed.period_start,
+            period_end=parsed.period_end,
+        )
+        _refuse_imported(same_statement, f"Statement {parsed.statement_id}")
+        same_statements |= same_statement
     try:
         with transaction.atomic(), acting(actor, f"bank statement import {filename}"):
-            statement = _store(parsed, file_sha256=file_sha256, filename=filename, actor=actor)
+            return [
+                _store(parsed, account, file_sha256=file_sha256, filename=filename, actor=actor)
+                for parsed, account in zip(parsed_statements, accounts, strict=True)
+            ]
     except IntegrityError:
-        _refuse_imported(Q(file_sha256=file_sha256) | same_statement, f"Statement {parsed.statement_id}")
+        _refuse_imported(Q(file_sha256=file_sha256) | same_statements, "A statement of this file")
         raise
-    return statement
+
+
+def own_bank_account(reference: AccountReference, currency: str) -> CompanyBankAccount:
+    """The company's active account in `currency` that the statement names, by IBAN or by bank and
+    account number; a statement of any other account is refused, naming it."""
+    candidates = CompanyBankAccount.objects.filter(is_active=True, currency=currency)
+    if reference.iban:
+        found = [account for account in candidates if account.iban == reference.iban]
+    else:
+        found = [account for account in candidates if _names_account(reference, account)]
+    if len(found) == 1:
+        return found[0]
+    if found:
+        raise NotOurBankAccount(
+            f"Account {reference} in {currency} could be any of {', '.join(str(account) for account in found)}; "
+            "enter the bank code of each so the statement names one."
+        )
+    raise NotOurBankAccount(
+        f"Account {reference} in {currency} is not one of the company's bank accounts; a statement is imported "
+        "only for an active account set up under Payments › Company bank accounts."
+    )
+
+
+def _names_account(reference: AccountReference, account: CompanyBankAccount) -> bool:
+    """A domestic account number (leading zeros aside), and the bank when the statement gives one: its
+    code or BIC as entered, or as it is part of the IBAN (a German BLZ, a Dutch bank's BIC prefix)."""
+    number = reference.number.lstrip("0")
+    basic_account = account.iban[4:]
+    if account.account_number:
+        if account.account_number.lstrip("0") != number:
+            return False
+    elif not number or not basic_account.endswith(number):
+        return False
+    if not reference.bank:
+        return True
+    bank = reference.bank
+    return (
+        (bool(account.bank_code) and (account.bank_code == bank or account.bank_code[:8] == bank[:8]))
+        or (bank.isdigit() and basic_account.startswith(bank))
+        or (not bank.isdigit() and len(bank) >= 8 and _bic_fits_iban(bank, account.iban))
+    )
+
+
+def _bic_fits_iban(bic: str, iban: str) -> bool:
+    """Same country, and the same bank where the IBAN spells it in letters (NL "INGB", GB "NWBK")."""
+    basic_account = iban[4:]
+    return iban[:2] == bic[4:6] and (not basic_account[:4].isalpha() or basic_account.startswith(bic[:4]))
 
 
 def _parse(
@@ -68,7 +125,7 @@ def _parse(
     csv_account_iban: str,
     csv_statement_id: str,
     csv_period: tuple[date, date] | None,
-) -> ParsedStatement:
+) -> list[ParsedStatement]:
     if format == StatementFormat.CAMT053:
         return parse_camt053(content)
     if format == StatementFormat.MT940:
@@ -78,13 +135,15 @@ def _parse(
             raise InvalidInput(
                 f"No CSV layout {csv_layout!r}.", fields={"csv_layout": [f"One of {list(CSV_LAYOUTS)}."]}
             )
-        return parse_csv(
-            content,
-            layout=CSV_LAYOUTS[csv_layout],
-            account_iban=csv_account_iban,
-            statement_id=csv_statement_id,
-            period=csv_period,
-        )
+        return [
+            parse_csv(
+                content,
+                layout=CSV_LAYOUTS[csv_layout],
+                account_iban=csv_account_iban,
+                statement_id=csv_statement_id,
+                period=csv_period,
+            )
+        ]
     raise InvalidInput(f"Unknown format {format!r}.", fields={"format": [f"One of {StatementFormat.values}."]})
 
 
@@ -99,9 +158,12 @@ def _refuse_imported(match: Q, what: str) -> None:
         )
 
 
-def _store(parsed: ParsedStatement, *, file_sha256: str, filename: str, actor: User) -> BankStatement:
+def _store(
+    parsed: ParsedStatement, account: CompanyBankAccount, *, file_sha256: str, filename: str, actor: User
+) -> BankStatement:
     statement = BankStatement.objects.create(
-        account_iban=parsed.account_iban,
+        bank_account=account,
+        account_iban=account.identifier,
         statement_id=parsed.statement_id,
         period_start=parsed.period_start,
         period_end=parsed.period_end,

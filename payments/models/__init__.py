@@ -1,6 +1,7 @@
 """Payments' models, one module per part: money received and its use (payments), bank statements
 (statements), and collections (dunning, disputes' holds and promises to pay)."""
 
+from payments.models.bank_accounts import CompanyBankAccount
 from payments.models.payments import (
     PAYMENT_NUMBER_SEQUENCE,
     Allocation,
@@ -14,6 +15,7 @@ from payments.models.payments import (
 __all__ = [
     "PAYMENT_NUMBER_SEQUENCE",
     "Allocation",
+    "CompanyBankAccount",
     "Payment",
     "PaymentMethod",
     "PaymentSource",

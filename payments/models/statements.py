@@ -32,7 +32,17 @@ class StatementLineStatus(models.TextChoices):
 class BankStatement(models.Model):
     """One account statement of one of the company's bank accounts, for one period."""
 
-    account_iban = models.CharField("account IBAN", max_length=34, validators=[normalize_iban])
+    bank_account = models.ForeignKey(
+        "payments.CompanyBankAccount",
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="statements",
+        help_text="The company's account the statement is of; empty only on statements imported before accounts "
+        "were kept.",
+    )
+    account_iban = models.CharField(
+        "account", max_length=34, help_text="The account's IBAN, or its bank code and number where it has none."
+    )
     statement_id = models.CharField(max_length=35, help_text="The bank's statement id (CAMT Stmt/Id, MT940 :20:).")
     period_start = models.DateField()
     period_end = models.DateField()
@@ -40,7 +50,9 @@ class BankStatement(models.Model):
     opening_balance = MoneyField(null=True, blank=True, help_text="Empty when the file carries no balances (CSV).")
     closing_balance = MoneyField(null=True, blank=True, help_text="Empty when the file carries no balances (CSV).")
     format = models.CharField(max_length=10, choices=StatementFormat.choices)
-    file_sha256 = models.CharField("file SHA-256", max_length=64, unique=True, editable=False)
+    file_sha256 = models.CharField(
+        "file SHA-256", max_length=64, db_index=True, editable=False, help_text="Shared by the statements of one file."
+    )
     filename = models.CharField(max_length=255)
     line_count = models.PositiveIntegerField()
     imported_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -82,7 +94,7 @@ class BankStatementLine(models.Model):
     structured_reference = models.CharField(
         max_length=35, blank=True, help_text="Structured creditor reference, e.g. an RF reference."
     )
-    end_to_end_id = models.CharField("end-to-end id", max_length=35, blank=True)
+    end_to_end_id = models.CharField("end-to-end id", max_length=140, blank=True)
     bank_reference = models.CharField(max_length=35, blank=True)
     status = models.CharField(max_length=10, choices=StatementLineStatus.choices, default=StatementLineStatus.UNMATCHED)
     payment = models.ForeignKey(

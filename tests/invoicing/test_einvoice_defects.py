@@ -18,8 +18,7 @@ from invoicing.models import CompanyProfile, DocumentFormat, StoredDocument
 from invoicing.selectors import peppol_endpoint_problems
 from invoicing.services.company_profile import save_company_profile
 from otc.errors import InvalidInput
-from tests.factories import CustomerFactory
-from tests.invoicing.conftest import manual_invoice
+from tests.factories import CustomerFactory, manual_invoice
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("company")]
 D = Decimal

@@ -17,7 +17,7 @@ from invoicing.models import InvoiceStatus
 from payments.cash_application import matching
 from payments.models import BankStatement, BankStatementLine, Payment, StatementLineStatus
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("own_accounts")]
 
 STATEMENTS = "/admin/payments/bankstatement/"
 LINES = "/admin/payments/bankstatementline/"

@@ -18,7 +18,7 @@ from invoicing.models import InvoiceStatus
 from payments.cash_application import matching
 from payments.models import BankStatement, BankStatementLine, Payment, PromiseToPay, StatementLineStatus
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("own_accounts")]
 
 STATEMENTS = "/api/v1/bank-statements/"
 LINES = "/api/v1/bank-statement-lines/"

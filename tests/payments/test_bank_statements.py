@@ -12,7 +12,7 @@ from payments.cash_application.errors import StatementAlreadyImported
 from payments.cash_application.statement_import import import_bank_statement
 from payments.models import Allocation, BankStatement, BankStatementLine, Payment, StatementLineStatus
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("own_accounts")]
 D = Decimal
 SAMPLES = Path(__file__).parent / "samples"
 
@@ -29,7 +29,8 @@ def variant(name: str, old: str, new: str) -> bytes:
 
 
 def upload(content: bytes, format: str, clerk, filename: str = "statement", **options) -> BankStatement:
-    return import_bank_statement(content=content, filename=filename, format=format, actor=clerk, **options)
+    [statement] = import_bank_statement(content=content, filename=filename, format=format, actor=clerk, **options)
+    return statement
 
 
 def lines_of(statement: BankStatement) -> list[tuple]:
@@ -237,12 +238,12 @@ BAD_FILES = {
         "?31NL91ABNA0417164300",
         "?31NL91ABNA0417164301",
     ),
-    "mt940 account not an IBAN": BadFile(
+    "mt940 account with an anonymised IBAN": BadFile(
         "mt940_de.sta",
         "mt940",
-        r"^line 2: :25: '37040044/0532013000' is not an IBAN",
+        r"^line 2: DE00370400440532013000 is not a valid IBAN",
         ":25:DE89370400440532013000",
-        ":25:37040044/0532013000",
+        ":25:DE00370400440532013000",
     ),
     "csv bad counterparty IBAN": BadFile(
         "generic.csv",
@@ -307,6 +308,14 @@ def test_a_malformed_statement_is_invalid_input_on_the_file_field(clerk):
     assert malformed.value.code == "malformed_statement"
     assert malformed.value.fields == {"file": [malformed.value.message]}
     assert isinstance(malformed.value, InvalidInput)
+
+
+def test_mt940_account_by_bank_code_and_number_is_the_company_account_of_that_iban(clerk, own_accounts):
+    content = variant("mt940_de.sta", ":25:DE89370400440532013000", ":25:37040044/0532013000")
+
+    statement = upload(content, "mt940", clerk)
+
+    assert (statement.bank_account, statement.account_iban) == (own_accounts[0], "DE89370400440532013000")
 
 
 def test_a_bad_account_iban_at_upload_names_the_account_field(clerk):

@@ -98,6 +98,22 @@ def test_an_invoice_number_with_a_small_typo_is_found(invoices, typed):
     assert "payer name matches customer" in proposal.reasons
 
 
+def test_an_invoice_number_with_ocr_letter_digit_swaps_is_read_as_the_number(invoices):
+    first, _ = invoices
+    year, sequence = first.number[4:8], first.number[9:]
+    scanned = f"INV-{year.replace('0', 'O').replace('2', 'Z')}-{sequence.replace('0', 'O').replace('1', 'I')}"
+    assert scanned != first.number
+
+    proposal = best(line("119.00", f"Rechnung {scanned.lower()} Danke"))
+
+    assert (proposal.invoice_ids, proposal.amounts) == ((first.pk,), (D("119.00"),))
+    assert proposal.reasons[0] == f"invoice number {first.number} in remittance text"
+
+
+def test_letters_outside_an_invoice_number_are_not_read_as_digits(invoices):
+    assert propose_matches([line("119.00", "INVOISBZ 2OIS order SOBZ")])[0] == []
+
+
 def test_a_typo_is_found_among_all_open_invoices_when_the_payer_is_unknown(invoices):
     _, second = invoices
 

@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 
 from inventory.models import TaxCategory, TaxRate
 from otc.services import create_api_key
-from payments.models import BankStatement, BankStatementLine
+from payments.models import BankStatement, BankStatementLine, CompanyBankAccount
 from tests import factories
 from tests.factories import CustomerFactory, StaffFactory, make_catalogue, make_product
 
@@ -218,3 +218,14 @@ def statement(clerk, invoices):
             remittance_information=text,
         )
     return statement
+
+
+@pytest.fixture
+def own_accounts(db):
+    """The company's accounts the sample statements are of: the main account by IBAN, and a German account
+    that old-style statements name by bank code and account number."""
+    return [
+        CompanyBankAccount.objects.create(name="Commerzbank EUR", iban="DE89370400440532013000", currency="EUR"),
+        CompanyBankAccount.objects.create(name="Sparkasse EUR", iban="DE12500105170648489890", currency="EUR"),
+        CompanyBankAccount.objects.create(name="ING EUR", iban="NL20INGB0001234567", currency="EUR"),
+    ]

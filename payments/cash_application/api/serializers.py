@@ -209,7 +209,14 @@ class BankStatementDetailSerializer(BankStatementSerializer):
 
 class BankStatementImportedSerializer(BankStatementDetailSerializer):
     reconciliation = ReconciliationCountsSerializer(read_only=True, help_text="What reconciling right away did.")
+    file_statements = serializers.SerializerMethodField(
+        help_text="Every statement the file held (banks export several accounts or days in one file), this one first."
+    )
 
     class Meta(BankStatementDetailSerializer.Meta):
-        fields = [*BankStatementDetailSerializer.Meta.fields, "reconciliation"]
+        fields = [*BankStatementDetailSerializer.Meta.fields, "reconciliation", "file_statements"]
         read_only_fields = fields
+
+    @extend_schema_field(BankStatementSerializer(many=True))
+    def get_file_statements(self, statement: BankStatement) -> list[dict]:
+        return BankStatementSerializer(self.context["file_statements"], many=True).data

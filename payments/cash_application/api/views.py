@@ -83,8 +83,8 @@ class BankStatementViewSet(viewsets.GenericViewSet):
         request={"multipart/form-data": StatementUploadSerializer},
         responses={201: BankStatementImportedSerializer, **problems(401, 403, 409, 422)},
         description=(
-            "Imports the file (CAMT.053, MT940 or CSV) with all its lines, or nothing, then reconciles it in "
-            "one matching pass: "
+            "Imports the file (CAMT.053, MT940 or CSV) with every statement and line in it, or nothing, then "
+            "reconciles each statement in one matching pass (the body shows the first, `file_statements` all): "
             "lines the matching engine is sure of are applied, other incoming lines are queued for a clerk "
             "(`/bank-statement-lines/?status=unmatched`), outgoing ones are ignored. A malformed file is a "
             "422 `malformed_statement` naming the line or element at fault. The same file, or the same "
@@ -97,7 +97,7 @@ class BankStatementViewSet(viewsets.GenericViewSet):
         data = parse(StatementUploadSerializer, request)
         period = (data["period_start"], data["period_end"]) if data["period_start"] else None
         upload = data["file"]
-        statement = import_bank_statement(
+        statements = import_bank_statement(
             content=upload.read(),
             filename=upload.name or "statement",
             format=data["format"],
@@ -107,14 +107,18 @@ class BankStatementViewSet(viewsets.GenericViewSet):
             csv_statement_id=data["statement_id"],
             csv_period=period,
         )
-        result = reconciliation.reconcile_statement(statement=statement, actor=request.user)
-        statement = get_object_or_404(statements_with_lines(), pk=statement.pk)
+        results = [reconciliation.reconcile_statement(statement=each, actor=request.user) for each in statements]
+        statement = get_object_or_404(statements_with_lines(), pk=statements[0].pk)
+        result = results[0]
         statement.reconciliation = {
             "applied": len(result.applied),
             "queued": len(result.queued),
             "ignored": len(result.ignored),
         }
-        context = {"proposals": proposal_rows(list(statement.lines.all()), result.proposals)}
+        context = {
+            "proposals": proposal_rows(list(statement.lines.all()), result.proposals),
+            "file_statements": statement_list().filter(pk__in=[each.pk for each in statements]).order_by("pk"),
+        }
         return Response(
             BankStatementImportedSerializer(statement, context=context).data, status=status.HTTP_201_CREATED
         )

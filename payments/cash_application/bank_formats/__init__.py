@@ -17,8 +17,11 @@ from otc.errors import InvalidInput
 from otc.money import parse_decimal, quantize, validate_currency
 
 MAX_ID_LENGTH = 35
+MAX_REFERENCE_LENGTH = 140
 MAX_NAME_LENGTH = 140
 _RF_REFERENCE = re.compile(r"\bRF\d{2}[0-9A-Z]{1,21}\b")
+# What banks and payers' software write where a value is absent; stored, it would read as remittance.
+PLACEHOLDERS = frozenset({"NOTPROVIDED", "NOT PROVIDED", "NONREF", "NONE", "N/A", "NA", "/", "-", "."})
 
 
 class MalformedStatement(InvalidInput):
@@ -29,6 +32,20 @@ class MalformedStatement(InvalidInput):
         self.where = where
         message = f"{where}: {problem}"
         super().__init__(message, fields={"file": [message]})
+
+
+@dataclass(frozen=True)
+class AccountReference:
+    """An account as a statement names it: an IBAN, or a bank (code or BIC) and an account number,
+    so it can be resolved to one of the company's own bank accounts."""
+
+    iban: str = ""
+    bank: str = ""
+    number: str = ""
+    written: str = ""
+
+    def __str__(self) -> str:
+        return self.written or self.iban or "/".join(part for part in (self.bank, self.number) if part)
 
 
 @dataclass(frozen=True)
@@ -53,7 +70,7 @@ class ParsedStatement:
     """A whole statement, checked: balances (when the format has them) reconcile with the lines."""
 
     format: str
-    account_iban: str
+    account: AccountReference
     statement_id: str
     period_start: date
     period_end: date
@@ -97,17 +114,20 @@ def checked_bic(value: str, where: str) -> str:
         raise MalformedStatement(where, error.messages[0]) from None
 
 
-def checked_id(value: str, where: str) -> str:
-    """Bank identifiers are at most 35 characters in every format; longer ones would be cut."""
-    value = value.strip()
-    if len(value) > MAX_ID_LENGTH:
-        raise MalformedStatement(where, f"{value!r} is longer than {MAX_ID_LENGTH} characters")
+def checked_id(value: str, where: str, *, max_length: int = MAX_ID_LENGTH) -> str:
+    """An identifier in full, or a refusal: a cut one would match the wrong payment. Statement and
+    bank references are 35 characters in every format; end-to-end references reach 140 in practice."""
+    value = clean_text(value)
+    if len(value) > max_length:
+        raise MalformedStatement(where, f"{value!r} is longer than {max_length} characters")
     return value
 
 
 def clean_text(value: str | None) -> str:
-    """One line of text: banks wrap remittance information at fixed widths."""
-    return " ".join((value or "").split())
+    """One line of text without placeholders: banks wrap remittance information at fixed widths and
+    write "NOTPROVIDED" or "NONREF" where the payer gave nothing."""
+    text = " ".join((value or "").split())
+    return "" if text.upper() in PLACEHOLDERS else text
 
 
 def clean_name(value: str | None) -> str:
@@ -123,12 +143,12 @@ def rf_reference_in(text: str) -> str:
     return ""
 
 
-def check_reconciles(opening: Decimal, lines: list[ParsedLine], closing: Decimal) -> None:
+def check_reconciles(opening: Decimal, lines: list[ParsedLine], closing: Decimal, where: str) -> None:
     """Opening balance plus the movements must give the closing balance, or a line is missing."""
     movements = sum((line.amount for line in lines), Decimal("0"))
     if opening + movements != closing:
         raise MalformedStatement(
-            "balances", f"opening {opening} + movements {movements} ≠ closing {closing}; a movement is missing or wrong"
+            where, f"opening {opening} + movements {movements} ≠ closing {closing}; a movement is missing or wrong"
         )
 
 

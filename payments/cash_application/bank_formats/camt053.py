@@ -1,10 +1,15 @@
 """ISO 20022 CAMT.053 (bank-to-customer statement), versions .001.02 to .001.08.
 
+A file may hold several statements (one `Stmt` per account and day, as banks export a month or
+several accounts at once); each is checked on its own and the file is refused if any is wrong.
+
 The versions differ in a few paths (a party's name moved under `Pty`, `BIC` became `BICFI`, a
 transaction got its own `Amt`), so each lookup tries the known spellings. Element paths in errors
-start below `Stmt`, e.g. "Ntry[3]/Amt", counting repeated elements from 1.
+start below `Stmt`, e.g. "Ntry[3]/Amt", counting repeated elements from 1, and name the
+statement when the file holds more than one ("Stmt[2]/Ntry[3]/Amt").
 """
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -13,6 +18,8 @@ from decimal import Decimal
 from lxml import etree
 
 from payments.cash_application.bank_formats import (
+    MAX_REFERENCE_LENGTH,
+    AccountReference,
     MalformedStatement,
     ParsedLine,
     ParsedStatement,
@@ -32,7 +39,7 @@ NAMESPACE_PREFIX = "urn:iso:std:iso:20022:tech:xsd:camt.053.001."
 VERSIONS = ("02", "03", "04", "05", "06", "07", "08")
 _OPENING_CODES = ("OPBD", "PRCD")
 _CLOSING_CODE = "CLBD"
-_NOT_PROVIDED = "NOTPROVIDED"
+_DATE_WITH_OFFSET = re.compile(r"^(\d{4}-\d{2}-\d{2})(Z|[+-]\d{2}:\d{2})?$")
 
 
 @dataclass(frozen=True)
@@ -77,43 +84,55 @@ class _Node:
         return (self.element.text or "").strip()
 
 
-def parse_camt053(content: bytes) -> ParsedStatement:
-    """Parse a CAMT.053 file holding one statement."""
+def parse_camt053(content: bytes) -> list[ParsedStatement]:
+    """Parse a CAMT.053 file: every statement in it, in file order."""
     root = _document(content)
     namespace = etree.QName(root).namespace or ""
     if not namespace.startswith(NAMESPACE_PREFIX) or namespace.removeprefix(NAMESPACE_PREFIX) not in VERSIONS:
         raise MalformedStatement("Document", f"namespace {namespace!r} is not CAMT.053 .001.02 to .001.08")
     statements = list(_Node(root, "", namespace).get("BkToCstmrStmt").all("Stmt"))
-    if len(statements) != 1:
-        raise MalformedStatement("BkToCstmrStmt", f"holds {len(statements)} statements; import one statement per file")
-    return _statement(_Node(statements[0].element, "", namespace))
+    if not statements:
+        raise MalformedStatement("BkToCstmrStmt/Stmt", "missing")
+    several = len(statements) > 1
+    return [_statement(_Node(stmt.element, stmt.path if several else "", namespace)) for stmt in statements]
 
 
 def _document(content: bytes) -> etree._Element:
-    """The root element; entities and network access are off so a file cannot read or fetch anything."""
+    """The root element. A DTD is refused outright: its entities would either be expanded (reading
+    files, fetching URLs, billion laughs) or, left unresolved, silently drop the text they stand for."""
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
     try:
-        return etree.fromstring(content, parser)
+        root = etree.fromstring(content, parser)
     except etree.XMLSyntaxError as error:
         raise MalformedStatement(f"line {error.lineno}", f"not well-formed XML ({error.msg})") from None
+    tree = root.getroottree()
+    if tree.docinfo.doctype or tree.docinfo.internalDTD is not None or _has_entity_reference(root):
+        raise MalformedStatement("DOCTYPE", "a DTD or entity reference is not allowed in a bank statement")
+    return root
+
+
+def _has_entity_reference(root: etree._Element) -> bool:
+    return any(isinstance(node, etree._Entity) for node in root.iter())
 
 
 def _statement(stmt: _Node) -> ParsedStatement:
-    statement_id = check_statement_id(stmt.get("Id").value, "Id")
-    account_iban = checked_iban(stmt.get("Acct/Id/IBAN").value, "Acct/Id/IBAN")
+    statement_id = check_statement_id(stmt.get("Id").value, stmt._child_path("Id"))
+    account = _account(stmt)
     currency_node = stmt.find("Acct/Ccy")
     opening, opening_date, closing, closing_date, balance_currency = _balances(stmt)
     currency = (
         checked_currency(currency_node.value, currency_node.path) if currency_node is not None else balance_currency
     )
     if balance_currency != currency:
-        raise MalformedStatement("Bal", f"balances are in {balance_currency}, the account in {currency}")
+        raise MalformedStatement(
+            stmt._child_path("Bal"), f"balances are in {balance_currency}, the account in {currency}"
+        )
     lines = [line for entry in stmt.all("Ntry") for line in _entry_lines(entry, currency)]
-    check_reconciles(opening, lines, closing)
+    check_reconciles(opening, lines, closing, f"{stmt.path} balances".lstrip())
     period_start, period_end = _period(stmt, lines, opening_date, closing_date)
     return ParsedStatement(
         format="camt053",
-        account_iban=account_iban,
+        account=account,
         statement_id=statement_id,
         period_start=period_start,
         period_end=period_end,
@@ -124,6 +143,19 @@ def _statement(stmt: _Node) -> ParsedStatement:
     )
 
 
+def _account(stmt: _Node) -> AccountReference:
+    """`Acct/Id/IBAN`, or `Acct/Id/Othr/Id` (a domestic account number) with the servicer's BIC."""
+    iban = stmt.find("Acct/Id/IBAN")
+    if iban is not None:
+        return AccountReference(iban=checked_iban(iban.value, iban.path), written=iban.value)
+    other = stmt.get("Acct/Id/IBAN", "Acct/Id/Othr/Id")
+    number = checked_id(other.value, other.path)
+    if not number:
+        raise MalformedStatement(other.path, "the account number is missing")
+    bank = stmt.text("Acct/Svcr/FinInstnId/BICFI", "Acct/Svcr/FinInstnId/BIC")
+    return AccountReference(bank=bank.upper(), number=number, written=number)
+
+
 def _balances(stmt: _Node) -> tuple[Decimal, date, Decimal, date, str]:
     """Opening (OPBD, or PRCD: the previous closing) and closing (CLBD) balance with their dates."""
     by_code: dict[str, _Node] = {}
@@ -132,7 +164,9 @@ def _balances(stmt: _Node) -> tuple[Decimal, date, Decimal, date, str]:
     opening = next((by_code[code] for code in _OPENING_CODES if code in by_code), None)
     closing = by_code.get(_CLOSING_CODE)
     if opening is None or closing is None:
-        raise MalformedStatement("Bal", "an opening (OPBD or PRCD) and a closing (CLBD) balance are required")
+        raise MalformedStatement(
+            stmt._child_path("Bal"), "an opening (OPBD or PRCD) and a closing (CLBD) balance are required"
+        )
     currency = checked_currency(opening.get("Amt").element.get("Ccy", ""), f"{opening.path}/Amt/@Ccy")
     return (
         _signed_amount(opening, currency),
@@ -172,8 +206,14 @@ def _date(node: _Node) -> date:
 
 
 def _parse_date(text: str, where: str) -> date:
+    """ISODate or ISODateTime, each with or without a time-zone offset; the date is the one written."""
     try:
-        return datetime.fromisoformat(text).date() if "T" in text else date.fromisoformat(text)
+        if "T" in text:
+            return datetime.fromisoformat(text).date()
+        match = _DATE_WITH_OFFSET.match(text)
+        if match is None:
+            raise ValueError(text)
+        return date.fromisoformat(match.group(1))
     except ValueError:
         raise MalformedStatement(where, f"{text!r} is not a date") from None
 
@@ -243,7 +283,9 @@ def _transaction_line(
     iban = tx.find(f"RltdPties/{party}Acct/Id/IBAN")
     bic = tx.find(f"RltdAgts/{agent}/FinInstnId/BICFI", f"RltdAgts/{agent}/FinInstnId/BIC")
     reference = tx.find("RmtInf/Strd/CdtrRefInf/Ref")
-    end_to_end_id = tx.text("Refs/EndToEndId")
+    end_to_end_id = checked_id(
+        tx.text("Refs/EndToEndId"), f"{tx.path}/Refs/EndToEndId", max_length=MAX_REFERENCE_LENGTH
+    )
     return ParsedLine(
         booking_date=booking_date,
         value_date=value_date,
@@ -254,6 +296,6 @@ def _transaction_line(
         counterparty_bic=checked_bic(bic.value, bic.path) if bic is not None else "",
         remittance_information=clean_text(" ".join(node.value for node in tx.all("RmtInf/Ustrd"))),
         structured_reference=checked_id(reference.value, reference.path) if reference is not None else "",
-        end_to_end_id="" if end_to_end_id == _NOT_PROVIDED else checked_id(end_to_end_id, f"{tx.path}/Refs/EndToEndId"),
+        end_to_end_id=end_to_end_id,
         bank_reference=checked_id(tx.text("Refs/AcctSvcrRef"), f"{tx.path}/Refs/AcctSvcrRef") or entry_reference,
     )

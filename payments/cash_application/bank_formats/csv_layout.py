@@ -14,6 +14,7 @@ from datetime import date, datetime
 from customers.validators import normalize_iban
 from otc.errors import field_checked
 from payments.cash_application.bank_formats import (
+    AccountReference,
     MalformedStatement,
     ParsedLine,
     ParsedStatement,
@@ -86,7 +87,7 @@ def parse_csv(
             )
     return ParsedStatement(
         format="csv",
-        account_iban=account_iban,
+        account=AccountReference(iban=account_iban),
         statement_id=check_statement_id(statement_id or f"{period_start:%Y%m%d}-{period_end:%Y%m%d}", "statement id"),
         period_start=period_start,
         period_end=period_end,

@@ -7,14 +7,19 @@ counterparty's BIC (or, on old accounts, its bank code), ?31 its IBAN (or accoun
 its name. An unstructured `:86:` becomes the remittance text as it stands.
 """
 
+import itertools
+import logging
 import re
 from datetime import date
 from typing import Any
 
 import mt940
 from mt940.models import Transaction, Transactions
+from stdnum import iban
 
 from payments.cash_application.bank_formats import (
+    MAX_REFERENCE_LENGTH,
+    AccountReference,
     MalformedStatement,
     ParsedLine,
     ParsedStatement,
@@ -31,6 +36,9 @@ from payments.cash_application.bank_formats import (
     rf_reference_in,
 )
 
+# The library logs each line it reads or fails to read, payers' names and IBANs included.
+logging.getLogger("mt940").setLevel(logging.CRITICAL)
+
 OPTIONS = mt940.Options(
     applicant_iban=True,
     merge_keeps_values=True,
@@ -39,9 +47,12 @@ OPTIONS = mt940.Options(
     unbounded_details=True,
     strip_bom=True,
 )
-_NOT_PROVIDED = "NOTPROVIDED"
 _TAG_LINE = re.compile(r"^:(?P<tag>\d{2}[A-Z]?):")
 _IBAN_LIKE = re.compile(r"^[A-Z]{2}\d{2}")
+_DUTCH_KEY = re.compile(r"/(EREF|NAME|IBAN|BIC|REMI|MARF|CSID|PREF|ADDR|RTRN|ORDP|BENM|CNTP|ULTC|ULTD|PURP|TRCD)/")
+_REMI_KIND = re.compile(r"^(USTD/+|STRD/+CUR/+|STRD/+)")
+_IBAN_SHAPED = re.compile(r"^[A-Z]{2}\d{2}[A-Z0-9]{11,33}$")
+_DOMESTIC_ACCOUNT = re.compile(r"^[0-9A-Z][0-9A-Z.-]{0,33}$")
 
 
 class _TagFailed(Exception):
@@ -60,14 +71,21 @@ class _LocatingTransactions(Transactions):
             raise _TagFailed(data.count("\n", 0, match.start()), match.group("full_tag"), error) from error
 
 
-def parse_mt940(content: bytes) -> ParsedStatement:
-    """Parse an MT940 file holding one statement (one :20: block)."""
+def parse_mt940(content: bytes) -> list[ParsedStatement]:
+    """Parse an MT940 file: every statement (:20: block) in it, in file order, each checked alone."""
     text = _decode(content)
-    file_lines = _file_line_numbers(text)
-    tag_lines = _tag_line_numbers(text)
-    statement_count = len(tag_lines.get("20", []))
-    if statement_count != 1:
-        raise MalformedStatement("file", f"holds {statement_count} statements (:20:); import one statement per file")
+    lines = text.split("\n")
+    starts = [number for number, line in enumerate(lines) if line.lstrip("\ufeff").startswith(":20:")]
+    if not starts:
+        raise MalformedStatement("file", "no statement (:20:) in the file")
+    bounds = [0, *starts[1:], len(lines)]
+    return [_block("\n".join(lines[start:end]), first_line=start) for start, end in itertools.pairwise(bounds)]
+
+
+def _block(text: str, *, first_line: int) -> ParsedStatement:
+    """One :20: block; line numbers in errors count from the start of the file."""
+    file_lines = [number + first_line for number in _file_line_numbers(text)]
+    tag_lines = {tag: [number + first_line for number in numbers] for tag, numbers in _tag_line_numbers(text).items()}
     transactions = _LocatingTransactions(options=OPTIONS)
     try:
         transactions.parse(text)
@@ -123,20 +141,22 @@ def _statement(transactions: Transactions, tag_lines: dict[str, list[int]]) -> P
     currency = checked_currency(opening.amount.currency, opening_where)
     if checked_currency(closing.amount.currency, closing_where) != currency:
         raise MalformedStatement(closing_where, f"closing balance in {closing.amount.currency}, opening in {currency}")
-    account = data.get("account_identification") or ""
-    if not _IBAN_LIKE.match(account.strip()):
-        raise MalformedStatement(_where(tag_lines, "25", 0), f":25: {account!r} is not an IBAN")
+    account, account_currency = _account(data.get("account_identification") or "", _where(tag_lines, "25", 0))
+    if account_currency and account_currency != currency:
+        raise MalformedStatement(
+            _where(tag_lines, "25", 0), f"the account is in {account_currency}, the balances in {currency}"
+        )
     lines = [
         _line(transaction, currency, tag_lines, index) for index, transaction in enumerate(transactions.transactions)
     ]
     opening_balance = checked_amount(str(opening.amount.amount), currency, opening_where)
     closing_balance = checked_amount(str(closing.amount.amount), currency, closing_where)
-    check_reconciles(opening_balance, lines, closing_balance)
+    check_reconciles(opening_balance, lines, closing_balance, f"{_where(tag_lines, '20', 0)} balances")
     period_start, period_end = _plain_date(opening.date), _plain_date(closing.date)
     check_period(period_start, period_end, f"{opening_where} and {closing_where}")
     return ParsedStatement(
         format="mt940",
-        account_iban=checked_iban(account, _where(tag_lines, "25", 0)),
+        account=account,
         statement_id=check_statement_id(data.get("transaction_reference") or "", _where(tag_lines, "20", 0)),
         period_start=period_start,
         period_end=period_end,
@@ -145,6 +165,25 @@ def _statement(transactions: Transactions, tag_lines: dict[str, list[int]]) -> P
         closing_balance=closing_balance,
         lines=lines,
     )
+
+
+def _account(written: str, where: str) -> tuple[AccountReference, str]:
+    """:25: as banks write it: "IBAN", "IBAN CCY", "BLZ/account", "BIC/account" or a bare domestic
+    account number; with the currency when one is appended. An IBAN that fails its check is refused."""
+    compact = "".join(written.split()).upper()
+    if "/" in compact:
+        bank, _, number = compact.partition("/")
+        if not bank or not _DOMESTIC_ACCOUNT.match(number):
+            raise MalformedStatement(where, f":25: {written!r} is not a bank code or BIC and an account number")
+        return AccountReference(bank=bank, number=number, written=written.strip()), ""
+    currency = ""
+    if _IBAN_SHAPED.match(compact) and not iban.is_valid(compact) and compact[-3:].isalpha():
+        compact, currency = compact[:-3], checked_currency(compact[-3:], where)
+    if _IBAN_SHAPED.match(compact):
+        return AccountReference(iban=checked_iban(compact, where), written=written.strip()), currency
+    if not _DOMESTIC_ACCOUNT.match(compact):
+        raise MalformedStatement(where, f":25: {written!r} is neither an IBAN nor an account number")
+    return AccountReference(number=compact, written=written.strip()), currency
 
 
 def _where(tag_lines: dict[str, list[int]], tag: str, index: int) -> str:
@@ -164,18 +203,20 @@ def _line(transaction: Transaction, currency: str, tag_lines: dict[str, list[int
         raise MalformedStatement(where, f"in {data['amount'].currency}, the statement is in {currency}")
     value_date = _plain_date(data["date"])
     remittance = _remittance(data)
-    end_to_end_id = clean_text(data.get("end_to_end_reference"))
+    dutch = dutch_details(clean_text(data.get("transaction_details")))
     return ParsedLine(
         booking_date=_plain_date(data.get("entry_date") or value_date),
         value_date=value_date,
         amount=checked_amount(str(data["amount"].amount), currency, where),
         currency=currency,
-        counterparty_name=clean_name(data.get("applicant_name")),
-        counterparty_iban=checked_iban(_counterparty_iban(data), details_where),
+        counterparty_name=clean_name(data.get("applicant_name") or dutch.get("NAME")),
+        counterparty_iban=checked_iban(_counterparty_iban(data) or dutch.get("IBAN", ""), details_where),
         counterparty_bic=_counterparty_bic(data, details_where),
         remittance_information=remittance,
         structured_reference=rf_reference_in(remittance),
-        end_to_end_id="" if end_to_end_id == _NOT_PROVIDED else checked_id(end_to_end_id, details_where),
+        end_to_end_id=checked_id(
+            data.get("end_to_end_reference") or dutch.get("EREF", ""), details_where, max_length=MAX_REFERENCE_LENGTH
+        ),
         bank_reference=checked_id(data.get("bank_reference") or "", where),
     )
 
@@ -188,10 +229,26 @@ def _details_where(tag_lines: dict[str, list[int]], index: int) -> str:
 
 
 def _remittance(data: dict[str, Any]) -> str:
-    """Structured ?20-?29 (SVWZ+ when keyed) and ?60-?63, else the raw :86: text."""
+    """Structured ?20-?29 (SVWZ+ when keyed) and ?60-?63, the Dutch /REMI/ field, else the raw :86: text."""
     if "transaction_details" in data:
-        return clean_text(data["transaction_details"])
+        details = clean_text(data["transaction_details"])
+        return dutch_details(details).get("REMI", details)
     return clean_text(" ".join(part for part in (data.get("purpose"), data.get("additional_purpose")) if part))
+
+
+def dutch_details(text: str) -> dict[str, str]:
+    """The `/KEY/value` sub-fields of a Dutch :86: (ING, Rabobank, ABN AMRO SEPA): EREF, NAME, IBAN,
+    BIC and REMI (its USTD// or STRD/CUR/ prefix dropped); empty when the text is not so structured."""
+    keys = list(_DUTCH_KEY.finditer(text))
+    if not text.startswith("/") or not any(key.group(1) in ("REMI", "EREF") for key in keys):
+        return {}
+    fields: dict[str, str] = {}
+    for key, following in itertools.pairwise([*keys, None]):
+        value = text[key.end() : following.start() if following else len(text)].strip("/ ")
+        if key.group(1) == "REMI":
+            value = _REMI_KIND.sub("", value).strip("/ ")
+        fields.setdefault(key.group(1), clean_text(value))
+    return {key: value for key, value in fields.items() if value}
 
 
 def _counterparty_iban(data: dict[str, Any]) -> str:
