@@ -17,3 +17,5 @@ credit_hold_released = Signal()
 change_request_submitted = Signal()
 # change_request_id, customer_id, actor_id, kind, status ("approved" | "rejected")
 change_request_decided = Signal()
+# invitation_id, customer_id, actor_id, sent_count
+portal_invitation_sent = Signal()

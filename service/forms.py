@@ -2,7 +2,7 @@
 
 from django import forms
 
-from customers.models import Channel, ContactRole, InvoiceDelivery, NotificationType
+from customers.models import Channel, ContactRole, InvoiceDelivery, NotificationType, PortalRole
 
 
 class PreferencesForm(forms.Form):
@@ -35,3 +35,24 @@ class StatementPeriodForm(forms.Form):
         if cleaned.get("start") and cleaned.get("end") and cleaned["start"] > cleaned["end"]:
             self.add_error("end", "The period ends before it starts.")
         return cleaned
+
+
+class InvitationAcceptanceForm(forms.Form):
+    password = forms.CharField(
+        label="Choose a password", widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+    password_again = forms.CharField(
+        label="The password again", widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("password") and data.get("password") != data.get("password_again"):
+            self.add_error("password_again", "The two passwords differ.")
+        return data
+
+
+class PortalInvitationForm(forms.Form):
+    email = forms.EmailField()
+    full_name = forms.CharField(max_length=200, required=False, label="Name")
+    roles = forms.MultipleChoiceField(choices=PortalRole.choices, widget=forms.CheckboxSelectMultiple, label="Roles")

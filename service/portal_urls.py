@@ -1,6 +1,6 @@
 from django.urls import path
 
-from service import portal_views
+from service import portal_users, portal_views
 
 app_name = "portal"
 urlpatterns = [
@@ -14,4 +14,8 @@ urlpatterns = [
     path("invoices/<int:pk>/", portal_views.invoice, name="invoice"),
     path("invoices/<int:pk>/<str:document_format>/", portal_views.invoice_document, name="invoice-document"),
     path("statement/", portal_views.statement, name="statement"),
+    path("invitation/<str:token>/", portal_users.accept_invitation, name="accept-invitation"),
+    path("users/", portal_users.users, name="users"),
+    path("users/invitations/<int:pk>/resend/", portal_users.invitation_resend, name="invitation-resend"),
+    path("users/invitations/<int:pk>/revoke/", portal_users.invitation_revoke, name="invitation-revoke"),
 ]

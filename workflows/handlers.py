@@ -4,9 +4,19 @@ it needs by id and queues its effects; `HANDLERS` maps event types to handlers, 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
+from django.urls import reverse
 from django.utils import translation
 
-from customers.models import ChangeRequest, ContactRole, Customer, InvoiceDelivery, NotificationType
+from customers.models import (
+    ChangeRequest,
+    ContactRole,
+    Customer,
+    InvitationStatus,
+    InvoiceDelivery,
+    NotificationType,
+    PortalInvitation,
+)
+from customers.services import invitation_token
 from inventory.models import Product, Warehouse
 from invoicing import services as invoicing
 from invoicing.documents.render import money
@@ -116,6 +126,25 @@ def notify_requester_of_decision(event: OutboxEvent) -> None:
         recipient=change_request.requested_by.email,
         template="change_request_decided",
         context={"change_request": change_request, "customer": change_request.customer},
+    )
+
+
+def send_portal_invitation(event: OutboxEvent) -> None:
+    """The invitation email with its one-time link, in the customer's language. An event of an
+    invitation since resent, revoked or accepted sends nothing: only the latest link is live."""
+    invitation = PortalInvitation.objects.select_related("customer", "invited_by").get(
+        pk=event.payload["invitation_id"]
+    )
+    if invitation.status != InvitationStatus.PENDING or invitation.sent_count != event.payload["sent_count"]:
+        return
+    path = reverse("portal:accept-invitation", kwargs={"token": invitation_token(invitation)})
+    queue_email(
+        event=event,
+        handler=send_portal_invitation.__name__,
+        recipient=invitation.email,
+        template="portal_invitation",
+        language=invitation.customer.language,
+        context={"invitation": invitation, "customer": invitation.customer, "path": path},
     )
 
 
@@ -440,6 +469,7 @@ HANDLERS: dict[str, list[Handler]] = {
     "customer.billing_data_changed": [notify_sales_rep_of_billing_change],
     "customer.change_request_submitted": [notify_approvers_of_change_request],
     "customer.change_request_decided": [notify_requester_of_decision],
+    "customer.portal_invitation_sent": [send_portal_invitation],
     "order.confirmed": [send_order_confirmation],
     "order.put_on_credit_hold": [notify_credit_control_of_held_order],
     "shipment.dispatched": [invoice_dispatched_shipment, send_shipment_notification],

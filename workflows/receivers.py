@@ -21,6 +21,7 @@ EVENT_TYPES: dict[Signal, str] = {
     customer_signals.credit_hold_released: "customer.credit_hold_released",
     customer_signals.change_request_submitted: "customer.change_request_submitted",
     customer_signals.change_request_decided: "customer.change_request_decided",
+    customer_signals.portal_invitation_sent: "customer.portal_invitation_sent",
     inventory_signals.low_stock: "inventory.low_stock",
     order_signals.order_confirmed: "order.confirmed",
     order_signals.order_put_on_credit_hold: "order.put_on_credit_hold",

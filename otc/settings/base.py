@@ -145,6 +145,10 @@ ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = "optional"
 ACCOUNT_ALLOW_REGISTRATION = False
 ACCOUNT_ADAPTER = "otc.accounts.ClosedSignupAccountAdapter"
+# Sign-in throttle: after 5 failed attempts for one email within 15 minutes (or 10 a minute from one
+# address) the form answers "too many attempts" whether or not the account exists.
+ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/15m/key"}
+ACCOUNT_PREVENT_ENUMERATION = True
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "OTC suite"
 OTC_STAFF_MFA_REQUIRED = env_bool("STAFF_MFA_REQUIRED", False)
@@ -158,6 +162,8 @@ EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "OTC suite <otc@localhost>")
 OTC_BASE_URL = env("OTC_BASE_URL", "http://127.0.0.1:8000")
+# How long an emailed portal invitation link stays valid.
+OTC_PORTAL_INVITATION_DAYS = int(env("PORTAL_INVITATION_DAYS", "7"))
 
 # REST API
 REST_FRAMEWORK = {
