@@ -1,5 +1,7 @@
 """Portal forms: plain validation of shape; the rules live in customers.services."""
 
+from decimal import Decimal
+
 from django import forms
 
 from customers.models import Channel, ContactRole, InvoiceDelivery, NotificationType, PortalRole
@@ -56,3 +58,23 @@ class PortalInvitationForm(forms.Form):
     email = forms.EmailField()
     full_name = forms.CharField(max_length=200, required=False, label="Name")
     roles = forms.MultipleChoiceField(choices=PortalRole.choices, widget=forms.CheckboxSelectMultiple, label="Roles")
+
+
+class CatalogueSearchForm(forms.Form):
+    q = forms.CharField(required=False, max_length=100, label="Search by SKU or name")
+
+
+class CartAddForm(forms.Form):
+    product = forms.IntegerField(widget=forms.HiddenInput)
+    quantity = forms.DecimalField(min_value=Decimal("0.001"), max_digits=12, decimal_places=3, initial=1)
+
+
+class CheckoutForm(forms.Form):
+    po_number = forms.CharField(max_length=40, required=False, label="Your PO number")
+    requested_delivery_date = forms.DateField(
+        required=False, label="Requested delivery date", widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+
+class CancelOrderForm(forms.Form):
+    reason = forms.CharField(max_length=300, label="Why do you cancel?")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from service import portal_users, portal_views
+from service import portal_ordering, portal_users, portal_views
 
 app_name = "portal"
 urlpatterns = [
@@ -10,6 +10,11 @@ urlpatterns = [
     path("contacts/<int:pk>/", portal_views.contact_edit, name="contact-edit"),
     path("orders/", portal_views.orders, name="orders"),
     path("orders/<str:number>/", portal_views.order, name="order"),
+    path("orders/<str:number>/again/", portal_ordering.order_again, name="order-again"),
+    path("orders/<str:number>/cancel/", portal_ordering.order_cancel, name="order-cancel"),
+    path("catalogue/", portal_ordering.catalogue_page, name="catalogue"),
+    path("cart/", portal_ordering.cart, name="cart"),
+    path("cart/add/", portal_ordering.cart_add, name="cart-add"),
     path("invoices/", portal_views.invoices, name="invoices"),
     path("invoices/<int:pk>/", portal_views.invoice, name="invoice"),
     path("invoices/<int:pk>/<str:document_format>/", portal_views.invoice_document, name="invoice-document"),

@@ -1,8 +1,10 @@
 """Write side of the service desk, one module per section: tickets (the one way in for every
-channel), sla (clocks and alerts), disputes (holds on invoices through invoicing's services).
+channel), sla (clocks and alerts), disputes (holds on invoices through invoicing's services),
+ordering (portal orders through orders' services).
 Callers import from the package."""
 
 from service.services.disputes import DISPUTE_DAYS, expire_disputes, open_dispute, resolve_dispute
+from service.services.ordering import place_order
 from service.services.sla import raise_sla_alerts
 from service.services.tickets import (
     Upload,
@@ -34,6 +36,7 @@ __all__ = [
     "open_dispute",
     "open_ticket",
     "outgoing_message_id",
+    "place_order",
     "raise_sla_alerts",
     "resolve_dispute",
     "unlink_documents",
