@@ -5,6 +5,7 @@ from decimal import Decimal
 from django import forms
 
 from customers.models import Channel, ContactRole, InvoiceDelivery, NotificationType, PortalRole
+from service.models import DisputeReason, TicketCategory
 
 
 class PreferencesForm(forms.Form):
@@ -78,3 +79,43 @@ class CheckoutForm(forms.Form):
 
 class CancelOrderForm(forms.Form):
     reason = forms.CharField(max_length=300, label="Why do you cancel?")
+
+
+class TicketForm(forms.Form):
+    """A new request from the portal; `order` and `invoice` offer the customer's own documents only."""
+
+    category = forms.ChoiceField(choices=TicketCategory.choices, label="Topic")
+    subject = forms.CharField(max_length=300)
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 6}), label="Your message")
+    order = forms.ModelChoiceField(queryset=None, required=False, label="About an order", to_field_name="number")
+    invoice = forms.ModelChoiceField(queryset=None, required=False, label="About an invoice", to_field_name="number")
+    attachment = forms.FileField(required=False)
+
+    def __init__(self, *args, orders, invoices, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["order"].queryset = orders
+        self.fields["invoice"].queryset = invoices
+
+
+class TicketReplyForm(forms.Form):
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), label="Your reply")
+    attachment = forms.FileField(required=False)
+
+
+class DisputeForm(forms.Form):
+    reason = forms.ChoiceField(choices=DisputeReason.choices)
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), label="What is wrong?")
+    lines = forms.ModelMultipleChoiceField(
+        queryset=None, required=False, widget=forms.CheckboxSelectMultiple, label="Only these lines (optional)"
+    )
+
+    def __init__(self, *args, invoice_lines, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["lines"].queryset = invoice_lines
+        self.fields["lines"].label_from_instance = lambda line: f"{line.line_no}. {line.description} ({line.sku})"
+
+
+class PromiseForm(forms.Form):
+    promised_date = forms.DateField(label="We will pay by", widget=forms.DateInput(attrs={"type": "date"}))
+    amount = forms.DecimalField(min_value=Decimal("0.01"), max_digits=14, decimal_places=2)
+    note = forms.CharField(max_length=300, required=False)

@@ -3,7 +3,13 @@ channel), sla (clocks and alerts), disputes (holds on invoices through invoicing
 ordering (portal orders through orders' services).
 Callers import from the package."""
 
-from service.services.disputes import DISPUTE_DAYS, expire_disputes, open_dispute, resolve_dispute
+from service.services.disputes import (
+    DISPUTE_DAYS,
+    dispute_from_portal,
+    expire_disputes,
+    open_dispute,
+    resolve_dispute,
+)
 from service.services.ordering import place_order
 from service.services.sla import raise_sla_alerts
 from service.services.tickets import (
@@ -31,6 +37,7 @@ __all__ = [
     "bulk_close",
     "change_priority",
     "change_status",
+    "dispute_from_portal",
     "expire_disputes",
     "link_documents",
     "open_dispute",

@@ -13,6 +13,8 @@ from customers import services as customer_services
 from customers.models import PortalRole
 from invoicing import services as invoicing
 from orders import services as orders
+from service import services
+from service.models import TicketChannel
 from tests.factories import CustomerFactory, make_product
 
 pytestmark = pytest.mark.django_db
@@ -41,6 +43,9 @@ def world(clerk):
             ),
             "invoice": invoice_for(customer, clerk),
             "contact": customer.contacts.get(),
+            "ticket": services.open_ticket(
+                customer=customer, subject="Question", body="Hello", channel=TicketChannel.EMAIL, actor=clerk
+            ),
             "invitation": customer_services.invite_portal_user(
                 customer=customer, actor=clerk, email=f"new@{side}.example", roles=[BUYER]
             ),
@@ -79,6 +84,11 @@ def routes(made) -> list[tuple[str, str, str | None, str | None]]:
         ("get", PAYABLE, *each("/portal/invoices/{}/", "invoice")),
         ("get", PAYABLE, None, each("/portal/invoices/{}/ubl/", "invoice")[1]),
         ("get", PAYABLE, "/portal/statement/", None),
+        ("get", PAYABLE, *each("/portal/invoices/{}/dispute/", "invoice")),
+        ("get", PAYABLE, *each("/portal/invoices/{}/promise/", "invoice")),
+        ("get", None, "/portal/tickets/", None),
+        ("get", None, "/portal/tickets/new/", None),
+        ("get", None, *each("/portal/tickets/{}/", "ticket", "number")),
     ]
 
 
