@@ -119,3 +119,14 @@ class PromiseForm(forms.Form):
     promised_date = forms.DateField(label="We will pay by", widget=forms.DateInput(attrs={"type": "date"}))
     amount = forms.DecimalField(min_value=Decimal("0.01"), max_digits=14, decimal_places=2)
     note = forms.CharField(max_length=300, required=False)
+
+
+class InvoiceChoiceForm(forms.Form):
+    invoices = forms.ModelMultipleChoiceField(queryset=None, widget=forms.CheckboxSelectMultiple, label="Invoices")
+
+    def __init__(self, *args, invoices, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["invoices"].queryset = invoices
+        self.fields["invoices"].label_from_instance = lambda invoice: (
+            f"{invoice.number} · due {invoice.due_date:%Y-%m-%d} · {invoice.open_amount} {invoice.currency}"
+        )

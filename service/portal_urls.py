@@ -1,6 +1,6 @@
 from django.urls import path
 
-from service import portal_ordering, portal_support, portal_users, portal_views
+from service import portal_ordering, portal_paying, portal_support, portal_users, portal_views
 
 app_name = "portal"
 urlpatterns = [
@@ -16,11 +16,14 @@ urlpatterns = [
     path("cart/", portal_ordering.cart, name="cart"),
     path("cart/add/", portal_ordering.cart_add, name="cart-add"),
     path("invoices/", portal_views.invoices, name="invoices"),
+    path("invoices/download/", portal_paying.invoices_zip, name="invoices-zip"),
     path("invoices/<int:pk>/", portal_views.invoice, name="invoice"),
     path("invoices/<int:pk>/dispute/", portal_support.invoice_dispute, name="invoice-dispute"),
     path("invoices/<int:pk>/promise/", portal_support.invoice_promise, name="invoice-promise"),
     path("invoices/<int:pk>/<str:document_format>/", portal_views.invoice_document, name="invoice-document"),
     path("statement/", portal_views.statement, name="statement"),
+    path("pay/", portal_paying.pay, name="pay"),
+    path("pay/test-provider/<uuid:token>/", portal_paying.test_provider_page, name="test-provider"),
     path("tickets/", portal_support.tickets, name="tickets"),
     path("tickets/new/", portal_support.ticket_new, name="ticket-new"),
     path("tickets/<str:number>/", portal_support.ticket, name="ticket"),

@@ -305,6 +305,9 @@ OTC_AUTO_APPLY_CONFIDENCE = float(env("AUTO_APPLY_CONFIDENCE", "0.9"))
 OTC_WRITE_OFF_TOLERANCE = {"default": env("WRITE_OFF_TOLERANCE", "5.00"), "JPY": "500", "KRW": "5000"}
 # Payment providers' webhook secrets, "name:secret,name2:secret2": each signs its notifications.
 OTC_PAYMENT_PROVIDER_SECRETS = dict(item.split(":", 1) for item in env_list("PAYMENT_PROVIDER_SECRETS") if ":" in item)
+# The built-in offline payment provider for the portal (development, tests, the demo); never in production.
+# dev.py and test.py turn it on with a secret under "test".
+OTC_PAYMENT_TEST_PROVIDER = env_bool("PAYMENT_TEST_PROVIDER", False)
 # Service desk: the largest ticket attachment accepted, and how long before an SLA target a ticket
 # counts as breaching soon (wall-clock minutes; queues show it and the assignee and lead are told).
 OTC_TICKET_ATTACHMENT_MAX_BYTES = int(env("TICKET_ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024)))
