@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods
 from customers import services
 from customers.models import Contact, PortalRole, Preferences
 from customers.selectors import scoped_to_portal_user
+from invoicing.documents.payment_codes import bank_transfer_details
 from invoicing.documents.services import document_for, statement_document
 from invoicing.documents.statements import statement_of_account
 from invoicing.models import DocumentFormat, InvoiceStatus
@@ -113,7 +114,8 @@ def invoices(request: HttpRequest) -> HttpResponse:
 def invoice(request: HttpRequest, pk: int) -> HttpResponse:
     """An invoice or credit note with its lines, VAT and downloads; another customer's is a 404."""
     mine = get_object_or_404(_issued_documents(request.user), pk=pk)
-    return render(request, "portal/invoice.html", {"invoice": invoice_detail(pk=mine.pk)})
+    context = {"invoice": invoice_detail(pk=mine.pk), "transfer": bank_transfer_details(mine)}
+    return render(request, "portal/invoice.html", context)
 
 
 PORTAL_FORMATS = {DocumentFormat.PDF, DocumentFormat.UBL, DocumentFormat.FACTURX}
