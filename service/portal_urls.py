@@ -1,10 +1,11 @@
 from django.urls import path
 
-from service import portal_ordering, portal_paying, portal_support, portal_users, portal_views
+from service import portal_help, portal_ordering, portal_paying, portal_support, portal_users, portal_views
 
 app_name = "portal"
 urlpatterns = [
     path("", portal_views.home, name="home"),
+    path("help/", portal_help.portal_help, name="help"),
     path("preferences/", portal_views.preferences, name="preferences"),
     path("contacts/add/", portal_views.contact_add, name="contact-add"),
     path("contacts/<int:pk>/", portal_views.contact_edit, name="contact-edit"),

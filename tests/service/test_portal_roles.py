@@ -12,6 +12,7 @@ from django.test import Client
 from customers import services as customer_services
 from customers.models import PortalRole
 from invoicing import services as invoicing
+from invoicing.models import CompanyProfile
 from orders import services as orders
 from service import services
 from service.models import TicketChannel
@@ -31,6 +32,17 @@ def invoice_for(customer, clerk):
 
 @pytest.fixture
 def world(clerk):
+    CompanyProfile.objects.create(
+        pk=1,
+        legal_name="OTC Demo GmbH",
+        line1="Am Sandtorkai 1",
+        postal_code="20457",
+        city="Hamburg",
+        country="DE",
+        tax_id="DE136695976",
+        email="billing@otc.example",
+        iban="DE89370400440532013000",
+    )
     widget = make_product(actor=clerk, sku="WID-1", price="12.50", stock="50")
     contact = {"name": "Nora", "email": "nora@example.com"}
     mine = CustomerFactory(actor=clerk, legal_name="Nordwind Handel GmbH", contacts=[contact])
@@ -67,6 +79,7 @@ def routes(made) -> list[tuple[str, str, str | None, str | None]]:
 
     return [
         ("get", None, "/portal/", None),
+        ("get", None, "/portal/help/", None),
         ("get", ADMIN, "/portal/preferences/", None),
         ("get", ADMIN, "/portal/contacts/add/", None),
         ("get", ADMIN, *each("/portal/contacts/{}/", "contact")),
@@ -84,6 +97,8 @@ def routes(made) -> list[tuple[str, str, str | None, str | None]]:
         ("get", PAYABLE, *each("/portal/invoices/{}/", "invoice")),
         ("get", PAYABLE, None, each("/portal/invoices/{}/ubl/", "invoice")[1]),
         ("get", PAYABLE, "/portal/statement/", None),
+        ("get", PAYABLE, "/portal/pay/", None),
+        ("get", PAYABLE, *each("/portal/invoices/download/?format=ubl&invoice={}", "invoice")),
         ("get", PAYABLE, *each("/portal/invoices/{}/dispute/", "invoice")),
         ("get", PAYABLE, *each("/portal/invoices/{}/promise/", "invoice")),
         ("get", None, "/portal/tickets/", None),
@@ -160,3 +175,15 @@ def test_sign_in_locks_out_after_five_failures_whether_or_not_the_account_exists
         .status_code
         == 302
     )
+
+
+def test_the_help_page_renders_the_customer_guide(world):
+    _, users = world
+    client = Client()
+    client.force_login(users[BUYER])
+
+    page = client.get("/portal/help/").content.decode()
+
+    assert "<h1>Help with the customer portal</h1>" in page
+    assert "<table>" in page
+    assert "<strong>RF reference</strong>" in page
