@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse
+from django.utils import translation
 
 from customers.selectors import portal_membership
 from otc.errors import DomainError
@@ -17,7 +18,8 @@ from otc.forms import apply_domain_error
 
 def portal_view(role: str | None = None) -> Callable:
     """Decorate a portal view: sign-in required, membership loaded once into `request.portal_customer`
-    and `request.portal_roles`, and `role` (a PortalRole value; None for any portal user) enforced."""
+    and `request.portal_roles`, the page in the customer's language, and `role` (a PortalRole value;
+    None for any portal user) enforced."""
 
     def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @wraps(view)
@@ -26,6 +28,8 @@ def portal_view(role: str | None = None) -> Callable:
             if role is not None and role not in membership.roles:
                 raise PermissionDenied("Your portal role does not include this page.")
             request.portal_customer, request.portal_roles = membership.customer, list(membership.roles)
+            translation.activate(membership.customer.language)
+            request.LANGUAGE_CODE = translation.get_language()
             return view(request, *args, **kwargs)
 
         return login_required(guarded)

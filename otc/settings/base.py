@@ -128,6 +128,8 @@ LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("de", "Deutsch"), ("fr", "Français"), ("nl", "Nederlands"), ("es", "Español")]
 TIME_ZONE = env("TIME_ZONE", "UTC")
 USE_I18N = True
+# Translation catalogues (.po committed, .mo compiled by `make install`): the portal for now.
+LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_TZ = True
 
 STATIC_URL = "static/"
