@@ -24,7 +24,7 @@ RUN set -eux; \
         > /etc/apt/sources.list.d/pgdg.list; \
     apt-get update; \
     apt-get install -y --no-install-recommends "postgresql-client-${POSTGRES_CLIENT_VERSION}" \
-        libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core; \
+        libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core gettext; \
     apt-get purge -y --auto-remove curl; \
     rm -rf /var/lib/apt/lists/*
 
@@ -43,7 +43,7 @@ RUN SECRET_KEY=collectstatic-only \
     DATABASE_URL=postgres://collectstatic@localhost/collectstatic \
     FIELD_ENCRYPTION_KEYS=collectstatic-only \
     ALLOWED_HOSTS=localhost \
-    python manage.py collectstatic --noinput --verbosity 0
+    sh -c 'python manage.py collectstatic --noinput --verbosity 0 && python manage.py compilemessages --verbosity 0'
 
 # Run as an unprivileged user; it may write only var/ (uploads, backups).
 RUN set -eux; \

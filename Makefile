@@ -6,7 +6,7 @@ PYTHON ?= python3
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install system-libs browser lint migrate seed worker beat check-deploy
+.PHONY: run test install system-libs messages browser lint migrate seed worker beat check-deploy
 
 # WeasyPrint renders documents with Pango and needs at least one font; Debian's packages bring both.
 system-libs:
@@ -19,7 +19,12 @@ $(VENV)/.installed: pyproject.toml | system-libs
 	$(VENV)/bin/pip install --quiet -e '.[dev]'
 	touch $@
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed messages
+
+# Translation catalogues: locale/*/LC_MESSAGES/django.po are kept in git, the .mo files are built here.
+messages: $(VENV)/.installed
+	@command -v msgfmt >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext >/dev/null; }
+	$(VENV)/bin/python manage.py compilemessages --verbosity 0 --ignore .venv --ignore var
 
 # Debian's chromium drives the browser tests (Playwright uses it; it never downloads a browser).
 browser:

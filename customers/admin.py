@@ -12,6 +12,7 @@ from typing import Any
 
 from django import forms
 from django.apps import apps
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied
@@ -43,6 +44,8 @@ from customers.forms import (
     CreditProfileInlineForm,
     CustomerForm,
     DecisionForm,
+    PortalInvitationForm,
+    PortalRolesForm,
     PreferencesInlineForm,
 )
 from customers.models import (
@@ -53,6 +56,9 @@ from customers.models import (
     Contact,
     CreditProfile,
     Customer,
+    InvitationStatus,
+    PortalInvitation,
+    PortalMembership,
     Preferences,
 )
 from customers.resources import CustomerImportResource, CustomerResource
@@ -131,15 +137,11 @@ class CreditProfileInline(ServiceInlineMixin, StackedInline):
         return _money(profile.credit_limit, profile.credit_currency) + " (changes need a change request)"
 
 
-class BankAccountInline(TabularInline):
-    model = BankAccount
-    fields = ["holder_name", "iban_masked", "bic", "is_active", "created_at", "deactivation"]
-    readonly_fields = fields
+class ReadOnlyInline(TabularInline):
+    """Rows listed on the customer page and changed only through the actions their links open."""
+
     extra = 0
     tab = True
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).defer("iban")  # lists show the masked IBAN only
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
@@ -149,6 +151,15 @@ class BankAccountInline(TabularInline):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+class BankAccountInline(ReadOnlyInline):
+    model = BankAccount
+    fields = ["holder_name", "iban_masked", "bic", "is_active", "created_at", "deactivation"]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("iban")  # lists show the masked IBAN only
 
     @display(description="")
     def deactivation(self, account: BankAccount) -> str:
@@ -158,29 +169,70 @@ class BankAccountInline(TabularInline):
         return format_html('<a class="text-primary-600" href="{}">Request deactivation</a>', url)
 
 
-class ChangeRequestInline(TabularInline):
+class ChangeRequestInline(ReadOnlyInline):
     model = ChangeRequest
     fields = ["kind", "proposal", "status", "requested_by", "requested_at", "decided_by"]
     readonly_fields = fields
-    extra = 0
-    tab = True
     verbose_name_plural = "change requests"
 
     def get_queryset(self, request):
         return super().get_queryset(request).defer("proposed_iban").select_related("requested_by", "decided_by")
 
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
     @display(description="Proposed")
     def proposal(self, change_request: ChangeRequest) -> str:
         return proposal_text(change_request)
+
+
+def _action_links(*links: tuple[str, str]) -> str:
+    return format_html_join(" · ", '<a class="text-primary-600" href="{}">{}</a>', links)
+
+
+class PortalMembershipInline(ReadOnlyInline):
+    model = PortalMembership
+    fields = ["user", "role_names", "created_at", "manage"]
+    readonly_fields = fields
+    verbose_name_plural = "portal users"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("user")
+
+    @display(description="Roles")
+    def role_names(self, membership: PortalMembership) -> str:
+        return ", ".join(membership.role_labels)
+
+    @display(description="")
+    def manage(self, membership: PortalMembership) -> str:
+        if membership.pk is None:
+            return ""
+        args = [membership.customer_id, membership.pk]
+        return _action_links(
+            (reverse("admin:customers_customer_portal_roles", args=args), "Change roles"),
+            (reverse("admin:customers_customer_portal_remove", args=args), "Remove access"),
+        )
+
+
+class PortalInvitationInline(ReadOnlyInline):
+    model = PortalInvitation
+    fields = ["email", "role_names", "status", "expires_at", "sent_count", "invited_by", "manage"]
+    readonly_fields = fields
+    verbose_name_plural = "portal invitations"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("invited_by")
+
+    @display(description="Roles")
+    def role_names(self, invitation: PortalInvitation) -> str:
+        return ", ".join(invitation.role_labels)
+
+    @display(description="")
+    def manage(self, invitation: PortalInvitation) -> str:
+        if invitation.pk is None or invitation.status != InvitationStatus.PENDING:
+            return ""
+        args = [invitation.customer_id, invitation.pk]
+        return _action_links(
+            (reverse("admin:customers_customer_invitation_resend", args=args), "Resend"),
+            (reverse("admin:customers_customer_invitation_revoke", args=args), "Revoke"),
+        )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -224,6 +276,7 @@ class CustomerAdmin(ServiceChangeFormMixin, ModelAdmin, ImportExportModelAdmin):
         },
         {"title": "Status", "icon": "toggle_on", "items": ["block_one", "unblock_one"]},
         "request_bank_account",
+        "invite_portal_user",
     ]
 
     add_fieldsets = [
@@ -255,6 +308,12 @@ class CustomerAdmin(ServiceChangeFormMixin, ModelAdmin, ImportExportModelAdmin):
 
     def has_change_request_permission(self, request, object_id=None) -> bool:
         return request.user.has_perm("customers.add_changerequest")
+
+    def has_portal_invite_permission(self, request, object_id=None) -> bool:
+        return request.user.has_perm("customers.add_portalinvitation")
+
+    def has_portal_access_permission(self, request, object_id=None) -> bool:
+        return request.user.has_perm("customers.change_portalmembership")
 
     # -- list columns -------------------------------------------------------------------------------
 
@@ -288,6 +347,8 @@ class CustomerAdmin(ServiceChangeFormMixin, ModelAdmin, ImportExportModelAdmin):
             CreditProfileInline,
             BankAccountInline,
             ChangeRequestInline,
+            PortalMembershipInline,
+            PortalInvitationInline,
         ]
 
     def get_fieldsets(self, request, obj=None):
@@ -537,12 +598,120 @@ class CustomerAdmin(ServiceChangeFormMixin, ModelAdmin, ImportExportModelAdmin):
             done="Deactivation of the bank account submitted; another staff member must approve it.",
         )
 
+    @action(
+        description="Invite portal user",
+        permissions=["portal_invite"],
+        url_path="invite-portal-user",
+        icon="person_add",
+    )
+    def invite_portal_user(self, request, object_id):
+        return self._form_action(
+            request,
+            object_id,
+            form_class=PortalInvitationForm,
+            title="Invite a portal user for {customer}",
+            submit_label="Send invitation",
+            call=lambda customer, data: services.invite_portal_user(
+                customer=customer,
+                actor=request.user,
+                email=data["email"],
+                full_name=data["full_name"],
+                roles=data["roles"],
+            ),
+            done=f"Invitation sent; the link works once and expires in {settings.OTC_PORTAL_INVITATION_DAYS} days.",
+            intro="The person receives an email with a one-time link and chooses their own password.",
+        )
+
+    def _portal_row_action(self, request, object_id, model, row_id, permission: str, **form_action):
+        if not getattr(self, f"has_{permission}_permission")(request):
+            raise PermissionDenied
+        row = model.objects.filter(pk=row_id, customer_id=unquote(object_id)).first()
+        if row is None:
+            return HttpResponseRedirect(reverse("admin:customers_customer_changelist"))
+        call = form_action.pop("call")
+        return self._form_action(request, object_id, call=lambda customer, data: call(row, data), **form_action)
+
+    def resend_invitation(self, request, object_id, row_id):
+        return self._portal_row_action(
+            request,
+            object_id,
+            PortalInvitation,
+            row_id,
+            "portal_invite",
+            form_class=forms.Form,
+            title="Resend the portal invitation?",
+            submit_label="Resend",
+            call=lambda invitation, data: services.resend_portal_invitation(invitation=invitation, actor=request.user),
+            done="Invitation sent again; the earlier link no longer works.",
+        )
+
+    def revoke_invitation(self, request, object_id, row_id):
+        return self._portal_row_action(
+            request,
+            object_id,
+            PortalInvitation,
+            row_id,
+            "portal_invite",
+            form_class=forms.Form,
+            title="Revoke the portal invitation?",
+            submit_label="Revoke",
+            call=lambda invitation, data: services.revoke_portal_invitation(invitation=invitation, actor=request.user),
+            done="Invitation revoked; its link no longer works.",
+            danger=True,
+        )
+
+    def change_portal_roles(self, request, object_id, row_id):
+        membership = PortalMembership.objects.filter(pk=row_id).first()
+        return self._portal_row_action(
+            request,
+            object_id,
+            PortalMembership,
+            row_id,
+            "portal_access",
+            form_class=PortalRolesForm,
+            initial={"roles": membership.roles if membership else []},
+            title="Portal roles of {customer}'s user",
+            submit_label="Save roles",
+            call=lambda member, data: services.change_portal_roles(
+                membership=member, actor=request.user, roles=data["roles"]
+            ),
+            done="Portal roles saved.",
+        )
+
+    def remove_portal_access(self, request, object_id, row_id):
+        return self._portal_row_action(
+            request,
+            object_id,
+            PortalMembership,
+            row_id,
+            "portal_access",
+            form_class=forms.Form,
+            title="Remove this user's portal access to {customer}?",
+            submit_label="Remove access",
+            call=lambda member, data: services.remove_portal_access(membership=member, actor=request.user),
+            done="Portal access removed.",
+            danger=True,
+        )
+
     def get_urls(self):
         custom = [
             path(
                 "<path:object_id>/bank-accounts/<int:bank_account_id>/deactivate/",
                 self.admin_site.admin_view(self.deactivate_bank_account),
                 name="customers_customer_deactivate_bank_account",
+            ),
+            *(
+                path(
+                    f"<path:object_id>/{route}/<int:row_id>/",
+                    self.admin_site.admin_view(view),
+                    name=f"customers_customer_{name}",
+                )
+                for route, view, name in [
+                    ("portal-invitations/resend", self.resend_invitation, "invitation_resend"),
+                    ("portal-invitations/revoke", self.revoke_invitation, "invitation_revoke"),
+                    ("portal-users/roles", self.change_portal_roles, "portal_roles"),
+                    ("portal-users/remove", self.remove_portal_access, "portal_remove"),
+                ]
             ),
         ]
         return custom + super().get_urls()

@@ -30,3 +30,8 @@ class ChangeRequestNotPending(Conflict):
 class CustomerStatusConflict(Conflict):
     code = "customer_status_conflict"
     title = "The customer is not in a status that allows this."
+
+
+class InvitationNotPending(Conflict):
+    code = "portal_invitation_not_pending"
+    title = "This invitation link is no longer valid: it was used, revoked, replaced by a newer one or has expired."

@@ -70,3 +70,12 @@ class ChangeRequestDecided(CustomerEvent):
     change_request_id: int
     kind: str
     status: Literal["approved", "rejected"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class PortalInvitationSent(CustomerEvent):
+    """A portal invitation's one-time link was sent (or resent: only the latest link is live)."""
+
+    type = "customer.portal_invitation_sent"
+    invitation_id: int
+    sent_count: int

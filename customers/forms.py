@@ -19,6 +19,7 @@ from customers.models import (
     CreditProfile,
     Customer,
     NotificationType,
+    PortalRole,
     Preferences,
 )
 from customers.services import CUSTOMER_FIELDS, PREFERENCE_FIELDS
@@ -134,3 +135,19 @@ class ChangeRequestStartForm(forms.Form):
         if customer is None:
             raise forms.ValidationError(f"No customer has the number {number}.")
         return customer
+
+
+def _portal_roles_field() -> forms.MultipleChoiceField:
+    return forms.MultipleChoiceField(
+        choices=PortalRole.choices, widget=UnfoldAdminCheckboxSelectMultipleWidget, label="Portal roles"
+    )
+
+
+class PortalInvitationForm(forms.Form):
+    email = forms.EmailField(widget=UnfoldAdminTextInputWidget)
+    full_name = forms.CharField(max_length=200, required=False, widget=UnfoldAdminTextInputWidget)
+    roles = _portal_roles_field()
+
+
+class PortalRolesForm(forms.Form):
+    roles = _portal_roles_field()

@@ -344,12 +344,94 @@ class ChangeRequest(models.Model):
         return mask_iban(self.proposed_iban or "")
 
 
+class PortalRole(models.TextChoices):
+    """What a portal user may do for their company: order, settle invoices, or manage the account."""
+
+    BUYER = "buyer", "Buyer (orders)"
+    ACCOUNTS_PAYABLE = "accounts_payable", "Accounts payable (invoices, payments, disputes)"
+    ADMIN = "admin", "Admin (users and profile)"
+
+
+ALL_PORTAL_ROLES = [role.value for role in PortalRole]
+
+
+def portal_role_labels(roles: list[str]) -> list[str]:
+    """Short role names for lists: "Buyer", "Accounts payable", "Admin"."""
+    labels = dict(PortalRole.choices)
+    return [str(labels.get(role, role)).split(" (")[0] for role in roles]
+
+
+def _roles_check(name: str) -> models.CheckConstraint:
+    return models.CheckConstraint(condition=Q(roles__contained_by=ALL_PORTAL_ROLES) & ~Q(roles=[]), name=name)
+
+
+@tracked()
 class PortalMembership(models.Model):
-    """Makes a user a portal user of exactly one customer."""
+    """Makes a user a portal user of exactly one customer, with the roles they hold there."""
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="portal_membership")
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="portal_members")
+    roles = ArrayField(models.CharField(max_length=20, choices=PortalRole.choices), default=list)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [_roles_check("portal_membership_roles_valid")]
 
     def __str__(self) -> str:
         return f"{self.user} → {self.customer}"
+
+    @property
+    def role_labels(self) -> list[str]:
+        return portal_role_labels(self.roles)
+
+
+class InvitationStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    ACCEPTED = "accepted", "Accepted"
+    REVOKED = "revoked", "Revoked"
+
+
+@tracked()
+class PortalInvitation(models.Model):
+    """An invitation to the portal: the emailed link carries a signature over the id and `nonce`, so a
+    resend (new nonce) kills the previous link, and the link works once, until `expires_at`."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="portal_invitations")
+    email = models.EmailField()
+    full_name = models.CharField(max_length=200, blank=True)
+    roles = ArrayField(models.CharField(max_length=20, choices=PortalRole.choices))
+    status = models.CharField(max_length=10, choices=InvitationStatus.choices, default=InvitationStatus.PENDING)
+    nonce = models.CharField(max_length=64)
+    expires_at = models.DateTimeField()
+    sent_count = models.PositiveSmallIntegerField(default=1)
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_sent_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            _choices_check("status", InvitationStatus, "portal_invitation_status_valid"),
+            _roles_check("portal_invitation_roles_valid"),
+            models.UniqueConstraint(
+                "customer",
+                "email",
+                condition=Q(status="pending"),
+                name="portal_invitation_one_pending_per_email",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Invitation of {self.email} to {self.customer}"
+
+    @property
+    def role_labels(self) -> list[str]:
+        return portal_role_labels(self.roles)

@@ -4,8 +4,10 @@ against the credit limit is orders', which knows the open orders and reads the l
 
 from difflib import SequenceMatcher
 
+from django.core import signing
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from customers.models import (
     Address,
@@ -13,6 +15,8 @@ from customers.models import (
     ChangeRequest,
     ChangeRequestStatus,
     Customer,
+    InvitationStatus,
+    PortalInvitation,
     PortalMembership,
 )
 from customers.validators import name_key
@@ -80,12 +84,34 @@ def pending_change_requests() -> QuerySet[ChangeRequest]:
     return ChangeRequest.objects.filter(status=ChangeRequestStatus.PENDING).select_related("customer", "requested_by")
 
 
-def portal_customer(*, user) -> Customer:
-    """The one customer a portal user belongs to; 404 for anyone else."""
+def portal_membership(*, user) -> PortalMembership:
+    """The signed-in user's membership (customer and roles); 404 for anyone who is not a portal user."""
     membership = PortalMembership.objects.select_related("customer").filter(user_id=user.pk).first()
     if membership is None or not user.is_active:
         raise Http404("No customer account for this user.")
-    return membership.customer
+    return membership
+
+
+def portal_customer(*, user) -> Customer:
+    """The one customer a portal user belongs to; 404 for anyone else."""
+    return portal_membership(user=user).customer
+
+
+INVITATION_SALT = "customers.portal-invitation"
+
+
+def invitation_for_token(token: str) -> PortalInvitation | None:
+    """The pending, unexpired invitation a link's token names; None for a forged, stale (resent),
+    spent, revoked or expired link, without saying which."""
+    try:
+        invitation_id, nonce = signing.loads(token, salt=INVITATION_SALT)
+    except (signing.BadSignature, ValueError, TypeError):
+        return None
+    return (
+        PortalInvitation.objects.select_related("customer")
+        .filter(pk=invitation_id, nonce=nonce, status=InvitationStatus.PENDING, expires_at__gt=timezone.now())
+        .first()
+    )
 
 
 def scoped_to_portal_user(queryset: QuerySet, *, user, customer_path: str = "customer") -> QuerySet:

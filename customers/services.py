@@ -1,16 +1,22 @@
 """Write side of customer data. Every function is one business action in one transaction, takes the
 actor, leaves an audit entry through `acting`, and sends the domain signal the outbox records."""
 
-from datetime import date
+import secrets
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
+from django.contrib.auth import password_validation
+from django.core import signing
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
 from customers.errors import (
     ChangeRequestNotPending,
     CustomerStatusConflict,
+    InvitationNotPending,
     PossibleDuplicateCustomer,
     SelfApprovalRefused,
 )
@@ -22,8 +28,10 @@ from customers.events import (
     CreditHoldReleased,
     CustomerChanged,
     CustomerCreated,
+    PortalInvitationSent,
 )
 from customers.models import (
+    ALL_PORTAL_ROLES,
     CUSTOMER_NUMBER_SEQUENCE,
     Address,
     AddressKind,
@@ -37,11 +45,13 @@ from customers.models import (
     Customer,
     CustomerGroup,
     CustomerStatus,
+    InvitationStatus,
+    PortalInvitation,
     PortalMembership,
     Preferences,
 )
 from customers.peppol import normalize_peppol_endpoint
-from customers.selectors import possible_duplicates
+from customers.selectors import INVITATION_SALT, invitation_for_token, possible_duplicates
 from customers.validators import mask_iban, name_key, normalize_bic, normalize_iban, normalize_tax_id
 from otc.audit import acting
 from otc.crypto import fingerprint
@@ -558,24 +568,177 @@ def withdraw_change_request(*, change_request: ChangeRequest, actor: User) -> Ch
     return change_request
 
 
-@transaction.atomic
-def grant_portal_access(*, customer: Customer, actor: User, email: str, full_name: str = "") -> User:
-    """Create (or attach) a portal user for the customer; the user sets a password via reset email."""
-    email = email.strip().lower()
+def _portal_roles(roles) -> list[str]:
+    """The roles as stored: known ones only, at least one, in the canonical order."""
+    chosen = set(roles or ())
+    if not chosen or not chosen <= set(ALL_PORTAL_ROLES):
+        raise InvalidInput("Choose at least one portal role.", fields={"roles": ["Choose at least one portal role."]})
+    return [role for role in ALL_PORTAL_ROLES if role in chosen]
+
+
+def _portal_candidate(*, customer: Customer, email: str) -> User | None:
+    """The existing user behind `email`, refused when they cannot become this customer's portal user."""
     user = User.objects.filter(email=email).first()
-    with acting(actor, "grant portal access"):
-        if user is None:
-            user = User(email=email, full_name=full_name.strip())
-            validate_model(user, exclude=["password"])
-            user.set_unusable_password()
-            user.save()
-        elif user.is_staff or user.is_service_account:
-            raise InvalidInput(
-                "Staff and service accounts cannot be portal users.", fields={"email": ["Staff account."]}
-            )
-        elif PortalMembership.objects.filter(user=user).exclude(customer=customer).exists():
-            raise InvalidInput(
-                "This user already belongs to another customer.", fields={"email": ["Belongs to another customer."]}
-            )
-        PortalMembership.objects.get_or_create(user=user, defaults={"customer": customer})
+    if user is None:
+        return None
+    if user.is_staff or user.is_service_account:
+        raise InvalidInput("Staff and service accounts cannot be portal users.", fields={"email": ["Staff account."]})
+    if PortalMembership.objects.filter(user=user).exclude(customer=customer).exists():
+        raise InvalidInput(
+            "This user already belongs to another customer.", fields={"email": ["Belongs to another customer."]}
+        )
     return user
+
+
+def _attach_portal_user(*, customer: Customer, email: str, full_name: str, roles: list[str]) -> User:
+    user = _portal_candidate(customer=customer, email=email)
+    if user is None:
+        user = User(email=email, full_name=full_name.strip())
+        validate_model(user, exclude=["password"])
+        user.set_unusable_password()
+        user.save()
+    PortalMembership.objects.get_or_create(user=user, defaults={"customer": customer, "roles": roles})
+    return user
+
+
+@transaction.atomic
+def grant_portal_access(
+    *, customer: Customer, actor: User, email: str, full_name: str = "", roles: list[str] = ALL_PORTAL_ROLES
+) -> User:
+    """Create (or attach) a portal user for the customer; the user sets a password via reset email.
+    Staff normally invite instead (`invite_portal_user`), which lets the person choose the password."""
+    with acting(actor, "grant portal access"):
+        return _attach_portal_user(
+            customer=customer, email=email.strip().lower(), full_name=full_name, roles=_portal_roles(roles)
+        )
+
+
+def _send_invitation(invitation: PortalInvitation, actor: User) -> None:
+    publish(
+        PortalInvitationSent(
+            invitation_id=invitation.pk,
+            customer_id=invitation.customer_id,
+            customer_number=invitation.customer.number,
+            actor_id=actor.pk,
+            sent_count=invitation.sent_count,
+        )
+    )
+
+
+def _fresh_link_fields() -> dict[str, Any]:
+    now = timezone.now()
+    return {
+        "nonce": secrets.token_urlsafe(24),
+        "last_sent_at": now,
+        "expires_at": now + timedelta(days=settings.OTC_PORTAL_INVITATION_DAYS),
+    }
+
+
+@transaction.atomic
+def invite_portal_user(
+    *, customer: Customer, actor: User, email: str, roles: list[str], full_name: str = ""
+) -> PortalInvitation:
+    """Email someone a one-time link to the customer's portal, with the roles they will hold."""
+    email = email.strip().lower()
+    invitation = PortalInvitation(
+        customer=customer,
+        email=email,
+        full_name=full_name.strip(),
+        roles=_portal_roles(roles),
+        invited_by=actor,
+        **_fresh_link_fields(),
+    )
+    validate_model(invitation, exclude=["customer", "invited_by"])
+    user = _portal_candidate(customer=customer, email=email)
+    if user is not None and PortalMembership.objects.filter(user=user, customer=customer).exists():
+        raise InvalidInput("This person already has portal access.", fields={"email": ["Already a portal user."]})
+    if PortalInvitation.objects.filter(customer=customer, email=email, status=InvitationStatus.PENDING).exists():
+        raise InvalidInput(
+            "This person has a pending invitation; resend it instead.", fields={"email": ["Already invited."]}
+        )
+    with acting(actor, f"invite {email} to the portal"):
+        invitation.save()
+    _send_invitation(invitation, actor)
+    return invitation
+
+
+def _pending_invitation(invitation: PortalInvitation) -> PortalInvitation:
+    invitation = PortalInvitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.status != InvitationStatus.PENDING:
+        raise InvitationNotPending()
+    return invitation
+
+
+@transaction.atomic
+def resend_portal_invitation(*, invitation: PortalInvitation, actor: User) -> PortalInvitation:
+    """A new link with a new expiry; the link sent before stops working."""
+    invitation = _pending_invitation(invitation)
+    with acting(actor, f"resend portal invitation {invitation.pk}"):
+        for name, value in _fresh_link_fields().items():
+            setattr(invitation, name, value)
+        invitation.sent_count += 1
+        invitation.save(update_fields=["nonce", "last_sent_at", "expires_at", "sent_count"])
+    _send_invitation(invitation, actor)
+    return invitation
+
+
+@transaction.atomic
+def revoke_portal_invitation(*, invitation: PortalInvitation, actor: User) -> PortalInvitation:
+    invitation = _pending_invitation(invitation)
+    with acting(actor, f"revoke portal invitation {invitation.pk}"):
+        invitation.status, invitation.revoked_at, invitation.revoked_by = (
+            InvitationStatus.REVOKED,
+            timezone.now(),
+            actor,
+        )
+        invitation.save(update_fields=["status", "revoked_at", "revoked_by"])
+    return invitation
+
+
+def invitation_token(invitation: PortalInvitation) -> str:
+    """The secret part of the emailed link: signed with SECRET_KEY over the id and the current nonce."""
+    return signing.dumps([invitation.pk, invitation.nonce], salt=INVITATION_SALT, compress=True)
+
+
+@transaction.atomic
+def accept_portal_invitation(*, token: str, password: str) -> User:
+    """The invited person chooses a password and becomes a portal user; the link is spent."""
+    invitation = invitation_for_token(token)
+    if invitation is None:
+        raise InvitationNotPending()
+    invitation = _pending_invitation(invitation)
+    user = User.objects.filter(email=invitation.email).first() or User(
+        email=invitation.email, full_name=invitation.full_name
+    )
+    try:
+        password_validation.validate_password(password, user)
+    except DjangoValidationError as error:
+        raise InvalidInput(" ".join(error.messages), fields={"password": list(error.messages)}) from error
+    with acting(user if user.pk else invitation.invited_by, f"accept portal invitation {invitation.pk}"):
+        user = _attach_portal_user(
+            customer=invitation.customer, email=invitation.email, full_name=invitation.full_name, roles=invitation.roles
+        )
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        invitation.status, invitation.accepted_at, invitation.accepted_user = (
+            InvitationStatus.ACCEPTED,
+            timezone.now(),
+            user,
+        )
+        invitation.save(update_fields=["status", "accepted_at", "accepted_user"])
+    return user
+
+
+@transaction.atomic
+def change_portal_roles(*, membership: PortalMembership, actor: User, roles: list[str]) -> PortalMembership:
+    with acting(actor, f"change portal roles of {membership.user_id}"):
+        membership.roles = _portal_roles(roles)
+        membership.save(update_fields=["roles"])
+    return membership
+
+
+@transaction.atomic
+def remove_portal_access(*, membership: PortalMembership, actor: User) -> None:
+    """The user can no longer sign in to this customer's portal; their past actions stay attributed."""
+    with acting(actor, f"remove portal access of {membership.user_id}"):
+        membership.delete()

@@ -55,16 +55,8 @@ def _valid_on(day: date, prefix: str = "") -> Q:
     )
 
 
-def quote_prices(
-    *, customer: Customer, lines: list[tuple[Product, Decimal]], on_date: date, currency: str
-) -> list[PriceQuote]:
-    """Price every (product, quantity) for the customer in two queries.
-
-    Precedence: the customer's own price (a fixed price, or a discount off the list), then the price
-    list of the customer's group, then the list for everyone; within each, the highest quantity break
-    the quantity reaches, and the most recent list.
-    """
-    product_ids = {product.pk for product, _ in lines}
+def _price_sources(*, customer: Customer, product_ids: set[int], on_date: date, currency: str) -> tuple[list, list]:
+    """The customer's own prices and the price list items that may apply, in two queries."""
     own = list(
         CustomerPrice.objects.filter(
             _valid_on(on_date), customer=customer, currency=currency, product_id__in=product_ids
@@ -84,7 +76,75 @@ def quote_prices(
         .select_related("price_list")
         .order_by("-min_quantity", "-price_list__valid_from")
     )
+    return own, listed
+
+
+def quote_prices(
+    *, customer: Customer, lines: list[tuple[Product, Decimal]], on_date: date, currency: str
+) -> list[PriceQuote]:
+    """Price every (product, quantity) for the customer in two queries.
+
+    Precedence: the customer's own price (a fixed price, or a discount off the list), then the price
+    list of the customer's group, then the list for everyone; within each, the highest quantity break
+    the quantity reaches, and the most recent list.
+    """
+    own, listed = _price_sources(
+        customer=customer, product_ids={product.pk for product, _ in lines}, on_date=on_date, currency=currency
+    )
     return [_quote(customer, product, Decimal(str(quantity)), currency, own, listed) for product, quantity in lines]
+
+
+def quotes_or_none(
+    *, customer: Customer, lines: list[tuple[Product, Decimal]], on_date: date, currency: str
+) -> list[PriceQuote | None]:
+    """Like quote_prices, with None for a line no price applies to (the catalogue shows "on request")."""
+    own, listed = _price_sources(
+        customer=customer, product_ids={product.pk for product, _ in lines}, on_date=on_date, currency=currency
+    )
+    quotes = []
+    for product, quantity in lines:
+        try:
+            quotes.append(_quote(customer, product, Decimal(str(quantity)), currency, own, listed))
+        except NoPrice:
+            quotes.append(None)
+    return quotes
+
+
+@dataclass(frozen=True)
+class CatalogueEntry:
+    """A product as a customer sees it: their price for one unit (None: on request) and what the
+    default warehouse has available now (None for products not kept in stock)."""
+
+    product: Product
+    quote: PriceQuote | None
+    available: Decimal | None
+
+
+def catalogue(*, customer: Customer, search: str = "", on_date: date, limit: int = 50) -> list[CatalogueEntry]:
+    """Active products whose SKU or name contains `search`, priced for the customer, in four queries."""
+    products = product_list().filter(is_active=True)
+    if search.strip():
+        products = products.filter(Q(sku__icontains=search.strip()) | Q(name__icontains=search.strip()))
+    products = list(products.order_by("sku")[:limit])
+    quotes = quotes_or_none(
+        customer=customer,
+        lines=[(product, Decimal("1")) for product in products],
+        on_date=on_date,
+        currency=customer.default_currency,
+    )
+    return [
+        CatalogueEntry(product, quote, available)
+        for product, quote, available in zip(products, quotes, available_now(products), strict=True)
+    ]
+
+
+def available_now(products: list[Product]) -> list[Decimal | None]:
+    """Available (on hand less reserved) in the default warehouse, where orders are served from."""
+    levels = {
+        level.product_id: level.available
+        for level in StockLevel.objects.filter(product__in=products, warehouse__is_default=True)
+    }
+    return [levels.get(product.pk, ZERO) if product.is_stocked else None for product in products]
 
 
 def _quote(customer, product, quantity, currency, own, listed) -> PriceQuote:

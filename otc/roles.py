@@ -80,6 +80,7 @@ ROLES: dict[str, list[str]] = {
     "service": [
         *_crud("customers", _CUSTOMER_DATA, ("view",)),
         *_crud("customers", ["contact", "address", "preferences"], ("change", "add")),
+        *_crud("customers", ["portalmembership", "portalinvitation"], ("view", "add", "change")),
         *_crud("inventory", ["product", "stocklevel", "warehouse"], ("view",)),
         *_crud("orders", _ORDERS, ("view",)),
         *_crud("orders", ["returnorder", "returnline"], ("add",)),
@@ -92,7 +93,7 @@ ROLES: dict[str, list[str]] = {
         *_crud("service", ["survey", "keyaccount"], ("view",)),
     ],
     "admin": [
-        *_crud("customers", [*_CUSTOMER_DATA, "bankaccount", "changerequest", "portalmembership"]),
+        *_crud("customers", [*_CUSTOMER_DATA, "bankaccount", "changerequest", "portalmembership", "portalinvitation"]),
         "customers.approve_changerequest",
         *_crud("otc", ["user", "apikey", "exchangerate"]),
         *_crud("workflows", ["outboxevent", "notification", "handlerrun"]),

@@ -1,11 +1,13 @@
 """Portal, survey and report forms: plain validation of shape; the rules live in the services."""
 
 from datetime import timedelta
+from decimal import Decimal
 
 from django import forms
 from django.utils import timezone
 
-from customers.models import Channel, ContactRole, InvoiceDelivery, NotificationType
+from customers.models import Channel, ContactRole, InvoiceDelivery, NotificationType, PortalRole
+from service.models import DisputeReason, TicketCategory
 
 
 class PreferencesForm(forms.Form):
@@ -89,3 +91,95 @@ class SurveyResultsForm(forms.Form):
         if data["start"] > data["end"]:
             raise forms.ValidationError("The period starts after it ends.")
         return data
+
+
+class InvitationAcceptanceForm(forms.Form):
+    password = forms.CharField(
+        label="Choose a password", widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+    password_again = forms.CharField(
+        label="The password again", widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("password") and data.get("password") != data.get("password_again"):
+            self.add_error("password_again", "The two passwords differ.")
+        return data
+
+
+class PortalInvitationForm(forms.Form):
+    email = forms.EmailField()
+    full_name = forms.CharField(max_length=200, required=False, label="Name")
+    roles = forms.MultipleChoiceField(choices=PortalRole.choices, widget=forms.CheckboxSelectMultiple, label="Roles")
+
+
+class CatalogueSearchForm(forms.Form):
+    q = forms.CharField(required=False, max_length=100, label="Search by SKU or name")
+
+
+class CartAddForm(forms.Form):
+    product = forms.IntegerField(widget=forms.HiddenInput)
+    quantity = forms.DecimalField(min_value=Decimal("0.001"), max_digits=12, decimal_places=3, initial=1)
+
+
+class CheckoutForm(forms.Form):
+    po_number = forms.CharField(max_length=40, required=False, label="Your PO number")
+    requested_delivery_date = forms.DateField(
+        required=False, label="Requested delivery date", widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+
+class CancelOrderForm(forms.Form):
+    reason = forms.CharField(max_length=300, label="Why do you cancel?")
+
+
+class TicketForm(forms.Form):
+    """A new request from the portal; `order` and `invoice` offer the customer's own documents only."""
+
+    category = forms.ChoiceField(choices=TicketCategory.choices, label="Topic")
+    subject = forms.CharField(max_length=300)
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 6}), label="Your message")
+    order = forms.ModelChoiceField(queryset=None, required=False, label="About an order", to_field_name="number")
+    invoice = forms.ModelChoiceField(queryset=None, required=False, label="About an invoice", to_field_name="number")
+    attachment = forms.FileField(required=False)
+
+    def __init__(self, *args, orders, invoices, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["order"].queryset = orders
+        self.fields["invoice"].queryset = invoices
+
+
+class TicketReplyForm(forms.Form):
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), label="Your reply")
+    attachment = forms.FileField(required=False)
+
+
+class DisputeForm(forms.Form):
+    reason = forms.ChoiceField(choices=DisputeReason.choices)
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), label="What is wrong?")
+    lines = forms.ModelMultipleChoiceField(
+        queryset=None, required=False, widget=forms.CheckboxSelectMultiple, label="Only these lines (optional)"
+    )
+
+    def __init__(self, *args, invoice_lines, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["lines"].queryset = invoice_lines
+        self.fields["lines"].label_from_instance = lambda line: f"{line.line_no}. {line.description} ({line.sku})"
+
+
+class PromiseForm(forms.Form):
+    promised_date = forms.DateField(label="We will pay by", widget=forms.DateInput(attrs={"type": "date"}))
+    amount = forms.DecimalField(min_value=Decimal("0.01"), max_digits=14, decimal_places=2)
+    note = forms.CharField(max_length=300, required=False)
+
+
+class InvoiceChoiceForm(forms.Form):
+    invoices = forms.ModelMultipleChoiceField(queryset=None, widget=forms.CheckboxSelectMultiple, label="Invoices")
+
+    def __init__(self, *args, invoices, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["invoices"].queryset = invoices
+        self.fields["invoices"].label_from_instance = lambda invoice: (
+            f"{invoice.number} · due {invoice.due_date:%Y-%m-%d} · {invoice.open_amount} {invoice.currency}"
+        )

@@ -5,36 +5,36 @@ user as the actor."""
 from datetime import timedelta
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
-from django.forms import Form
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from customers import services
-from customers.models import Contact, Preferences
-from customers.selectors import portal_customer, scoped_to_portal_user
+from customers.models import Contact, PortalRole, Preferences
+from customers.selectors import scoped_to_portal_user
+from invoicing.documents.payment_codes import bank_transfer_details
 from invoicing.documents.services import document_for, statement_document
 from invoicing.documents.statements import statement_of_account
 from invoicing.models import DocumentFormat, InvoiceStatus
 from invoicing.selectors import invoice_detail, invoice_list
 from orders.models import Order
 from orders.selectors import order_detail, order_list
-from otc.errors import DomainError
-from otc.forms import apply_domain_error
 from service.forms import ContactForm, PreferencesForm, StatementPeriodForm
+from service.portal_access import portal_view, submit_form
 from service.selectors import pending_surveys
 from service.services import survey_token
 
 
-@login_required
+@portal_view()
 def home(request: HttpRequest) -> HttpResponse:
-    customer = portal_customer(user=request.user)
+    customer = request.portal_customer
     context = {
         "customer": customer,
-        "recent_orders": scoped_to_portal_user(order_list(), user=request.user)[:5],
+        "recent_orders": scoped_to_portal_user(order_list(), user=request.user)[:5]
+        if PortalRole.BUYER in request.portal_roles
+        else [],
         "contacts": scoped_to_portal_user(Contact.objects.filter(is_active=True), user=request.user),
         "addresses": customer.addresses.all(),
         "preferences": customer.preferences,
@@ -42,26 +42,13 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/home.html", context)
 
 
-def _save(request: HttpRequest, form: Form, action) -> bool:
-    """Run a service with the form's data; a broken rule becomes form errors and changes nothing."""
-    if not form.is_valid():
-        return False
-    try:
-        action(form.cleaned_data)
-    except DomainError as error:
-        apply_domain_error(form, error)
-        return False
-    return True
-
-
-@login_required
+@portal_view(PortalRole.ADMIN)
 @require_http_methods(["GET", "POST"])
 def preferences(request: HttpRequest) -> HttpResponse:
     current = get_object_or_404(scoped_to_portal_user(Preferences.objects.all(), user=request.user))
     initial = {name: getattr(current, name) for name in PreferencesForm.base_fields}
     form = PreferencesForm(request.POST or None, initial=initial)
-    if request.method == "POST" and _save(
-        request,
+    if request.method == "POST" and submit_form(
         form,
         lambda data: services.update_preferences(customer=current.customer, actor=request.user, data=data),
     ):
@@ -70,41 +57,41 @@ def preferences(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/form.html", {"form": form, "title": "Communication preferences"})
 
 
-@login_required
+@portal_view(PortalRole.ADMIN)
 @require_http_methods(["GET", "POST"])
 def contact_add(request: HttpRequest) -> HttpResponse:
-    customer = portal_customer(user=request.user)
+    customer = request.portal_customer
     form = ContactForm(request.POST or None)
-    if request.method == "POST" and _save(
-        request, form, lambda data: services.add_contact(customer=customer, actor=request.user, data=data)
+    if request.method == "POST" and submit_form(
+        form, lambda data: services.add_contact(customer=customer, actor=request.user, data=data)
     ):
         messages.success(request, "Contact added.")
         return redirect("portal:home")
     return render(request, "portal/form.html", {"form": form, "title": "Add a contact"})
 
 
-@login_required
+@portal_view(PortalRole.ADMIN)
 @require_http_methods(["GET", "POST"])
 def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
     contact = get_object_or_404(scoped_to_portal_user(Contact.objects.all(), user=request.user), pk=pk)
     initial = {name: getattr(contact, name) for name in ContactForm.base_fields}
     form = ContactForm(request.POST or None, initial=initial)
-    if request.method == "POST" and _save(
-        request, form, lambda data: services.update_contact(contact=contact, actor=request.user, data=data)
+    if request.method == "POST" and submit_form(
+        form, lambda data: services.update_contact(contact=contact, actor=request.user, data=data)
     ):
         messages.success(request, "Contact updated.")
         return redirect("portal:home")
     return render(request, "portal/form.html", {"form": form, "title": f"Edit {contact.name}"})
 
 
-@login_required
+@portal_view(PortalRole.BUYER)
 def orders(request: HttpRequest) -> HttpResponse:
     return render(
         request, "portal/orders.html", {"orders": scoped_to_portal_user(order_list(), user=request.user)[:200]}
     )
 
 
-@login_required
+@portal_view(PortalRole.BUYER)
 def order(request: HttpRequest, number: str) -> HttpResponse:
     """An order with its lines, shipments and tracking timeline; another customer's order is a 404."""
     mine = get_object_or_404(scoped_to_portal_user(Order.objects.all(), user=request.user), number=number)
@@ -116,7 +103,7 @@ def _issued_documents(user) -> QuerySet:
     return scoped_to_portal_user(invoice_list(), user=user).exclude(status=InvoiceStatus.DRAFT)
 
 
-@login_required
+@portal_view(PortalRole.ACCOUNTS_PAYABLE)
 def invoices(request: HttpRequest) -> HttpResponse:
     documents = _issued_documents(request.user).order_by("-issue_date", "-pk")
     only_open = request.GET.get("open") == "1"
@@ -125,17 +112,18 @@ def invoices(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/invoices.html", {"invoices": documents[:200], "only_open": only_open})
 
 
-@login_required
+@portal_view(PortalRole.ACCOUNTS_PAYABLE)
 def invoice(request: HttpRequest, pk: int) -> HttpResponse:
     """An invoice or credit note with its lines, VAT and downloads; another customer's is a 404."""
     mine = get_object_or_404(_issued_documents(request.user), pk=pk)
-    return render(request, "portal/invoice.html", {"invoice": invoice_detail(pk=mine.pk)})
+    context = {"invoice": invoice_detail(pk=mine.pk), "transfer": bank_transfer_details(mine)}
+    return render(request, "portal/invoice.html", context)
 
 
 PORTAL_FORMATS = {DocumentFormat.PDF, DocumentFormat.UBL, DocumentFormat.FACTURX}
 
 
-@login_required
+@portal_view(PortalRole.ACCOUNTS_PAYABLE)
 def invoice_document(request: HttpRequest, pk: int, document_format: str) -> FileResponse:
     """The stored file, rendered once (by the delivery task, or here on first download)."""
     if document_format not in PORTAL_FORMATS:
@@ -145,10 +133,10 @@ def invoice_document(request: HttpRequest, pk: int, document_format: str) -> Fil
     return FileResponse(document.file.open("rb"), as_attachment=True, filename=document.filename)
 
 
-@login_required
+@portal_view(PortalRole.ACCOUNTS_PAYABLE)
 def statement(request: HttpRequest) -> HttpResponse:
     """Statement of account for a period (the last 90 days unless chosen), on screen or as PDF."""
-    customer = portal_customer(user=request.user)
+    customer = request.portal_customer
     today = timezone.localdate()
     form = StatementPeriodForm(request.GET or {"start": today - timedelta(days=90), "end": today})
     if not form.is_valid():
@@ -161,9 +149,9 @@ def statement(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/statement.html", {"form": form, "statement": account})
 
 
-@login_required
+@portal_view()
 def surveys(request: HttpRequest) -> HttpResponse:
     """The customer's surveys still to answer, each with its signed link."""
-    pending = scoped_to_portal_user(pending_surveys(now=timezone.now()), user=request.user)
+    pending = pending_surveys(now=timezone.now()).filter(customer=request.portal_customer)
     context = {"surveys": [(survey, survey_token(survey)) for survey in pending]}
     return render(request, "portal/surveys.html", context)

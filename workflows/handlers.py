@@ -8,8 +8,15 @@ from collections.abc import Iterable
 from django.urls import reverse
 
 from customers import notices as customer_notices
-from customers.events import BillingDataChanged, ChangeRequestDecided, ChangeRequestSubmitted, CreditHoldPlaced
-from customers.models import Customer
+from customers.events import (
+    BillingDataChanged,
+    ChangeRequestDecided,
+    ChangeRequestSubmitted,
+    CreditHoldPlaced,
+    PortalInvitationSent,
+)
+from customers.models import Customer, InvitationStatus, PortalInvitation
+from customers.services import invitation_token
 from inventory import notices as inventory_notices
 from inventory.events import LowStock
 from invoicing import services as invoicing
@@ -76,6 +83,25 @@ def notify_approvers_of_change_request(event: OutboxEvent) -> None:
 def notify_requester_of_decision(event: OutboxEvent) -> None:
     notices = customer_notices.change_request_decided(ChangeRequestDecided.from_payload(event.payload))
     queue_notices(event, notify_requester_of_decision, notices)
+
+
+def send_portal_invitation(event: OutboxEvent) -> None:
+    """The invitation email with its one-time link, in the customer's language. An event of an
+    invitation since resent, revoked or accepted sends nothing: only the latest link is live."""
+    invitation = PortalInvitation.objects.select_related("customer", "invited_by").get(
+        pk=event.payload["invitation_id"]
+    )
+    if invitation.status != InvitationStatus.PENDING or invitation.sent_count != event.payload["sent_count"]:
+        return
+    path = reverse("portal:accept-invitation", kwargs={"token": invitation_token(invitation)})
+    queue_email(
+        event=event,
+        handler=send_portal_invitation.__name__,
+        recipient=invitation.email,
+        template="portal_invitation",
+        language=invitation.customer.language,
+        context={"invitation": invitation, "customer": invitation.customer, "path": path},
+    )
 
 
 def send_order_confirmation(event: OutboxEvent) -> None:
@@ -304,5 +330,6 @@ HANDLERS: dict[str, list[Handler]] = {
     SurveyScoredLow.type: [notify_of_low_survey_score],
     DisputeOpened.type: [notify_account_of_dispute],
     PromiseToPayBroken.type: [notify_account_of_broken_promise],
+    PortalInvitationSent.type: [send_portal_invitation],
     "analytics.weekly_kpis_ready": [email_weekly_kpis],
 }

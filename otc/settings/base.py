@@ -128,6 +128,8 @@ LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("de", "Deutsch"), ("fr", "Français"), ("nl", "Nederlands"), ("es", "Español")]
 TIME_ZONE = env("TIME_ZONE", "UTC")
 USE_I18N = True
+# Translation catalogues (.po committed, .mo compiled by `make install`): the portal for now.
+LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_TZ = True
 
 STATIC_URL = "static/"
@@ -145,6 +147,10 @@ ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = "optional"
 ACCOUNT_ALLOW_REGISTRATION = False
 ACCOUNT_ADAPTER = "otc.accounts.ClosedSignupAccountAdapter"
+# Sign-in throttle: after 5 failed attempts for one email within 15 minutes (or 10 a minute from one
+# address) the form answers "too many attempts" whether or not the account exists.
+ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/15m/key"}
+ACCOUNT_PREVENT_ENUMERATION = True
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "OTC suite"
 OTC_STAFF_MFA_REQUIRED = env_bool("STAFF_MFA_REQUIRED", False)
@@ -158,6 +164,8 @@ EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "OTC suite <otc@localhost>")
 OTC_BASE_URL = env("OTC_BASE_URL", "http://127.0.0.1:8000")
+# How long an emailed portal invitation link stays valid.
+OTC_PORTAL_INVITATION_DAYS = int(env("PORTAL_INVITATION_DAYS", "7"))
 
 # REST API
 REST_FRAMEWORK = {
@@ -299,6 +307,9 @@ OTC_AUTO_APPLY_CONFIDENCE = float(env("AUTO_APPLY_CONFIDENCE", "0.9"))
 OTC_WRITE_OFF_TOLERANCE = {"default": env("WRITE_OFF_TOLERANCE", "5.00"), "JPY": "500", "KRW": "5000"}
 # Payment providers' webhook secrets, "name:secret,name2:secret2": each signs its notifications.
 OTC_PAYMENT_PROVIDER_SECRETS = dict(item.split(":", 1) for item in env_list("PAYMENT_PROVIDER_SECRETS") if ":" in item)
+# The built-in offline payment provider for the portal (development, tests, the demo); never in production.
+# dev.py and test.py turn it on with a secret under "test".
+OTC_PAYMENT_TEST_PROVIDER = env_bool("PAYMENT_TEST_PROVIDER", False)
 # Service desk: the largest ticket attachment accepted, and how long before an SLA target a ticket
 # counts as breaching soon (wall-clock minutes; queues show it and the assignee and lead are told).
 OTC_TICKET_ATTACHMENT_MAX_BYTES = int(env("TICKET_ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024)))

@@ -6,3 +6,6 @@ from .base import env, env_bool
 DEBUG = env_bool("DEBUG", True)
 # Emails land as files under var/mail instead of cluttering the console.
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
+# The offline test payment provider of the portal (payments.money.providers).
+OTC_PAYMENT_TEST_PROVIDER = env_bool("PAYMENT_TEST_PROVIDER", True)
+OTC_PAYMENT_PROVIDER_SECRETS = {"test": "test-provider-secret", **OTC_PAYMENT_PROVIDER_SECRETS}  # noqa: F405

@@ -6,7 +6,7 @@ environment: then the broker is Redis and emails go where EMAIL_BACKEND says (ba
 """
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import env, env_bool
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 if not env("EMAIL_BACKEND"):
@@ -15,3 +15,6 @@ if not env("REDIS_URL"):
     CELERY_TASK_ALWAYS_EAGER = True  # base.py then also uses the in-memory broker
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
 FIELD_ENCRYPTION_KEYS = ["n4o_7mE4mYqvC3G3q2jvO0Ykq0Yd2p9e3oQ0-8hVb1Q="]
+# The offline test payment provider of the portal (payments.money.providers).
+OTC_PAYMENT_TEST_PROVIDER = env_bool("PAYMENT_TEST_PROVIDER", True)
+OTC_PAYMENT_PROVIDER_SECRETS = {"test": "test-provider-secret", **OTC_PAYMENT_PROVIDER_SECRETS}  # noqa: F405

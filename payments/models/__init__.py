@@ -63,3 +63,7 @@ __all__ += [
     "PromiseStatus",
     "PromiseToPay",
 ]
+
+from payments.models.checkouts import Checkout, CheckoutItem, CheckoutStatus  # noqa: E402
+
+__all__ += ["Checkout", "CheckoutItem", "CheckoutStatus"]

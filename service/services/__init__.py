@@ -1,9 +1,17 @@
 """Write side of the service desk, one module per section: tickets (the one way in for every
 channel), sla (clocks and alerts), disputes (holds on invoices through invoicing's services), surveys
-(asked after a solved ticket or a delivery, answered once by a signed link).
+(asked after a solved ticket or a delivery, answered once by a signed link), ordering (portal orders
+through orders' services).
 Callers import from the package."""
 
-from service.services.disputes import DISPUTE_DAYS, expire_disputes, open_dispute, resolve_dispute
+from service.services.disputes import (
+    DISPUTE_DAYS,
+    dispute_from_portal,
+    expire_disputes,
+    open_dispute,
+    resolve_dispute,
+)
+from service.services.ordering import place_order
 from service.services.sla import raise_sla_alerts
 from service.services.surveys import (
     answer_survey,
@@ -38,11 +46,13 @@ __all__ = [
     "bulk_close",
     "change_priority",
     "change_status",
+    "dispute_from_portal",
     "expire_disputes",
     "link_documents",
     "open_dispute",
     "open_ticket",
     "outgoing_message_id",
+    "place_order",
     "raise_sla_alerts",
     "request_delivery_survey",
     "request_ticket_survey",

@@ -24,8 +24,18 @@ from otc.models import User
 from otc.money import quantize
 from service.errors import AlreadyDisputed, CreditNoteMismatch, DocumentOfAnotherCustomer, NotDisputable, NotInDispute
 from service.events import DisputeOpened
-from service.models import Dispute, DisputeReason, DisputeResolution, DisputeStatus, MessageKind, Ticket, TicketStatus
-from service.services.tickets import add_message, change_status
+from service.models import (
+    Dispute,
+    DisputeReason,
+    DisputeResolution,
+    DisputeStatus,
+    MessageKind,
+    Ticket,
+    TicketCategory,
+    TicketChannel,
+    TicketStatus,
+)
+from service.services.tickets import add_message, change_status, open_ticket
 
 DISPUTE_DAYS = 60  # how long a dispute holds its invoice unless resolved earlier
 
@@ -109,6 +119,29 @@ def open_dispute(
         )
     )
     return dispute
+
+
+@transaction.atomic
+def dispute_from_portal(
+    *, invoice: Invoice, reason: str, description: str, actor: User, lines: Iterable[InvoiceLine] = ()
+) -> Dispute:
+    """The customer disputes an invoice (or some of its lines) in the portal: a ticket opens with
+    their words, linked to the invoice, and the dispute is raised on it, so the conversation and the
+    resolution happen there. Both or neither."""
+    labels = dict(DisputeReason.choices)
+    ticket = open_ticket(
+        customer=invoice.customer,
+        subject=f"Dispute of invoice {invoice.number}",
+        body=f"{labels.get(reason, reason)}: {description.strip()}" if description.strip() else "",
+        channel=TicketChannel.PORTAL,
+        category=TicketCategory.BILLING,
+        actor=actor,
+        sender_email=actor.email,
+        links=[invoice],
+    )
+    return open_dispute(
+        invoice=invoice, reason=reason, description=description, actor=actor, lines=lines, ticket=ticket
+    )
 
 
 @transaction.atomic

@@ -221,6 +221,7 @@ def test_changing_a_customer_and_its_contacts_goes_through_the_services(clerk, s
             "bank_accounts-INITIAL_FORMS": "0",
             "change_requests-TOTAL_FORMS": "0",
             "change_requests-INITIAL_FORMS": "0",
+            **untouched_inlines("portal_members", "portal_invitations"),
             "_save": "Save",
         }
     )
@@ -299,7 +300,15 @@ def test_a_refused_removal_is_shown_above_the_rows_and_nothing_is_removed(monkey
             "contacts-0-email": "ann@x.example",
             "contacts-0-is_active": "on",
             "contacts-0-DELETE": "on",
-            **untouched_inlines("addresses", "preferences", "credit", "bank_accounts", "change_requests"),
+            **untouched_inlines(
+                "addresses",
+                "preferences",
+                "credit",
+                "bank_accounts",
+                "change_requests",
+                "portal_members",
+                "portal_invitations",
+            ),
             "_save": "Save",
         }
     )

@@ -40,6 +40,7 @@ EXPECTED = {
     "customer.change_request_submitted": 1,
     "customer.changed": 1,
     "customer.created": 1,
+    "customer.portal_invitation_sent": 1,
     "customer.credit_hold_placed": 1,
     "customer.credit_hold_released": 1,
     "dunning.letter_issued": 1,

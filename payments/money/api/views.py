@@ -33,7 +33,9 @@ from payments.money.api.serializers import (
     ProviderEventSerializer,
     ReverseSerializer,
 )
+from payments.money.checkouts import CHECKOUT_COMPLETED
 from payments.money.errors import DuplicatePayment
+from payments.money.providers import receive_checkout_notification
 
 PAYMENT_SCOPES = {"read": "payments:read", "write": "payments:write"}
 PAYMENT_SUCCEEDED = "payment.succeeded"
@@ -194,6 +196,9 @@ class ProviderWebhookView(APIView):
             signature=request.headers.get("X-OTC-Signature", ""),
         )
         event_type = request.data.get("type") if isinstance(request.data, dict) else None
+        if event_type == CHECKOUT_COMPLETED:
+            payment = receive_checkout_notification(provider=provider, body=request.body, headers=request.headers)
+            return Response(PaymentSerializer(payment).data)
         if event_type is not None and event_type != PAYMENT_SUCCEEDED:
             return Response(status=status.HTTP_204_NO_CONTENT)
         event = parse(ProviderEventSerializer, request)
