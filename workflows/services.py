@@ -168,45 +168,81 @@ def queue_email(
 
 
 def deliver_notification(*, notification_id: int) -> Notification | None:
-    """Send one queued email. The row lock keeps two workers from sending it twice; a send that
-    fails stays queued for the sweeper until OUTBOX_MAX_ATTEMPTS."""
-    with transaction.atomic():
-        notification = (
-            Notification.objects.select_for_update(skip_locked=True)
-            .filter(pk=notification_id, status=NotificationStatus.QUEUED)
-            .first()
-        )
-        if notification is None:
-            return None
-        notification.attempts += 1
-        message = EmailMultiAlternatives(
-            notification.subject,
-            notification.body_text,
-            settings.DEFAULT_FROM_EMAIL,
-            [notification.recipient],
-            headers=notification.headers,
-        )
-        if notification.body_html:
-            message.attach_alternative(notification.body_html, "text/html")
-        try:
-            for document in notification.documents.order_by("pk"):
-                with document.file.open("rb") as file:
-                    message.attach(document.filename, file.read(), document.content_type)
-            message.send()
-        except Exception as error:
-            notification.last_error = f"{type(error).__name__}: {error}"[:5000]
-            notification.available_at = timezone.now() + _backoff(notification.attempts)
-            if notification.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
-                notification.status = NotificationStatus.FAILED
-            logger.warning("notification.send_failed", notification_id=notification.pk, error=str(error))
-        else:
-            notification.status, notification.sent_at, notification.last_error = (
-                NotificationStatus.SENT,
-                timezone.now(),
-                "",
-            )
-        notification.save(update_fields=["attempts", "status", "sent_at", "last_error", "available_at"])
+    """Send one queued email without holding a database lock while the mail server answers.
+
+    Claim it in a short transaction (a lease of OUTBOX_LEASE_SECONDS, one more attempt), send outside
+    any transaction, then record the outcome in a second short transaction. A worker that dies between
+    sending and recording lets the lease lapse and the email goes out again: at least once, as the
+    outbox promises. Returns the notification as recorded, or None if someone else holds it.
+    """
+    notification = claim_notification(notification_id=notification_id)
+    if notification is None:
+        return None
+    try:
+        _email_message(notification).send()
+    except Exception as error:
+        logger.warning("notification.send_failed", notification_id=notification.pk, error=str(error))
+        record_send_failure(notification=notification, error=error)
+    else:
+        record_sent(notification=notification)
+    notification.refresh_from_db()
     return notification
+
+
+@transaction.atomic
+def claim_notification(*, notification_id: int) -> Notification | None:
+    """Lease a queued email whose back-off (or a dead worker's lease) has lapsed; skip it if locked."""
+    now = timezone.now()
+    notification = (
+        Notification.objects.select_for_update(skip_locked=True)
+        .filter(pk=notification_id, status=NotificationStatus.QUEUED)
+        .filter(Q(available_at__isnull=True) | Q(available_at__lte=now))
+        .first()
+    )
+    if notification is None:
+        return None
+    notification.attempts += 1
+    notification.available_at = now + timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
+    notification.save(update_fields=["attempts", "available_at"])
+    return notification
+
+
+def _email_message(notification: Notification) -> EmailMultiAlternatives:
+    message = EmailMultiAlternatives(
+        notification.subject,
+        notification.body_text,
+        settings.DEFAULT_FROM_EMAIL,
+        [notification.recipient],
+        headers=notification.headers,
+    )
+    if notification.body_html:
+        message.attach_alternative(notification.body_html, "text/html")
+    for document in notification.documents.order_by("pk"):
+        with document.file.open("rb") as file:
+            message.attach(document.filename, file.read(), document.content_type)
+    return message
+
+
+@transaction.atomic
+def record_sent(*, notification: Notification) -> None:
+    """Mark it sent; a second call (or a late worker whose lease lapsed) changes nothing."""
+    Notification.objects.filter(pk=notification.pk).exclude(status=NotificationStatus.SENT).update(
+        status=NotificationStatus.SENT, sent_at=timezone.now(), last_error="", available_at=None
+    )
+
+
+@transaction.atomic
+def record_send_failure(*, notification: Notification, error: Exception) -> None:
+    """Back off, or give up after OUTBOX_MAX_ATTEMPTS. Only the latest claim records a failure: a worker
+    whose lease lapsed and was taken over must not undo what the newer attempt recorded."""
+    gave_up = notification.attempts >= settings.OUTBOX_MAX_ATTEMPTS
+    Notification.objects.filter(
+        pk=notification.pk, status=NotificationStatus.QUEUED, attempts=notification.attempts
+    ).update(
+        status=NotificationStatus.FAILED if gave_up else NotificationStatus.QUEUED,
+        available_at=timezone.now() + _backoff(notification.attempts),
+        last_error=f"{type(error).__name__}: {error}"[:5000],
+    )
 
 
 def notifications_due(*, limit: int = 500) -> list[int]:

@@ -162,6 +162,8 @@ EMAIL_PORT = int(env("EMAIL_PORT", "25"))
 EMAIL_HOST_USER = env("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+# Seconds an SMTP connection may hang; well below OUTBOX_LEASE_SECONDS, so a lease never lapses mid-send.
+EMAIL_TIMEOUT = int(env("EMAIL_TIMEOUT", "30"))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "OTC suite <otc@localhost>")
 OTC_BASE_URL = env("OTC_BASE_URL", "http://127.0.0.1:8000")
 # How long an emailed portal invitation link stays valid.

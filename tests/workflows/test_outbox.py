@@ -151,6 +151,9 @@ def test_a_failed_send_stays_queued_and_is_retried(clerk, sales_rep, settings, d
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     mail.outbox.clear()
+    deliver_notification(notification.pk)  # backing off: not yet
+    assert mail.outbox == []
+    Notification.objects.filter(pk=notification.pk).update(available_at=timezone.now())
     deliver_notification(notification.pk)
     notification.refresh_from_db()
     assert notification.status == NotificationStatus.SENT
