@@ -46,3 +46,13 @@ class DocumentOfAnotherCustomer(InvalidInput):
 class CannedReplyInvalid(InvalidInput):
     code = "canned_reply_invalid"
     title = "The canned reply's text is not a valid template."
+
+
+class FeedbackAlreadyGiven(Conflict):
+    code = "feedback_already_given"
+    title = 'The "did this help?" of this answer was recorded already.'
+
+
+class InboundMailRefused(InvalidInput):
+    code = "inbound_mail_refused"
+    title = "The inbound mail request is not signed with the shared secret, or is too old."

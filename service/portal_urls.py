@@ -1,6 +1,6 @@
 from django.urls import path
 
-from service import portal_views
+from service import feedback_views, portal_views
 
 app_name = "portal"
 urlpatterns = [
@@ -14,4 +14,5 @@ urlpatterns = [
     path("invoices/<int:pk>/", portal_views.invoice, name="invoice"),
     path("invoices/<int:pk>/<str:document_format>/", portal_views.invoice_document, name="invoice-document"),
     path("statement/", portal_views.statement, name="statement"),
+    path("answers/<str:token>/", feedback_views.answer_feedback, name="answer-feedback"),
 ]

@@ -1,6 +1,7 @@
 """What happens after each event. A handler receives the event inside its own transaction, loads what
 it needs by id and queues its effects; `HANDLERS` maps event types to handlers, in order."""
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
@@ -17,7 +18,7 @@ from orders.models import Order, ReturnOrder, Shipment
 from otc.services import automation_user
 from payments.collections.letters import dunning_letter_document, letter_title
 from payments.models import Allocation, DunningLetter, Payment
-from service.models import MessageKind, SlaAlert, TicketMessage
+from service.models import MessageKind, SlaAlert, TicketMessage, TicketRecognition
 from workflows.models import OutboxEvent
 from workflows.services import Handler, queue_email
 
@@ -387,7 +388,7 @@ def send_payment_reminder(event: OutboxEvent) -> None:
 def send_ticket_reply(event: OutboxEvent) -> None:
     """Email an agent's reply to the ticket's contact (else whoever wrote in), with the ticket's token
     in the subject and the reply's Message-ID, answering the customer's latest email, so the
-    customer's answer threads back into the same ticket."""
+    customer's answer threads back into the same ticket. An automated invoice copy carries the PDF."""
     message = TicketMessage.objects.select_related("ticket__customer", "ticket__contact", "author").get(
         pk=event.payload["message_id"]
     )
@@ -402,18 +403,20 @@ def send_ticket_reply(event: OutboxEvent) -> None:
     )
     if answered:
         headers.update({"In-Reply-To": answered, "References": answered})
+    copy = TicketRecognition.objects.filter(answer=message, invoice__isnull=False).select_related("invoice").first()
     queue_email(
         event=event,
         handler=send_ticket_reply.__name__,
         recipient=ticket.recipient,
         template="ticket_reply",
-        language=ticket.customer.language,
+        language=ticket.customer.language if ticket.customer else settings.LANGUAGE_CODE[:2],
         context={
             "ticket": ticket,
             "message": message,
             "agent_name": str(message.author) if message.author else "",
         },
         headers=headers,
+        documents=[document_for(invoice=copy.invoice, format=DocumentFormat.PDF)] if copy else [],
     )
 
 

@@ -303,5 +303,19 @@ OTC_PAYMENT_PROVIDER_SECRETS = dict(item.split(":", 1) for item in env_list("PAY
 # counts as breaching soon (wall-clock minutes; queues show it and the assignee and lead are told).
 OTC_TICKET_ATTACHMENT_MAX_BYTES = int(env("TICKET_ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024)))
 OTC_SLA_BREACH_SOON_MINUTES = int(env("SLA_BREACH_SOON_MINUTES", "60"))
+# Inbound email: mail providers POST the raw message signed with this secret (HMAC-SHA256 over
+# "<timestamp>.<body>", refused when the timestamp is further than the tolerance from now);
+# `manage.py fetch_mail` reads the IMAP mailbox. Unknown senders open a ticket without customer
+# only when allowed; otherwise their message is recorded and dropped without a reply.
+OTC_INBOUND_MAIL_SECRET = env("INBOUND_MAIL_SECRET")
+OTC_INBOUND_MAIL_TOLERANCE_SECONDS = int(env("INBOUND_MAIL_TOLERANCE_SECONDS", "300"))
+OTC_INBOUND_MAIL_OPEN_FOR_UNKNOWN_SENDERS = env_bool("INBOUND_MAIL_OPEN_FOR_UNKNOWN_SENDERS", False)
+OTC_IMAP_HOST = env("IMAP_HOST")
+OTC_IMAP_PORT = int(env("IMAP_PORT", "993"))
+OTC_IMAP_USER = env("IMAP_USER")
+OTC_IMAP_PASSWORD = env("IMAP_PASSWORD")
+OTC_IMAP_FOLDER = env("IMAP_FOLDER", "INBOX")
+# Automated answers go out at this confidence (0..1) or above; below it a person answers.
+OTC_AUTOMATED_ANSWER_CONFIDENCE = float(env("AUTOMATED_ANSWER_CONFIDENCE", "0.75"))
 # What order confirmation does when stock is short: "backorder" the rest, or "refuse" the order.
 OTC_SHORT_STOCK_POLICY = env("SHORT_STOCK_POLICY", "backorder")

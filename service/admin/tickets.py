@@ -300,6 +300,8 @@ class TicketAdmin(ModelAdmin):
 
     @display(description="Customer")
     def customer_link(self, ticket: Ticket) -> str:
+        if ticket.customer is None:
+            return ticket.sender_email or "-"
         return admin_link(change_url(ticket.customer), str(ticket.customer))
 
     @display(description="Documents")

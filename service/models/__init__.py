@@ -1,6 +1,8 @@
-"""The service desk's records, one module per topic: tickets, SLA, disputes."""
+"""The service desk's records, one module per topic: tickets, SLA, disputes, inbound mail, automated answers."""
 
+from service.models.answers import Intent, TicketRecognition
 from service.models.disputes import Dispute, DisputeReason, DisputeResolution, DisputeStatus
+from service.models.inbound import InboundMail, InboundOutcome, InboundSource
 from service.models.sla import (
     Holiday,
     SlaAlert,
@@ -39,6 +41,10 @@ __all__ = [
     "DisputeResolution",
     "DisputeStatus",
     "Holiday",
+    "InboundMail",
+    "InboundOutcome",
+    "InboundSource",
+    "Intent",
     "MessageKind",
     "SlaAlert",
     "SlaAlertKind",
@@ -51,6 +57,7 @@ __all__ = [
     "TicketMessage",
     "TicketNumberSeries",
     "TicketPriority",
+    "TicketRecognition",
     "TicketStatus",
     "Weekday",
     "WorkingCalendar",

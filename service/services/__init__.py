@@ -2,7 +2,9 @@
 channel), sla (clocks and alerts), disputes (holds on invoices through invoicing's services).
 Callers import from the package."""
 
+from service.services.answers import answer_automatically, hand_over, record_answer_feedback
 from service.services.disputes import DISPUTE_DAYS, expire_disputes, open_dispute, resolve_dispute
+from service.services.inbound_mail import receive_mail
 from service.services.sla import raise_sla_alerts
 from service.services.tickets import (
     Upload,
@@ -23,6 +25,7 @@ __all__ = [
     "DISPUTE_DAYS",
     "Upload",
     "add_message",
+    "answer_automatically",
     "apply_canned_reply",
     "assign",
     "bulk_assign",
@@ -30,11 +33,14 @@ __all__ = [
     "change_priority",
     "change_status",
     "expire_disputes",
+    "hand_over",
     "link_documents",
     "open_dispute",
     "open_ticket",
     "outgoing_message_id",
     "raise_sla_alerts",
+    "receive_mail",
+    "record_answer_feedback",
     "resolve_dispute",
     "unlink_documents",
 ]

@@ -86,7 +86,7 @@ def document_customer_id(document: models.Model) -> int | None:
     return document.customer_id
 
 
-def _check_links(customer_id: int, documents: Iterable[models.Model]) -> list[models.Model]:
+def _check_links(customer_id: int | None, documents: Iterable[models.Model]) -> list[models.Model]:
     documents = list(documents)
     for document in documents:
         if type(document) not in LINKS:
@@ -121,7 +121,7 @@ def _required_text(field: str, value: str, *, max_length: int | None = None) -> 
     return value
 
 
-def _check_contact(customer_id: int, contact: Contact | None) -> None:
+def _check_contact(customer_id: int | None, contact: Contact | None) -> None:
     if contact is not None and contact.customer_id != customer_id:
         raise InvalidInput("The contact is not the customer's.", fields={"contact": ["Another customer's contact."]})
 
@@ -146,7 +146,7 @@ def outgoing_message_id(ticket: Ticket, message: TicketMessage) -> str:
 @transaction.atomic
 def open_ticket(
     *,
-    customer: Customer,
+    customer: Customer | None,
     subject: str,
     body: str,
     channel: str,
@@ -164,15 +164,17 @@ def open_ticket(
 ) -> Ticket:
     """Open a ticket with the customer's first message, from any channel. Nothing is written unless
     everything is valid: the contact and every linked document are the customer's, every attachment
-    is an accepted type within the size limit."""
+    is an accepted type within the size limit. Only an email from an unknown sender comes without a
+    customer (when settings allow it); such a ticket links no customer's documents."""
     subject = _required_text("subject", subject, max_length=300)
     body = _required_text("body", body)
     _choice("channel", channel, TicketChannel)
     _choice("category", category, TicketCategory)
     _choice("priority", priority, TicketPriority)
-    _check_contact(customer.pk, contact)
+    customer_id = customer.pk if customer is not None else None
+    _check_contact(customer_id, contact)
     _check_assignee(team, assignee)
-    documents = _check_links(customer.pk, links)
+    documents = _check_links(customer_id, links)
     checked = _checked_uploads(attachments)
     now = timezone.now()
     ticket = Ticket(
@@ -205,7 +207,7 @@ def open_ticket(
     _index(ticket.pk, f"{ticket.number} {subject}", "A")
     _index(ticket.pk, body, "B")
     signals.ticket_opened.send(
-        sender=Ticket, ticket_id=ticket.pk, customer_id=customer.pk, channel=channel, actor_id=actor.pk
+        sender=Ticket, ticket_id=ticket.pk, customer_id=customer_id, channel=channel, actor_id=actor.pk
     )
     return ticket
 
