@@ -5,59 +5,197 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('customers', '0004_invoicing_preferences'),
-        ('invoicing', '0006_remove_text_holds'),
-        ('service', '0003_tickets'),
+        ("customers", "0004_invoicing_preferences"),
+        ("invoicing", "0006_remove_text_holds"),
+        ("service", "0003_tickets"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='ticket',
-            name='customer',
-            field=models.ForeignKey(blank=True, help_text='Empty only for an email from an unknown sender, when settings let those open tickets.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='tickets', to='customers.customer'),
+            model_name="ticket",
+            name="customer",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="Empty only for an email from an unknown sender, when settings let those open tickets.",
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="tickets",
+                to="customers.customer",
+            ),
         ),
         migrations.CreateModel(
-            name='InboundMail',
+            name="InboundMail",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('message_id', models.CharField(max_length=255, unique=True)),
-                ('source', models.CharField(choices=[('webhook', 'Mail provider (signed POST)'), ('imap', 'IMAP mailbox')], max_length=10)),
-                ('sender', models.CharField(blank=True, max_length=254)),
-                ('subject', models.CharField(blank=True, max_length=300)),
-                ('outcome', models.CharField(choices=[('ticket_opened', 'Opened a ticket'), ('threaded', 'Added to a ticket'), ('automated', 'Ignored: auto-reply or bounce'), ('unknown_sender', 'Dropped: unknown sender'), ('rejected', 'Rejected: unusable message')], max_length=20)),
-                ('detail', models.TextField(blank=True, help_text='Why: the header that marked an auto-reply, the refused file.')),
-                ('size', models.PositiveIntegerField(help_text='Bytes of the raw message.')),
-                ('received_at', models.DateTimeField(auto_now_add=True)),
-                ('contact', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='customers.contact')),
-                ('customer', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='customers.customer')),
-                ('ticket', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='inbound_mails', to='service.ticket')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("message_id", models.CharField(max_length=255, unique=True)),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[("webhook", "Mail provider (signed POST)"), ("imap", "IMAP mailbox")], max_length=10
+                    ),
+                ),
+                ("sender", models.CharField(blank=True, max_length=254)),
+                ("subject", models.CharField(blank=True, max_length=300)),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[
+                            ("ticket_opened", "Opened a ticket"),
+                            ("threaded", "Added to a ticket"),
+                            ("automated", "Ignored: auto-reply or bounce"),
+                            ("unknown_sender", "Dropped: unknown sender"),
+                            ("rejected", "Rejected: unusable message"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "detail",
+                    models.TextField(
+                        blank=True, help_text="Why: the header that marked an auto-reply, the refused file."
+                    ),
+                ),
+                ("size", models.PositiveIntegerField(help_text="Bytes of the raw message.")),
+                ("received_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "contact",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="customers.contact",
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="customers.customer",
+                    ),
+                ),
+                (
+                    "ticket",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="inbound_mails",
+                        to="service.ticket",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'inbound mail',
-                'ordering': ['-pk'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('outcome__in', ['ticket_opened', 'threaded', 'automated', 'unknown_sender', 'rejected'])), name='inbound_mail_outcome_valid'), models.CheckConstraint(condition=models.Q(('source__in', ['webhook', 'imap'])), name='inbound_mail_source_valid'), models.CheckConstraint(condition=models.Q(models.Q(('outcome__in', ['ticket_opened', 'threaded']), _negated=True), ('ticket__isnull', False), _connector='OR'), name='inbound_mail_ticket_when_taken')],
+                "verbose_name_plural": "inbound mail",
+                "ordering": ["-pk"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("outcome__in", ["ticket_opened", "threaded", "automated", "unknown_sender", "rejected"])
+                        ),
+                        name="inbound_mail_outcome_valid",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("source__in", ["webhook", "imap"])), name="inbound_mail_source_valid"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("outcome__in", ["ticket_opened", "threaded"]), _negated=True),
+                            ("ticket__isnull", False),
+                            _connector="OR",
+                        ),
+                        name="inbound_mail_ticket_when_taken",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='TicketRecognition',
+            name="TicketRecognition",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('intent', models.CharField(choices=[('order_status', 'Where is my order'), ('invoice_copy', 'Copy of an invoice'), ('balance', 'What do I owe'), ('payment_received', 'Did you get my payment'), ('address_change', 'Change address or contact'), ('none', 'Nothing recognised')], max_length=20)),
-                ('confidence', models.DecimalField(decimal_places=2, max_digits=3)),
-                ('reasons', models.JSONField(default=list, help_text='What the recognition saw, in order.')),
-                ('handed_over', models.CharField(blank=True, help_text='Why a person answers instead.', max_length=300)),
-                ('helpful', models.BooleanField(blank=True, help_text='The customer\'s "did this help?".', null=True)),
-                ('feedback_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('answer', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='automated_answer', to='service.ticketmessage')),
-                ('invoice', models.ForeignKey(blank=True, help_text='Attached as PDF.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='invoicing.invoice')),
-                ('ticket', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='recognition', to='service.ticket')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "intent",
+                    models.CharField(
+                        choices=[
+                            ("order_status", "Where is my order"),
+                            ("invoice_copy", "Copy of an invoice"),
+                            ("balance", "What do I owe"),
+                            ("payment_received", "Did you get my payment"),
+                            ("address_change", "Change address or contact"),
+                            ("none", "Nothing recognised"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("confidence", models.DecimalField(decimal_places=2, max_digits=3)),
+                ("reasons", models.JSONField(default=list, help_text="What the recognition saw, in order.")),
+                (
+                    "handed_over",
+                    models.CharField(blank=True, help_text="Why a person answers instead.", max_length=300),
+                ),
+                ("helpful", models.BooleanField(blank=True, help_text='The customer\'s "did this help?".', null=True)),
+                ("feedback_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "answer",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="automated_answer",
+                        to="service.ticketmessage",
+                    ),
+                ),
+                (
+                    "invoice",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Attached as PDF.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="invoicing.invoice",
+                    ),
+                ),
+                (
+                    "ticket",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="recognition", to="service.ticket"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-pk'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('intent__in', ['order_status', 'invoice_copy', 'balance', 'payment_received', 'address_change', 'none'])), name='recognition_intent_valid'), models.CheckConstraint(condition=models.Q(('confidence__gte', 0), ('confidence__lte', 1)), name='recognition_confidence_in_range'), models.CheckConstraint(condition=models.Q(('helpful__isnull', True), ('answer__isnull', False), _connector='OR'), name='recognition_feedback_on_answers')],
+                "ordering": ["-pk"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            (
+                                "intent__in",
+                                [
+                                    "order_status",
+                                    "invoice_copy",
+                                    "balance",
+                                    "payment_received",
+                                    "address_change",
+                                    "none",
+                                ],
+                            )
+                        ),
+                        name="recognition_intent_valid",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("confidence__gte", 0), ("confidence__lte", 1)),
+                        name="recognition_confidence_in_range",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("helpful__isnull", True), ("answer__isnull", False), _connector="OR"),
+                        name="recognition_feedback_on_answers",
+                    ),
+                ],
             },
         ),
     ]
