@@ -214,9 +214,10 @@ COMPLAINT_WORDS = (
     "rembourse",
 )
 # Words naming a document, followed by a number written without prefix or year ("invoice 123").
+_DOCUMENT_WORD = r"\b(invoice|rechnung|rechnungsnummer|facture|order|bestellung|auftrag|commande)"
 _BARE_NUMBER = re.compile(
-    r"\b(invoice|rechnung|rechnungsnummer|facture|order|bestellung|auftrag|commande)"
-    r"(?:\s*(?:no\.?|nr\.?|number|nummer|n°|#|:))*\s*(\d{3,6})\b"
+    rf"{_DOCUMENT_WORD}\s*(?:(?:no\.?|nr\.?|number|nummer|n°|#|:)\s*)+(\d{{1,6}})\b"
+    rf"|{_DOCUMENT_WORD}\s+(\d{{3,6}})\b"
 )
 _INVOICE_WORDS = ("invoice", "rechnung", "rechnungsnummer", "facture")
 # The intent that needs a document, and which kind.
@@ -287,7 +288,11 @@ def _cited_documents(
             cited.own.append(near[0])
             cited.reasons.append(f"{shape.number(citation.digits)} is one typo away from {near[0].number}")
     folded = fold(text)
-    bare = [sequence for word, sequence in _BARE_NUMBER.findall(folded) if word in kind_words]
+    bare = [
+        marked or plain
+        for marked_word, marked, plain_word, plain in _BARE_NUMBER.findall(folded)
+        if (marked_word or plain_word) in kind_words
+    ]
     if bare and not found:
         suffixes = {f"-{sequence.zfill(6)}" for sequence in bare}
         candidates = [doc for doc in _numbered(model, None, customer) if doc.number[-7:] in suffixes]

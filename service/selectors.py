@@ -131,16 +131,16 @@ def automated_answer_summary(*, since: datetime | None = None) -> list[AnswerSha
     grouped = {
         row["intent"]: row
         for row in rows.values("intent").annotate(
-            recognised=Count("pk"),
-            answered=Count("pk", filter=answered),
-            helpful=Count("pk", filter=Q(helpful=True)),
-            not_helpful=Count("pk", filter=Q(helpful=False)),
-            handed_over_after=Count("pk", filter=answered & ~Q(handed_over="")),
+            n_recognised=Count("pk"),
+            n_answered=Count("pk", filter=answered),
+            n_helpful=Count("pk", filter=Q(helpful=True)),
+            n_not_helpful=Count("pk", filter=Q(helpful=False)),
+            n_handed_over_after=Count("pk", filter=answered & ~Q(handed_over="")),
         )
     }
     figures = ("recognised", "answered", "helpful", "not_helpful", "handed_over_after")
     shares = [
-        AnswerShare(intent, label, *(grouped.get(intent, {}).get(name, 0) for name in figures))
+        AnswerShare(intent, label, *(grouped.get(intent, {}).get(f"n_{name}", 0) for name in figures))
         for intent, label in Intent.choices
     ]
     total = AnswerShare("", "All", *(sum(getattr(share, name) for share in shares) for name in figures))

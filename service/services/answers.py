@@ -199,16 +199,17 @@ def answer_automatically(*, ticket: Ticket, message: TicketMessage) -> TicketRec
     handed_over = recognition.refusal
     if not handed_over and recognition.confidence < threshold:
         handed_over = f"confidence {recognition.confidence:.2f} below {threshold:.2f}"
+    language = answer_language(ticket.customer) if ticket.customer else "en"
     if not handed_over:
         try:
-            answer = COMPOSERS[recognition.intent](ticket.customer, recognition)
+            with translation.override(language):
+                answer = COMPOSERS[recognition.intent](ticket.customer, recognition)
         except NotAnswerable as reason:
             handed_over = str(reason)
     if handed_over:
         row.handed_over = handed_over[:300]
         row.save(update_fields=["handed_over"])
         return row
-    language = answer_language(ticket.customer)
     context = {**answer.context, "customer": ticket.customer, "contact": ticket.contact, "ticket": ticket}
     body = _render(recognition.intent, language, context)
     feedback = _render("feedback", language, _feedback_urls(row))
