@@ -7,7 +7,7 @@ Scoring (added up, capped at 0.99, floored at 0):
     the sender is a known contact of the customer 0.30; the intent's keywords (English, German,
     French) 0.40 for the first, 0.10 for each further one up to 0.60; the document the intent needs
     cited exactly 0.20, with a typo or without prefix/year 0.10; another intent's keywords as strong
-    -0.25; complaint or cancellation words -0.40.
+    -0.25; complaint or cancellation words -0.40; thanks without a question or request -0.40.
 A cited number that is another customer's document stops the answer whatever the score: the desk
 never tells one customer about another's documents, not even that they exist.
 """
@@ -31,6 +31,7 @@ DOCUMENT_EXACT = 0.20
 DOCUMENT_NEAR = 0.10
 COMPETING_INTENT = -0.25
 COMPLAINT = -0.40
+THANKS_ONLY = -0.40
 CEILING = 0.99
 
 # Stems matched at word starts in the folded text (lower case, umlauts as ae/oe/ue, accents dropped).
@@ -213,12 +214,27 @@ COMPLAINT_WORDS = (
     "annul",
     "rembourse",
 )
+THANKS_WORDS = ("thank", "thanks", "danke", "vielen dank", "merci")
+REQUEST_WORDS = (
+    "please",
+    "pls",
+    "plz",
+    "kindly",
+    "can you",
+    "could you",
+    "bitte",
+    "koennen sie",
+    "koennten sie",
+    "pouvez",
+)
 # Words naming a document, followed by a number written without prefix or year ("invoice 123").
 _DOCUMENT_WORD = r"\b(invoice|rechnung|rechnungsnummer|facture|order|bestellung|auftrag|commande)"
 _BARE_NUMBER = re.compile(
-    rf"{_DOCUMENT_WORD}\s*(?:(?:no\.?|nr\.?|number|nummer|n°|#|:)\s*)+(\d{{1,6}})\b"
-    rf"|{_DOCUMENT_WORD}\s+(\d{{3,6}})\b"
+    rf"{_DOCUMENT_WORD}((?:\s*(?:no\.?|nr\.?|number|nummer|n°|#|:))*)\s*(?:(20\d\d)\s*[-/.]\s*)?(\d{{1,6}})\b"
 )
+# Letters a scanner or a hurried typist puts for digits, read back inside runs that are mostly digits.
+_OCR_DIGITS = str.maketrans("OoIl", "0011")
+_DIGIT_RUN = re.compile(r"(?<![A-Za-z])([\dOoIl]{4,})(?![A-Za-z])")
 _INVOICE_WORDS = ("invoice", "rechnung", "rechnungsnummer", "facture")
 # The intent that needs a document, and which kind.
 NEEDS = {Intent.ORDER_STATUS: "order", Intent.INVOICE_COPY: "invoice"}
@@ -266,7 +282,7 @@ def _cited_documents(
     """Documents of `model` named in the text: exact numbers, one typo away, or a bare sequence after
     a document word. Near and bare numbers are only looked for among the customer's own documents."""
     cited = _Cited()
-    found = citations(text, "the message", shape=shape, min_sequence=3)
+    found = citations(_ocr_read(text), "the message", shape=shape, min_sequence=3)
     exact_numbers = {c.number for c in found if c.number}
     by_number = {document.number: document for document in _numbered(model, exact_numbers)}
     unresolved = []
@@ -287,21 +303,24 @@ def _cited_documents(
         if len(near) == 1 and near[0] not in cited.own:
             cited.own.append(near[0])
             cited.reasons.append(f"{shape.number(citation.digits)} is one typo away from {near[0].number}")
-    folded = fold(text)
-    bare = [
-        marked or plain
-        for marked_word, marked, plain_word, plain in _BARE_NUMBER.findall(folded)
-        if (marked_word or plain_word) in kind_words
-    ]
-    if bare and not found:
-        suffixes = {f"-{sequence.zfill(6)}" for sequence in bare}
-        candidates = [doc for doc in _numbered(model, None, customer) if doc.number[-7:] in suffixes]
-        for sequence in bare:
-            matching = [doc for doc in candidates if doc.number.endswith(f"-{sequence.zfill(6)}")]
-            if matching and matching[0] not in cited.own:
-                cited.own.append(matching[0])
-                cited.reasons.append(f"number {sequence} without prefix and year read as {matching[0].number}")
+    for word, markers, year, sequence in _BARE_NUMBER.findall(fold(text)) if not found else []:
+        if word not in kind_words or not (markers.strip() or year or len(sequence) >= 3):
+            continue
+        suffix = f"-{year}-{sequence.zfill(6)}" if year else f"-{sequence.zfill(6)}"
+        matching = [doc for doc in _numbered(model, None, customer) if doc.number.endswith(suffix)]
+        if matching and matching[0] not in cited.own:
+            cited.own.append(matching[0])
+            cited.reasons.append(
+                f"number {sequence} without prefix{'' if year else ' and year'} read as {matching[0].number}"
+            )
     return cited
+
+
+def _ocr_read(text: str) -> str:
+    """O for 0 and I or l for 1 read back in runs of mostly digits ("2O26-0OO123" -> "2026-000123")."""
+    return _DIGIT_RUN.sub(
+        lambda match: match[1].translate(_OCR_DIGITS) if any(c.isdigit() for c in match[1]) else match[1], text
+    )
 
 
 def _numbered(model, numbers: set[str] | None, customer: Customer | None = None) -> list:
@@ -364,6 +383,10 @@ def recognize(*, subject: str, body: str, customer: Customer | None, contact: Co
     if complaints := _found(folded, COMPLAINT_WORDS):
         score += COMPLAINT
         reasons.append(f"complaint or cancellation words: {', '.join(complaints)}")
+    thanks = _found(folded, THANKS_WORDS)
+    if thanks and "?" not in text and not _found(folded, REQUEST_WORDS):
+        score += THANKS_ONLY
+        reasons.append(f"thanks without a question or request: {', '.join(thanks)}")
     refusal = ""
     if foreign:
         refusal = "names a document that is not this customer's"

@@ -316,6 +316,6 @@ OTC_IMAP_USER = env("IMAP_USER")
 OTC_IMAP_PASSWORD = env("IMAP_PASSWORD")
 OTC_IMAP_FOLDER = env("IMAP_FOLDER", "INBOX")
 # Automated answers go out at this confidence (0..1) or above; below it a person answers.
-OTC_AUTOMATED_ANSWER_CONFIDENCE = float(env("AUTOMATED_ANSWER_CONFIDENCE", "0.75"))
+OTC_AUTOMATED_ANSWER_CONFIDENCE = float(env("AUTOMATED_ANSWER_CONFIDENCE", "0.7"))
 # What order confirmation does when stock is short: "backorder" the rest, or "refuse" the order.
 OTC_SHORT_STOCK_POLICY = env("SHORT_STOCK_POLICY", "backorder")

@@ -161,6 +161,17 @@ def test_an_invoice_number_with_a_typo_or_without_prefix_is_read_as_the_customer
     assert any("one typo away" in reason for reason in typo.reasons)
     assert (bare.intent, bare.invoices) == (Intent.INVOICE_COPY, [new])
     assert any("without prefix and year" in reason for reason in bare.reasons)
+    scanned = recognize(
+        subject="Invoice",
+        body=f"Please resend invoice INV-{year}-{sequence.replace('0', 'O')}",
+        customer=buyer,
+        contact=paula,
+    )
+    without_prefix = recognize(
+        subject="Copy", body=f"Please send a copy of invoice {year}-{sequence}", customer=buyer, contact=paula
+    )
+    assert scanned.invoices == without_prefix.invoices == [new]
+    assert any("without prefix read as" in reason for reason in without_prefix.reasons)
 
 
 def test_another_customers_invoice_is_never_answered(buyer, paula, books, django_capture_on_commit_callbacks):
