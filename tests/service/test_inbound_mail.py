@@ -201,7 +201,9 @@ def test_an_unknown_sender_is_recorded_and_dropped_without_a_reply(buyer, django
     assert not Notification.objects.exists()
 
 
-def test_an_unknown_sender_opens_a_ticket_without_customer_when_settings_allow(buyer, settings):
+def test_an_unknown_sender_opens_a_ticket_without_customer_when_settings_allow(
+    buyer, settings, client, agent, django_capture_on_commit_callbacks
+):
     settings.OTC_INBOUND_MAIL_OPEN_FOR_UNKNOWN_SENDERS = True
 
     record = receive(mail(sender="someone@unknown.example"))
@@ -215,6 +217,12 @@ def test_an_unknown_sender_opens_a_ticket_without_customer_when_settings_allow(b
     )
     assert ticket.recognition.handed_over == "unknown sender"
     assert ticket.recognition.answer is None
+    client.force_login(agent)
+    assert client.get("/admin/service/ticket/").status_code == 200
+    assert client.get(f"/admin/service/ticket/{ticket.pk}/change/").status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        services.add_message(ticket=ticket, kind=MessageKind.REPLY, body="Who are you?", actor=agent)
+    assert Notification.objects.get().recipient == "someone@unknown.example"
 
 
 def test_a_message_without_text_or_attachment_is_rejected(buyer, paula):
