@@ -16,7 +16,7 @@ from service.models import InboundSource, Intent, MessageKind, Ticket, TicketRec
 from service.recognition import recognize
 from service.selectors import automated_answer_summary
 from service.services.answers import feedback_token
-from tests.factories import CustomerFactory, StaffFactory, make_product
+from tests.factories import CustomerFactory, make_product
 from workflows import handlers
 from workflows.models import Notification, OutboxEvent
 from workflows.services import dispatch_event
@@ -294,12 +294,13 @@ def test_did_this_help_is_recorded_once_from_the_signed_link(client, buyer, paul
     assert (overall.recognised, overall.answered, overall.helpful, overall.not_helpful) == (1, 1, 1, 0)
 
 
-def test_the_admin_shows_recognitions_with_the_automated_share(client, buyer, paula, books):
-    client.force_login(StaffFactory(is_superuser=True))
+def test_the_admin_shows_recognitions_with_the_automated_share(client, buyer, paula, books, agent):
+    client.force_login(agent)
     ask("Account", "What do we still owe you?")
     ask("Hello", "Do you sell chairs?", message_id="<q3@nordwind.example>")
 
     response = client.get("/admin/service/ticketrecognition/")
+    assert client.get("/admin/service/inboundmail/").status_code == 200
 
     content = response.content.decode()
     assert response.status_code == 200
