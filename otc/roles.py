@@ -37,6 +37,7 @@ _COLLECTIONS = [
     "paymentplan",
 ]
 _TICKETS = ["ticket", "ticketmessage", "ticketattachment"]
+_DESK_RECORDS = ["inboundmail", "ticketrecognition"]  # written only by the email channel, read by staff
 _DESK_SETUP = ["team", "cannedreply", "workingcalendar", "workinghours", "holiday", "slapolicy"]
 
 
@@ -63,7 +64,7 @@ ROLES: dict[str, list[str]] = {
         "payments.approve_refund",
         *_crud("payments", [*_STATEMENTS, *_COLLECTIONS], ("view", "add", "change")),
         *_crud("service", ["dispute"], ("view", "add", "change")),
-        *_crud("service", _TICKETS, ("view",)),
+        *_crud("service", [*_TICKETS, *_DESK_RECORDS], ("view",)),
         "analytics.view_customerbehaviour",
     ],
     "sales": [
@@ -88,7 +89,7 @@ ROLES: dict[str, list[str]] = {
         *_crud("payments", ["promisetopay", "dunningletter"], ("view",)),
         *_crud("service", ["dispute"], ("view", "add", "change")),
         *_crud("service", _TICKETS, ("view", "add", "change")),
-        *_crud("service", _DESK_SETUP, ("view",)),
+        *_crud("service", [*_DESK_SETUP, *_DESK_RECORDS], ("view",)),
         *_crud("service", ["cannedreply"], ("add", "change")),
         *_crud("service", ["survey", "keyaccount"], ("view",)),
     ],
@@ -109,6 +110,7 @@ ROLES: dict[str, list[str]] = {
         "payments.approve_refund",
         *_crud("service", ["dispute", *_TICKETS, *_DESK_SETUP, "slaalert", "keyaccount"]),
         "service.view_survey",
+        *_crud("service", _DESK_RECORDS, ("view",)),
         "analytics.view_customerbehaviour",
     ],
 }

@@ -1,10 +1,14 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from service import api, survey_api, ticket_api
+from service import api, inbound_views, survey_api, ticket_api
 
 router = SimpleRouter()
 router.register("disputes", api.DisputeViewSet, basename="dispute")
 router.register("tickets", ticket_api.TicketViewSet, basename="ticket")
 router.register("surveys", survey_api.SurveyViewSet, basename="survey")
 
-urlpatterns = router.urls
+urlpatterns = [
+    path("webhooks/inbound-mail/", inbound_views.inbound_mail, name="inbound-mail"),
+    *router.urls,
+]

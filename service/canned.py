@@ -44,7 +44,9 @@ def placeholder_context(*, ticket: Ticket, agent: User) -> dict[str, dict[str, s
             "number": customer.number,
             "display_name": customer.display_name,
             "legal_name": customer.legal_name,
-        },
+        }
+        if customer
+        else {},
         "contact": {"name": ticket.contact.name if ticket.contact else ""},
         "invoice": {
             "number": invoice.number or "",

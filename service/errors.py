@@ -61,3 +61,13 @@ class SurveyLinkExpired(Conflict):
 class SurveyAlreadyAnswered(Conflict):
     code = "survey_already_answered"
     title = "This survey was answered already; each link works once. Thank you!"
+
+
+class FeedbackAlreadyGiven(Conflict):
+    code = "feedback_already_given"
+    title = 'The "did this help?" of this answer was recorded already.'
+
+
+class InboundMailRefused(InvalidInput):
+    code = "inbound_mail_refused"
+    title = "The inbound mail request is not signed with the shared secret, or is too old."

@@ -8,13 +8,13 @@ from otc.events import DomainEvent
 
 @dataclass(frozen=True, kw_only=True)
 class TicketOpened(DomainEvent):
-    """A customer's ticket was opened (by email, portal, phone or an agent)."""
+    """A ticket was opened (by email, portal, phone or an agent); an unknown sender's has no customer."""
 
     type = "ticket.opened"
     ticket_id: int
     ticket_number: str
-    customer_id: int
-    customer_number: str
+    customer_id: int | None
+    customer_number: str | None
     channel: str
     actor_id: int
 

@@ -1,15 +1,19 @@
 """Who hears of service desk events: the customer of an agent's reply, the agent and team lead of an
 SLA alert."""
 
+from django.conf import settings
+
+from invoicing.documents.services import document_for
+from invoicing.models import DocumentFormat
 from otc.notices import Notice
 from service.events import TicketReplyPosted, TicketSlaAlertRaised
-from service.models import MessageKind, SlaAlert, TicketMessage
+from service.models import MessageKind, SlaAlert, TicketMessage, TicketRecognition
 
 
 def ticket_reply(event: TicketReplyPosted) -> list[Notice]:
     """Email an agent's reply to the ticket's contact (else whoever wrote in), with the ticket's token
     in the subject and the reply's Message-ID, answering the customer's latest email, so the
-    customer's answer threads back into the same ticket."""
+    customer's answer threads back into the same ticket. An automated invoice copy carries the PDF."""
     message = TicketMessage.objects.select_related("ticket__customer", "ticket__contact", "author").get(
         pk=event.message_id
     )
@@ -25,7 +29,17 @@ def ticket_reply(event: TicketReplyPosted) -> list[Notice]:
     if answered:
         headers.update({"In-Reply-To": answered, "References": answered})
     context = {"ticket": ticket, "message": message, "agent_name": str(message.author) if message.author else ""}
-    return [Notice([ticket.recipient], "ticket_reply", context, language=ticket.customer.language, headers=headers)]
+    copy = TicketRecognition.objects.filter(answer=message, invoice__isnull=False).select_related("invoice").first()
+    return [
+        Notice(
+            [ticket.recipient],
+            "ticket_reply",
+            context,
+            language=ticket.customer.language if ticket.customer else settings.LANGUAGE_CODE[:2],
+            headers=headers,
+            attachments=[document_for(invoice=copy.invoice, format=DocumentFormat.PDF)] if copy else [],
+        )
+    ]
 
 
 def sla_alert(event: TicketSlaAlertRaised) -> list[Notice]:

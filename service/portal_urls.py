@@ -1,6 +1,14 @@
 from django.urls import path
 
-from service import portal_help, portal_ordering, portal_paying, portal_support, portal_users, portal_views
+from service import (
+    feedback_views,
+    portal_help,
+    portal_ordering,
+    portal_paying,
+    portal_support,
+    portal_users,
+    portal_views,
+)
 
 app_name = "portal"
 urlpatterns = [
@@ -33,4 +41,5 @@ urlpatterns = [
     path("users/", portal_users.users, name="users"),
     path("users/invitations/<int:pk>/resend/", portal_users.invitation_resend, name="invitation-resend"),
     path("users/invitations/<int:pk>/revoke/", portal_users.invitation_revoke, name="invitation-revoke"),
+    path("answers/<str:token>/", feedback_views.answer_feedback, name="answer-feedback"),
 ]

@@ -22,11 +22,13 @@ from service.models import (
     LOW_NPS,
     Dispute,
     DisputeStatus,
+    Intent,
     KeyAccount,
     Survey,
     Team,
     Ticket,
     TicketMessage,
+    TicketRecognition,
     TicketStatus,
 )
 
@@ -270,3 +272,51 @@ def customer_360(customer: Customer) -> Customer360:
         open_disputes=list(open_disputes().filter(customer=customer)),
         surveys=customer_survey_scores(customer),
     )
+
+
+@dataclass(frozen=True)
+class AnswerShare:
+    """How the automated answers did for one intent (or all: intent "")."""
+
+    intent: str
+    label: str
+    recognised: int
+    answered: int
+    helpful: int
+    not_helpful: int
+    handed_over_after: int
+
+    @property
+    def share(self) -> float:
+        return self.answered / self.recognised if self.recognised else 0.0
+
+    @property
+    def helpfulness(self) -> float | None:
+        rated = self.helpful + self.not_helpful
+        return self.helpful / rated if rated else None
+
+
+def automated_answer_summary(*, since: datetime | None = None) -> list[AnswerShare]:
+    """Per intent and overall, in one grouped query: tickets recognised, answered automatically, the
+    customers' yes and no, and answered tickets a person had to take over."""
+    rows = TicketRecognition.objects.all()
+    if since is not None:
+        rows = rows.filter(created_at__gte=since)
+    answered = Q(answer__isnull=False)
+    grouped = {
+        row["intent"]: row
+        for row in rows.values("intent").annotate(
+            n_recognised=Count("pk"),
+            n_answered=Count("pk", filter=answered),
+            n_helpful=Count("pk", filter=Q(helpful=True)),
+            n_not_helpful=Count("pk", filter=Q(helpful=False)),
+            n_handed_over_after=Count("pk", filter=answered & ~Q(handed_over="")),
+        )
+    }
+    figures = ("recognised", "answered", "helpful", "not_helpful", "handed_over_after")
+    shares = [
+        AnswerShare(intent, label, *(grouped.get(intent, {}).get(f"n_{name}", 0) for name in figures))
+        for intent, label in Intent.choices
+    ]
+    total = AnswerShare("", "All", *(sum(getattr(share, name) for share in shares) for name in figures))
+    return [*shares, total]

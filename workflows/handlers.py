@@ -232,7 +232,7 @@ def _tell_account(
 def notify_account_of_key_account_ticket(event: OutboxEvent) -> None:
     """A key account wrote in: its sales rep and team hear of it at once."""
     ticket = Ticket.objects.select_related("customer__sales_rep", "team__lead").get(pk=event.payload["ticket_id"])
-    if key_account(ticket.customer) is None:
+    if ticket.customer is None or key_account(ticket.customer) is None:
         return
     _tell_account(
         event,

@@ -321,5 +321,19 @@ OTC_SLA_BREACH_SOON_MINUTES = int(env("SLA_BREACH_SOON_MINUTES", "60"))
 OTC_SURVEYS_PER_CONTACT_PER_MONTH = int(env("SURVEYS_PER_CONTACT_PER_MONTH", "2"))
 OTC_SURVEY_NPS_EVERY_DAYS = int(env("SURVEY_NPS_EVERY_DAYS", "90"))
 OTC_SURVEY_LINK_DAYS = int(env("SURVEY_LINK_DAYS", "14"))
+# Inbound email: mail providers POST the raw message signed with this secret (HMAC-SHA256 over
+# "<timestamp>.<body>", refused when the timestamp is further than the tolerance from now);
+# `manage.py fetch_mail` reads the IMAP mailbox. Unknown senders open a ticket without customer
+# only when allowed; otherwise their message is recorded and dropped without a reply.
+OTC_INBOUND_MAIL_SECRET = env("INBOUND_MAIL_SECRET")
+OTC_INBOUND_MAIL_TOLERANCE_SECONDS = int(env("INBOUND_MAIL_TOLERANCE_SECONDS", "300"))
+OTC_INBOUND_MAIL_OPEN_FOR_UNKNOWN_SENDERS = env_bool("INBOUND_MAIL_OPEN_FOR_UNKNOWN_SENDERS", False)
+OTC_IMAP_HOST = env("IMAP_HOST")
+OTC_IMAP_PORT = int(env("IMAP_PORT", "993"))
+OTC_IMAP_USER = env("IMAP_USER")
+OTC_IMAP_PASSWORD = env("IMAP_PASSWORD")
+OTC_IMAP_FOLDER = env("IMAP_FOLDER", "INBOX")
+# Automated answers go out at this confidence (0..1) or above; below it a person answers.
+OTC_AUTOMATED_ANSWER_CONFIDENCE = float(env("AUTOMATED_ANSWER_CONFIDENCE", "0.7"))
 # What order confirmation does when stock is short: "backorder" the rest, or "refuse" the order.
 OTC_SHORT_STOCK_POLICY = env("SHORT_STOCK_POLICY", "backorder")

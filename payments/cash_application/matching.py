@@ -25,13 +25,14 @@ from itertools import combinations, islice, product
 from typing import NamedTuple
 
 from django.db import connection
-from stdnum import iso11649
 from stdnum.iso7064 import mod_97_10
 
 from customers.models import BankAccount
 from customers.validators import name_key
 from invoicing.models import DocumentKind, Invoice, InvoiceStatus
 from otc.crypto import fingerprint
+from otc.document_numbers import INVOICE_NUMBER, Citation, near_digits, number_digits
+from otc.document_numbers import citations as cited_numbers
 from otc.money import quantize
 from payments.money.services import write_off_tolerance
 
@@ -55,16 +56,6 @@ SUBSET_POOL = 20  # oldest open invoices of a customer searched for sums of 2 to
 NAME_MATCHES_MAX = 5  # a payer name matching more customers than this says nothing
 FUZZY_CHOICES_MAX = 3  # near numbers tried per cited number
 ZERO = Decimal("0")
-
-_SEPARATORS = r"[\s\-_./:#]*"
-_CITED_NUMBER = re.compile(rf"(?<![A-Z])(?:INV|IVN|NIV|IN|NV){_SEPARATORS}(20\d\d){_SEPARATORS}(\d{{4,8}})(?!\d)")
-# A number read by OCR or retyped from a scan: letters that look like digits, within a number only.
-_OCR_NUMBER = re.compile(
-    rf"(?<![A-Z])(INV|IVN|NIV|IN|NV)({_SEPARATORS})([0-9OISBZ]{{4}})({_SEPARATORS})([0-9OISBZ]{{4,8}})(?![0-9A-Z])"
-)
-_OCR_DIGITS = str.maketrans("OISBZ", "01582")
-_CREDITOR_REFERENCE = re.compile(r"(?<![A-Z0-9])RF\s?\d\d(?:\s?[A-Z0-9]){1,21}")
-_RF_BODY = re.compile(r"INV(20\d\d)(\d{6})")
 
 
 @dataclass(frozen=True)
@@ -108,16 +99,6 @@ class OpenInvoice(NamedTuple):
     currency: str
     open_amount: Decimal
     due_date: date
-
-
-class Citation(NamedTuple):
-    """An invoice number found on a line: `number` when it has the invoice number's shape, `digits`
-    (year and sequence as typed) to look for near numbers when it does not or points nowhere."""
-
-    number: str | None
-    digits: str
-    where: str
-    creditor_reference: str
 
 
 @dataclass
@@ -170,15 +151,17 @@ def _propose_batch(lines: list[BankLine], limit: int) -> list[list[Proposal]]:
             in_view |= by_iban | set(by_name)
             in_view.update(evidence.cited[c.number].customer_id for c in clue.citations if c.number in evidence.cited)
     evidence.open_items = _open_invoices_of(in_view)
-    evidence.by_digits = {_digits(item.number): item for items in evidence.open_items.values() for item in items}
+    evidence.by_digits = {number_digits(item.number): item for items in evidence.open_items.values() for item in items}
     found = [_hits(line, clue, evidence) for line, clue in zip(lines, clues, strict=True)]
     unresolved = {citation.digits for _, citations in found for citation in citations}
-    far = _open_invoices_numbered({_number(near) for digits in unresolved for near in _near_digits(digits)})
-    far_by_digits = {_digits(number): invoice for number, invoice in far.items()}
+    far = _open_invoices_numbered(
+        {INVOICE_NUMBER.number(near) for digits in unresolved for near in near_digits(digits)}
+    )
+    far_by_digits = {number_digits(number): invoice for number, invoice in far.items()}
     ranked = []
     for line, clue, done, (hits, citations) in zip(lines, clues, settled, found, strict=True):
         for citation in citations:
-            near = (far_by_digits.get(digits) for digits in sorted(_near_digits(citation.digits)))
+            near = (far_by_digits.get(digits) for digits in sorted(near_digits(citation.digits)))
             hits.extend(Hit(invoice, citation, exact=False) for invoice in near if _payable(invoice, line))
         ranked.append(_ranked(line, clue, hits, evidence, limit, settled=done))
     return ranked
@@ -188,68 +171,10 @@ def _propose_batch(lines: list[BankLine], limit: int) -> list[list[Proposal]]:
 
 
 def _clues(line: BankLine) -> Clues:
-    citations = _citations(line.structured_reference, "structured reference")
-    citations += _citations(line.remittance, "remittance text")
+    citations = cited_numbers(line.structured_reference, "structured reference")
+    citations += cited_numbers(line.remittance, "remittance text")
     iban = re.sub(r"\s", "", line.payer_iban).upper()
     return Clues(citations, fingerprint(iban) if iban else "", name_key(line.payer_name) if line.payer_name else "")
-
-
-def _citations(text: str, where: str) -> list[Citation]:
-    """Invoice numbers in a text, also inside RF references; valid RF references count as exact."""
-    text = text.upper()
-    found: list[Citation] = []
-    for match in _CREDITOR_REFERENCE.finditer(text):
-        compact = re.sub(r"\s", "", match.group())
-        valid = next((compact[:end] for end in range(len(compact), 4, -1) if iso11649.is_valid(compact[:end])), "")
-        body = _RF_BODY.fullmatch(valid[4:]) if valid else None
-        if body:
-            found.append(Citation(f"INV-{body[1]}-{body[2]}", body[1] + body[2], where, valid))
-        else:
-            text += " " + compact[4:]
-    for match in _CITED_NUMBER.finditer(_ocr_repaired(text)):
-        year, sequence = match.groups()
-        number = f"INV-{year}-{sequence}" if len(sequence) == 6 else None
-        if not any(c.digits == year + sequence for c in found):
-            found.append(Citation(number, year + sequence, where, ""))
-    return found
-
-
-def _ocr_repaired(text: str) -> str:
-    """Invoice numbers with O/0, I/1, S/5, B/8 and Z/2 swapped back; a number holds digits only, so
-    the repair is certain, and text that is not an invoice number stays as it is."""
-
-    def repaired(match: re.Match[str]) -> str:
-        prefix, first_separator, year, second_separator, sequence = match.groups()
-        year, sequence = year.translate(_OCR_DIGITS), sequence.translate(_OCR_DIGITS)
-        if not year.startswith("20"):
-            return match.group()
-        return f"{prefix}{first_separator}{year}{second_separator}{sequence}"
-
-    return _OCR_NUMBER.sub(repaired, text)
-
-
-def _digits(number: str) -> str:
-    return number[4:8] + number[9:]
-
-
-def _number(digits: str) -> str:
-    return f"INV-{digits[:4]}-{digits[4:]}"
-
-
-def _near_digits(digits: str) -> set[str]:
-    """Year and sequence digits one typo away (Damerau-Levenshtein 1) from what was typed, plus a
-    sequence typed without its leading zeros."""
-    year, sequence = digits[:4], digits[4:]
-    near = {year + sequence.zfill(6)} if len(sequence) < 6 else set()
-    splits = [(digits[:i], digits[i:]) for i in range(len(digits) + 1)]
-    if len(digits) == 11:
-        near.update(left + right[1:] for left, right in splits if right)
-    elif len(digits) == 10:
-        near.update(left + digit + right[1:] for left, right in splits if right for digit in "0123456789")
-        near.update(left + right[1] + right[0] + right[2:] for left, right in splits if len(right) > 1)
-    elif len(digits) == 9:
-        near.update(left + digit + right for left, right in splits for digit in "0123456789")
-    return {candidate for candidate in near if candidate != digits and candidate.startswith("20")}
 
 
 # --- Queries, one each per batch ---------------------------------------------------------------------
@@ -392,7 +317,7 @@ def _hits(line: BankLine, clue: Clues, evidence: Evidence) -> tuple[list[Hit], l
         hit = next((hit for hit in exact if hit.citation is citation), None)
         if hit and _supported(hit, line, payers, exact_customers):
             continue
-        near = (evidence.by_digits.get(digits) for digits in sorted(_near_digits(citation.digits)))
+        near = (evidence.by_digits.get(digits) for digits in sorted(near_digits(citation.digits)))
         near = [invoice for invoice in near if _payable(invoice, line) and invoice.customer_id in in_view]
         hits.extend(Hit(invoice, citation, exact=False) for invoice in near[:FUZZY_CHOICES_MAX])
         if not near:
@@ -565,9 +490,7 @@ def _cited_reason(hit: Hit) -> str:
         return f"creditor reference {citation.creditor_reference} of invoice {number} in {citation.where}"
     if hit.exact:
         return f"invoice number {number} in {citation.where}"
-    typed = (
-        _number(citation.digits) if len(citation.digits) >= 10 else f"INV-{citation.digits[:4]}-{citation.digits[4:]}"
-    )
+    typed = INVOICE_NUMBER.number(citation.digits)
     return f"{typed} in {citation.where} is one typo away from invoice number {number}"
 
 

@@ -300,6 +300,8 @@ class TicketAdmin(ModelAdmin):
 
     @display(description="Customer")
     def customer_link(self, ticket: Ticket) -> str:
+        if ticket.customer is None:
+            return ticket.sender_email or "-"
         return format_html(
             '{} · <a class="text-primary-600 underline" id="open-customer-360" href="{}#customer-360">{}</a>',
             admin_link(change_url(ticket.customer), str(ticket.customer)),

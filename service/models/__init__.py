@@ -1,6 +1,9 @@
-"""The service desk's records, one module per topic: tickets, SLA, disputes, surveys."""
+"""The service desk's records, one module per topic: tickets, SLA, disputes, surveys, inbound mail,
+automated answers."""
 
+from service.models.answers import Intent, TicketRecognition
 from service.models.disputes import Dispute, DisputeReason, DisputeResolution, DisputeStatus
+from service.models.inbound import InboundMail, InboundOutcome, InboundSource
 from service.models.sla import (
     Holiday,
     SlaAlert,
@@ -42,6 +45,10 @@ __all__ = [
     "DisputeResolution",
     "DisputeStatus",
     "Holiday",
+    "InboundMail",
+    "InboundOutcome",
+    "InboundSource",
+    "Intent",
     "KeyAccount",
     "MessageKind",
     "SlaAlert",
@@ -57,6 +64,7 @@ __all__ = [
     "TicketMessage",
     "TicketNumberSeries",
     "TicketPriority",
+    "TicketRecognition",
     "TicketStatus",
     "Weekday",
     "WorkingCalendar",

@@ -116,7 +116,14 @@ class Team(models.Model):
 
 class Ticket(models.Model):
     number = models.CharField(max_length=20, unique=True, editable=False)
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="tickets")
+    customer = models.ForeignKey(
+        Customer,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="tickets",
+        help_text="Empty only for an email from an unknown sender, when settings let those open tickets.",
+    )
     contact = models.ForeignKey(Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets")
     sender_email = models.EmailField(blank=True, help_text="Who wrote in, when not a known contact.")
     subject = models.CharField(max_length=300)

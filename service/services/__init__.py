@@ -4,6 +4,7 @@ channel), sla (clocks and alerts), disputes (holds on invoices through invoicing
 through orders' services).
 Callers import from the package."""
 
+from service.services.answers import answer_automatically, hand_over, record_answer_feedback
 from service.services.disputes import (
     DISPUTE_DAYS,
     dispute_from_portal,
@@ -11,6 +12,7 @@ from service.services.disputes import (
     open_dispute,
     resolve_dispute,
 )
+from service.services.inbound_mail import receive_mail
 from service.services.ordering import place_order
 from service.services.sla import raise_sla_alerts
 from service.services.surveys import (
@@ -39,6 +41,7 @@ __all__ = [
     "DISPUTE_DAYS",
     "Upload",
     "add_message",
+    "answer_automatically",
     "answer_survey",
     "apply_canned_reply",
     "assign",
@@ -48,12 +51,15 @@ __all__ = [
     "change_status",
     "dispute_from_portal",
     "expire_disputes",
+    "hand_over",
     "link_documents",
     "open_dispute",
     "open_ticket",
     "outgoing_message_id",
     "place_order",
     "raise_sla_alerts",
+    "receive_mail",
+    "record_answer_feedback",
     "request_delivery_survey",
     "request_ticket_survey",
     "resolve_dispute",

@@ -33,8 +33,9 @@ def business_calendar(calendar: WorkingCalendar) -> Calendar:
 
 def policy_for(*, customer, priority: str) -> SlaPolicy | None:
     """The customer's group's policy for the priority, else the policy for every group, else none."""
+    group_id = customer.group_id if customer is not None else None
     policies = SlaPolicy.objects.select_related("calendar").filter(
-        Q(customer_group_id=customer.group_id) | Q(customer_group__isnull=True), priority=priority
+        Q(customer_group_id=group_id) | Q(customer_group__isnull=True), priority=priority
     )
     return min(policies, key=lambda policy: policy.customer_group_id is None, default=None)
 

@@ -87,7 +87,7 @@ def document_customer_id(document: models.Model) -> int | None:
     return document.customer_id
 
 
-def _check_links(customer_id: int, documents: Iterable[models.Model]) -> list[models.Model]:
+def _check_links(customer_id: int | None, documents: Iterable[models.Model]) -> list[models.Model]:
     documents = list(documents)
     for document in documents:
         if type(document) not in LINKS:
@@ -122,7 +122,7 @@ def _required_text(field: str, value: str, *, max_length: int | None = None) -> 
     return value
 
 
-def _check_contact(customer_id: int, contact: Contact | None) -> None:
+def _check_contact(customer_id: int | None, contact: Contact | None) -> None:
     if contact is not None and contact.customer_id != customer_id:
         raise InvalidInput("The contact is not the customer's.", fields={"contact": ["Another customer's contact."]})
 
@@ -147,7 +147,7 @@ def outgoing_message_id(ticket: Ticket, message: TicketMessage) -> str:
 @transaction.atomic
 def open_ticket(
     *,
-    customer: Customer,
+    customer: Customer | None,
     subject: str,
     body: str,
     channel: str,
@@ -165,15 +165,17 @@ def open_ticket(
 ) -> Ticket:
     """Open a ticket with the customer's first message, from any channel. Nothing is written unless
     everything is valid: the contact and every linked document are the customer's, every attachment
-    is an accepted type within the size limit."""
+    is an accepted type within the size limit. Only an email from an unknown sender comes without a
+    customer (when settings allow it); such a ticket links no customer's documents."""
     subject = _required_text("subject", subject, max_length=300)
     body = _required_text("body", body)
     _choice("channel", channel, TicketChannel)
     _choice("category", category, TicketCategory)
     _choice("priority", priority, TicketPriority)
-    _check_contact(customer.pk, contact)
+    customer_id = customer.pk if customer is not None else None
+    _check_contact(customer_id, contact)
     _check_assignee(team, assignee)
-    documents = _check_links(customer.pk, links)
+    documents = _check_links(customer_id, links)
     checked = _checked_uploads(attachments)
     now = timezone.now()
     ticket = Ticket(
@@ -209,8 +211,8 @@ def open_ticket(
         TicketOpened(
             ticket_id=ticket.pk,
             ticket_number=ticket.number,
-            customer_id=customer.pk,
-            customer_number=customer.number,
+            customer_id=customer_id,
+            customer_number=customer.number if customer is not None else None,
             channel=channel,
             actor_id=actor.pk,
         )

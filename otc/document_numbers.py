@@ -1,0 +1,114 @@
+"""Document numbers as people type them: "INV-2026-000123", "inv 2026/123", "IVN2026000123", or inside
+an ISO 11649 creditor reference. Cash matching reads them from remittance lines and the service desk
+from customers' emails; both find the same citations and try the same near numbers when a digit slipped.
+
+Numbers have the shape <PREFIX>-<year>-<six-digit sequence>; `digits` is year and sequence as typed.
+"""
+
+import re
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from stdnum import iso11649
+
+SEPARATORS = r"[\s\-_./:#]*"
+_CREDITOR_REFERENCE = re.compile(r"(?<![A-Z0-9])RF\s?\d\d(?:\s?[A-Z0-9]){1,21}")
+# Letters that OCR or a retyped scan puts for digits, read back within a number only.
+_OCR_DIGITS = str.maketrans("OISBZ", "01582")
+
+
+@dataclass(frozen=True)
+class NumberShape:
+    """A kind of document number: its prefix and the ways people misspell it."""
+
+    prefix: str
+    spellings: tuple[str, ...]
+
+    @property
+    def pattern(self) -> re.Pattern[str]:
+        spelled = "|".join(sorted(self.spellings, key=len, reverse=True))
+        return re.compile(rf"(?<![A-Z])(?:{spelled}){SEPARATORS}(20\d\d){SEPARATORS}(\d{{1,8}})(?!\d)")
+
+    @property
+    def ocr_pattern(self) -> re.Pattern[str]:
+        spelled = "|".join(sorted(self.spellings, key=len, reverse=True))
+        return re.compile(
+            rf"(?<![A-Z])({spelled})({SEPARATORS})([0-9OISBZ]{{4}})({SEPARATORS})([0-9OISBZ]{{4,8}})(?![0-9A-Z])"
+        )
+
+    def number(self, digits: str) -> str:
+        """The number for year and sequence digits ("2026000123" -> "INV-2026-000123")."""
+        return f"{self.prefix}-{digits[:4]}-{digits[4:]}"
+
+
+INVOICE_NUMBER = NumberShape("INV", ("INV", "IVN", "NIV", "IN", "NV"))
+ORDER_NUMBER = NumberShape("SO", ("SO", "S0", "OS"))
+
+
+class Citation(NamedTuple):
+    """A document number found in a text: `number` when it has the number's shape, `digits` (year and
+    sequence as typed) to look for near numbers when it does not or points nowhere."""
+
+    number: str | None
+    digits: str
+    where: str
+    creditor_reference: str
+
+
+def citations(text: str, where: str, *, shape: NumberShape = INVOICE_NUMBER, min_sequence: int = 4) -> list[Citation]:
+    """Document numbers in a text, also inside RF references; valid RF references count as exact.
+    Sequences shorter than `min_sequence` digits are not taken for a number."""
+    text = text.upper()
+    found: list[Citation] = []
+    rf_body = re.compile(rf"{shape.prefix}(20\d\d)(\d{{6}})")
+    for match in _CREDITOR_REFERENCE.finditer(text):
+        compact = re.sub(r"\s", "", match.group())
+        valid = next((compact[:end] for end in range(len(compact), 4, -1) if iso11649.is_valid(compact[:end])), "")
+        body = rf_body.fullmatch(valid[4:]) if valid else None
+        if body:
+            found.append(Citation(shape.number(body[1] + body[2]), body[1] + body[2], where, valid))
+        else:
+            text += " " + compact[4:]
+    for match in shape.pattern.finditer(_ocr_repaired(text, shape)):
+        year, sequence = match.groups()
+        if len(sequence) < min_sequence:
+            continue
+        number = shape.number(year + sequence) if len(sequence) == 6 else None
+        if not any(c.digits == year + sequence for c in found):
+            found.append(Citation(number, year + sequence, where, ""))
+    return found
+
+
+def _ocr_repaired(text: str, shape: NumberShape) -> str:
+    """Numbers with O/0, I/1, S/5, B/8 and Z/2 swapped back; a number holds digits only, so the repair
+    is certain, and text that is not a document number stays as it is."""
+
+    def repaired(match: re.Match[str]) -> str:
+        prefix, first_separator, year, second_separator, sequence = match.groups()
+        year, sequence = year.translate(_OCR_DIGITS), sequence.translate(_OCR_DIGITS)
+        if not year.startswith("20"):
+            return match.group()
+        return f"{prefix}{first_separator}{year}{second_separator}{sequence}"
+
+    return shape.ocr_pattern.sub(repaired, text)
+
+
+def number_digits(number: str) -> str:
+    """Year and sequence of a number ("INV-2026-000123" -> "2026000123")."""
+    return re.sub(r"\D", "", number)
+
+
+def near_digits(digits: str) -> set[str]:
+    """Year and sequence digits one typo away (Damerau-Levenshtein 1) from what was typed, plus a
+    sequence typed without its leading zeros."""
+    year, sequence = digits[:4], digits[4:]
+    near = {year + sequence.zfill(6)} if len(sequence) < 6 else set()
+    splits = [(digits[:i], digits[i:]) for i in range(len(digits) + 1)]
+    if len(digits) == 11:
+        near.update(left + right[1:] for left, right in splits if right)
+    elif len(digits) == 10:
+        near.update(left + digit + right[1:] for left, right in splits if right for digit in "0123456789")
+        near.update(left + right[1] + right[0] + right[2:] for left, right in splits if len(right) > 1)
+    elif len(digits) == 9:
+        near.update(left + digit + right for left, right in splits for digit in "0123456789")
+    return {candidate for candidate in near if candidate != digits and candidate.startswith("20")}
