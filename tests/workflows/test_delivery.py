@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from customers import services
 from tests.factories import CustomerFactory
-from tests.workflows.conftest import database_url
+from tests.support.workers import database_url
 from workflows.models import Notification, NotificationStatus
 from workflows.services import claim_notification, deliver_notification, record_sent
 
