@@ -9,8 +9,8 @@ from invoicing.documents import services as documents
 from invoicing.models import InvoiceDeliveryLog, StoredDocument
 from workflows import handlers
 from workflows.handlers import HANDLERS
-from workflows.models import EventStatus, Notification, NotificationStatus, OutboxEvent
-from workflows.services import deliver_notification, dispatch_event, run_handler_once
+from workflows.models import Delivery, DeliveryStatus, EventStatus, OutboxEvent
+from workflows.services import deliver, dispatch_event, run_handler_once
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root", "company")]
 D = Decimal
@@ -22,8 +22,8 @@ def run_outbox(event_type: str) -> list[OutboxEvent]:
     events = []
     for event in OutboxEvent.objects.filter(event_type=event_type, status=EventStatus.PENDING).order_by("pk"):
         events.append(dispatch_event(event_id=event.pk, handlers=HANDLERS))
-    for notification in Notification.objects.filter(status=NotificationStatus.QUEUED).order_by("pk"):
-        deliver_notification(notification_id=notification.pk)
+    for delivery in Delivery.objects.filter(status=DeliveryStatus.PENDING).order_by("pk"):
+        deliver(delivery_id=delivery.pk)
     return events
 
 
@@ -67,7 +67,7 @@ def test_a_second_issue_event_for_the_same_invoice_delivers_nothing(invoice):
 
     dispatch_event(event_id=duplicate.pk, handlers=HANDLERS)
 
-    assert Notification.objects.filter(event=duplicate).count() == 0
+    assert Delivery.objects.filter(event=duplicate).count() == 0
     assert InvoiceDeliveryLog.objects.filter(invoice=invoice).count() == 1
 
 

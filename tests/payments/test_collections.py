@@ -29,8 +29,8 @@ from tests.invoicing.conftest import manual_invoice
 from tests.payments.conftest import apply
 from workflows import tasks
 from workflows.handlers import HANDLERS
-from workflows.models import EventStatus, Notification, NotificationStatus, OutboxEvent
-from workflows.services import deliver_notification, dispatch_event
+from workflows.models import Delivery, DeliveryStatus, EventStatus, OutboxEvent
+from workflows.services import deliver, dispatch_event
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -87,8 +87,8 @@ def run_outbox(event_type: str) -> list[OutboxEvent]:
         dispatch_event(event_id=event.pk, handlers=HANDLERS)
         for event in OutboxEvent.objects.filter(event_type=event_type, status=EventStatus.PENDING).order_by("pk")
     ]
-    for notification in Notification.objects.filter(status=NotificationStatus.QUEUED).order_by("pk"):
-        deliver_notification(notification_id=notification.pk)
+    for delivery in Delivery.objects.filter(status=DeliveryStatus.PENDING).order_by("pk"):
+        deliver(delivery_id=delivery.pk)
     return events
 
 
