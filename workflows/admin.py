@@ -1,5 +1,5 @@
 """The outbox in the admin: events with their attempts and last error, the handler runs and the
-emails they queued. Everything is read-only; the one action, retry, calls workflows.services."""
+deliveries (emails) they queued. Everything is read-only; the one action, retry, calls workflows.services."""
 
 import json
 
@@ -15,13 +15,15 @@ from unfold.paginator import InfinitePaginator
 from otc.admin import badge, call_for_each, call_once, change_url, service_form_page
 from otc.events import catalogue
 from workflows import services
-from workflows.models import EventStatus, HandlerRun, Notification, NotificationStatus, OutboxEvent
+from workflows.models import Delivery, DeliveryStatus, EventStatus, HandlerRun, OutboxEvent
 
 EVENT_STATUS_COLORS = {EventStatus.PENDING: "info", EventStatus.DONE: "success", EventStatus.FAILED: "danger"}
-NOTIFICATION_STATUS_COLORS = {
-    NotificationStatus.QUEUED: "info",
-    NotificationStatus.SENT: "success",
-    NotificationStatus.FAILED: "danger",
+DELIVERY_STATUS_COLORS = {
+    DeliveryStatus.PENDING: "info",
+    DeliveryStatus.SENDING: "info",
+    DeliveryStatus.SENT: "success",
+    DeliveryStatus.FAILED: "warning",
+    DeliveryStatus.GIVEN_UP: "danger",
 }
 ERROR_EXCERPT = 80
 
@@ -63,8 +65,8 @@ class HandlerRunInline(ReadOnlyAdminMixin, TabularInline):
     tab = True
 
 
-class NotificationInline(ReadOnlyAdminMixin, TabularInline):
-    model = Notification
+class DeliveryInline(ReadOnlyAdminMixin, TabularInline):
+    model = Delivery
     fields = ["recipient", "subject", "status", "attempts", "sent_at", "last_error"]
     readonly_fields = fields
     extra = 0
@@ -72,8 +74,51 @@ class NotificationInline(ReadOnlyAdminMixin, TabularInline):
     show_change_link = True
 
 
+class RetryActionsMixin:
+    """Retry from the list (the selected rows) and from a row's own page, through `retry_row`, which
+    calls the app's retry service; rows already done are left alone by that service."""
+
+    actions = ["retry"]
+    actions_detail = ["retry_one"]
+    retry_permission: str
+    retryable_statuses: list[str]
+
+    def retry_row(self, obj) -> None:
+        raise NotImplementedError
+
+    def has_retry_permission(self, request, object_id=None) -> bool:
+        return request.user.has_perm(self.retry_permission)
+
+    @action(description="Retry selected", permissions=["retry"])
+    def retry(self, request, queryset) -> None:
+        call_for_each(
+            request,
+            queryset.filter(status__in=self.retryable_statuses),
+            self.retry_row,
+            done="Put {count} row(s) back in line; the outbox sweeper takes them within seconds.",
+        )
+
+    @action(description="Retry", permissions=["retry"], url_path="retry", icon="replay")
+    def retry_one(self, request, object_id):
+        obj = self.get_object(request, object_id)
+        if obj is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if request.method == "POST":
+            call_once(request, lambda: self.retry_row(obj), done=f"{obj} is back in line.")
+            return HttpResponseRedirect(change_url(obj))
+        return service_form_page(
+            request,
+            self,
+            title=f"Retry {obj}?",
+            form=forms.Form(),
+            obj=obj,
+            intro=f"Attempts so far: {obj.attempts}. Last error: {_excerpt(obj.last_error) or '-'}",
+            submit_label="Retry",
+        )
+
+
 @admin.register(OutboxEvent)
-class OutboxEventAdmin(ReadOnlyAdminMixin, ModelAdmin):
+class OutboxEventAdmin(RetryActionsMixin, ReadOnlyAdminMixin, ModelAdmin):
     list_display = ["id", "event_type", "version", "status_badge", "attempts", "available_at", "created_at", "error"]
     list_filter = [("status", ChoicesDropdownFilter), EventTypeFilter]
     list_filter_submit = True
@@ -93,12 +138,12 @@ class OutboxEventAdmin(ReadOnlyAdminMixin, ModelAdmin):
         "payload_json",
     ]
     readonly_fields = fields
-    inlines = [HandlerRunInline, NotificationInline]
-    actions = ["retry"]
-    actions_detail = ["retry_one"]
+    inlines = [HandlerRunInline, DeliveryInline]
+    retry_permission = "workflows.change_outboxevent"
+    retryable_statuses = [EventStatus.PENDING, EventStatus.FAILED]
 
-    def has_retry_permission(self, request, object_id=None) -> bool:
-        return request.user.has_perm("workflows.change_outboxevent")
+    def retry_row(self, event: OutboxEvent) -> None:
+        services.retry_event(event=event)
 
     @display(description="Status", ordering="status")
     def status_badge(self, event: OutboxEvent) -> str:
@@ -117,64 +162,55 @@ class OutboxEventAdmin(ReadOnlyAdminMixin, ModelAdmin):
         text = json.dumps(event.payload, indent=2, sort_keys=True, ensure_ascii=False)
         return format_html('<pre class="whitespace-pre-wrap text-xs">{}</pre>', text)
 
-    @action(description="Retry selected events", permissions=["retry"])
-    def retry(self, request, queryset) -> None:
-        call_for_each(
-            request,
-            queryset.exclude(status=EventStatus.DONE),
-            lambda event: services.retry_event(event=event),
-            done="Put {count} event(s) back in line; the outbox sweeper dispatches them within seconds.",
-        )
 
-    @action(description="Retry", permissions=["retry"], url_path="retry", icon="replay")
-    def retry_one(self, request, object_id):
-        event = self.get_object(request, object_id)
-        if event is None:
-            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
-        if request.method == "POST":
-            call_once(request, lambda: services.retry_event(event=event), done=f"{event} is back in line.")
-            return HttpResponseRedirect(change_url(event))
-        return service_form_page(
-            request,
-            self,
-            title=f"Retry {event}?",
-            form=forms.Form(),
-            obj=event,
-            intro=f"Attempts so far: {event.attempts}. Last error: {_excerpt(event.last_error) or '-'}",
-            submit_label="Retry",
-        )
-
-
-@admin.register(Notification)
-class NotificationAdmin(ReadOnlyAdminMixin, ModelAdmin):
-    list_display = ["recipient", "subject", "status_badge", "attempts", "sent_at", "error", "created_at"]
-    list_filter = [("status", ChoicesDropdownFilter)]
+@admin.register(Delivery)
+class DeliveryAdmin(RetryActionsMixin, ReadOnlyAdminMixin, ModelAdmin):
+    list_display = [
+        "recipient",
+        "subject",
+        "channel",
+        "status_badge",
+        "attempts",
+        "next_attempt_at",
+        "sent_at",
+        "error",
+    ]
+    list_filter = [("status", ChoicesDropdownFilter), ("channel", ChoicesDropdownFilter)]
     list_filter_submit = True
-    search_fields = ["recipient", "subject"]
+    search_fields = ["recipient", "subject", "=idempotency_key"]
     show_full_result_count = False
     paginator = InfinitePaginator
     ordering = ["-created_at"]
     fields = [
         "event",
         "handler",
+        "channel",
         "recipient",
         "subject",
         "status_badge",
         "attempts",
+        "next_attempt_at",
+        "claimed_at",
         "sent_at",
         "created_at",
+        "idempotency_key",
         "last_error",
         "body_text",
     ]
     readonly_fields = fields
+    retry_permission = "workflows.change_delivery"
+    retryable_statuses = [DeliveryStatus.FAILED, DeliveryStatus.GIVEN_UP]
+
+    def retry_row(self, delivery: Delivery) -> None:
+        services.retry_delivery(delivery=delivery)
 
     @display(description="Status", ordering="status")
-    def status_badge(self, notification: Notification) -> str:
-        return badge(notification.get_status_display(), NOTIFICATION_STATUS_COLORS.get(notification.status, ""))
+    def status_badge(self, delivery: Delivery) -> str:
+        return badge(delivery.get_status_display(), DELIVERY_STATUS_COLORS.get(delivery.status, ""))
 
     @display(description="Last error")
-    def error(self, notification: Notification) -> str:
-        return _excerpt(notification.last_error)
+    def error(self, delivery: Delivery) -> str:
+        return _excerpt(delivery.last_error)
 
 
 @admin.register(HandlerRun)

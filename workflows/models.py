@@ -1,5 +1,7 @@
 """The transactional outbox: an event row per domain signal, written in the sender's transaction,
-the record of which handler has run for it, and the emails handlers queue."""
+the record of which handler has run for it, and the deliveries (emails) handlers queue."""
+
+import uuid
 
 from django.db import models
 from django.db.models import Q
@@ -54,41 +56,69 @@ class HandlerRun(models.Model):
         return f"{self.handler} for event {self.event_id}"
 
 
-class NotificationStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
+class DeliveryChannel(models.TextChoices):
+    EMAIL = "email", "Email"
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENDING = "sending", "Sending"
     SENT = "sent", "Sent"
-    FAILED = "failed", "Failed (gave up)"
+    FAILED = "failed", "Failed (will retry)"
+    GIVEN_UP = "given_up", "Given up"
 
 
-class Notification(models.Model):
-    """An email a handler decided to send; one per event, handler and recipient."""
+class Delivery(models.Model):
+    """Something a handler decided to send to someone outside (today an email), with its attempts,
+    back-off and outcome; one per event, handler and recipient."""
 
-    event = models.ForeignKey(OutboxEvent, on_delete=models.PROTECT, related_name="notifications")
+    event = models.ForeignKey(OutboxEvent, on_delete=models.PROTECT, related_name="deliveries")
     handler = models.CharField(max_length=100)
-    recipient = models.EmailField()
+    channel = models.CharField(max_length=10, choices=DeliveryChannel.choices, default=DeliveryChannel.EMAIL)
+    recipient = models.CharField(max_length=320, help_text="The email address it goes to.")
     subject = models.CharField(max_length=300)
     body_text = models.TextField()
     body_html = models.TextField(blank=True)
     documents = models.ManyToManyField(
-        "invoicing.StoredDocument", blank=True, related_name="notifications", help_text="Attached to the email."
+        "invoicing.StoredDocument", blank=True, related_name="deliveries", help_text="Attached to the email."
     )
     headers = models.JSONField(
         default=dict, blank=True, help_text="Extra email headers, e.g. the Message-ID a reply threads back to."
     )
-    status = models.CharField(max_length=10, choices=NotificationStatus.choices, default=NotificationStatus.QUEUED)
+    idempotency_key = models.UUIDField(
+        default=uuid.uuid4, unique=True, help_text="Stable across retries, so a receiver can drop a duplicate."
+    )
+    status = models.CharField(max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
-    available_at = models.DateTimeField(null=True, blank=True, help_text="Not retried before this time (back-off).")
+    next_attempt_at = models.DateTimeField(null=True, blank=True, help_text="Not retried before this time (back-off).")
+    claimed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a worker took it to send; a claim older than the lease lapses."
+    )
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name_plural = "deliveries"
         ordering = ["-created_at"]
         constraints = [
-            models.UniqueConstraint(fields=["event", "handler", "recipient"], name="notification_once_per_recipient"),
-            models.CheckConstraint(condition=Q(status__in=NotificationStatus.values), name="notification_status_valid"),
+            models.UniqueConstraint(
+                fields=["event", "handler", "recipient"], name="outbound_delivery_once_per_recipient"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=DeliveryStatus.values), name="outbound_delivery_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(channel__in=DeliveryChannel.values), name="outbound_delivery_channel_valid"
+            ),
         ]
-        indexes = [models.Index(fields=["created_at"], condition=Q(status="queued"), name="notification_queued")]
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                condition=Q(status__in=["pending", "failed", "sending"]),
+                name="outbound_delivery_open",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.subject} → {self.recipient}"

@@ -6,7 +6,7 @@ once because each handler runs in a transaction that also inserts its unique Han
 """
 
 from collections.abc import Callable, Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import structlog
 from django.conf import settings
@@ -18,7 +18,7 @@ from django.utils import timezone, translation
 
 from invoicing.models import StoredDocument
 from otc.events import PublishedEvent
-from workflows.models import EventStatus, HandlerRun, Notification, NotificationStatus, OutboxEvent
+from workflows.models import Delivery, DeliveryStatus, EventStatus, HandlerRun, OutboxEvent
 
 logger = structlog.get_logger(__name__)
 Handler = Callable[[OutboxEvent], None]
@@ -141,7 +141,7 @@ def queue_email(
     language: str = "en",
     documents: Iterable[StoredDocument] = (),
     headers: dict[str, str] | None = None,
-) -> Notification | None:
+) -> Delivery | None:
     """Render an email now (so it is what the event meant) and queue it once per recipient, with the
     stored `documents` to attach and the extra `headers` (Message-ID, In-Reply-To) to send it with.
 
@@ -154,7 +154,7 @@ def queue_email(
         subject = " ".join(render_to_string(f"emails/{template}.subject.txt", context).split())
         body_text = render_to_string(f"emails/{template}.txt", context)
         body_html = render_to_string(f"emails/{template}.html", context)
-    notification, created = Notification.objects.get_or_create(
+    delivery, created = Delivery.objects.get_or_create(
         event=event,
         handler=handler,
         recipient=recipient,
@@ -163,95 +163,108 @@ def queue_email(
     if not created:
         return None
     if attachments := list(documents):
-        notification.documents.add(*attachments)
-    return notification
+        delivery.documents.add(*attachments)
+    return delivery
 
 
-def deliver_notification(*, notification_id: int) -> Notification | None:
-    """Send one queued email without holding a database lock while the mail server answers.
+def deliver(*, delivery_id: int) -> Delivery | None:
+    """Send one delivery without holding a database lock while the mail server answers.
 
-    Claim it in a short transaction (a lease of OUTBOX_LEASE_SECONDS, one more attempt), send outside
+    Claim it in a short transaction (status sending, one more attempt, a claim stamp), send outside
     any transaction, then record the outcome in a second short transaction. A worker that dies between
-    sending and recording lets the lease lapse and the email goes out again: at least once, as the
-    outbox promises. Returns the notification as recorded, or None if someone else holds it.
+    sending and recording leaves a claim that lapses after OUTBOX_LEASE_SECONDS, and the email goes out
+    again: at least once, as the outbox promises (its idempotency key is its Message-ID, so a receiver
+    can drop the duplicate). Returns the delivery as recorded, or None if it was not claimable.
     """
-    notification = claim_notification(notification_id=notification_id)
-    if notification is None:
+    delivery = claim_delivery(delivery_id=delivery_id)
+    if delivery is None:
         return None
     try:
-        _email_message(notification).send()
+        _email_message(delivery).send()
     except Exception as error:
-        logger.warning("notification.send_failed", notification_id=notification.pk, error=str(error))
-        record_send_failure(notification=notification, error=error)
+        logger.warning("delivery.send_failed", delivery_id=delivery.pk, error=str(error))
+        record_delivery_failure(delivery=delivery, error=error)
     else:
-        record_sent(notification=notification)
-    notification.refresh_from_db()
-    return notification
+        record_delivered(delivery=delivery)
+    delivery.refresh_from_db()
+    return delivery
+
+
+def _claimable(now: datetime) -> Q:
+    """Waiting and past its back-off, or claimed by a worker whose lease lapsed."""
+    lapsed = now - timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
+    waiting = Q(status__in=[DeliveryStatus.PENDING, DeliveryStatus.FAILED]) & (
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+    )
+    return waiting | Q(status=DeliveryStatus.SENDING, claimed_at__lte=lapsed)
 
 
 @transaction.atomic
-def claim_notification(*, notification_id: int) -> Notification | None:
-    """Lease a queued email whose back-off (or a dead worker's lease) has lapsed; skip it if locked."""
+def claim_delivery(*, delivery_id: int) -> Delivery | None:
+    """Take a delivery to send (skipping one another worker has locked); a lapsed claim after the last
+    attempt gives up instead, since that attempt may or may not have gone out."""
     now = timezone.now()
-    notification = (
-        Notification.objects.select_for_update(skip_locked=True)
-        .filter(pk=notification_id, status=NotificationStatus.QUEUED)
-        .filter(Q(available_at__isnull=True) | Q(available_at__lte=now))
-        .first()
-    )
-    if notification is None:
+    delivery = Delivery.objects.select_for_update(skip_locked=True).filter(_claimable(now), pk=delivery_id).first()
+    if delivery is None:
         return None
-    notification.attempts += 1
-    notification.available_at = now + timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
-    notification.save(update_fields=["attempts", "available_at"])
-    return notification
+    if delivery.status == DeliveryStatus.SENDING and delivery.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
+        delivery.status, delivery.last_error = DeliveryStatus.GIVEN_UP, "The worker sending the last attempt died."
+        delivery.save(update_fields=["status", "last_error"])
+        return None
+    delivery.status, delivery.attempts, delivery.claimed_at = DeliveryStatus.SENDING, delivery.attempts + 1, now
+    delivery.save(update_fields=["status", "attempts", "claimed_at"])
+    return delivery
 
 
-def _email_message(notification: Notification) -> EmailMultiAlternatives:
+def _email_message(delivery: Delivery) -> EmailMultiAlternatives:
+    domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2].rstrip(">") or "localhost"
+    headers = {"Message-ID": f"<{delivery.idempotency_key}@{domain}>", **delivery.headers}
     message = EmailMultiAlternatives(
-        notification.subject,
-        notification.body_text,
-        settings.DEFAULT_FROM_EMAIL,
-        [notification.recipient],
-        headers=notification.headers,
+        delivery.subject, delivery.body_text, settings.DEFAULT_FROM_EMAIL, [delivery.recipient], headers=headers
     )
-    if notification.body_html:
-        message.attach_alternative(notification.body_html, "text/html")
-    for document in notification.documents.order_by("pk"):
+    if delivery.body_html:
+        message.attach_alternative(delivery.body_html, "text/html")
+    for document in delivery.documents.order_by("pk"):
         with document.file.open("rb") as file:
             message.attach(document.filename, file.read(), document.content_type)
     return message
 
 
 @transaction.atomic
-def record_sent(*, notification: Notification) -> None:
-    """Mark it sent; a second call (or a late worker whose lease lapsed) changes nothing."""
-    Notification.objects.filter(pk=notification.pk).exclude(status=NotificationStatus.SENT).update(
-        status=NotificationStatus.SENT, sent_at=timezone.now(), last_error="", available_at=None
+def record_delivered(*, delivery: Delivery) -> None:
+    """Mark it sent; a second call (or a late worker whose claim lapsed) changes nothing."""
+    Delivery.objects.filter(pk=delivery.pk).exclude(status=DeliveryStatus.SENT).update(
+        status=DeliveryStatus.SENT, sent_at=timezone.now(), last_error="", next_attempt_at=None
     )
 
 
 @transaction.atomic
-def record_send_failure(*, notification: Notification, error: Exception) -> None:
-    """Back off, or give up after OUTBOX_MAX_ATTEMPTS. Only the latest claim records a failure: a worker
-    whose lease lapsed and was taken over must not undo what the newer attempt recorded."""
-    gave_up = notification.attempts >= settings.OUTBOX_MAX_ATTEMPTS
-    Notification.objects.filter(
-        pk=notification.pk, status=NotificationStatus.QUEUED, attempts=notification.attempts
-    ).update(
-        status=NotificationStatus.FAILED if gave_up else NotificationStatus.QUEUED,
-        available_at=timezone.now() + _backoff(notification.attempts),
+def record_delivery_failure(*, delivery: Delivery, error: Exception) -> None:
+    """Back off, or give up after OUTBOX_MAX_ATTEMPTS. Only the current claim records a failure: a worker
+    whose claim lapsed and was taken over must not undo what the newer attempt recorded."""
+    gave_up = delivery.attempts >= settings.OUTBOX_MAX_ATTEMPTS
+    Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.SENDING, attempts=delivery.attempts).update(
+        status=DeliveryStatus.GIVEN_UP if gave_up else DeliveryStatus.FAILED,
+        next_attempt_at=None if gave_up else timezone.now() + _backoff(delivery.attempts),
         last_error=f"{type(error).__name__}: {error}"[:5000],
     )
 
 
-def notifications_due(*, limit: int = 500) -> list[int]:
-    """Queued emails not sent on the first try, each after its back-off (30 s, 1 min, 2 min ... 1 h)."""
+@transaction.atomic
+def retry_delivery(*, delivery: Delivery) -> None:
+    """Send a failed or given-up delivery once more now, from the admin (the sweeper picks it up)."""
+    Delivery.objects.filter(pk=delivery.pk, status__in=[DeliveryStatus.FAILED, DeliveryStatus.GIVEN_UP]).update(
+        status=DeliveryStatus.PENDING, next_attempt_at=None
+    )
+
+
+def deliveries_due(*, limit: int = 500) -> list[int]:
+    """Deliveries not sent on the first try, each after its back-off (30 s, 1 min, 2 min ... 1 h), and
+    those whose worker's claim lapsed."""
     now = timezone.now()
     settled = now - timedelta(seconds=settings.OUTBOX_SWEEP_AFTER_SECONDS)
     return list(
-        Notification.objects.filter(status=NotificationStatus.QUEUED, created_at__lte=settled)
-        .filter(Q(available_at__isnull=True) | Q(available_at__lte=now))
+        Delivery.objects.filter(_claimable(now), created_at__lte=settled)
         .order_by("created_at")
         .values_list("pk", flat=True)[:limit]
     )

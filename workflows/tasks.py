@@ -10,17 +10,15 @@ from otc.services import automation_user
 from payments.collections import services as collections
 from workflows import services
 from workflows.handlers import HANDLERS
-from workflows.models import NotificationStatus
+from workflows.models import DeliveryStatus
 
 
 @shared_task(name="workflows.tasks.dispatch_event")
 def dispatch_event(event_id: int) -> None:
     event = services.dispatch_event(event_id=event_id, handlers=HANDLERS)
     if event is not None:
-        for notification_id in event.notifications.filter(status=NotificationStatus.QUEUED).values_list(
-            "pk", flat=True
-        ):
-            deliver_notification.delay(notification_id)
+        for delivery_id in event.deliveries.filter(status=DeliveryStatus.PENDING).values_list("pk", flat=True):
+            deliver.delay(delivery_id)
 
 
 @shared_task(name="workflows.tasks.dispatch_events")
@@ -30,20 +28,20 @@ def dispatch_events(event_ids: list[int]) -> None:
         dispatch_event(event_id)
 
 
-@shared_task(name="workflows.tasks.deliver_notification")
-def deliver_notification(notification_id: int) -> None:
-    services.deliver_notification(notification_id=notification_id)
+@shared_task(name="workflows.tasks.deliver")
+def deliver(delivery_id: int) -> None:
+    services.deliver(delivery_id=delivery_id)
 
 
 @shared_task(name="workflows.tasks.sweep_outbox")
 def sweep_outbox() -> dict[str, int]:
     """Re-enqueue what a dead broker or a killed worker left behind."""
-    events, notifications = services.events_due(), services.notifications_due()
+    events, deliveries = services.events_due(), services.deliveries_due()
     for event_id in events:
         dispatch_event.delay(event_id)
-    for notification_id in notifications:
-        deliver_notification.delay(notification_id)
-    return {"events": len(events), "notifications": len(notifications)}
+    for delivery_id in deliveries:
+        deliver.delay(delivery_id)
+    return {"events": len(events), "deliveries": len(deliveries)}
 
 
 @shared_task(name="workflows.tasks.purge_idempotency_records")

@@ -165,7 +165,7 @@ def test_the_weekly_kpi_email_goes_through_the_outbox_to_those_who_opted_in(
 ):
     from django.contrib.auth.models import Permission
 
-    from workflows.models import Notification, OutboxEvent
+    from workflows.models import Delivery, OutboxEvent
 
     opted_in = StaffFactory(email="fina@otc.test", groups=["finance"])
     opted_in.user_permissions.add(Permission.objects.get(codename="receive_weekly_kpis"))
@@ -177,7 +177,7 @@ def test_the_weekly_kpi_email_goes_through_the_outbox_to_those_who_opted_in(
     event = OutboxEvent.objects.get(event_type="analytics.weekly_kpis_ready")
     assert event.payload["week_ending"] == "2026-03-31"
     assert {"name": "DSO (count-back)", "value": "76.2", "unit": "days"} in event.payload["kpis"]
-    [email] = Notification.objects.filter(event=event)
+    [email] = Delivery.objects.filter(event=event)
     assert email.recipient == "fina@otc.test"  # not the clerk (finance, not opted in), not the superuser
     assert "DSO (count-back): 76.2 days" in email.body_text
     assert email.subject == "Receivables KPIs, week ending 2026-03-31"

@@ -654,7 +654,7 @@ def test_finance_may_look_at_the_outbox_but_not_retry(clerk):
         f"{API_KEYS}add/",
         "/admin/otc/user/",
         OUTBOX,
-        "/admin/workflows/notification/",
+        "/admin/workflows/delivery/",
         "/admin/workflows/handlerrun/",
         "/admin/",
     ],

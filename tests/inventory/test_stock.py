@@ -13,7 +13,7 @@ from inventory.services import StockRequest
 from otc.errors import InvalidInput
 from tests.factories import StaffFactory, make_catalogue, make_product
 from workflows.handlers import HANDLERS
-from workflows.models import Notification, OutboxEvent
+from workflows.models import Delivery, OutboxEvent
 from workflows.services import dispatch_event
 
 pytestmark = pytest.mark.django_db
@@ -187,7 +187,7 @@ def test_stock_managers_are_emailed_once_of_low_stock(clerk, warehouse):
     dispatch_event(event_id=event.pk, handlers=HANDLERS)
     dispatch_event(event_id=event.pk, handlers=HANDLERS)
 
-    (notification,) = Notification.objects.filter(event=event)
+    (notification,) = Delivery.objects.filter(event=event)
     assert notification.recipient == "sven@otc.test"
     assert "BOLT-30" in notification.body_text
     assert "Available: 9.000" in notification.body_text

@@ -11,7 +11,7 @@ from invoicing.models import InvoiceDeliveryLog, StoredDocument
 from tests.support.outbox import run_outbox
 from workflows import handlers
 from workflows.handlers import HANDLERS
-from workflows.models import EventStatus, Notification, OutboxEvent
+from workflows.models import Delivery, EventStatus, OutboxEvent
 from workflows.services import dispatch_event, retry_event, run_handler_once
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root", "company")]
@@ -60,7 +60,7 @@ def test_a_second_issue_event_for_the_same_invoice_delivers_nothing(invoice):
 
     duplicate.refresh_from_db()
     assert (duplicate.status, duplicate.last_error) == (EventStatus.DONE, "")
-    assert Notification.objects.filter(event=duplicate).count() == 0
+    assert Delivery.objects.filter(event=duplicate).count() == 0
     assert InvoiceDeliveryLog.objects.filter(invoice=invoice).count() == 1
 
 

@@ -13,7 +13,7 @@ from orders.models import Order, OrderStatus
 from orders.selectors import customer_exposure
 from otc.errors import InvalidInput, PermissionDenied
 from tests.factories import StaffFactory, make_product, qty
-from workflows.models import Notification, OutboxEvent
+from workflows.models import Delivery, OutboxEvent
 
 pytestmark = pytest.mark.django_db
 LineInput = services.LineInput
@@ -101,7 +101,7 @@ def test_confirmation_reserves_stock_and_emails_the_purchasing_contact_once(
     assert [message.to for message in mail.outbox] == [["paula@nordwind.example"]]
     assert mail.outbox[0].subject == f"Order confirmation {order.number}"
     assert "270.00 EUR" in mail.outbox[0].body
-    assert Notification.objects.filter(event__event_type="order.confirmed").count() == 1
+    assert Delivery.objects.filter(event__event_type="order.confirmed").count() == 1
 
 
 def test_opted_out_customers_get_no_order_confirmation(clerk, customer, widget, django_capture_on_commit_callbacks):
@@ -112,7 +112,7 @@ def test_opted_out_customers_get_no_order_confirmation(clerk, customer, widget, 
         services.confirm_order(order=order, actor=clerk)
 
     assert OutboxEvent.objects.get(event_type="order.confirmed").status == "done"
-    assert not Notification.objects.filter(event__event_type="order.confirmed").exists()
+    assert not Delivery.objects.filter(event__event_type="order.confirmed").exists()
 
 
 def test_over_the_credit_limit_the_order_waits_and_credit_control_hears(

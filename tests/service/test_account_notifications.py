@@ -15,7 +15,7 @@ from service.models import DisputeReason, KeyAccount, SlaAlert, Team
 from tests.factories import StaffFactory, manual_invoice, open_for
 from tests.service.test_sla import berlin, clock, policy  # noqa: F401 (fixtures)
 from workflows import handlers
-from workflows.models import Notification, OutboxEvent
+from workflows.models import Delivery, OutboxEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +35,7 @@ def represented(buyer, clerk, sales_rep):
 
 
 def told(handler) -> list[str]:
-    return sorted(Notification.objects.filter(handler=handler.__name__).values_list("recipient", flat=True))
+    return sorted(Delivery.objects.filter(handler=handler.__name__).values_list("recipient", flat=True))
 
 
 def run_again(event_type: str, handler) -> None:
@@ -52,7 +52,7 @@ def test_a_key_accounts_new_ticket_tells_its_rep_and_team_once(
     run_again("ticket.opened", handlers.notify_account_of_key_account_ticket)
 
     assert told(handlers.notify_account_of_key_account_ticket) == ["kai@otc.test", "kim@otc.test", "rita@otc.test"]
-    notification = Notification.objects.get(recipient="rita@otc.test")
+    notification = Delivery.objects.get(recipient="rita@otc.test")
     assert notification.subject == f"[{ticket.number}] Key account Nordwind Handel GmbH wrote in: Where is my delivery?"
 
 
@@ -116,4 +116,4 @@ def test_a_broken_promise_tells_the_rep_once(represented, clerk, django_capture_
     run_again("promise_to_pay.broken", handlers.notify_account_of_broken_promise)
 
     assert told(handlers.notify_account_of_broken_promise) == ["rita@otc.test"]
-    assert "119.00" in Notification.objects.get(handler="notify_account_of_broken_promise").subject
+    assert "119.00" in Delivery.objects.get(handler="notify_account_of_broken_promise").subject

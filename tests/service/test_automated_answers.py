@@ -18,7 +18,7 @@ from service.selectors import automated_answer_summary
 from service.services.answers import feedback_token
 from tests.factories import CustomerFactory, make_product
 from workflows import handlers
-from workflows.models import Notification, OutboxEvent
+from workflows.models import Delivery, OutboxEvent
 from workflows.services import dispatch_event
 
 pytestmark = pytest.mark.django_db
@@ -143,7 +143,7 @@ def test_invoice_copy_attaches_the_pdf_of_the_customers_invoice(
     assert "Still open: 238.00 EUR" in reply_of(ticket)
     event = OutboxEvent.objects.get(event_type="ticket.reply_posted")
     dispatch_event(event_id=event.pk, handlers=handlers.HANDLERS)
-    notification = Notification.objects.get(recipient="paula@nordwind.example")
+    notification = Delivery.objects.get(recipient="paula@nordwind.example")
     assert [document.filename for document in notification.documents.all()] == [f"{new.number}.pdf"]
 
 
@@ -184,7 +184,7 @@ def test_another_customers_invoice_is_never_answered(buyer, paula, books, django
     assert recognition.invoice is None
     assert recognition.handed_over == "names a document that is not this customer's"
     assert not ticket.messages.filter(kind=MessageKind.REPLY).exists()
-    assert not Notification.objects.filter(recipient="paula@nordwind.example").exists()
+    assert not Delivery.objects.filter(recipient="paula@nordwind.example").exists()
     ticket.refresh_from_db()
     assert ticket.status == TicketStatus.NEW
 

@@ -17,7 +17,7 @@ from service.models import (
     TicketMessage,
 )
 from service.services import inbound_mail
-from workflows.models import Notification
+from workflows.models import Delivery
 
 pytestmark = pytest.mark.django_db
 
@@ -158,7 +158,7 @@ def test_auto_replies_and_bounces_open_nothing_and_are_not_answered(
 
     assert (record.outcome, record.detail, record.ticket) == (InboundOutcome.AUTOMATED, reason, None)
     assert not Ticket.objects.exists()
-    assert not Notification.objects.exists()
+    assert not Delivery.objects.exists()
 
 
 def test_a_delivery_status_report_opens_nothing(buyer, paula):
@@ -198,7 +198,7 @@ def test_an_unknown_sender_is_recorded_and_dropped_without_a_reply(buyer, django
 
     assert (record.outcome, record.customer, record.ticket) == (InboundOutcome.UNKNOWN_SENDER, None, None)
     assert not Ticket.objects.exists()
-    assert not Notification.objects.exists()
+    assert not Delivery.objects.exists()
 
 
 def test_an_unknown_sender_opens_a_ticket_without_customer_when_settings_allow(
@@ -222,7 +222,7 @@ def test_an_unknown_sender_opens_a_ticket_without_customer_when_settings_allow(
     assert client.get(f"/admin/service/ticket/{ticket.pk}/change/").status_code == 200
     with django_capture_on_commit_callbacks(execute=True):
         services.add_message(ticket=ticket, kind=MessageKind.REPLY, body="Who are you?", actor=agent)
-    assert Notification.objects.get().recipient == "someone@unknown.example"
+    assert Delivery.objects.get().recipient == "someone@unknown.example"
 
 
 def test_a_message_without_text_or_attachment_is_rejected(buyer, paula):

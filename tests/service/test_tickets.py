@@ -31,7 +31,7 @@ from service.models import (
 from tests.factories import manual_invoice, open_for
 from tests.support.races import race
 from workflows import handlers
-from workflows.models import Notification, OutboxEvent
+from workflows.models import Delivery, OutboxEvent
 from workflows.services import dispatch_event
 
 pytestmark = pytest.mark.django_db
@@ -138,12 +138,12 @@ def test_reply_is_emailed_once_with_the_ticket_token_and_message_id(
 
     expected_id = f"<{ticket.number.lower()}.m{reply.pk}@otc.example>"
     assert reply.email_message_id == expected_id
-    notification = Notification.objects.get()
-    assert (notification.recipient, notification.subject) == (
+    delivery = Delivery.objects.get()
+    assert (delivery.recipient, delivery.subject) == (
         "paula@nordwind.example",
         f"[{ticket.number}] Where is my delivery?",
     )
-    assert notification.headers == {
+    assert delivery.headers == {
         "Message-ID": expected_id,
         "In-Reply-To": "<abc123@nordwind.example>",
         "References": "<abc123@nordwind.example>",

@@ -2,8 +2,8 @@
 under the `db` fixture)."""
 
 from workflows.handlers import HANDLERS
-from workflows.models import EventStatus, Notification, NotificationStatus, OutboxEvent
-from workflows.services import deliver_notification, dispatch_event
+from workflows.models import Delivery, DeliveryStatus, EventStatus, OutboxEvent
+from workflows.services import deliver, dispatch_event
 
 
 def run_outbox(event_type: str | None = None) -> list[OutboxEvent]:
@@ -13,6 +13,6 @@ def run_outbox(event_type: str | None = None) -> list[OutboxEvent]:
     if event_type is not None:
         pending = pending.filter(event_type=event_type)
     events = [dispatch_event(event_id=event.pk, handlers=HANDLERS) for event in pending]
-    for notification in Notification.objects.filter(status=NotificationStatus.QUEUED).order_by("pk"):
-        deliver_notification(notification_id=notification.pk)
+    for delivery in Delivery.objects.filter(status=DeliveryStatus.PENDING).order_by("pk"):
+        deliver(delivery_id=delivery.pk)
     return events

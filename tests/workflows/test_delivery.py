@@ -7,14 +7,15 @@ from datetime import timedelta
 
 import psycopg
 import pytest
+from django.core import mail
 from django.db import connection, transaction
 from django.utils import timezone
 
 from customers import services
 from tests.factories import CustomerFactory
 from tests.support.workers import database_url
-from workflows.models import Notification, NotificationStatus
-from workflows.services import claim_notification, deliver_notification, record_sent
+from workflows.models import Delivery, DeliveryStatus
+from workflows.services import claim_delivery, deliver, record_delivered, retry_delivery
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -28,11 +29,11 @@ class LockProbeBackend:
         pass
 
     def send_messages(self, messages):
-        notification_id = int(messages[0].extra_headers["X-Probe-Id"])
+        delivery_id = int(messages[0].extra_headers["X-Probe-Id"])
         with psycopg.connect(database_url()) as other:
             other.execute("SET lock_timeout = '1s'")
-            other.execute("SELECT 1 FROM workflows_notification WHERE id = %s FOR UPDATE NOWAIT", [notification_id])
-            other.execute("UPDATE workflows_notification SET body_html = body_html WHERE id = %s", [notification_id])
+            other.execute("SELECT 1 FROM workflows_delivery WHERE id = %s FOR UPDATE NOWAIT", [delivery_id])
+            other.execute("UPDATE workflows_delivery SET body_html = body_html WHERE id = %s", [delivery_id])
         self.seen.append({"in_atomic_block": connection.in_atomic_block})
         return len(messages)
 
@@ -62,53 +63,66 @@ class RefusingBackend:
 
 
 @pytest.fixture
-def queued_email(clerk, sales_rep, settings) -> Notification:
+def queued_email(clerk, sales_rep, settings) -> Delivery:
     """A credit-hold email to the sales rep, queued and committed but not yet sent."""
     settings.EMAIL_BACKEND = "tests.workflows.test_delivery.RefusingBackend"
     settings.OUTBOX_MAX_ATTEMPTS = 3
     customer = CustomerFactory(actor=clerk, sales_rep=sales_rep)
     services.place_credit_hold(customer=customer, actor=clerk, reason="overdue")  # the first try is refused
-    notification = Notification.objects.get()
-    Notification.objects.filter(pk=notification.pk).update(
-        status=NotificationStatus.QUEUED, attempts=0, available_at=None, last_error=""
+    delivery = Delivery.objects.get()
+    Delivery.objects.filter(pk=delivery.pk).update(
+        status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=None, claimed_at=None, last_error=""
     )
-    notification.refresh_from_db()
-    return notification
+    delivery.refresh_from_db()
+    return delivery
 
 
 def test_no_database_lock_is_held_while_the_email_is_sent(queued_email, settings):
     settings.EMAIL_BACKEND = "tests.workflows.test_delivery.LockProbeBackend"
-    Notification.objects.filter(pk=queued_email.pk).update(headers={"X-Probe-Id": str(queued_email.pk)})
+    Delivery.objects.filter(pk=queued_email.pk).update(headers={"X-Probe-Id": str(queued_email.pk)})
     LockProbeBackend.seen = []
 
-    delivered = deliver_notification(notification_id=queued_email.pk)
+    delivered = deliver(delivery_id=queued_email.pk)
 
     assert LockProbeBackend.seen == [{"in_atomic_block": False}]
-    assert (delivered.status, delivered.attempts, delivered.last_error) == (NotificationStatus.SENT, 1, "")
+    assert (delivered.status, delivered.attempts, delivered.last_error) == (DeliveryStatus.SENT, 1, "")
     assert delivered.sent_at is not None
 
 
-def test_a_refused_email_records_the_error_and_backs_off_until_it_gives_up(queued_email):
+def test_a_refused_email_records_the_error_and_backs_off_until_it_gives_up(queued_email, settings):
     before = timezone.now()
-    deliver_notification(notification_id=queued_email.pk)
+    deliver(delivery_id=queued_email.pk)
 
     queued_email.refresh_from_db()
-    assert (queued_email.status, queued_email.attempts) == (NotificationStatus.QUEUED, 1)
+    assert (queued_email.status, queued_email.attempts) == (DeliveryStatus.FAILED, 1)
     assert queued_email.last_error == "ConnectionRefusedError: connection refused"
-    assert timedelta(seconds=29) < queued_email.available_at - before <= timedelta(seconds=31)
+    assert timedelta(seconds=29) < queued_email.next_attempt_at - before <= timedelta(seconds=31)
     assert queued_email.sent_at is None
-    assert deliver_notification(notification_id=queued_email.pk) is None  # still backing off
+    assert deliver(delivery_id=queued_email.pk) is None  # still backing off
 
-    for attempt, back_off in [(2, 60), (3, 120)]:
-        Notification.objects.filter(pk=queued_email.pk).update(available_at=timezone.now())
-        before = timezone.now()
-        deliver_notification(notification_id=queued_email.pk)
-        queued_email.refresh_from_db()
-        assert queued_email.attempts == attempt
-        assert timedelta(seconds=back_off - 1) < queued_email.available_at - before <= timedelta(seconds=back_off + 1)
-    assert queued_email.status == NotificationStatus.FAILED
-    Notification.objects.filter(pk=queued_email.pk).update(available_at=timezone.now())
-    assert deliver_notification(notification_id=queued_email.pk) is None
+    Delivery.objects.filter(pk=queued_email.pk).update(next_attempt_at=timezone.now())
+    before = timezone.now()
+    deliver(delivery_id=queued_email.pk)
+    queued_email.refresh_from_db()
+    assert (queued_email.status, queued_email.attempts) == (DeliveryStatus.FAILED, 2)
+    assert timedelta(seconds=59) < queued_email.next_attempt_at - before <= timedelta(seconds=61)
+
+    Delivery.objects.filter(pk=queued_email.pk).update(next_attempt_at=timezone.now())
+    deliver(delivery_id=queued_email.pk)
+    queued_email.refresh_from_db()
+    assert (queued_email.status, queued_email.attempts, queued_email.next_attempt_at) == (
+        DeliveryStatus.GIVEN_UP,
+        3,
+        None,
+    )
+    assert deliver(delivery_id=queued_email.pk) is None
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    retry_delivery(delivery=queued_email)  # from the admin: once more
+    sent = deliver(delivery_id=queued_email.pk)
+    assert (sent.status, sent.attempts, sent.last_error) == (DeliveryStatus.SENT, 4, "")
+    [message] = mail.outbox
+    assert message.extra_headers["Message-ID"] == f"<{queued_email.idempotency_key}@localhost>"
 
 
 def test_two_workers_racing_for_one_email_send_it_once(queued_email, settings):
@@ -120,7 +134,7 @@ def test_two_workers_racing_for_one_email_send_it_once(queued_email, settings):
     def worker() -> None:
         try:
             barrier.wait()
-            results.append(deliver_notification(notification_id=queued_email.pk))
+            results.append(deliver(delivery_id=queued_email.pk))
         finally:
             connection.close()
 
@@ -133,24 +147,25 @@ def test_two_workers_racing_for_one_email_send_it_once(queued_email, settings):
     assert SlowCountingBackend.sent == ["rita@otc.test"]
     assert len([r for r in results if r is not None]) == 1
     queued_email.refresh_from_db()
-    assert (queued_email.status, queued_email.attempts) == (NotificationStatus.SENT, 1)
+    assert (queued_email.status, queued_email.attempts) == (DeliveryStatus.SENT, 1)
 
 
 def test_a_lapsed_claim_is_claimed_again_and_a_late_outcome_is_harmless(queued_email, settings):
-    first = claim_notification(notification_id=queued_email.pk)
-    assert claim_notification(notification_id=queued_email.pk) is None  # leased to the first worker
+    first = claim_delivery(delivery_id=queued_email.pk)
+    assert claim_delivery(delivery_id=queued_email.pk) is None  # claimed by the first worker
 
-    Notification.objects.filter(pk=queued_email.pk).update(available_at=timezone.now() - timedelta(seconds=1))
-    second = claim_notification(notification_id=queued_email.pk)
+    lapsed = timezone.now() - timedelta(seconds=settings.OUTBOX_LEASE_SECONDS + 1)
+    Delivery.objects.filter(pk=queued_email.pk).update(claimed_at=lapsed)
+    second = claim_delivery(delivery_id=queued_email.pk)
     assert (first.attempts, second.attempts) == (1, 2)
 
-    record_sent(notification=second)
-    sent_at = Notification.objects.get(pk=queued_email.pk).sent_at
+    record_delivered(delivery=second)
+    sent_at = Delivery.objects.get(pk=queued_email.pk).sent_at
     with transaction.atomic():
-        record_sent(notification=first)  # the first worker's send finished late: recording again changes nothing
+        record_delivered(delivery=first)  # the first worker's send finished late: recording again changes nothing
     queued_email.refresh_from_db()
     assert (queued_email.status, queued_email.attempts, queued_email.sent_at) == (
-        NotificationStatus.SENT,
+        DeliveryStatus.SENT,
         2,
         sent_at,
     )

@@ -10,15 +10,15 @@ from customers.events import CustomerChanged
 from otc.events import publish
 from tests.factories import CustomerFactory
 from workflows import handlers
-from workflows.models import EventStatus, HandlerRun, Notification, NotificationStatus, OutboxEvent
+from workflows.models import Delivery, DeliveryStatus, EventStatus, HandlerRun, OutboxEvent
 from workflows.services import (
     OutsideTransaction,
+    deliveries_due,
     dispatch_event,
     events_due,
-    notifications_due,
     run_handler_once,
 )
-from workflows.tasks import deliver_notification
+from workflows.tasks import deliver
 
 pytestmark = pytest.mark.django_db
 
@@ -89,13 +89,13 @@ def test_a_handler_run_twice_sends_one_email(clerk, sales_rep, django_capture_on
     second = run_handler_once(event=event, handler=handlers.notify_sales_rep_of_credit_hold)
     with transaction.atomic():
         handlers.notify_sales_rep_of_credit_hold(event)  # even bypassing the run record
-    for notification in Notification.objects.all():
-        deliver_notification(notification.pk)
-        deliver_notification(notification.pk)
+    for delivery in Delivery.objects.all():
+        deliver(delivery.pk)
+        deliver(delivery.pk)
 
     assert (first, second) == (True, False)
     assert HandlerRun.objects.filter(event=event).count() == 1
-    assert Notification.objects.filter(event=event).count() == 1
+    assert Delivery.objects.filter(event=event).count() == 1
     assert len(mail.outbox) == 1
 
 
@@ -108,7 +108,7 @@ def test_dispatching_a_done_event_again_does_nothing(clerk, sales_rep, django_ca
     assert dispatch_event(event_id=event.pk, handlers=handlers.HANDLERS) is None
     event.refresh_from_db()
     assert event.attempts == 1
-    assert Notification.objects.count() == 1
+    assert Delivery.objects.count() == 1
 
 
 def test_a_failing_handler_leaves_the_event_pending_with_back_off_and_no_effects(clerk, sales_rep, settings):
@@ -128,7 +128,7 @@ def test_a_failing_handler_leaves_the_event_pending_with_back_off_and_no_effects
     assert event.status == EventStatus.PENDING
     assert event.attempts == 1
     assert event.last_error == "Boom: smtp relay unknown"
-    assert not Notification.objects.exists()
+    assert not Delivery.objects.exists()
     assert not HandlerRun.objects.exists()
 
     OutboxEvent.objects.filter(pk=event.pk).update(available_at=None)
@@ -138,25 +138,25 @@ def test_a_failing_handler_leaves_the_event_pending_with_back_off_and_no_effects
     assert event.attempts == 2
 
 
-def test_a_failed_send_stays_queued_and_is_retried(clerk, sales_rep, settings, django_capture_on_commit_callbacks):
+def test_a_failed_send_is_retried_after_its_back_off(clerk, sales_rep, settings, django_capture_on_commit_callbacks):
     settings.EMAIL_BACKEND = "tests.workflows.test_outbox.BrokenEmailBackend"
     customer = CustomerFactory(actor=clerk, sales_rep=sales_rep)
     with django_capture_on_commit_callbacks(execute=True):
         services.place_credit_hold(customer=customer, actor=clerk, reason="overdue")
 
-    notification = Notification.objects.get()
-    assert notification.status == NotificationStatus.QUEUED
-    assert notification.attempts == 1
-    assert "connection refused" in notification.last_error
+    delivery = Delivery.objects.get()
+    assert delivery.status == DeliveryStatus.FAILED
+    assert delivery.attempts == 1
+    assert "connection refused" in delivery.last_error
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     mail.outbox.clear()
-    deliver_notification(notification.pk)  # backing off: not yet
+    deliver(delivery.pk)  # backing off: not yet
     assert mail.outbox == []
-    Notification.objects.filter(pk=notification.pk).update(available_at=timezone.now())
-    deliver_notification(notification.pk)
-    notification.refresh_from_db()
-    assert notification.status == NotificationStatus.SENT
+    Delivery.objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now())
+    deliver(delivery.pk)
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.SENT
     assert len(mail.outbox) == 1
 
 
@@ -245,9 +245,9 @@ def test_a_failed_email_waits_for_its_back_off_before_the_next_try(
     customer = CustomerFactory(actor=clerk, sales_rep=sales_rep)
     with django_capture_on_commit_callbacks(execute=True):
         services.place_credit_hold(customer=customer, actor=clerk, reason="overdue")
-    notification = Notification.objects.get()
+    delivery = Delivery.objects.get()
 
-    assert notifications_due() == []
-    assert timedelta(seconds=29) < notification.available_at - timezone.now() <= timedelta(seconds=30)
-    Notification.objects.filter(pk=notification.pk).update(available_at=timezone.now())
-    assert notifications_due() == [notification.pk]
+    assert deliveries_due() == []
+    assert timedelta(seconds=29) < delivery.next_attempt_at - timezone.now() <= timedelta(seconds=30)
+    Delivery.objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now())
+    assert deliveries_due() == [delivery.pk]

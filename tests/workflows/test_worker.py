@@ -13,7 +13,7 @@ from customers import services
 from tests.factories import CustomerFactory
 from tests.support.workers import LEASE_SECONDS, database_url, publishing_to, wait_for
 from workflows import tasks
-from workflows.models import EventStatus, HandlerRun, Notification, NotificationStatus, OutboxEvent
+from workflows.models import Delivery, DeliveryStatus, EventStatus, HandlerRun, OutboxEvent
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -25,16 +25,16 @@ class Rollback(Exception):
 
 
 def _sent() -> int:
-    return Notification.objects.filter(status=NotificationStatus.SENT).count()
+    return Delivery.objects.filter(status=DeliveryStatus.SENT).count()
 
 
 def _waiting_for_notification_lock() -> bool:
-    """Some session of this database waits for a lock on the notification table (the worker, mid-handler)."""
+    """Some session of this database waits for a lock on the delivery table (the worker, mid-handler)."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE NOT granted"
             " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
-            " AND relation = 'workflows_notification'::regclass)"
+            " AND relation = 'workflows_delivery'::regclass)"
         )
         return cursor.fetchone()[0]
 
@@ -49,9 +49,9 @@ def test_an_event_is_handled_by_a_real_worker(clerk, sales_rep, celery_workers):
     event = OutboxEvent.objects.get(event_type=CREDIT_HOLD)
     assert event.status == EventStatus.DONE
     assert event.attempts == 1
-    notification = Notification.objects.get()
-    assert (notification.event_id, notification.recipient) == (event.pk, "rita@otc.test")
-    assert notification.status == NotificationStatus.SENT
+    delivery = Delivery.objects.get()
+    assert (delivery.event_id, delivery.recipient) == (event.pk, "rita@otc.test")
+    assert delivery.status == DeliveryStatus.SENT
     assert HandlerRun.objects.filter(event=event).count() == 1
     assert HandlerRun.objects.count() == 1
     [mail_file] = celery_workers.mail_files()
@@ -63,11 +63,11 @@ def test_an_event_is_handled_by_a_real_worker(clerk, sales_rep, celery_workers):
 def test_a_worker_killed_mid_event_leaves_the_event_to_be_retried_and_done_once(clerk, sales_rep, celery_workers):
     first = celery_workers.start()
     customer = CustomerFactory(actor=clerk, sales_rep=sales_rep)
-    # Another session holds the notification table: the worker's handler blocks on its insert,
+    # Another session holds the delivery table: the worker's handler blocks on its insert,
     # after the event was claimed and the HandlerRun row written, before anything committed.
     blocker = psycopg.connect(database_url())
     try:
-        blocker.execute("LOCK TABLE workflows_notification IN EXCLUSIVE MODE")
+        blocker.execute("LOCK TABLE workflows_delivery IN EXCLUSIVE MODE")
         services.place_credit_hold(customer=customer, actor=clerk, reason="returned direct debit")
         event = OutboxEvent.objects.get(event_type=CREDIT_HOLD)
         wait_for(lambda: OutboxEvent.objects.get(pk=event.pk).attempts == 1, "the worker to claim", workers=[first])
@@ -81,7 +81,7 @@ def test_a_worker_killed_mid_event_leaves_the_event_to_be_retried_and_done_once(
     event.refresh_from_db()
     assert (event.status, event.attempts) == (EventStatus.PENDING, 1)
     assert event.available_at is not None  # leased to the dead worker
-    assert not Notification.objects.exists()
+    assert not Delivery.objects.exists()
     assert not HandlerRun.objects.exists()
     assert celery_workers.mail_files() == []
 
@@ -100,9 +100,9 @@ def test_a_worker_killed_mid_event_leaves_the_event_to_be_retried_and_done_once(
     event.refresh_from_db()
     assert event.attempts == 2
     assert event.last_error == ""
-    notification = Notification.objects.get()
-    assert (notification.event_id, notification.status) == (event.pk, NotificationStatus.SENT)
-    assert notification.attempts == 1
+    delivery = Delivery.objects.get()
+    assert (delivery.event_id, delivery.status) == (event.pk, DeliveryStatus.SENT)
+    assert delivery.attempts == 1
     assert HandlerRun.objects.get().event_id == event.pk
     assert len(celery_workers.mail_files()) == 1
 
@@ -129,7 +129,7 @@ def test_the_event_row_exists_only_if_its_transaction_committed(clerk, sales_rep
     assert event.payload["customer_id"] == committed.pk
     assert event.status == EventStatus.DONE
     assert not OutboxEvent.objects.filter(pk=phantom_id).exists()
-    assert Notification.objects.get().event_id == event.pk
+    assert Delivery.objects.get().event_id == event.pk
     assert HandlerRun.objects.count() == 1
     assert len(celery_workers.mail_files()) == 1
 
@@ -156,5 +156,5 @@ def test_a_broker_that_is_down_delays_the_event_but_loses_nothing(clerk, sales_r
     )
     event.refresh_from_db()
     assert event.attempts == 1
-    assert Notification.objects.get().event_id == event.pk
+    assert Delivery.objects.get().event_id == event.pk
     assert len(celery_workers.mail_files()) == 1

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("workflows", "0004_notification_headers"),
+        ("workflows", "0005_notification_becomes_delivery"),
     ]
 
     operations = [
