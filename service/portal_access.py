@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 
 from customers.selectors import portal_membership
+from invoicing.documents.errors import EInvoiceInvalid
 from otc.errors import DomainError
 from otc.forms import apply_domain_error
 
@@ -47,3 +48,11 @@ def submit_form(form: Form, action: Callable[[dict], object]) -> bool:
         apply_domain_error(form, error)
         return False
     return True
+
+
+def einvoice_refusal(invalid: EInvoiceInvalid) -> str:
+    """What the customer reads when their e-invoice cannot be made yet (the rules are staff's to fix)."""
+    return (
+        f"{invalid.message} Download the PDF instead, or open a help request so that we can complete "
+        "your electronic address."
+    )

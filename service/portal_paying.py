@@ -11,6 +11,7 @@ from django.views.decorators.http import require_http_methods
 
 from customers.models import PortalRole
 from customers.selectors import scoped_to_portal_user
+from invoicing.documents.errors import EInvoiceInvalid
 from invoicing.documents.services import document_for
 from invoicing.models import DocumentFormat, DocumentKind, InvoiceStatus
 from invoicing.selectors import invoice_list
@@ -18,7 +19,7 @@ from payments.models import Checkout, CheckoutStatus
 from payments.money.checkouts import OPEN_STATUSES, start_checkout
 from payments.money.providers import TestProvider, online_provider, receive_checkout_notification
 from service.forms import InvoiceChoiceForm
-from service.portal_access import portal_view, submit_form
+from service.portal_access import einvoice_refusal, portal_view, submit_form
 
 ZIP_FORMATS = {DocumentFormat.PDF: "pdf", DocumentFormat.UBL: "ubl"}
 
@@ -93,9 +94,13 @@ def invoices_zip(request: HttpRequest) -> HttpResponse:
     if not chosen or len(chosen) != len(set(ids)):
         raise Http404("Choose your own issued invoices.")
     buffer = BytesIO()
+    try:
+        documents = [document_for(invoice=invoice, format=document_format) for invoice in chosen]
+    except EInvoiceInvalid as invalid:
+        messages.error(request, einvoice_refusal(invalid))
+        return redirect("portal:invoices")
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for invoice in chosen:
-            document = document_for(invoice=invoice, format=document_format)
+        for document in documents:
             with document.file.open("rb") as file:
                 archive.writestr(document.filename, file.read())
     response = HttpResponse(buffer.getvalue(), content_type="application/zip")

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods
 from customers import services
 from customers.models import Contact, PortalRole, Preferences
 from customers.selectors import scoped_to_portal_user
+from invoicing.documents.errors import EInvoiceInvalid
 from invoicing.documents.payment_codes import bank_transfer_details
 from invoicing.documents.services import document_for, statement_document
 from invoicing.documents.statements import statement_of_account
@@ -22,7 +23,7 @@ from invoicing.selectors import invoice_detail, invoice_list
 from orders.models import Order
 from orders.selectors import order_detail, order_list
 from service.forms import ContactForm, PreferencesForm, StatementPeriodForm
-from service.portal_access import portal_view, submit_form
+from service.portal_access import einvoice_refusal, portal_view, submit_form
 from service.selectors import pending_surveys
 from service.services import survey_token
 
@@ -129,7 +130,11 @@ def invoice_document(request: HttpRequest, pk: int, document_format: str) -> Fil
     if document_format not in PORTAL_FORMATS:
         raise Http404("Unknown format.")
     mine = get_object_or_404(_issued_documents(request.user), pk=pk)
-    document = document_for(invoice=mine, format=document_format)
+    try:
+        document = document_for(invoice=mine, format=document_format)
+    except EInvoiceInvalid as invalid:
+        messages.error(request, einvoice_refusal(invalid))
+        return redirect("portal:invoice", pk=mine.pk)
     return FileResponse(document.file.open("rb"), as_attachment=True, filename=document.filename)
 
 

@@ -13,7 +13,7 @@ from django.test import Client
 from customers import services as customer_services
 from customers.models import PortalRole
 from invoicing import services as invoicing
-from invoicing.models import CompanyProfile, InvoiceStatus
+from invoicing.models import CompanyProfile, DocumentFormat, InvoiceStatus, StoredDocument
 from payments.models import Allocation, Checkout, CheckoutStatus, Payment, PaymentSource
 from payments.money import webhooks
 from payments.money.providers import TestProvider
@@ -31,7 +31,7 @@ def invoice_for(customer, clerk, amount: str):
 
 @pytest.fixture
 def payable(clerk):
-    mine = CustomerFactory(actor=clerk, legal_name="Nordwind Handel GmbH")
+    mine = CustomerFactory(actor=clerk, legal_name="Nordwind Handel GmbH", tax_id="DE811907980")
     theirs = CustomerFactory(actor=clerk, legal_name="Konkurrenz AG")
     client = Client()
     client.force_login(
@@ -154,3 +154,23 @@ def test_download_several_invoices_as_a_zip(payable):
     names = zipfile.ZipFile(io.BytesIO(response.content)).namelist()
     assert sorted(names) == sorted(f"{invoice.number}.xml" for invoice in (first, second))
     assert client.get(f"/portal/invoices/download/?invoice={first.pk}&invoice={foreign.pk}").status_code == 404
+
+
+def test_an_e_invoice_that_cannot_be_made_is_explained_not_a_server_error(clerk):
+    without_address = CustomerFactory(actor=clerk, legal_name="Ohne Adresse KG")
+    client = Client()
+    client.force_login(
+        customer_services.grant_portal_access(
+            customer=without_address, actor=clerk, email="ap@ohne.example", roles=[PortalRole.ACCOUNTS_PAYABLE]
+        )
+    )
+    invoice = invoice_for(without_address, clerk, "100.00")
+
+    single = client.get(f"/portal/invoices/{invoice.pk}/ubl/", follow=True)
+    several = client.get(f"/portal/invoices/download/?format=ubl&invoice={invoice.pk}", follow=True)
+
+    for response, page in ((single, f"/portal/invoices/{invoice.pk}/"), (several, "/portal/invoices/")):
+        assert response.redirect_chain == [(page, 302)]
+        assert "PEPPOL-EN16931-R010" in response.content.decode()
+        assert "Download the PDF instead" in response.content.decode()
+    assert not StoredDocument.objects.filter(invoice=invoice, format=DocumentFormat.UBL).exists()
