@@ -76,10 +76,10 @@ def build_world(pairs: int):
             """
             INSERT INTO customers_customer (number, legal_name, trading_name, country, tax_id, name_key,
                                             default_currency, language, payment_terms_days, status, notes,
-                                            created_at, updated_at)
+                                            peppol_scheme, peppol_id, created_at, updated_at)
             SELECT 'C-' || lpad(g::text, 6, '0'), 'Bench Customer ' || g || ' GmbH',
                    CASE WHEN g %% 3 = 0 THEN 'Bench ' || g ELSE '' END, 'DE', '', 'bench customer ' || g, 'EUR',
-                   (ARRAY['en', 'de', 'fr'])[1 + g %% 3], (ARRAY[14, 30, 60])[1 + g %% 3], 'active', '', now(), now()
+                   (ARRAY['en', 'de', 'fr'])[1 + g %% 3], (ARRAY[14, 30, 60])[1 + g %% 3], 'active', '', '', '', now(), now()
               FROM generate_series(1, %s) g
             """,
             [CUSTOMERS],
