@@ -156,7 +156,7 @@ def test_download_several_invoices_as_a_zip(payable):
     assert client.get(f"/portal/invoices/download/?invoice={first.pk}&invoice={foreign.pk}").status_code == 404
 
 
-def test_an_e_invoice_that_cannot_be_made_is_explained_not_a_server_error(clerk):
+def test_an_e_invoice_that_cannot_be_made_is_explained_not_a_server_error(clerk, company):
     without_address = CustomerFactory(actor=clerk, legal_name="Ohne Adresse KG")
     client = Client()
     client.force_login(
