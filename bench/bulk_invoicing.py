@@ -79,7 +79,8 @@ def build_world(pairs: int):
                                             peppol_scheme, peppol_id, created_at, updated_at)
             SELECT 'C-' || lpad(g::text, 6, '0'), 'Bench Customer ' || g || ' GmbH',
                    CASE WHEN g %% 3 = 0 THEN 'Bench ' || g ELSE '' END, 'DE', '', 'bench customer ' || g, 'EUR',
-                   (ARRAY['en', 'de', 'fr'])[1 + g %% 3], (ARRAY[14, 30, 60])[1 + g %% 3], 'active', '', '', '', now(), now()
+                   (ARRAY['en', 'de', 'fr'])[1 + g %% 3], (ARRAY[14, 30, 60])[1 + g %% 3], 'active', '', '', '',
+                   now(), now()
               FROM generate_series(1, %s) g
             """,
             [CUSTOMERS],

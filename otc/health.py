@@ -1,4 +1,13 @@
-"""Liveness (/healthz: the process answers) and readiness (/readyz: database, Redis, migrations)."""
+"""Liveness (/healthz: the process answers) and readiness (/readyz).
+
+Readiness splits what must stop traffic from what only degrades it. Without the database or with
+migrations not applied no request can be served: 503. Without the broker (Redis) intake still works,
+because the outbox is in PostgreSQL and the sweeper resends once the broker is back: the answer stays
+200 with status "degraded" and the broker check says why, so monitoring sees it without the load
+balancer taking every web container out.
+"""
+
+from collections.abc import Callable
 
 import redis
 from django.conf import settings
@@ -19,7 +28,7 @@ def _check_database() -> str:
     return "ok"
 
 
-def _check_redis() -> str:
+def _check_broker() -> str:
     url = settings.CELERY_BROKER_URL
     if not url.startswith("redis"):
         return "not configured (tasks run eagerly)"
@@ -35,15 +44,24 @@ def _check_migrations() -> str:
     return "ok"
 
 
+REQUIRED: dict[str, Callable[[], str]] = {"database": _check_database, "migrations": _check_migrations}
+DEGRADING: dict[str, Callable[[], str]] = {"broker": _check_broker}
+
+
+def _run(checks: dict[str, Callable[[], str]], failure: str) -> tuple[dict[str, str], bool]:
+    results, passed = {}, True
+    for name, check in checks.items():
+        try:
+            results[name] = check()
+        except Exception as error:
+            results[name] = f"{failure}: {error}"
+            passed = False
+    return results, passed
+
+
 @never_cache
 def readyz(request) -> JsonResponse:
-    checks, healthy = {}, True
-    for name, check in (("database", _check_database), ("redis", _check_redis), ("migrations", _check_migrations)):
-        try:
-            checks[name] = check()
-        except Exception as error:
-            checks[name] = f"failed: {error}"
-            healthy = False
-    return JsonResponse(
-        {"status": "ok" if healthy else "unavailable", "checks": checks}, status=200 if healthy else 503
-    )
+    required, ready = _run(REQUIRED, "failed")
+    degrading, complete = _run(DEGRADING, "degraded")
+    status = "unavailable" if not ready else "ok" if complete else "degraded"
+    return JsonResponse({"status": status, "checks": {**required, **degrading}}, status=200 if ready else 503)

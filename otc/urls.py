@@ -33,3 +33,4 @@ urlpatterns = [
 ]
 
 handler404 = "otc.api.problems.not_found"
+handler500 = "otc.api.problems.server_failure"

@@ -1,8 +1,11 @@
 """`Idempotency-Key` for creating POSTs: a replay returns the first response; the same key with a
 different body is refused (422); a key still being processed is a 409. Records expire after 24 h.
 
-The record is claimed (inserted) before the view runs, in its own committed statement, so two
-concurrent requests with one key cannot both run the operation.
+The key, the operation's effects and the stored response commit in ONE transaction, so a request
+that dies at any point leaves either nothing (the retry runs the operation) or everything (the retry
+gets the stored response); never a key stuck "in progress" beside an order its client never saw.
+A transaction-scoped advisory lock on the key makes a concurrent duplicate a 409 at once instead of
+waiting for the first request to finish.
 """
 
 import functools
@@ -11,7 +14,7 @@ import json
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -38,6 +41,18 @@ def _replay(record: IdempotencyRecord) -> Response:
     return Response(record.response_body, status=record.response_status, headers={"Idempotent-Replayed": "true"})
 
 
+def _stored_body(response: Response) -> object:
+    """The body as JSON, rendered inside the transaction: a body that cannot be stored undoes the operation."""
+    return json.loads(JSONRenderer().render(response.data) or b"null")
+
+
+def _claim(principal: str, key: str) -> bool:
+    """Lock the key for this transaction; False when another transaction is running it right now."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(hashtextextended(%s, 0))", [f"{principal}\n{key}"])
+        return cursor.fetchone()[0]
+
+
 def idempotent(handler):
     """Decorate a DRF handler (e.g. `create`) so that it honours Idempotency-Key."""
 
@@ -56,47 +71,41 @@ def idempotent(handler):
                 instance=path,
             )
         principal, request_hash = _principal(request), _request_hash(request)
-        cutoff = timezone.now() - timedelta(hours=settings.IDEMPOTENCY_KEY_TTL_HOURS)
-        IdempotencyRecord.objects.filter(principal=principal, key=key, created_at__lt=cutoff).delete()
-        try:
-            with transaction.atomic():
-                record = IdempotencyRecord.objects.create(
-                    principal=principal,
-                    key=key,
-                    method=request.method,
-                    path=request.path,
-                    request_hash=request_hash,
-                )
-        except IntegrityError:
-            record = IdempotencyRecord.objects.get(principal=principal, key=key)
-            if record.request_hash != request_hash:
-                return problem_response(
-                    status=422,
-                    code="idempotency_key_reused",
-                    title="Idempotency-Key reused.",
-                    detail="This Idempotency-Key was already used with a different request.",
-                    instance=path,
-                )
-            if record.response_status is None:
-                return problem_response(
-                    status=409,
-                    code="idempotency_key_in_progress",
-                    title="Request in progress.",
-                    detail="A request with this Idempotency-Key is still being processed.",
-                    instance=path,
-                )
-            return _replay(record)
-        try:
+        in_progress = problem_response(
+            status=409,
+            code="idempotency_key_in_progress",
+            title="Request in progress.",
+            detail="A request with this Idempotency-Key is still being processed.",
+            instance=path,
+        )
+        with transaction.atomic():
+            if not _claim(principal, key):
+                return in_progress
+            cutoff = timezone.now() - timedelta(hours=settings.IDEMPOTENCY_KEY_TTL_HOURS)
+            IdempotencyRecord.objects.filter(principal=principal, key=key, created_at__lt=cutoff).delete()
+            record = IdempotencyRecord.objects.filter(principal=principal, key=key).first()
+            if record is not None:
+                if record.request_hash != request_hash:
+                    return problem_response(
+                        status=422,
+                        code="idempotency_key_reused",
+                        title="Idempotency-Key reused.",
+                        detail="This Idempotency-Key was already used with a different request.",
+                        instance=path,
+                    )
+                if record.response_status is None:
+                    return in_progress
+                return _replay(record)
+            record = IdempotencyRecord.objects.create(
+                principal=principal, key=key, method=request.method, path=request.path, request_hash=request_hash
+            )
             response = handler(view, request, *args, **kwargs)
-        except Exception:
-            record.delete()
-            raise
-        if response.status_code >= 500:
-            record.delete()
-            return response
-        record.response_status = response.status_code
-        record.response_body = json.loads(JSONRenderer().render(response.data) or b"null")
-        record.save(update_fields=["response_status", "response_body"])
+            if response.status_code >= 500:
+                transaction.set_rollback(True)
+                return response
+            record.response_status = response.status_code
+            record.response_body = _stored_body(response)
+            record.save(update_fields=["response_status", "response_body"])
         return response
 
     return wrapper

@@ -1,15 +1,25 @@
-"""Every API error as application/problem+json (RFC 9457) with a stable `code`."""
+"""Every API error as application/problem+json (RFC 9457) with a stable `code`, database outages included."""
+
+import logging
+import sys
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
-from django.views.defaults import page_not_found
+from django.views.defaults import page_not_found, server_error
 from rest_framework import exceptions
 from rest_framework.response import Response
+from rest_framework.views import set_rollback
 
 from otc.errors import DomainError, InvalidInput
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
+# Seconds a client should wait after a 503 while the database is away (a restart takes about this long).
+DATABASE_RETRY_AFTER_SECONDS = 30
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
+
+logger = logging.getLogger(__name__)
 
 _DRF_CODES = {
     exceptions.NotAuthenticated: ("not_authenticated", "Authentication required."),
@@ -50,9 +60,29 @@ def problem_response(
     return Response(body, status=status, content_type=PROBLEM_CONTENT_TYPE, headers=headers)
 
 
+def _database_unavailable(instance: str) -> dict:
+    return {
+        "type": "urn:otc:problem:database_unavailable",
+        "title": "Service temporarily unavailable.",
+        "status": 503,
+        "detail": "The database cannot be reached right now; retry after the seconds in Retry-After.",
+        "code": "database_unavailable",
+        "instance": instance,
+    }
+
+
 def problem_exception_handler(exc, context):
     request = context.get("request")
     instance = request.get_full_path() if request is not None else ""
+    if isinstance(exc, DATABASE_UNAVAILABLE):
+        logger.warning("Database unavailable during %s: %s", instance, exc)
+        set_rollback()
+        return Response(
+            _database_unavailable(instance),
+            status=503,
+            content_type=PROBLEM_CONTENT_TYPE,
+            headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
+        )
     if isinstance(exc, DjangoValidationError):
         exc = InvalidInput.from_django(exc)
     if isinstance(exc, DomainError):
@@ -116,3 +146,25 @@ def not_found(request, exception=None):
         "instance": request.get_full_path(),
     }
     return JsonResponse(body, status=404, content_type=PROBLEM_CONTENT_TYPE)
+
+
+def server_failure(request):
+    """500 for the whole site: problem+json under /api/ (503 with Retry-After when the database is away)."""
+    if not request.path.startswith("/api/"):
+        return server_error(request)
+    error = sys.exc_info()[1]
+    if isinstance(error, DATABASE_UNAVAILABLE):
+        response = JsonResponse(_database_unavailable(request.get_full_path()), status=503)
+        response["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+    else:
+        body = {
+            "type": "urn:otc:problem:server_error",
+            "title": "Internal server error.",
+            "status": 500,
+            "detail": "The request failed on the server; the error was logged for the operators.",
+            "code": "server_error",
+            "instance": request.get_full_path(),
+        }
+        response = JsonResponse(body, status=500)
+    response["Content-Type"] = PROBLEM_CONTENT_TYPE
+    return response

@@ -1,11 +1,14 @@
 from datetime import timedelta
 
+import psycopg
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from customers import services as customer_services
 from customers.api import views as customer_views
 from customers.models import ChangeRequest, Contact, Customer
+from otc.api import idempotency
 from otc.api.idempotency import purge_expired_records
 from otc.models import IdempotencyRecord
 from tests.factories import CustomerFactory
@@ -160,3 +163,57 @@ def test_purge_removes_only_expired_records(writer):
 
     assert purge_expired_records() == 1
     assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["new"]
+
+
+def test_a_request_that_dies_before_commit_leaves_neither_key_nor_customer(writer, monkeypatch):
+    def die(response):
+        raise RuntimeError("connection lost while storing the response")
+
+    monkeypatch.setattr(idempotency, "_stored_body", die)
+    with pytest.raises(RuntimeError):
+        writer.post(CUSTOMERS, NEW_CUSTOMER, HTTP_IDEMPOTENCY_KEY="dies-early")
+
+    assert not Customer.objects.exists()
+    assert not IdempotencyRecord.objects.exists()
+
+    monkeypatch.undo()
+    retry = writer.post(CUSTOMERS, NEW_CUSTOMER, HTTP_IDEMPOTENCY_KEY="dies-early")
+
+    assert retry.status_code == 201
+    assert "Idempotent-Replayed" not in retry
+    assert Customer.objects.count() == 1
+
+
+def test_a_request_that_dies_after_commit_leaves_both_and_the_retry_gets_the_stored_response(writer, monkeypatch):
+    def die(view, request, response, *args, **kwargs):
+        raise RuntimeError("connection lost while sending the response")
+
+    monkeypatch.setattr(customer_views.CustomerViewSet, "finalize_response", die)
+    with pytest.raises(RuntimeError):
+        writer.post(CUSTOMERS, NEW_CUSTOMER, HTTP_IDEMPOTENCY_KEY="dies-late")
+
+    customer = Customer.objects.get()
+    record = IdempotencyRecord.objects.get()
+    assert (record.response_status, record.response_body["number"]) == (201, customer.number)
+
+    monkeypatch.undo()
+    retry = writer.post(CUSTOMERS, NEW_CUSTOMER, HTTP_IDEMPOTENCY_KEY="dies-late")
+
+    assert retry.status_code == 201
+    assert retry["Idempotent-Replayed"] == "true"
+    assert retry.json()["number"] == customer.number
+    assert Customer.objects.count() == 1
+
+
+def test_a_duplicate_while_another_connection_runs_the_key_is_a_409_at_once(writer):
+    principal = f"api-key:{writer.api_key.pk}"
+    params = connection.get_connection_params()
+    with psycopg.connect(**params, autocommit=True) as other:
+        other.execute("SELECT pg_advisory_lock(hashtextextended(%s, 0))", [f"{principal}\nbusy"])
+
+        response = writer.post(CUSTOMERS, NEW_CUSTOMER, HTTP_IDEMPOTENCY_KEY="busy")
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "idempotency_key_in_progress"
+    assert not Customer.objects.exists()
+    assert not IdempotencyRecord.objects.exists()

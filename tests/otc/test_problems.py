@@ -1,9 +1,18 @@
 import pytest
+from django.conf import settings as django_settings
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
 from rest_framework.test import APIClient, APIRequestFactory
 
 from customers import services as customer_services
-from otc.api.problems import PROBLEM_CONTENT_TYPE, problem_exception_handler, problem_response
+from customers.api import views as customer_views
+from otc.api.authentication import ApiKeyAuthentication
+from otc.api.problems import (
+    DATABASE_RETRY_AFTER_SECONDS,
+    PROBLEM_CONTENT_TYPE,
+    problem_exception_handler,
+    problem_response,
+)
 from otc.errors import Conflict
 from tests.factories import CustomerFactory
 
@@ -155,3 +164,41 @@ def test_an_unknown_api_url_is_a_problem_not_an_html_page(client, settings):
     assert response["Content-Type"] == "application/problem+json"
     assert response.json()["code"] == "not_found"
     assert client.get("/no-such-page/")["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.parametrize("error", [OperationalError("server closed the connection"), InterfaceError("closed")])
+def test_a_lost_database_is_a_503_problem_with_retry_after(writer, monkeypatch, error):
+    def lose_the_database(**kwargs):
+        raise error
+
+    monkeypatch.setattr(customer_views.services, "create_customer", lose_the_database)
+
+    response = writer.post(CUSTOMERS, {"legal_name": "X AG", "country": "DE"})
+
+    body = assert_problem_shape(response, status=503, code="database_unavailable", instance=CUSTOMERS)
+    assert response["Retry-After"] == str(DATABASE_RETRY_AFTER_SECONDS)
+    assert "retry" in body["detail"]
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "code"),
+    [
+        (OperationalError("the database system is starting up"), 503, "database_unavailable"),
+        (KeyError("x"), 500, "server_error"),
+    ],
+)
+def test_an_error_outside_the_api_views_is_still_a_problem_under_api(writer, monkeypatch, error, status, code):
+    def fail(self, request):
+        raise error
+
+    monkeypatch.setattr(ApiKeyAuthentication, "authenticate", fail)
+    writer.raise_request_exception = False
+
+    response = writer.get(CUSTOMERS)
+
+    assert_problem_shape(response, status=status, code=code, instance=CUSTOMERS)
+    assert ("Retry-After" in response) is (status == 503)
+
+
+def test_connections_are_health_checked_so_a_stale_one_after_a_restart_does_not_fail_a_request():
+    assert django_settings.DATABASES["default"]["CONN_HEALTH_CHECKS"] is True
