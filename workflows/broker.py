@@ -8,7 +8,11 @@ import threading
 import structlog
 from celery import Task
 
-logger = structlog.get_logger(__name__)
+
+def _log(event: str, **fields) -> None:
+    """Bound at each call: an outage is rare, and a logger cached at import would outlive the logging
+    configuration it was bound under (tests capture these two lines)."""
+    structlog.get_logger(__name__).warning(event, **fields)
 
 
 class BrokerOutage:
@@ -23,13 +27,13 @@ class BrokerOutage:
             self.failed_publishes += 1
             first = self.failed_publishes == 1
         if first:
-            logger.warning("broker.unreachable", error=str(error), detail="events stay pending; the sweeper resends")
+            _log("broker.unreachable", error=str(error), detail="events stay pending; the sweeper resends")
 
     def record_success(self) -> None:
         with self._lock:
             failed, self.failed_publishes = self.failed_publishes, 0
         if failed:
-            logger.warning("broker.recovered", failed_publishes=failed)
+            _log("broker.recovered", failed_publishes=failed)
 
 
 outage = BrokerOutage()

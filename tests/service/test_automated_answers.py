@@ -143,7 +143,7 @@ def test_invoice_copy_attaches_the_pdf_of_the_customers_invoice(
     assert "Still open: 238.00 EUR" in reply_of(ticket)
     event = OutboxEvent.objects.get(event_type="ticket.reply_posted")
     dispatch_event(event_id=event.pk, handlers=handlers.HANDLERS)
-    notification = Delivery.objects.get(recipient="paula@nordwind.example")
+    notification = Delivery.objects.get(recipient="paula@nordwind.example", handler="send_ticket_reply")
     assert [document.filename for document in notification.documents.all()] == [f"{new.number}.pdf"]
 
 
