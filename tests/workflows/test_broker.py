@@ -30,6 +30,7 @@ def broker_down(monkeypatch):
     original = {name: app.conf[name] for name in DOWN}
     app.conf.update(DOWN)
     monkeypatch.setattr(app, "_pool", None)
+    monkeypatch.setattr(app.amqp, "_producer_pool", None)  # a pool an earlier test filled keeps its broker
     monkeypatch.setattr(broker, "outage", broker.BrokerOutage())
     yield
     app.conf.update(original)
