@@ -182,51 +182,41 @@ def notify_of_sla_alert(event: OutboxEvent) -> None:
     queue_notices(event, notify_of_sla_alert, notices)
 
 
-def _email_survey(event: OutboxEvent, handler: str, survey: Survey | None) -> None:
+def _email_survey(event: OutboxEvent, handler: Handler, survey: Survey | None) -> None:
     if survey is None:
         return
     customer = survey.customer
-    queue_email(
-        event=event,
-        handler=handler,
-        recipient=survey.contact.email,
-        template="survey_request",
-        language=customer.language,
-        context={
-            "survey": survey,
-            "customer": customer,
-            "survey_path": reverse("survey-answer", args=[survey_token(survey)]),
-        },
+    context = {
+        "survey": survey,
+        "customer": customer,
+        "survey_path": reverse("survey-answer", args=[survey_token(survey)]),
+    }
+    queue_notices(
+        event, handler, [Notice([survey.contact.email], "survey_request", context, language=customer.language)]
     )
 
 
 def send_ticket_survey(event: OutboxEvent) -> None:
     """Ask how the solved ticket went, when service's rules allow a survey (once per ticket)."""
     ticket = Ticket.objects.get(pk=event.payload["ticket_id"])
-    _email_survey(event, send_ticket_survey.__name__, request_ticket_survey(ticket=ticket))
+    _email_survey(event, send_ticket_survey, request_ticket_survey(ticket=ticket))
 
 
 def send_delivery_survey(event: OutboxEvent) -> None:
     """Ask how the delivery went, when service's rules allow a survey (once per shipment)."""
     shipment = Shipment.objects.get(pk=event.payload["shipment_id"])
-    _email_survey(event, send_delivery_survey.__name__, request_delivery_survey(shipment=shipment))
+    _email_survey(event, send_delivery_survey, request_delivery_survey(shipment=shipment))
 
 
 # --- Representative notifications: the account's sales rep and team, once per event ------------------
 
 
 def _tell_account(
-    event: OutboxEvent, handler: str, *, customer: Customer, template: str, context: dict, team: Team | None = None
+    event: OutboxEvent, handler: Handler, *, customer: Customer, template: str, context: dict, team: Team | None = None
 ) -> None:
     """Email the account's people (service.selectors.account_recipients), once each per event."""
-    for recipient in account_recipients(customer, team=team):
-        queue_email(
-            event=event,
-            handler=handler,
-            recipient=recipient,
-            template=template,
-            context={"customer": customer, **context},
-        )
+    recipients = account_recipients(customer, team=team)
+    queue_notices(event, handler, [Notice(recipients, template, {"customer": customer, **context})])
 
 
 def notify_account_of_key_account_ticket(event: OutboxEvent) -> None:
@@ -236,7 +226,7 @@ def notify_account_of_key_account_ticket(event: OutboxEvent) -> None:
         return
     _tell_account(
         event,
-        notify_account_of_key_account_ticket.__name__,
+        notify_account_of_key_account_ticket,
         customer=ticket.customer,
         team=ticket.team,
         template="account_ticket_opened",
@@ -255,7 +245,7 @@ def notify_account_of_sla_breaching_soon(event: OutboxEvent) -> None:
     ticket = alert.ticket
     _tell_account(
         event,
-        notify_account_of_sla_breaching_soon.__name__,
+        notify_account_of_sla_breaching_soon,
         customer=ticket.customer,
         template="account_sla_breaching_soon",
         context={"ticket": ticket, "kind_label": alert.get_kind_display(), "due_at": alert.due_at},
@@ -269,7 +259,7 @@ def notify_of_low_survey_score(event: OutboxEvent) -> None:
     ).get(pk=event.payload["survey_id"])
     _tell_account(
         event,
-        notify_of_low_survey_score.__name__,
+        notify_of_low_survey_score,
         customer=survey.customer,
         team=survey.team,
         template="survey_scored_low",
@@ -283,7 +273,7 @@ def notify_account_of_dispute(event: OutboxEvent) -> None:
     )
     _tell_account(
         event,
-        notify_account_of_dispute.__name__,
+        notify_account_of_dispute,
         customer=dispute.customer,
         team=dispute.ticket.team if dispute.ticket else None,
         template="account_dispute_opened",
@@ -295,7 +285,7 @@ def notify_account_of_broken_promise(event: OutboxEvent) -> None:
     promise = PromiseToPay.objects.select_related("customer__sales_rep").get(pk=event.payload["promise_id"])
     _tell_account(
         event,
-        notify_account_of_broken_promise.__name__,
+        notify_account_of_broken_promise,
         customer=promise.customer,
         template="account_promise_broken",
         context={
