@@ -22,6 +22,8 @@ from workflows.models import Delivery, DeliveryStatus, EventStatus, HandlerRun, 
 
 logger = structlog.get_logger(__name__)
 Handler = Callable[[OutboxEvent], None]
+ANY_EVENT = "*"
+"""The key in a handlers map whose handlers run for every event type, after the type's own."""
 
 
 class OutsideTransaction(RuntimeError):
@@ -75,7 +77,7 @@ def dispatch_event(*, event_id: int, handlers: dict[str, list[Handler]]) -> Outb
         return None
     log = logger.bind(event_id=event.pk, event_type=event.event_type, attempt=event.attempts)
     try:
-        for handler in handlers.get(event.event_type, []):
+        for handler in [*handlers.get(event.event_type, []), *handlers.get(ANY_EVENT, [])]:
             if run_handler_once(event=event, handler=handler):
                 log.info("outbox.handler_done", handler=handler.__name__)
     except Exception as error:

@@ -12,6 +12,7 @@ from tests.factories import CustomerFactory
 from workflows import handlers
 from workflows.models import Delivery, DeliveryStatus, EventStatus, HandlerRun, OutboxEvent
 from workflows.services import (
+    ANY_EVENT,
     OutsideTransaction,
     deliveries_due,
     dispatch_event,
@@ -109,6 +110,25 @@ def test_dispatching_a_done_event_again_does_nothing(clerk, sales_rep, django_ca
     event.refresh_from_db()
     assert event.attempts == 1
     assert Delivery.objects.count() == 1
+
+
+def test_handlers_for_any_event_run_after_the_types_own(clerk):
+    customer = CustomerFactory(actor=clerk)
+    with transaction.atomic():
+        services.place_credit_hold(customer=customer, actor=clerk, reason="overdue")
+    event = OutboxEvent.objects.get(event_type="customer.credit_hold_placed")
+    ran: list[str] = []
+
+    def own(event: OutboxEvent) -> None:
+        ran.append("own")
+
+    def every(event: OutboxEvent) -> None:
+        ran.append("every")
+
+    dispatch_event(event_id=event.pk, handlers={ANY_EVENT: [every], event.event_type: [own], "other.type": [own]})
+
+    assert ran == ["own", "every"]
+    assert set(HandlerRun.objects.filter(event=event).values_list("handler", flat=True)) == {"own", "every"}
 
 
 def test_a_failing_handler_leaves_the_event_pending_with_back_off_and_no_effects(clerk, sales_rep, settings):
