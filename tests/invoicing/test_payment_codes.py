@@ -9,7 +9,6 @@ from customers import services as customer_services
 from customers.models import PortalRole
 from invoicing import services as invoicing
 from invoicing.documents.payment_codes import creditor_reference, is_valid_creditor_reference
-from invoicing.models import CompanyProfile
 from tests.factories import CustomerFactory
 
 
@@ -22,20 +21,7 @@ def test_creditor_reference_follows_iso_11649():
 
 
 @pytest.mark.django_db
-def test_the_invoice_page_shows_the_reference_and_a_girocode(clerk):
-    CompanyProfile.objects.create(
-        pk=1,
-        legal_name="OTC Demo GmbH",
-        line1="Am Sandtorkai 1",
-        postal_code="20457",
-        city="Hamburg",
-        country="DE",
-        tax_id="DE136695976",
-        email="billing@otc.example",
-        bank_name="Demo Bank",
-        iban="DE89370400440532013000",
-        bic="COBADEFFXXX",
-    )
+def test_the_invoice_page_shows_the_reference_and_a_girocode(clerk, company):
     customer = CustomerFactory(actor=clerk, legal_name="Nordwind Handel GmbH")
     line = invoicing.ManualLine(
         description="Service", quantity=Decimal("1"), unit_price=Decimal("100"), tax_rate=Decimal("19")

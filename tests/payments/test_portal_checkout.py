@@ -13,7 +13,7 @@ from django.test import Client
 from customers import services as customer_services
 from customers.models import PortalRole
 from invoicing import services as invoicing
-from invoicing.models import CompanyProfile, DocumentFormat, InvoiceStatus, StoredDocument
+from invoicing.models import DocumentFormat, InvoiceStatus, StoredDocument
 from payments.models import Allocation, Checkout, CheckoutStatus, Payment, PaymentSource
 from payments.money import webhooks
 from payments.money.providers import TestProvider
@@ -132,20 +132,8 @@ def test_only_own_open_invoices_can_be_paid(payable, clerk):
     assert not Payment.objects.exists()
 
 
-def test_download_several_invoices_as_a_zip(payable):
+def test_download_several_invoices_as_a_zip(payable, company):
     client, _, first, second, foreign = payable
-    CompanyProfile.objects.create(
-        pk=1,
-        legal_name="OTC Demo GmbH",
-        line1="Am Sandtorkai 1",
-        postal_code="20457",
-        city="Hamburg",
-        country="DE",
-        tax_id="DE136695976",
-        email="billing@otc.example",
-        iban="DE89370400440532013000",
-        bic="COBADEFFXXX",
-    )
 
     response = client.get(f"/portal/invoices/download/?format=ubl&invoice={first.pk}&invoice={second.pk}")
 

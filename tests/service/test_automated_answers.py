@@ -7,7 +7,6 @@ from django.utils import timezone
 
 from customers import services as customer_services
 from invoicing import services as invoicing
-from invoicing.models import CompanyProfile
 from orders import services as orders
 from payments.models import PaymentMethod, PaymentSource
 from payments.money import services as money
@@ -44,23 +43,10 @@ def ask(subject: str, body: str, **options) -> Ticket:
 
 
 @pytest.fixture(autouse=True)
-def desk(settings, media_root):
+def desk(settings, company):
     settings.DEFAULT_FROM_EMAIL = "Service <service@otc.example>"
     settings.OTC_BASE_URL = "https://otc.example"
     settings.OTC_AUTOMATED_ANSWER_CONFIDENCE = 0.7
-    CompanyProfile.objects.create(
-        pk=1,
-        legal_name="OTC Demo GmbH",
-        line1="Am Sandtorkai 1",
-        postal_code="20457",
-        city="Hamburg",
-        country="DE",
-        tax_id="DE136695976",
-        email="billing@otc.example",
-        bank_name="Demo Bank",
-        iban="DE89370400440532013000",
-        bic="COBADEFFXXX",
-    )
 
 
 @pytest.fixture

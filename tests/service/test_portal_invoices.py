@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from customers import services as customer_services
 from invoicing import services as invoicing
-from invoicing.models import CompanyProfile, StoredDocument
+from invoicing.models import StoredDocument
 from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -18,20 +18,7 @@ def manual_invoice(customer, clerk, amount: str, **options):
 
 
 @pytest.fixture
-def portal(client, clerk):
-    CompanyProfile.objects.create(
-        pk=1,
-        legal_name="OTC Demo GmbH",
-        line1="Am Sandtorkai 1",
-        postal_code="20457",
-        city="Hamburg",
-        country="DE",
-        tax_id="DE136695976",
-        email="billing@otc.example",
-        bank_name="Demo Bank",
-        iban="DE89370400440532013000",
-        bic="COBADEFFXXX",
-    )
+def portal(client, clerk, company):
     mine = CustomerFactory(actor=clerk, legal_name="Nordwind Handel GmbH")
     theirs = CustomerFactory(actor=clerk, legal_name="Konkurrenz AG")
     my_invoice = manual_invoice(mine, clerk, "100.00")

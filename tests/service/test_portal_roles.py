@@ -12,7 +12,6 @@ from django.test import Client
 from customers import services as customer_services
 from customers.models import PortalRole
 from invoicing import services as invoicing
-from invoicing.models import CompanyProfile
 from orders import services as orders
 from service import services
 from service.models import TicketChannel
@@ -31,18 +30,7 @@ def invoice_for(customer, clerk):
 
 
 @pytest.fixture
-def world(clerk):
-    CompanyProfile.objects.create(
-        pk=1,
-        legal_name="OTC Demo GmbH",
-        line1="Am Sandtorkai 1",
-        postal_code="20457",
-        city="Hamburg",
-        country="DE",
-        tax_id="DE136695976",
-        email="billing@otc.example",
-        iban="DE89370400440532013000",
-    )
+def world(clerk, company):
     widget = make_product(actor=clerk, sku="WID-1", price="12.50", stock="50")
     contact = {"name": "Nora", "email": "nora@example.com"}
     mine = CustomerFactory(actor=clerk, legal_name="Nordwind Handel GmbH", contacts=[contact])
