@@ -83,7 +83,7 @@ from otc.money import quantize
 CUSTOMER_STATUS_COLORS = {"active": "success", "on_hold": "warning", "blocked": "danger"}
 CHANGE_REQUEST_STATUS_COLORS = {"pending": "warning", "approved": "success", "rejected": "danger", "withdrawn": "info"}
 RISK_COLORS = {"low": "success", "medium": "info", "high": "danger"}
-IDENTITY_FIELDS = ["legal_name", "trading_name", "country", "tax_id", "peppol_scheme", "peppol_id"]
+IDENTITY_FIELDS = ["legal_name", "trading_name", "country", "tax_id", "peppol_scheme", "peppol_id", "leitweg_id"]
 # Everything else the services let staff change: terms, sales rep, notes (and what later capabilities add).
 TERMS_FIELDS = [name for name in services.CUSTOMER_FIELDS if name not in IDENTITY_FIELDS]
 

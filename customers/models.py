@@ -59,6 +59,7 @@ class NotificationType(models.TextChoices):
 class InvoiceDelivery(models.TextChoices):
     PDF_EMAIL = "pdf_email", "PDF by email"
     E_INVOICE = "e_invoice", "E-invoice (UBL / Factur-X)"
+    XRECHNUNG = "xrechnung", "XRechnung (German public sector)"
     PORTAL_ONLY = "portal_only", "Portal only"
 
 
@@ -118,6 +119,13 @@ class Customer(models.Model):
         max_length=100,
         blank=True,
         help_text="Identifier in that scheme; left empty, it is looked up from the VAT ID where the scheme allows.",
+    )
+    leitweg_id = models.CharField(
+        "Leitweg-ID",
+        max_length=46,
+        blank=True,
+        help_text="Buyer reference (BT-10) of a German public-sector buyer, e.g. 04011000-1234512345-06; "
+        "XRechnung delivery needs it.",
     )
     name_key = models.CharField(
         max_length=200, editable=False, db_index=True, help_text="Normalized name used to spot duplicates."

@@ -30,6 +30,7 @@ from customers.events import (
     CustomerCreated,
     PortalInvitationSent,
 )
+from customers.leitweg import normalize_leitweg_id
 from customers.models import (
     ALL_PORTAL_ROLES,
     CUSTOMER_NUMBER_SEQUENCE,
@@ -46,6 +47,7 @@ from customers.models import (
     CustomerGroup,
     CustomerStatus,
     InvitationStatus,
+    InvoiceDelivery,
     PortalInvitation,
     PortalMembership,
     Preferences,
@@ -69,6 +71,7 @@ CUSTOMER_FIELDS = (
     "tax_id",
     "peppol_scheme",
     "peppol_id",
+    "leitweg_id",
     "default_currency",
     "language",
     "payment_terms_days",
@@ -109,6 +112,7 @@ def create_customer(
     tax_id: str = "",
     peppol_scheme: str = "",
     peppol_id: str = "",
+    leitweg_id: str = "",
     trading_name: str = "",
     default_currency: str = "EUR",
     language: str = "en",
@@ -143,6 +147,9 @@ def create_customer(
     customer.peppol_scheme, customer.peppol_id = field_checked(
         "peppol_id", normalize_peppol_endpoint, peppol_scheme, peppol_id, customer.tax_id
     )
+    customer.leitweg_id = field_checked("leitweg_id", normalize_leitweg_id, leitweg_id)
+    preferences = _normalized_preferences(preferences or {})
+    _require_leitweg_id_for_xrechnung(preferences.get("invoice_delivery", ""), customer.leitweg_id)
     customer.name_key = name_key(customer.legal_name)
     if not confirm_duplicate:
         duplicates = list(possible_duplicates(legal_name=customer.legal_name, tax_id=customer.tax_id))
@@ -152,7 +159,7 @@ def create_customer(
         customer.number = _next_customer_number()
         customer.save()
         CreditProfile.objects.create(customer=customer, credit_currency=customer.default_currency)
-        prefs = Preferences(customer=customer, **_normalized_preferences(preferences or {}))
+        prefs = Preferences(customer=customer, **preferences)
         validate_model(prefs, exclude=["customer"])
         prefs.save()
         for contact in contacts:
@@ -185,6 +192,9 @@ def update_customer(*, customer: Customer, actor: User, data: dict[str, Any]) ->
             data.get("peppol_id", customer.peppol_id),
             data.get("tax_id", customer.tax_id),
         )
+    if "leitweg_id" in data:
+        data["leitweg_id"] = field_checked("leitweg_id", normalize_leitweg_id, data["leitweg_id"])
+        _require_leitweg_id_for_xrechnung(customer.preferences.invoice_delivery, data["leitweg_id"])
     if "legal_name" in data:
         data["legal_name"] = data["legal_name"].strip()
         data["name_key"] = name_key(data["legal_name"])
@@ -392,10 +402,19 @@ def _announce_address_change(*, customer: Customer, actor: User, kinds: list[str
 def update_preferences(*, customer: Customer, actor: User, data: dict[str, Any]) -> Preferences:
     preferences = Preferences.objects.select_for_update().get(customer=customer)
     data = _normalized_preferences(data)
+    if "invoice_delivery" in data:
+        _require_leitweg_id_for_xrechnung(data["invoice_delivery"], Customer.objects.get(pk=customer.pk).leitweg_id)
     with acting(actor, "update preferences"):
         changed = model_update(instance=preferences, fields=PREFERENCE_FIELDS, data=data)
     _announce_change(customer=customer, actor=actor, changed=[f"preferences.{name}" for name in changed])
     return preferences
+
+
+def _require_leitweg_id_for_xrechnung(invoice_delivery: str, leitweg_id: str) -> None:
+    """XRechnung without a Leitweg-ID would be refused by every public-sector receiver (BR-DE-15)."""
+    if invoice_delivery == InvoiceDelivery.XRECHNUNG and not leitweg_id:
+        message = "XRechnung delivery needs the customer's Leitweg-ID (buyer reference, BT-10)."
+        raise InvalidInput(message, fields={"leitweg_id": [message]})
 
 
 def _normalized_preferences(data: dict[str, Any]) -> dict[str, Any]:

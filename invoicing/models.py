@@ -391,6 +391,7 @@ class DocumentFormat(models.TextChoices):
     PDF = "pdf", "PDF"
     UBL = "ubl", "UBL 2.1 XML (EN 16931)"
     FACTURX = "facturx", "Factur-X PDF/A-3"
+    XRECHNUNG = "xrechnung", "XRechnung 3.0 UBL XML (German public sector)"
     STATEMENT = "statement", "Statement of account PDF"
 
 

@@ -121,7 +121,7 @@ def invoice(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "portal/invoice.html", context)
 
 
-PORTAL_FORMATS = {DocumentFormat.PDF, DocumentFormat.UBL, DocumentFormat.FACTURX}
+PORTAL_FORMATS = {DocumentFormat.PDF, DocumentFormat.UBL, DocumentFormat.FACTURX, DocumentFormat.XRECHNUNG}
 
 
 @portal_view(PortalRole.ACCOUNTS_PAYABLE)

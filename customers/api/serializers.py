@@ -94,6 +94,13 @@ class CustomerWriteSerializer(StrictSerializer):
         allow_blank=True,
         help_text="Peppol participant identifier in that scheme; empty to look it up from the VAT ID.",
     )
+    leitweg_id = serializers.CharField(
+        max_length=46,
+        required=False,
+        allow_blank=True,
+        help_text="Leitweg-ID of a German public-sector buyer (XRechnung buyer reference, BT-10), "
+        "e.g. 04011000-1234512345-06; check digits are verified.",
+    )
     default_currency = currency_field(required=False)
     language = serializers.ChoiceField(choices=settings.LANGUAGES, required=False)
     payment_terms_days = serializers.IntegerField(min_value=0, max_value=365, required=False)
@@ -258,6 +265,7 @@ class CustomerSerializer(serializers.ModelSerializer):
             "tax_id",
             "peppol_scheme",
             "peppol_id",
+            "leitweg_id",
             "default_currency",
             "language",
             "payment_terms_days",

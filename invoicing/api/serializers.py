@@ -222,6 +222,7 @@ class InvoiceLinksSerializer(serializers.Serializer):
     pdf = serializers.URLField(read_only=True)
     ubl = serializers.URLField(read_only=True)
     facturx = serializers.URLField(read_only=True)
+    xrechnung = serializers.URLField(read_only=True)
     credit_notes = serializers.URLField(read_only=True)
 
 
@@ -274,6 +275,7 @@ class InvoiceSerializer(serializers.ModelSerializer):
             "pdf": reverse("invoice-pdf", kwargs=kwargs, request=request),
             "ubl": reverse("invoice-ubl", kwargs=kwargs, request=request),
             "facturx": reverse("invoice-facturx", kwargs=kwargs, request=request),
+            "xrechnung": reverse("invoice-xrechnung", kwargs=kwargs, request=request),
             "credit_notes": reverse("invoice-credit-notes", kwargs=kwargs, request=request),
         }
 

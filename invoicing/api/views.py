@@ -181,6 +181,19 @@ class InvoiceViewSet(viewsets.GenericViewSet):
         breaks an EN 16931 rule: 409 `einvoice_invalid`, with each broken rule in `errors.rules`."""
         return self._document(pk, DocumentFormat.FACTURX)
 
+    @extend_schema(
+        responses={
+            (200, "application/xml"): OpenApiResponse(OpenApiTypes.BINARY, description="XRechnung 3.0 UBL XML."),
+            **problems(401, 403, 404, 409),
+        }
+    )
+    @action(detail=True, methods=["get"], renderer_classes=[XmlRenderer, JSONRenderer])
+    def xrechnung(self, request: Request, pk: int) -> FileResponse:
+        """The issued document as XRechnung 3.0 (UBL), for German public-sector buyers: the customer's
+        Leitweg-ID is the buyer reference. A draft: 409. A document that breaks an EN 16931 or XRechnung
+        (BR-DE) rule, e.g. BR-DE-15 without a Leitweg-ID: 409 `einvoice_invalid`, each rule in `errors.rules`."""
+        return self._document(pk, DocumentFormat.XRECHNUNG)
+
 
 class CustomerStatementViewSet(viewsets.GenericViewSet):
     """A customer's statement of account for a period, as JSON or as a PDF document."""

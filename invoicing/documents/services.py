@@ -35,14 +35,20 @@ CONTENT_TYPES = {
     DocumentFormat.PDF: "application/pdf",
     DocumentFormat.UBL: "application/xml",
     DocumentFormat.FACTURX: "application/pdf",
+    DocumentFormat.XRECHNUNG: "application/xml",
     DocumentFormat.STATEMENT: "application/pdf",
 }
-FILE_SUFFIXES = {DocumentFormat.PDF: ".pdf", DocumentFormat.UBL: ".xml", DocumentFormat.FACTURX: "-facturx.pdf"}
+FILE_SUFFIXES = {
+    DocumentFormat.PDF: ".pdf",
+    DocumentFormat.UBL: ".xml",
+    DocumentFormat.FACTURX: "-facturx.pdf",
+    DocumentFormat.XRECHNUNG: "-xrechnung.xml",
+}
 logger = structlog.get_logger(__name__)
 
 
 def validated_einvoice(*, invoice: Invoice, xml: bytes) -> bytes:
-    """The e-invoice when it passes the XSD, EN 16931 and (for UBL) Peppol BIS 3 rules; otherwise the
+    """The e-invoice when it passes the XSD, EN 16931 and (for UBL) Peppol BIS 3 or XRechnung rules; otherwise the
     failure is logged and raised with every broken rule's id and text, and nothing is stored or sent."""
     from invoicing.einvoice.validation import validate_einvoice
 
@@ -60,15 +66,19 @@ def validated_einvoice(*, invoice: Invoice, xml: bytes) -> bytes:
 
 
 def einvoice_reports(*, invoice: Invoice) -> dict[str, "ValidationReport"]:
-    """The issued document's UBL and CII validated now, neither stored nor sent (the admin's check)."""
+    """The issued document's UBL and CII (and XRechnung for a customer who gets it) validated now,
+    neither stored nor sent (the admin's check)."""
     from invoicing.einvoice.cii import invoice_cii
-    from invoicing.einvoice.ubl import invoice_ubl
+    from invoicing.einvoice.ubl import invoice_ubl, invoice_xrechnung
     from invoicing.einvoice.validation import validate_einvoice
 
-    invoice = Invoice.objects.select_related("customer", "credited_invoice").get(pk=invoice.pk)
+    invoice = Invoice.objects.select_related("customer__preferences", "credited_invoice").get(pk=invoice.pk)
     if invoice.status == InvoiceStatus.DRAFT:
         raise DocumentNotIssued(f"{invoice} is a draft; issue it to check its e-invoice.")
-    return {"UBL": validate_einvoice(invoice_ubl(invoice)), "CII": validate_einvoice(invoice_cii(invoice))}
+    reports = {"UBL": validate_einvoice(invoice_ubl(invoice)), "CII": validate_einvoice(invoice_cii(invoice))}
+    if invoice.customer.preferences.invoice_delivery == InvoiceDelivery.XRECHNUNG:
+        reports["XRechnung"] = validate_einvoice(invoice_xrechnung(invoice))
+    return reports
 
 
 def _rendered(invoice: Invoice, format: str) -> bytes:
@@ -79,6 +89,10 @@ def _rendered(invoice: Invoice, format: str) -> bytes:
         from invoicing.einvoice.ubl import invoice_ubl
 
         return validated_einvoice(invoice=invoice, xml=invoice_ubl(invoice))
+    if format == DocumentFormat.XRECHNUNG:
+        from invoicing.einvoice.ubl import invoice_xrechnung
+
+        return validated_einvoice(invoice=invoice, xml=invoice_xrechnung(invoice))
     from invoicing.einvoice.cii import invoice_cii
     from invoicing.einvoice.facturx import facturx_pdf
 
@@ -164,6 +178,7 @@ def request_resend(*, invoice: Invoice, actor: User, reason: str) -> None:
 DELIVERY_FORMATS = {
     InvoiceDelivery.PDF_EMAIL: [DocumentFormat.PDF],
     InvoiceDelivery.E_INVOICE: [DocumentFormat.UBL, DocumentFormat.FACTURX],
+    InvoiceDelivery.XRECHNUNG: [DocumentFormat.XRECHNUNG],
     InvoiceDelivery.PORTAL_ONLY: [],
 }
 

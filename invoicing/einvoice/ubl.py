@@ -1,4 +1,6 @@
-"""UBL 2.1 Invoice and CreditNote following EN 16931 and Peppol BIS Billing 3.0.
+"""UBL 2.1 Invoice and CreditNote following EN 16931 and Peppol BIS Billing 3.0, or XRechnung 3.0 (the
+German CIUS) for public-sector buyers: the same document under XRechnung's specification identifier, with
+the buyer's Leitweg-ID as buyer reference (BT-10) and, without a Peppol ID, as its address (EAS 0204).
 
 Element order follows the UBL 2.1 schema's sequences; amounts carry the document currency and the
 currency's minor unit of decimals. A credit note's amounts are positive, as EN 16931 wants them.
@@ -12,7 +14,9 @@ from invoicing.models import CompanyProfile, Invoice, InvoiceLine, TaxBreakdown
 from invoicing.selectors import company_profile
 
 CUSTOMIZATION_ID = "urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0"
+XRECHNUNG_CUSTOMIZATION_ID = "urn:cen.eu:en16931:2017#compliant#urn:xeinkauf.de:kosit:xrechnung_3.0"
 PROFILE_ID = "urn:fdc:peppol.eu:2017:poacc:billing:01:1.0"
+LEITWEG_SCHEME = "0204"
 INVOICE_NS = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
 CREDIT_NOTE_NS = "urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2"
 CAC = "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
@@ -87,11 +91,11 @@ def _seller(root: etree._Element, company: CompanyProfile) -> None:
     _cbc(contact, "ElectronicMail", company.email)
 
 
-def _buyer(root: etree._Element, invoice: Invoice) -> None:
+def _buyer(root: etree._Element, invoice: Invoice, endpoint: PeppolEndpoint | None) -> None:
     snapshot = invoice.customer_snapshot
     tax_id = common.buyer_vat_id(invoice)
     party = _cac(_cac(root, "AccountingCustomerParty"), "Party")
-    _endpoint(party, common.buyer_endpoint(invoice))
+    _endpoint(party, endpoint)
     _cbc(_cac(party, "PartyIdentification"), "ID", snapshot["number"])
     _cbc(_cac(party, "PartyName"), "Name", snapshot.get("display_name") or snapshot["legal_name"])
     _address(party, "PostalAddress", common.buyer_address(invoice))
@@ -200,8 +204,8 @@ def _line(root: etree._Element, invoice: Invoice, line: InvoiceLine) -> None:
     _cbc(price, "PriceAmount", common.price_text(line.unit_price, currency), currencyID=currency)
 
 
-def _header(root: etree._Element, invoice: Invoice) -> None:
-    _cbc(root, "CustomizationID", CUSTOMIZATION_ID)
+def _header(root: etree._Element, invoice: Invoice, customization_id: str, buyer_reference: str) -> None:
+    _cbc(root, "CustomizationID", customization_id)
     _cbc(root, "ProfileID", PROFILE_ID)
     _cbc(root, "ID", invoice.number)
     _cbc(root, "IssueDate", invoice.issue_date.isoformat())
@@ -215,7 +219,7 @@ def _header(root: etree._Element, invoice: Invoice) -> None:
     _cbc(root, "DocumentCurrencyCode", invoice.currency)
     if invoice.currency != invoice.company_currency:
         _cbc(root, "TaxCurrencyCode", invoice.company_currency)
-    _cbc(root, "BuyerReference", invoice.po_number or invoice.customer_snapshot["number"])
+    _cbc(root, "BuyerReference", buyer_reference)
     if invoice.po_number:
         _cbc(_cac(root, "OrderReference"), "ID", invoice.po_number)
     if invoice.credited_invoice is not None:
@@ -226,12 +230,32 @@ def _header(root: etree._Element, invoice: Invoice) -> None:
 
 def invoice_ubl(invoice: Invoice) -> bytes:
     """The issued invoice or credit note as a Peppol BIS Billing 3.0 UBL document (UTF-8 bytes)."""
+    buyer_reference = invoice.po_number or invoice.customer_snapshot["number"]
+    return _document(invoice, CUSTOMIZATION_ID, buyer_reference, common.buyer_endpoint(invoice))
+
+
+def invoice_xrechnung(invoice: Invoice) -> bytes:
+    """The issued invoice or credit note as XRechnung 3.0 UBL (UTF-8 bytes). The Leitweg-ID is read from
+    the customer as it is now, like the Peppol address: a corrected one applies to documents still waiting.
+    Without one the document breaks BR-DE-15 and is not sent."""
+    customer = invoice.customer
+    leitweg_id = customer.leitweg_id
+    if customer.peppol_scheme or not leitweg_id:
+        endpoint = common.buyer_endpoint(invoice)
+    else:
+        endpoint = PeppolEndpoint(LEITWEG_SCHEME, leitweg_id)
+    return _document(invoice, XRECHNUNG_CUSTOMIZATION_ID, leitweg_id, endpoint)
+
+
+def _document(
+    invoice: Invoice, customization_id: str, buyer_reference: str, buyer_endpoint: PeppolEndpoint | None
+) -> bytes:
     company = company_profile()
     namespace, name = (CREDIT_NOTE_NS, "CreditNote") if invoice.is_credit_note else (INVOICE_NS, "Invoice")
     root = etree.Element(f"{{{namespace}}}{name}", nsmap={None: namespace, "cac": CAC, "cbc": CBC})
-    _header(root, invoice)
+    _header(root, invoice, customization_id, buyer_reference)
     _seller(root, company)
-    _buyer(root, invoice)
+    _buyer(root, invoice, buyer_endpoint)
     _delivery(root, invoice)
     _payment(root, invoice, company)
     _tax_totals(root, invoice, list(invoice.tax_breakdown.all()))

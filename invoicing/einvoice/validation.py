@@ -1,6 +1,7 @@
 """Validate an e-invoice the way a receiving access point does, before it is stored or sent.
 
-UBL runs the UBL 2.1 XSD, the CEN EN 16931 UBL rules and the Peppol BIS Billing 3.0 rules; CII runs
+UBL runs the UBL 2.1 XSD, the CEN EN 16931 UBL rules and the Peppol BIS Billing 3.0 rules (or, for a
+document that declares XRechnung, XRechnung's BR-DE rules instead of Peppol's); CII runs
 the Factur-X EN 16931 XSD and its schematron (the CEN EN 16931 CII rules plus Factur-X's own). The
 rule files and their versions are listed in `rules/README.md`. Each stylesheet is compiled once per
 process (compiling takes seconds, running one takes milliseconds) and kept.
@@ -15,6 +16,8 @@ import facturx
 from lxml import etree
 from saxonche import PySaxonProcessor, PyXsltExecutable
 
+from invoicing.einvoice import xrechnung
+from invoicing.einvoice.findings import RuleFailure
 from invoicing.einvoice.schematron import compile_schematron
 
 RULES = Path(__file__).parent / "rules"
@@ -29,18 +32,6 @@ CII_ROOT = "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"
 # Failed asserts without a flag are errors (the Factur-X schematron flags none); only "warning" and
 # "information" are advice.
 ADVICE_FLAGS = {"warning", "information"}
-
-
-@dataclass(frozen=True)
-class RuleFailure:
-    """One broken rule: its id (BR-CO-10, PEPPOL-EN16931-R042, XSD), the rule's own text, and where."""
-
-    rule_id: str
-    text: str
-    location: str = ""
-
-    def __str__(self) -> str:
-        return f"[{self.rule_id}] {self.text}"
 
 
 @dataclass(frozen=True)
@@ -122,7 +113,8 @@ def validate_einvoice(xml: bytes) -> ValidationReport:
         return _report(("XML",), [RuleFailure("XML", f"Not well-formed XML: {error}")], [], started)
     namespace = etree.QName(root).namespace
     if namespace in UBL_ROOTS:
-        schema_path, rule_sets = f"ubl-2.1/maindoc/{UBL_ROOTS[namespace]}", ("cen-ubl", "peppol-ubl")
+        cius = "xrechnung" if xrechnung.declares_xrechnung(root) else "peppol-ubl"
+        schema_path, rule_sets = f"ubl-2.1/maindoc/{UBL_ROOTS[namespace]}", ("cen-ubl", cius)
     elif namespace == CII_ROOT:
         schema_path, rule_sets = "facturx-en16931/Factur-X_EN16931.xsd", ("facturx-en16931",)
     else:
@@ -135,7 +127,10 @@ def validate_einvoice(xml: bytes) -> ValidationReport:
     document_text = xml.decode("utf-8")
     errors, warnings = [], []
     for rule_set in rule_sets:
-        found_errors, found_warnings = _run(document_text, rule_set)
+        if rule_set == "xrechnung":
+            found_errors, found_warnings = xrechnung.failures(root)
+        else:
+            found_errors, found_warnings = _run(document_text, rule_set)
         errors += found_errors
         warnings += found_warnings
     return _report(("XSD", *rule_sets), errors, warnings, started)
