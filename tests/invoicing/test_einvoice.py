@@ -272,3 +272,57 @@ def test_facturx_pdf_carries_the_cii_and_gives_it_back(domestic_invoice):
     metadata = PdfReader(BytesIO(document)).xmp_metadata.rdf_root.toxml()
     assert "<pdfaid:part>3</pdfaid:part>" in metadata
     assert "<fx:ConformanceLevel>EN 16931</fx:ConformanceLevel>" in metadata
+
+
+def _fonts(reader: PdfReader) -> list:
+    fonts = []
+    for page in reader.pages:
+        for font in (page["/Resources"].get("/Font") or {}).values():
+            font = font.get_object()
+            descendants = [item.get_object() for item in font.get("/DescendantFonts", [])]
+            fonts += [font, *descendants]
+    return fonts
+
+
+@pytest.mark.usefixtures("media_root")
+def test_the_stored_facturx_is_pdf_a_3_in_structure(domestic_invoice):
+    """What a PDF/A-3 validator (veraPDF) checks first, and what Factur-X adds: identification and Factur-X
+    metadata in XMP, an output intent with its ICC profile, the XML embedded as an associated file
+    (catalog /AF, relationship given, MIME type text/xml), every font embedded, no encryption."""
+    from invoicing.documents.services import document_for
+
+    stored = document_for(invoice=domestic_invoice, format="facturx")
+    with stored.file.open("rb") as file:
+        reader = PdfReader(BytesIO(file.read()))
+    catalog = reader.trailer["/Root"]
+
+    assert not reader.is_encrypted
+    metadata = reader.xmp_metadata.rdf_root.toxml()
+    for expected in (
+        "<pdfaid:part>3</pdfaid:part>",
+        "<pdfaid:conformance>B</pdfaid:conformance>",
+        "<fx:DocumentType>INVOICE</fx:DocumentType>",
+        "<fx:DocumentFileName>factur-x.xml</fx:DocumentFileName>",
+        "<fx:ConformanceLevel>EN 16931</fx:ConformanceLevel>",
+    ):
+        assert expected in metadata
+    (intent,) = [item.get_object() for item in catalog["/OutputIntents"]]
+    assert intent["/S"] == "/GTS_PDFA1"
+    assert len(intent["/DestOutputProfile"].get_object().get_data()) > 1000
+    (associated,) = [item.get_object() for item in catalog["/AF"]]
+    assert associated["/F"] == "factur-x.xml"
+    assert associated["/AFRelationship"] in {"/Data", "/Alternative", "/Source"}
+    embedded = associated["/EF"]["/F"].get_object()
+    assert embedded["/Subtype"] == "/text/xml"
+    assert embedded.get_data() == invoice_cii(domestic_invoice)
+    names = catalog["/Names"]["/EmbeddedFiles"]["/Names"]
+    assert names[0] == "factur-x.xml"
+    fonts = _fonts(reader)
+    assert fonts
+    embedded_fonts = [
+        font
+        for font in fonts
+        if font.get("/Subtype") == "/Type0"
+        or any(key in font.get("/FontDescriptor", {}) for key in ("/FontFile", "/FontFile2", "/FontFile3"))
+    ]
+    assert embedded_fonts == fonts
