@@ -34,6 +34,8 @@ from workflows.models import Delivery, DeliveryStatus, EventStatus, JobOutcome, 
 VIEW_OUTBOX = "workflows.view_outboxevent"
 RETRY_EVENT = "workflows.change_outboxevent"
 RETRY_DELIVERY = "workflows.change_delivery"
+LAG_WARNING = timedelta(minutes=5)
+"""An outbox lag above this shows in orange (the operator guide's alert fires at the same age)."""
 JOB_OUTCOME_COLORS = {JobOutcome.RUNNING: "info", JobOutcome.SUCCEEDED: "success", JobOutcome.FAILED: "danger"}
 BROKER_STATES = {
     "reachable": ("Reachable", "success"),
@@ -228,7 +230,7 @@ def headline_figures() -> list[Figure]:
         Figure(
             "Outbox lag",
             "none" if lag is None else duration_text(lag),
-            "warning" if lag and lag > timedelta(minutes=5) else "",
+            "warning" if lag and lag > LAG_WARNING else "",
         ),
         Figure("Pending events", str(pending)),
         Figure("Failed events", str(failed), "danger" if failed else ""),
