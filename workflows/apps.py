@@ -6,4 +6,11 @@ class WorkflowsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from workflows import receivers  # noqa: F401 - records published events in the outbox
+        from celery.signals import task_postrun, task_prerun
+        from prometheus_client import REGISTRY
+
+        from workflows import metrics, receivers  # receivers records published events in the outbox
+
+        task_prerun.connect(receivers.scheduled_job_started, weak=False, dispatch_uid="scheduled_job_started")
+        task_postrun.connect(receivers.scheduled_job_finished, weak=False, dispatch_uid="scheduled_job_finished")
+        metrics.register(REGISTRY)

@@ -12,13 +12,21 @@ import structlog
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import DurationField, ExpressionWrapper, F, Q, Value
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from invoicing.models import StoredDocument
 from otc.events import PublishedEvent
-from workflows.models import Delivery, DeliveryStatus, EventStatus, HandlerRun, OutboxEvent
+from workflows.models import (
+    Delivery,
+    DeliveryStatus,
+    EventStatus,
+    HandlerRun,
+    JobOutcome,
+    OutboxEvent,
+    ScheduledJobRun,
+)
 
 logger = structlog.get_logger(__name__)
 Handler = Callable[[OutboxEvent], None]
@@ -104,10 +112,13 @@ def _record_failure(event: OutboxEvent, error: Exception) -> None:
 
 
 @transaction.atomic
-def retry_event(*, event: OutboxEvent) -> None:
-    """Put a failed (or stuck) event back in line, from the admin."""
-    OutboxEvent.objects.filter(pk=event.pk).exclude(status=EventStatus.DONE).update(
-        status=EventStatus.PENDING, available_at=None
+def retry_event(*, event: OutboxEvent) -> bool:
+    """Put a failed (or stuck) event back in line, from the admin, for the next sweep to take (not one lease
+    later); False when it is already done."""
+    return bool(
+        OutboxEvent.objects.filter(pk=event.pk)
+        .exclude(status=EventStatus.DONE)
+        .update(status=EventStatus.PENDING, available_at=None, swept_at=None)
     )
 
 
@@ -253,10 +264,13 @@ def record_delivery_failure(*, delivery: Delivery, error: Exception) -> None:
 
 
 @transaction.atomic
-def retry_delivery(*, delivery: Delivery) -> None:
-    """Send a failed or given-up delivery once more now, from the admin (the sweeper picks it up)."""
-    Delivery.objects.filter(pk=delivery.pk, status__in=[DeliveryStatus.FAILED, DeliveryStatus.GIVEN_UP]).update(
-        status=DeliveryStatus.PENDING, next_attempt_at=None
+def retry_delivery(*, delivery: Delivery) -> bool:
+    """Send a failed or given-up delivery once more now, from the admin (the sweeper picks it up);
+    False when it is neither (sent, or already waiting)."""
+    return bool(
+        Delivery.objects.filter(pk=delivery.pk, status__in=[DeliveryStatus.FAILED, DeliveryStatus.GIVEN_UP]).update(
+            status=DeliveryStatus.PENDING, next_attempt_at=None
+        )
     )
 
 
@@ -270,3 +284,30 @@ def deliveries_due(*, limit: int = 500) -> list[int]:
         .order_by("created_at")
         .values_list("pk", flat=True)[:limit]
     )
+
+
+def record_job_started(*, job: str, task: str) -> None:
+    """A scheduled job began: its row (one per job, created on the first run) says running since now.
+    One upsert, so two workers starting the same job at once cannot trip over each other."""
+    run = ScheduledJobRun(job=job, task=task, started_at=timezone.now(), outcome=JobOutcome.RUNNING)
+    ScheduledJobRun.objects.bulk_create(
+        [run],
+        update_conflicts=True,
+        unique_fields=["job"],
+        update_fields=["task", "started_at", "finished_at", "outcome", "duration"],
+    )
+
+
+def record_job_finished(*, job: str, error: BaseException | None = None) -> None:
+    """A scheduled job ended, successfully unless `error` is given; its duration is counted from the
+    start its row holds (a finish without a recorded start changes nothing)."""
+    now = timezone.now()
+    outcome = {
+        "finished_at": now,
+        "duration": ExpressionWrapper(Value(now) - F("started_at"), output_field=DurationField()),
+    }
+    if error is None:
+        outcome |= {"outcome": JobOutcome.SUCCEEDED, "last_error": "", "last_succeeded_at": now}
+    else:
+        outcome |= {"outcome": JobOutcome.FAILED, "last_error": f"{type(error).__name__}: {error}"[:5000]}
+    ScheduledJobRun.objects.filter(job=job).update(**outcome)

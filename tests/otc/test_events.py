@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import transaction
+from jsonschema import Draft202012Validator
 
 from orders.events import OrderConfirmed
 from otc.events import (
@@ -203,6 +204,49 @@ def test_a_recorded_payload_that_does_not_match_its_schema_is_refused_when_read(
     payload = {**order_confirmed().payload(), "gross_total": "a lot"}
     with pytest.raises(InvalidEvent, match="gross_total"):
         OrderConfirmed.from_payload(payload)
+
+
+def wrong_payloads(payload: dict) -> list[dict]:
+    """The payload with each field (and each field of a list's first record) missing, null, of every
+    other JSON type or malformed, plus one with an unknown field."""
+    wrong_values = [None, "x", "not-a-date", "1.5", 1, 1.5, True, [], {}]
+    variants = [{**payload, "unexpected": 1}]
+    for name, value in payload.items():
+        variants.append({key: item for key, item in payload.items() if key != name})
+        variants.extend({**payload, name: wrong} for wrong in wrong_values if wrong != value)
+        if isinstance(value, list) and value and isinstance(value[0], dict):
+            variants.extend({**payload, name: [item, *value[1:]]} for item in wrong_payloads(value[0]))
+    return variants
+
+
+@pytest.mark.parametrize("event_type", sorted(EXPECTED))
+def test_the_compiled_validator_decides_as_the_reference_implementation(event_type):
+    """The compiled validator (fastjsonschema) is the fast path; jsonschema's draft 2020-12 validator is
+    the reference: over every way of breaking a sample payload, both refuse and accept the same ones."""
+    event_class = catalogue()[event_type]
+    reference = Draft202012Validator(event_class.schema())
+    Draft202012Validator.check_schema(event_class.schema())
+    payloads = [sample(event_class).payload(), *wrong_payloads(sample(event_class).payload())]
+
+    for payload in payloads:
+        try:
+            event_class.from_payload(payload)
+            accepted = True
+        except InvalidEvent:
+            accepted = False
+        assert accepted == reference.is_valid(payload), payload
+    assert sum(reference.is_valid(payload) for payload in payloads) < len(payloads) // 2
+
+
+def test_a_refusal_names_the_field_and_the_rule():
+    payload = sample(catalogue()["payment.allocated"]).payload()
+    payload["invoices"][1]["amount"] = "a lot"
+    with pytest.raises(InvalidEvent, match=r"^payment.allocated v1: invoices/1/amount: must match pattern"):
+        catalogue()["payment.allocated"].from_payload(payload)
+    with pytest.raises(InvalidEvent, match=r"^order.confirmed v1: \(payload\): must contain \['order_id'\]"):
+        OrderConfirmed.from_payload(
+            {key: value for key, value in order_confirmed().payload().items() if key != "order_id"}
+        )
 
 
 @pytest.mark.django_db

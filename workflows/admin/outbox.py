@@ -28,7 +28,7 @@ DELIVERY_STATUS_COLORS = {
 ERROR_EXCERPT = 80
 
 
-def _excerpt(text: str) -> str:
+def error_excerpt(text: str) -> str:
     first_line = text.strip().splitlines()[0] if text.strip() else ""
     return first_line if len(first_line) <= ERROR_EXCERPT else first_line[: ERROR_EXCERPT - 1] + "…"
 
@@ -112,7 +112,7 @@ class RetryActionsMixin:
             title=f"Retry {obj}?",
             form=forms.Form(),
             obj=obj,
-            intro=f"Attempts so far: {obj.attempts}. Last error: {_excerpt(obj.last_error) or '-'}",
+            intro=f"Attempts so far: {obj.attempts}. Last error: {error_excerpt(obj.last_error) or '-'}",
             submit_label="Retry",
         )
 
@@ -151,7 +151,7 @@ class OutboxEventAdmin(RetryActionsMixin, ReadOnlyAdminMixin, ModelAdmin):
 
     @display(description="Last error")
     def error(self, event: OutboxEvent) -> str:
-        return _excerpt(event.last_error)
+        return error_excerpt(event.last_error)
 
     @display(description="Last error")
     def last_error_text(self, event: OutboxEvent) -> str:
@@ -210,7 +210,7 @@ class DeliveryAdmin(RetryActionsMixin, ReadOnlyAdminMixin, ModelAdmin):
 
     @display(description="Last error")
     def error(self, delivery: Delivery) -> str:
-        return _excerpt(delivery.last_error)
+        return error_excerpt(delivery.last_error)
 
 
 @admin.register(HandlerRun)

@@ -36,6 +36,8 @@ class OutboxEvent(models.Model):
         constraints = [models.CheckConstraint(condition=Q(status__in=EventStatus.values), name="outbox_status_valid")]
         indexes = [
             models.Index(fields=["created_at"], condition=Q(status="pending"), name="outbox_pending"),
+            # The operations view lists and counts the events given up without reading the done ones.
+            models.Index(fields=["created_at"], condition=Q(status="failed"), name="outbox_failed"),
         ]
 
     def __str__(self) -> str:
@@ -117,7 +119,12 @@ class Delivery(models.Model):
                 fields=["created_at"],
                 condition=Q(status__in=["pending", "failed", "sending"]),
                 name="outbound_delivery_open",
-            )
+            ),
+            models.Index(
+                fields=["created_at"],
+                condition=Q(status__in=["failed", "given_up"]),
+                name="outbound_delivery_failing",
+            ),
         ]
 
     def __str__(self) -> str:
