@@ -1,6 +1,8 @@
 """Document numbers as people type them: "INV-2026-000123", "inv 2026/123", "IVN2026000123", or inside
 an ISO 11649 creditor reference. Cash matching reads them from remittance lines and the service desk
 from customers' emails; both find the same citations and try the same near numbers when a digit slipped.
+Both also read numbers typed without prefix or year ("Rechnung 1825", "factuur 015020", "Rg 2024-1825"),
+which say nothing on their own: a caller looks them up only among one customer's own documents.
 
 Numbers have the shape <PREFIX>-<year>-<six-digit sequence>; `digits` is year and sequence as typed.
 """
@@ -112,3 +114,67 @@ def near_digits(digits: str) -> set[str]:
     elif len(digits) == 9:
         near.update(left + digit + right for left, right in splits for digit in "0123456789")
     return {candidate for candidate in near if candidate != digits and candidate.startswith("20")}
+
+
+# Words naming a document before a number typed without prefix or year, in the languages remittance
+# and customers' mail arrive in (English, German, Dutch, French, Italian, Scandinavian abbreviations).
+INVOICE_WORDS = (
+    "invoice",
+    "inv",
+    "rechnungsnummer",
+    "rechnungsnr",
+    "rechnung",
+    "rechn",
+    "rech",
+    "rg",
+    "re",
+    "factuurnummer",
+    "factuurnr",
+    "factuur",
+    "facture",
+    "fact",
+    "fattura",
+    "faktura",
+    "fra",
+)
+ORDER_WORDS = ("order", "bestellung", "auftrag", "commande")
+_NUMBER_MARKERS = r"(?:\s*(?:no\.?|nr\.?|number|nummer|n°|#|:))*"
+
+
+class BareNumber(NamedTuple):
+    """A sequence typed without prefix, and perhaps without year: "1825", "Rg 2024-1825". It names no
+    document on its own; `fits` says whether a number of the customer's own could be the one meant."""
+
+    year: str
+    sequence: int
+    typed: str
+    where: str
+
+    def fits(self, number: str) -> bool:
+        digits = number_digits(number)
+        return int(digits[4:] or 0) == self.sequence and (not self.year or digits[:4] == self.year)
+
+
+def bare_numbers(
+    text: str, where: str, *, words: tuple[str, ...] = INVOICE_WORDS, standalone: bool = False
+) -> list[BareNumber]:
+    """Sequences after a document word ("Rechnung Nr. 15", "factuur 015020"), with or without the year;
+    with `standalone`, also digit groups of three to six standing alone ("1825", "2024-1825"). Digits
+    inside dates, amounts, IBANs and longer numbers are not taken. Shorter than three digits only after
+    a word and a marker ("Nr. 15")."""
+    spelled = "|".join(sorted(words, key=len, reverse=True))
+    pattern = re.compile(
+        rf"(?:(?<![a-z0-9])({spelled})\.?({_NUMBER_MARKERS})\s*|(?<![\w.,/+\-])(?<!\d\s))"
+        rf"(?:(20\d\d)\s*[-/.]\s*)?(\d{{1,6}})(?![\w]|[.,/\-]\d|\s\d\d)"
+    )
+    found: list[BareNumber] = []
+    for match in pattern.finditer(text.lower()):
+        word, markers, year, sequence = match.groups()
+        if word is None and not standalone:
+            continue
+        if len(sequence) < 3 and not (word and markers.strip()):
+            continue
+        bare = BareNumber(year or "", int(sequence), match.group().strip(), where)
+        if int(sequence) and bare[:2] not in {earlier[:2] for earlier in found}:
+            found.append(bare)
+    return found
