@@ -29,7 +29,6 @@ from itertools import combinations, islice, product
 from typing import NamedTuple
 
 from django.db import connection
-from stdnum.iso7064 import mod_97_10
 
 from customers.models import BankAccount
 from customers.validators import name_key
@@ -88,12 +87,6 @@ class Proposal:
     reasons: tuple[str, ...]
     difference: Decimal
     write_off: bool
-
-
-def rf_reference(invoice_number: str) -> str:
-    """The ISO 11649 creditor reference of an invoice: RF, check digits, the number without dashes."""
-    body = invoice_number.replace("-", "").upper()
-    return f"RF{mod_97_10.calc_check_digits(body + 'RF')}{body}"
 
 
 class OpenInvoice(NamedTuple):

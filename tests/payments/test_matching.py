@@ -8,8 +8,9 @@ from stdnum import iso11649
 
 from customers import services as customers
 from invoicing.models import InvoiceStatus, NumberSeries
+from otc.document_numbers import creditor_reference
 from payments.cash_application.auto_apply import apply_proposal, auto_apply
-from payments.cash_application.matching import BankLine, propose_matches, rf_reference
+from payments.cash_application.matching import BankLine, propose_matches
 from payments.models import Allocation, Payment
 from payments.money.services import unallocate
 from tests import factories
@@ -130,7 +131,7 @@ def test_a_typo_is_found_among_all_open_invoices_when_the_payer_is_unknown(invoi
 
 def test_an_rf_creditor_reference_points_at_its_invoice(invoices):
     _, second = invoices
-    reference = rf_reference(second.number)
+    reference = creditor_reference(second.number)
 
     proposal = best(line("238.00", reference=iso11649.format(reference)))
 
@@ -233,7 +234,7 @@ def test_proposing_takes_as_many_queries_for_50_lines_as_for_5(invoices, buyer_a
         line("119.00", first.number, iban=BUYER_IBAN),
         line("238.00", transposed(second.number), name="Nordwind Handel"),
         line("357.00", "", name="Nordwind Handel GmbH"),
-        line("119.00", reference=rf_reference(first.number), iban=OTHER_IBAN),
+        line("119.00", reference=creditor_reference(first.number), iban=OTHER_IBAN),
         line("12.34", "INV-2026-999999", iban=STRANGER_IBAN, name="Unbekannt AG"),
     ]
 
@@ -362,3 +363,40 @@ def test_a_number_without_prefix_fitting_two_of_the_payers_invoices_is_not_appli
     assert {proposal.invoice_ids for proposal in proposals} == {(payer_books["1825"].pk,), (later.pk,)}
     assert not any("without prefix" in reason for proposal in proposals for reason in proposal.reasons)
     assert not Payment.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        pytest.param(lambda reference: iso11649.format(reference), id="printed in groups of four"),
+        pytest.param(lambda reference: reference.lower(), id="lower case, no spaces"),
+        pytest.param(lambda reference: iso11649.format(reference).replace(" ", "  ", 2), id="double spaces"),
+        pytest.param(lambda reference: f"{iso11649.format(reference)} danke", id="text running on"),
+        pytest.param(
+            lambda reference: reference[:4] + reference[4:7] + reference[7:].replace("0", "O"), id="OCR O for 0"
+        ),
+    ],
+)
+def test_a_line_with_only_the_rf_reference_is_applied_to_its_invoice(invoices, clerk, typed):
+    _, second = invoices
+    reference = creditor_reference(second.number)
+
+    result = auto_apply([line("238.00", typed(reference))], actor=clerk)
+
+    [(_, _, proposal)] = result.applied
+    assert proposal.invoice_ids == (second.pk,)
+    assert proposal.reasons[0] == f"creditor reference {reference} of invoice {second.number} in remittance text"
+    second.refresh_from_db()
+    assert second.open_amount == D("0.00")
+
+
+def test_an_rf_reference_failing_the_check_digits_is_not_taken_for_a_reference(invoices, clerk):
+    _, second = invoices
+    reference = creditor_reference(second.number)
+    wrong = f"RF{(int(reference[2:4]) + 1) % 100:02d}{reference[4:]}"
+    elsewhere = "RF18 5390 0754 7034"  # the standard's example: a valid reference of someone else's
+
+    proposals = propose_matches([line("238.00", wrong), line("238.00", elsewhere)])
+
+    assert all("creditor reference" not in reason for p in proposals[0] for reason in p.reasons)
+    assert proposals[1] == []
