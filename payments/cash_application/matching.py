@@ -73,6 +73,7 @@ class BankLine:
     payer_iban: str
     payer_name: str
     line_id: int | None = None
+    payer_iban_fingerprint: str = ""  # as stored beside the encrypted IBAN; worked out from it when empty
 
 
 @dataclass(frozen=True)
@@ -173,9 +174,8 @@ def _clues(line: BankLine) -> Clues:
     citations += cited_numbers(line.remittance, "remittance text")
     bare = [] if citations else _bare_numbers(line)
     iban = re.sub(r"\s", "", line.payer_iban).upper()
-    return Clues(
-        citations, fingerprint(iban) if iban else "", name_key(line.payer_name) if line.payer_name else "", bare
-    )
+    iban_fingerprint = line.payer_iban_fingerprint or (fingerprint(iban) if iban else "")
+    return Clues(citations, iban_fingerprint, name_key(line.payer_name) if line.payer_name else "", bare)
 
 
 def _bare_numbers(line: BankLine) -> list[BareNumber]:
