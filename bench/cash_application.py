@@ -279,7 +279,7 @@ class LineMaker:
 
     def line(self, kind: str):
         """Amount, remittance, structured reference, payer IBAN and name, and the truth of one line."""
-        from payments.cash_application.matching import rf_reference
+        from otc.document_numbers import creditor_reference
 
         rng = self.rng
         if kind == "unknown payer":
@@ -316,7 +316,7 @@ class LineMaker:
         if kind == "structured reference":
             reference = numbers[0]
         elif kind == "RF creditor reference":
-            reference = re.sub(r"(.{4})", r"\1 ", rf_reference(numbers[0])).strip()
+            reference = re.sub(r"(.{4})", r"\1 ", creditor_reference(numbers[0])).strip()
         elif not kind.startswith("no reference"):
             remittance = rng.choice(TEXTS).format(", ".join(numbers))
         else:

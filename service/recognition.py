@@ -20,7 +20,16 @@ from dataclasses import dataclass, field
 from customers.models import Contact, Customer
 from invoicing.models import DocumentKind, Invoice, InvoiceStatus
 from orders.models import Order, OrderStatus
-from otc.document_numbers import INVOICE_NUMBER, ORDER_NUMBER, NumberShape, citations, near_digits, number_digits
+from otc.document_numbers import (
+    INVOICE_NUMBER,
+    ORDER_NUMBER,
+    ORDER_WORDS,
+    NumberShape,
+    bare_numbers,
+    citations,
+    near_digits,
+    number_digits,
+)
 from service.models import Intent
 
 KNOWN_CONTACT = 0.30
@@ -227,14 +236,10 @@ REQUEST_WORDS = (
     "koennten sie",
     "pouvez",
 )
-# Words naming a document, followed by a number written without prefix or year ("invoice 123").
-_DOCUMENT_WORD = r"\b(invoice|rechnung|rechnungsnummer|facture|order|bestellung|auftrag|commande)"
-_BARE_NUMBER = re.compile(
-    rf"{_DOCUMENT_WORD}((?:\s*(?:no\.?|nr\.?|number|nummer|n°|#|:))*)\s*(?:(20\d\d)\s*[-/.]\s*)?(\d{{1,6}})\b"
-)
 # Letters a scanner or a hurried typist puts for digits, read back inside runs that are mostly digits.
 _OCR_DIGITS = str.maketrans("OoIl", "0011")
 _DIGIT_RUN = re.compile(r"(?<![A-Za-z])([\dOoIl]{4,})(?![A-Za-z])")
+# Only full words name an invoice in mail: "Re:" opens every reply, "inv" and "fra" are common words.
 _INVOICE_WORDS = ("invoice", "rechnung", "rechnungsnummer", "facture")
 # The intent that needs a document, and which kind.
 NEEDS = {Intent.ORDER_STATUS: "order", Intent.INVOICE_COPY: "invoice"}
@@ -303,15 +308,12 @@ def _cited_documents(
         if len(near) == 1 and near[0] not in cited.own:
             cited.own.append(near[0])
             cited.reasons.append(f"{shape.number(citation.digits)} is one typo away from {near[0].number}")
-    for word, markers, year, sequence in _BARE_NUMBER.findall(fold(text)) if not found else []:
-        if word not in kind_words or not (markers.strip() or year or len(sequence) >= 3):
-            continue
-        suffix = f"-{year}-{sequence.zfill(6)}" if year else f"-{sequence.zfill(6)}"
-        matching = [doc for doc in _numbered(model, None, customer) if doc.number.endswith(suffix)]
+    for bare in bare_numbers(fold(text), "the message", words=kind_words) if not found else []:
+        matching = [doc for doc in _numbered(model, None, customer) if bare.fits(doc.number)]
         if matching and matching[0] not in cited.own:
             cited.own.append(matching[0])
             cited.reasons.append(
-                f"number {sequence} without prefix{'' if year else ' and year'} read as {matching[0].number}"
+                f"number {bare.sequence} without prefix{'' if bare.year else ' and year'} read as {matching[0].number}"
             )
     return cited
 
@@ -354,7 +356,7 @@ def recognize(*, subject: str, body: str, customer: Customer | None, contact: Co
         customer=customer,
         shape=ORDER_NUMBER,
         model=Order,
-        kind_words=("order", "bestellung", "auftrag", "commande"),
+        kind_words=ORDER_WORDS,
     )
     invoices = _cited_documents(text, customer=customer, shape=INVOICE_NUMBER, model=Invoice, kind_words=_INVOICE_WORDS)
     foreign = orders.foreign + invoices.foreign

@@ -1,38 +1,28 @@
 """What a customer's bank app needs to pay an invoice by transfer: the ISO 11649 structured creditor
 reference ("RF" reference) made from the invoice number, and the EPC QR code ("GiroCode", EPC069-12)
-with our IBAN, the open amount and that reference. Only euro invoices get a QR code: SEPA credit
+with our IBAN, the amount to pay and that reference. Only euro invoices get a QR code: SEPA credit
 transfers are in euro."""
 
-import re
+from decimal import Decimal
 
 from segno import helpers
 
 from invoicing.models import CompanyProfile, Invoice
+from otc.document_numbers import creditor_reference
+
+EPC_AMOUNT_MAX = Decimal("999999999.99")  # EPC069-12: amounts from 0.01 to 999,999,999.99 EUR
 
 
-def creditor_reference(invoice_number: str) -> str:
-    """RF + two check digits + the invoice number's letters and digits (ISO 11649, mod 97)."""
-    body = re.sub(r"[^0-9A-Za-z]", "", invoice_number).upper()[:21]
-    digits = "".join(str(int(char, 36)) for char in body + "RF00")
-    return f"RF{98 - int(digits) % 97:02d}{body}"
-
-
-def is_valid_creditor_reference(reference: str) -> bool:
-    reference = reference.replace(" ", "").upper()
-    if not re.fullmatch(r"RF\d{2}[0-9A-Z]{1,21}", reference):
-        return False
-    return int("".join(str(int(char, 36)) for char in reference[4:] + reference[:4])) % 97 == 1
-
-
-def epc_qr_svg_data_uri(*, invoice: Invoice, company: CompanyProfile) -> str:
-    """The EPC QR code for the invoice's open amount as an SVG data URI (an <img> source), or "" when
-    nothing is open, the invoice is not in euro, or the amount is above the EPC limit."""
-    if invoice.currency != "EUR" or not 0 < invoice.open_amount <= 999999999 or not company.iban:
+def epc_qr_svg_data_uri(*, invoice: Invoice, company: CompanyProfile, amount: Decimal) -> str:
+    """The EPC QR code paying `amount` of the invoice with its creditor reference, as an SVG data URI
+    (an <img> source), or "" when there is nothing to pay, the invoice is not in euro, the amount is
+    above the EPC limit or we have no IBAN."""
+    if invoice.currency != "EUR" or not 0 < amount <= EPC_AMOUNT_MAX or not company.iban or not invoice.number:
         return ""
     code = helpers.make_epc_qr(
         name=company.legal_name[:70],
         iban=company.iban.replace(" ", ""),
-        amount=invoice.open_amount,
+        amount=amount,
         reference=creditor_reference(invoice.number),
         bic=company.bic or None,
     )
@@ -40,7 +30,8 @@ def epc_qr_svg_data_uri(*, invoice: Invoice, company: CompanyProfile) -> str:
 
 
 def bank_transfer_details(invoice: Invoice) -> dict[str, str]:
-    """For the invoice page: our IBAN, the RF reference to quote, and the QR code when one applies."""
+    """For the portal's invoice page: our IBAN, the RF reference to quote, and the QR code for what is
+    still open when one applies."""
     company = CompanyProfile.objects.filter(pk=1).first()
     if company is None or invoice.kind != "invoice" or not invoice.number:
         return {}
@@ -49,5 +40,5 @@ def bank_transfer_details(invoice: Invoice) -> dict[str, str]:
         "bic": company.bic,
         "holder": company.legal_name,
         "reference": creditor_reference(invoice.number),
-        "qr": epc_qr_svg_data_uri(invoice=invoice, company=company),
+        "qr": epc_qr_svg_data_uri(invoice=invoice, company=company, amount=invoice.open_amount),
     }

@@ -21,9 +21,11 @@ from weasyprint.urls import URLFetcher
 
 from customers.models import Address, AddressKind, DocumentLayout, Preferences
 from customers.validators import COUNTRY_CHOICES
+from invoicing.documents.payment_codes import epc_qr_svg_data_uri
 from invoicing.documents.statements import Statement
 from invoicing.models import CompanyProfile, Invoice, InvoiceLine, InvoiceStatus, TaxBreakdown, TaxCategoryCode
 from invoicing.selectors import company_profile
+from otc.document_numbers import creditor_reference, printed_creditor_reference
 from otc.money import minor_units, quantize
 
 COUNTRY_NAMES = dict(COUNTRY_CHOICES)
@@ -153,9 +155,11 @@ def invoice_context(invoice: Invoice) -> dict:
     currency = document.currency
     snapshot = document.customer_snapshot
     shipping = document.shipping_address
+    profile = company_profile()
     return {
         "language": document.language,
-        "company": company_context(company_profile()),
+        "company": company_context(profile),
+        **_payment_codes(document, profile),
         "invoice": document,
         "is_draft": document.status == InvoiceStatus.DRAFT,
         "title": gettext("Credit note") if document.is_credit_note else gettext("Invoice"),
@@ -171,6 +175,17 @@ def invoice_context(invoice: Invoice) -> dict:
         "tax_total": money(document.tax_total, currency),
         "gross_total": money(document.gross_total, currency),
         "currency": currency,
+    }
+
+
+def _payment_codes(invoice: Invoice, profile: CompanyProfile) -> dict[str, str]:
+    """The RF creditor reference to quote and the EPC QR code paying the amount due with it, on an
+    issued invoice: a bank app reads both, and cash application finds the invoice by the reference."""
+    if invoice.is_credit_note or not invoice.number or invoice.status == InvoiceStatus.DRAFT:
+        return {"payment_reference": "", "payment_qr": ""}
+    return {
+        "payment_reference": printed_creditor_reference(creditor_reference(invoice.number)),
+        "payment_qr": epc_qr_svg_data_uri(invoice=invoice, company=profile, amount=invoice.gross_total),
     }
 
 

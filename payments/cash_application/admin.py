@@ -8,7 +8,7 @@ from decimal import Decimal
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -42,6 +42,7 @@ from otc.admin import (
     money_text,
     service_form_page,
 )
+from otc.crypto import fingerprint
 from otc.errors import DomainError
 from payments.admin_helpers import amount_field, autofocus_first_field, customer_field
 from payments.cash_application import services as reconciliation
@@ -403,7 +404,7 @@ class BankStatementLineAdmin(ReadOnlyModelAdmin):
         "booking_date",
         "amount_text",
         "counterparty_name",
-        "counterparty_iban",
+        "payer_iban",
         "remittance",
         "statement_link",
         "status_badge",
@@ -411,7 +412,8 @@ class BankStatementLineAdmin(ReadOnlyModelAdmin):
     list_display_links = ["line"]
     list_filter = [LineStatusFilter, ("booking_date", RangeDateFilter)]
     list_filter_submit = True
-    search_fields = ["counterparty_name", "counterparty_iban", "remittance_information", "structured_reference"]
+    search_fields = ["counterparty_name", "remittance_information", "structured_reference"]
+    search_help_text = "Payer name, remittance text or reference, or the payer's full IBAN."
     list_select_related = ["statement"]
     ordering = ["-booking_date", "-pk"]
     fields = [
@@ -445,6 +447,19 @@ class BankStatementLineAdmin(ReadOnlyModelAdmin):
     @display(description="Line", ordering="pk")
     def line(self, line: BankStatementLine) -> str:
         return f"{line.statement.statement_id}/{line.line_no}"
+
+    def get_search_results(self, request, queryset, search_term):
+        """The IBAN is stored encrypted: a search term that is a whole IBAN finds its lines by fingerprint."""
+        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        try:
+            iban = normalize_iban(search_term)
+        except ValidationError:
+            return found, may_have_duplicates
+        return found | queryset.filter(counterparty_iban_fingerprint=fingerprint(iban)), may_have_duplicates
+
+    @display(description="Payer IBAN")
+    def payer_iban(self, line: BankStatementLine) -> str:
+        return line.counterparty_iban_masked or "-"
 
     @display(description="Amount", ordering="amount")
     def amount_text(self, line: BankStatementLine) -> str:

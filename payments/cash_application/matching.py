@@ -6,9 +6,13 @@ customers whose name the payer's name matches, then the open invoices of every c
 Each line's evidence is weighed into ranked proposals with reasons a clerk can check. Nothing is
 written here; `payments.cash_application.auto_apply` applies proposals.
 
+A number typed without prefix or year ("1825", "factuur 015020", "Rg 2024-1825") is read only on a line
+that cites no full number, and looked up only among the open invoices of the one customer the payer's
+IBAN (or else name) identifies; when it fits none or several of them it counts for nothing.
+
 Scoring (added up, capped at 0.99, conflicts subtract):
-    invoice number or RF reference cited exactly 0.60, with a typo 0.45 (scaled by the share of the
-    proposal's invoices cited); payer IBAN on file 0.25; payer name equal 0.15, prefix 0.10;
+    invoice number or RF reference cited exactly 0.60, with a typo or without prefix/year 0.45 (scaled
+    by the share of the proposal's invoices cited); payer IBAN on file 0.25; payer name equal 0.15, prefix 0.10;
     amount equal to the open amount 0.30, to the sum of 2-4 open invoices 0.20, short by a fee or
     discount within the write-off tolerance 0.15, a part payment of cited invoices 0.05;
     payer IBAN of another customer -0.30, payer name of another customer -0.10, remittance citing
@@ -25,13 +29,12 @@ from itertools import combinations, islice, product
 from typing import NamedTuple
 
 from django.db import connection
-from stdnum.iso7064 import mod_97_10
 
 from customers.models import BankAccount
 from customers.validators import name_key
 from invoicing.models import DocumentKind, Invoice, InvoiceStatus
 from otc.crypto import fingerprint
-from otc.document_numbers import INVOICE_NUMBER, Citation, near_digits, number_digits
+from otc.document_numbers import INVOICE_NUMBER, BareNumber, Citation, bare_numbers, near_digits, number_digits
 from otc.document_numbers import citations as cited_numbers
 from otc.money import quantize
 from payments.money.services import write_off_tolerance
@@ -70,6 +73,7 @@ class BankLine:
     payer_iban: str
     payer_name: str
     line_id: int | None = None
+    payer_iban_fingerprint: str = ""  # as stored beside the encrypted IBAN; worked out from it when empty
 
 
 @dataclass(frozen=True)
@@ -86,12 +90,6 @@ class Proposal:
     write_off: bool
 
 
-def rf_reference(invoice_number: str) -> str:
-    """The ISO 11649 creditor reference of an invoice: RF, check digits, the number without dashes."""
-    body = invoice_number.replace("-", "").upper()
-    return f"RF{mod_97_10.calc_check_digits(body + 'RF')}{body}"
-
-
 class OpenInvoice(NamedTuple):
     id: int
     number: str
@@ -106,6 +104,7 @@ class Clues:
     citations: list[Citation]
     iban_fingerprint: str
     payer_key: str
+    bare: list[BareNumber] = field(default_factory=list)
 
 
 @dataclass
@@ -122,7 +121,7 @@ class Evidence:
 
 class Hit(NamedTuple):
     invoice: OpenInvoice
-    citation: Citation
+    citation: Citation | BareNumber
     exact: bool
 
 
@@ -173,8 +172,20 @@ def _propose_batch(lines: list[BankLine], limit: int) -> list[list[Proposal]]:
 def _clues(line: BankLine) -> Clues:
     citations = cited_numbers(line.structured_reference, "structured reference")
     citations += cited_numbers(line.remittance, "remittance text")
+    bare = [] if citations else _bare_numbers(line)
     iban = re.sub(r"\s", "", line.payer_iban).upper()
-    return Clues(citations, fingerprint(iban) if iban else "", name_key(line.payer_name) if line.payer_name else "")
+    iban_fingerprint = line.payer_iban_fingerprint or (fingerprint(iban) if iban else "")
+    return Clues(citations, iban_fingerprint, name_key(line.payer_name) if line.payer_name else "", bare)
+
+
+def _bare_numbers(line: BankLine) -> list[BareNumber]:
+    found = bare_numbers(line.structured_reference, "structured reference", standalone=True)
+    known = {(bare.year, bare.sequence) for bare in found}
+    return found + [
+        bare
+        for bare in bare_numbers(line.remittance, "remittance text", standalone=True)
+        if (bare.year, bare.sequence) not in known
+    ]
 
 
 # --- Queries, one each per batch ---------------------------------------------------------------------
@@ -322,7 +333,24 @@ def _hits(line: BankLine, clue: Clues, evidence: Evidence) -> tuple[list[Hit], l
         hits.extend(Hit(invoice, citation, exact=False) for invoice in near[:FUZZY_CHOICES_MAX])
         if not near:
             unresolved.append(citation)
+    payer = _sole_payer(by_iban, by_name)
+    for bare in clue.bare if payer is not None else ():
+        fitting = [
+            item for item in evidence.open_items.get(payer, ()) if _payable(item, line) and bare.fits(item.number)
+        ]
+        if len(fitting) == 1:
+            hits.append(Hit(fitting[0], bare, exact=False))
     return hits, unresolved
+
+
+def _sole_payer(by_iban: set[int], by_name: dict[int, bool]) -> int | None:
+    """The one customer the payer is: the owner of the IBAN, else the one customer of that name (else
+    the one whose name it starts). None when the line names no one or several."""
+    equal = {customer for customer, is_equal in by_name.items() if is_equal}
+    for candidates in (by_iban, equal, set(by_name)):
+        if candidates:
+            return next(iter(candidates)) if len(candidates) == 1 else None
+    return None
 
 
 def _payable(invoice: OpenInvoice | None, line: BankLine) -> bool:
@@ -486,6 +514,10 @@ def _reference_score(context: _LineContext, invoices: tuple[OpenInvoice, ...]) -
 
 def _cited_reason(hit: Hit) -> str:
     number, citation = hit.invoice.number, hit.citation
+    if isinstance(citation, BareNumber):
+        typed = f"{citation.year}-{citation.sequence}" if citation.year else str(citation.sequence)
+        without = "prefix" if citation.year else "prefix and year"
+        return f"number {typed} in {citation.where}, without {without}, is the payer's open invoice {number}"
     if citation.creditor_reference:
         return f"creditor reference {citation.creditor_reference} of invoice {number} in {citation.where}"
     if hit.exact:

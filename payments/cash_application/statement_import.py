@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from otc.audit import acting
+from otc.crypto import fingerprint
 from otc.errors import InvalidInput
 from otc.models import User
 from payments.cash_application.bank_formats import AccountReference, ParsedStatement
@@ -187,6 +188,7 @@ def _store(
                 currency=line.currency,
                 counterparty_name=line.counterparty_name,
                 counterparty_iban=line.counterparty_iban,
+                counterparty_iban_fingerprint=fingerprint(line.counterparty_iban) if line.counterparty_iban else "",
                 counterparty_bic=line.counterparty_bic,
                 remittance_information=line.remittance_information,
                 structured_reference=line.structured_reference,

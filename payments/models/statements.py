@@ -10,8 +10,9 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
-from customers.validators import normalize_iban
+from customers.validators import mask_iban, normalize_iban
 from otc.audit import tracked
+from otc.crypto import EncryptedTextField
 from otc.money import CurrencyField, MoneyField
 from payments.models.payments import Payment
 
@@ -88,7 +89,20 @@ class BankStatementLine(models.Model):
     amount = MoneyField(help_text="Credit positive, debit negative.")
     currency = CurrencyField()
     counterparty_name = models.CharField(max_length=140, blank=True)
-    counterparty_iban = models.CharField("counterparty IBAN", max_length=34, blank=True, validators=[normalize_iban])
+    counterparty_iban = EncryptedTextField(
+        "counterparty IBAN",
+        blank=True,
+        null=True,
+        validators=[normalize_iban],
+        help_text="The payer's IBAN, encrypted at rest (in the history rows too); lists and the API show it masked.",
+    )
+    counterparty_iban_fingerprint = models.CharField(
+        max_length=64,
+        blank=True,
+        editable=False,
+        db_index=True,
+        help_text="Keyed hash of the payer's IBAN, to find the customer who owns it without decrypting.",
+    )
     counterparty_bic = models.CharField("counterparty BIC", max_length=11, blank=True)
     remittance_information = models.TextField(blank=True, help_text="Unstructured remittance text as sent.")
     structured_reference = models.CharField(
@@ -115,3 +129,7 @@ class BankStatementLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.statement_id}/{self.line_no}: {self.amount} {self.currency}"
+
+    @property
+    def counterparty_iban_masked(self) -> str:
+        return mask_iban(self.counterparty_iban or "")

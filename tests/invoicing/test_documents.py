@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from django.core.files.base import ContentFile
 from pypdf import PdfReader
+from stdnum import iso11649
 
 from customers.models import Preferences
 from invoicing import services
@@ -14,6 +15,7 @@ from invoicing.documents.errors import DocumentNotIssued
 from invoicing.documents.render import invoice_html, render_invoice_pdf
 from invoicing.documents.statements import Aging, statement_of_account
 from invoicing.models import DocumentFormat, StoredDocument
+from otc.document_numbers import creditor_reference
 from otc.errors import InvalidInput
 from payments.models import PaymentMethod, PaymentSource
 from payments.money import services as payments
@@ -63,7 +65,7 @@ def test_an_issued_invoice_pdf_carries_what_finance_needs(clerk, shipment):
         "Amount due: 182.53 EUR",
         "DE89 3704 0044 0532 0130 00",
         "HASPDEHHXXX",
-        f"Payment reference: {invoice.number}",
+        f"Payment reference: {iso11649.format(creditor_reference(invoice.number))} (invoice {invoice.number})",
         "Please quote the invoice number with your payment.",
         "Managing director: Hanna Hanse",
         "Page 1 of 1",

@@ -1,15 +1,27 @@
-"""The RF creditor reference (ISO 11649) and the EPC QR code on the portal's invoice page."""
+"""The RF creditor reference (ISO 11649) and the EPC QR code on the portal's invoice page and the PDF."""
 
+import io
 from decimal import Decimal
 
 import pytest
 from django.test import Client
+from pypdf import PdfReader
+from segno import helpers
+from stdnum import iso11649
 
 from customers import services as customer_services
 from customers.models import PortalRole
 from invoicing import services as invoicing
-from invoicing.documents.payment_codes import creditor_reference, is_valid_creditor_reference
+from invoicing.documents.render import invoice_html, render_invoice_pdf
+from otc.document_numbers import creditor_reference, is_valid_creditor_reference
+from tests import factories
 from tests.factories import CustomerFactory
+
+D = Decimal
+
+
+def pdf_text(content: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
 
 
 def test_creditor_reference_follows_iso_11649():
@@ -41,3 +53,39 @@ def test_the_invoice_page_shows_the_reference_and_a_girocode(clerk, company):
     assert "DE89370400440532013000" in page
     assert 'src="data:image/svg+xml' in page
     assert "119.00 EUR" in page
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("media_root")
+def test_the_invoice_pdf_prints_the_creditor_reference_and_the_epc_qr_code_paying_the_amount_due(clerk, buyer, company):
+    invoice = factories.manual_invoice(buyer, clerk, ("2", "76.69", "19"))
+    reference = creditor_reference(invoice.number)
+
+    text = pdf_text(render_invoice_pdf(invoice))
+    html = invoice_html(invoice)
+
+    assert f"Payment reference: {iso11649.format(reference)} (invoice {invoice.number})" in text
+    assert is_valid_creditor_reference(iso11649.format(reference))
+    assert invoice.gross_total == D("182.52")
+    girocode = helpers.make_epc_qr(
+        name="Hanse Werkzeug GmbH",
+        iban="DE89370400440532013000",
+        amount=D("182.52"),
+        reference=reference,
+        bic="HASPDEHHXXX",
+    )
+    assert f'src="{girocode.svg_data_uri(scale=4, border=2)}"' in html
+    assert "Scan the code with your banking app" in text
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("media_root")
+def test_a_credit_note_and_a_draft_carry_no_creditor_reference_or_qr_code(clerk, buyer, company):
+    draft = factories.manual_invoice(buyer, clerk, ("1", "100", "19"), issue=False)
+    invoice = factories.manual_invoice(buyer, clerk, ("1", "100", "19"))
+    note = invoicing.issue_credit_note(invoice=invoice, actor=clerk, reason="Returned")
+
+    for document in (draft, note):
+        text = pdf_text(render_invoice_pdf(document))
+        assert "RF" not in text.replace("DRAFT", "")
+        assert "data:image/svg+xml" not in invoice_html(document)

@@ -34,11 +34,11 @@ def upload(content: bytes, format: str, clerk, filename: str = "statement", **op
 
 
 def lines_of(statement: BankStatement) -> list[tuple]:
-    return list(
-        statement.lines.order_by("line_no").values_list(
-            "amount", "counterparty_iban", "structured_reference", "end_to_end_id"
-        )
+    """(amount, payer IBAN or "" when the bank gave none, structured reference, end-to-end id) per line."""
+    rows = statement.lines.order_by("line_no").values_list(
+        "amount", "counterparty_iban", "structured_reference", "end_to_end_id"
     )
+    return [(amount, iban or "", *rest) for amount, iban, *rest in rows]
 
 
 def test_camt053_v02_imports_each_transaction_of_a_batch_as_its_own_line(clerk):

@@ -7,11 +7,13 @@ from django.test.utils import CaptureQueriesContext
 from stdnum import iso11649
 
 from customers import services as customers
-from invoicing.models import InvoiceStatus
+from invoicing.models import InvoiceStatus, NumberSeries
+from otc.document_numbers import creditor_reference
 from payments.cash_application.auto_apply import apply_proposal, auto_apply
-from payments.cash_application.matching import BankLine, propose_matches, rf_reference
+from payments.cash_application.matching import BankLine, propose_matches
 from payments.models import Allocation, Payment
 from payments.money.services import unallocate
+from tests import factories
 from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -129,7 +131,7 @@ def test_a_typo_is_found_among_all_open_invoices_when_the_payer_is_unknown(invoi
 
 def test_an_rf_creditor_reference_points_at_its_invoice(invoices):
     _, second = invoices
-    reference = rf_reference(second.number)
+    reference = creditor_reference(second.number)
 
     proposal = best(line("238.00", reference=iso11649.format(reference)))
 
@@ -232,7 +234,7 @@ def test_proposing_takes_as_many_queries_for_50_lines_as_for_5(invoices, buyer_a
         line("119.00", first.number, iban=BUYER_IBAN),
         line("238.00", transposed(second.number), name="Nordwind Handel"),
         line("357.00", "", name="Nordwind Handel GmbH"),
-        line("119.00", reference=rf_reference(first.number), iban=OTHER_IBAN),
+        line("119.00", reference=creditor_reference(first.number), iban=OTHER_IBAN),
         line("12.34", "INV-2026-999999", iban=STRANGER_IBAN, name="Unbekannt AG"),
     ]
 
@@ -243,3 +245,158 @@ def test_proposing_takes_as_many_queries_for_50_lines_as_for_5(invoices, buyer_a
         return len(captured)
 
     assert queries(5) == queries(50) <= 6
+
+
+# --- Numbers without prefix or year, read only among the payer's own open invoices -----------------
+
+
+def invoice_numbered(customer, clerk, number: str, amount: str):
+    """An issued invoice of `amount` (no VAT) that gets `number`: its series is set just below it."""
+    _, year, sequence = number.split("-")
+    NumberSeries.objects.update_or_create(code="INV", year=int(year), defaults={"last_value": int(sequence) - 1})
+    invoice = factories.invoice_for(customer, clerk, amount, date(int(year), 3, 1))
+    assert invoice.number == number
+    return invoice
+
+
+@pytest.fixture
+def payer_books(buyer_account, other_customer, clerk):
+    """The buyer's INV-2024-001825 (1,250.00) and INV-2025-015020 (480.00); the other customer's
+    INV-2025-001825 (1,250.00) and INV-2025-000777 (90.00)."""
+    return {
+        "1825": invoice_numbered(buyer_account, clerk, "INV-2024-001825", "1250.00"),
+        "15020": invoice_numbered(buyer_account, clerk, "INV-2025-015020", "480.00"),
+        "theirs 1825": invoice_numbered(other_customer, clerk, "INV-2025-001825", "1250.00"),
+        "theirs 777": invoice_numbered(other_customer, clerk, "INV-2025-000777", "90.00"),
+    }
+
+
+@pytest.mark.parametrize(
+    ("remittance", "reference", "amount", "invoice", "reason"),
+    [
+        ("1825", "", "1250.00", "1825", "number 1825 in remittance text, without prefix and year"),
+        ("Rg 2024-1825 Kd-Nr. 10077", "", "1250.00", "1825", "number 2024-1825 in remittance text, without prefix"),
+        ("factuur 015020", "", "480.00", "15020", "number 15020 in remittance text, without prefix and year"),
+        ("RECHNUNG NR. 15020 VOM 03.02.2025 ABZGL. 0,00", "", "480.00", "15020", "number 15020 in remittance"),
+        ("", "15020", "480.00", "15020", "number 15020 in structured reference, without prefix and year"),
+    ],
+)
+def test_a_number_without_prefix_or_year_is_applied_to_the_payers_own_invoice(
+    payer_books, clerk, remittance, reference, amount, invoice, reason
+):
+    meant = payer_books[invoice]
+    bank_line = line(amount, remittance, reference=reference, iban=BUYER_IBAN, line_id=11)
+
+    result = auto_apply([bank_line], actor=clerk)
+
+    [(_, payment, proposal)] = result.applied
+    assert (proposal.customer_id, proposal.invoice_ids, proposal.amounts) == (
+        meant.customer_id,
+        (meant.pk,),
+        (D(amount),),
+    )
+    assert proposal.reasons[0].startswith(reason)
+    assert proposal.reasons[0].endswith(f"is the payer's open invoice {meant.number}")
+    assert proposal.confidence >= 0.95
+    meant.refresh_from_db()
+    assert (meant.status, meant.open_amount) == (InvoiceStatus.PAID, D("0.00"))
+    assert Allocation.objects.get().payment == payment
+
+
+def test_two_numbers_without_prefix_settle_both_invoices_when_the_amount_is_their_total(payer_books, clerk):
+    proposal = best(line("1730.00", "Rg 1825 u. 15020", iban=BUYER_IBAN))
+
+    assert proposal.invoice_ids == (payer_books["1825"].pk, payer_books["15020"].pk)
+    assert proposal.amounts == (D("1250.00"), D("480.00"))
+    assert "amount equal to the open total of 2 invoices" in proposal.reasons
+    assert proposal.confidence >= 0.9
+
+
+def test_a_payer_known_by_name_only_gets_a_number_without_prefix_read(payer_books, clerk):
+    result = auto_apply([line("480.00", "Factuur 15020", name="Nordwind Handel GmbH")], actor=clerk)
+
+    [(_, _, proposal)] = result.applied
+    assert proposal.invoice_ids == (payer_books["15020"].pk,)
+    assert proposal.reasons[-1] == "payer name matches customer"
+
+
+def lines_that_must_not_match() -> list[tuple[str, BankLine, bool]]:
+    """(what, line, whether the number is the payer's and may be shown as a reason in the queue)."""
+    return [
+        ("unknown payer", line("1250.00", "1825", iban=STRANGER_IBAN, name="Unbekannt AG"), False),
+        ("no payer at all", line("480.00", "factuur 015020"), False),
+        ("another customer's number", line("90.00", "Rechnung 777", iban=BUYER_IBAN), False),
+        ("the year is not the invoice's", line("1250.00", "Rg 2025-1825", iban=BUYER_IBAN), False),
+        ("paid short beyond the tolerance", line("1000.00", "1825", iban=BUYER_IBAN), True),
+        ("paid over", line("1300.00", "1825", iban=BUYER_IBAN), True),
+        ("the digits of an amount", line("1250.00", "Betrag EUR 1.825,00", iban=BUYER_IBAN), False),
+        ("the end of a purchase order number", line("480.00", "Bestellung 4500015020", iban=BUYER_IBAN), False),
+        ("an IBAN in the text", line("1250.00", "von DE12 1825 0000 1234 5678 90", iban=BUYER_IBAN), False),
+        ("a name two customers have", line("480.00", "15020", name="Nordwind Handel GmbH"), False),
+    ]
+
+
+def test_numbers_without_prefix_are_never_applied_outside_the_payers_own_invoices_or_amounts(payer_books, clerk):
+    cases = lines_that_must_not_match()
+    CustomerFactory(actor=clerk, legal_name="Nordwind Handel GmbH")
+
+    result = auto_apply([bank_line for _, bank_line, _ in cases], actor=clerk)
+
+    assert result.applied == []
+    assert sorted(index for index, _ in result.queued) == list(range(len(cases)))
+    for index, proposals in result.queued:
+        what, _, may_be_read = cases[index]
+        read = [p.invoice_ids for p in proposals if any("without prefix" in reason for reason in p.reasons)]
+        assert read == ([(payer_books["1825"].pk,)] if may_be_read else []), what
+        assert all(proposal.confidence < 0.9 for proposal in proposals), what
+    assert not Payment.objects.exists()
+    assert not Allocation.objects.exists()
+
+
+def test_a_number_without_prefix_fitting_two_of_the_payers_invoices_is_not_applied(payer_books, buyer_account, clerk):
+    later = invoice_numbered(buyer_account, clerk, "INV-2026-001825", "1250.00")
+
+    result = auto_apply([line("1250.00", "Rechnung 1825", iban=BUYER_IBAN)], actor=clerk)
+
+    assert result.applied == []
+    [(_, proposals)] = result.queued
+    assert {proposal.invoice_ids for proposal in proposals} == {(payer_books["1825"].pk,), (later.pk,)}
+    assert not any("without prefix" in reason for proposal in proposals for reason in proposal.reasons)
+    assert not Payment.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        pytest.param(lambda reference: iso11649.format(reference), id="printed in groups of four"),
+        pytest.param(lambda reference: reference.lower(), id="lower case, no spaces"),
+        pytest.param(lambda reference: iso11649.format(reference).replace(" ", "  ", 2), id="double spaces"),
+        pytest.param(lambda reference: f"{iso11649.format(reference)} danke", id="text running on"),
+        pytest.param(
+            lambda reference: reference[:4] + reference[4:7] + reference[7:].replace("0", "O"), id="OCR O for 0"
+        ),
+    ],
+)
+def test_a_line_with_only_the_rf_reference_is_applied_to_its_invoice(invoices, clerk, typed):
+    _, second = invoices
+    reference = creditor_reference(second.number)
+
+    result = auto_apply([line("238.00", typed(reference))], actor=clerk)
+
+    [(_, _, proposal)] = result.applied
+    assert proposal.invoice_ids == (second.pk,)
+    assert proposal.reasons[0] == f"creditor reference {reference} of invoice {second.number} in remittance text"
+    second.refresh_from_db()
+    assert second.open_amount == D("0.00")
+
+
+def test_an_rf_reference_failing_the_check_digits_is_not_taken_for_a_reference(invoices, clerk):
+    _, second = invoices
+    reference = creditor_reference(second.number)
+    wrong = f"RF{(int(reference[2:4]) + 1) % 100:02d}{reference[4:]}"
+    elsewhere = "RF18 5390 0754 7034"  # the standard's example: a valid reference of someone else's
+
+    proposals = propose_matches([line("238.00", wrong), line("238.00", elsewhere)])
+
+    assert all("creditor reference" not in reason for p in proposals[0] for reason in p.reasons)
+    assert proposals[1] == []

@@ -170,6 +170,11 @@ class BankStatementLineSerializer(serializers.ModelSerializer):
     proposals = serializers.SerializerMethodField(
         help_text="Ranked, best first, worked out now; empty unless the line is unmatched and incoming."
     )
+    counterparty_iban = serializers.CharField(
+        source="counterparty_iban_masked",
+        read_only=True,
+        help_text="The payer's IBAN masked to its country, check digits and last four (DE89 •••• 3000).",
+    )
 
     class Meta:
         model = BankStatementLine
