@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from otc.api.events import EventCatalogueView
 from otc.health import healthz, readyz
+from otc.metrics import metrics_view
 
 api_v1 = [
     path("", include("customers.api_urls")),
@@ -30,6 +31,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
+    path("metrics", metrics_view, name="metrics"),
 ]
 
 handler404 = "otc.api.problems.not_found"

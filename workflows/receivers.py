@@ -4,12 +4,14 @@ enqueued on commit (one task for one event, one task for a bulk run's events).""
 from django.db import transaction
 
 from otc.events import PublishedEvent, events_published
+from otc.metrics import count_committed_events
 from workflows import broker, tasks
 from workflows.services import record_events
 
 
 def record_published_events(sender, events: list[PublishedEvent], **kwargs) -> None:
     event_ids = [event.pk for event in record_events(events=events)]
+    count_committed_events(events)
     # The change has committed by then: a broker that is down must not turn it into an error for the
     # caller (`enqueue` never raises). The rows stay pending and the sweeper enqueues them later.
     if len(event_ids) == 1:

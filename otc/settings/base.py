@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.mfa",
     "django_structlog",
+    "django_prometheus",
     "otc",
     "customers",
     "inventory",
@@ -67,6 +68,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "otc.request_ids.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -79,6 +82,7 @@ MIDDLEWARE = [
     "otc.accounts.StaffMfaRequiredMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django_structlog.middlewares.RequestMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "otc.urls"
@@ -272,6 +276,19 @@ LOGGING = {
         "fontTools": {"level": "WARNING"},
     },
 }
+# Request ids (otc/request_ids.py): RequestIdMiddleware decides the id (the trusted proxy's
+# X-Request-ID only when this is on, else a new one) and django-structlog logs with it; Celery tasks
+# carry it in their headers and the worker binds it into the task's log lines.
+OTC_TRUST_REQUEST_ID_HEADER = env_bool("TRUST_REQUEST_ID_HEADER", False)
+DJANGO_STRUCTLOG_TRUST_UPSTREAM_REQUEST_ID = True
+DJANGO_STRUCTLOG_CELERY_ENABLED = True
+
+# Prometheus metrics (otc/metrics.py): /metrics answers a scraper presenting this bearer token and is a
+# 404 while it is unset; a worker serves its task metrics on its own port when one is given.
+OTC_METRICS_TOKEN = env("METRICS_TOKEN")
+OTC_WORKER_METRICS_PORT = int(env("WORKER_METRICS_PORT", "0"))
+OTC_WORKER_METRICS_ADDRESS = env("WORKER_METRICS_ADDRESS", "0.0.0.0")  # noqa: S104 - inside the network
+
 structlog.configure(
     processors=[
         structlog.contextvars.merge_contextvars,
