@@ -70,6 +70,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "otc.request_ids.RequestIdMiddleware",
+    "otc.uploads.RequestBodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -276,6 +277,14 @@ LOGGING = {
         "fontTools": {"level": "WARNING"},
     },
 }
+# Request bodies (otc/uploads.py): a file upload (multipart) may be up to OTC_MAX_UPLOAD_BYTES, any
+# other body up to DATA_UPLOAD_MAX_MEMORY_SIZE (15 MB holds a 10 MB ticket attachment base64-encoded in
+# JSON, which DRF reads into memory whole); larger ones are refused (413) from Content-Length before they
+# are read. Uploaded files above FILE_UPLOAD_MAX_MEMORY_SIZE go to a temporary file, not memory.
+OTC_MAX_UPLOAD_BYTES = int(env("MAX_UPLOAD_BYTES", str(20 * 1024 * 1024)))
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(env("DATA_UPLOAD_MAX_MEMORY_SIZE", str(15 * 1024 * 1024)))
+FILE_UPLOAD_MAX_MEMORY_SIZE = int(env("FILE_UPLOAD_MAX_MEMORY_SIZE", str(5 * 1024 * 1024 // 2)))
+
 # Request ids (otc/request_ids.py): RequestIdMiddleware decides the id (the trusted proxy's
 # X-Request-ID only when this is on, else a new one) and django-structlog logs with it; Celery tasks
 # carry it in their headers and the worker binds it into the task's log lines.
