@@ -5,7 +5,7 @@ import sys
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import InterfaceError, OperationalError
+from django.db import DataError, InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
 from django.views.defaults import page_not_found, server_error
 from rest_framework import exceptions
@@ -82,6 +82,18 @@ def problem_exception_handler(exc, context):
             status=503,
             content_type=PROBLEM_CONTENT_TYPE,
             headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
+        )
+    if isinstance(exc, DataError):
+        # A value PostgreSQL cannot hold (a number beyond its column, a NUL in text) that got past the
+        # serializers: the request's fault, so a clear 400 rather than a server error.
+        logger.warning("Value out of range during %s: %s", instance, exc)
+        set_rollback()
+        return problem_response(
+            status=400,
+            code="value_out_of_range",
+            title="A value is out of range.",
+            detail="A number, date or text in the request is outside what can be stored or looked up.",
+            instance=instance,
         )
     if isinstance(exc, DjangoValidationError):
         exc = InvalidInput.from_django(exc)

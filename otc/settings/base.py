@@ -1,6 +1,8 @@
 """Settings shared by every environment; each value comes from the environment."""
 
 import os
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import dj_database_url
@@ -74,6 +76,7 @@ MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "otc.request_ids.RequestIdMiddleware",
     "otc.uploads.RequestBodyLimitMiddleware",
+    "otc.request_guards.NulCharacterMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "otc.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -309,6 +312,13 @@ CONTENT_SECURITY_POLICY = {
 OTC_MAX_UPLOAD_BYTES = int(env("MAX_UPLOAD_BYTES", str(20 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(env("DATA_UPLOAD_MAX_MEMORY_SIZE", str(15 * 1024 * 1024)))
 FILE_UPLOAD_MAX_MEMORY_SIZE = int(env("FILE_UPLOAD_MAX_MEMORY_SIZE", str(5 * 1024 * 1024 // 2)))
+
+# Plausible input (otc/input_bounds.py): the API and the number parser refuse amounts, quantities and
+# dates beyond these (typos, attacks, arithmetic that would overflow); "1_000" is never a number.
+OTC_INPUT_MAX_AMOUNT = Decimal(env("INPUT_MAX_AMOUNT", "999999999.99"))
+OTC_INPUT_MAX_QUANTITY = Decimal(env("INPUT_MAX_QUANTITY", "999999"))
+OTC_INPUT_EARLIEST_DATE = date.fromisoformat(env("INPUT_EARLIEST_DATE", "1970-01-01"))
+OTC_INPUT_LATEST_DATE = date.fromisoformat(env("INPUT_LATEST_DATE", "2199-12-31"))
 
 # Request ids (otc/request_ids.py): RequestIdMiddleware decides the id (the trusted proxy's
 # X-Request-ID only when this is on, else a new one) and django-structlog logs with it; Celery tasks
