@@ -10,6 +10,8 @@ import structlog
 from celery.schedules import crontab
 from csp import constants as csp_constants
 
+from otc.log_redaction import redact_secrets
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 
@@ -181,6 +183,11 @@ OTC_BASE_URL = env("OTC_BASE_URL", "http://127.0.0.1:8000")
 # How long an emailed portal invitation link stays valid.
 OTC_PORTAL_INVITATION_DAYS = int(env("PORTAL_INVITATION_DAYS", "7"))
 
+# How many proxies in front of the suite append to X-Forwarded-For: the client address (for API rate
+# limits and allauth's sign-in throttle) is the one the outermost of them saw; 0 trusts no header.
+OTC_TRUSTED_PROXIES = int(env("TRUSTED_PROXIES", "0"))
+ALLAUTH_TRUSTED_PROXY_COUNT = OTC_TRUSTED_PROXIES
+
 # REST API
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -199,7 +206,14 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    # Rate limits per API key and per client address (otc/api/throttles.py; the rates are below).
+    "DEFAULT_THROTTLE_CLASSES": ["otc.api.throttles.PerApiKeyThrottle", "otc.api.throttles.PerAddressThrottle"],
+    # The client address behind the trusted proxies (OTC_TRUSTED_PROXIES above).
+    "NUM_PROXIES": OTC_TRUSTED_PROXIES,
 }
+# Requests a minute (or "/s", "/h", "/d") before 429 with Retry-After; counted in the cache (Redis).
+OTC_API_RATE_PER_KEY = env("API_RATE_PER_KEY", "1200/min")
+OTC_API_RATE_PER_ADDRESS = env("API_RATE_PER_ADDRESS", "2400/min")
 SPECTACULAR_SETTINGS = {
     "TITLE": "OTC suite API",
     "DESCRIPTION": (
@@ -270,11 +284,15 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
+        # Secrets (one-time links, API keys, tokens, configured secrets) are redacted from every line.
         "structured": {
             "()": structlog.stdlib.ProcessorFormatter,
-            "processor": structlog.processors.JSONRenderer()
-            if LOG_JSON
-            else structlog.dev.ConsoleRenderer(colors=False),
+            "processors": [
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                structlog.processors.format_exc_info,  # tracebacks as text, so they are redacted too
+                redact_secrets,
+                structlog.processors.JSONRenderer() if LOG_JSON else structlog.dev.ConsoleRenderer(colors=False),
+            ],
         },
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "structured"}},

@@ -8,7 +8,7 @@ import structlog
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import BASE_DIR, MIDDLEWARE, env, env_bool
+from .base import BASE_DIR, MIDDLEWARE, env, env_bool, redact_secrets
 
 DEBUG = False
 for required in ("SECRET_KEY", "DATABASE_URL", "FIELD_ENCRYPTION_KEYS", "ALLOWED_HOSTS"):
@@ -40,6 +40,8 @@ if LOG_JSON:
         "()": structlog.stdlib.ProcessorFormatter,
         "processors": [
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.processors.format_exc_info,
+            redact_secrets,
             structlog.processors.JSONRenderer(),
         ],
         "foreign_pre_chain": [
