@@ -123,7 +123,7 @@ class CustomerBehaviourAdmin(ModelAdmin):
             messages.error(request, problem.message)
         export = request.GET.get("export")
         if export in EXPORTS and error is None:
-            response = HttpResponse(table.dataset().export(export), content_type=EXPORTS[export])
+            response = HttpResponse(table.spreadsheet(export), content_type=EXPORTS[export])
             response["Content-Disposition"] = f'attachment; filename="{slug}.{export}"'
             return response
         query = request.GET.copy()

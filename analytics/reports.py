@@ -19,6 +19,7 @@ from django.utils.http import urlencode
 from analytics.selectors import behaviour, forecast, receivables
 from analytics.selectors.receivables import GROUPINGS, Period
 from otc.errors import InvalidInput
+from otc.exports import neutralize_formula
 
 
 class ReportFilters(forms.Form):
@@ -89,14 +90,25 @@ class Table:
             data.append([_plain(row.get(key)) for key, _label in self.columns])
         return data
 
+    def spreadsheet(self, export_format: str) -> str | bytes:
+        """The table as a CSV or XLSX file whose cells a spreadsheet shows but never evaluates."""
+        data = tablib.Dataset(headers=[neutralize_formula(label) for _key, label in self.columns])
+        for row in self.rows:
+            data.append([neutralize_formula(_cell(row.get(key))) for key, _label in self.columns])
+        return data.export(export_format)
 
-def _plain(value: Any) -> Any:
-    """A cell as CSV/XLSX and JSON take it: decimals as text (exact), lists joined."""
-    if isinstance(value, Decimal):
-        return str(value)
+
+def _cell(value: Any) -> Any:
+    """A cell as a spreadsheet takes it: lists joined, numbers kept (an XLSX stores them as numbers)."""
     if isinstance(value, list):
         return " ".join(value)
     return value
+
+
+def _plain(value: Any) -> Any:
+    """A cell as JSON takes it: decimals as text (exact), lists joined."""
+    value = _cell(value)
+    return str(value) if isinstance(value, Decimal) else value
 
 
 def _label(name: str) -> str:

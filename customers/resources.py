@@ -12,11 +12,12 @@ only (numbers are generated, new customers are active). An optional `confirm_dup
 """
 
 from django.core.exceptions import ValidationError
-from import_export import fields, resources, widgets
+from import_export import fields, widgets
 
 from customers import services
 from customers.models import Customer
 from otc.errors import DomainError
+from otc.exports import FormulaSafeResource
 from otc.forms import adopt_saved_row
 from otc.models import User
 
@@ -66,7 +67,7 @@ class WholeNumberWidget(widgets.IntegerWidget):
             raise ValueError(f"{value} is not a whole number.") from error
 
 
-class CustomerResource(resources.ModelResource):
+class CustomerResource(FormulaSafeResource):
     number = fields.Field(attribute="number", column_name="number", readonly=True)
     status = fields.Field(attribute="status", column_name="status", readonly=True)
     payment_terms_days = fields.Field(

@@ -10,12 +10,13 @@ row is reported with its row number (the first data row is row 1), the column an
 """
 
 from django.core.exceptions import ValidationError
-from import_export import fields, resources, widgets
+from import_export import fields, widgets
 
 from inventory import services
 from inventory.models import PriceList, PriceListItem, Product, TaxCategory
 from otc.audit import acting
 from otc.errors import DomainError
+from otc.exports import FormulaSafeResource
 from otc.forms import adopt_saved_row
 
 PRODUCT_COLUMNS = ("sku", "name", "description", "unit", "kind", "tax_category", "gtin", "is_active")
@@ -47,7 +48,7 @@ class CheckedDecimalWidget(widgets.DecimalWidget):
             raise ValueError(f"{value} is not a number.") from error
 
 
-class _WholeFileResource(resources.ModelResource):
+class _WholeFileResource(FormulaSafeResource):
     def import_data(self, dataset, dry_run=False, raise_errors=False, use_transactions=None, **kwargs):
         """One transaction for the whole file, rolled back if any row is invalid or fails."""
         kwargs["rollback_on_validation_errors"] = True

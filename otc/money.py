@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from otc.errors import InvalidInput
+from otc.input_bounds import has_separators
 
 # ISO 4217 minor units for the currencies whose exponent is not 2; every other active code has 2.
 _MINOR_UNITS_NOT_TWO = {
@@ -125,6 +126,8 @@ def parse_decimal(
         return InvalidInput(f"{field}: {reason}", fields={field: [reason]})
 
     text = str(value).strip()
+    if has_separators(text):
+        raise invalid(f"{text!r} is not a decimal amount: write the digits without separators")
     try:
         number = Decimal(text)
     except ArithmeticError:

@@ -6,12 +6,14 @@ from celery import Task, states
 from django.db import transaction
 
 from otc.events import PublishedEvent, events_published
+from otc.metrics import count_committed_events
 from workflows import broker, selectors, services, tasks
 from workflows.services import record_events
 
 
 def record_published_events(sender, events: list[PublishedEvent], **kwargs) -> None:
     event_ids = [event.pk for event in record_events(events=events)]
+    count_committed_events(events)
     # The change has committed by then: a broker that is down must not turn it into an error for the
     # caller (`enqueue` never raises). The rows stay pending and the sweeper enqueues them later.
     if len(event_ids) == 1:

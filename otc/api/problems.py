@@ -5,7 +5,7 @@ import sys
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import InterfaceError, OperationalError
+from django.db import DataError, InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
 from django.views.defaults import page_not_found, server_error
 from rest_framework import exceptions
@@ -83,6 +83,18 @@ def problem_exception_handler(exc, context):
             content_type=PROBLEM_CONTENT_TYPE,
             headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
         )
+    if isinstance(exc, DataError):
+        # A value PostgreSQL cannot hold (a number beyond its column, a NUL in text) that got past the
+        # serializers: the request's fault, so a clear 400 rather than a server error.
+        logger.warning("Value out of range during %s: %s", instance, exc)
+        set_rollback()
+        return problem_response(
+            status=400,
+            code="value_out_of_range",
+            title="A value is out of range.",
+            detail="A number, date or text in the request is outside what can be stored or looked up.",
+            instance=instance,
+        )
     if isinstance(exc, DjangoValidationError):
         exc = InvalidInput.from_django(exc)
     if isinstance(exc, DomainError):
@@ -137,15 +149,13 @@ def not_found(request, exception=None):
     """404 for the whole site: problem+json under /api/, the normal page elsewhere."""
     if not request.path.startswith("/api/"):
         return page_not_found(request, exception)
-    body = {
-        "type": "urn:otc:problem:not_found",
-        "title": "Not found.",
-        "status": 404,
-        "detail": f"No API endpoint or object at {request.path}.",
-        "code": "not_found",
-        "instance": request.get_full_path(),
-    }
-    return JsonResponse(body, status=404, content_type=PROBLEM_CONTENT_TYPE)
+    return problem_page(
+        request,
+        status=404,
+        code="not_found",
+        title="Not found.",
+        detail=f"No API endpoint or object at {request.path}.",
+    )
 
 
 def server_failure(request):
@@ -156,15 +166,27 @@ def server_failure(request):
     if isinstance(error, DATABASE_UNAVAILABLE):
         response = JsonResponse(_database_unavailable(request.get_full_path()), status=503)
         response["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
-    else:
-        body = {
-            "type": "urn:otc:problem:server_error",
-            "title": "Internal server error.",
-            "status": 500,
-            "detail": "The request failed on the server; the error was logged for the operators.",
-            "code": "server_error",
-            "instance": request.get_full_path(),
-        }
-        response = JsonResponse(body, status=500)
-    response["Content-Type"] = PROBLEM_CONTENT_TYPE
-    return response
+        response["Content-Type"] = PROBLEM_CONTENT_TYPE
+        return response
+    return problem_page(
+        request,
+        status=500,
+        code="server_error",
+        title="Internal server error.",
+        detail="The request failed on the server; the error was logged for the operators.",
+    )
+
+
+def problem_page(
+    request, *, status: int, code: str, title: str, detail: str, headers: dict | None = None
+) -> JsonResponse:
+    """A problem document answered outside DRF (URL resolution, middleware, the error handlers)."""
+    body = {
+        "type": f"urn:otc:problem:{code}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+        "instance": request.get_full_path(),
+    }
+    return JsonResponse(body, status=status, content_type=PROBLEM_CONTENT_TYPE, headers=headers)

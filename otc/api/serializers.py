@@ -1,15 +1,20 @@
 from rest_framework import serializers
 from rest_framework.request import Request
 
+from otc import input_bounds
 from otc.money import CURRENCY_CHOICES, quantize
 
 
 class StrictSerializer(serializers.Serializer):
-    """Rejects fields it does not know, so a typo in a partner's payload is an error, not a no-op."""
+    """Rejects fields it does not know, so a typo in a partner's payload is an error, not a no-op;
+    and numbers written with separators ("1_000", which Python would read as 1000) or beyond the
+    plausible bounds of `otc.input_bounds` (amounts, quantities, dates), so they never reach a service."""
 
     def to_internal_value(self, data):
         unknown = sorted(set(data) - set(self.fields)) if isinstance(data, dict) else []
         errors = {name: ["Unknown field."] for name in unknown}
+        if isinstance(data, dict):
+            errors.update(input_bounds.separated_numbers(self.fields, data))
         try:
             value = super().to_internal_value(data)
         except serializers.ValidationError as error:
@@ -17,6 +22,7 @@ class StrictSerializer(serializers.Serializer):
             if not errors or not isinstance(error.detail, dict):
                 raise
             raise serializers.ValidationError({**error.detail, **errors}) from error
+        errors.update(input_bounds.implausible_values(self.fields, value))
         if errors:
             raise serializers.ValidationError(errors)
         return value

@@ -1,11 +1,16 @@
 """Settings shared by every environment; each value comes from the environment."""
 
 import os
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import dj_database_url
 import structlog
 from celery.schedules import crontab
+from csp import constants as csp_constants
+
+from otc.log_redaction import redact_secrets
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -43,6 +48,7 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_filters",
     "django_celery_beat",
     "import_export",
@@ -54,6 +60,8 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.mfa",
     "django_structlog",
+    "django_prometheus",
+    "csp",
     "otc",
     "customers",
     "inventory",
@@ -67,7 +75,12 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "otc.request_ids.RequestIdMiddleware",
+    "otc.uploads.RequestBodyLimitMiddleware",
+    "otc.request_guards.NulCharacterMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "otc.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -79,6 +92,7 @@ MIDDLEWARE = [
     "otc.accounts.StaffMfaRequiredMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django_structlog.middlewares.RequestMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "otc.urls"
@@ -169,6 +183,11 @@ OTC_BASE_URL = env("OTC_BASE_URL", "http://127.0.0.1:8000")
 # How long an emailed portal invitation link stays valid.
 OTC_PORTAL_INVITATION_DAYS = int(env("PORTAL_INVITATION_DAYS", "7"))
 
+# How many proxies in front of the suite append to X-Forwarded-For: the client address (for API rate
+# limits and allauth's sign-in throttle) is the one the outermost of them saw; 0 trusts no header.
+OTC_TRUSTED_PROXIES = int(env("TRUSTED_PROXIES", "0"))
+ALLAUTH_TRUSTED_PROXY_COUNT = OTC_TRUSTED_PROXIES
+
 # REST API
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -187,7 +206,14 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    # Rate limits per API key and per client address (otc/api/throttles.py; the rates are below).
+    "DEFAULT_THROTTLE_CLASSES": ["otc.api.throttles.PerApiKeyThrottle", "otc.api.throttles.PerAddressThrottle"],
+    # The client address behind the trusted proxies (OTC_TRUSTED_PROXIES above).
+    "NUM_PROXIES": OTC_TRUSTED_PROXIES,
 }
+# Requests a minute (or "/s", "/h", "/d") before 429 with Retry-After; counted in the cache (Redis).
+OTC_API_RATE_PER_KEY = env("API_RATE_PER_KEY", "1200/min")
+OTC_API_RATE_PER_ADDRESS = env("API_RATE_PER_ADDRESS", "2400/min")
 SPECTACULAR_SETTINGS = {
     "TITLE": "OTC suite API",
     "DESCRIPTION": (
@@ -196,6 +222,10 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI's files come with the project (drf-spectacular-sidecar), never from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     # One name per choice set, where several fields share one (or one field name has several sets).
     "ENUM_NAME_OVERRIDES": {
@@ -254,11 +284,15 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
+        # Secrets (one-time links, API keys, tokens, configured secrets) are redacted from every line.
         "structured": {
             "()": structlog.stdlib.ProcessorFormatter,
-            "processor": structlog.processors.JSONRenderer()
-            if LOG_JSON
-            else structlog.dev.ConsoleRenderer(colors=False),
+            "processors": [
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                structlog.processors.format_exc_info,  # tracebacks as text, so they are redacted too
+                redact_secrets,
+                structlog.processors.JSONRenderer() if LOG_JSON else structlog.dev.ConsoleRenderer(colors=False),
+            ],
         },
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "structured"}},
@@ -272,6 +306,51 @@ LOGGING = {
         "fontTools": {"level": "WARNING"},
     },
 }
+# Content-Security-Policy (django-csp; otc/csp.py adds what the admin's theme needs under /admin/): our
+# own origin only, a per-response nonce for our few inline scripts and styles, no framing, no plugins.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", csp_constants.NONCE],
+        "style-src": ["'self'", csp_constants.NONCE],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+# Request bodies (otc/uploads.py): a file upload (multipart) may be up to OTC_MAX_UPLOAD_BYTES, any
+# other body up to DATA_UPLOAD_MAX_MEMORY_SIZE (15 MB holds a 10 MB ticket attachment base64-encoded in
+# JSON, which DRF reads into memory whole); larger ones are refused (413) from Content-Length before they
+# are read. Uploaded files above FILE_UPLOAD_MAX_MEMORY_SIZE go to a temporary file, not memory.
+OTC_MAX_UPLOAD_BYTES = int(env("MAX_UPLOAD_BYTES", str(20 * 1024 * 1024)))
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(env("DATA_UPLOAD_MAX_MEMORY_SIZE", str(15 * 1024 * 1024)))
+FILE_UPLOAD_MAX_MEMORY_SIZE = int(env("FILE_UPLOAD_MAX_MEMORY_SIZE", str(5 * 1024 * 1024 // 2)))
+
+# Plausible input (otc/input_bounds.py): the API and the number parser refuse amounts, quantities and
+# dates beyond these (typos, attacks, arithmetic that would overflow); "1_000" is never a number.
+OTC_INPUT_MAX_AMOUNT = Decimal(env("INPUT_MAX_AMOUNT", "999999999.99"))
+OTC_INPUT_MAX_QUANTITY = Decimal(env("INPUT_MAX_QUANTITY", "999999"))
+OTC_INPUT_EARLIEST_DATE = date.fromisoformat(env("INPUT_EARLIEST_DATE", "1970-01-01"))
+OTC_INPUT_LATEST_DATE = date.fromisoformat(env("INPUT_LATEST_DATE", "2199-12-31"))
+
+# Request ids (otc/request_ids.py): RequestIdMiddleware decides the id (the trusted proxy's
+# X-Request-ID only when this is on, else a new one) and django-structlog logs with it; Celery tasks
+# carry it in their headers and the worker binds it into the task's log lines.
+OTC_TRUST_REQUEST_ID_HEADER = env_bool("TRUST_REQUEST_ID_HEADER", False)
+DJANGO_STRUCTLOG_TRUST_UPSTREAM_REQUEST_ID = True
+DJANGO_STRUCTLOG_CELERY_ENABLED = True
+
+# Prometheus metrics (otc/metrics.py): /metrics answers a scraper presenting this bearer token and is a
+# 404 while it is unset; a worker serves its task metrics on its own port when one is given.
+OTC_METRICS_TOKEN = env("METRICS_TOKEN")
+OTC_WORKER_METRICS_PORT = int(env("WORKER_METRICS_PORT", "0"))
+OTC_WORKER_METRICS_ADDRESS = env("WORKER_METRICS_ADDRESS", "0.0.0.0")  # noqa: S104 - inside the network
+
 structlog.configure(
     processors=[
         structlog.contextvars.merge_contextvars,

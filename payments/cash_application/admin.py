@@ -6,6 +6,7 @@ write is one cash application service call with the signed-in user as actor.
 from decimal import Decimal
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -44,6 +45,7 @@ from otc.admin import (
 )
 from otc.crypto import fingerprint
 from otc.errors import DomainError
+from otc.uploads import megabytes
 from payments.admin_helpers import amount_field, autofocus_first_field, customer_field
 from payments.cash_application import services as reconciliation
 from payments.cash_application.bank_formats.csv_layout import CSV_LAYOUTS
@@ -119,6 +121,12 @@ class UploadStatementForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         autofocus_first_field(self)
+
+    def clean_file(self):
+        file = self.cleaned_data["file"]
+        if file.size > settings.OTC_MAX_UPLOAD_BYTES:
+            raise forms.ValidationError(f"The file is larger than {megabytes(settings.OTC_MAX_UPLOAD_BYTES)}.")
+        return file
 
     def clean(self) -> dict:
         cleaned = super().clean()

@@ -51,11 +51,17 @@ def browser(django_db_setup) -> Iterator:
 
 @pytest.fixture
 def page(browser, live_server) -> Iterator:
+    """A page of a fresh browser context; the test fails if the Content-Security-Policy refused anything."""
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1400, "height": 900})
     context.set_default_timeout(15_000)
     page = context.new_page()
+    refused: list[str] = []
+    page.on(
+        "console", lambda message: refused.append(message.text) if "Content Security Policy" in message.text else None
+    )
     yield page
     context.close()
+    assert not refused, "the Content-Security-Policy refused:\n" + "\n".join(refused)
 
 
 @pytest.fixture

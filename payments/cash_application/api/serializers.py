@@ -2,11 +2,13 @@
 proposals, a clerk's decisions on a line. Input serializers check the
 shape (unknown fields are errors); payments.cash_application.services checks the rules."""
 
+from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from orders.api.serializers import CustomerRefSerializer
 from otc.api.serializers import AmountField, OptionalAmountField, StrictSerializer
+from otc.uploads import megabytes
 from payments.cash_application.bank_formats.csv_layout import CSV_LAYOUTS
 from payments.models import (
     BankStatement,
@@ -20,16 +22,13 @@ from payments.money.api.serializers import (
     customer_field,
 )
 
-MAX_STATEMENT_BYTES = 20 * 1024 * 1024
-
-
 # Input
 
 
 class StatementUploadSerializer(StrictSerializer):
     """multipart/form-data: the bank's file as it came, and for CSV what the file does not say."""
 
-    file = serializers.FileField(help_text=f"The statement file, at most {MAX_STATEMENT_BYTES // 2**20} MB.")
+    file = serializers.FileField(help_text=f"The statement file, at most {megabytes(settings.OTC_MAX_UPLOAD_BYTES)}.")
     format = serializers.ChoiceField(choices=StatementFormat.choices)
     csv_layout = serializers.ChoiceField(
         choices=[(name, name) for name in CSV_LAYOUTS],
@@ -53,8 +52,8 @@ class StatementUploadSerializer(StrictSerializer):
     )
 
     def validate_file(self, file):
-        if file.size > MAX_STATEMENT_BYTES:
-            raise serializers.ValidationError(f"At most {MAX_STATEMENT_BYTES // 2**20} MB.")
+        if file.size > settings.OTC_MAX_UPLOAD_BYTES:
+            raise serializers.ValidationError(f"At most {megabytes(settings.OTC_MAX_UPLOAD_BYTES)}.")
         return file
 
     def validate(self, data: dict) -> dict:
