@@ -89,6 +89,7 @@ def routes(made) -> list[tuple[str, str, str | None, str | None]]:
         ("get", BUYER, "/portal/orders/", None),
         ("get", BUYER, *each("/portal/orders/{}/", "order", "number")),
         ("get", BUYER, *each("/portal/orders/{}/cancel/", "order", "number")),
+        ("get", BUYER, *each("/portal/orders/{}/return/", "order", "number")),
         ("post", BUYER, *each("/portal/orders/{}/again/", "order", "number")),
         ("get", BUYER, "/portal/catalogue/", None),
         ("get", BUYER, "/portal/cart/", None),
