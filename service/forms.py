@@ -24,6 +24,9 @@ class PreferencesForm(forms.Form):
     )
     invoice_delivery = forms.ChoiceField(choices=InvoiceDelivery.choices, label="Invoice delivery")
     po_number_required = forms.BooleanField(required=False, label="Our orders always carry a PO number")
+    portal_mfa_required = forms.BooleanField(
+        required=False, label="Our portal users must sign in with an authenticator app (two-factor)"
+    )
 
 
 class ContactForm(forms.Form):

@@ -40,6 +40,7 @@ urlpatterns = [
     path("tickets/new/", portal_support.ticket_new, name="ticket-new"),
     path("tickets/<str:number>/", portal_support.ticket, name="ticket"),
     path("invitation/<str:token>/", portal_users.accept_invitation, name="accept-invitation"),
+    path("two-factor/", portal_users.two_factor, name="two-factor"),
     path("users/", portal_users.users, name="users"),
     path("users/invitations/<int:pk>/resend/", portal_users.invitation_resend, name="invitation-resend"),
     path("users/invitations/<int:pk>/revoke/", portal_users.invitation_revoke, name="invitation-revoke"),

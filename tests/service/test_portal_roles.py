@@ -80,6 +80,7 @@ def routes(made) -> list[tuple[str, str, str | None, str | None]]:
     return [
         ("get", None, "/portal/", None),
         ("get", None, "/portal/help/", None),
+        ("get", None, "/portal/two-factor/", None),
         ("get", ADMIN, "/portal/preferences/", None),
         ("get", ADMIN, "/portal/contacts/add/", None),
         ("get", ADMIN, *each("/portal/contacts/{}/", "contact")),
