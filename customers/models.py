@@ -250,6 +250,11 @@ class Preferences(models.Model):
         max_length=20, choices=InvoiceDelivery.choices, default=InvoiceDelivery.PDF_EMAIL
     )
     po_number_required = models.BooleanField("PO number required", default=False)
+    portal_mfa_required = models.BooleanField(
+        "two-factor sign-in required in the portal",
+        default=False,
+        help_text="Portal users must set up an authenticator app (TOTP) before they can use the portal.",
+    )
     invoicing_schedule = models.CharField(
         max_length=20, choices=InvoicingSchedule.choices, default=InvoicingSchedule.PER_SHIPMENT
     )

@@ -86,7 +86,7 @@ def pending_change_requests() -> QuerySet[ChangeRequest]:
 
 def portal_membership(*, user) -> PortalMembership:
     """The signed-in user's membership (customer and roles); 404 for anyone who is not a portal user."""
-    membership = PortalMembership.objects.select_related("customer").filter(user_id=user.pk).first()
+    membership = PortalMembership.objects.select_related("customer__preferences").filter(user_id=user.pk).first()
     if membership is None or not user.is_active:
         raise Http404("No customer account for this user.")
     return membership

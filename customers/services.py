@@ -86,6 +86,7 @@ PREFERENCE_FIELDS = (
     "opt_outs",
     "invoice_delivery",
     "po_number_required",
+    "portal_mfa_required",
     "invoicing_schedule",
     "document_layout",
 )

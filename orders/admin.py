@@ -13,7 +13,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
@@ -27,11 +27,22 @@ from customers.models import Customer
 from inventory.models import Product, format_quantity
 from inventory.selectors import quote_price
 from orders import services
-from orders.forms import DispatchForm, OrderEntryForm, OrderLineEntryForm, ReturnForm
-from orders.models import Order, OrderLine, OrderStatus, OrderTimelineEntry, Shipment, ShipmentStatus
+from orders.forms import ApproveReturnForm, DispatchForm, OrderEntryForm, OrderLineEntryForm, ReturnForm
+from orders.models import (
+    Order,
+    OrderLine,
+    OrderStatus,
+    OrderTimelineEntry,
+    ReturnRequest,
+    ReturnRequestLine,
+    ReturnRequestStatus,
+    Shipment,
+    ShipmentStatus,
+)
 from otc.admin import (
     OptionalReasonForm,
     ReadOnlyInline,
+    ReadOnlyModelAdmin,
     ReasonForm,
     ServiceChangeFormMixin,
     ServiceRefused,
@@ -620,4 +631,153 @@ class OrderAdmin(ServiceChangeFormMixin, ModelAdmin):
             submit_label=submit_label,
             intro=intro,
             danger=danger,
+        )
+
+
+# --------------------------------------------------------------------------------------------------
+# Return requests: the sales queue of what customers ask to send back
+# --------------------------------------------------------------------------------------------------
+
+REQUEST_COLORS = {
+    ReturnRequestStatus.REQUESTED: "warning",
+    ReturnRequestStatus.APPROVED: "success",
+    ReturnRequestStatus.REFUSED: "danger",
+}
+
+
+class ReturnRequestLineInline(ReadOnlyInline):
+    model = ReturnRequestLine
+    fields = ["order_line", "quantity_text"]
+    readonly_fields = fields
+    verbose_name_plural = "items"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("order_line__product")
+
+    @display(description="Quantity")
+    def quantity_text(self, line: ReturnRequestLine) -> str:
+        return format_quantity(line.quantity)
+
+
+@admin.register(ReturnRequest)
+class ReturnRequestAdmin(ReadOnlyModelAdmin):
+    """The queue: open requests oldest first; approve (registers the return) or refuse with a reason."""
+
+    list_display = ["number", "order", "customer", "status_badge", "reason", "requested_by", "requested_at"]
+    list_filter = [("status", ChoicesDropdownFilter), "reason", ("requested_at", RangeDateFilter)]
+    list_filter_submit = True
+    search_fields = ["number", "order__number", "order__customer__number", "order__customer__legal_name"]
+    list_select_related = ["order__customer", "requested_by"]
+    ordering = ["-pk"]
+    inlines = [ReturnRequestLineInline]
+    fields = [
+        "number",
+        "order",
+        "status_badge",
+        "reason",
+        "description",
+        "photo_link",
+        "requested_by",
+        "requested_at",
+        "decided_by",
+        "decided_at",
+        "refusal_reason",
+        "return_order",
+    ]
+    readonly_fields = fields
+    actions_list = ["open_queue"]
+    actions_detail = ["approve_one", "refuse_one"]
+
+    def has_decide_permission(self, request, object_id=None) -> bool:
+        return request.user.has_perm("orders.decide_returnrequest")
+
+    def get_urls(self):
+        photo = path(
+            "<int:object_id>/photo/",
+            self.admin_site.admin_view(self.photo_view),
+            name="orders_returnrequest_photo",
+        )
+        return [photo, *super().get_urls()]
+
+    @display(description="Customer", ordering="order__customer__number")
+    def customer(self, return_request: ReturnRequest) -> str:
+        return str(return_request.order.customer)
+
+    @display(description="Status", ordering="status")
+    def status_badge(self, return_request: ReturnRequest) -> str:
+        return badge(return_request.get_status_display(), REQUEST_COLORS[return_request.status])
+
+    @display(description="Photo")
+    def photo_link(self, return_request: ReturnRequest) -> str:
+        if not return_request.photo:
+            return "-"
+        url = reverse("admin:orders_returnrequest_photo", args=[return_request.pk])
+        return format_html('<a class="underline" href="{}">{}</a>', url, return_request.photo_name)
+
+    def photo_view(self, request: HttpRequest, object_id: int) -> FileResponse:
+        return_request = self.get_object(request, str(object_id))
+        if return_request is None or not return_request.photo:
+            raise Http404("No photo.")
+        return FileResponse(
+            return_request.photo.open("rb"),
+            filename=return_request.photo_name,
+            content_type=return_request.photo_content_type,
+        )
+
+    @action(description="Open return requests", url_path="queue", icon="assignment_return")
+    def open_queue(self, request):
+        url = reverse("admin:orders_returnrequest_changelist")
+        return HttpResponseRedirect(f"{url}?status__exact={ReturnRequestStatus.REQUESTED}&o=7")
+
+    def _request(self, request, object_id) -> ReturnRequest:
+        return_request = self.get_object(request, unquote(object_id))
+        if return_request is None:
+            raise PermissionDenied
+        return return_request
+
+    @action(description="Approve", permissions=["decide"], url_path="approve", icon="check")
+    def approve_one(self, request, object_id):
+        return_request = self._request(request, object_id)
+        form = ApproveReturnForm(request.POST if request.method == "POST" else None)
+        if form.is_bound and form.is_valid():
+            call_once(
+                request,
+                lambda: services.approve_return_request(
+                    return_request=return_request, actor=request.user, condition=form.cleaned_data["condition"]
+                ),
+                done=f"{return_request} approved: the return is registered and the credit note follows.",
+            )
+            return HttpResponseRedirect(change_url(return_request))
+        return service_form_page(
+            request,
+            self,
+            title=f"Approve return request {return_request}",
+            form=form,
+            obj=return_request,
+            submit_label="Approve and register the return",
+            intro="The goods are registered as returned on the order; invoiced goods are credited.",
+        )
+
+    @action(description="Refuse", permissions=["decide"], url_path="refuse", icon="block")
+    def refuse_one(self, request, object_id):
+        return_request = self._request(request, object_id)
+        form = ReasonForm(request.POST if request.method == "POST" else None)
+        if form.is_bound and form.is_valid():
+            call_once(
+                request,
+                lambda: services.refuse_return_request(
+                    return_request=return_request, actor=request.user, reason=form.cleaned_data["reason"]
+                ),
+                done=f"{return_request} refused; the customer is told why.",
+            )
+            return HttpResponseRedirect(change_url(return_request))
+        return service_form_page(
+            request,
+            self,
+            title=f"Refuse return request {return_request}",
+            form=form,
+            obj=return_request,
+            submit_label="Refuse",
+            intro="The customer reads the reason in the portal and in the email.",
+            danger=True,
         )

@@ -6,6 +6,7 @@ from orders.api import views
 router = SimpleRouter()
 router.register("orders", views.OrderViewSet, basename="order")
 router.register("shipments", views.ShipmentViewSet, basename="shipment")
+router.register("return-requests", views.ReturnRequestViewSet, basename="return-request")
 
 urlpatterns = [
     path(
@@ -22,6 +23,11 @@ urlpatterns = [
         "orders/<str:number>/returns/",
         views.OrderReturnsViewSet.as_view({"get": "list", "post": "create"}),
         name="order-returns",
+    ),
+    path(
+        "orders/<str:number>/return-requests/",
+        views.OrderReturnRequestsViewSet.as_view({"get": "list", "post": "create"}),
+        name="order-return-requests",
     ),
     *router.urls,
 ]

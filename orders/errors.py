@@ -19,3 +19,18 @@ class OverShipment(Conflict):
 class OverReturn(Conflict):
     code = "over_return"
     title = "More than was shipped cannot be returned."
+
+
+class ReturnNotDecidable(IllegalTransition):
+    code = "return_request_decided"
+    title = "The return request has been decided already."
+
+
+class ReturnPhotoRefused(InvalidInput):
+    code = "return_photo_refused"
+    title = "A photo of the goods is a PNG or JPEG file within the size limit."
+
+
+class OverReturnRequest(Conflict):
+    code = "over_return_request"
+    title = "More than was delivered and not yet returned or requested cannot be returned."

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 from otc.events import Amount, Currency, DomainEvent
 
@@ -92,3 +93,25 @@ class GoodsReturned(OrderEvent):
     return_id: int
     return_number: str
     reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReturnRequested(OrderEvent):
+    """A customer asked to send back delivered goods; sales decide in the return-request queue."""
+
+    type = "order.return_requested"
+    return_request_id: int
+    return_request_number: str
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReturnRequestDecided(OrderEvent):
+    """Sales approved a return request (the return is registered, the credit note follows) or refused it."""
+
+    type = "order.return_request_decided"
+    return_request_id: int
+    return_request_number: str
+    decision: Literal["approved", "refused"]
+    return_number: str
+    refusal_reason: str

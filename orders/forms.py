@@ -127,3 +127,14 @@ class ReturnForm(forms.Form):
             for line in self.lines
             if self.cleaned_data.get(f"line_{line.pk}")
         ]
+
+
+class ApproveReturnForm(forms.Form):
+    """How the goods of an approved return request come back: resellable or damaged."""
+
+    condition = forms.ChoiceField(
+        choices=ReturnCondition.choices,
+        initial=ReturnCondition.RESELLABLE,
+        widget=UnfoldAdminSelectWidget,
+        help_text="Resellable goods go back on hand when registered; damaged goods are written off.",
+    )

@@ -1,5 +1,7 @@
 """Sales orders and their lines, shipments, returns, and the order's customer-visible timeline."""
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -216,6 +218,90 @@ class ReturnLine(models.Model):
         return f"{self.return_order_id}: {self.order_line_id} × {self.quantity}"
 
 
+class ReturnRequestStatus(models.TextChoices):
+    REQUESTED = "requested", "Requested"
+    APPROVED = "approved", "Approved"
+    REFUSED = "refused", "Refused"
+
+
+class ReturnRequestReason(models.TextChoices):
+    DAMAGED_IN_TRANSIT = "damaged_in_transit", "Damaged in transit"
+    DEFECTIVE = "defective", "Defective"
+    WRONG_ITEM = "wrong_item", "Wrong item delivered"
+    NOT_AS_DESCRIBED = "not_as_described", "Not as described"
+    TOO_MANY = "too_many", "More delivered than ordered"
+    NO_LONGER_NEEDED = "no_longer_needed", "No longer needed"
+    OTHER = "other", "Other"
+
+
+def return_photo_path(return_request: "ReturnRequest", filename: str) -> str:
+    """A random name: the customer's file name is kept in `photo_name`, never used on disk."""
+    return f"returns/{uuid.uuid4().hex}"
+
+
+@tracked()
+class ReturnRequest(models.Model):
+    """A customer asks to send goods back (from the portal or a partner system). Sales approve it,
+    which registers the return (ReturnOrder) and so the credit note, or refuse it with a reason."""
+
+    number = models.CharField(max_length=20, unique=True, editable=False)
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="return_requests")
+    status = models.CharField(max_length=10, choices=ReturnRequestStatus.choices, default=ReturnRequestStatus.REQUESTED)
+    reason = models.CharField(max_length=20, choices=ReturnRequestReason.choices)
+    description = models.TextField(blank=True)
+    photo = models.FileField(upload_to=return_photo_path, blank=True)
+    photo_name = models.CharField(max_length=255, blank=True)
+    photo_content_type = models.CharField(max_length=100, blank=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    refusal_reason = models.CharField(max_length=300, blank=True)
+    return_order = models.OneToOneField(
+        ReturnOrder, null=True, blank=True, on_delete=models.PROTECT, related_name="request"
+    )
+
+    class Meta:
+        ordering = ["-pk"]
+        permissions = [("decide_returnrequest", "Can approve or refuse customers' return requests")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=ReturnRequestStatus.values), name="return_request_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(reason__in=ReturnRequestReason.values), name="return_request_reason_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status=ReturnRequestStatus.REQUESTED, decided_at__isnull=True)
+                | Q(status=ReturnRequestStatus.APPROVED, decided_at__isnull=False, return_order__isnull=False)
+                | (Q(status=ReturnRequestStatus.REFUSED, decided_at__isnull=False) & ~Q(refusal_reason="")),
+                name="return_request_decision_complete",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "requested_at"], name="return_request_queue")]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class ReturnRequestLine(models.Model):
+    request = models.ForeignKey(ReturnRequest, on_delete=models.CASCADE, related_name="lines")
+    order_line = models.ForeignKey(OrderLine, on_delete=models.PROTECT, related_name="return_request_lines")
+    quantity = QuantityField()
+
+    class Meta:
+        ordering = ["request", "order_line__line_no"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="return_request_line_quantity_positive"),
+            models.UniqueConstraint(fields=["request", "order_line"], name="return_request_line_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.request_id}: {self.order_line_id} × {self.quantity}"
+
+
 class TimelineKind(models.TextChoices):
     CREATED = "created", "Created"
     CONFIRMED = "confirmed", "Confirmed"
@@ -225,6 +311,8 @@ class TimelineKind(models.TextChoices):
     SHIPPED = "shipped", "Shipped"
     DELIVERED = "delivered", "Delivered"
     RETURNED = "returned", "Goods returned"
+    RETURN_REQUESTED = "return_requested", "Return requested"
+    RETURN_REFUSED = "return_refused", "Return refused"
     CANCELLED = "cancelled", "Cancelled"
 
 
@@ -232,7 +320,7 @@ class OrderTimelineEntry(models.Model):
     """What happened to an order, in words a customer can read (the portal shows it too)."""
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="timeline")
-    kind = models.CharField(max_length=12, choices=TimelineKind.choices)
+    kind = models.CharField(max_length=20, choices=TimelineKind.choices)
     at = models.DateTimeField(auto_now_add=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"

@@ -1,10 +1,11 @@
 """Who hears of order events: the customer's contacts of a confirmed order and of a dispatched
-shipment, and credit control of an order put on credit hold."""
+shipment, credit control of an order put on credit hold, and the customer of the decision on a
+return request."""
 
-from customers.models import NotificationType
+from customers.models import NotificationType, PortalMembership
 from customers.notices import customer_recipients
-from orders.events import OrderConfirmed, OrderPutOnCreditHold, ShipmentDispatched
-from orders.models import Order, Shipment
+from orders.events import OrderConfirmed, OrderPutOnCreditHold, ReturnRequestDecided, ShipmentDispatched
+from orders.models import Order, ReturnRequest, Shipment
 from otc.notices import Notice
 from otc.roles import staff_with_permission
 
@@ -53,3 +54,28 @@ def held_order(event: OrderPutOnCreditHold) -> list[Notice]:
         return []
     context = {"order": order, "customer": order.customer, "reason": event.reason}
     return [Notice(sorted(recipients), "order_credit_hold", context)]
+
+
+def return_request_decided(event: ReturnRequestDecided) -> list[Notice]:
+    """The decision goes to whoever asked, when a portal user of the customer asked; a request a partner
+    system filed goes to the customer's purchasing contacts. Always sent: it answers the customer."""
+    return_request = (
+        ReturnRequest.objects.select_related("order__customer", "requested_by", "return_order")
+        .prefetch_related("lines__order_line__product")
+        .get(pk=event.return_request_id)
+    )
+    customer = return_request.order.customer
+    requester = return_request.requested_by
+    if PortalMembership.objects.filter(user_id=requester.pk, customer_id=customer.pk).exists():
+        recipients = [requester.email]
+    else:
+        recipients = customer_recipients(customer, NotificationType.ORDER_CONFIRMATION)
+    if not recipients:
+        return []
+    context = {
+        "return_request": return_request,
+        "order": return_request.order,
+        "customer": customer,
+        "lines": return_request.lines.all(),
+    }
+    return [Notice(recipients, "return_request_decided", context, language=customer.language)]

@@ -5,12 +5,24 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Prefetch, QuerySet
+from django.db.models import DecimalField, F, OuterRef, Prefetch, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from customers.models import CreditProfile, Customer
 from ledger.selectors import receivable_balances
-from orders.models import OPEN_STATUSES, Order, OrderLine, OrderStatus, OrderTimelineEntry
+from orders.models import (
+    OPEN_STATUSES,
+    Order,
+    OrderLine,
+    OrderStatus,
+    OrderTimelineEntry,
+    ReturnRequest,
+    ReturnRequestLine,
+    ReturnRequestStatus,
+    ShipmentLine,
+    ShipmentStatus,
+)
 from otc.exchange_rates import convert
 from otc.money import quantize
 
@@ -29,6 +41,35 @@ def order_detail(*, pk: int) -> Order:
         )
         .get(pk=pk)
     )
+
+
+def _line_total(queryset: QuerySet) -> Coalesce:
+    """The sum of `quantity` per order line of `queryset` (rows pointing at the outer line), 0 if none."""
+    summed = queryset.filter(order_line=OuterRef("pk")).values("order_line").annotate(total=Sum("quantity"))
+    field = DecimalField(max_digits=14, decimal_places=3)
+    return Coalesce(Subquery(summed.values("total"), output_field=field), Value(0, output_field=field))
+
+
+def returnable_lines(*, order: Order) -> QuerySet[OrderLine]:
+    """The order's lines with `returnable`: delivered, less returned, less asked for in open return
+    requests (a customer may ask to return only what reached them)."""
+    delivered = _line_total(ShipmentLine.objects.filter(shipment__status=ShipmentStatus.DELIVERED))
+    requested = _line_total(ReturnRequestLine.objects.filter(request__status=ReturnRequestStatus.REQUESTED))
+    return (
+        order.lines.select_related("product")
+        .annotate(returnable=delivered - F("quantity_returned") - requested)
+        .order_by("line_no")
+    )
+
+
+def returnable_quantities(*, order: Order) -> dict[int, Decimal]:
+    """What each line may still be asked back for, by line id; lines with nothing to return are left out."""
+    return {line.pk: line.returnable for line in returnable_lines(order=order) if line.returnable > 0}
+
+
+def order_return_requests(*, order: Order) -> QuerySet[ReturnRequest]:
+    """An order's return requests with their lines, newest first, in two queries."""
+    return order.return_requests.select_related("return_order").prefetch_related("lines__order_line").order_by("-pk")
 
 
 def credit_hold_queue() -> QuerySet[Order]:

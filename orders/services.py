@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -16,7 +17,15 @@ from inventory.models import Product, Warehouse, format_quantity
 from inventory.selectors import quote_prices, quote_taxes
 from inventory.services import StockRequest, release_stock, reserve_stock, return_stock, ship_stock
 from orders import selectors
-from orders.errors import IllegalOrderTransition, OverReturn, OverShipment, PurchaseOrderNumberRequired
+from orders.errors import (
+    IllegalOrderTransition,
+    OverReturn,
+    OverReturnRequest,
+    OverShipment,
+    PurchaseOrderNumberRequired,
+    ReturnNotDecidable,
+    ReturnPhotoRefused,
+)
 from orders.events import (
     GoodsReturned,
     OrderCancelled,
@@ -24,6 +33,8 @@ from orders.events import (
     OrderCreditHoldReleased,
     OrderPutOnCreditHold,
     OrderRejected,
+    ReturnRequestDecided,
+    ReturnRequested,
     ShipmentDelivered,
     ShipmentDispatched,
 )
@@ -36,6 +47,10 @@ from orders.models import (
     ReturnCondition,
     ReturnLine,
     ReturnOrder,
+    ReturnRequest,
+    ReturnRequestLine,
+    ReturnRequestReason,
+    ReturnRequestStatus,
     Shipment,
     ShipmentLine,
     ShipmentStatus,
@@ -44,6 +59,7 @@ from orders.models import (
 from otc.audit import acting
 from otc.errors import InvalidInput, PermissionDenied
 from otc.events import publish
+from otc.file_types import sniff_content_type
 from otc.models import User
 from otc.money import (
     combined_discount,
@@ -553,3 +569,166 @@ def register_return(
         )
     )
     return return_order
+
+
+RETURN_PHOTO_TYPES = {"image/png", "image/jpeg"}
+
+
+@dataclass(frozen=True)
+class ReturnPhoto:
+    """A photo of the goods as it arrived (portal form, API body): its file name and its bytes."""
+
+    filename: str
+    content: bytes
+
+
+def _checked_photo(photo: ReturnPhoto) -> str:
+    """The photo's content type as its bytes tell, or ReturnPhotoRefused saying why; the size limit is
+    the ticket attachments' (OTC_TICKET_ATTACHMENT_MAX_BYTES)."""
+    limit = settings.OTC_TICKET_ATTACHMENT_MAX_BYTES
+    name = photo.filename or "photo"
+    if not photo.content or len(photo.content) > limit:
+        problem = "is empty" if not photo.content else f"is larger than {limit:,} bytes"
+        raise ReturnPhotoRefused(f"{name} {problem}.", fields={"photo": [f"{name} {problem}."]})
+    content_type = sniff_content_type(photo.content, name)
+    if content_type not in RETURN_PHOTO_TYPES:
+        message = f"{name} is not a PNG or JPEG picture (judged by its content, not its name)."
+        raise ReturnPhotoRefused(message, fields={"photo": [message]})
+    return content_type
+
+
+def _return_request_subject(return_request: ReturnRequest, actor: User) -> dict[str, Any]:
+    return {
+        **_order_subject(return_request.order, actor),
+        "return_request_id": return_request.pk,
+        "return_request_number": return_request.number,
+    }
+
+
+@transaction.atomic
+def request_return(
+    *,
+    order: Order,
+    actor: User,
+    reason: str,
+    lines: list[tuple[OrderLine, Decimal]],
+    description: str = "",
+    photo: ReturnPhoto | None = None,
+) -> ReturnRequest:
+    """A customer asks to send delivered goods back, per line up to what was delivered and is neither
+    returned nor asked for in another open request. Nothing moves until sales approve it."""
+    if reason not in ReturnRequestReason.values:
+        raise InvalidInput(f"Unknown return reason {reason!r}.", fields={"reason": ["Choose a reason from the list."]})
+    if reason == ReturnRequestReason.OTHER and not description.strip():
+        message = "Say what is wrong with the goods."
+        raise InvalidInput(message, fields={"description": [message]})
+    wanted = {}
+    for line, quantity in lines:
+        if line.pk in wanted:
+            raise InvalidInput(f"Line {line.line_no} is given twice.", fields={"lines": ["Each line once."]})
+        wanted[line.pk] = (line, parse_decimal(quantity, field="quantity", low=ZERO))
+    wanted = {pk: (line, quantity) for pk, (line, quantity) in wanted.items() if quantity > 0}
+    if not wanted:
+        raise InvalidInput("Choose at least one item to return.")
+    content_type = _checked_photo(photo) if photo is not None else ""
+    order = _locked(order)  # one request at a time per order: the returnable quantities stay true
+    returnable = selectors.returnable_quantities(order=order)
+    for line, quantity in wanted.values():
+        if line.order_id != order.pk:
+            raise InvalidInput("The line is not on this order.", fields={"lines": ["Not on this order."]})
+        if quantity > returnable.get(line.pk, ZERO):
+            raise OverReturnRequest(
+                f"Line {line.line_no}: {format_quantity(quantity)} asked for, but only "
+                f"{format_quantity(returnable.get(line.pk, ZERO))} delivered and not yet returned or requested."
+            )
+    return_request = ReturnRequest(
+        number=_next_number("orders_return_request_number_seq", "RR", timezone.localdate().year),
+        order=order,
+        reason=reason,
+        description=description.strip(),
+        requested_by=actor,
+    )
+    if photo is not None:
+        return_request.photo.save(photo.filename, ContentFile(photo.content), save=False)
+        return_request.photo_name, return_request.photo_content_type = photo.filename[:255], content_type
+    with acting(actor, f"request return: {reason}"):
+        return_request.save()
+        ReturnRequestLine.objects.bulk_create(
+            ReturnRequestLine(request=return_request, order_line=line, quantity=quantity)
+            for line, quantity in wanted.values()
+        )
+        _timeline(
+            order,
+            TimelineKind.RETURN_REQUESTED,
+            actor,
+            f"{return_request.number}: {return_request.get_reason_display()}",
+        )
+    publish(ReturnRequested(**_return_request_subject(return_request, actor), reason=reason))
+    return return_request
+
+
+def _locked_request(return_request: ReturnRequest) -> ReturnRequest:
+    """Lock the order, then the request (the order first, as every order transition does)."""
+    _locked(return_request.order)
+    locked = ReturnRequest.objects.select_for_update().select_related("order__customer").get(pk=return_request.pk)
+    if locked.status != ReturnRequestStatus.REQUESTED:
+        raise ReturnNotDecidable(f"Return request {locked.number} is {locked.get_status_display().lower()} already.")
+    return locked
+
+
+@transaction.atomic
+def approve_return_request(
+    *, return_request: ReturnRequest, actor: User, condition: str = ReturnCondition.RESELLABLE
+) -> ReturnRequest:
+    """Sales accept the return: it is registered as a return order (stock back when resellable), and the
+    credit note follows from that as for any return."""
+    _require(actor, "orders.decide_returnrequest", "decide return requests")
+    return_request = _locked_request(return_request)
+    lines = [(line.order_line, line.quantity, condition) for line in return_request.lines.select_related("order_line")]
+    return_order = register_return(
+        order=return_request.order,
+        actor=actor,
+        reason=f"Return request {return_request.number}: {return_request.get_reason_display()}",
+        lines=lines,
+    )
+    with acting(actor, f"approve return request {return_request.number}"):
+        return_request.status, return_request.return_order = ReturnRequestStatus.APPROVED, return_order
+        return_request.decided_by, return_request.decided_at = actor, timezone.now()
+        return_request.save(update_fields=["status", "return_order", "decided_by", "decided_at"])
+    publish(
+        ReturnRequestDecided(
+            **_return_request_subject(return_request, actor),
+            decision="approved",
+            return_number=return_order.number,
+            refusal_reason="",
+        )
+    )
+    return return_request
+
+
+@transaction.atomic
+def refuse_return_request(*, return_request: ReturnRequest, actor: User, reason: str) -> ReturnRequest:
+    """Sales refuse the return with a reason the customer reads; nothing else changes."""
+    _require(actor, "orders.decide_returnrequest", "decide return requests")
+    if not reason.strip():
+        raise InvalidInput("Say why the return is refused.", fields={"reason": ["This field is required."]})
+    return_request = _locked_request(return_request)
+    with acting(actor, f"refuse return request {return_request.number}: {reason}"):
+        return_request.status, return_request.refusal_reason = ReturnRequestStatus.REFUSED, reason.strip()[:300]
+        return_request.decided_by, return_request.decided_at = actor, timezone.now()
+        return_request.save(update_fields=["status", "refusal_reason", "decided_by", "decided_at"])
+        _timeline(
+            return_request.order,
+            TimelineKind.RETURN_REFUSED,
+            actor,
+            f"{return_request.number}: {return_request.refusal_reason}",
+        )
+    publish(
+        ReturnRequestDecided(
+            **_return_request_subject(return_request, actor),
+            decision="refused",
+            return_number="",
+            refusal_reason=return_request.refusal_reason,
+        )
+    )
+    return return_request

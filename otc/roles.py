@@ -11,7 +11,17 @@ from django.db.models import Q, QuerySet
 _CUSTOMER_DATA = ["customer", "contact", "address", "preferences", "creditprofile"]
 _CATALOGUE = ["product", "pricelist", "pricelistitem", "customerprice", "taxcategory", "taxrate"]
 _STOCK = ["warehouse", "stocklevel", "stockmove", "reorderpoint"]
-_ORDERS = ["order", "orderline", "shipment", "shipmentline", "returnorder", "returnline", "ordertimelineentry"]
+_ORDERS = [
+    "order",
+    "orderline",
+    "shipment",
+    "shipmentline",
+    "returnorder",
+    "returnline",
+    "returnrequest",
+    "returnrequestline",
+    "ordertimelineentry",
+]
 _INVOICING = [
     "invoice",
     "invoiceline",
@@ -73,6 +83,7 @@ ROLES: dict[str, list[str]] = {
         *_crud("inventory", [*_CATALOGUE, *_STOCK], ("view",)),
         *_crud("inventory", ["customerprice"], ("add", "change")),
         *_crud("orders", _ORDERS, ("view", "add", "change")),
+        "orders.decide_returnrequest",
         "invoicing.view_invoice",
         *_crud("payments", ["promisetopay", "dunningletter"], ("view",)),
         "analytics.view_customerbehaviour",
@@ -102,6 +113,7 @@ ROLES: dict[str, list[str]] = {
         "inventory.receive_low_stock_alerts",
         *_crud("orders", _ORDERS),
         "orders.release_credit_hold",
+        "orders.decide_returnrequest",
         *_crud("invoicing", _INVOICING),
         *_INVOICING_RIGHTS,
         *_crud("ledger", _LEDGER),

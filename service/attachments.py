@@ -1,37 +1,10 @@
-"""What a ticket attachment is, told by its first bytes, never by its name: a PDF named .pdf that
-starts with "MZ" is a Windows program and is refused."""
+"""Which ticket attachments are accepted: not empty, within the size limit, and of an allowed type as
+its bytes tell (otc.file_types), never by its name."""
 
 from django.conf import settings
 
+from otc.file_types import sniff_content_type
 from service.errors import AttachmentRefused
-
-SIGNATURES: list[tuple[bytes, str]] = [
-    (b"%PDF-", "application/pdf"),
-    (b"\x89PNG\r\n\x1a\n", "image/png"),
-    (b"\xff\xd8\xff", "image/jpeg"),
-    (b"GIF87a", "image/gif"),
-    (b"GIF89a", "image/gif"),
-]
-UTF8_BOM = b"\xef\xbb\xbf"
-TEXT_CONTROLS = set(range(32)) - {9, 10, 12, 13}
-
-
-def sniff_content_type(content: bytes, filename: str) -> str | None:
-    """The allowed type the bytes are, or None. Text is UTF-8 without control characters; it is XML
-    when it starts with an XML declaration, CSV when text and named .csv, else plain text."""
-    for signature, content_type in SIGNATURES:
-        if content.startswith(signature):
-            return content_type
-    text = content.removeprefix(UTF8_BOM)
-    try:
-        decoded = text.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
-    if any(ord(char) in TEXT_CONTROLS for char in decoded):
-        return None
-    if decoded.lstrip().startswith("<?xml"):
-        return "application/xml"
-    return "text/csv" if filename.lower().endswith(".csv") else "text/plain"
 
 
 def checked_attachment(*, filename: str, content: bytes) -> str:

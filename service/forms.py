@@ -7,6 +7,8 @@ from django import forms
 from django.utils import timezone
 
 from customers.models import Channel, ContactRole, InvoiceDelivery, NotificationType, PortalRole
+from inventory.models import format_quantity
+from orders.models import ReturnRequestReason
 from service.models import DisputeReason, TicketCategory
 
 
@@ -22,6 +24,9 @@ class PreferencesForm(forms.Form):
     )
     invoice_delivery = forms.ChoiceField(choices=InvoiceDelivery.choices, label="Invoice delivery")
     po_number_required = forms.BooleanField(required=False, label="Our orders always carry a PO number")
+    portal_mfa_required = forms.BooleanField(
+        required=False, label="Our portal users must sign in with an authenticator app (two-factor)"
+    )
 
 
 class ContactForm(forms.Form):
@@ -183,3 +188,35 @@ class InvoiceChoiceForm(forms.Form):
         self.fields["invoices"].label_from_instance = lambda invoice: (
             f"{invoice.number} · due {invoice.due_date:%Y-%m-%d} · {invoice.open_amount} {invoice.currency}"
         )
+
+
+class ReturnRequestForm(forms.Form):
+    """What to send back: a quantity per delivered line (0 keeps it), a reason, words, a photo."""
+
+    reason = forms.ChoiceField(choices=ReturnRequestReason.choices, label="Why do you return the goods?")
+    description = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}), required=False, max_length=2000, label="What is wrong?"
+    )
+    photo = forms.FileField(required=False, label="A photo of the goods (PNG or JPEG, optional)")
+
+    def __init__(self, *args, lines, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.lines = [line for line in lines if line.returnable > 0]
+        for line in self.lines:
+            self.fields[f"line_{line.pk}"] = forms.DecimalField(
+                label=f"{line.line_no}. {line.description} ({line.product.sku})",
+                help_text=f"Up to {format_quantity(line.returnable)}",
+                min_value=Decimal("0"),
+                max_digits=12,
+                decimal_places=3,
+                initial=Decimal("0"),
+                required=False,
+            )
+
+    def lines_wanted(self) -> list[tuple]:
+        """(order line, quantity) for each line given a quantity."""
+        return [
+            (line, self.cleaned_data[f"line_{line.pk}"])
+            for line in self.lines
+            if self.cleaned_data.get(f"line_{line.pk}")
+        ]

@@ -5,10 +5,12 @@ customers.selectors' scoping."""
 from collections.abc import Callable
 from functools import wraps
 
+from allauth.mfa.models import Authenticator
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.utils import translation
 
 from customers.selectors import portal_membership
@@ -17,10 +19,20 @@ from otc.errors import DomainError
 from otc.forms import apply_domain_error
 
 
-def portal_view(role: str | None = None) -> Callable:
+def has_authenticator_app(user) -> bool:
+    return Authenticator.objects.filter(user_id=user.pk, type=Authenticator.Type.TOTP).exists()
+
+
+def needs_two_factor_setup(request: HttpRequest) -> bool:
+    """The customer requires two-factor sign-in and this portal user has no authenticator app yet."""
+    return request.portal_customer.preferences.portal_mfa_required and not has_authenticator_app(request.user)
+
+
+def portal_view(role: str | None = None, *, before_two_factor: bool = False) -> Callable:
     """Decorate a portal view: sign-in required, membership loaded once into `request.portal_customer`
     and `request.portal_roles`, the page in the customer's language, and `role` (a PortalRole value;
-    None for any portal user) enforced."""
+    None for any portal user) enforced. When the customer requires two-factor sign-in, a user without
+    an authenticator app is sent to set one up first (`before_two_factor` marks the page that offers it)."""
 
     def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @wraps(view)
@@ -29,6 +41,8 @@ def portal_view(role: str | None = None) -> Callable:
             if role is not None and role not in membership.roles:
                 raise PermissionDenied("Your portal role does not include this page.")
             request.portal_customer, request.portal_roles = membership.customer, list(membership.roles)
+            if not before_two_factor and needs_two_factor_setup(request):
+                return redirect("portal:two-factor")
             translation.activate(membership.customer.language)
             request.LANGUAGE_CODE = translation.get_language()
             return view(request, *args, **kwargs)

@@ -15,6 +15,7 @@ from invoicing.documents.errors import EInvoiceInvalid
 from invoicing.documents.services import document_for
 from invoicing.models import DocumentFormat, DocumentKind, InvoiceStatus
 from invoicing.selectors import invoice_list
+from otc.money import quantize
 from payments.models import Checkout, CheckoutStatus
 from payments.money.checkouts import OPEN_STATUSES, start_checkout
 from payments.money.providers import TestProvider, online_provider, receive_checkout_notification
@@ -75,7 +76,8 @@ def test_provider_page(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST" and checkout.status == CheckoutStatus.OPEN:
         body, headers = provider.signed_notification(checkout)
         payment = receive_checkout_notification(provider=provider.name, body=body, headers=headers)
-        messages.success(request, f"Thank you: {payment.amount} {payment.currency} received ({payment.number}).")
+        amount = quantize(payment.amount, payment.currency)
+        messages.success(request, f"Thank you: {amount} {payment.currency} received ({payment.number}).")
         return redirect("portal:invoices")
     return render(request, "portal/test_provider.html", {"checkout": checkout})
 

@@ -1,6 +1,8 @@
-"""Portal access from the customer's side: the invited person accepts their invitation, and the
-customer's portal admins see their users and invite, re-invite or revoke through customers.services."""
+"""Portal access from the customer's side: the invited person accepts their invitation and is offered
+two-factor sign-in (required when their company says so), and the customer's portal admins see their
+users and invite, re-invite or revoke through customers.services."""
 
+from allauth.account.internal.flows.login import record_authentication
 from django.contrib import messages
 from django.contrib.auth import login
 from django.http import HttpRequest, HttpResponse
@@ -11,7 +13,7 @@ from customers import services
 from customers.models import InvitationStatus, PortalInvitation, PortalMembership, PortalRole
 from customers.selectors import invitation_for_token, scoped_to_portal_user
 from service.forms import InvitationAcceptanceForm, PortalInvitationForm
-from service.portal_access import portal_view, submit_form
+from service.portal_access import has_authenticator_app, portal_view, submit_form
 
 
 @require_http_methods(["GET", "POST"])
@@ -30,9 +32,24 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
         ),
     ):
         login(request, accepted["user"], backend="django.contrib.auth.backends.ModelBackend")
+        # The password was just chosen and entered: allauth counts it as a fresh sign-in, so setting up
+        # the authenticator app next does not ask for the password again.
+        record_authentication(
+            request, accepted["user"], method="password", email=invitation.email, reauthenticated=True
+        )
         messages.success(request, f"Welcome to the portal of {invitation.customer.display_name}.")
-        return redirect("portal:home")
+        return redirect("portal:two-factor")
     return render(request, "portal/invitation.html", {"invitation": invitation, "form": form})
+
+
+@portal_view(before_two_factor=True)
+def two_factor(request: HttpRequest) -> HttpResponse:
+    """The offer to protect the account with an authenticator app (allauth's TOTP set-up), skippable
+    unless the customer requires it; a user who has one already goes on to the portal."""
+    if has_authenticator_app(request.user):
+        return redirect("portal:home")
+    required = request.portal_customer.preferences.portal_mfa_required
+    return render(request, "portal/two_factor.html", {"required": required})
 
 
 def _invitations(request: HttpRequest):

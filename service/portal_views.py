@@ -21,7 +21,7 @@ from invoicing.documents.statements import statement_of_account
 from invoicing.models import DocumentFormat, InvoiceStatus
 from invoicing.selectors import invoice_detail, invoice_list
 from orders.models import Order
-from orders.selectors import order_detail, order_list
+from orders.selectors import order_detail, order_list, order_return_requests
 from service.forms import ContactForm, PreferencesForm, StatementPeriodForm
 from service.portal_access import einvoice_refusal, portal_view, submit_form
 from service.selectors import pending_surveys
@@ -94,9 +94,11 @@ def orders(request: HttpRequest) -> HttpResponse:
 
 @portal_view(PortalRole.BUYER)
 def order(request: HttpRequest, number: str) -> HttpResponse:
-    """An order with its lines, shipments and tracking timeline; another customer's order is a 404."""
+    """An order with its lines, shipments, tracking timeline and return requests; another customer's
+    order is a 404."""
     mine = get_object_or_404(scoped_to_portal_user(Order.objects.all(), user=request.user), number=number)
-    return render(request, "portal/order.html", {"order": order_detail(pk=mine.pk)})
+    context = {"order": order_detail(pk=mine.pk), "return_requests": order_return_requests(order=mine)}
+    return render(request, "portal/order.html", context)
 
 
 def _issued_documents(user) -> QuerySet:

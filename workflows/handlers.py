@@ -24,7 +24,14 @@ from invoicing.documents.render import money
 from invoicing.documents.services import deliver_document
 from invoicing.events import CreditNoteIssued, InvoiceIssued, InvoiceResendRequested
 from orders import notices as order_notices
-from orders.events import GoodsReturned, OrderConfirmed, OrderPutOnCreditHold, ShipmentDelivered, ShipmentDispatched
+from orders.events import (
+    GoodsReturned,
+    OrderConfirmed,
+    OrderPutOnCreditHold,
+    ReturnRequestDecided,
+    ShipmentDelivered,
+    ShipmentDispatched,
+)
 from orders.models import ReturnOrder, Shipment
 from otc.notices import Notice
 from otc.roles import staff_with_permission
@@ -117,6 +124,11 @@ def send_shipment_notification(event: OutboxEvent) -> None:
 def notify_credit_control_of_held_order(event: OutboxEvent) -> None:
     notices = order_notices.held_order(OrderPutOnCreditHold.from_payload(event.payload))
     queue_notices(event, notify_credit_control_of_held_order, notices)
+
+
+def send_return_request_decision(event: OutboxEvent) -> None:
+    notices = order_notices.return_request_decided(ReturnRequestDecided.from_payload(event.payload))
+    queue_notices(event, send_return_request_decision, notices)
 
 
 def alert_stock_managers(event: OutboxEvent) -> None:
@@ -305,6 +317,7 @@ HANDLERS: dict[str, list[Handler]] = {
     OrderPutOnCreditHold.type: [notify_credit_control_of_held_order],
     ShipmentDispatched.type: [invoice_dispatched_shipment, send_shipment_notification],
     GoodsReturned.type: [credit_returned_goods],
+    ReturnRequestDecided.type: [send_return_request_decision],
     LowStock.type: [alert_stock_managers],
     InvoiceIssued.type: [deliver_invoice],
     CreditNoteIssued.type: [deliver_invoice],

@@ -69,6 +69,9 @@ class PreferencesWriteSerializer(StrictSerializer):
     opt_outs = serializers.ListField(child=serializers.ChoiceField(choices=NotificationType.choices), required=False)
     invoice_delivery = serializers.ChoiceField(choices=InvoiceDelivery.choices, required=False)
     po_number_required = serializers.BooleanField(required=False)
+    portal_mfa_required = serializers.BooleanField(
+        required=False, help_text="Portal users must set up an authenticator app (TOTP) before using the portal."
+    )
     invoicing_schedule = serializers.ChoiceField(choices=InvoicingSchedule.choices, required=False)
     document_layout = serializers.ChoiceField(choices=DocumentLayout.choices, required=False)
 
@@ -218,6 +221,7 @@ class PreferencesSerializer(serializers.ModelSerializer):
             "opt_outs",
             "invoice_delivery",
             "po_number_required",
+            "portal_mfa_required",
             "invoicing_schedule",
             "document_layout",
         ]

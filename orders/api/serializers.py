@@ -23,6 +23,9 @@ from orders.models import (
     ReturnCondition,
     ReturnLine,
     ReturnOrder,
+    ReturnRequest,
+    ReturnRequestLine,
+    ReturnRequestReason,
     Shipment,
     ShipmentLine,
 )
@@ -139,6 +142,28 @@ class ReturnCreateSerializer(StrictSerializer):
 
     def validate_lines(self, lines: list[dict]) -> list[dict]:
         return unique_lines(lines, key="line_no")
+
+
+class ReturnRequestLineInputSerializer(StrictSerializer):
+    line_no = serializers.IntegerField(min_value=1, help_text="The order line's number.")
+    quantity = quantity_field()
+
+
+class ReturnRequestCreateSerializer(StrictSerializer):
+    reason = serializers.ChoiceField(choices=ReturnRequestReason.choices)
+    description = serializers.CharField(max_length=2000, required=False, default="", allow_blank=True)
+    lines = ReturnRequestLineInputSerializer(many=True, allow_empty=False)
+
+    def validate_lines(self, lines: list[dict]) -> list[dict]:
+        return unique_lines(lines, key="line_no")
+
+
+class RefuseReturnRequestSerializer(StrictSerializer):
+    reason = serializers.CharField(max_length=300, help_text="Why the return is refused; the customer reads it.")
+
+
+class ApproveReturnRequestSerializer(StrictSerializer):
+    condition = serializers.ChoiceField(choices=ReturnCondition.choices, default=ReturnCondition.RESELLABLE)
 
 
 # Output
@@ -346,6 +371,45 @@ class ReturnSerializer(serializers.ModelSerializer):
         model = ReturnOrder
         fields = ["number", "order", "reason", "received_at", "lines"]
         read_only_fields = fields
+
+
+class ReturnRequestLineSerializer(serializers.ModelSerializer):
+    line_no = serializers.IntegerField(source="order_line.line_no", read_only=True)
+    product = serializers.CharField(source="order_line.product.sku", read_only=True)
+
+    class Meta:
+        model = ReturnRequestLine
+        fields = ["line_no", "product", "quantity"]
+        read_only_fields = fields
+
+
+class ReturnRequestSerializer(serializers.ModelSerializer):
+    order = serializers.SlugRelatedField(slug_field="number", read_only=True)
+    return_order = serializers.SlugRelatedField(
+        slug_field="number", read_only=True, help_text="The registered return, once approved."
+    )
+    has_photo = serializers.SerializerMethodField()
+    lines = ReturnRequestLineSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = ReturnRequest
+        fields = [
+            "number",
+            "order",
+            "status",
+            "reason",
+            "description",
+            "has_photo",
+            "requested_at",
+            "decided_at",
+            "refusal_reason",
+            "return_order",
+            "lines",
+        ]
+        read_only_fields = fields
+
+    def get_has_photo(self, return_request: ReturnRequest) -> bool:
+        return bool(return_request.photo)
 
 
 class ExposureSerializer(serializers.Serializer):

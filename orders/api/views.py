@@ -18,19 +18,23 @@ from inventory.errors import NoPrice
 from orders import selectors, services
 from orders.api.filters import OrderFilter
 from orders.api.serializers import (
+    ApproveReturnRequestSerializer,
     CancelSerializer,
     ExposureSerializer,
     OrderCreateSerializer,
     OrderDetailSerializer,
     OrderSerializer,
     OrderTimelineEntrySerializer,
+    RefuseReturnRequestSerializer,
     RejectSerializer,
     ReturnCreateSerializer,
+    ReturnRequestCreateSerializer,
+    ReturnRequestSerializer,
     ReturnSerializer,
     ShipmentCreateSerializer,
     ShipmentSerializer,
 )
-from orders.models import Order, OrderLine, ReturnOrder, Shipment
+from orders.models import Order, OrderLine, ReturnOrder, ReturnRequest, Shipment
 from otc.api.idempotency import idempotent
 from otc.api.schema import IDEMPOTENCY_KEY, problems
 from otc.api.serializers import EmptySerializer, parse
@@ -284,6 +288,95 @@ class OrderReturnsViewSet(viewsets.GenericViewSet):
         return_order = services.register_return(order=order, actor=request.user, reason=data["reason"], lines=lines)
         created = self._returns(order).get(pk=return_order.pk)
         return Response(ReturnSerializer(created).data, status=status.HTTP_201_CREATED)
+
+
+def _return_requests() -> QuerySet[ReturnRequest]:
+    return ReturnRequest.objects.select_related("order", "return_order").prefetch_related("lines__order_line__product")
+
+
+class OrderReturnRequestsViewSet(viewsets.GenericViewSet):
+    """What a customer asks to send back on an order, filed by a partner system (the portal files its
+    own): list and request. Sales approve or refuse through /return-requests/."""
+
+    scopes = ORDER_SCOPES
+    staff_permissions = {"read": "orders.view_returnrequest", "write": "orders.add_returnrequest"}
+    queryset = ReturnRequest.objects.all()
+    filter_backends = []
+    pagination_class = None
+
+    @extend_schema(responses={200: ReturnRequestSerializer(many=True), **problems(401, 403, 404)})
+    def list(self, request: Request, number: str) -> Response:
+        """The order's return requests, newest first."""
+        order = order_or_404(number)
+        return Response(ReturnRequestSerializer(_return_requests().filter(order=order).order_by("-pk"), many=True).data)
+
+    @extend_schema(
+        request=ReturnRequestCreateSerializer,
+        responses={201: ReturnRequestSerializer, **problems(401, 403, 404, 409, 422)},
+        parameters=[IDEMPOTENCY_KEY],
+        description=(
+            "Per line up to what was delivered and is neither returned nor in an open request; more is a 409 "
+            "`over_return_request`. Reason `other` needs a description."
+        ),
+    )
+    @idempotent
+    def create(self, request: Request, number: str) -> Response:
+        """Ask to return delivered goods; nothing moves until sales approve."""
+        data = parse(ReturnRequestCreateSerializer, request)
+        order = order_or_404(number)
+        lines = [(line, item["quantity"]) for line, item in _lines_by_number(order, data["lines"])]
+        return_request = services.request_return(
+            order=order, actor=request.user, reason=data["reason"], description=data["description"], lines=lines
+        )
+        created = _return_requests().get(pk=return_request.pk)
+        return Response(ReturnRequestSerializer(created).data, status=status.HTTP_201_CREATED)
+
+
+class ReturnRequestViewSet(viewsets.GenericViewSet):
+    """One return request: read it, approve it (the return is registered, the credit note follows) or
+    refuse it with a reason."""
+
+    scopes = ORDER_SCOPES
+    staff_permissions = {
+        "read": "orders.view_returnrequest",
+        "write": "orders.decide_returnrequest",
+    }
+    queryset = ReturnRequest.objects.all()
+    lookup_field = "number"
+    lookup_value_regex = "[^/]+"
+
+    def _request(self, number: str) -> ReturnRequest:
+        return get_object_or_404(_return_requests(), number=number)
+
+    @extend_schema(responses={200: ReturnRequestSerializer, **problems(401, 403, 404)})
+    def retrieve(self, request: Request, number: str) -> Response:
+        return Response(ReturnRequestSerializer(self._request(number)).data)
+
+    @extend_schema(
+        request=ApproveReturnRequestSerializer,
+        responses={200: ReturnRequestSerializer, **problems(401, 403, 404, 409, 422)},
+        description="Needs the `orders.decide_returnrequest` permission of the key's user; decided already: 409.",
+    )
+    @action(detail=True, methods=["post"])
+    def approve(self, request: Request, number: str) -> Response:
+        """Approve: the goods are registered as returned in the given condition."""
+        data = parse(ApproveReturnRequestSerializer, request)
+        services.approve_return_request(
+            return_request=self._request(number), actor=request.user, condition=data["condition"]
+        )
+        return Response(ReturnRequestSerializer(self._request(number)).data)
+
+    @extend_schema(
+        request=RefuseReturnRequestSerializer,
+        responses={200: ReturnRequestSerializer, **problems(401, 403, 404, 409, 422)},
+        description="Needs the `orders.decide_returnrequest` permission of the key's user; decided already: 409.",
+    )
+    @action(detail=True, methods=["post"])
+    def refuse(self, request: Request, number: str) -> Response:
+        """Refuse with a reason the customer reads."""
+        data = parse(RefuseReturnRequestSerializer, request)
+        services.refuse_return_request(return_request=self._request(number), actor=request.user, reason=data["reason"])
+        return Response(ReturnRequestSerializer(self._request(number)).data)
 
 
 class CustomerExposureViewSet(viewsets.GenericViewSet):

@@ -242,6 +242,9 @@ SPECTACULAR_SETTINGS = {
         "TaxCategoryEnum": "inventory.models.TaxCategoryCode",
         "TicketStatusEnum": "service.models.TicketStatus",
         "TicketCategoryEnum": "service.models.TicketCategory",
+        "ReasonEnum": "service.models.DisputeReason",  # the name it had before return requests
+        "ReturnRequestReasonEnum": "orders.models.ReturnRequestReason",
+        "ReturnRequestStatusEnum": "orders.models.ReturnRequestStatus",
     },
 }
 IDEMPOTENCY_KEY_TTL_HOURS = 24

@@ -550,7 +550,9 @@ def test_preferences_read_and_patch(writer, clerk):
     customer = CustomerFactory(actor=clerk)
     url = customer_url(customer, "preferences/")
 
-    changed = writer.patch(url, {"channels": ["portal", "email", "portal"], "opt_outs": ["newsletter"]})
+    changed = writer.patch(
+        url, {"channels": ["portal", "email", "portal"], "opt_outs": ["newsletter"], "portal_mfa_required": True}
+    )
     bad = writer.patch(url, {"invoice_delivery": "fax"})
 
     assert changed.status_code == 200
@@ -560,6 +562,7 @@ def test_preferences_read_and_patch(writer, clerk):
         "opt_outs": ["newsletter"],
         "invoice_delivery": "pdf_email",
         "po_number_required": False,
+        "portal_mfa_required": True,
         "invoicing_schedule": "per_shipment",
         "document_layout": "standard",
     }

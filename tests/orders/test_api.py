@@ -725,6 +725,10 @@ ORDER_PATHS = {
     "/api/v1/orders/{number}/timeline/",
     "/api/v1/orders/{number}/shipments/",
     "/api/v1/orders/{number}/returns/",
+    "/api/v1/orders/{number}/return-requests/",
+    "/api/v1/return-requests/{number}/",
+    "/api/v1/return-requests/{number}/approve/",
+    "/api/v1/return-requests/{number}/refuse/",
     "/api/v1/shipments/{number}/",
     "/api/v1/shipments/{number}/deliver/",
 }

@@ -55,6 +55,8 @@ EXPECTED = {
     "order.goods_returned": 1,
     "order.put_on_credit_hold": 1,
     "order.rejected": 1,
+    "order.return_request_decided": 1,
+    "order.return_requested": 1,
     "payment.allocated": 1,
     "payment.received": 1,
     "shipment.delivered": 1,

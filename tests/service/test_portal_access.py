@@ -83,7 +83,7 @@ def test_staff_invite_from_the_customer_page_and_the_person_sets_a_password(staf
     accepted = visitor.post(link, {"password": PASSWORD, "password_again": PASSWORD})
 
     assert accepted.status_code == 302
-    assert accepted["Location"] == "/portal/"
+    assert accepted["Location"] == "/portal/two-factor/"  # offered, skippable (tests/service/test_portal_two_factor.py)
     user = User.objects.get(email="einkauf@nordwind.example")
     assert user.check_password(PASSWORD)
     assert user.full_name == "Ina Einkauf"

@@ -68,6 +68,7 @@ def routes(made) -> list[tuple[str, str, str | None, str | None]]:
     return [
         ("get", None, "/portal/", None),
         ("get", None, "/portal/help/", None),
+        ("get", None, "/portal/two-factor/", None),
         ("get", ADMIN, "/portal/preferences/", None),
         ("get", ADMIN, "/portal/contacts/add/", None),
         ("get", ADMIN, *each("/portal/contacts/{}/", "contact")),
@@ -77,6 +78,7 @@ def routes(made) -> list[tuple[str, str, str | None, str | None]]:
         ("get", BUYER, "/portal/orders/", None),
         ("get", BUYER, *each("/portal/orders/{}/", "order", "number")),
         ("get", BUYER, *each("/portal/orders/{}/cancel/", "order", "number")),
+        ("get", BUYER, *each("/portal/orders/{}/return/", "order", "number")),
         ("post", BUYER, *each("/portal/orders/{}/again/", "order", "number")),
         ("get", BUYER, "/portal/catalogue/", None),
         ("get", BUYER, "/portal/cart/", None),
