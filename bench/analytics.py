@@ -85,15 +85,18 @@ def generate(*, invoices: int, customers: int, today: date) -> float:
           FROM bench_invoice WHERE paid AND issued + 30 + days_late <= %(today)s
         """,
         """
-        INSERT INTO ledger_journalline (entry_id, account_id, customer_id, item_id, currency, amount, amount_company)
-        SELECT g, %(receivable)s, customer_id, g, 'EUR', net, net FROM bench_invoice
+        INSERT INTO ledger_journalline (entry_id, posted_on, entry_kind, account_id, customer_id, item_id, currency,
+                                        amount, amount_company)
+        SELECT g, issued, 'invoice', %(receivable)s, customer_id, g, 'EUR', net, net FROM bench_invoice
         UNION ALL
-        SELECT g, %(revenue)s, NULL, NULL, 'EUR', -net, -net FROM bench_invoice
+        SELECT g, issued, 'invoice', %(revenue)s, NULL, NULL, 'EUR', -net, -net FROM bench_invoice
         UNION ALL
-        SELECT %(invoices)s + g, %(receivable)s, customer_id, g, 'EUR', -net, -net
+        SELECT %(invoices)s + g, issued + 30 + days_late, 'allocation', %(receivable)s, customer_id, g, 'EUR', -net,
+               -net
           FROM bench_invoice WHERE paid AND issued + 30 + days_late <= %(today)s
         UNION ALL
-        SELECT %(invoices)s + g, %(credit)s, customer_id, NULL, 'EUR', net, net
+        SELECT %(invoices)s + g, issued + 30 + days_late, 'allocation', %(credit)s, customer_id, NULL, 'EUR', net,
+               net
           FROM bench_invoice WHERE paid AND issued + 30 + days_late <= %(today)s
         """,
         "SELECT setval(pg_get_serial_sequence('invoicing_invoice', 'id'), %(invoices)s)",

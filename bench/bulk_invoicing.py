@@ -236,9 +236,10 @@ SQL_ENTRIES = """
 # Receivable, tax and revenue; the cent lost converting each line goes to revenue, the largest line
 # after the first (as journal_lines does; net exceeds tax at the rates of this data).
 SQL_JOURNAL_LINES = """
-    INSERT INTO ledger_journalline (entry_id, account_id, customer_id, item_id, currency, amount, amount_company)
-    SELECT e.id, posting.account_id, posting.customer_id, posting.item_id, i.currency, posting.amount,
-           posting.amount_company
+    INSERT INTO ledger_journalline (entry_id, posted_on, entry_kind, account_id, customer_id, item_id, currency,
+                                    amount, amount_company)
+    SELECT e.id, e.posted_on, e.kind, posting.account_id, posting.customer_id, posting.item_id, i.currency,
+           posting.amount, posting.amount_company
       FROM ledger_journalentry e
       JOIN ledger_openitem item ON item.id = e.item_id
       JOIN invoicing_invoice i ON i.id = item.document_id

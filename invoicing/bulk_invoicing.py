@@ -361,6 +361,8 @@ def _post(drafts: list[Draft], *, actor: User, issue_date: date, accounts: dict[
             currency=invoice.currency,
             rate=invoice.exchange_rate,
             accounts=accounts,
+            posted_on=issue_date,
+            entry_kind=EntryKind.INVOICE,
         )
         for line in entry_lines:
             line.entry_id = draft.entry_id

@@ -134,9 +134,15 @@ class JournalEntry(models.Model):
 
 class JournalLine(models.Model):
     """Debit positive, credit negative; in the document currency and in the company currency.
-    A receivable line names the open item it raises or settles."""
+    A receivable line names the open item it raises or settles.
+
+    The line repeats its entry's date and kind (`post_entry` copies them, `ledger_problems` checks
+    they agree), so balances and reports as of a date read the lines alone, through an index, without
+    joining every line to its entry."""
 
     entry = models.ForeignKey(JournalEntry, on_delete=models.PROTECT, related_name="lines")
+    posted_on = models.DateField(help_text="The entry's posting date.")
+    entry_kind = models.CharField(max_length=12, choices=EntryKind.choices, help_text="The entry's kind.")
     account = models.ForeignKey(LedgerAccount, on_delete=models.PROTECT, related_name="lines")
     customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     item = models.ForeignKey(OpenItem, null=True, blank=True, on_delete=models.PROTECT, related_name="lines")
@@ -147,8 +153,24 @@ class JournalLine(models.Model):
     class Meta:
         constraints = [
             models.CheckConstraint(condition=~Q(amount=0) | ~Q(amount_company=0), name="journal_line_not_zero"),
+            models.CheckConstraint(condition=Q(entry_kind__in=EntryKind.values), name="journal_line_entry_kind_valid"),
         ]
-        indexes = [models.Index(fields=["account", "customer", "currency"], name="journal_line_balance")]
+        indexes = [
+            models.Index(fields=["account", "customer", "currency"], name="journal_line_balance"),
+            # An item's balance on a date: its lines posted by then, read from the index alone.
+            models.Index(
+                fields=["item", "posted_on"],
+                include=["amount", "amount_company"],
+                condition=Q(item__isnull=False),
+                name="journal_line_item_balance",
+            ),
+            # An account's movements over a period (credit sales, settlements).
+            models.Index(
+                fields=["account", "posted_on"],
+                include=["entry_kind", "item", "amount_company"],
+                name="journal_line_account_posted",
+            ),
+        ]
         triggers = [
             pgtrigger.Protect(name="journal_line_append_only", operation=pgtrigger.Update | pgtrigger.Delete),
             # Checked at commit, when every line of the entry is in: debits equal credits.

@@ -42,7 +42,7 @@ def receivable_balances(*, customer: Customer, on: date | None = None) -> dict[s
     (all postings when None)."""
     lines = receivable_lines(customer=customer)
     if on is not None:
-        lines = lines.filter(entry__posted_on__lte=on)
+        lines = lines.filter(posted_on__lte=on)
     return dict(lines.values_list("currency").annotate(balance=Sum("amount")).order_by("currency"))
 
 
@@ -59,7 +59,7 @@ def item_balances(*, on: date) -> QuerySet[OpenItem]:
     `open_amount` (document currency) and `open_amount_company` (company currency, at the rates the
     lines were posted with). One grouped query over all customers: reports build on it."""
     return (
-        OpenItem.objects.filter(lines__entry__posted_on__lte=on)
+        OpenItem.objects.filter(lines__posted_on__lte=on)
         .annotate(open_amount=Sum("lines__amount"), open_amount_company=Sum("lines__amount_company"))
         .exclude(open_amount=0)
     )
@@ -146,6 +146,7 @@ def ledger_problems() -> list[str]:
     1. The trial balance is zero, per currency and in the company currency.
     2. Every entry balances (a deferred trigger enforces it; this checks the data as it stands).
     3. Every receivable line names an open item of its customer and currency.
+    4. Every line carries its entry's posting date and kind (reports read them from the line).
 
     The checks against other apps' figures (invoices' open amounts, payments' unapplied amounts)
     are theirs; `workflows.verification.ledger_problems` runs them all.
@@ -179,5 +180,15 @@ def ledger_problems() -> list[str]:
         problems += [
             f"JE-{entry}: receivable line {line} names no open item of its customer and currency."
             for line, entry in cursor.fetchall()
+        ]
+        cursor.execute(
+            """
+            SELECT l.id, l.entry_id FROM ledger_journalline l JOIN ledger_journalentry e ON e.id = l.entry_id
+             WHERE l.posted_on <> e.posted_on OR l.entry_kind <> e.kind
+             ORDER BY l.id LIMIT 50
+            """
+        )
+        problems += [
+            f"JE-{entry}: line {line} does not carry its entry's posting date and kind." for line, entry in cursor
         ]
     return problems

@@ -56,10 +56,17 @@ class Posting:
 
 
 def journal_lines(
-    *, postings: list[Posting], currency: str, rate: Decimal, accounts: dict[str, int]
+    *,
+    postings: list[Posting],
+    currency: str,
+    rate: Decimal,
+    accounts: dict[str, int],
+    posted_on: date,
+    entry_kind: str,
 ) -> list[JournalLine]:
-    """Lines in the document and the company currency. Converting each line may leave a rounding
-    cent; it goes to the largest line after the first, so the entry balances in both currencies."""
+    """Lines in the document and the company currency, carrying their entry's date and kind.
+    Converting each line may leave a rounding cent; it goes to the largest line after the first, so
+    the entry balances in both currencies."""
     if sum((posting.amount for posting in postings), ZERO) != ZERO:
         raise LedgerOutOfBalance(f"Debits and credits differ: {[(p.role, p.amount) for p in postings]}")
     if any(posting.role == AccountRole.RECEIVABLE and posting.amount and not posting.item_id for posting in postings):
@@ -70,6 +77,8 @@ def journal_lines(
             account_id=accounts[posting.role],
             customer_id=posting.customer_id,
             item_id=posting.item_id,
+            posted_on=posted_on,
+            entry_kind=entry_kind,
             currency=currency,
             amount=posting.amount,
             amount_company=quantize(posting.amount * rate, home),
@@ -100,7 +109,9 @@ def post_entry(
     source: str = "",
 ) -> JournalEntry:
     """Post one balanced journal entry; call inside the business action's transaction."""
-    lines = journal_lines(postings=postings, currency=currency, rate=rate, accounts=account_ids())
+    lines = journal_lines(
+        postings=postings, currency=currency, rate=rate, accounts=account_ids(), posted_on=posted_on, entry_kind=kind
+    )
     entry = JournalEntry.objects.create(
         posted_on=posted_on, kind=kind, memo=memo[:300], item=item, source=source, created_by=actor
     )
@@ -131,6 +142,8 @@ def reverse_entry(*, entry: JournalEntry, actor: User, reason: str, posted_on: d
                 account_id=line.account_id,
                 customer_id=line.customer_id,
                 item_id=line.item_id,
+                posted_on=reversal.posted_on,
+                entry_kind=reversal.kind,
                 currency=line.currency,
                 amount=-line.amount,
                 amount_company=-line.amount_company,

@@ -123,7 +123,13 @@ def test_an_unbalanced_entry_cannot_commit(clerk):
     with pytest.raises(IntegrityError, match="does not balance"), transaction.atomic():
         entry = JournalEntry.objects.create(posted_on=date.today(), kind="fee", memo="one-sided", created_by=clerk)
         JournalLine.objects.create(
-            entry=entry, account_id=account_ids()[AccountRole.CASH], currency="EUR", amount=1, amount_company=1
+            entry=entry,
+            posted_on=entry.posted_on,
+            entry_kind=entry.kind,
+            account_id=account_ids()[AccountRole.CASH],
+            currency="EUR",
+            amount=1,
+            amount_company=1,
         )
         with connection.cursor() as cursor:
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
