@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("customers", "0006_portal_roles_and_invitations"),
+        ("customers", "0007_customer_leitweg_id_and_xrechnung_delivery"),
     ]
 
     operations = [
