@@ -1,4 +1,5 @@
-"""Workflows' records, one module per concern: the outbox and its deliveries (outbox)."""
+"""Workflows' records, one module per concern: the outbox and its deliveries (outbox), partner
+webhooks (webhooks)."""
 
 from workflows.models.outbox import (
     Delivery,
@@ -8,5 +9,24 @@ from workflows.models.outbox import (
     HandlerRun,
     OutboxEvent,
 )
+from workflows.models.webhooks import (
+    ALL_EVENTS,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookDeliveryStatus,
+    WebhookSubscription,
+)
 
-__all__ = ["Delivery", "DeliveryChannel", "DeliveryStatus", "EventStatus", "HandlerRun", "OutboxEvent"]
+__all__ = [
+    "ALL_EVENTS",
+    "Delivery",
+    "DeliveryChannel",
+    "DeliveryStatus",
+    "EventStatus",
+    "HandlerRun",
+    "OutboxEvent",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookDeliveryStatus",
+    "WebhookSubscription",
+]
