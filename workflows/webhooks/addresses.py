@@ -54,7 +54,7 @@ def resolve_target(url: str) -> Target:
     addresses = _resolve(host, port)
     for address in addresses:
         if reason := _refusal(address):
-            shown = host if host == str(address) else f"{host} resolves to {address}, which"
+            shown = host if _is_literal(host) else f"{host} resolves to {address}, which"
             raise UnsafeWebhookUrl(f"{shown} is {reason}; webhooks go only to public addresses.")
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     return Target(url=url, scheme=parts.scheme, host=host, port=port, path=path, address=str(addresses[0]))
@@ -76,6 +76,14 @@ def _checked_parts(url: str):
     if parts.fragment:
         raise UnsafeWebhookUrl("The URL must not have a #fragment.")
     return parts
+
+
+def _is_literal(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 def _resolve(host: str, port: int) -> list[IPAddress]:
