@@ -1,5 +1,6 @@
-"""Workflows in the admin, one module per screen: the outbox (events, handler runs, deliveries)."""
+"""Workflows in the admin, one module per screen: the outbox (events, handler runs, deliveries) and
+partner webhooks (subscriptions, delivery log, dead letters)."""
 
-from workflows.admin import outbox
+from workflows.admin import outbox, webhooks
 
-__all__ = ["outbox"]
+__all__ = ["outbox", "webhooks"]

@@ -12,6 +12,7 @@ from workflows.models.outbox import (
 from workflows.models.webhooks import (
     ALL_EVENTS,
     WebhookAttempt,
+    WebhookDeadLetter,
     WebhookDelivery,
     WebhookDeliveryStatus,
     WebhookSubscription,
@@ -26,6 +27,7 @@ __all__ = [
     "HandlerRun",
     "OutboxEvent",
     "WebhookAttempt",
+    "WebhookDeadLetter",
     "WebhookDelivery",
     "WebhookDeliveryStatus",
     "WebhookSubscription",

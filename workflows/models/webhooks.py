@@ -171,3 +171,11 @@ class WebhookAttempt(models.Model):
     @property
     def succeeded(self) -> bool:
         return self.response_status is not None and 200 <= self.response_status < 300
+
+
+class WebhookDeadLetter(WebhookDelivery):
+    """Deliveries given up: the admin's dead-letter list (a view of WebhookDelivery, no table of its own)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "webhook dead letter"

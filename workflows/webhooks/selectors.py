@@ -28,3 +28,13 @@ def dead_letters() -> QuerySet[WebhookDelivery]:
         .select_related("subscription__api_key")
         .order_by("-given_up_at")
     )
+
+
+def failing_deliveries() -> QuerySet[WebhookDelivery]:
+    """Deliveries waiting for a retry or given up, newest first, with their last error: what an
+    operations view lists beside failed outbox handlers."""
+    return (
+        WebhookDelivery.objects.filter(status__in=[WebhookDeliveryStatus.FAILED, WebhookDeliveryStatus.GIVEN_UP])
+        .select_related("subscription__api_key")
+        .order_by("-created_at")
+    )
