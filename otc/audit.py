@@ -24,6 +24,9 @@ def history_of(obj: models.Model) -> models.QuerySet:
     return Events.objects.references(obj).order_by("-pgh_created_at")
 
 
-def tracked(*extra_trackers) -> callable:
-    """The one tracker configuration for audited models: insert, update and delete snapshots."""
-    return pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent(), *extra_trackers)
+def tracked(*extra_trackers, exclude: list[str] | None = None) -> callable:
+    """The one tracker configuration for audited models: insert, update and delete snapshots, without
+    the `exclude`d columns (secrets, counters that change on every use)."""
+    return pghistory.track(
+        pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent(), *extra_trackers, exclude=exclude
+    )

@@ -25,6 +25,7 @@ API_SCOPES = [
     ("tickets:read", "Read service desk tickets and their customer-visible messages"),
     ("tickets:write", "Open tickets, post messages and change their status"),
     ("analytics:read", "Read receivables and customer analytics reports"),
+    ("webhooks:manage", "Manage this key's webhook subscriptions and read their deliveries"),
 ]
 
 

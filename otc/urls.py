@@ -15,6 +15,7 @@ api_v1 = [
     path("", include("payments.api_urls")),
     path("", include("service.api_urls")),
     path("", include("analytics.api_urls")),
+    path("", include("workflows.api.urls")),
     path("events/catalogue/", EventCatalogueView.as_view(), name="event-catalogue"),
 ]
 

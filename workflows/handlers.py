@@ -53,7 +53,8 @@ from service.models import Dispute, SlaAlert, SlaAlertKind, Survey, Team, Ticket
 from service.selectors import account_recipients, key_account
 from service.services import request_delivery_survey, request_ticket_survey, survey_token
 from workflows.models import OutboxEvent
-from workflows.services import Handler, queue_email
+from workflows.services import ANY_EVENT, Handler, queue_email
+from workflows.webhooks.services import queue_event_for_subscribers
 
 
 def queue_notices(event: OutboxEvent, handler: Handler, notices: Iterable[Notice]) -> None:
@@ -308,6 +309,11 @@ def notify_account_of_broken_promise(event: OutboxEvent) -> None:
     )
 
 
+def queue_partner_webhooks(event: OutboxEvent) -> None:
+    """Every event to the partner systems subscribed to its type, once per subscription."""
+    queue_event_for_subscribers(event=event, handler=queue_partner_webhooks.__name__)
+
+
 HANDLERS: dict[str, list[Handler]] = {
     CreditHoldPlaced.type: [notify_sales_rep_of_credit_hold],
     BillingDataChanged.type: [notify_sales_rep_of_billing_change],
@@ -335,4 +341,5 @@ HANDLERS: dict[str, list[Handler]] = {
     PromiseToPayBroken.type: [notify_account_of_broken_promise],
     PortalInvitationSent.type: [send_portal_invitation],
     "analytics.weekly_kpis_ready": [email_weekly_kpis],
+    ANY_EVENT: [queue_partner_webhooks],
 }

@@ -10,7 +10,8 @@ from otc.services import automation_user
 from payments.collections import services as collections
 from workflows import services
 from workflows.handlers import HANDLERS
-from workflows.models import DeliveryStatus
+from workflows.models import DeliveryStatus, WebhookDeliveryStatus
+from workflows.webhooks import services as webhooks
 
 
 @shared_task(name="workflows.tasks.dispatch_event")
@@ -19,6 +20,9 @@ def dispatch_event(event_id: int) -> None:
     if event is not None:
         for delivery_id in event.deliveries.filter(status=DeliveryStatus.PENDING).values_list("pk", flat=True):
             deliver.delay(delivery_id)
+        pending_webhooks = event.webhook_deliveries.filter(status=WebhookDeliveryStatus.PENDING)
+        for delivery_id in pending_webhooks.values_list("pk", flat=True):
+            deliver_webhook.delay(delivery_id)
 
 
 @shared_task(name="workflows.tasks.dispatch_events")
@@ -66,3 +70,20 @@ def send_payment_reminders() -> int:
     """Daily: a reminder for each invoice falling due within OTC_PAYMENT_REMINDER_DAYS days, once per invoice."""
     days_ahead = settings.OTC_PAYMENT_REMINDER_DAYS
     return len(collections.record_payment_reminders(today=timezone.localdate(), days_ahead=days_ahead))
+
+
+@shared_task(name="workflows.tasks.deliver_webhook")
+def deliver_webhook(delivery_id: int) -> None:
+    """POST one webhook delivery; the emails it queued (a subscription disabled) go out next."""
+    result = webhooks.send_webhook(delivery_id=delivery_id)
+    for email_id in result.emails if result is not None else []:
+        deliver.delay(email_id)
+
+
+@shared_task(name="workflows.tasks.sweep_webhook_deliveries")
+def sweep_webhook_deliveries() -> int:
+    """Beat, every 15 s: webhook deliveries whose back-off passed, or whose worker died mid-POST."""
+    due = webhooks.webhook_deliveries_due()
+    for delivery_id in due:
+        deliver_webhook.delay(delivery_id)
+    return len(due)

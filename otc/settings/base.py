@@ -260,6 +260,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "sweep-outbox": {"task": "workflows.tasks.sweep_outbox", "schedule": 15.0},
+    "sweep-webhook-deliveries": {"task": "workflows.tasks.sweep_webhook_deliveries", "schedule": 15.0},
     "purge-idempotency-keys": {"task": "workflows.tasks.purge_idempotency_records", "schedule": 3600.0},
     "consolidated-invoicing": {
         "task": "workflows.tasks.invoice_consolidated_shipments",
@@ -419,3 +420,16 @@ OTC_IMAP_FOLDER = env("IMAP_FOLDER", "INBOX")
 OTC_AUTOMATED_ANSWER_CONFIDENCE = float(env("AUTOMATED_ANSWER_CONFIDENCE", "0.7"))
 # What order confirmation does when stock is short: "backorder" the rest, or "refuse" the order.
 OTC_SHORT_STOCK_POLICY = env("SHORT_STOCK_POLICY", "backorder")
+# Partner webhooks (workflows.webhooks): only https to public addresses (dev.py and test.py allow
+# http and loopback); each attempt may take this long; failed deliveries are retried with exponential
+# back-off (base x 3^(n-1), capped, +-10 % jitter) up to the maximum attempts (the defaults span about
+# 42 hours), then dead-lettered; a subscription whose deliveries are given up this many times in a row
+# is disabled and its owner told; a rotated secret keeps signing beside the new one for the overlap.
+OTC_WEBHOOK_ALLOW_HTTP = env_bool("WEBHOOK_ALLOW_HTTP", False)
+OTC_WEBHOOK_ALLOW_LOOPBACK = env_bool("WEBHOOK_ALLOW_LOOPBACK", False)
+OTC_WEBHOOK_TIMEOUT_SECONDS = float(env("WEBHOOK_TIMEOUT_SECONDS", "10"))
+OTC_WEBHOOK_MAX_ATTEMPTS = int(env("WEBHOOK_MAX_ATTEMPTS", "10"))
+OTC_WEBHOOK_RETRY_BASE_SECONDS = int(env("WEBHOOK_RETRY_BASE_SECONDS", "60"))
+OTC_WEBHOOK_RETRY_MAX_DELAY_SECONDS = int(env("WEBHOOK_RETRY_MAX_DELAY_SECONDS", str(12 * 3600)))
+OTC_WEBHOOK_DISABLE_AFTER_FAILED_DELIVERIES = int(env("WEBHOOK_DISABLE_AFTER_FAILED_DELIVERIES", "5"))
+OTC_WEBHOOK_SECRET_OVERLAP_HOURS = int(env("WEBHOOK_SECRET_OVERLAP_HOURS", "24"))

@@ -20,3 +20,7 @@ OTC_PAYMENT_TEST_PROVIDER = env_bool("PAYMENT_TEST_PROVIDER", True)
 OTC_PAYMENT_PROVIDER_SECRETS = {"test": "test-provider-secret", **OTC_PAYMENT_PROVIDER_SECRETS}  # noqa: F405
 # Tests make many API calls with one key from one address; tests/otc/test_security_limits.py sets low rates.
 OTC_API_RATE_PER_KEY = OTC_API_RATE_PER_ADDRESS = "1000000/min"
+
+# Partner webhooks to a receiver on this machine (http://127.0.0.1:...).
+OTC_WEBHOOK_ALLOW_HTTP = env_bool("WEBHOOK_ALLOW_HTTP", True)
+OTC_WEBHOOK_ALLOW_LOOPBACK = env_bool("WEBHOOK_ALLOW_LOOPBACK", True)

@@ -1,5 +1,5 @@
 """Workflows' records, one module per concern: the outbox and its deliveries (outbox), the scheduled
-jobs' last runs and the operations view (operations)."""
+jobs' last runs and the operations view (operations), partner webhooks (webhooks)."""
 
 from workflows.models.operations import JobOutcome, OperationsView, ScheduledJobRun
 from workflows.models.outbox import (
@@ -10,8 +10,17 @@ from workflows.models.outbox import (
     HandlerRun,
     OutboxEvent,
 )
+from workflows.models.webhooks import (
+    ALL_EVENTS,
+    WebhookAttempt,
+    WebhookDeadLetter,
+    WebhookDelivery,
+    WebhookDeliveryStatus,
+    WebhookSubscription,
+)
 
 __all__ = [
+    "ALL_EVENTS",
     "Delivery",
     "DeliveryChannel",
     "DeliveryStatus",
@@ -21,4 +30,9 @@ __all__ = [
     "OperationsView",
     "OutboxEvent",
     "ScheduledJobRun",
+    "WebhookAttempt",
+    "WebhookDeadLetter",
+    "WebhookDelivery",
+    "WebhookDeliveryStatus",
+    "WebhookSubscription",
 ]
