@@ -1,5 +1,6 @@
-"""Workflows in the admin, one module per screen: the outbox (events, handler runs, deliveries)."""
+"""Workflows in the admin, one module per screen: the outbox (events, handler runs, deliveries) and
+automation rules (rules, versions, dry run, run log, delayed steps)."""
 
-from workflows.admin import outbox
+from workflows.admin import outbox, rules
 
-__all__ = ["outbox"]
+__all__ = ["outbox", "rules"]
