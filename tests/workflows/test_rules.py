@@ -276,8 +276,8 @@ def test_a_chain_of_rules_deeper_than_the_setting_is_stopped(clerk, sales_rep, s
 # --- Built-in rules ----------------------------------------------------------------------------------
 
 
-def test_every_fixed_notification_handler_has_its_built_in_rule():
-    builtin = set(AutomationRule.objects.exclude(builtin_handler="").values_list("builtin_handler", "event_type"))
+def test_every_fixed_notification_handler_has_its_built_in_rule(builtin_rules):
+    builtin = set(builtin_rules.values_list("builtin_handler", "event_type"))
     expected = {(handler, event_type) for handler, types in BUILTIN_HANDLERS.items() for event_type in types}
     assert builtin == expected
     handled = {(h.__name__, event_type) for event_type, handlers in HANDLERS.items() for h in handlers}
@@ -289,8 +289,8 @@ def test_every_fixed_notification_handler_has_its_built_in_rule():
     }
 
 
-def test_switching_a_built_in_rule_off_stops_its_email(clerk, sales_rep):
-    builtin = AutomationRule.objects.get(builtin_handler="notify_sales_rep_of_credit_hold")
+def test_switching_a_built_in_rule_off_stops_its_email(clerk, sales_rep, builtin_rules):
+    builtin = builtin_rules.get(builtin_handler="notify_sales_rep_of_credit_hold")
     switch_rule(rule=builtin, active=False, actor=clerk)
     customer = CustomerFactory(actor=clerk, sales_rep=sales_rep)
     event = _hold(customer, clerk)
@@ -308,8 +308,8 @@ def test_switching_a_built_in_rule_off_stops_its_email(clerk, sales_rep):
     assert Delivery.objects.get().recipient == "rita@otc.test"
 
 
-def test_a_condition_added_to_a_built_in_rule_filters_its_email(clerk, sales_rep):
-    builtin = AutomationRule.objects.get(builtin_handler="notify_sales_rep_of_credit_hold")
+def test_a_condition_added_to_a_built_in_rule_filters_its_email(clerk, sales_rep, builtin_rules):
+    builtin = builtin_rules.get(builtin_handler="notify_sales_rep_of_credit_hold")
     update_rule(
         rule=builtin, actor=clerk, data={"conditions": {"field": "customer.country", "op": "eq", "value": "FR"}}
     )
