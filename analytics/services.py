@@ -1,13 +1,18 @@
-"""Analytics writes nothing of the business: it refreshes its own snapshots and announces the
-weekly KPIs, which the outbox emails to the staff who opted in."""
+"""Analytics writes nothing of the business: it refreshes its own snapshots, hands each customer's
+segment and payment score to customers (through customers' service, so automation rules below
+analytics can test them), and announces the weekly KPIs, which the outbox emails to the staff who
+opted in."""
 
 from datetime import date, timedelta
 
 from django.db import connection, transaction
+from django.utils import timezone
 
 from analytics.events import Kpi, WeeklyKpisReady
+from analytics.models import CustomerBehaviour
 from analytics.selectors import forecast, receivables
 from analytics.selectors.receivables import Period
+from customers.services import record_behaviour
 from otc.events import publish
 
 SNAPSHOTS = ["analytics_customer_behaviour"]
@@ -19,6 +24,15 @@ def refresh_snapshots() -> None:
     with connection.cursor() as cursor:
         for view in SNAPSHOTS:
             cursor.execute(f"REFRESH MATERIALIZED VIEW CONCURRENTLY {view}")
+
+
+def share_behaviour_with_customers(*, on: date) -> int:
+    """Give customers the snapshot's segment and the payer score (predicted days late) of every
+    customer either knows, so rules on segment and payment behaviour read today's figures."""
+    segments = dict(CustomerBehaviour.objects.values_list("customer_id", "segment"))
+    days_late = {score.customer_id: score.predicted_days_late for score in forecast.payer_scores(on=on)}
+    scores = [(pk, segments.get(pk, ""), days_late.get(pk)) for pk in sorted(segments.keys() | days_late.keys())]
+    return record_behaviour(scores=scores, scored_at=timezone.now())
 
 
 def weekly_kpis(*, week_ending: date) -> list[Kpi]:

@@ -6,7 +6,9 @@ from analytics import services
 
 @shared_task(name="analytics.tasks.refresh_snapshots")
 def refresh_snapshots() -> None:
+    """Hourly: the snapshots, then the segments and payer scores customers keep for automation rules."""
     services.refresh_snapshots()
+    services.share_behaviour_with_customers(on=timezone.localdate())
 
 
 @shared_task(name="analytics.tasks.announce_weekly_kpis")

@@ -56,6 +56,7 @@ from customers.models import (
     Contact,
     CreditProfile,
     Customer,
+    CustomerTag,
     InvitationStatus,
     PortalInvitation,
     PortalMembership,
@@ -1132,3 +1133,37 @@ class ChangeRequestAdmin(ModelAdmin):
             intro=f"{proposal_text(change_request)}. Reason: {change_request.reason}",
             danger=danger,
         )
+
+
+class CustomerTagForm(forms.ModelForm):
+    class Meta:
+        model = CustomerTag
+        fields = ["customer", "name"]
+
+
+@admin.register(CustomerTag)
+class CustomerTagAdmin(ModelAdmin):
+    """Tags are added and removed through the service (audited; adding announces customer.tagged)."""
+
+    form = CustomerTagForm
+    list_display = ["name", "customer", "added_by", "added_at"]
+    list_filter = ["name"]
+    list_select_related = ["customer", "added_by"]
+    search_fields = ["name", "customer__number", "customer__legal_name"]
+    autocomplete_fields = ["customer"]
+    show_full_result_count = False
+    paginator = InfinitePaginator
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return obj is None and super().has_change_permission(request, obj)
+
+    def save_model(self, request, obj, form, change) -> None:
+        saved = services.add_customer_tag(customer=obj.customer, name=obj.name, actor=request.user)
+        obj.__dict__.update(saved.__dict__)
+
+    def delete_model(self, request, obj) -> None:
+        services.remove_customer_tag(customer=obj.customer, name=obj.name, actor=request.user)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for tag in queryset.select_related("customer"):
+            self.delete_model(request, tag)

@@ -79,3 +79,11 @@ class PortalInvitationSent(CustomerEvent):
     type = "customer.portal_invitation_sent"
     invitation_id: int
     sent_count: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class CustomerTagged(CustomerEvent):
+    """A tag was added to a customer (by staff or by an automation rule)."""
+
+    type = "customer.tagged"
+    tag: str

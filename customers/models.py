@@ -448,3 +448,44 @@ class PortalInvitation(models.Model):
     @property
     def role_labels(self) -> list[str]:
         return portal_role_labels(self.roles)
+
+
+TAG_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,39}$"
+
+
+@tracked()
+class CustomerTag(models.Model):
+    """A short label on a customer ("vip", "new-de", "slow-payer"), added by staff or by an automation
+    rule, so lists, reports and rules can pick such customers out."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="tags")
+    name = models.CharField(max_length=40, help_text="Lower case letters, digits, - and _; e.g. vip or new-de.")
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "name"], name="customer_tag_once_per_customer"),
+            models.CheckConstraint(condition=Q(name__regex=TAG_PATTERN), name="customer_tag_name_valid"),
+        ]
+        indexes = [models.Index(fields=["name"], name="customer_tag_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CustomerBehaviour(models.Model):
+    """How a customer pays, as analytics last scored it: its RFM segment and the days late its next
+    payment is predicted to be. Analytics (above every app) writes it; rules and screens below read it."""
+
+    customer = models.OneToOneField(Customer, on_delete=models.CASCADE, primary_key=True, related_name="behaviour")
+    segment = models.CharField(max_length=40, blank=True)
+    predicted_days_late = models.DecimalField(max_digits=6, decimal_places=1, null=True, blank=True)
+    scored_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name_plural = "customer behaviour"
+
+    def __str__(self) -> str:
+        return f"Behaviour of {self.customer_id}: {self.segment or 'no segment'}"

@@ -1,8 +1,10 @@
 """Write side of customer data. Every function is one business action in one transaction, takes the
 actor, leaves an audit entry through `acting`, and sends the domain signal the outbox records."""
 
+import re
 import secrets
-from datetime import date, timedelta
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -28,12 +30,14 @@ from customers.events import (
     CreditHoldReleased,
     CustomerChanged,
     CustomerCreated,
+    CustomerTagged,
     PortalInvitationSent,
 )
 from customers.leitweg import normalize_leitweg_id
 from customers.models import (
     ALL_PORTAL_ROLES,
     CUSTOMER_NUMBER_SEQUENCE,
+    TAG_PATTERN,
     Address,
     AddressKind,
     BankAccount,
@@ -44,8 +48,10 @@ from customers.models import (
     ContactRole,
     CreditProfile,
     Customer,
+    CustomerBehaviour,
     CustomerGroup,
     CustomerStatus,
+    CustomerTag,
     InvitationStatus,
     InvoiceDelivery,
     PortalInvitation,
@@ -762,3 +768,57 @@ def remove_portal_access(*, membership: PortalMembership, actor: User) -> None:
     """The user can no longer sign in to this customer's portal; their past actions stay attributed."""
     with acting(actor, f"remove portal access of {membership.user_id}"):
         membership.delete()
+
+
+# --- Tags and behaviour scores --------------------------------------------------------------------------
+
+
+def _tag_name(name: str) -> str:
+    tag = name.strip().lower()
+    if not re.fullmatch(TAG_PATTERN, tag):
+        raise InvalidInput(
+            f"{name!r} is not a valid tag.",
+            fields={"name": ["Up to 40 lower case letters, digits, - and _, starting with a letter or digit."]},
+        )
+    return tag
+
+
+@transaction.atomic
+def add_customer_tag(*, customer: Customer, name: str, actor: User) -> CustomerTag:
+    """Tag the customer (audited, announced as customer.tagged); a tag it has already is left as it is,
+    and nothing is announced."""
+    tag = _tag_name(name)
+    customer = _locked_customer(customer)
+    existing = CustomerTag.objects.filter(customer=customer, name=tag).first()
+    if existing is not None:
+        return existing
+    with acting(actor, f"tag added: {tag}"):
+        created = CustomerTag.objects.create(customer=customer, name=tag, added_by=actor)
+    publish(CustomerTagged(customer_id=customer.pk, customer_number=customer.number, actor_id=actor.pk, tag=tag))
+    return created
+
+
+@transaction.atomic
+def remove_customer_tag(*, customer: Customer, name: str, actor: User) -> bool:
+    """Take a tag off (audited); returns whether the customer had it."""
+    tag = _tag_name(name)
+    with acting(actor, f"tag removed: {tag}"):
+        deleted, _ = CustomerTag.objects.filter(customer=customer, name=tag).delete()
+    return bool(deleted)
+
+
+@transaction.atomic
+def record_behaviour(*, scores: Iterable[tuple[int, str, Decimal | None]], scored_at: datetime) -> int:
+    """Store analytics' latest view of how customers pay, `(customer_id, segment, predicted_days_late)`
+    each, in one statement; customers it did not score keep their last record. Returns the rows written."""
+    rows = [
+        CustomerBehaviour(customer_id=customer_id, segment=segment, predicted_days_late=days, scored_at=scored_at)
+        for customer_id, segment, days in scores
+    ]
+    CustomerBehaviour.objects.bulk_create(
+        rows,
+        update_conflicts=True,
+        unique_fields=["customer"],
+        update_fields=["segment", "predicted_days_late", "scored_at"],
+    )
+    return len(rows)

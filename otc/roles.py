@@ -49,6 +49,7 @@ _COLLECTIONS = [
 _TICKETS = ["ticket", "ticketmessage", "ticketattachment"]
 _DESK_RECORDS = ["inboundmail", "ticketrecognition"]  # written only by the email channel, read by staff
 _DESK_SETUP = ["team", "cannedreply", "workingcalendar", "workinghours", "holiday", "slapolicy"]
+_AUTOMATION = ["automationrule", "automationruleversion", "rulerun", "delayedstep"]
 
 
 def _crud(app: str, models: list[str], actions: tuple[str, ...] = ("view", "add", "change", "delete")) -> list[str]:
@@ -61,6 +62,10 @@ ROLES: dict[str, list[str]] = {
         *_crud("customers", ["bankaccount", "changerequest"], ("view", "add")),
         "customers.approve_changerequest",
         *_crud("workflows", ["outboxevent", "delivery"], ("view",)),
+        *_crud("workflows", _AUTOMATION, ("view",)),
+        *_crud("workflows", ["automationrule", "delayedstep"], ("add", "change")),
+        *_crud("customers", ["customertag"], ("view", "add", "delete")),
+        *_crud("service", ["followuptask"], ("view", "add", "change")),
         *_crud("inventory", [*_CATALOGUE, *_STOCK], ("view",)),
         *_crud("orders", _ORDERS, ("view", "change")),
         "orders.release_credit_hold",
@@ -88,6 +93,9 @@ ROLES: dict[str, list[str]] = {
         *_crud("payments", ["promisetopay", "dunningletter"], ("view",)),
         "analytics.view_customerbehaviour",
         *_crud("service", ["survey", "keyaccount"], ("view",)),
+        *_crud("customers", ["customertag"], ("view", "add")),
+        *_crud("service", ["followuptask"], ("view", "add", "change")),
+        "workflows.view_rulerun",
     ],
     "service": [
         *_crud("customers", _CUSTOMER_DATA, ("view",)),
@@ -103,12 +111,17 @@ ROLES: dict[str, list[str]] = {
         *_crud("service", [*_DESK_SETUP, *_DESK_RECORDS], ("view",)),
         *_crud("service", ["cannedreply"], ("add", "change")),
         *_crud("service", ["survey", "keyaccount"], ("view",)),
+        *_crud("service", ["followuptask"], ("view", "add", "change")),
+        "customers.view_customertag",
+        "workflows.view_rulerun",
     ],
     "admin": [
         *_crud("customers", [*_CUSTOMER_DATA, "bankaccount", "changerequest", "portalmembership", "portalinvitation"]),
         "customers.approve_changerequest",
         *_crud("otc", ["user", "apikey", "exchangerate"]),
-        *_crud("workflows", ["outboxevent", "delivery", "handlerrun"]),
+        *_crud("workflows", ["outboxevent", "delivery", "handlerrun", *_AUTOMATION]),
+        *_crud("customers", ["customertag"]),
+        *_crud("service", ["followuptask"]),
         *_crud("inventory", [*_CATALOGUE, *_STOCK]),
         "inventory.receive_low_stock_alerts",
         *_crud("orders", _ORDERS),

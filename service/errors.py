@@ -71,3 +71,8 @@ class FeedbackAlreadyGiven(Conflict):
 class InboundMailRefused(InvalidInput):
     code = "inbound_mail_refused"
     title = "The inbound mail request is not signed with the shared secret, or is too old."
+
+
+class FollowUpAlreadyDone(Conflict):
+    code = "follow_up_already_done"
+    title = "This follow-up is done already."

@@ -53,6 +53,7 @@ from service.models import Dispute, SlaAlert, SlaAlertKind, Survey, Team, Ticket
 from service.selectors import account_recipients, key_account
 from service.services import request_delivery_survey, request_ticket_survey, survey_token
 from workflows.models import OutboxEvent
+from workflows.rules.runner import run_automation_rules
 from workflows.services import ANY_EVENT, Handler, queue_email
 from workflows.webhooks.services import queue_event_for_subscribers
 
@@ -341,5 +342,5 @@ HANDLERS: dict[str, list[Handler]] = {
     PromiseToPayBroken.type: [notify_account_of_broken_promise],
     PortalInvitationSent.type: [send_portal_invitation],
     "analytics.weekly_kpis_ready": [email_weekly_kpis],
-    ANY_EVENT: [queue_partner_webhooks],
+    ANY_EVENT: [run_automation_rules, queue_partner_webhooks],
 }

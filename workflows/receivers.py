@@ -1,6 +1,7 @@
 """Every published domain event becomes an outbox row in the publishing transaction; the rows are
-enqueued on commit (one task for one event, one task for a bulk run's events). Scheduled jobs' runs
-are recorded from Celery's task signals (connected in workflows.apps)."""
+enqueued on commit (one task for one event, one task for a bulk run's events). Events published while
+an automation rule's actions run carry the chain of rules that caused them (the loop guard). Scheduled
+jobs' runs are recorded from Celery's task signals (connected in workflows.apps)."""
 
 from celery import Task, states
 from django.db import transaction
@@ -8,11 +9,12 @@ from django.db import transaction
 from otc.events import PublishedEvent, events_published
 from otc.metrics import count_committed_events
 from workflows import broker, selectors, services, tasks
+from workflows.rules.chain import current_rule_chain
 from workflows.services import record_events
 
 
 def record_published_events(sender, events: list[PublishedEvent], **kwargs) -> None:
-    event_ids = [event.pk for event in record_events(events=events)]
+    event_ids = [event.pk for event in record_events(events=events, rule_chain=current_rule_chain())]
     count_committed_events(events)
     # The change has committed by then: a broker that is down must not turn it into an error for the
     # caller (`enqueue` never raises). The rows stay pending and the sweeper enqueues them later.

@@ -27,6 +27,7 @@ from workflows.models import (
     OutboxEvent,
     ScheduledJobRun,
 )
+from workflows.rules.builtin import builtin_rule_allows
 
 logger = structlog.get_logger(__name__)
 Handler = Callable[[OutboxEvent], None]
@@ -38,13 +39,19 @@ class OutsideTransaction(RuntimeError):
     """An event recorded outside the changing transaction could outlive a rolled-back change."""
 
 
-def record_events(*, events: list[PublishedEvent]) -> list[OutboxEvent]:
+def record_events(*, events: list[PublishedEvent], rule_chain: list[int] | None = None) -> list[OutboxEvent]:
     """Write the published (already validated) events' rows in one INSERT; call only inside the
-    transaction that made the change, so an event exists if and only if the change committed."""
+    transaction that made the change, so an event exists if and only if the change committed.
+    `rule_chain`: the automation rules whose actions published them (the loop guard reads it)."""
     if not transaction.get_connection().in_atomic_block:
         raise OutsideTransaction(f"{events[0].type} must be recorded inside the transaction that changes the data")
     return OutboxEvent.objects.bulk_create(
-        [OutboxEvent(event_type=event.type, version=event.version, payload=event.payload) for event in events]
+        [
+            OutboxEvent(
+                event_type=event.type, version=event.version, payload=event.payload, rule_chain=rule_chain or []
+            )
+            for event in events
+        ]
     )
 
 
@@ -67,7 +74,9 @@ def claim_event(*, event_id: int) -> OutboxEvent | None:
 
 
 def run_handler_once(*, event: OutboxEvent, handler: Handler) -> bool:
-    """Run one handler for one event unless it already ran; returns whether it ran now."""
+    """Run one handler for one event unless it already ran; returns whether it ran now. A fixed
+    handler whose built-in automation rule is switched off, or whose conditions the event fails, is
+    recorded as run without running (see workflows.rules.builtin)."""
     name = handler.__name__
     with transaction.atomic():
         try:
@@ -75,7 +84,8 @@ def run_handler_once(*, event: OutboxEvent, handler: Handler) -> bool:
                 HandlerRun.objects.create(event=event, handler=name)
         except IntegrityError:
             return False
-        handler(event)
+        if builtin_rule_allows(event=event, handler_name=name):
+            handler(event)
     return True
 
 

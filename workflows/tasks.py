@@ -11,6 +11,7 @@ from payments.collections import services as collections
 from workflows import services
 from workflows.handlers import HANDLERS
 from workflows.models import DeliveryStatus, WebhookDeliveryStatus
+from workflows.rules.runner import resume_due_steps
 from workflows.webhooks import services as webhooks
 
 
@@ -46,6 +47,13 @@ def sweep_outbox() -> dict[str, int]:
     for delivery_id in deliveries:
         deliver.delay(delivery_id)
     return {"events": len(events), "deliveries": len(deliveries)}
+
+
+@shared_task(name="workflows.tasks.resume_delayed_steps")
+def resume_delayed_steps() -> int:
+    """Every few minutes: automation rules' waits that are over re-check their conditions and go on
+    (their emails are sent by the sweeper, like any other delivery)."""
+    return resume_due_steps()
 
 
 @shared_task(name="workflows.tasks.purge_idempotency_records")

@@ -261,6 +261,7 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "sweep-outbox": {"task": "workflows.tasks.sweep_outbox", "schedule": 15.0},
     "sweep-webhook-deliveries": {"task": "workflows.tasks.sweep_webhook_deliveries", "schedule": 15.0},
+    "resume-delayed-rule-steps": {"task": "workflows.tasks.resume_delayed_steps", "schedule": 300.0},
     "purge-idempotency-keys": {"task": "workflows.tasks.purge_idempotency_records", "schedule": 3600.0},
     "consolidated-invoicing": {
         "task": "workflows.tasks.invoice_consolidated_shipments",
@@ -280,6 +281,8 @@ CELERY_BEAT_SCHEDULE = {
 OUTBOX_LEASE_SECONDS = int(env("OUTBOX_LEASE_SECONDS", "300"))
 OUTBOX_SWEEP_AFTER_SECONDS = int(env("OUTBOX_SWEEP_AFTER_SECONDS", "10"))
 OUTBOX_MAX_ATTEMPTS = int(env("OUTBOX_MAX_ATTEMPTS", "8"))
+# Automation rules: events caused by a chain of this many rules' actions run no further rules (loop guard).
+AUTOMATION_MAX_RULE_CHAIN = int(env("AUTOMATION_MAX_RULE_CHAIN", "5"))
 
 # Structured logging: JSON lines in production, key=value on a console in development.
 LOG_LEVEL = env("LOG_LEVEL", "INFO")

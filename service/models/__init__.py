@@ -3,6 +3,7 @@ automated answers."""
 
 from service.models.answers import Intent, TicketRecognition
 from service.models.disputes import Dispute, DisputeReason, DisputeResolution, DisputeStatus
+from service.models.followups import FollowUpTask
 from service.models.inbound import InboundMail, InboundOutcome, InboundSource
 from service.models.sla import (
     Holiday,
@@ -44,6 +45,7 @@ __all__ = [
     "DisputeReason",
     "DisputeResolution",
     "DisputeStatus",
+    "FollowUpTask",
     "Holiday",
     "InboundMail",
     "InboundOutcome",

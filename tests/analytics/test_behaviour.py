@@ -18,9 +18,10 @@ from django.utils import timezone
 
 from analytics import services
 from analytics.errors import UnknownSegment
-from analytics.selectors import behaviour
+from analytics.selectors import behaviour, forecast
 from analytics.selectors.receivables import Period
 from customers import services as customer_services
+from customers.models import CustomerBehaviour as CustomerPaymentBehaviour
 from orders import services as orders
 from tests.factories import CustomerFactory, invoice_for, placed_order
 
@@ -139,3 +140,16 @@ def test_credit_holds_by_outcome_and_hours_to_decision(clock, clerk, customer, w
         ("still held", 1, None),
     ]
     assert behaviour.credit_hold_outcomes(period=Period(date(2026, 6, 1), date(2026, 6, 30))) == []
+
+
+def test_segments_and_payer_scores_are_shared_with_customers_for_automation_rules(customers):
+    services.refresh_snapshots()
+
+    written = services.share_behaviour_with_customers(on=timezone.localdate())
+
+    shared = {row.customer_id: row for row in CustomerPaymentBehaviour.objects.all()}
+    segments = {name: shared[customer.pk].segment for name, customer in customers.items()}
+    assert segments == {"Anna": "champions", "Bert": "loyal", "Cleo": "at_risk", "Dora": "hibernating", "Emil": "new"}
+    assert written == len(shared)
+    scores = {row.customer_id: row.predicted_days_late for row in forecast.payer_scores(on=timezone.localdate())}
+    assert {pk: row.predicted_days_late for pk, row in shared.items() if pk in scores} == scores

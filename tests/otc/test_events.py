@@ -16,6 +16,7 @@ from django.core.management.base import CommandError
 from django.db import transaction
 from jsonschema import Draft202012Validator
 
+from customers.services import add_customer_tag
 from orders.events import OrderConfirmed
 from otc.events import (
     CATALOGUE_DOCUMENT,
@@ -28,9 +29,11 @@ from otc.events import (
     publish,
     publish_many,
 )
+from tests.factories import CustomerFactory
 from workflows.handlers import HANDLERS
 from workflows.models import OutboxEvent
 from workflows.receivers import record_published_events
+from workflows.services import ANY_EVENT
 
 CATALOGUE_URL = "/api/v1/events/catalogue/"
 EXPECTED = {
@@ -44,6 +47,7 @@ EXPECTED = {
     "customer.portal_invitation_sent": 1,
     "customer.credit_hold_placed": 1,
     "customer.credit_hold_released": 1,
+    "customer.tagged": 1,
     "dunning.letter_issued": 1,
     "inventory.low_stock": 1,
     "invoice.issued": 1,
@@ -122,7 +126,24 @@ def test_the_catalogue_holds_every_event_type_with_its_version():
 
 
 def test_every_handled_event_type_is_in_the_catalogue():
-    assert set(HANDLERS) - set(catalogue()) == set()
+    assert set(HANDLERS) - {ANY_EVENT} - set(catalogue()) == set()
+
+
+@pytest.mark.django_db
+def test_tagging_a_customer_announces_the_tag_once(clerk):
+    customer = CustomerFactory(actor=clerk)
+
+    with transaction.atomic():
+        add_customer_tag(customer=customer, name=" VIP ", actor=clerk)
+        add_customer_tag(customer=customer, name="vip", actor=clerk)
+
+    recorded = OutboxEvent.objects.get(event_type="customer.tagged")
+    assert recorded.payload == {
+        "customer_id": customer.pk,
+        "customer_number": customer.number,
+        "actor_id": clerk.pk,
+        "tag": "vip",
+    }
 
 
 @pytest.mark.django_db

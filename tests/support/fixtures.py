@@ -6,6 +6,7 @@ company, a payer with two open invoices, and the check that every test leaves a 
 A directory's conftest.py may override a name for its own tests (tests/service has its own `buyer`).
 """
 
+import importlib
 from datetime import date
 from decimal import Decimal
 
@@ -229,3 +230,17 @@ def own_accounts(db):
         CompanyBankAccount.objects.create(name="Sparkasse EUR", iban="DE12500105170648489890", currency="EUR"),
         CompanyBankAccount.objects.create(name="ING EUR", iban="NL20INGB0001234567", currency="EUR"),
     ]
+
+
+@pytest.fixture
+def builtin_rules(db):
+    """The built-in automation rules as the data migration makes them: a transactional test elsewhere
+    flushes the tables (and with them the migration's rows) before this test may run."""
+    from django.apps import apps
+
+    from workflows.models import AutomationRule
+
+    if not AutomationRule.objects.exclude(builtin_handler="").exists():
+        migration = importlib.import_module("workflows.migrations.0008_builtin_rules")
+        migration.create_builtin_rules(apps, None)
+    return AutomationRule.objects.exclude(builtin_handler="")

@@ -1,5 +1,6 @@
 """Workflows' records, one module per concern: the outbox and its deliveries (outbox), the scheduled
-jobs' last runs and the operations view (operations), partner webhooks (webhooks)."""
+jobs' last runs and the operations view (operations), partner webhooks (webhooks), automation rules
+with their versions, runs and delayed steps (rules)."""
 
 from workflows.models.operations import JobOutcome, OperationsView, ScheduledJobRun
 from workflows.models.outbox import (
@@ -9,6 +10,14 @@ from workflows.models.outbox import (
     EventStatus,
     HandlerRun,
     OutboxEvent,
+)
+from workflows.models.rules import (
+    AutomationRule,
+    AutomationRuleVersion,
+    DelayedStep,
+    DelayedStepStatus,
+    RuleRun,
+    RuleRunStatus,
 )
 from workflows.models.webhooks import (
     ALL_EVENTS,
@@ -21,6 +30,10 @@ from workflows.models.webhooks import (
 
 __all__ = [
     "ALL_EVENTS",
+    "AutomationRule",
+    "AutomationRuleVersion",
+    "DelayedStep",
+    "DelayedStepStatus",
     "Delivery",
     "DeliveryChannel",
     "DeliveryStatus",
@@ -29,6 +42,8 @@ __all__ = [
     "JobOutcome",
     "OperationsView",
     "OutboxEvent",
+    "RuleRun",
+    "RuleRunStatus",
     "ScheduledJobRun",
     "WebhookAttempt",
     "WebhookDeadLetter",

@@ -3,6 +3,7 @@ the record of which handler has run for it, and the deliveries (emails) handlers
 
 import uuid
 
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
 
@@ -29,6 +30,12 @@ class OutboxEvent(models.Model):
     processed_at = models.DateTimeField(null=True, blank=True)
     swept_at = models.DateTimeField(
         null=True, blank=True, help_text="When the sweeper last re-enqueued it; it waits a lease before doing so again."
+    )
+    rule_chain = ArrayField(
+        models.BigIntegerField(),
+        default=list,
+        blank=True,
+        help_text="The automation rules whose actions caused this event, outermost first (the loop guard).",
     )
 
     class Meta:
