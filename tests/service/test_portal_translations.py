@@ -1,7 +1,9 @@
 """Page bodies and customer emails in the customer's language (German and French catalogues in
 locale/, compiled by `make install`): an order page of the portal and the order confirmation."""
 
+import re
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.core import mail
@@ -73,3 +75,75 @@ def test_an_order_page_and_its_confirmation_speak_the_customers_language(clerk, 
     for text in expected["body"]:
         assert text.format(number=order.number) in message.body, text
     assert order.gross_total == Decimal("29.75")
+
+
+CUSTOMER_EMAILS = [
+    "order_confirmation",
+    "shipment_dispatched",
+    "invoice_issued",
+    "credit_note_issued",
+    "payment_receipt",
+    "payment_reminder",
+    "dunning_letter",
+    "portal_invitation",
+    "survey_request",
+    "ticket_reply",
+    "return_request_decided",
+]
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+LOCALE = TEMPLATES.parent / "locale"
+TRANSLATED_BLOCK = re.compile(r"{%\s*blocktranslate.*?%}.*?{%\s*endblocktranslate\s*%}", re.S)
+TEMPLATE_CODE = re.compile(r"{%.*?%}|{{.*?}}|{#.*?#}", re.S)
+MARKUP = re.compile(r"<[^>]*>|https?://\S+|/[\w/.-]+", re.S)
+NOT_WORDS = {"PDF", "IBAN", "BIC", "Factur-X", "OTC", "suite"}  # names, the same in every language
+
+
+def customer_facing_templates() -> list[Path]:
+    emails = [path for name in CUSTOMER_EMAILS for path in sorted((TEMPLATES / "emails").glob(f"{name}.*"))]
+    return [*sorted((TEMPLATES / "portal").glob("*.html")), TEMPLATES / "emails" / "base.html", *emails]
+
+
+def untranslated_words(path: Path) -> list[str]:
+    """Words a template shows outside {% translate %} and {% blocktranslate %}: text a German or French
+    reader would see in English."""
+    text = TEMPLATE_CODE.sub(" ", TRANSLATED_BLOCK.sub(" ", path.read_text()))
+    words = re.findall(r"[^\W\d_][\w'-]*", MARKUP.sub(" ", text))
+    return [word for word in words if word not in NOT_WORDS]
+
+
+def catalogue(language: str) -> dict[str, tuple[str, str]]:
+    """msgid -> (msgstr, the source references) of the language's .po file."""
+    entries = {}
+    for block in (LOCALE / language / "LC_MESSAGES" / "django.po").read_text().split("\n\n"):
+        references = " ".join(line for line in block.splitlines() if line.startswith("#:"))
+        strings = re.findall(r'^(msgid|msgstr(?:\[0\])?|)\s*"(.*)"$', block, re.M)
+        msgid = "".join(value for key, value in _continued(strings) if key == "msgid")
+        msgstr = "".join(value for key, value in _continued(strings) if key.startswith("msgstr"))
+        if msgid:
+            entries[msgid] = (msgstr, references)
+    return entries
+
+
+def _continued(strings: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Give continuation lines ("...") the key of the line they continue."""
+    keyed, current = [], ""
+    for key, value in strings:
+        current = key or current
+        keyed.append((current, value))
+    return keyed
+
+
+def test_no_portal_page_or_customer_email_shows_untranslated_text():
+    found = {path.name: words for path in customer_facing_templates() if (words := untranslated_words(path))}
+    assert found == {}
+
+
+@pytest.mark.parametrize("language", ["de", "fr"])
+def test_every_text_of_the_portal_and_the_customer_emails_is_translated(language):
+    names = ["templates/portal/", *(f"templates/emails/{name}." for name in CUSTOMER_EMAILS)]
+    missing = [
+        msgid
+        for msgid, (msgstr, references) in catalogue(language).items()
+        if any(name in references for name in names) and not msgstr
+    ]
+    assert missing == []
