@@ -134,6 +134,7 @@ class OutboxEventAdmin(RetryActionsMixin, ReadOnlyAdminMixin, ModelAdmin):
         "available_at",
         "created_at",
         "processed_at",
+        "rule_chain",
         "last_error_text",
         "payload_json",
     ]
