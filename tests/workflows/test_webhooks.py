@@ -20,7 +20,17 @@ from otc.services import create_api_key, revoke_api_key
 from tests.factories import CustomerFactory
 from tests.support.outbox import run_outbox
 from workflows.handlers import queue_partner_webhooks
-from workflows.models import OutboxEvent, WebhookAttempt, WebhookDelivery, WebhookDeliveryStatus, WebhookSubscription
+from workflows.models import (
+    AutomationRule,
+    OutboxEvent,
+    RuleRun,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookDeliveryStatus,
+    WebhookSubscription,
+)
+from workflows.rules.runner import run_automation_rules
+from workflows.rules.services import RuleInvalid, create_rule
 from workflows.webhooks import services as webhooks
 from workflows.webhooks.errors import DeliveryNotReplayable
 from workflows.webhooks.selectors import dead_letters
@@ -313,3 +323,38 @@ def test_a_claim_left_by_a_dead_worker_lapses_and_the_same_message_goes_again(cl
     assert (delivery.status, delivery.attempts) == ("delivered", 2)
     [request] = webhook_receiver.requests
     assert request.headers["webhook-id"] == delivery.message_id
+
+
+def test_a_rule_calls_a_partner_webhook_once_per_event_even_unsubscribed(clerk, partner_key, webhook_receiver):
+    subscription, secret = subscribe(partner_key, clerk, webhook_receiver.url, ["customer.credit_hold_released"])
+    rule = create_rule(
+        name="Tell the collection agency",
+        event_type=CREDIT_HOLD,
+        actions=[{"type": "call_webhook", "subscription": subscription.pk}],
+        actor=clerk,
+        active=True,
+    )
+
+    hold(clerk, reason="sent to collection")
+    run_outbox()
+    event = OutboxEvent.objects.get(event_type=CREDIT_HOLD)
+    run_automation_rules(event)  # delivered twice: called once
+
+    [request] = webhook_receiver.requests
+    assert Webhook(secret).verify(request.body, request.headers)["data"]["reason"] == "sent to collection"
+    delivery = WebhookDelivery.objects.get()
+    assert (delivery.handler, delivery.status) == (f"rule:{rule.pk}:0", "delivered")
+    run = RuleRun.objects.get(rule=rule, event=event)
+    assert run.actions[0]["recipients"] == [webhook_receiver.url]
+
+
+def test_a_rule_calling_an_unknown_subscription_is_refused_naming_it(clerk):
+    with pytest.raises(RuleInvalid) as refused:
+        create_rule(
+            name="Nowhere", event_type=CREDIT_HOLD, actions=[{"type": "call_webhook", "subscription": 999}], actor=clerk
+        )
+    assert any(
+        "actions[0].subscription" in message and "there is no webhook subscription 999" in message
+        for message in refused.value.fields["actions"]
+    ), refused.value.fields
+    assert not AutomationRule.objects.filter(name="Nowhere").exists()

@@ -23,9 +23,10 @@ from service.models import Team, TicketCategory, TicketPriority
 from service.selectors import account_recipients
 from service.services import open_ticket
 from service.services.followups import create_follow_up
-from workflows.models import AutomationRule, OutboxEvent
+from workflows.models import AutomationRule, OutboxEvent, WebhookSubscription
 from workflows.rules.fields import Subject, has_subject
 from workflows.services import queue_email
+from workflows.webhooks.services import queue_webhook
 
 
 class ActionUnresolvable(Exception):
@@ -379,6 +380,37 @@ class AddTag(Action):
         customer_services.add_customer_tag(customer=context.subject.customer, name=params["tag"], actor=context.actor)
 
 
+class CallWebhook(Action):
+    """The event, signed as every partner delivery is, to one subscription whether or not it subscribed
+    to the event type (retries, dead letters and replay as for any delivery)."""
+
+    type = "call_webhook"
+    label = "Call a partner webhook"
+    params = (
+        Param("subscription", "integer", "The webhook subscription's number (Workflows -> Webhook subscriptions)"),
+    )
+    needs = None
+
+    def check(self, params: dict[str, Any]) -> dict[str, str]:
+        if not WebhookSubscription.objects.filter(pk=params["subscription"]).exists():
+            return {"subscription": f"there is no webhook subscription {params['subscription']}"}
+        return {}
+
+    def _subscription(self, params: dict[str, Any]) -> WebhookSubscription:
+        subscription = WebhookSubscription.objects.filter(pk=params["subscription"]).first()
+        if subscription is None or not subscription.is_active:
+            raise ActionUnresolvable(f"webhook subscription {params['subscription']} is deleted or disabled")
+        return subscription
+
+    def plan(self, params: dict[str, Any], subject: Subject) -> Plan:
+        subscription = self._subscription(params)
+        return Plan(f"call webhook {subscription.pk} ({subscription.url})", [subscription.url])
+
+    def perform(self, params: dict[str, Any], plan: Plan, context: RunContext) -> None:
+        handler = f"{context.source}:{context.index}"
+        queue_webhook(event=context.event, subscription=self._subscription(params), handler=handler)
+
+
 class Wait(Action):
     """Not performed like the others: the runner stops here and leaves a delayed step."""
 
@@ -402,6 +434,7 @@ ACTIONS: dict[str, Action] = {
         PlaceInvoiceHold(),
         ReleaseInvoiceHold(),
         AddTag(),
+        CallWebhook(),
         Wait(),
     )
 }
