@@ -1,7 +1,10 @@
 """Validation of customer data at the boundary: tax IDs per country, IBAN/BIC, countries."""
 
+import json
 import re
 import unicodedata
+from functools import cache
+from importlib import resources
 
 from django.core.exceptions import ValidationError
 from schwifty import BIC, IBAN
@@ -178,8 +181,35 @@ _LEGAL_FORMS = {
 _UMLAUT_SPELLING = re.compile(r"([aou])e")
 
 
+@cache
+def _latin_look_alikes() -> dict[str, str]:
+    """Letters of other scripts that look like a Latin letter or digit (Unicode's confusables, UTS #39):
+    Cyrillic 'о' -> 'o', Greek 'Α' -> 'A'. Accented Latin letters are not here; NFKD folds those."""
+    data = json.loads(resources.files("confusable_homoglyphs").joinpath("confusables.json").read_text("utf-8"))
+    folds = {}
+    for char, glyphs in data.items():
+        if len(char) != 1 or char.isascii() or _ascii_fold(char):
+            continue
+        latin = next((glyph["c"] for glyph in glyphs if len(glyph["c"]) == 1 and glyph["c"].isascii()), None)
+        if latin is not None and latin.isalnum():
+            folds[char] = latin
+    return folds
+
+
+def _ascii_fold(text: str) -> str:
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+
+
+def fold_look_alikes(name: str) -> str:
+    """`name` with homoglyphs of Latin letters replaced by those letters, so 'Nоrdwind' (Cyrillic о)
+    reads as 'Nordwind' to the duplicate check instead of losing the letter."""
+    folds = _latin_look_alikes()
+    return "".join(folds.get(char, char) for char in name)
+
+
 def name_key(name: str) -> str:
-    """Lower case, no accents, punctuation or legal form: 'Müller GmbH & Co. KG' -> 'muller'."""
-    ascii_name = unicodedata.normalize("NFKD", name.replace("ß", "ss")).encode("ascii", "ignore").decode().lower()
+    """Lower case, no accents, punctuation or legal form, look-alike letters of other scripts read as
+    Latin: 'Müller GmbH & Co. KG' -> 'muller', 'Nоrdwind' with a Cyrillic 'о' -> 'nordwind'."""
+    ascii_name = _ascii_fold(fold_look_alikes(name.replace("ß", "ss"))).lower()
     words = [_UMLAUT_SPELLING.sub(r"\1", word) for word in re.findall(r"[a-z0-9]+", ascii_name)]
     return " ".join(word for word in words if word not in _LEGAL_FORMS) or " ".join(words)
