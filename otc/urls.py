@@ -25,6 +25,8 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("portal/", include("service.portal_urls")),
     path("surveys/", include("service.survey_urls")),
+    # The mail provider's tracking webhooks (bounces, complaints), e.g. /anymail/postmark/tracking/.
+    path("anymail/", include("anymail.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

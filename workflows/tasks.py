@@ -11,6 +11,7 @@ from payments.collections import services as collections
 from workflows import services
 from workflows.handlers import HANDLERS
 from workflows.models import DeliveryStatus
+from workflows.notifications import staff
 
 
 @shared_task(name="workflows.tasks.dispatch_event")
@@ -66,3 +67,15 @@ def send_payment_reminders() -> int:
     """Daily: a reminder for each invoice falling due within OTC_PAYMENT_REMINDER_DAYS days, once per invoice."""
     days_ahead = settings.OTC_PAYMENT_REMINDER_DAYS
     return len(collections.record_payment_reminders(today=timezone.localdate(), days_ahead=days_ahead))
+
+
+@shared_task(name="workflows.tasks.send_staff_digests")
+def send_staff_digests() -> int:
+    """Hourly: each digest user whose local digest hour has come gets the day's digest, once."""
+    sent = 0
+    for user, day in staff.digests_due(now=timezone.now()):
+        delivery = staff.send_staff_digest(user=user, day=day)
+        if delivery is not None:
+            deliver.delay(delivery.pk)
+            sent += 1
+    return sent

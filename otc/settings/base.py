@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.mfa",
     "django_structlog",
+    "anymail",
     "otc",
     "customers",
     "inventory",
@@ -237,6 +238,7 @@ CELERY_BEAT_SCHEDULE = {
     "expire-disputes": {"task": "service.tasks.expire_disputes", "schedule": crontab(hour=5, minute=30)},
     "ticket-sla-alerts": {"task": "service.tasks.raise_sla_alerts", "schedule": 300.0},
     "refresh-analytics-snapshots": {"task": "analytics.tasks.refresh_snapshots", "schedule": crontab(minute=10)},
+    "staff-digests": {"task": "workflows.tasks.send_staff_digests", "schedule": crontab(minute=5)},
     "weekly-kpis": {
         "task": "analytics.tasks.announce_weekly_kpis",
         "schedule": crontab(day_of_week="mon", hour=7, minute=30),
@@ -337,3 +339,13 @@ OTC_IMAP_FOLDER = env("IMAP_FOLDER", "INBOX")
 OTC_AUTOMATED_ANSWER_CONFIDENCE = float(env("AUTOMATED_ANSWER_CONFIDENCE", "0.7"))
 # What order confirmation does when stock is short: "backorder" the rest, or "refuse" the order.
 OTC_SHORT_STOCK_POLICY = env("SHORT_STOCK_POLICY", "backorder")
+
+# Notifications: SMS provider backend (dotted path; a class with send(to, text) -> message id), the
+# local hour staff digests go out, and the mail provider's tracking webhooks (django-anymail; basic
+# auth "user:password" that the provider's webhook URL carries).
+OTC_SMS_BACKEND = env("SMS_BACKEND", "workflows.notifications.sms.ConsoleSmsBackend")
+OTC_STAFF_DIGEST_HOUR = int(env("STAFF_DIGEST_HOUR", "8"))
+ANYMAIL = {
+    "WEBHOOK_SECRET": env("ANYMAIL_WEBHOOK_SECRET") or None,
+    "POSTMARK_SERVER_TOKEN": env("POSTMARK_SERVER_TOKEN") or None,
+}

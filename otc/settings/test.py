@@ -18,3 +18,5 @@ FIELD_ENCRYPTION_KEYS = ["n4o_7mE4mYqvC3G3q2jvO0Ykq0Yd2p9e3oQ0-8hVb1Q="]
 # The offline test payment provider of the portal (payments.money.providers).
 OTC_PAYMENT_TEST_PROVIDER = env_bool("PAYMENT_TEST_PROVIDER", True)
 OTC_PAYMENT_PROVIDER_SECRETS = {"test": "test-provider-secret", **OTC_PAYMENT_PROVIDER_SECRETS}  # noqa: F405
+OTC_SMS_BACKEND = "workflows.notifications.sms.LocmemSmsBackend"
+ANYMAIL = {**ANYMAIL, "WEBHOOK_SECRET": "otc-test:webhook-secret"}  # noqa: F405
