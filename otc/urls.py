@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
@@ -25,14 +26,17 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("portal/", include("service.portal_urls")),
     path("surveys/", include("service.survey_urls")),
-    # The mail provider's tracking webhooks (bounces, complaints), e.g. /anymail/postmark/tracking/.
-    path("anymail/", include("anymail.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
 ]
+
+if settings.ANYMAIL.get("WEBHOOK_SECRET"):
+    # The mail provider's tracking webhooks (bounces, complaints), e.g. /anymail/postmark/tracking/,
+    # behind the basic auth of ANYMAIL_WEBHOOK_SECRET.
+    urlpatterns.append(path("anymail/", include("anymail.urls")))
 
 handler404 = "otc.api.problems.not_found"
 handler500 = "otc.api.problems.server_failure"

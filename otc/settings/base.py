@@ -345,7 +345,13 @@ OTC_SHORT_STOCK_POLICY = env("SHORT_STOCK_POLICY", "backorder")
 # auth "user:password" that the provider's webhook URL carries).
 OTC_SMS_BACKEND = env("SMS_BACKEND", "workflows.notifications.sms.ConsoleSmsBackend")
 OTC_STAFF_DIGEST_HOUR = int(env("STAFF_DIGEST_HOUR", "8"))
+# Without a webhook secret the tracking URLs are not mounted at all (otc/urls.py): an open endpoint
+# would let anyone suppress an address.
 ANYMAIL = {
-    "WEBHOOK_SECRET": env("ANYMAIL_WEBHOOK_SECRET") or None,
-    "POSTMARK_SERVER_TOKEN": env("POSTMARK_SERVER_TOKEN") or None,
+    name: value
+    for name, value in {
+        "WEBHOOK_SECRET": env("ANYMAIL_WEBHOOK_SECRET"),
+        "POSTMARK_SERVER_TOKEN": env("POSTMARK_SERVER_TOKEN"),
+    }.items()
+    if value
 }

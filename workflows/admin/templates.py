@@ -9,6 +9,7 @@ from django.urls import path, reverse
 from unfold.admin import ModelAdmin, TabularInline
 
 from otc.admin import ServiceChangeFormMixin, ServiceRefused
+from otc.audit import acting
 from otc.errors import DomainError
 from workflows.models import (
     Delivery,
@@ -137,6 +138,14 @@ class StaffNotificationSettingsAdmin(ModelAdmin):
     search_fields = ["user__email", "user__full_name"]
     autocomplete_fields = ["user"]
     fields = ["user", "time_zone", "quiet_hours_start", "quiet_hours_end", "daily_digest"]
+
+    def save_model(self, request: HttpRequest, obj: StaffNotificationSettings, form, change: bool) -> None:
+        with acting(request.user, "staff notification settings"):
+            super().save_model(request, obj, form, change)
+
+    def delete_model(self, request: HttpRequest, obj: StaffNotificationSettings) -> None:
+        with acting(request.user, "staff notification settings"):
+            super().delete_model(request, obj)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "user":

@@ -154,6 +154,10 @@ class Delivery(models.Model):
             models.CheckConstraint(
                 condition=Q(event__isnull=False) | Q(handler="staff_digest"), name="outbound_delivery_has_event"
             ),
+            models.CheckConstraint(
+                condition=~Q(channel="sms") | Q(recipient__regex=r"^\+[1-9][0-9]{6,14}$"),
+                name="outbound_delivery_sms_to_e164",
+            ),
         ]
         indexes = [
             models.Index(

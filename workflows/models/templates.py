@@ -9,6 +9,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from otc.audit import tracked
+
 EMAIL_TEMPLATES_DIR = Path(settings.BASE_DIR) / "templates" / "emails"
 
 
@@ -27,6 +29,7 @@ class NotificationChannel(models.TextChoices):
     SMS = "sms", "SMS"
 
 
+@tracked()
 class NotificationTemplate(models.Model):
     """Staff's wording of one notification for one channel and language. The active one replaces the
     file default; every save is a new version, kept in NotificationTemplateVersion."""
@@ -88,6 +91,7 @@ class SuppressionReason(models.TextChoices):
     COMPLAINED = "complained", "Spam complaint"
 
 
+@tracked()
 class Suppression(models.Model):
     """An address the mail provider told us not to mail again; queue_email queues nothing to it.
     Removing the row (in the admin) lets mail flow again."""
@@ -111,6 +115,7 @@ class Suppression(models.Model):
         return f"{self.address} ({self.get_reason_display()})"
 
 
+@tracked()
 class StaffNotificationSettings(models.Model):
     """How one staff member takes their notifications: not during quiet hours (in their time zone),
     or gathered into one email a day."""

@@ -9,6 +9,7 @@ from anymail.signals import AnymailTrackingEvent, EventType
 from django.db import transaction
 from django.utils import timezone
 
+from otc.audit import acting
 from otc.models import User
 from workflows.models import Delivery, DeliveryChannel, DeliveryOutcome, Suppression, SuppressionReason
 
@@ -79,7 +80,8 @@ def record_tracking_event(*, event: AnymailTrackingEvent) -> Suppression | None:
 def lift_suppression(*, suppression: Suppression, actor: User) -> None:
     """Staff remove an address from the list (e.g. the customer fixed their mailbox)."""
     logger.info("suppression.lifted", address=suppression.address, actor_id=actor.pk, reason=suppression.reason)
-    suppression.delete()
+    with acting(actor, "lift suppression"):
+        suppression.delete()
 
 
 def on_tracking(sender, event: AnymailTrackingEvent, esp_name: str, **kwargs) -> None:

@@ -13,6 +13,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from jinja2 import TemplateError
 
+from otc.audit import acting
 from otc.models import User
 from workflows.errors import NotificationTemplateInvalid
 from workflows.models import (
@@ -140,7 +141,8 @@ def save_notification_template(*, template: NotificationTemplate, actor: User) -
         template.version = 1
     template.updated_by = actor
     template.full_clean()
-    template.save()
+    with acting(actor, "save notification template"):
+        template.save()
     NotificationTemplateVersion.objects.create(
         template=template,
         version=template.version,
