@@ -101,9 +101,7 @@ class NotificationTemplateAdmin(ServiceChangeFormMixin, ModelAdmin):
             "form": form,
             "preview": preview,
         }
-        response = TemplateResponse(request, "admin/workflows/notificationtemplate/preview.html", context)
-        response["Content-Security-Policy"] = "frame-src 'self' data:; child-src 'self' data:"
-        return response
+        return TemplateResponse(request, "admin/workflows/notificationtemplate/preview.html", context)
 
 
 @admin.register(Suppression)
