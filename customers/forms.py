@@ -49,7 +49,7 @@ class ContactInlineForm(forms.ModelForm):
 
     class Meta:
         model = Contact
-        fields = ["name", "email", "phone", "roles", "is_active"]
+        fields = ["name", "email", "phone", "mobile", "sms_opt_in", "roles", "is_active"]
 
 
 class AddressInlineForm(forms.ModelForm):

@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from customers.peppol import EAS_CHOICES
-from customers.validators import COUNTRY_CHOICES, mask_iban, validate_country
+from customers.validators import COUNTRY_CHOICES, mask_iban, validate_country, validate_e164
 from otc.audit import tracked
 from otc.crypto import EncryptedTextField
 from otc.money import CurrencyField, MoneyField
@@ -199,11 +199,26 @@ class Contact(models.Model):
     name = models.CharField(max_length=200)
     email = models.EmailField()
     phone = models.CharField(max_length=40, blank=True)
+    mobile = models.CharField(
+        max_length=16, blank=True, validators=[validate_e164], help_text="For SMS, in E.164 form: +4915112345678."
+    )
+    sms_opt_in = models.BooleanField(
+        "SMS wanted",
+        default=False,
+        help_text="The contact agreed to get notifications by SMS too (only those with an SMS template).",
+    )
     roles = ArrayField(models.CharField(max_length=20, choices=ContactRole.choices), default=list, blank=True)
     is_active = models.BooleanField(default=True)
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(sms_opt_in=False) | ~Q(mobile=""),
+                name="contact_sms_needs_mobile",
+                violation_error_message="A contact who wants SMS needs a mobile number.",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} <{self.email}>"

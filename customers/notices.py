@@ -4,6 +4,7 @@ Customer emails go to the active contacts of the first role, in order, that has 
 opted out of a notification type gets none of it. Legal documents and notices cannot be opted out of.
 """
 
+from collections.abc import Iterable
 from enum import StrEnum
 
 from django.contrib.auth import get_user_model
@@ -41,6 +42,13 @@ def customer_recipients(customer: Customer, notification: str) -> list[str]:
         if emails:
             return emails
     return []
+
+
+def sms_recipients(customer: Customer, emails: Iterable[str]) -> list[str]:
+    """The mobile numbers of those of `emails` who are the customer's active contacts and asked for SMS
+    too; the customer's opt-outs were applied when the emails were chosen."""
+    contacts = customer.contacts.filter(is_active=True, sms_opt_in=True, email__in=list(emails)).exclude(mobile="")
+    return sorted({contact.mobile for contact in contacts})
 
 
 def _customer(customer_id: int) -> Customer:

@@ -85,7 +85,7 @@ CUSTOMER_FIELDS = (
     "notes",
 )
 BILLING_FIELDS = {"legal_name", "country", "tax_id"}
-CONTACT_FIELDS = ("name", "email", "phone", "roles", "is_active")
+CONTACT_FIELDS = ("name", "email", "phone", "mobile", "sms_opt_in", "roles", "is_active")
 ADDRESS_FIELDS = ("kind", "is_default", "name", "line1", "line2", "postal_code", "city", "region", "country")
 PREFERENCE_FIELDS = (
     "channels",

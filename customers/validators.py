@@ -6,6 +6,7 @@ import unicodedata
 from functools import cache
 from importlib import resources
 
+import phonenumbers
 from django.core.exceptions import ValidationError
 from schwifty import BIC, IBAN
 from schwifty.exceptions import SchwiftyException
@@ -77,6 +78,22 @@ COUNTRIES = {
 }
 COUNTRY_CHOICES = sorted(COUNTRIES.items(), key=lambda item: item[1])
 _EU_VAT_PREFIXES = {"GR": "EL"}
+
+
+def validate_e164(value: str) -> None:
+    """A mobile number for SMS in E.164 form (+ country code, digits only) that is a possible number."""
+    if not re.fullmatch(r"\+[1-9]\d{6,14}", value or ""):
+        raise ValidationError(
+            "%(value)s is not in E.164 form: a + and the country code, then digits only (e.g. +4915112345678).",
+            code="invalid_e164",
+            params={"value": value},
+        )
+    try:
+        number = phonenumbers.parse(value)
+    except phonenumbers.NumberParseException as error:
+        raise ValidationError(str(error), code="invalid_e164") from error
+    if not phonenumbers.is_possible_number(number):
+        raise ValidationError("%(value)s is not a possible phone number.", code="invalid_e164", params={"value": value})
 
 
 def validate_country(value: str) -> None:

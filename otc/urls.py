@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
@@ -35,6 +36,11 @@ urlpatterns = [
     path("readyz", readyz, name="readyz"),
     path("metrics", metrics_view, name="metrics"),
 ]
+
+if settings.ANYMAIL.get("WEBHOOK_SECRET"):
+    # The mail provider's tracking webhooks (bounces, complaints), e.g. /anymail/postmark/tracking/,
+    # behind the basic auth of ANYMAIL_WEBHOOK_SECRET.
+    urlpatterns.append(path("anymail/", include("anymail.urls")))
 
 handler404 = "otc.api.problems.not_found"
 handler500 = "otc.api.problems.server_failure"

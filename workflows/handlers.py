@@ -16,6 +16,7 @@ from customers.events import (
     PortalInvitationSent,
 )
 from customers.models import Customer, InvitationStatus, PortalInvitation
+from customers.notices import sms_recipients
 from customers.services import invitation_token
 from inventory import notices as inventory_notices
 from inventory.events import LowStock
@@ -52,15 +53,18 @@ from service.events import (
 from service.models import Dispute, SlaAlert, SlaAlertKind, Survey, Team, Ticket
 from service.selectors import account_recipients, key_account
 from service.services import request_delivery_survey, request_ticket_survey, survey_token
-from workflows.models import OutboxEvent
+from workflows.models import NotificationChannel, OutboxEvent
+from workflows.notifications.templates import staff_templates
 from workflows.rules.runner import run_automation_rules
-from workflows.services import ANY_EVENT, Handler, queue_email
+from workflows.services import ANY_EVENT, Handler, queue_email, queue_sms
 from workflows.webhooks.services import queue_event_for_subscribers
 
 
 def queue_notices(event: OutboxEvent, handler: Handler, notices: Iterable[Notice]) -> None:
-    """Queue each notice's email to each of its recipients, once per event, handler and recipient."""
+    """Queue each notice's email to each of its recipients, once per event, handler and recipient, and
+    an SMS to those of a customer's contacts who asked for one, when its key has an SMS template."""
     for notice in notices:
+        queue_notice_sms(event, handler, notice)
         for recipient in notice.recipients:
             queue_email(
                 event=event,
@@ -72,6 +76,24 @@ def queue_notices(event: OutboxEvent, handler: Handler, notices: Iterable[Notice
                 documents=notice.attachments,
                 headers=notice.headers,
             )
+
+
+def queue_notice_sms(event: OutboxEvent, handler: Handler, notice: Notice) -> None:
+    customer = notice.context.get("customer")
+    if not isinstance(customer, Customer):
+        return
+    template = staff_templates(key=notice.template, language=notice.language).get(NotificationChannel.SMS)
+    if template is None:
+        return
+    for number in sms_recipients(customer, notice.recipients):
+        queue_sms(
+            event=event,
+            handler=handler.__name__,
+            recipient=number,
+            template=template,
+            context=notice.context,
+            language=notice.language,
+        )
 
 
 def notify_sales_rep_of_credit_hold(event: OutboxEvent) -> None:

@@ -10,23 +10,31 @@ from datetime import datetime, timedelta
 
 import structlog
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.db.models import DurationField, ExpressionWrapper, F, Q, Value
-from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from customers.validators import validate_e164
 from invoicing.models import StoredDocument
 from otc.events import PublishedEvent
 from workflows.models import (
     Delivery,
+    DeliveryChannel,
     DeliveryStatus,
     EventStatus,
     HandlerRun,
     JobOutcome,
+    NotificationTemplate,
     OutboxEvent,
     ScheduledJobRun,
 )
+from workflows.notifications.sandbox import plain_context
+from workflows.notifications.sms import sms_backend
+from workflows.notifications.staff import staff_schedule
+from workflows.notifications.suppression import is_suppressed
+from workflows.notifications.templates import compose_email, word_sms
 from workflows.rules.builtin import builtin_rule_allows
 
 logger = structlog.get_logger(__name__)
@@ -168,26 +176,72 @@ def queue_email(
     """Render an email now (so it is what the event meant) and queue it once per recipient, with the
     stored `documents` to attach and the extra `headers` (Message-ID, In-Reply-To) to send it with.
 
-    Templates: templates/emails/<template>.subject.txt, .txt and .html.
+    The words come from the active staff template for the key and language, else the default
+    language's, else templates/emails/<template>.subject.txt, .txt and .html. Nothing is queued to a
+    suppressed address; a staff recipient's quiet hours delay it and their digest holds it.
     """
     if not recipient:
         return None
-    with translation.override(language):
-        context = {**context, "base_url": settings.OTC_BASE_URL}
-        subject = " ".join(render_to_string(f"emails/{template}.subject.txt", context).split())
-        body_text = render_to_string(f"emails/{template}.txt", context)
-        body_html = render_to_string(f"emails/{template}.html", context)
+    if is_suppressed(recipient):
+        logger.info("delivery.suppressed", recipient=recipient, template=template, event_id=event.pk)
+        return None
+    wording, data = compose_email(key=template, context=context, language=language)
+    status, next_attempt_at = staff_schedule(recipient, timezone.now())
     delivery, created = Delivery.objects.get_or_create(
         event=event,
         handler=handler,
         recipient=recipient,
-        defaults={"subject": subject, "body_text": body_text, "body_html": body_html, "headers": headers or {}},
+        defaults={
+            "subject": wording.subject,
+            "body_text": wording.body_text,
+            "body_html": wording.body_html,
+            "headers": headers or {},
+            "template_key": template,
+            "template": wording.template,
+            "template_version": wording.version,
+            "language": language,
+            "context": data,
+            "status": status,
+            "next_attempt_at": next_attempt_at,
+        },
     )
     if not created:
         return None
     if attachments := list(documents):
         delivery.documents.add(*attachments)
     return delivery
+
+
+def queue_sms(
+    *, event: OutboxEvent, handler: str, recipient: str, template: NotificationTemplate, context: dict, language: str
+) -> Delivery | None:
+    """Queue one SMS from its staff template to an E.164 number, once per event, handler and number."""
+    try:
+        validate_e164(recipient)
+    except ValidationError:
+        logger.warning("delivery.sms_number_invalid", recipient=recipient, event_id=event.pk)
+        return None
+    with translation.override(language):
+        data = plain_context({**context, "base_url": settings.OTC_BASE_URL})
+    wording = word_sms(template=template, data=data)
+    if wording is None or not wording.body_text:
+        return None
+    delivery, created = Delivery.objects.get_or_create(
+        event=event,
+        handler=handler,
+        recipient=recipient,
+        defaults={
+            "channel": DeliveryChannel.SMS,
+            "subject": "",
+            "body_text": wording.body_text,
+            "template_key": template.key,
+            "template": template,
+            "template_version": template.version,
+            "language": language,
+            "context": data,
+        },
+    )
+    return delivery if created else None
 
 
 def deliver(*, delivery_id: int) -> Delivery | None:
@@ -203,12 +257,12 @@ def deliver(*, delivery_id: int) -> Delivery | None:
     if delivery is None:
         return None
     try:
-        _email_message(delivery).send()
+        provider_message_id = _send(delivery)
     except Exception as error:
         logger.warning("delivery.send_failed", delivery_id=delivery.pk, error=str(error))
         record_delivery_failure(delivery=delivery, error=error)
     else:
-        record_delivered(delivery=delivery)
+        record_delivered(delivery=delivery, provider_message_id=provider_message_id)
     delivery.refresh_from_db()
     return delivery
 
@@ -239,6 +293,16 @@ def claim_delivery(*, delivery_id: int) -> Delivery | None:
     return delivery
 
 
+def _send(delivery: Delivery) -> str:
+    """Send by the delivery's channel; returns the provider's message id where it tells one."""
+    if delivery.channel == DeliveryChannel.SMS:
+        return sms_backend().send(delivery.recipient, delivery.body_text)
+    message = _email_message(delivery)
+    message.send()
+    status = getattr(message, "anymail_status", None)
+    return (status.message_id or "") if status is not None else ""
+
+
 def _email_message(delivery: Delivery) -> EmailMultiAlternatives:
     domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2].rstrip(">") or "localhost"
     headers = {"Message-ID": f"<{delivery.idempotency_key}@{domain}>", **delivery.headers}
@@ -250,14 +314,20 @@ def _email_message(delivery: Delivery) -> EmailMultiAlternatives:
     for document in delivery.documents.order_by("pk"):
         with document.file.open("rb") as file:
             message.attach(document.filename, file.read(), document.content_type)
+    # Anymail passes metadata to the provider, whose bounce and complaint webhooks return it.
+    message.metadata = {"delivery": str(delivery.idempotency_key)}
     return message
 
 
 @transaction.atomic
-def record_delivered(*, delivery: Delivery) -> None:
+def record_delivered(*, delivery: Delivery, provider_message_id: str = "") -> None:
     """Mark it sent; a second call (or a late worker whose claim lapsed) changes nothing."""
     Delivery.objects.filter(pk=delivery.pk).exclude(status=DeliveryStatus.SENT).update(
-        status=DeliveryStatus.SENT, sent_at=timezone.now(), last_error="", next_attempt_at=None
+        status=DeliveryStatus.SENT,
+        sent_at=timezone.now(),
+        last_error="",
+        next_attempt_at=None,
+        provider_message_id=provider_message_id[:200],
     )
 
 

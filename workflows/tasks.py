@@ -11,6 +11,7 @@ from payments.collections import services as collections
 from workflows import services
 from workflows.handlers import HANDLERS
 from workflows.models import DeliveryStatus, WebhookDeliveryStatus
+from workflows.notifications import staff
 from workflows.rules.runner import resume_due_steps
 from workflows.webhooks import services as webhooks
 
@@ -95,3 +96,15 @@ def sweep_webhook_deliveries() -> int:
     for delivery_id in due:
         deliver_webhook.delay(delivery_id)
     return len(due)
+
+
+@shared_task(name="workflows.tasks.send_staff_digests")
+def send_staff_digests() -> int:
+    """Hourly: each digest user whose local digest hour has come gets the day's digest, once."""
+    sent = 0
+    for user, day in staff.digests_due(now=timezone.now()):
+        delivery = staff.send_staff_digest(user=user, day=day)
+        if delivery is not None:
+            deliver.delay(delivery.pk)
+            sent += 1
+    return sent

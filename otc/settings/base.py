@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "django_structlog",
     "django_prometheus",
     "csp",
+    "anymail",
     "otc",
     "customers",
     "inventory",
@@ -272,6 +273,7 @@ CELERY_BEAT_SCHEDULE = {
     "expire-disputes": {"task": "service.tasks.expire_disputes", "schedule": crontab(hour=5, minute=30)},
     "ticket-sla-alerts": {"task": "service.tasks.raise_sla_alerts", "schedule": 300.0},
     "refresh-analytics-snapshots": {"task": "analytics.tasks.refresh_snapshots", "schedule": crontab(minute=10)},
+    "staff-digests": {"task": "workflows.tasks.send_staff_digests", "schedule": crontab(minute=5)},
     "weekly-kpis": {
         "task": "analytics.tasks.announce_weekly_kpis",
         "schedule": crontab(day_of_week="mon", hour=7, minute=30),
@@ -436,3 +438,19 @@ OTC_WEBHOOK_RETRY_BASE_SECONDS = int(env("WEBHOOK_RETRY_BASE_SECONDS", "60"))
 OTC_WEBHOOK_RETRY_MAX_DELAY_SECONDS = int(env("WEBHOOK_RETRY_MAX_DELAY_SECONDS", str(12 * 3600)))
 OTC_WEBHOOK_DISABLE_AFTER_FAILED_DELIVERIES = int(env("WEBHOOK_DISABLE_AFTER_FAILED_DELIVERIES", "5"))
 OTC_WEBHOOK_SECRET_OVERLAP_HOURS = int(env("WEBHOOK_SECRET_OVERLAP_HOURS", "24"))
+
+# Notifications: SMS provider backend (dotted path; a class with send(to, text) -> message id), the
+# local hour staff digests go out, and the mail provider's tracking webhooks (django-anymail; basic
+# auth "user:password" that the provider's webhook URL carries).
+OTC_SMS_BACKEND = env("SMS_BACKEND", "workflows.notifications.sms.ConsoleSmsBackend")
+OTC_STAFF_DIGEST_HOUR = int(env("STAFF_DIGEST_HOUR", "8"))
+# Without a webhook secret the tracking URLs are not mounted at all (otc/urls.py): an open endpoint
+# would let anyone suppress an address.
+ANYMAIL = {
+    name: value
+    for name, value in {
+        "WEBHOOK_SECRET": env("ANYMAIL_WEBHOOK_SECRET"),
+        "POSTMARK_SERVER_TOKEN": env("POSTMARK_SERVER_TOKEN"),
+    }.items()
+    if value
+}

@@ -24,3 +24,6 @@ OTC_API_RATE_PER_KEY = OTC_API_RATE_PER_ADDRESS = "1000000/min"
 # Partner webhooks to a receiver on this machine (http://127.0.0.1:...).
 OTC_WEBHOOK_ALLOW_HTTP = env_bool("WEBHOOK_ALLOW_HTTP", True)
 OTC_WEBHOOK_ALLOW_LOOPBACK = env_bool("WEBHOOK_ALLOW_LOOPBACK", True)
+
+OTC_SMS_BACKEND = "workflows.notifications.sms.LocmemSmsBackend"
+ANYMAIL = {**ANYMAIL, "WEBHOOK_SECRET": "otc-test:webhook-secret"}  # noqa: F405

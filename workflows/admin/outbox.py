@@ -176,9 +176,13 @@ class DeliveryAdmin(RetryActionsMixin, ReadOnlyAdminMixin, ModelAdmin):
         "sent_at",
         "error",
     ]
-    list_filter = [("status", ChoicesDropdownFilter), ("channel", ChoicesDropdownFilter)]
+    list_filter = [
+        ("status", ChoicesDropdownFilter),
+        ("channel", ChoicesDropdownFilter),
+        ("outcome", ChoicesDropdownFilter),
+    ]
     list_filter_submit = True
-    search_fields = ["recipient", "subject", "=idempotency_key"]
+    search_fields = ["recipient", "subject", "=idempotency_key", "=template_key"]
     show_full_result_count = False
     paginator = InfinitePaginator
     ordering = ["-created_at"]
@@ -196,6 +200,14 @@ class DeliveryAdmin(RetryActionsMixin, ReadOnlyAdminMixin, ModelAdmin):
         "created_at",
         "idempotency_key",
         "last_error",
+        "template_key",
+        "template",
+        "template_version",
+        "language",
+        "outcome",
+        "outcome_reason",
+        "outcome_at",
+        "provider_message_id",
         "body_text",
     ]
     readonly_fields = fields

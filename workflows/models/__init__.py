@@ -1,11 +1,13 @@
 """Workflows' records, one module per concern: the outbox and its deliveries (outbox), the scheduled
-jobs' last runs and the operations view (operations), partner webhooks (webhooks), automation rules
-with their versions, runs and delayed steps (rules)."""
+jobs' last runs and the operations view (operations), notification templates, suppressions and staff
+notification settings (templates), partner webhooks (webhooks), automation rules with their versions,
+runs and delayed steps (rules)."""
 
 from workflows.models.operations import JobOutcome, OperationsView, ScheduledJobRun
 from workflows.models.outbox import (
     Delivery,
     DeliveryChannel,
+    DeliveryOutcome,
     DeliveryStatus,
     EventStatus,
     HandlerRun,
@@ -18,6 +20,15 @@ from workflows.models.rules import (
     DelayedStepStatus,
     RuleRun,
     RuleRunStatus,
+)
+from workflows.models.templates import (
+    NotificationChannel,
+    NotificationTemplate,
+    NotificationTemplateVersion,
+    StaffDigest,
+    StaffNotificationSettings,
+    Suppression,
+    SuppressionReason,
 )
 from workflows.models.webhooks import (
     ALL_EVENTS,
@@ -36,15 +47,23 @@ __all__ = [
     "DelayedStepStatus",
     "Delivery",
     "DeliveryChannel",
+    "DeliveryOutcome",
     "DeliveryStatus",
     "EventStatus",
     "HandlerRun",
     "JobOutcome",
+    "NotificationChannel",
+    "NotificationTemplate",
+    "NotificationTemplateVersion",
     "OperationsView",
     "OutboxEvent",
     "RuleRun",
     "RuleRunStatus",
     "ScheduledJobRun",
+    "StaffDigest",
+    "StaffNotificationSettings",
+    "Suppression",
+    "SuppressionReason",
     "WebhookAttempt",
     "WebhookDeadLetter",
     "WebhookDelivery",

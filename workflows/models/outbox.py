@@ -67,6 +67,7 @@ class HandlerRun(models.Model):
 
 class DeliveryChannel(models.TextChoices):
     EMAIL = "email", "Email"
+    SMS = "sms", "SMS"
 
 
 class DeliveryStatus(models.TextChoices):
@@ -75,16 +76,55 @@ class DeliveryStatus(models.TextChoices):
     SENT = "sent", "Sent"
     FAILED = "failed", "Failed (will retry)"
     GIVEN_UP = "given_up", "Given up"
+    HELD = "held", "Held for the daily digest"
+    DIGESTED = "digested", "Sent in a digest"
+
+
+class DeliveryOutcome(models.TextChoices):
+    """What the mail provider reported after sending."""
+
+    BOUNCED = "bounced", "Bounced"
+    COMPLAINED = "complained", "Marked as spam"
 
 
 class Delivery(models.Model):
     """Something a handler decided to send to someone outside (today an email), with its attempts,
     back-off and outcome; one per event, handler and recipient."""
 
-    event = models.ForeignKey(OutboxEvent, on_delete=models.PROTECT, related_name="deliveries")
+    event = models.ForeignKey(
+        OutboxEvent,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="deliveries",
+        help_text="The event it tells of; none for a staff member's daily digest.",
+    )
     handler = models.CharField(max_length=100)
     channel = models.CharField(max_length=10, choices=DeliveryChannel.choices, default=DeliveryChannel.EMAIL)
-    recipient = models.CharField(max_length=320, help_text="The email address it goes to.")
+    recipient = models.CharField(max_length=320, help_text="The email address (or E.164 mobile number) it goes to.")
+    template_key = models.CharField(
+        max_length=60, blank=True, help_text="The notification it is, e.g. order_confirmation."
+    )
+    template = models.ForeignKey(
+        "workflows.NotificationTemplate",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="deliveries",
+        help_text="The staff template that worded it; empty when the file default did.",
+    )
+    template_version = models.PositiveIntegerField(null=True, blank=True)
+    language = models.CharField(max_length=8, blank=True)
+    context = models.JSONField(
+        default=dict, blank=True, help_text="The plain data it was worded from (what a template preview renders)."
+    )
+    digest = models.ForeignKey(
+        "workflows.StaffDigest", on_delete=models.SET_NULL, null=True, blank=True, related_name="items"
+    )
+    provider_message_id = models.CharField(max_length=200, blank=True, db_index=True)
+    outcome = models.CharField(max_length=20, choices=DeliveryOutcome.choices, blank=True)
+    outcome_reason = models.TextField(blank=True, help_text="The provider's reason for a bounce or complaint.")
+    outcome_at = models.DateTimeField(null=True, blank=True)
     subject = models.CharField(max_length=300)
     body_text = models.TextField()
     body_html = models.TextField(blank=True)
@@ -120,6 +160,13 @@ class Delivery(models.Model):
             models.CheckConstraint(
                 condition=Q(channel__in=DeliveryChannel.values), name="outbound_delivery_channel_valid"
             ),
+            models.CheckConstraint(
+                condition=Q(event__isnull=False) | Q(handler="staff_digest"), name="outbound_delivery_has_event"
+            ),
+            models.CheckConstraint(
+                condition=~Q(channel="sms") | Q(recipient__regex=r"^\+[1-9][0-9]{6,14}$"),
+                name="outbound_delivery_sms_to_e164",
+            ),
         ]
         indexes = [
             models.Index(
@@ -132,6 +179,8 @@ class Delivery(models.Model):
                 condition=Q(status__in=["failed", "given_up"]),
                 name="outbound_delivery_failing",
             ),
+            models.Index(fields=["recipient", "created_at"], condition=Q(status="held"), name="outbound_delivery_held"),
+            models.Index(fields=["template_key", "-created_at"], name="outbound_delivery_by_key"),
         ]
 
     def __str__(self) -> str:
