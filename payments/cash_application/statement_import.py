@@ -20,7 +20,8 @@ from otc.crypto import fingerprint
 from otc.errors import InvalidInput
 from otc.models import User
 from payments.cash_application.bank_formats import AccountReference, ParsedStatement
-from payments.cash_application.bank_formats.camt053 import parse_camt053
+from payments.cash_application.bank_formats.bai2 import parse_bai2
+from payments.cash_application.bank_formats.camt import parse_camt052, parse_camt053, parse_camt054
 from payments.cash_application.bank_formats.csv_layout import CSV_LAYOUTS, parse_csv
 from payments.cash_application.bank_formats.mt940 import parse_mt940
 from payments.cash_application.errors import NotOurBankAccount, StatementAlreadyImported
@@ -40,8 +41,8 @@ def import_bank_statement(
     csv_statement_id: str = "",
     csv_period: tuple[date, date] | None = None,
 ) -> list[BankStatement]:
-    """Import a bank statement file (CAMT.053, MT940 or CSV): every statement in it with all its lines,
-    in one transaction, or nothing.
+    """Import a bank statement file (CAMT.053, CAMT.052, CAMT.054, MT940, BAI2 or CSV): every statement
+    in it with all its lines, in one transaction, or nothing.
 
     Raises MalformedStatement naming the line or element at fault, InvalidInput for a bad format or
     layout, NotOurBankAccount for a statement of an account that is not one of the company's, and
@@ -127,10 +128,15 @@ def _parse(
     csv_statement_id: str,
     csv_period: tuple[date, date] | None,
 ) -> list[ParsedStatement]:
-    if format == StatementFormat.CAMT053:
-        return parse_camt053(content)
-    if format == StatementFormat.MT940:
-        return parse_mt940(content)
+    parsers = {
+        StatementFormat.CAMT053: parse_camt053,
+        StatementFormat.CAMT052: parse_camt052,
+        StatementFormat.CAMT054: parse_camt054,
+        StatementFormat.MT940: parse_mt940,
+        StatementFormat.BAI2: parse_bai2,
+    }
+    if format in parsers:
+        return parsers[format](content)
     if format == StatementFormat.CSV:
         if csv_layout not in CSV_LAYOUTS:
             raise InvalidInput(

@@ -18,8 +18,11 @@ from payments.models.payments import Payment
 
 
 class StatementFormat(models.TextChoices):
-    CAMT053 = "camt053", "ISO 20022 CAMT.053"
+    CAMT053 = "camt053", "ISO 20022 CAMT.053 (statement)"
+    CAMT052 = "camt052", "ISO 20022 CAMT.052 (intraday account report)"
+    CAMT054 = "camt054", "ISO 20022 CAMT.054 (debit/credit notification)"
     MT940 = "mt940", "SWIFT MT940"
+    BAI2 = "bai2", "BAI2 (US banks, lockbox)"
     CSV = "csv", "CSV"
 
 

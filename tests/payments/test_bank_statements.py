@@ -10,7 +10,14 @@ from otc.errors import InvalidInput
 from payments.cash_application.bank_formats import MalformedStatement
 from payments.cash_application.errors import StatementAlreadyImported
 from payments.cash_application.statement_import import import_bank_statement
-from payments.models import Allocation, BankStatement, BankStatementLine, Payment, StatementLineStatus
+from payments.models import (
+    Allocation,
+    BankStatement,
+    BankStatementLine,
+    CompanyBankAccount,
+    Payment,
+    StatementLineStatus,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("own_accounts")]
 D = Decimal
@@ -279,6 +286,109 @@ BAD_FILES = {
         "generic.csv", "csv", r"IBAN", options={"csv_account_iban": "DE00 1234"}, refused_with=InvalidInput
     ),
     "unknown format": BadFile("generic.csv", "qif", r"^Unknown format 'qif'", refused_with=InvalidInput),
+    "camt054 entry count not the control total's": BadFile(
+        "camt054_two_notifications.xml",
+        "camt054",
+        r"^Ntfctn\[1\]/TxsSummry/TtlNtries/NbOfNtries: says 3 entries, the report has 2$",
+        "<NbOfNtries>2</NbOfNtries><Sum>1428.00</Sum>",
+        "<NbOfNtries>3</NbOfNtries><Sum>1428.00</Sum>",
+    ),
+    "camt054 debit sum not the control total's": BadFile(
+        "camt054_two_notifications.xml",
+        "camt054",
+        r"^Ntfctn\[2\]/TxsSummry/TtlDbtNtries/Sum: says 12.05, the entries add up to 12.50$",
+        "<Sum>12.50</Sum>",
+        "<Sum>12.05</Sum>",
+    ),
+    "camt054 net not the entries'": BadFile(
+        "camt054_two_notifications.xml",
+        "camt054",
+        r"^Ntfctn\[2\]/TxsSummry/TtlNtries/TtlNetNtry: says a net -488.00, the entries net 488.00$",
+        "<Amt>488.00</Amt><CdtDbtInd>CRDT</CdtDbtInd>",
+        "<Amt>488.00</Amt><CdtDbtInd>DBIT</CdtDbtInd>",
+    ),
+    "camt054 read as camt053": BadFile(
+        "camt054_two_notifications.xml",
+        "camt053",
+        r"^Document: namespace 'urn:iso:std:iso:20022:tech:xsd:camt.054.001.08' is not CAMT.053",
+    ),
+    "camt052 with a DTD and an entity": BadFile(
+        "camt052_intraday.xml",
+        "camt052",
+        r"^DOCTYPE: a DTD or entity reference is not allowed",
+        "<Document ",
+        '<!DOCTYPE Document [<!ENTITY who "Nordwind">]>\n<Document ',
+    ),
+    "camt052 interim balance not reconciling": BadFile(
+        "camt052_intraday.xml",
+        "camt052",
+        r"^balances: opening 100.00 \+ movements 1190.00 ≠ closing 1365.00",
+        '<Amt Ccy="EUR">1290.00</Amt>',
+        '<Amt Ccy="EUR">1365.00</Amt>',
+    ),
+    "bai2 account control total wrong": BadFile(
+        "bai2_two_accounts.bai",
+        "bai2",
+        r"^line 8 \(49 account trailer\): account control total is 1782151, the records add up to 1782150$",
+        "49,1782150,6/",
+        "49,1782151,6/",
+    ),
+    "bai2 record count without the continuation": BadFile(
+        "bai2_two_accounts.bai",
+        "bai2",
+        r"^line 13 \(99 file trailer\): number of records is 12, the file has 13$",
+        "99,1853550,1,13/",
+        "99,1853550,1,12/",
+    ),
+    "bai2 amount with a decimal point": BadFile(
+        "bai2_two_accounts.bai",
+        "bai2",
+        r"^line 7 \(16 transaction detail\): amount '125.00' must be in minor units without a decimal point$",
+        "16,475,12500,",
+        "16,475,125.00,",
+    ),
+    "bai2 type code neither credit nor debit": BadFile(
+        "bai2_two_accounts.bai",
+        "bai2",
+        r"^line 7 \(16 transaction detail\): type code 975 is neither a credit \(100-399\) nor a debit",
+        "16,475,",
+        "16,975,",
+    ),
+    "bai2 summary credits not the details'": BadFile(
+        "bai2_two_accounts.bai",
+        "bai2",
+        r"^line 3 \(03 account identifier\): summary 100 says 2565.51, the details add up to 2565.50$",
+        "100,256550,2",
+        "100,256551,2",
+    ),
+    "bai2 unknown funds type": BadFile(
+        "bai2_two_accounts.bai",
+        "bai2",
+        r"^line 10 \(16 transaction detail\): funds type 'X' is not one of 0, 1, 2, Z, V, S, D$",
+        "16,195,23800,1,",
+        "16,195,23800,X,",
+    ),
+    "bai2 test group": BadFile(
+        "bai2_two_accounts.bai",
+        "bai2",
+        r"^line 2 \(02 group header\): group status '4'; only updates",
+        "021000021,1,240306",
+        "021000021,4,240306",
+    ),
+    "bai2 without its file trailer": BadFile(
+        "bai2_two_accounts.bai",
+        "bai2",
+        r"^line 12: the file trailer \(99\) is missing$",
+        "99,1853550,1,13/\n",
+        "",
+    ),
+    "bai2 account outside a group": BadFile(
+        "bai2_two_accounts.bai",
+        "bai2",
+        r"^line 2 \(03 account identifier\): not allowed after a 01 file header record$",
+        "02,OTCDEMO,021000021,1,240306,2400,USD,2/\n",
+        "",
+    ),
 }
 
 
@@ -331,3 +441,61 @@ def test_the_import_is_audited_with_the_clerk(clerk):
     events = BankStatementLine.pgh_event_model.objects.filter(pgh_obj__statement=statement)
     assert events.count() == 5
     assert {event.pgh_context.metadata["user"] for event in events} == {clerk.pk}
+
+
+@pytest.fixture
+def us_accounts(db) -> list[CompanyBankAccount]:
+    """The company's two US accounts at the bank with routing number 021000021, named by number only."""
+    return [
+        CompanyBankAccount.objects.create(
+            name=f"Chase USD {number[-4:]}", bank_code="021000021", account_number=number, currency="USD"
+        )
+        for number in ("0123456789", "0987654321")
+    ]
+
+
+def test_bai2_with_two_accounts_imports_one_statement_per_account_with_amounts_in_cents(clerk, us_accounts):
+    first, second = import_bank_statement(
+        content=sample("bai2_two_accounts.bai"), filename="lockbox.bai", format="bai2", actor=clerk
+    )
+
+    assert (first.bank_account, first.statement_id, first.format) == (us_accounts[0], "240307-1", "bai2")
+    assert (first.period_start, first.period_end, first.currency) == (date(2024, 3, 6), date(2024, 3, 6), "USD")
+    assert (first.opening_balance, first.closing_balance) == (D("5000.00"), D("7440.50"))
+    assert list(
+        first.lines.order_by("line_no").values_list(
+            "amount", "value_date", "remittance_information", "bank_reference", "end_to_end_id"
+        )
+    ) == [
+        (D("1190.00"), None, "LOCKBOX REMITTANCE INV-2024-000002 NORDWIND HANDEL GMBH", "BR0001", "INV-2024-000002"),
+        (D("1375.50"), date(2024, 3, 7), "PAYMENT RG 2024-3, 2024-4", "BR0002", "CHK 4711"),
+        (D("-125.00"), None, "BANK FEE", "BR0003", ""),
+    ]
+    assert (second.bank_account, second.account_iban) == (us_accounts[1], "021000021/0987654321")
+    assert lines_of(second) == [(D("238.00"), "", "", "")]
+
+
+def test_camt054_notifications_import_for_their_accounts_without_balances(clerk, own_accounts):
+    main, _, ing = own_accounts
+
+    first, second = import_bank_statement(
+        content=sample("camt054_two_notifications.xml"), filename="c54.xml", format="camt054", actor=clerk
+    )
+
+    assert (first.bank_account, first.statement_id, first.format) == (main, "C54-20240307-DE89", "camt054")
+    assert (first.opening_balance, first.closing_balance) == (None, None)
+    assert lines_of(first) == [
+        (D("1190.00"), "NL91ABNA0417164300", "", "NORDWIND-0042"),
+        (D("238.00"), "", "RF18539007547034", ""),
+    ]
+    assert second.bank_account == ing
+    assert [line[0] for line in lines_of(second)] == [D("500.50"), D("-12.50")]
+
+
+def test_camt052_intraday_report_imports_booked_entries_and_leaves_pending_ones(clerk, own_accounts):
+    statement = upload(sample("camt052_intraday.xml"), "camt052", clerk)
+
+    assert (statement.bank_account, statement.format, statement.line_count) == (own_accounts[0], "camt052", 1)
+    assert (statement.opening_balance, statement.closing_balance) == (D("100.00"), D("1290.00"))
+    assert statement.lines.get().remittance_information == "Rechnung INV-2024-000002"
+    assert not BankStatementLine.objects.filter(amount=D("75.00")).exists()

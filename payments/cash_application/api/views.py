@@ -83,7 +83,8 @@ class BankStatementViewSet(viewsets.GenericViewSet):
         request={"multipart/form-data": StatementUploadSerializer},
         responses={201: BankStatementImportedSerializer, **problems(401, 403, 409, 422)},
         description=(
-            "Imports the file (CAMT.053, MT940 or CSV) with every statement and line in it, or nothing, then "
+            "Imports the file (CAMT.053, CAMT.052, CAMT.054, MT940, BAI2 or CSV) with every statement and "
+            "line in it, or nothing, then "
             "reconciles each statement in one matching pass (the body shows the first, `file_statements` all): "
             "lines the matching engine is sure of are applied, other incoming lines are queued for a clerk "
             "(`/bank-statement-lines/?status=unmatched`), outgoing ones are ignored. A malformed file is a "

@@ -30,6 +30,7 @@ class MalformedStatement(InvalidInput):
 
     def __init__(self, where: str, problem: str):
         self.where = where
+        self.problem = problem
         message = f"{where}: {problem}"
         super().__init__(message, fields={"file": [message]})
 

@@ -1,7 +1,16 @@
-"""ISO 20022 CAMT.053 (bank-to-customer statement), versions .001.02 to .001.08.
+"""ISO 20022 bank-to-customer cash management: CAMT.053 (statement), CAMT.052 (intraday account report)
+and CAMT.054 (debit/credit notification), versions .001.02 to .001.08. The three share the entry
+(`Ntry`) structure and differ in the root element, the report element (`Stmt`, `Rpt`, `Ntfctn`) and
+whether balances are required (a statement's are; a report's are taken when it has both, and a
+notification has none).
 
-A file may hold several statements (one `Stmt` per account and day, as banks export a month or
-several accounts at once); each is checked on its own and the file is refused if any is wrong.
+A file may hold several reports (one per account and day, as banks export a month or several
+accounts at once); each is checked on its own and the file is refused if any is wrong. Booked
+entries become lines; pending and information-only ones (an intraday report's) do not. The control
+totals of `TxsSummry`, when the bank sends them, must agree with the entries.
+
+The file is read with `iterparse`: each report's element tree is dropped once read, so a large
+file costs the lines it holds, not its XML tree.
 
 The versions differ in a few paths (a party's name moved under `Pty`, `BIC` became `BICFI`, a
 transaction got its own `Amt`), so each lookup tries the known spellings. Element paths in errors
@@ -9,6 +18,7 @@ start below `Stmt`, e.g. "Ntry[3]/Amt", counting repeated elements from 1, and n
 statement when the file holds more than one ("Stmt[2]/Ntry[3]/Amt").
 """
 
+import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -35,10 +45,30 @@ from payments.cash_application.bank_formats import (
     clean_text,
 )
 
-NAMESPACE_PREFIX = "urn:iso:std:iso:20022:tech:xsd:camt.053.001."
 VERSIONS = ("02", "03", "04", "05", "06", "07", "08")
 _OPENING_CODES = ("OPBD", "PRCD")
-_CLOSING_CODE = "CLBD"
+_CLOSING_CODES = ("CLBD", "ITBD")  # closing booked, or interim booked at the end of an intraday report
+_BOOKED = "BOOK"
+
+
+@dataclass(frozen=True)
+class CamtMessage:
+    """What tells the three messages apart."""
+
+    format: str
+    name: str
+    root: str
+    report: str
+    balances_required: bool
+
+    @property
+    def namespace_prefix(self) -> str:
+        return f"urn:iso:std:iso:20022:tech:xsd:{self.name.lower()}.001."
+
+
+CAMT053 = CamtMessage("camt053", "CAMT.053", "BkToCstmrStmt", "Stmt", balances_required=True)
+CAMT052 = CamtMessage("camt052", "CAMT.052", "BkToCstmrAcctRpt", "Rpt", balances_required=False)
+CAMT054 = CamtMessage("camt054", "CAMT.054", "BkToCstmrDbtCdtNtfctn", "Ntfctn", balances_required=False)
 _DATE_WITH_OFFSET = re.compile(r"^(\d{4}-\d{2}-\d{2})(Z|[+-]\d{2}:\d{2})?$")
 
 
@@ -86,52 +116,112 @@ class _Node:
 
 def parse_camt053(content: bytes) -> list[ParsedStatement]:
     """Parse a CAMT.053 file: every statement in it, in file order."""
-    root = _document(content)
-    namespace = etree.QName(root).namespace or ""
-    if not namespace.startswith(NAMESPACE_PREFIX) or namespace.removeprefix(NAMESPACE_PREFIX) not in VERSIONS:
-        raise MalformedStatement("Document", f"namespace {namespace!r} is not CAMT.053 .001.02 to .001.08")
-    statements = list(_Node(root, "", namespace).get("BkToCstmrStmt").all("Stmt"))
-    if not statements:
-        raise MalformedStatement("BkToCstmrStmt/Stmt", "missing")
-    several = len(statements) > 1
-    return [_statement(_Node(stmt.element, stmt.path if several else "", namespace)) for stmt in statements]
+    return parse_camt(content, CAMT053)
 
 
-def _document(content: bytes) -> etree._Element:
-    """The root element. A DTD is refused outright: its entities would either be expanded (reading
-    files, fetching URLs, billion laughs) or, left unresolved, silently drop the text they stand for."""
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+def parse_camt052(content: bytes) -> list[ParsedStatement]:
+    """Parse a CAMT.052 file: every account report in it, with its booked entries."""
+    return parse_camt(content, CAMT052)
+
+
+def parse_camt054(content: bytes) -> list[ParsedStatement]:
+    """Parse a CAMT.054 file: every debit/credit notification in it."""
+    return parse_camt(content, CAMT054)
+
+
+def parse_camt(content: bytes, message: CamtMessage) -> list[ParsedStatement]:
+    """Every report of `message` in the file, in file order; paths in errors name the report when the
+    file holds more than one ("Stmt[2]/Ntry[3]/Amt")."""
+    reports = list(_reports(content, message))
+    if not reports:
+        raise MalformedStatement(f"{message.root}/{message.report}", "missing")
+    return reports
+
+
+def _reports(content: bytes, message: CamtMessage) -> Iterator[ParsedStatement]:
+    """Each report parsed as its end tag is read, its elements then dropped. A DTD is refused outright:
+    its entities would either be expanded (reading files, fetching URLs, billion laughs) or, left
+    unresolved, silently drop the text they stand for."""
+    events = etree.iterparse(
+        io.BytesIO(content),
+        events=("start", "end"),
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        huge_tree=False,
+        remove_comments=True,
+        remove_pis=True,
+    )
+    namespace, count, first_error = "", 0, None
     try:
-        root = etree.fromstring(content, parser)
+        for event, element in events:
+            if not namespace:
+                namespace = _checked_root(element, message)
+                continue
+            if not _is_report(element, namespace, message):
+                continue
+            if event == "start":
+                count += 1
+                if first_error is not None:
+                    raise first_error
+                continue
+            if _has_entity_reference(element):
+                raise MalformedStatement("DOCTYPE", "a DTD or entity reference is not allowed in a bank statement")
+            try:
+                yield _statement(_Node(element, f"{message.report}[{count}]", namespace), message)
+            except MalformedStatement as error:
+                if count > 1:
+                    raise
+                first_error = error  # its path names the report only if a second one follows
+            element.clear(keep_tail=False)
+            while element.getprevious() is not None:
+                del element.getparent()[0]
     except etree.XMLSyntaxError as error:
         raise MalformedStatement(f"line {error.lineno}", f"not well-formed XML ({error.msg})") from None
-    tree = root.getroottree()
-    if tree.docinfo.doctype or tree.docinfo.internalDTD is not None or _has_entity_reference(root):
+    if first_error is not None:
+        where = re.sub(rf"^{message.report}\[1\][/ ]?", "", first_error.where)
+        raise MalformedStatement(where, first_error.problem)
+
+
+def _is_report(element: etree._Element, namespace: str, message: CamtMessage) -> bool:
+    parent = element.getparent()
+    return (
+        element.tag == f"{{{namespace}}}{message.report}"
+        and parent is not None
+        and parent.tag == f"{{{namespace}}}{message.root}"
+    )
+
+
+def _checked_root(root: etree._Element, message: CamtMessage) -> str:
+    """The namespace of a root of `message` in a version we read; a DTD before it is refused."""
+    docinfo = root.getroottree().docinfo
+    if docinfo.doctype or docinfo.internalDTD is not None:
         raise MalformedStatement("DOCTYPE", "a DTD or entity reference is not allowed in a bank statement")
-    return root
+    namespace = etree.QName(root).namespace or ""
+    prefix = message.namespace_prefix
+    if not namespace.startswith(prefix) or namespace.removeprefix(prefix) not in VERSIONS:
+        raise MalformedStatement("Document", f"namespace {namespace!r} is not {message.name} .001.02 to .001.08")
+    return namespace
 
 
 def _has_entity_reference(root: etree._Element) -> bool:
     return any(isinstance(node, etree._Entity) for node in root.iter())
 
 
-def _statement(stmt: _Node) -> ParsedStatement:
+def _statement(stmt: _Node, message: CamtMessage) -> ParsedStatement:
     statement_id = check_statement_id(stmt.get("Id").value, stmt._child_path("Id"))
     account = _account(stmt)
-    currency_node = stmt.find("Acct/Ccy")
-    opening, opening_date, closing, closing_date, balance_currency = _balances(stmt)
-    currency = (
-        checked_currency(currency_node.value, currency_node.path) if currency_node is not None else balance_currency
-    )
-    if balance_currency != currency:
-        raise MalformedStatement(
-            stmt._child_path("Bal"), f"balances are in {balance_currency}, the account in {currency}"
-        )
-    lines = [line for entry in stmt.all("Ntry") for line in _entry_lines(entry, currency)]
-    check_reconciles(opening, lines, closing, f"{stmt.path} balances".lstrip())
+    currency = _currency(stmt)
+    balances = _balances(stmt, currency, required=message.balances_required)
+    entries = list(stmt.all("Ntry"))
+    _check_control_totals(stmt, entries, currency)
+    lines = [line for entry in entries if _is_booked(entry) for line in _entry_lines(entry, currency)]
+    opening, opening_date, closing, closing_date = balances or (None, None, None, None)
+    if balances is not None:
+        check_reconciles(opening, lines, closing, f"{stmt.path} balances".lstrip())
     period_start, period_end = _period(stmt, lines, opening_date, closing_date)
     return ParsedStatement(
-        format="camt053",
+        format=message.format,
         account=account,
         statement_id=statement_id,
         period_start=period_start,
@@ -141,6 +231,51 @@ def _statement(stmt: _Node) -> ParsedStatement:
         closing_balance=closing,
         lines=lines,
     )
+
+
+def _currency(stmt: _Node) -> str:
+    """The account's currency, else that of the first balance, else of the first entry."""
+    for path in ("Acct/Ccy", "Bal/Amt", "Ntry/Amt"):
+        node = stmt.find(path)
+        if node is not None:
+            code = node.value if path == "Acct/Ccy" else node.element.get("Ccy", "")
+            return checked_currency(code, node.path if path == "Acct/Ccy" else f"{node.path}/@Ccy")
+    raise MalformedStatement(stmt._child_path("Acct/Ccy"), "missing, and no balance or entry names a currency")
+
+
+def _is_booked(entry: _Node) -> bool:
+    """`Sts` (to .07) or `Sts/Cd` (.08): BOOK; an entry without a status counts as booked."""
+    status = entry.text("Sts/Cd") or entry.text("Sts")
+    return not status or status == _BOOKED
+
+
+def _check_control_totals(stmt: _Node, entries: list[_Node], currency: str) -> None:
+    """`TxsSummry`: the number and sum of all entries, the net, and the credit and debit subtotals."""
+    summary = stmt.find("TxsSummry")
+    if summary is None:
+        return
+    amounts = [_signed_amount(entry, currency) for entry in entries]
+    groups = {
+        "TtlNtries": amounts,
+        "TtlCdtNtries": [amount for amount in amounts if amount > 0],
+        "TtlDbtNtries": [amount for amount in amounts if amount < 0],
+    }
+    for group, members in groups.items():
+        count = summary.find(f"{group}/NbOfNtries")
+        if count is not None and count.value != str(len(members)):
+            raise MalformedStatement(count.path, f"says {count.value} entries, the report has {len(members)}")
+        total = summary.find(f"{group}/Sum")
+        if total is not None:
+            expected = sum((abs(amount) for amount in members), Decimal("0"))
+            if checked_amount(total.value, currency, total.path) != expected:
+                raise MalformedStatement(total.path, f"says {total.value}, the entries add up to {expected}")
+    net = summary.find("TtlNtries/TtlNetNtry")
+    if net is not None:
+        expected = sum(amounts, Decimal("0"))
+        stated = checked_amount(net.get("Amt").value, currency, f"{net.path}/Amt")
+        stated = -stated if net.text("CdtDbtInd") == "DBIT" else stated
+        if stated != expected:
+            raise MalformedStatement(net.path, f"says a net {stated}, the entries net {expected}")
 
 
 def _account(stmt: _Node) -> AccountReference:
@@ -156,24 +291,32 @@ def _account(stmt: _Node) -> AccountReference:
     return AccountReference(bank=bank.upper(), number=number, written=number)
 
 
-def _balances(stmt: _Node) -> tuple[Decimal, date, Decimal, date, str]:
-    """Opening (OPBD, or PRCD: the previous closing) and closing (CLBD) balance with their dates."""
+def _balances(stmt: _Node, currency: str, *, required: bool) -> tuple[Decimal, date, Decimal, date] | None:
+    """Opening (OPBD, or PRCD: the previous closing) and closing (CLBD, or ITBD at the end of an intraday
+    report) balance with their dates; None for a report or notification that does not carry both."""
     by_code: dict[str, _Node] = {}
     for balance in stmt.all("Bal"):
         by_code.setdefault(balance.get("Tp/CdOrPrtry/Cd").value, balance)
     opening = next((by_code[code] for code in _OPENING_CODES if code in by_code), None)
-    closing = by_code.get(_CLOSING_CODE)
+    closing = next((by_code[code] for code in _CLOSING_CODES if code in by_code), None)
     if opening is None or closing is None:
+        if not required:
+            return None
         raise MalformedStatement(
             stmt._child_path("Bal"), "an opening (OPBD or PRCD) and a closing (CLBD) balance are required"
         )
-    currency = checked_currency(opening.get("Amt").element.get("Ccy", ""), f"{opening.path}/Amt/@Ccy")
+    for balance in (opening, closing):
+        amount = balance.get("Amt")
+        balance_currency = checked_currency(amount.element.get("Ccy", ""), f"{amount.path}/@Ccy")
+        if balance_currency != currency:
+            raise MalformedStatement(
+                stmt._child_path("Bal"), f"balances are in {balance_currency}, the account in {currency}"
+            )
     return (
         _signed_amount(opening, currency),
         _date(opening.get("Dt")),
         _signed_amount(closing, currency),
         _date(closing.get("Dt")),
-        currency,
     )
 
 
@@ -218,8 +361,11 @@ def _parse_date(text: str, where: str) -> date:
         raise MalformedStatement(where, f"{text!r} is not a date") from None
 
 
-def _period(stmt: _Node, lines: list[ParsedLine], opening_date: date, closing_date: date) -> tuple[date, date]:
-    """FrToDt when the bank sends it, else the booking dates, else the balance dates."""
+def _period(
+    stmt: _Node, lines: list[ParsedLine], opening_date: date | None, closing_date: date | None
+) -> tuple[date, date]:
+    """FrToDt when the bank sends it, else the booking dates, else the balance dates, else the day the
+    report was created."""
     span = stmt.find("FrToDt")
     if span is not None:
         start = span.get("FrDtTm")
@@ -227,8 +373,11 @@ def _period(stmt: _Node, lines: list[ParsedLine], opening_date: date, closing_da
         period = _parse_date(start.value, start.path), _parse_date(end.value, end.path)
     elif lines:
         period = min(line.booking_date for line in lines), max(line.booking_date for line in lines)
-    else:
+    elif opening_date is not None:
         period = opening_date, closing_date
+    else:
+        created = stmt.get("CreDtTm")
+        period = (_parse_date(created.value, created.path),) * 2
     check_period(*period, span.path if span is not None else "Ntry/BookgDt")
     return period
 
