@@ -50,6 +50,8 @@ _TICKETS = ["ticket", "ticketmessage", "ticketattachment"]
 _DESK_RECORDS = ["inboundmail", "ticketrecognition"]  # written only by the email channel, read by staff
 _DESK_SETUP = ["team", "cannedreply", "workingcalendar", "workinghours", "holiday", "slapolicy"]
 _AUTOMATION = ["automationrule", "automationruleversion", "rulerun", "delayedstep"]
+_WEBHOOKS = ["webhooksubscription", "webhookdelivery", "webhookdeadletter", "webhookattempt"]
+_NOTIFICATIONS = ["notificationtemplate", "notificationtemplateversion", "suppression", "staffnotificationsettings"]
 
 
 def _crud(app: str, models: list[str], actions: tuple[str, ...] = ("view", "add", "change", "delete")) -> list[str]:
@@ -61,7 +63,7 @@ ROLES: dict[str, list[str]] = {
         *_crud("customers", _CUSTOMER_DATA, ("view", "add", "change")),
         *_crud("customers", ["bankaccount", "changerequest"], ("view", "add")),
         "customers.approve_changerequest",
-        *_crud("workflows", ["outboxevent", "delivery"], ("view",)),
+        *_crud("workflows", ["outboxevent", "delivery", *_WEBHOOKS, *_NOTIFICATIONS], ("view",)),
         *_crud("workflows", _AUTOMATION, ("view",)),
         *_crud("workflows", ["automationrule", "delayedstep"], ("add", "change")),
         *_crud("customers", ["customertag"], ("view", "add", "delete")),
@@ -119,7 +121,7 @@ ROLES: dict[str, list[str]] = {
         *_crud("customers", [*_CUSTOMER_DATA, "bankaccount", "changerequest", "portalmembership", "portalinvitation"]),
         "customers.approve_changerequest",
         *_crud("otc", ["user", "apikey", "exchangerate"]),
-        *_crud("workflows", ["outboxevent", "delivery", "handlerrun", *_AUTOMATION]),
+        *_crud("workflows", ["outboxevent", "delivery", "handlerrun", *_AUTOMATION, *_WEBHOOKS, *_NOTIFICATIONS]),
         *_crud("customers", ["customertag"]),
         *_crud("service", ["followuptask"]),
         *_crud("inventory", [*_CATALOGUE, *_STOCK]),

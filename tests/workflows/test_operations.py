@@ -388,3 +388,39 @@ def test_a_source_that_fails_leaves_the_scrape_standing(outbox, settings, monkey
     assert not [key for key in metrics if key[0] in {"otc_outbox_lag_seconds", "otc_outbox_events"}]
     assert metrics[("otc_celery_broker_up", ())] == 0
     assert metrics[("otc_scheduled_job_late", (("job", "sweep-outbox"),))] == 0
+
+
+def test_a_dead_webhook_letter_is_listed_and_replayed_from_the_page(operator, outbox, clerk):
+    from otc.services import create_api_key
+    from workflows.models import WebhookDelivery, WebhookDeliveryStatus
+    from workflows.webhooks import services as webhooks
+
+    key, _ = create_api_key(name="Shop", scopes=["webhooks:manage"], actor=clerk)
+    subscription, _ = webhooks.create_subscription(
+        api_key=key, url="http://127.0.0.1:9/hooks", event_types=["invoice.issued"], actor=clerk
+    )
+    dead = WebhookDelivery.objects.create(
+        event=outbox["newer_failure"],
+        subscription=subscription,
+        handler="queue_partner_webhooks",
+        event_type="invoice.issued",
+        body="{}",
+        status=WebhookDeliveryStatus.GIVEN_UP,
+        attempts=12,
+        last_error="HTTP 503 from the partner",
+        given_up_at=NOW,
+    )
+
+    page = operator.get(PAGE)
+    (row,) = {section.key: section for section in page.context["sections"]}["failing-webhooks"].rows
+    assert "http://127.0.0.1:9/hooks" in row
+    assert "HTTP 503 from the partner" in page.content.decode()
+    assert page.content.decode().count(">Replay</button>") == 1
+
+    response = operator.post(f"{PAGE}replay-webhook/{dead.pk}/", follow=True)
+
+    assert response.redirect_chain == [(PAGE, 302)]
+    dead.refresh_from_db()  # sent again at once (in-process here): nobody listens on port 9, so dead again
+    assert (dead.status, dead.attempts) == (WebhookDeliveryStatus.GIVEN_UP, 13)
+    assert dead.attempt_log.count() == 1
+    assert f"Webhook delivery #{dead.pk} is sent again now." in response.content.decode()

@@ -4,8 +4,8 @@ errors and a one-click retry (through workflows.services), the Celery queues' de
 scheduled job last ran. Every figure comes from workflows.selectors, which the Prometheus collector
 reads too.
 
-The page is a list of sections, each built by a function of SECTIONS from selectors; another kind of
-failing work (webhook deliveries, say) is one more builder appended there.
+The page is a list of sections, each built by a function of SECTIONS from selectors; partner webhook
+deliveries that fail are one of them, with one-click replay through workflows.webhooks.services.
 """
 
 from collections.abc import Callable
@@ -27,13 +27,26 @@ from django.views.decorators.http import require_POST
 from unfold.admin import ModelAdmin
 
 from otc.admin import admin_link, badge, change_url
+from otc.errors import DomainError
 from workflows import selectors, services
 from workflows.admin.outbox import DELIVERY_STATUS_COLORS, error_excerpt
-from workflows.models import Delivery, DeliveryStatus, EventStatus, JobOutcome, OperationsView, OutboxEvent
+from workflows.admin.webhooks import STATUS_COLORS as WEBHOOK_STATUS_COLORS
+from workflows.admin.webhooks import replay_and_send
+from workflows.models import (
+    Delivery,
+    DeliveryStatus,
+    EventStatus,
+    JobOutcome,
+    OperationsView,
+    OutboxEvent,
+    WebhookDelivery,
+)
+from workflows.webhooks import selectors as webhook_selectors
 
 VIEW_OUTBOX = "workflows.view_outboxevent"
 RETRY_EVENT = "workflows.change_outboxevent"
 RETRY_DELIVERY = "workflows.change_delivery"
+REPLAY_WEBHOOK = "workflows.change_webhookdelivery"
 LAG_WARNING = timedelta(minutes=5)
 """An outbox lag above this shows in orange (the operator guide's alert fires at the same age)."""
 JOB_OUTCOME_COLORS = {JobOutcome.RUNNING: "info", JobOutcome.SUCCEEDED: "success", JobOutcome.FAILED: "danger"}
@@ -87,12 +100,13 @@ def _when(moment: datetime | None) -> str:
     return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M:%S") if moment else "-"
 
 
-def _retry_button(request: HttpRequest, url_name: str, pk: int) -> str:
+def _retry_button(request: HttpRequest, url_name: str, pk: int, *, label: str = "Retry") -> str:
     return format_html(
         '<form method="post" action="{}"><input type="hidden" name="csrfmiddlewaretoken" value="{}">'
-        '<button type="submit" class="text-primary-600 dark:text-primary-500 font-medium">Retry</button></form>',
+        '<button type="submit" class="text-primary-600 dark:text-primary-500 font-medium">{}</button></form>',
         reverse(f"admin:{url_name}", args=[pk]),
         get_token(request),
+        label,
     )
 
 
@@ -166,6 +180,31 @@ def failed_deliveries(request: HttpRequest) -> Section:
     )
 
 
+def failing_webhooks(request: HttpRequest) -> Section:
+    may_replay = request.user.has_perm(REPLAY_WEBHOOK)
+    return Section(
+        key="failing-webhooks",
+        title="Failing partner webhooks",
+        intro="Webhook deliveries backing off after a failed attempt, and the dead letters.",
+        headers=["Delivery", "Subscription", "Status", "Attempts", "Next attempt", "Last error", ""],
+        rows=[
+            [
+                admin_link(change_url(delivery), f"#{delivery.pk} {delivery.event_type}"),
+                delivery.subscription.url,
+                badge(delivery.get_status_display(), WEBHOOK_STATUS_COLORS.get(delivery.status, "")),
+                str(delivery.attempts),
+                _when(delivery.next_attempt_at),
+                format_html('<span title="{}">{}</span>', delivery.last_error, error_excerpt(delivery.last_error)),
+                _retry_button(request, "workflows_operations_replay_webhook", delivery.pk, label="Replay")
+                if may_replay
+                else "",
+            ]
+            for delivery in webhook_selectors.failing_deliveries()[: selectors.RECENT_FAILURES]
+        ],
+        empty="No webhook delivery is failing.",
+    )
+
+
 def celery_queues(request: HttpRequest) -> Section:
     queues = selectors.queue_depths()
     label, variant = BROKER_STATES[queues.state]
@@ -213,6 +252,7 @@ SECTIONS: list[Callable[[HttpRequest], Section]] = [
     outbox_by_type,
     failed_handlers,
     failed_deliveries,
+    failing_webhooks,
     celery_queues,
     scheduled_jobs,
 ]
@@ -264,6 +304,11 @@ class OperationsAdmin(ModelAdmin):
                 view(self.retry_delivery_view),
                 name="workflows_operations_retry_delivery",
             ),
+            path(
+                "replay-webhook/<int:delivery_id>/",
+                view(self.replay_webhook_view),
+                name="workflows_operations_replay_webhook",
+            ),
         ]
 
     def changelist_view(self, request: HttpRequest, extra_context=None) -> HttpResponse:
@@ -298,4 +343,17 @@ class OperationsAdmin(ModelAdmin):
             messages.success(request, f"The delivery to {delivery.recipient} is back in line for a worker.")
         else:
             messages.info(request, f"The delivery to {delivery.recipient} is not failing: nothing to retry.")
+        return HttpResponseRedirect(reverse("admin:workflows_operationsview_changelist"))
+
+    @method_decorator(require_POST)
+    def replay_webhook_view(self, request: HttpRequest, delivery_id: int) -> HttpResponse:
+        if not request.user.has_perm(REPLAY_WEBHOOK):
+            raise PermissionDenied
+        delivery = get_object_or_404(WebhookDelivery, pk=delivery_id)
+        try:
+            replay_and_send(request, delivery)
+        except DomainError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, f"Webhook delivery #{delivery.pk} is sent again now.")
         return HttpResponseRedirect(reverse("admin:workflows_operationsview_changelist"))

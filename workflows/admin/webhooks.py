@@ -295,7 +295,8 @@ class WebhookSubscriptionAdmin(ModelAdmin):
         )
 
 
-def _replay(request, delivery: WebhookDelivery) -> None:
+def replay_and_send(request, delivery: WebhookDelivery) -> None:
+    """Replay (workflows.webhooks.services) and send it at once, rather than at the sweeper's next pass."""
     services.replay_delivery(delivery=delivery, actor=request.user)
     tasks.deliver_webhook.delay(delivery.pk)
 
@@ -364,7 +365,7 @@ class WebhookDeliveryAdmin(ReadOnlyAdminMixin, ModelAdmin):
         call_for_each(
             request,
             queryset.filter(status__in=services.REPLAYABLE_STATUSES),
-            lambda delivery: _replay(request, delivery),
+            lambda delivery: replay_and_send(request, delivery),
             done="Replaying {count} delivery(ies) now, with their original webhook-id.",
         )
 
@@ -374,7 +375,7 @@ class WebhookDeliveryAdmin(ReadOnlyAdminMixin, ModelAdmin):
         if delivery is None:
             return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
         if request.method == "POST":
-            call_once(request, lambda: _replay(request, delivery), done=f"Replaying {delivery} now.")
+            call_once(request, lambda: replay_and_send(request, delivery), done=f"Replaying {delivery} now.")
             return HttpResponseRedirect(change_url(delivery))
         return service_form_page(
             request,
