@@ -203,7 +203,13 @@ def sla_performance(*, period: Period, by: str = "team") -> list[SlaRow]:
         """,
         {**_period_params(period), "now": timezone.now()},
     )
-    return [SlaRow(**{**row, "group": ticket_group_label(by, row["key"], row.pop("team_name"))}) for row in rows]
+    return [
+        SlaRow(
+            **{name: value for name, value in row.items() if name != "team_name"},
+            group=ticket_group_label(by, row["key"], row["team_name"]),
+        )
+        for row in rows
+    ]
 
 
 @dataclass(frozen=True)
