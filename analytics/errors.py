@@ -15,7 +15,7 @@ class InvalidPeriod(InvalidInput):
 
 class UnknownGrouping(InvalidInput):
     code = "unknown_grouping"
-    title = "Reports can be grouped by customer, customer group, sales rep, country or currency."
+    title = "Each report groups its rows by the dimensions it names, and by no other."
 
 
 class UnknownSegment(InvalidInput):

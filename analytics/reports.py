@@ -17,9 +17,23 @@ from django.utils import timezone
 from django.utils.http import urlencode
 
 from analytics.selectors import behaviour, forecast, receivables
+from analytics.selectors import service as service_desk
 from analytics.selectors.receivables import GROUPINGS, Period
 from otc.errors import InvalidInput
 from otc.exports import neutralize_formula
+from service.selectors import survey_results
+
+# Every grouping any report takes; each report accepts its own and names them when given another.
+ALL_GROUPINGS = list(
+    dict.fromkeys(
+        [
+            *GROUPINGS,
+            *service_desk.TICKET_GROUPINGS,
+            *service_desk.SURVEY_GROUPINGS,
+            *service_desk.DISPUTE_GROUPINGS,
+        ]
+    )
+)
 
 
 class ReportFilters(forms.Form):
@@ -28,11 +42,21 @@ class ReportFilters(forms.Form):
     on = forms.DateField(required=False, help_text="As of this day (default today).")
     start = forms.DateField(required=False, help_text="First day of the period (default 90 days before the end).")
     end = forms.DateField(required=False, help_text="Last day of the period (default today).")
-    group_by = forms.ChoiceField(choices=[(key, key.replace("_", " ")) for key in GROUPINGS], required=False)
+    group_by = forms.ChoiceField(
+        choices=[(key, key.replace("_", " ")) for key in ALL_GROUPINGS],
+        required=False,
+        help_text="What the rows are: each report names the groupings it takes.",
+    )
     buckets = forms.CharField(required=False, help_text="Upper bounds of days past due, e.g. 30,60,90.")
     company_currency = forms.BooleanField(required=False, help_text="Convert to the company currency.")
     customer = forms.IntegerField(required=False, min_value=1)
     bucket = forms.CharField(required=False, help_text="An aging bucket's name, e.g. 31-60.")
+    key = forms.CharField(required=False, help_text="One group's key, as a report's drill-down link gives it.")
+    state = forms.ChoiceField(
+        choices=[(state, state.replace("_", " ")) for state in service_desk.TICKET_STATES],
+        required=False,
+        help_text="Which tickets: opened in the period, open now (backlog), or with a missed SLA target.",
+    )
 
     def clean_buckets(self) -> list[int]:
         text = self.cleaned_data["buckets"].strip()
@@ -53,6 +77,8 @@ class Params:
     company_currency: bool
     customer: int | None
     bucket: str
+    key: str | None
+    state: str
 
 
 def parse_params(data) -> Params:
@@ -69,11 +95,13 @@ def parse_params(data) -> Params:
     return Params(
         on=values["on"] or today,
         period=Period(values["start"] or end - timedelta(days=89), end),
-        group_by=values["group_by"] or "customer",
+        group_by=values["group_by"],
         bounds=values["buckets"],
         company_currency=values["company_currency"],
         customer=values["customer"],
         bucket=values["bucket"],
+        key=values["key"] if "key" in data else None,
+        state=values["state"] or "opened",
     )
 
 
@@ -136,12 +164,13 @@ def _customer_url(customer_id: int) -> str:
 
 
 def aging_table(params: Params) -> Table:
+    group_by = params.group_by or "customer"
     rows = receivables.aging_report(
-        on=params.on, group_by=params.group_by, bounds=params.bounds, in_company_currency=params.company_currency
+        on=params.on, group_by=group_by, bounds=params.bounds, in_company_currency=params.company_currency
     )
     names = [bucket.name for bucket in receivables.aging_buckets(params.bounds)]
     table = Table(
-        columns=[("label", _label(params.group_by)), ("currency", "Currency")]
+        columns=[("label", _label(group_by)), ("currency", "Currency")]
         + [(name, name) for name in names]
         + [("unapplied_credit", "Unapplied credit"), ("total", "Total")],
         rows=[
@@ -150,7 +179,7 @@ def aging_table(params: Params) -> Table:
             for row in rows
         ],
     )
-    if params.group_by == "customer":
+    if group_by == "customer":
         table.links = [_report_url("aging-items", on=params.on, customer=row.key) for row in rows]
     return table
 
@@ -272,6 +301,142 @@ def _period_report(selector: Callable, link: Callable | None = None) -> Callable
     return build
 
 
+def _tickets_url(by: str, key: str, state: str = "opened", **period) -> str:
+    return _report_url("service-tickets", group_by=by, key=key, state=state, **period)
+
+
+def _period_query(period: Period) -> dict[str, date]:
+    return {"start": period.start, "end": period.end}
+
+
+def ticket_volume_table(params: Params) -> Table:
+    by = params.group_by or "channel"
+    rows = service_desk.ticket_volume(period=params.period, by=by)
+    table = _records(rows, drop=("key",))
+    table.links = [
+        _tickets_url(
+            by,
+            row.key,
+            start=max(row.week, params.period.start),
+            end=min(row.week + timedelta(days=6), params.period.end),
+        )
+        for row in rows
+    ]
+    table.notes = ["Weeks start on Monday; solved counts tickets by the week they were solved."]
+    return table
+
+
+def sla_table(params: Params) -> Table:
+    by = params.group_by or "team"
+    rows = service_desk.sla_performance(period=params.period, by=by)
+    table = _records(
+        rows,
+        drop=("key",),
+        extra={
+            "first_response_met_percent": lambda row: row.first_response_met_percent,
+            "resolution_met_percent": lambda row: row.resolution_met_percent,
+        },
+    )
+    table.links = [_tickets_url(by, row.key, **_period_query(params.period)) for row in rows]
+    table.notes = [
+        "Tickets opened in the period. Met: by the due time the SLA policy set in business hours; hours taken "
+        "are wall-clock hours from opening. Missed tickets: state first response missed or resolution missed."
+    ]
+    return table
+
+
+def backlog_table(params: Params) -> Table:
+    by = params.group_by or "team"
+    rows = service_desk.backlog(by=by)
+    names = [name for name, _low, _high in service_desk.BACKLOG_AGES]
+    return Table(
+        columns=[
+            ("group", _label(by)),
+            *[(name, name) for name in names],
+            ("total", "Total"),
+            ("waiting_on_customer", "Waiting on customer"),
+            ("past_due", "Past SLA due"),
+        ],
+        rows=[
+            {"group": row.group, **row.ages, "total": row.total}
+            | {"waiting_on_customer": row.waiting_on_customer, "past_due": row.past_due}
+            for row in rows
+        ],
+        links=[_tickets_url(by, row.key, state="backlog") for row in rows],
+        notes=["Open tickets now (not solved or closed), by how long ago they were opened."],
+    )
+
+
+def service_tickets_table(params: Params) -> Table:
+    by = params.group_by or "team"
+    period = None if params.state == "backlog" else params.period
+    items = list(service_desk.tickets(period=period, by=by, key=params.key, state=params.state))
+    return Table(
+        columns=[
+            ("number", "Ticket"),
+            ("subject", "Subject"),
+            ("customer", "Customer"),
+            ("status", "Status"),
+            ("channel", "Channel"),
+            ("category", "Category"),
+            ("priority", "Priority"),
+            ("team", "Team"),
+            ("assignee", "Assignee"),
+            ("created_at", "Opened"),
+            ("first_response_at", "First response"),
+            ("solved_at", "Solved"),
+        ],
+        rows=[
+            {
+                "number": ticket.number,
+                "subject": ticket.subject,
+                "customer": str(ticket.customer or ticket.sender_email),
+                "status": ticket.get_status_display(),
+                "channel": ticket.get_channel_display(),
+                "category": ticket.get_category_display(),
+                "priority": ticket.get_priority_display(),
+                "team": str(ticket.team or ""),
+                "assignee": str(ticket.assignee or ""),
+                "created_at": ticket.created_at,
+                "first_response_at": ticket.first_response_at,
+                "solved_at": ticket.solved_at,
+            }
+            for ticket in items
+        ],
+        links=[reverse("admin:service_ticket_change", args=[ticket.pk]) for ticket in items],
+    )
+
+
+def satisfaction_table(params: Params) -> Table:
+    by = params.group_by or "team"
+    service_desk.check_survey_grouping(by)
+    rows = survey_results(by=by, start=params.period.start, end=params.period.end)
+    table = _records(rows, extra={"response_percent": lambda row: row.response_percent})
+    table.notes = [
+        "Surveys sent in the period. CSAT %: answers scoring 4 or 5; NPS: promoters (9-10) less detractors "
+        "(0-6), in percent of the NPS answers."
+    ]
+    return table
+
+
+def automated_answers_table(params: Params) -> Table:
+    table = _records(service_desk.automated_answers(period=params.period))
+    table.notes = ["Helpful %: of the answers the customer rated, those that helped."]
+    return table
+
+
+def disputes_table(params: Params) -> Table:
+    by = params.group_by or "reason"
+    rows = service_desk.disputes(period=params.period, by=by)
+    table = _records(rows, drop=("key",))
+    if by == "customer":
+        table.links = [_customer_url(int(row.key)) for row in rows]
+    table.notes = [
+        "Company currency at the invoices' rates; a dispute naming no amount counts its invoice's gross total."
+    ]
+    return table
+
+
 @dataclass(frozen=True)
 class Report:
     slug: str
@@ -366,6 +531,55 @@ REPORTS = {
             "Invoices, customers and average size per month.",
             ("start", "end"),
             _period_report(behaviour.monthly_trend),
+        ),
+        Report(
+            "ticket-volume",
+            "Ticket volume",
+            "Tickets opened and solved per week, by channel, category, priority or team.",
+            ("start", "end", "group_by"),
+            ticket_volume_table,
+        ),
+        Report(
+            "ticket-sla",
+            "Response and resolution against SLA",
+            "Share of SLA targets met, median and 90th percentile hours, by team, category, priority or channel.",
+            ("start", "end", "group_by"),
+            sla_table,
+        ),
+        Report(
+            "ticket-backlog",
+            "Ticket backlog by age",
+            "Open tickets by how long they have been open, by team, category, priority or channel.",
+            ("group_by",),
+            backlog_table,
+        ),
+        Report(
+            "service-tickets",
+            "Tickets",
+            "The tickets behind a service figure.",
+            ("start", "end", "group_by", "key", "state"),
+            service_tickets_table,
+        ),
+        Report(
+            "satisfaction",
+            "CSAT and NPS",
+            "Survey results by agent, team, category or month.",
+            ("start", "end", "group_by"),
+            satisfaction_table,
+        ),
+        Report(
+            "automated-answers",
+            "Automated answers",
+            "Share of tickets answered automatically and whether the answer helped, per intent.",
+            ("start", "end"),
+            automated_answers_table,
+        ),
+        Report(
+            "disputes",
+            "Disputes",
+            "Disputes opened and resolved, their outcomes and amounts, by reason or customer.",
+            ("start", "end", "group_by"),
+            disputes_table,
         ),
         Report(
             "credit-holds",

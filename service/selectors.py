@@ -296,12 +296,14 @@ class AnswerShare:
         return self.helpful / rated if rated else None
 
 
-def automated_answer_summary(*, since: datetime | None = None) -> list[AnswerShare]:
-    """Per intent and overall, in one grouped query: tickets recognised, answered automatically, the
-    customers' yes and no, and answered tickets a person had to take over."""
+def automated_answer_summary(*, since: datetime | None = None, until: datetime | None = None) -> list[AnswerShare]:
+    """Per intent and overall, in one grouped query: tickets recognised (from `since`, up to `until`),
+    answered automatically, the customers' yes and no, and answered tickets a person had to take over."""
     rows = TicketRecognition.objects.all()
     if since is not None:
         rows = rows.filter(created_at__gte=since)
+    if until is not None:
+        rows = rows.filter(created_at__lte=until)
     answered = Q(answer__isnull=False)
     grouped = {
         row["intent"]: row
