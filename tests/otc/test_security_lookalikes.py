@@ -45,7 +45,7 @@ def test_the_migration_refolds_the_keys_of_existing_customers(clerk):
     plain = CustomerFactory(actor=clerk, legal_name="Alba Trading Ltd")
     Customer.objects.filter(pk=spoofed.pk).update(name_key="nrdwind handel")  # as the old key dropped the 'о'
 
-    migration = importlib.import_module("customers.migrations.0007_fold_look_alikes_in_name_keys")
+    migration = importlib.import_module("customers.migrations.0010_fold_look_alikes_in_name_keys")
     migration.fold_name_keys(apps, None)
 
     assert Customer.objects.get(pk=spoofed.pk).name_key == "nordwind handel"

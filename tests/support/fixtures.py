@@ -241,6 +241,6 @@ def builtin_rules(db):
     from workflows.models import AutomationRule
 
     if not AutomationRule.objects.exclude(builtin_handler="").exists():
-        migration = importlib.import_module("workflows.migrations.0008_builtin_rules")
-        migration.create_builtin_rules(apps, None)
+        for name in ("0010_builtin_rules", "0013_builtin_rule_for_return_request_decisions"):
+            importlib.import_module(f"workflows.migrations.{name}").create_builtin_rules(apps, None)
     return AutomationRule.objects.exclude(builtin_handler="")

@@ -56,7 +56,7 @@ def test_credit_hold_emails_the_sales_rep_once_after_commit(clerk, sales_rep, dj
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         services.place_credit_hold(customer=customer, actor=clerk, reason="two invoices 60 days overdue")
 
-    assert len(callbacks) == 1
+    assert len(callbacks) == 2  # the enqueue, and the business counters once committed
     event = OutboxEvent.objects.get(event_type="customer.credit_hold_placed")
     assert event.status == EventStatus.DONE
     assert (event.version, event.payload) == (

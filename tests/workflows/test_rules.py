@@ -286,6 +286,7 @@ def test_every_fixed_notification_handler_has_its_built_in_rule(builtin_rules):
         "invoice_dispatched_shipment",
         "credit_returned_goods",
         "run_automation_rules",
+        "queue_partner_webhooks",
     }
 
 

@@ -54,7 +54,7 @@ def test_an_event_is_handled_by_a_real_worker(clerk, sales_rep, celery_workers):
     delivery = Delivery.objects.get()
     assert (delivery.event_id, delivery.recipient) == (event.pk, "rita@otc.test")
     assert delivery.status == DeliveryStatus.SENT
-    assert HandlerRun.objects.filter(event=event).count() == 2  # the notice, and the automation rules
+    assert HandlerRun.objects.filter(event=event).count() == 3  # the notice, the automation rules, partner webhooks
     assert HandlerRun.objects.filter(handler=CREDIT_HOLD_HANDLER).count() == 1
     [mail_file] = celery_workers.mail_files()
     message = mail_file.read_text()

@@ -71,9 +71,15 @@ BUILTIN_RULES = [
 
 
 def create_builtin_rules(apps, schema_editor):
+    create_rules(apps, BUILTIN_RULES)
+
+
+def create_rules(apps, rules):
+    """One built-in rule (and its version 1) per (handler, event type, description); later migrations
+    that give a new fixed handler its rule call this too."""
     AutomationRule = apps.get_model("workflows", "AutomationRule")
     AutomationRuleVersion = apps.get_model("workflows", "AutomationRuleVersion")
-    for handler, event_type, description in BUILTIN_RULES:
+    for handler, event_type, description in rules:
         rule = AutomationRule.objects.create(
             name=f"Built-in: {handler} on {event_type}",
             description=description,

@@ -35,6 +35,7 @@ BUILTIN_HANDLERS: dict[str, list[str]] = {
     "notify_account_of_dispute": ["dispute.opened"],
     "notify_account_of_broken_promise": ["promise_to_pay.broken"],
     "send_portal_invitation": ["customer.portal_invitation_sent"],
+    "send_return_request_decision": ["order.return_request_decided"],
     "email_weekly_kpis": ["analytics.weekly_kpis_ready"],
 }
 
