@@ -45,9 +45,9 @@ def generate(*, invoices: int, customers: int, today: date) -> float:
         """
         INSERT INTO customers_customer (number, legal_name, trading_name, country, tax_id, name_key,
                                         default_currency, language, payment_terms_days, status, notes,
-                                        peppol_scheme, peppol_id, created_at, updated_at)
+                                        peppol_scheme, peppol_id, leitweg_id, created_at, updated_at)
         SELECT 'C-' || lpad(g::text, 6, '0'), 'Kunde ' || g, '', (ARRAY['DE', 'FR', 'NL', 'AT'])[1 + g %% 4], '',
-               'kunde ' || g, 'EUR', 'de', 30, 'active', '', '', '', now(), now()
+               'kunde ' || g, 'EUR', 'de', 30, 'active', '', '', '', '', now(), now()
           FROM generate_series(1, %(customers)s) g
         """,
         """

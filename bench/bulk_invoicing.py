@@ -78,10 +78,10 @@ def build_world(pairs: int):
             """
             INSERT INTO customers_customer (number, legal_name, trading_name, country, tax_id, name_key,
                                             default_currency, language, payment_terms_days, status, notes,
-                                            peppol_scheme, peppol_id, created_at, updated_at)
+                                            peppol_scheme, peppol_id, leitweg_id, created_at, updated_at)
             SELECT 'C-' || lpad(g::text, 6, '0'), 'Bench Customer ' || g || ' GmbH',
                    CASE WHEN g %% 3 = 0 THEN 'Bench ' || g ELSE '' END, 'DE', '', 'bench customer ' || g, 'EUR',
-                   (ARRAY['en', 'de', 'fr'])[1 + g %% 3], (ARRAY[14, 30, 60])[1 + g %% 3], 'active', '', '', '',
+                   (ARRAY['en', 'de', 'fr'])[1 + g %% 3], (ARRAY[14, 30, 60])[1 + g %% 3], 'active', '', '', '', '',
                    now(), now()
               FROM generate_series(1, %s) g
             """,
@@ -90,9 +90,10 @@ def build_world(pairs: int):
         cursor.execute(
             """
             INSERT INTO customers_preferences (customer_id, channels, opt_outs, invoice_delivery,
-                                               po_number_required, document_layout, invoicing_schedule)
+                                               po_number_required, document_layout, invoicing_schedule,
+                                               portal_mfa_required)
             SELECT id, '{email}', '{}', 'pdf_email', false,
-                   (ARRAY['standard', 'compact', 'detailed'])[1 + id % 3], 'per_shipment'
+                   (ARRAY['standard', 'compact', 'detailed'])[1 + id % 3], 'per_shipment', false
               FROM customers_customer WHERE id % 2 = 0
             """
         )
@@ -253,12 +254,13 @@ SQL_JOURNAL_LINES = """
      ORDER BY e.id, posting.position
 """
 SQL_OUTBOX = """
-    INSERT INTO workflows_outboxevent (event_type, version, payload, status, attempts, last_error, created_at)
+    INSERT INTO workflows_outboxevent (event_type, version, payload, status, attempts, last_error, rule_chain,
+                                       created_at)
     SELECT 'invoice.issued', 1, jsonb_build_object(
                'invoice_id', id, 'invoice_number', number, 'customer_id', customer_id,
                'customer_number', customer_snapshot->>'number', 'actor_id', %(actor)s, 'issue_date', issue_date,
                'due_date', due_date, 'currency', currency, 'gross_total', round(gross_total, 2)::text
-           ), 'pending', 0, '', now()
+           ), 'pending', 0, '', '{}', now()
       FROM invoicing_invoice WHERE id = ANY(%(invoices)s::bigint[])
 """
 

@@ -144,9 +144,9 @@ def build_world(customers: int, invoices: int):
             """
             INSERT INTO customers_customer (number, legal_name, trading_name, country, tax_id, name_key,
                                             default_currency, language, payment_terms_days, status, notes,
-                                            peppol_scheme, peppol_id, created_at, updated_at)
+                                            peppol_scheme, peppol_id, leitweg_id, created_at, updated_at)
             SELECT 'C-' || lpad(n::text, 6, '0'), legal_name, '', 'DE', '', key, 'EUR', 'de', 30, 'active', '',
-                   '', '', now(), now()
+                   '', '', '', now(), now()
               FROM unnest(%s::text[], %s::text[]) WITH ORDINALITY AS u(legal_name, key, n)
             """,
             [names, [name_key(name) for name in names]],

@@ -184,7 +184,7 @@ def run_sql(orders, clerk, warehouse, url: str) -> None:
             )
             cur.execute(
                 "INSERT INTO workflows_outboxevent (event_type, version, payload, status, attempts, last_error, "
-                "created_at) VALUES ('order.confirmed', 1, %s, 'pending', 0, '', now())",
+                "rule_chain, created_at) VALUES ('order.confirmed', 1, %s, 'pending', 0, '', '{}', now())",
                 [json.dumps({"order_id": order_id, "customer_id": customer.pk, "actor_id": clerk.pk})],
             )
             conn.commit()
