@@ -9,14 +9,14 @@ whole ID without hyphens (letters counted A=10 ... Z=35), as in an IBAN.
 import re
 
 from django.core.exceptions import ValidationError
+from stdnum.iso7064 import mod_97_10
 
 LEITWEG_ID = re.compile(r"^(?P<coarse>[0-9]{2,12})(-(?P<fine>[A-Z0-9]{1,30}))?-(?P<check>[0-9]{2})$")
 
 
 def leitweg_check_digits(coarse: str, fine: str = "") -> str:
     """The two check digits for a coarse and fine address."""
-    digits = "".join(str(int(char, 36)) for char in f"{coarse}{fine}".upper())
-    return f"{98 - int(digits + '00') % 97:02d}"
+    return mod_97_10.calc_check_digits(f"{coarse}{fine}".upper())
 
 
 def normalize_leitweg_id(value: str) -> str:

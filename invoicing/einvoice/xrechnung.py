@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable, Iterator
 
 from lxml import etree
+from stdnum.iso7064 import mod_97_10
 
 from invoicing.einvoice.findings import RuleFailure
 
@@ -49,7 +50,7 @@ def _iban_is_valid(value: str) -> bool:
     value = "".join(value.split()).upper()
     if not IBAN.match(value):
         return False
-    return int("".join(str(int(char, 36)) for char in value[4:] + value[:4])) % 97 == 1
+    return mod_97_10.is_valid(value[4:] + value[:4])
 
 
 def _required(path: str, message: str, *, within: str = ".") -> Rule:
