@@ -32,6 +32,7 @@ from unfold.paginator import InfinitePaginator
 from unfold.widgets import (
     UnfoldAdminCheckboxSelectMultipleWidget,
     UnfoldAdminSelectWidget,
+    UnfoldAdminSplitDateTimeWidget,
     UnfoldAdminTextareaWidget,
     UnfoldAdminTextInputWidget,
 )
@@ -396,6 +397,21 @@ class ApiKeyCreateForm(forms.Form):
         widget=UnfoldAdminSelectWidget,
         help_text="The account the key acts as in the audit trail. Leave empty to create a service account for it.",
     )
+    expires_at = forms.SplitDateTimeField(
+        label="Expires",
+        required=False,
+        widget=UnfoldAdminSplitDateTimeWidget,
+        help_text="Keys acting for finance or admin staff expire after 90 days at the latest, whatever is set here.",
+    )
+    allowed_networks = forms.CharField(
+        label="Allowed address ranges",
+        required=False,
+        widget=UnfoldAdminTextareaWidget(attrs={"rows": 3}),
+        help_text="One address or CIDR range per line (e.g. 203.0.113.0/24). Empty: any address.",
+    )
+
+    def clean_allowed_networks(self) -> list[str]:
+        return [line.strip() for line in self.cleaned_data["allowed_networks"].splitlines() if line.strip()]
 
 
 class ApiKeyStateFilter(admin.SimpleListFilter):
@@ -432,6 +448,7 @@ class ApiKeyAdmin(ModelAdmin):
         "created_by",
         "created_at",
         "expires_at",
+        "allowed_networks",
         "last_used_at",
         "revoked_at",
         "revoked_by",
@@ -472,6 +489,8 @@ class ApiKeyAdmin(ModelAdmin):
                     scopes=form.cleaned_data["scopes"],
                     user=form.cleaned_data["user"],
                     actor=request.user,
+                    expires_at=form.cleaned_data["expires_at"],
+                    allowed_networks=form.cleaned_data["allowed_networks"],
                 )
             except DomainError as error:
                 apply_domain_error(form, error)

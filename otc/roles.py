@@ -156,6 +156,14 @@ def sync_staff_roles(**kwargs) -> None:
         group.permissions.set(wanted)
 
 
+PRIVILEGED_ROLES = ("finance", "admin")
+
+
+def has_privileged_role(user) -> bool:
+    """Finance and admin powers: what MFA and short-lived API keys protect."""
+    return user.is_superuser or user.groups.filter(name__in=PRIVILEGED_ROLES).exists()
+
+
 def staff_with_permission(permission: str, *, superusers: bool = True) -> QuerySet:
     """Active staff who hold `app_label.codename` directly, through a group, or as superusers (unless
     `superusers` is off: an opt-in permission is only held when granted)."""

@@ -1,10 +1,13 @@
 """Kernel write-side: the shared update helper and API key management."""
 
 import hashlib
+import ipaddress
 import secrets
 from collections.abc import Iterable
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
@@ -12,6 +15,7 @@ from django.utils import timezone
 from otc.audit import acting
 from otc.errors import Conflict, InvalidInput
 from otc.models import API_SCOPES, ApiKey, User
+from otc.roles import has_privileged_role
 
 API_KEY_PREFIX_BYTES = 6
 VALID_SCOPES = {scope for scope, _ in API_SCOPES}
@@ -48,10 +52,20 @@ def hash_api_secret(secret: str) -> str:
 
 
 @transaction.atomic
-def create_api_key(*, name: str, scopes: list[str], actor: User, user: User | None = None) -> tuple[ApiKey, str]:
+def create_api_key(
+    *,
+    name: str,
+    scopes: list[str],
+    actor: User,
+    user: User | None = None,
+    expires_at: datetime | None = None,
+    allowed_networks: Iterable[str] = (),
+) -> tuple[ApiKey, str]:
     """Create a key and return it with its plaintext, which is never stored and shown only now.
 
-    Without `user`, a service account named after the key is created for it to act as.
+    Without `user`, a service account named after the key is created for it to act as. A key acting
+    for someone with finance or admin powers expires after OTC_PRIVILEGED_API_KEY_DAYS unless an
+    earlier date is given: a leaked key of such a user must not stay good forever.
     """
     unknown = sorted(set(scopes) - VALID_SCOPES)
     if unknown:
@@ -60,6 +74,8 @@ def create_api_key(*, name: str, scopes: list[str], actor: User, user: User | No
         )
     if not name.strip():
         raise InvalidInput("A key needs a name.", fields={"name": ["This field is required."]})
+    networks = _normalised_networks(allowed_networks)
+    expires_at = _key_expiry(user, expires_at)
     with acting(actor, "create API key"):
         if user is None:
             user = User.objects.create(
@@ -78,8 +94,35 @@ def create_api_key(*, name: str, scopes: list[str], actor: User, user: User | No
             user=user,
             scopes=sorted(set(scopes)),
             created_by=actor,
+            expires_at=expires_at,
+            allowed_networks=networks,
         )
     return key, f"otc_{prefix}_{secret}"
+
+
+def _normalised_networks(allowed_networks: Iterable[str]) -> list[str]:
+    networks, invalid = [], []
+    for text in allowed_networks:
+        try:
+            networks.append(str(ipaddress.ip_network(text.strip(), strict=False)))
+        except ValueError:
+            invalid.append(text)
+    if invalid:
+        raise InvalidInput(
+            f"Not an address range: {', '.join(invalid)}",
+            fields={"allowed_networks": [f"Not an address or CIDR range: {text}" for text in invalid]},
+        )
+    return sorted(set(networks))
+
+
+def _key_expiry(user: User | None, expires_at: datetime | None) -> datetime | None:
+    now = timezone.now()
+    if expires_at is not None and expires_at <= now:
+        raise InvalidInput("The expiry date is in the past.", fields={"expires_at": ["Choose a future date."]})
+    if user is None or not has_privileged_role(user):
+        return expires_at
+    latest = now + timedelta(days=settings.OTC_PRIVILEGED_API_KEY_DAYS)
+    return min(expires_at, latest) if expires_at else latest
 
 
 @transaction.atomic

@@ -4,11 +4,18 @@ import hmac
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
+from rest_framework.throttling import BaseThrottle
 
+from otc.errors import PermissionDenied
 from otc.models import ApiKey
 from otc.services import hash_api_secret, record_api_key_use
 
 KEYWORD = "Api-Key"
+
+
+class AddressNotAllowed(PermissionDenied):
+    code = "address_not_allowed"
+    title = "This API key may not be used from this address."
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):
@@ -27,11 +34,19 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed("This API key has been revoked or has expired.")
         if not api_key.user.is_active:
             raise exceptions.AuthenticationFailed("The account behind this API key is disabled.")
+        address = client_address(request)
+        if not api_key.allows_address(address):
+            raise AddressNotAllowed(f"This API key may not be used from {address}.")
         record_api_key_use(api_key=api_key)
         return api_key.user, api_key
 
     def authenticate_header(self, request) -> str:
         return KEYWORD
+
+
+def client_address(request) -> str:
+    """The client's address behind the configured number of trusted proxies, as the throttles see it."""
+    return BaseThrottle().get_ident(request)
 
 
 class ApiKeyScheme(OpenApiAuthenticationExtension):

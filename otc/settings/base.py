@@ -215,6 +215,8 @@ REST_FRAMEWORK = {
 # Requests a minute (or "/s", "/h", "/d") before 429 with Retry-After; counted in the cache (Redis).
 OTC_API_RATE_PER_KEY = env("API_RATE_PER_KEY", "1200/min")
 OTC_API_RATE_PER_ADDRESS = env("API_RATE_PER_ADDRESS", "2400/min")
+# Keys acting for finance or admin staff live at most this long (otc.services.create_api_key).
+OTC_PRIVILEGED_API_KEY_DAYS = int(env("PRIVILEGED_API_KEY_DAYS", "90"))
 SPECTACULAR_SETTINGS = {
     "TITLE": "OTC suite API",
     "DESCRIPTION": (

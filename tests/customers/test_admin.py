@@ -573,6 +573,21 @@ def test_an_api_key_with_unknown_scopes_or_no_name_is_refused(admin_user):
     assert not ApiKey.objects.exists()
 
 
+def test_an_api_key_can_be_limited_to_address_ranges_and_a_bad_range_is_named(admin_user):
+    client = signed_in(admin_user)
+
+    refused = client.post(
+        f"{API_KEYS}add/", {"name": "EDI", "scopes": ["orders:read"], "allowed_networks": "10.0.0.0/33"}
+    )
+    created = client.post(
+        f"{API_KEYS}add/", {"name": "EDI", "scopes": ["orders:read"], "allowed_networks": "203.0.113.0/24\n10.1.2.3\n"}
+    )
+
+    assert "Not an address or CIDR range: 10.0.0.0/33" in refused.content.decode()
+    assert created.status_code == 200
+    assert ApiKey.objects.get().allowed_networks == ["10.1.2.3/32", "203.0.113.0/24"]
+
+
 def test_revoking_api_keys(admin_user):
     client = signed_in(admin_user)
     client.post(f"{API_KEYS}add/", {"name": "ERP", "scopes": ["customers:read"]})

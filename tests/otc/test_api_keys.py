@@ -193,3 +193,49 @@ def test_writes_through_a_key_are_audited_as_its_account(api_client_for):
     event = Events.objects.tracks(customer).get(pgh_label="insert")
     assert event.pgh_context["user"] == client.api_key.user_id
     assert event.pgh_context["user_email"] == client.api_key.user.email
+
+
+def test_a_key_for_finance_staff_expires_by_default_and_never_later_than_the_limit(clerk, settings):
+    settings.OTC_PRIVILEGED_API_KEY_DAYS = 90
+    before = timezone.now()
+
+    default_key, _ = create_api_key(name="erp", scopes=["customers:read"], actor=clerk, user=clerk)
+    capped_key, _ = create_api_key(
+        name="erp 2", scopes=["customers:read"], actor=clerk, user=clerk, expires_at=before + timedelta(days=400)
+    )
+    earlier_key, _ = create_api_key(
+        name="erp 3", scopes=["customers:read"], actor=clerk, user=clerk, expires_at=before + timedelta(days=7)
+    )
+    service_key, _ = create_api_key(name="shop", scopes=["customers:read"], actor=clerk)
+
+    for key in (default_key, capped_key):
+        assert before + timedelta(days=90) <= key.expires_at <= timezone.now() + timedelta(days=90)
+    assert earlier_key.expires_at == before + timedelta(days=7)
+    assert service_key.expires_at is None
+
+
+def test_a_key_cannot_be_created_already_expired_or_with_a_bad_range(clerk):
+    with pytest.raises(InvalidInput) as expired:
+        create_api_key(name="x", scopes=["customers:read"], actor=clerk, expires_at=timezone.now() - timedelta(hours=1))
+    with pytest.raises(InvalidInput) as bad_range:
+        create_api_key(name="x", scopes=["customers:read"], actor=clerk, allowed_networks=["10.0.0.0/8", "10.1.2"])
+
+    assert "expires_at" in expired.value.fields
+    assert bad_range.value.fields == {"allowed_networks": ["Not an address or CIDR range: 10.1.2"]}
+    assert not ApiKey.objects.exists()
+
+
+def test_a_key_limited_to_address_ranges_is_refused_elsewhere(clerk, settings):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    key, plaintext = create_api_key(
+        name="edi", scopes=["customers:read"], actor=clerk, allowed_networks=["203.0.113.0/24", "2001:db8::1"]
+    )
+    client = client_with(plaintext)
+
+    assert key.allowed_networks == ["2001:db8::1/128", "203.0.113.0/24"]
+    assert client.get(CUSTOMERS, HTTP_X_FORWARDED_FOR="203.0.113.77").status_code == 200
+    assert client.get(CUSTOMERS, HTTP_X_FORWARDED_FOR="2001:db8::1").status_code == 200
+    refused = assert_problem(client.get(CUSTOMERS, HTTP_X_FORWARDED_FOR="198.51.100.4"), 403, "address_not_allowed")
+    assert refused["detail"] == "This API key may not be used from 198.51.100.4."
+    spoofed = client.get(CUSTOMERS, HTTP_X_FORWARDED_FOR="203.0.113.77, 198.51.100.4")
+    assert_problem(spoofed, 403, "address_not_allowed")
