@@ -1,11 +1,13 @@
-"""Sign-in policy: no self sign-up (staff create accounts), and TOTP MFA required for staff when
-OTC_STAFF_MFA_REQUIRED is on (production default)."""
+"""Sign-in policy: no self sign-up (staff create accounts), and TOTP MFA required for staff with finance
+or admin powers (OTC_STAFF_MFA_REQUIRED, on in every settings module)."""
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.shortcuts import redirect
 from django.urls import reverse
+
+from otc.roles import has_privileged_role
 
 _MFA_EXEMPT_PREFIXES = ("/accounts/", "/static/", "/healthz", "/readyz")
 
@@ -24,6 +26,7 @@ def staff_needs_mfa_setup(user) -> bool:
         settings.OTC_STAFF_MFA_REQUIRED
         and user.is_authenticated
         and user.is_staff
+        and has_privileged_role(user)
         and not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
     )
 

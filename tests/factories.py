@@ -1,11 +1,13 @@
 """Test data built through the real services, as production builds it: users, customers, catalogue,
 orders, shipments, issued invoices with their VAT, payments and their allocations."""
 
+import time
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 
 import factory
+from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, hotp_value
 from django.contrib.auth.models import Group
 
 from customers import services as customer_services
@@ -41,12 +43,34 @@ class UserFactory(factory.django.DjangoModelFactory):
 
 
 class StaffFactory(UserFactory):
+    """Staff of the finance group by default, with a TOTP authenticator (finance and admin staff must
+    have one); StaffFactory(totp=False) is staff who have not set it up yet."""
+
     is_staff = True
 
     @factory.post_generation
     def groups(self, create, extracted, **kwargs):
         self.groups.set(Group.objects.filter(name__in=extracted or ["finance"]))
         self.save()
+
+    @factory.post_generation
+    def totp(self, create, extracted, **kwargs):
+        if extracted is not False:
+            give_totp(self)
+
+
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+def give_totp(user: User) -> User:
+    """Set up the authenticator app with a secret the tests know (current_totp_code)."""
+    TOTP.activate(user, TOTP_SECRET)
+    return user
+
+
+def current_totp_code() -> str:
+    """The code the authenticator app of every test user shows now."""
+    return format_hotp_value(hotp_value(TOTP_SECRET, int(time.time()) // 30))
 
 
 class CustomerFactory(factory.Factory):

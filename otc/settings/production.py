@@ -27,7 +27,6 @@ SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
-OTC_STAFF_MFA_REQUIRED = env_bool("STAFF_MFA_REQUIRED", True)
 
 # Real mail by default (base.py's default is the console).
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")

@@ -22,7 +22,7 @@ from customers.models import (
 )
 from otc.errors import InvalidInput
 from otc.models import ApiKey, User
-from tests.factories import CustomerFactory, StaffFactory
+from tests.factories import CustomerFactory, StaffFactory, give_totp
 from workflows.models import EventStatus, OutboxEvent
 
 pytestmark = pytest.mark.django_db
@@ -279,7 +279,7 @@ def test_a_row_refused_by_its_service_rolls_back_the_whole_save_and_is_shown_at_
 
 
 def test_a_refused_removal_is_shown_above_the_rows_and_nothing_is_removed(monkeypatch):
-    superuser = User.objects.create_superuser("root@otc.test", "correct-horse-battery")
+    superuser = give_totp(User.objects.create_superuser("root@otc.test", "correct-horse-battery"))
     customer = CustomerFactory(actor=superuser)
     contact = services.add_contact(customer=customer, actor=superuser, data={"name": "Ann", "email": "ann@x.example"})
 
@@ -675,7 +675,7 @@ def test_finance_may_look_at_the_outbox_but_not_retry(clerk):
     ],
 )
 def test_admin_pages_render_for_a_superuser(url):
-    superuser = User.objects.create_superuser("root@otc.test", "correct-horse-battery")
+    superuser = give_totp(User.objects.create_superuser("root@otc.test", "correct-horse-battery"))
 
     assert signed_in(superuser).get(url).status_code == 200
 

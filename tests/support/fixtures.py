@@ -21,6 +21,12 @@ from tests.factories import CustomerFactory, StaffFactory, make_catalogue, make_
 
 
 @pytest.fixture
+def admin_user(db, django_user_model):
+    """pytest-django's superuser (behind `admin_client`), with the authenticator app admins must have."""
+    return factories.give_totp(django_user_model.objects.create_superuser("admin@otc.test", "password"))
+
+
+@pytest.fixture
 def clerk(db):
     return StaffFactory(full_name="Clara Clerk", email="clara@otc.test")
 

@@ -10,7 +10,7 @@ from django.test import Client, override_settings
 from customers import services as customers
 from otc.models import User
 from otc.services import create_api_key
-from tests.factories import CustomerFactory
+from tests.factories import CustomerFactory, give_totp
 from workflows.models import OutboxEvent, WebhookDelivery, WebhookSubscription
 from workflows.webhooks import services as webhooks
 
@@ -22,7 +22,7 @@ DEAD_LETTERS = "/admin/workflows/webhookdeadletter/"
 
 @pytest.fixture
 def boss(db):
-    return User.objects.create_superuser(email="boss@otc.test", password="x", full_name="Bea Boss")
+    return give_totp(User.objects.create_superuser(email="boss@otc.test", password="x", full_name="Bea Boss"))
 
 
 @pytest.fixture
