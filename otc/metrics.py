@@ -29,6 +29,7 @@ INVOICES_ISSUED = Counter("otc_invoices_issued", "Invoices issued, by currency."
 INVOICED_VALUE = Counter("otc_invoiced_value", "Gross value of issued invoices, by currency.", ["currency"])
 CASH_APPLIED = Counter("otc_cash_applied", "Payment amounts applied to invoices, by currency.", ["currency"])
 DUNNING_LETTERS = Counter("otc_dunning_letters_issued", "Dunning letters issued, by level.", ["level"])
+SIGN_IN_FAILURES = Counter("otc_sign_in_failures", "Failed sign-ins (wrong password or unknown account).")
 DOMAIN_EVENTS = Counter("otc_domain_events", "Domain events committed, by event type.", ["event_type"])
 
 TASKS = Counter(

@@ -162,9 +162,16 @@ ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = "optional"
 ACCOUNT_ALLOW_REGISTRATION = False
 ACCOUNT_ADAPTER = "otc.accounts.ClosedSignupAccountAdapter"
-# Sign-in throttle: after 5 failed attempts for one email within 15 minutes (or 10 a minute from one
-# address) the form answers "too many attempts" whether or not the account exists.
-ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/15m/key"}
+# Failed sign-ins slow the next attempt instead of locking the account (otc.sign_in_throttle): per
+# account and address, free attempts then 1, 2, 4 ... seconds up to 15 minutes; per account over all
+# addresses, a short delay after many failures; allauth's own limit stays only per address. The same
+# answer whether or not the account exists.
+ACCOUNT_RATE_LIMITS = {"login_failed": "30/m/ip"}
+OTC_SIGN_IN_FREE_ATTEMPTS = int(env("SIGN_IN_FREE_ATTEMPTS", "3"))
+OTC_SIGN_IN_MAX_DELAY = int(env("SIGN_IN_MAX_DELAY", str(15 * 60)))
+OTC_SIGN_IN_ACCOUNT_FREE_ATTEMPTS = int(env("SIGN_IN_ACCOUNT_FREE_ATTEMPTS", "20"))
+OTC_SIGN_IN_ACCOUNT_MAX_DELAY = int(env("SIGN_IN_ACCOUNT_MAX_DELAY", "60"))
+OTC_SIGN_IN_BURST_PER_MINUTE = int(env("SIGN_IN_BURST_PER_MINUTE", "100"))
 ACCOUNT_PREVENT_ENUMERATION = True
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "OTC suite"

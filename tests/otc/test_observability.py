@@ -71,6 +71,7 @@ def test_metrics_page_serves_request_and_business_metrics_to_the_scraper(client,
     assert 'django_http_requests_latency_seconds_by_view_method_count{method="GET",view="healthz"}' in body
     assert "# TYPE otc_orders_placed_total counter" in body
     assert "# TYPE otc_celery_tasks_total counter" in body
+    assert "# TYPE otc_sign_in_failures_total counter" in body
 
 
 @pytest.mark.django_db

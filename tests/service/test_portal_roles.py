@@ -136,7 +136,7 @@ def errors_of(response) -> str:
     )
 
 
-def test_sign_in_locks_out_after_five_failures_whether_or_not_the_account_exists(clerk):
+def test_failed_sign_ins_slow_down_the_same_way_whether_or_not_the_account_exists(clerk):
     cache.clear()
     mine = CustomerFactory(actor=clerk, legal_name="Nordwind Handel GmbH")
     user = customer_services.grant_portal_access(customer=mine, actor=clerk, email="buyer@nordwind.example")
@@ -145,26 +145,19 @@ def test_sign_in_locks_out_after_five_failures_whether_or_not_the_account_exists
     answers = {}
     for email in ("buyer@nordwind.example", "nobody@nordwind.example"):
         client = Client(REMOTE_ADDR=f"10.0.0.{len(answers) + 1}")
-        tries = [client.post("/accounts/login/", {"login": email, "password": "wrong-password-1"}) for _ in range(6)]
+        tries = [client.post("/accounts/login/", {"login": email, "password": "wrong-password-1"}) for _ in range(4)]
         answers[email] = [(response.status_code, errors_of(response)) for response in tries]
 
     existing, missing = answers.values()
     assert existing == missing
-    assert existing[0][0] == 200
-    assert "not correct" in existing[0][1]
-    assert "Too many failed login attempts" in existing[5][1]
-    locked = Client(REMOTE_ADDR="10.0.0.9").post(
+    assert [status for status, _ in existing] == [200, 200, 200, 200]
+    assert all("not correct" in text for _, text in existing[:3])
+    assert "Too many failed sign-in attempts. Try again in 1 second." in existing[3][1]
+    from_elsewhere = Client(REMOTE_ADDR="10.0.0.9").post(
         "/accounts/login/", {"login": "buyer@nordwind.example", "password": "lighthouse-harbour-2026"}
     )
-    assert locked.status_code == 200
-    assert "Too many failed login attempts" in errors_of(locked)
+    assert from_elsewhere.status_code == 302  # the guesser's failures do not lock the real user out
     cache.clear()
-    assert (
-        Client()
-        .post("/accounts/login/", {"login": "buyer@nordwind.example", "password": "lighthouse-harbour-2026"})
-        .status_code
-        == 302
-    )
 
 
 def test_the_help_page_renders_the_customer_guide(world):
