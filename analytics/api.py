@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 
 from analytics.reports import REPORTS, Report, ReportFilters, parse_params
 from otc.api.schema import problems
+from otc.errors import InvalidInput
 
 ANALYTICS_SCOPES = {"read": "analytics:read"}
 
@@ -40,6 +41,17 @@ def _parameters(report: Report) -> list[OpenApiParameter]:
     ]
 
 
+def _refuse_empty_parameters(request: Request) -> None:
+    """In the admin's filter form an empty field means "the default"; a client that sends `?on=` has
+    made a mistake, so it hears so instead of getting today's figures."""
+    empty = sorted(name for name, value in request.query_params.items() if value == "")
+    if empty:
+        raise InvalidInput(
+            f"Empty parameter: {', '.join(empty)}; leave it out for the default.",
+            fields={name: ["Give a value or leave the parameter out."] for name in empty},
+        )
+
+
 def report_view(report: Report) -> type[APIView]:
     """The API view of one report, with its own operation and parameters in the schema."""
 
@@ -56,6 +68,7 @@ def report_view(report: Report) -> type[APIView]:
             tags=["analytics"],
         )
         def get(self, request: Request) -> Response:
+            _refuse_empty_parameters(request)
             table = report.build(parse_params(request.query_params))
             data = table.dataset()
             keys = [key for key, _label in table.columns]

@@ -81,7 +81,7 @@ class SurveyViewSet(viewsets.GenericViewSet):
         ],
         responses={200: SurveyResultSerializer(many=True), **problems(401, 403, 422)},
     )
-    @action(detail=False, methods=["get"])
+    @action(detail=False, methods=["get"], pagination_class=None)
     def results(self, request: Request) -> Response:
         """Sent, answered, average CSAT, CSAT % (4-5), NPS and low scores per group."""
         form = SurveyResultsForm({"by": "agent", **request.query_params.dict()})

@@ -25,6 +25,7 @@ from customers.models import (
     Preferences,
     RiskClass,
 )
+from customers.peppol import EAS_CHOICES
 from customers.validators import COUNTRY_CHOICES
 from otc.api.serializers import AmountField, StrictSerializer, currency_field
 from otc.models import User
@@ -257,6 +258,9 @@ class CreditProfileSerializer(serializers.ModelSerializer):
 
 class CustomerSerializer(serializers.ModelSerializer):
     credit = CreditProfileSerializer(read_only=True)
+    # Read-only choice fields lose allow_blank, and the schema then refuses the "" of a customer
+    # without a Peppol ID.
+    peppol_scheme = serializers.ChoiceField(choices=EAS_CHOICES, allow_blank=True, read_only=True)
 
     class Meta:
         model = Customer

@@ -3,7 +3,7 @@ from django.db import DataError
 from rest_framework.exceptions import NotFound
 from rest_framework.pagination import CursorPagination
 
-from otc.errors import DomainError
+from otc.errors import DomainError, InvalidInput
 
 
 class InvalidCursor(DomainError):
@@ -23,6 +23,24 @@ class NewestFirstCursorPagination(CursorPagination):
     ordering = "-pk"
     page_size_query_param = "page_size"
     max_page_size = 500
+
+    def get_page_size(self, request) -> int:
+        """A page_size the client gives must be a whole number within the limit: a typo is a 422, not a
+        silently different page."""
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        if not (raw.isascii() and raw.isdigit() and 1 <= int(raw) <= self.max_page_size):
+            message = f"page_size must be a whole number from 1 to {self.max_page_size}."
+            raise InvalidInput(message, fields={self.page_size_query_param: [message]})
+        return int(raw)
+
+    def get_schema_operation_parameters(self, view) -> list[dict]:
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"] = {"type": "integer", "minimum": 1, "maximum": self.max_page_size}
+        return parameters
 
     def decode_cursor(self, request):
         try:

@@ -210,10 +210,12 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "otc.api.pagination.NewestFirstCursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "otc.api.filtering.StrictFilterBackend",
         "rest_framework.filters.SearchFilter",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # OPTIONS answers the allowed methods only; the request and response shapes are in the OpenAPI schema.
+    "DEFAULT_METADATA_CLASS": "otc.api.metadata.AllowedMethodsMetadata",
     "EXCEPTION_HANDLER": "otc.api.problems.problem_exception_handler",
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
@@ -241,6 +243,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "otc.api.schema.declare_every_problem",
+    ],
     # One name per choice set, where several fields share one (or one field name has several sets).
     "ENUM_NAME_OVERRIDES": {
         "CountryEnum": "customers.validators.COUNTRY_CHOICES",

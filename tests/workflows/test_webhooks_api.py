@@ -1,5 +1,5 @@
 """The webhooks API: a partner manages only its own subscriptions (another key's are a 404), needs
-the webhooks:manage scope (403), gets a 400 naming the field for an unknown event type or an unsafe
+the webhooks:manage scope (403), gets a 422 naming the field for an unknown event type or an unsafe
 URL, sees the secret once, rotates it, test-sends, and reads and replays its deliveries."""
 
 import pytest
@@ -42,10 +42,10 @@ def test_a_partner_creates_a_subscription_and_sees_the_secret_once(partner, webh
     assert "secret" not in partner.get(f"{SUBSCRIPTIONS}{subscription.pk}/").json()
 
 
-def test_an_unknown_event_type_is_a_400_naming_the_field(partner, webhook_receiver):
+def test_an_unknown_event_type_is_a_422_naming_the_field(partner, webhook_receiver):
     response = create(partner, webhook_receiver.url, ["customer.credit_hold_placed", "order.teleported"])
 
-    assert response.status_code == 400
+    assert response.status_code == 422
     problem = response.json()
     assert response["Content-Type"] == "application/problem+json"
     assert problem["code"] == "unknown_event_type"
@@ -56,10 +56,10 @@ def test_an_unknown_event_type_is_a_400_naming_the_field(partner, webhook_receiv
 
 
 @override_settings(OTC_WEBHOOK_ALLOW_LOOPBACK=False)
-def test_an_unsafe_url_is_a_400_naming_the_field(partner):
+def test_an_unsafe_url_is_a_422_naming_the_field(partner):
     response = create(partner, "https://169.254.169.254/latest/meta-data/")
 
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert response.json()["code"] == "unsafe_webhook_url"
     assert response.json()["errors"] == {
         "url": ["169.254.169.254 is a link-local address; webhooks go only to public addresses."]

@@ -43,7 +43,7 @@ EVENT_TYPES_HELP = f'Event types from GET /api/v1/events/catalogue/, or ["{ALL_E
 
 
 class SubscriptionCreateSerializer(StrictSerializer):
-    url = serializers.CharField(max_length=2000, help_text="https, on a public address.")
+    url = serializers.RegexField(r"^https?://[^\s/?#]+\S*$", max_length=2000, help_text="https, on a public address.")
     event_types = serializers.ListField(
         child=serializers.CharField(max_length=60), min_length=1, help_text=EVENT_TYPES_HELP
     )
@@ -180,7 +180,7 @@ class SubscriptionViewSet(viewsets.GenericViewSet):
         responses={201: CreatedSubscriptionSerializer, **problems(400, 401, 403, 422)},
         description="The answer carries the signing secret, shown only this once. An unknown event type "
         "(`unknown_event_type`, naming `event_types`) or a URL that is not https on a public address "
-        "(`unsafe_webhook_url`, naming `url`) is a 400.",
+        "(`unsafe_webhook_url`, naming `url`) is a 422.",
     )
     def create(self, request: Request) -> Response:
         """Subscribe to events."""

@@ -7,6 +7,7 @@ class UnsafeWebhookUrl(DomainError):
     """The URL is not https, or it reaches (or resolves to) an address webhooks must never go to."""
 
     code = "unsafe_webhook_url"
+    status = 422
     title = "Webhooks go only to https URLs on public addresses."
 
     def __init__(self, message: str):
@@ -15,6 +16,7 @@ class UnsafeWebhookUrl(DomainError):
 
 class UnknownEventType(DomainError):
     code = "unknown_event_type"
+    status = 422
     title = "Event types must come from the event catalogue."
 
     def __init__(self, unknown: list[str]):

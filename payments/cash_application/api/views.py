@@ -18,7 +18,7 @@ from otc.api.idempotency import idempotent
 from otc.api.schema import IDEMPOTENCY_KEY, problems
 from otc.api.serializers import parse
 from payments.cash_application import services as reconciliation
-from payments.cash_application.api.filters import BankStatementLineFilter
+from payments.cash_application.api.filters import BankStatementFilter, BankStatementLineFilter
 from payments.cash_application.api.serializers import (
     AcceptProposalSerializer,
     BankStatementDetailSerializer,
@@ -58,7 +58,7 @@ class BankStatementViewSet(viewsets.GenericViewSet):
     scopes = PAYMENT_SCOPES
     staff_permissions = {"read": "payments.view_bankstatement", "write": "payments.add_bankstatement"}
     parser_classes = [MultiPartParser]
-    filterset_fields = ["account_iban", "format"]
+    filterset_class = BankStatementFilter
     search_fields = ["statement_id", "filename"]
     lookup_value_regex = r"\d+"
 
