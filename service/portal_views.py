@@ -3,6 +3,7 @@ so another customer's object is a 404; every write goes through customers.servic
 user as the actor."""
 
 from datetime import timedelta
+from io import BytesIO
 
 from django.contrib import messages
 from django.db.models import QuerySet
@@ -16,7 +17,7 @@ from customers.models import Contact, PortalRole, Preferences
 from customers.selectors import scoped_to_portal_user
 from invoicing.documents.errors import EInvoiceInvalid
 from invoicing.documents.payment_codes import bank_transfer_details
-from invoicing.documents.services import document_for, statement_document
+from invoicing.documents.services import document_for, statement_pdf
 from invoicing.documents.statements import statement_of_account
 from invoicing.models import DocumentFormat, InvoiceStatus
 from invoicing.selectors import invoice_detail, invoice_list
@@ -150,8 +151,10 @@ def statement(request: HttpRequest) -> HttpResponse:
         return render(request, "portal/statement.html", {"form": form, "statement": None})
     start, end = form.cleaned_data["start"], form.cleaned_data["end"]
     if request.GET.get("format") == "pdf":
-        document = statement_document(customer=customer, start=start, end=end)
-        return FileResponse(document.file.open("rb"), as_attachment=True, filename=document.filename)
+        pdf = statement_pdf(customer=customer, start=start, end=end)
+        return FileResponse(
+            BytesIO(pdf.content), as_attachment=True, filename=pdf.filename, content_type="application/pdf"
+        )
     account = statement_of_account(customer=customer, start=start, end=end)
     return render(request, "portal/statement.html", {"form": form, "statement": account})
 

@@ -3,6 +3,8 @@ Factur-X), enter manual invoices, issue credit notes, and read a customer's open
 Each handler parses with an input serializer, calls a service or selector, and renders; errors become
 problem+json."""
 
+from io import BytesIO
+
 from django.db.models import QuerySet
 from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
@@ -212,7 +214,7 @@ class CustomerStatementViewSet(viewsets.GenericViewSet):
     def retrieve(self, request: Request, customer_pk: int) -> Response | FileResponse:
         """Per currency: the opening balance, the invoices, credit notes and payments of the period, the
         closing balance and its aging. `format=pdf`: the statement as a PDF document."""
-        from invoicing.documents.services import statement_document
+        from invoicing.documents.services import statement_pdf
         from invoicing.documents.statements import statement_of_account
 
         query = StatementQuerySerializer(data=request.query_params)
@@ -220,7 +222,10 @@ class CustomerStatementViewSet(viewsets.GenericViewSet):
         period = {"start": query.validated_data["start"], "end": query.validated_data["end"]}
         customer = customer_or_404(customer_pk)
         if query.validated_data["format"] == "pdf":
-            return file_response(statement_document(customer=customer, **period))
+            pdf = statement_pdf(customer=customer, **period)
+            return FileResponse(
+                BytesIO(pdf.content), as_attachment=True, filename=pdf.filename, content_type="application/pdf"
+            )
         return Response(StatementSerializer(statement_of_account(customer=customer, **period)).data)
 
 

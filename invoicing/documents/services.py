@@ -7,6 +7,7 @@ got, and every later download or resend serves those same bytes.
 """
 
 import hashlib
+from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -134,25 +135,17 @@ def document_for(*, invoice: Invoice, format: str) -> StoredDocument:
     return document
 
 
-@transaction.atomic
-def statement_document(*, customer: Customer, start: date, end: date) -> StoredDocument:
-    """The statement of account for the period as a stored PDF; asked again, the same row gets a fresh file.
+@dataclass(frozen=True)
+class RenderedStatement:
+    filename: str
+    content: bytes
 
-    The customer row's lock keeps two requests for one period from making two rows.
-    """
-    statement = statement_of_account(customer=customer, start=start, end=end)
-    content = render_statement_pdf(statement)
-    Customer.objects.select_for_update().only("pk").get(pk=customer.pk)
-    document = StoredDocument.objects.filter(
-        customer=customer, invoice__isnull=True, format=DocumentFormat.STATEMENT, period_start=start, period_end=end
-    ).first() or StoredDocument(customer=customer, format=DocumentFormat.STATEMENT, period_start=start, period_end=end)
-    previous = document.file.name if document.pk else ""
-    fill_document(document, filename=f"statement-{customer.number}-{start:%Y%m%d}-{end:%Y%m%d}.pdf", content=content)
-    document.save()
-    if previous:
-        # After commit: a rollback leaves the row pointing at the old file, which must still be there.
-        transaction.on_commit(lambda: document.file.storage.delete(previous))
-    return document
+
+def statement_pdf(*, customer: Customer, start: date, end: date) -> RenderedStatement:
+    """The statement of account for the period as a PDF, rendered on every request and never stored: a
+    customer may ask for any period, and keeping each one would let a single customer fill the disk."""
+    content = render_statement_pdf(statement_of_account(customer=customer, start=start, end=end))
+    return RenderedStatement(filename=f"statement-{customer.number}-{start:%Y%m%d}-{end:%Y%m%d}.pdf", content=content)
 
 
 @transaction.atomic

@@ -165,8 +165,8 @@ def test_the_statement_shows_opening_movements_closing_and_aging_to_the_cent(
     )
     assert account.aging.total == account.closing_balance
 
-    stored = documents.statement_document(customer=customer, start=date(2026, 2, 1), end=date(2026, 4, 30))
-    text = pdf_text(stored.file.read())
+    rendered = documents.statement_pdf(customer=customer, start=date(2026, 2, 1), end=date(2026, 4, 30))
+    text = pdf_text(rendered.content)
     assert "Statement of account" in text
     assert "Opening balance 476.00 EUR" in text
     assert "761.60 EUR" in text
@@ -229,21 +229,18 @@ def test_drafts_are_neither_stored_nor_resent(clerk, customer):
     assert not StoredDocument.objects.exists()
 
 
-def test_asking_for_a_statement_again_replaces_its_file_in_the_same_row(
-    clerk, customer, media_root, django_capture_on_commit_callbacks
-):
+def test_statements_are_rendered_on_request_and_never_stored(clerk, customer, media_root):
     manual_invoice(clerk, customer, net="100.00", on=date(2026, 3, 2))
-    period = {"customer": customer, "start": date(2026, 3, 1), "end": date(2026, 3, 31)}
+    stored_before = StoredDocument.objects.filter(customer=customer).count()
 
-    first = documents.statement_document(**period)
-    with django_capture_on_commit_callbacks(execute=True):
-        second = documents.statement_document(**period)
+    months = [
+        documents.statement_pdf(customer=customer, start=date(2026, m, 1), end=date(2026, m, 28)) for m in (1, 2, 3)
+    ]
 
-    assert second.pk == first.pk
-    assert (second.format, second.period_start, second.period_end) == ("statement", date(2026, 3, 1), date(2026, 3, 31))
-    assert second.filename == f"statement-{customer.number}-20260301-20260331.pdf"
-    assert StoredDocument.objects.filter(customer=customer).count() == 1
-    assert [path.name for path in media_root.rglob("*.pdf")] == [second.file.name.rsplit("/", 1)[-1]]
+    assert months[2].filename == f"statement-{customer.number}-20260301-20260328.pdf"
+    assert months[2].content.startswith(b"%PDF")
+    assert StoredDocument.objects.filter(customer=customer).count() == stored_before
+    assert not [path for path in media_root.rglob("statement-*")]
 
 
 def test_the_statement_ages_what_was_open_at_its_end_not_what_is_open_today(clerk, customer):
