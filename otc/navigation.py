@@ -18,11 +18,12 @@ class Entry:
     icon: str
     model: str  # "app_label.model_name"
     query: tuple[tuple[str, str], ...] = ()
+    needs: str = ""  # the permission to view the list, when it is not the model's own view permission
 
     @property
     def permission(self) -> str:
         app_label, model_name = self.model.split(".")
-        return f"{app_label}.view_{model_name}"
+        return self.needs or f"{app_label}.view_{model_name}"
 
     @property
     def link(self) -> str:
@@ -85,6 +86,7 @@ SECTIONS: list[tuple[str, list[Entry]]] = [
             Entry("API keys", "key", "otc.apikey"),
             Entry("Users", "person", "otc.user"),
             Entry("Roles", "badge", "auth.group"),
+            Entry("Operations", "monitor_heart", "workflows.operationsview", needs="workflows.view_outboxevent"),
         ],
     ),
 ]
