@@ -132,3 +132,9 @@ def test_the_sidebar_is_by_job_and_shows_only_what_the_role_may_open(clerk):
     assert "Reconciliation queue" not in sales_page
     assert "Credit-hold queue" in sales_page
     assert "/admin/otc/apikey/" not in sales_page
+
+
+def test_lists_are_named_in_plain_english_plurals(clerk):
+    page = signed_in(clerk).get("/admin/invoicing/invoicedeliverylog/").content.decode()
+    assert "invoice deliveries" in page.lower()
+    assert "promises to pay" in signed_in(clerk).get("/admin/payments/promisetopay/").content.decode().lower()
