@@ -443,6 +443,7 @@ class InvoiceDeliveryLog(models.Model):
 
     class Meta:
         verbose_name = "invoice delivery"
+        verbose_name_plural = "invoice deliveries"
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(

@@ -39,6 +39,7 @@ from orders.models import (
     Shipment,
     ShipmentStatus,
 )
+from orders.selectors import backordered_condition
 from otc.admin import (
     OptionalReasonForm,
     ReadOnlyInline,
@@ -189,6 +190,21 @@ class TimelineInline(ReadOnlyInline):
 # --------------------------------------------------------------------------------------------------
 
 
+class BackorderFilter(admin.SimpleListFilter):
+    """Released orders with a line that stock did not cover (the sales dashboard links here)."""
+
+    title = "backordered"
+    parameter_name = "backordered"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Backordered")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(backordered_condition())
+        return queryset
+
+
 @admin.register(Order)
 class OrderAdmin(ServiceChangeFormMixin, ModelAdmin):
     form = OrderEntryForm
@@ -198,6 +214,7 @@ class OrderAdmin(ServiceChangeFormMixin, ModelAdmin):
         ("status", ChoicesDropdownFilter),
         ("customer", AutocompleteSelectFilter),
         ("order_date", RangeDateFilter),
+        BackorderFilter,
     ]
     list_filter_submit = True
     search_fields = ["number", "po_number", "customer__number", "customer__legal_name", "customer__trading_name"]

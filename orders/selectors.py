@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import DecimalField, F, OuterRef, Prefetch, QuerySet, Subquery, Sum, Value
+from django.db.models import DecimalField, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -74,6 +74,17 @@ def order_return_requests(*, order: Order) -> QuerySet[ReturnRequest]:
 
 def credit_hold_queue() -> QuerySet[Order]:
     return order_list().filter(status=OrderStatus.ON_CREDIT_HOLD).order_by("created_at")
+
+
+# Orders released to the warehouse: what is still to be shipped on them.
+SHIPPABLE_STATUSES = [OrderStatus.CONFIRMED, OrderStatus.PARTIALLY_SHIPPED]
+
+
+def backordered_condition() -> Q:
+    """A released order with a line that stock could not cover: ordered beyond what is shipped and
+    reserved. The dashboard counts these and the order list filters by the same condition."""
+    short = OrderLine.objects.filter(order=OuterRef("pk"), quantity__gt=F("quantity_shipped") + F("quantity_reserved"))
+    return Q(status__in=SHIPPABLE_STATUSES) & Q(Exists(short))
 
 
 def order_timeline(*, order: Order) -> QuerySet[OrderTimelineEntry]:

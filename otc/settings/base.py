@@ -399,7 +399,8 @@ UNFOLD = {
     "SITE_HEADER": "OTC suite",
     "SITE_SYMBOL": "account_balance",
     "SHOW_HISTORY": True,
-    "SIDEBAR": {"show_search": True, "show_all_applications": True},
+    "DASHBOARD_CALLBACK": "analytics.workspace.dashboard_callback",
+    "SIDEBAR": {"show_search": True, "show_all_applications": True, "navigation": "otc.navigation.sidebar"},
 }
 
 IMPORT_EXPORT_USE_TRANSACTIONS = True

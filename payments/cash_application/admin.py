@@ -49,7 +49,7 @@ from otc.uploads import megabytes
 from payments.admin_helpers import amount_field, autofocus_first_field, customer_field
 from payments.cash_application import services as reconciliation
 from payments.cash_application.bank_formats.csv_layout import CSV_LAYOUTS
-from payments.cash_application.selectors import line_proposals
+from payments.cash_application.selectors import line_proposals, queue_condition
 from payments.cash_application.statement_import import import_bank_statement
 from payments.models import (
     BankStatement,
@@ -336,7 +336,7 @@ class LineStatusFilter(admin.SimpleListFilter):
         if value == "all":
             return queryset
         if value == StatementLineStatus.UNMATCHED:
-            return queryset.filter(status=value, amount__gt=0)
+            return queryset.filter(queue_condition())
         return queryset.filter(status=value)
 
 

@@ -43,6 +43,11 @@ def statements_with_lines() -> QuerySet[BankStatement]:
     return statement_list().prefetch_related(Prefetch("lines", queryset=lines))
 
 
+def queue_condition() -> Q:
+    """The reconciliation queue: incoming bank lines nobody has applied or ignored yet."""
+    return Q(status=StatementLineStatus.UNMATCHED, amount__gt=0)
+
+
 def line_list() -> QuerySet[BankStatementLine]:
     return BankStatementLine.objects.select_related("payment")
 

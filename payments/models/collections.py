@@ -180,6 +180,8 @@ class PromiseToPay(models.Model):
     resolved_on = models.DateField(null=True, blank=True)
 
     class Meta:
+        verbose_name = "promise to pay"
+        verbose_name_plural = "promises to pay"
         ordering = ["-promised_date", "-pk"]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="promise_amount_positive"),
