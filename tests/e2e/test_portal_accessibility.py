@@ -1,14 +1,20 @@
 """Every portal page passes axe-core with no serious or critical violation, for a signed-in customer
-user; the pages come from the portal URLconf, so a new page is checked without touching this test."""
+user; the pages come from the portal URLconf, so a new page is checked without touching this test.
+The keyboard alone orders from the catalogue and pays."""
 
+import re
+from decimal import Decimal
 from urllib.parse import urlsplit
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from django.urls import reverse
+from playwright.sync_api import expect
 
 from customers import services as customer_services
 from customers.models import Contact
+from orders.models import Order
+from payments.models import Payment
 from payments.money.checkouts import start_checkout
 from payments.money.providers import TestProvider
 from service import portal_urls
@@ -86,3 +92,57 @@ def test_every_portal_page_passes_axe(page, portal_pages):
         elif violations := severe_violations(page):
             found[name] = violations
     assert not found, "\n".join(f"{name}: {violation}" for name, items in found.items() for violation in items)
+
+
+def tab_to(page, target, *, limit: int = 80) -> None:
+    """Press Tab until `target` has the focus, as a keyboard user moves through the page."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if target.evaluate("element => element === document.activeElement"):
+            return
+    raise AssertionError(f"Tab never reaches {target}")
+
+
+def test_the_keyboard_alone_orders_from_the_catalogue_and_pays(page, nordwind):  # noqa: F811
+    customer, delivered, (installation, training, _freight) = nordwind
+    sign_in(page, "paula@nordwind.example")
+
+    tab_to(page, page.get_by_role("link", name="Catalogue"))
+    page.keyboard.press("Enter")
+    tab_to(page, page.get_by_label("Search by SKU or name"))
+    page.keyboard.type("wid")
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"/portal/catalogue/\?"))
+    tab_to(page, page.get_by_label("Quantity of WID-1"))
+    page.keyboard.press("Control+A")
+    page.keyboard.type("3")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    expect(page.locator(".messages")).to_contain_text("is in your cart")
+    tab_to(page, page.get_by_role("link", name="Cart", exact=True).first)
+    page.keyboard.press("Enter")
+    tab_to(page, page.get_by_label("Your PO number"))
+    page.keyboard.type("PO-KEYS-1")
+    tab_to(page, page.get_by_role("button", name="Place the order"))
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"/portal/orders/[^/]+/$"))
+    placed = Order.objects.exclude(pk=delivered.pk).get()
+    assert page.url.endswith(f"/portal/orders/{placed.number}/")
+    assert (placed.po_number, placed.lines.get().quantity) == ("PO-KEYS-1", 3)
+
+    tab_to(page, page.get_by_role("link", name="Invoices"))
+    page.keyboard.press("Enter")
+    tab_to(page, page.get_by_role("link", name="Pay invoices online"))
+    page.keyboard.press("Enter")
+    for invoice in (installation, training):
+        tab_to(page, page.get_by_label(re.compile(invoice.number)))
+        page.keyboard.press("Space")
+    tab_to(page, page.get_by_role("button", name="Continue to payment"))
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"/portal/pay/test-provider/"))
+    tab_to(page, page.get_by_role("button", name=re.compile(r"178\.50")))
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"/portal/invoices/$"))
+    payment = Payment.objects.get()
+    assert (payment.customer, payment.amount) == (customer, Decimal("178.50"))
+    assert sorted(payment.allocations.values_list("amount", flat=True)) == [Decimal("59.50"), Decimal("119.00")]
