@@ -4,22 +4,29 @@ same answers whether or not the account exists."""
 
 import re
 from decimal import Decimal
+from urllib.parse import urlsplit
 
 import pytest
 from django.core.cache import cache
 from django.test import Client
+from django.urls import resolve
 
 from customers import services as customer_services
 from customers.models import PortalRole
 from invoicing import services as invoicing
 from orders import services as orders
-from service import services
+from payments.money.checkouts import start_checkout
+from payments.money.providers import TestProvider
+from service import portal_urls, services
 from service.models import TicketChannel
 from tests.factories import CustomerFactory, make_product
 
 pytestmark = pytest.mark.django_db
 
 BUYER, PAYABLE, ADMIN = PortalRole.BUYER.value, PortalRole.ACCOUNTS_PAYABLE.value, PortalRole.ADMIN.value
+# Opened from an emailed one-time link before (or without) signing in; their tokens are the scope,
+# tested in test_portal_access and test_automated_answers.
+SIGNED_LINK_PAGES = {"accept-invitation", "answer-feedback"}
 
 
 def invoice_for(customer, clerk):
@@ -50,6 +57,9 @@ def world(clerk, company):
                 customer=customer, actor=clerk, email=f"new@{side}.example", roles=[BUYER]
             ),
         }
+        made[side]["checkout"] = start_checkout(
+            customer=customer, invoices=[made[side]["invoice"]], provider=TestProvider.name, actor=clerk
+        )
     users = {
         role: customer_services.grant_portal_access(
             customer=mine, actor=clerk, email=f"{role}@mine.example", roles=[role]
@@ -88,9 +98,11 @@ def routes(made) -> list[tuple[str, str, str | None, str | None]]:
         ("get", PAYABLE, None, each("/portal/invoices/{}/ubl/", "invoice")[1]),
         ("get", PAYABLE, "/portal/statement/", None),
         ("get", PAYABLE, "/portal/pay/", None),
+        ("get", PAYABLE, *each("/portal/pay/test-provider/{}/", "checkout", "token")),
         ("get", PAYABLE, *each("/portal/invoices/download/?format=ubl&invoice={}", "invoice")),
         ("get", PAYABLE, *each("/portal/invoices/{}/dispute/", "invoice")),
         ("get", PAYABLE, *each("/portal/invoices/{}/promise/", "invoice")),
+        ("get", None, "/portal/surveys/", None),
         ("get", None, "/portal/tickets/", None),
         ("get", None, "/portal/tickets/new/", None),
         ("get", None, *each("/portal/tickets/{}/", "ticket", "number")),
@@ -116,6 +128,19 @@ def test_every_portal_route_checks_role_and_customer(world):
                     assert status == 404, (url, holder, status)
                 else:
                     assert status in (200, 302), (url, holder, status)
+
+
+def test_the_routes_cover_every_portal_url(world):
+    """A new portal URL fails here until it is added to routes() with its role."""
+    made, _ = world
+    covered = {
+        resolve(urlsplit(url).path).url_name
+        for _method, _role, own, foreign in routes(made)
+        for url in (own, foreign)
+        if url
+    }
+
+    assert covered == {pattern.name for pattern in portal_urls.urlpatterns} - SIGNED_LINK_PAGES
 
 
 def test_signed_out_visitors_are_sent_to_sign_in(world):
