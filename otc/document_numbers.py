@@ -9,6 +9,7 @@ Numbers have the shape <PREFIX>-<year>-<six-digit sequence>; `digits` is year an
 
 import re
 from dataclasses import dataclass
+from datetime import date
 from typing import NamedTuple
 
 from stdnum import iso11649
@@ -137,10 +138,13 @@ def number_digits(number: str) -> str:
     return re.sub(r"\D", "", number)
 
 
-def near_digits(digits: str) -> set[str]:
+def near_digits(digits: str, *, this_year: int | None = None) -> set[str]:
     """Year and sequence digits one typo away (Damerau-Levenshtein 1) from what was typed, plus a
-    sequence typed without its leading zeros."""
+    sequence typed without its leading zeros. A year that can be meant (2000 to next year) is kept as
+    typed: "INV-2025-000123" names last year's invoice, not a slip for this year's INV-2026-000123."""
     year, sequence = digits[:4], digits[4:]
+    this_year = this_year or date.today().year
+    kept_year = year if year.isdigit() and 2000 <= int(year) <= this_year + 1 else ""
     near = {year + sequence.zfill(6)} if len(sequence) < 6 else set()
     splits = [(digits[:i], digits[i:]) for i in range(len(digits) + 1)]
     if len(digits) == 11:
@@ -150,7 +154,11 @@ def near_digits(digits: str) -> set[str]:
         near.update(left + right[1] + right[0] + right[2:] for left, right in splits if len(right) > 1)
     elif len(digits) == 9:
         near.update(left + digit + right for left, right in splits for digit in "0123456789")
-    return {candidate for candidate in near if candidate != digits and candidate.startswith("20")}
+    return {
+        candidate
+        for candidate in near
+        if candidate != digits and candidate.startswith("20") and candidate.startswith(kept_year)
+    }
 
 
 # Words naming a document before a number typed without prefix or year, in the languages remittance

@@ -190,7 +190,7 @@ def _monetary_summation(settlement: etree._Element, invoice: Invoice) -> None:
 def _settlement(transaction: etree._Element, invoice: Invoice, company: CompanyProfile) -> None:
     settlement = _ram(transaction, "ApplicableHeaderTradeSettlement")
     if not invoice.is_credit_note:
-        _ram(settlement, "PaymentReference", invoice.number)
+        _ram(settlement, "PaymentReference", common.payment_reference(invoice))
     if invoice.currency != invoice.company_currency:
         _ram(settlement, "TaxCurrencyCode", invoice.company_currency)
     _ram(settlement, "InvoiceCurrencyCode", invoice.currency)

@@ -7,6 +7,7 @@ from decimal import Decimal
 from customers.models import ContactRole
 from customers.peppol import PeppolEndpoint, endpoint_from_vat_id
 from invoicing.models import CompanyProfile, Invoice, InvoiceLine, TaxCategoryCode
+from otc.document_numbers import creditor_reference
 from otc.money import minor_units, quantize
 
 EMAIL_ADDRESS_SCHEME = "EM"
@@ -53,6 +54,13 @@ def payment_means(invoice: Invoice) -> PaymentMeans:
     if invoice.is_credit_note:
         return PaymentMeans(CLEARING_BETWEEN_PARTNERS, "Clearing between partners")
     return PaymentMeans(SEPA_CREDIT_TRANSFER, "SEPA credit transfer")
+
+
+def payment_reference(invoice: Invoice) -> str:
+    """What the payer quotes on the transfer (BT-83): the invoice's RF creditor reference, as on its PDF
+    and EPC QR code, so the payer's bank hands it back on our statement and matching reads it exactly; a
+    credit note is set off, not paid, and names itself."""
+    return invoice.number if invoice.is_credit_note else creditor_reference(invoice.number)
 
 
 def seller_endpoint(company: CompanyProfile) -> PeppolEndpoint | None:

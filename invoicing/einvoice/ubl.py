@@ -124,7 +124,7 @@ def _payment(root: etree._Element, invoice: Invoice, company: CompanyProfile) ->
     means = _cac(root, "PaymentMeans")
     payment_means = common.payment_means(invoice)
     _cbc(means, "PaymentMeansCode", payment_means.code, name=payment_means.name)
-    _cbc(means, "PaymentID", invoice.number)
+    _cbc(means, "PaymentID", common.payment_reference(invoice))
     if invoice.is_credit_note:
         return
     account = _cac(means, "PayeeFinancialAccount")

@@ -1,21 +1,27 @@
 """Write side of cash application: book a bank line as a payment and allocate it as proposed, and
 apply automatically what the matching engine is sure of, leaving the rest to a clerk.
 
+A statement line's payment, its allocations and the line's new state commit in one transaction, line
+by line: a reconciliation killed at any point leaves each line either applied with its payment or
+unmatched without one, and running it again carries on with the unmatched lines.
+
 Undoing an applied line is undoing its allocations: `payments.money.services.unallocate` per allocation
 reverses the postings and reopens the invoices; the payment stays as the customer's credit.
 """
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import DatabaseError, transaction
 
 from customers.models import Customer
 from invoicing.models import Invoice
-from otc.errors import DomainError
+from otc.errors import DomainError, InvalidInput
 from otc.models import User
+from payments.cash_application.errors import LineAlreadyReconciled
 from payments.cash_application.matching import BankLine, Proposal, propose_matches
-from payments.models import Payment, PaymentMethod, PaymentSource
+from payments.models import BankStatementLine, Payment, PaymentMethod, PaymentSource, StatementLineStatus
 from payments.money.services import Application, allocate_payment, record_payment
 
 CLEAR_LEAD = 0.1  # how far the best proposal must be ahead of the runner-up to apply on its own
@@ -56,13 +62,35 @@ def record_bank_payment(*, line: BankLine, customer: Customer, actor: User) -> P
     )
 
 
+def lock_unmatched_line(line_id: int) -> BankStatementLine:
+    """The statement line, locked (call inside a transaction), when it is still an incoming line waiting
+    to be applied; LineAlreadyReconciled when it was applied or ignored meanwhile."""
+    line = BankStatementLine.objects.select_for_update().get(pk=line_id)
+    if line.status != StatementLineStatus.UNMATCHED:
+        raise LineAlreadyReconciled(f"Line {line.line_no} of {line.statement_id} is {line.get_status_display()}.")
+    if line.amount <= Decimal("0"):
+        raise InvalidInput("Outgoing money is not a customer's payment.", fields={"line": ["Not incoming."]})
+    return line
+
+
+def mark_line_applied(line: BankStatementLine, payment: Payment, *, automatically: bool = False) -> None:
+    """Link the locked line to its payment, in the transaction that booked it."""
+    BankStatementLine.objects.filter(pk=line.pk).update(
+        status=StatementLineStatus.APPLIED, payment=payment, applied_automatically=automatically
+    )
+    payment.refresh_from_db(fields=["allocated_amount"])  # allocating worked on its own locked copy
+    line.status, line.payment, line.applied_automatically = StatementLineStatus.APPLIED, payment, automatically
+
+
 @transaction.atomic
-def apply_proposal(*, line: BankLine, proposal: Proposal, actor: User) -> Payment:
+def apply_proposal(*, line: BankLine, proposal: Proposal, actor: User, automatically: bool = False) -> Payment:
     """Record the line as the customer's payment and allocate it to the proposed invoices, writing off
-    the short rest of the last one when the proposal says so; all or nothing.
+    the short rest of the last one when the proposal says so; a statement line (one with a `line_id`)
+    is marked applied in the same transaction. All or nothing.
 
     Undo with `payments.money.services.unallocate` on each of the payment's allocations.
     """
+    statement_line = lock_unmatched_line(line.line_id) if line.line_id is not None else None
     payment = record_bank_payment(line=line, customer=Customer.objects.get(pk=proposal.customer_id), actor=actor)
     invoices = Invoice.objects.in_bulk(proposal.invoice_ids)
     last = len(proposal.invoice_ids) - 1
@@ -74,6 +102,8 @@ def apply_proposal(*, line: BankLine, proposal: Proposal, actor: User) -> Paymen
         ],
         actor=actor,
     )
+    if statement_line is not None:
+        mark_line_applied(statement_line, payment, automatically=automatically)
     return payment
 
 
@@ -90,7 +120,7 @@ def auto_apply(
             result.queued.append((index, proposals))
             continue
         try:
-            payment = apply_proposal(line=lines[index], proposal=winner, actor=actor)
+            payment = apply_proposal(line=lines[index], proposal=winner, actor=actor, automatically=True)
         except (DomainError, DatabaseError):
             result.queued.append((index, proposals))
         else:

@@ -3,19 +3,29 @@ automatically when the matching engine is sure, otherwise by a clerk from the ra
 hand (their own choice of invoices, or left on account), or it is ignored with a reason.
 
 A line is applied at most once: the line row is locked and must still be unmatched, and the payment
-it books carries the line's id as its external id, which is unique.
+it books carries the line's id as its external id, which is unique. The payment, its allocations and the
+line's state commit together, line by line, so reconciling a statement can be killed at any point and
+run again: it carries on with the lines still unmatched.
 """
 
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import CharField, Exists, OuterRef, Subquery, Value
+from django.db.models.functions import Cast, Concat
 
 from customers.models import Customer
 from otc.audit import acting
 from otc.errors import Conflict, InvalidInput
 from otc.models import User
-from payments.cash_application.auto_apply import apply_proposal, auto_apply, record_bank_payment
+from payments.cash_application.auto_apply import (
+    apply_proposal,
+    auto_apply,
+    lock_unmatched_line,
+    mark_line_applied,
+    record_bank_payment,
+)
 from payments.cash_application.errors import LineAlreadyReconciled
 from payments.cash_application.matching import PROPOSAL_LIMIT, Proposal
 from payments.cash_application.selectors import bank_line
@@ -23,6 +33,7 @@ from payments.models import (
     BankStatement,
     BankStatementLine,
     Payment,
+    PaymentSource,
     StatementLineStatus,
 )
 from payments.money.services import Application, allocate_payment, unallocate
@@ -41,8 +52,12 @@ class Reconciliation:
 
 def reconcile_statement(*, statement: BankStatement, actor: User) -> Reconciliation:
     """Apply what the engine is sure of; outgoing money is not a customer's payment and is set aside.
-    The matching engine runs once over the incoming lines: the queued lines keep the proposals of that run."""
+    The matching engine runs once over the incoming lines: the queued lines keep the proposals of that run.
+
+    Each line commits on its own; run again after a crash, it takes up the lines still unmatched, after
+    showing as applied any line whose payment was booked already."""
     result = Reconciliation()
+    adopt_booked_payments(statement=statement)
     lines = list(statement.lines.filter(status=StatementLineStatus.UNMATCHED).order_by("line_no"))
     incoming = [line for line in lines if line.amount > ZERO]
     for line in lines:
@@ -52,8 +67,9 @@ def reconcile_statement(*, statement: BankStatement, actor: User) -> Reconciliat
     applied = auto_apply([bank_line(line) for line in incoming], actor=actor, limit=PROPOSAL_LIMIT)
     paid = set()
     for index, payment, proposal in applied.applied:
-        _mark_applied(incoming[index], payment, automatically=True)
-        result.applied.append(incoming[index])
+        line = incoming[index]
+        line.status, line.payment, line.applied_automatically = StatementLineStatus.APPLIED, payment, True
+        result.applied.append(line)
         paid.update(proposal.invoice_ids)
     for index, proposals in applied.queued:
         result.queued.append(incoming[index])
@@ -65,29 +81,26 @@ def reconcile_statement(*, statement: BankStatement, actor: User) -> Reconciliat
     return result
 
 
-def _locked_unmatched(line: BankStatementLine) -> BankStatementLine:
-    line = BankStatementLine.objects.select_for_update().get(pk=line.pk)
-    if line.status != StatementLineStatus.UNMATCHED:
-        raise LineAlreadyReconciled(f"Line {line.line_no} of {line.statement_id} is {line.get_status_display()}.")
-    if line.amount <= ZERO:
-        raise InvalidInput("Outgoing money is not a customer's payment.", fields={"line": ["Not incoming."]})
-    return line
-
-
-def _mark_applied(line: BankStatementLine, payment: Payment, *, automatically: bool = False) -> None:
-    BankStatementLine.objects.filter(pk=line.pk).update(
-        status=StatementLineStatus.APPLIED, payment=payment, applied_automatically=automatically
+def adopt_booked_payments(*, statement: BankStatement) -> int:
+    """Show as applied every unmatched line of the statement whose payment exists (booked by a
+    reconciliation that died before it could mark the line, in releases that did not commit both
+    together): such a line can be neither applied again nor ignored. Returns how many lines it adopted."""
+    booked = Payment.objects.filter(
+        source=PaymentSource.BANK_STATEMENT,
+        external_id=Concat(Value("bank-line:"), Cast(OuterRef("pk"), CharField())),
     )
-    payment.refresh_from_db(fields=["allocated_amount"])  # allocating worked on its own locked copy
-    line.status, line.payment, line.applied_automatically = StatementLineStatus.APPLIED, payment, automatically
+    return (
+        statement.lines.filter(status=StatementLineStatus.UNMATCHED)
+        .filter(Exists(booked))
+        .update(status=StatementLineStatus.APPLIED, payment=Subquery(booked.values("pk")[:1]))
+    )
 
 
 @transaction.atomic
 def accept_proposal(*, line: BankStatementLine, proposal: Proposal, actor: User) -> Payment:
     """The clerk's one click: book the line and allocate it as proposed."""
-    line = _locked_unmatched(line)
     payment = apply_proposal(line=bank_line(line), proposal=proposal, actor=actor)
-    _mark_applied(line, payment)
+    line.status, line.payment = StatementLineStatus.APPLIED, payment
     return payment
 
 
@@ -95,11 +108,11 @@ def accept_proposal(*, line: BankStatementLine, proposal: Proposal, actor: User)
 def apply_line(*, line: BankStatementLine, customer: Customer, applications: list[Application], actor: User) -> Payment:
     """The clerk's own decision: the line is this customer's payment, for these invoices (split as
     given); with no invoices it stays on the customer's account as credit."""
-    line = _locked_unmatched(line)
+    line = lock_unmatched_line(line.pk)
     payment = record_bank_payment(line=bank_line(line), customer=customer, actor=actor)
     if applications:
         allocate_payment(payment=payment, applications=applications, actor=actor)
-    _mark_applied(line, payment)
+    mark_line_applied(line, payment)
     return payment
 
 

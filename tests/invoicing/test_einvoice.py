@@ -15,6 +15,7 @@ from invoicing.einvoice.facturx import facturx_pdf
 from invoicing.einvoice.ubl import invoice_ubl
 from invoicing.einvoice.validation import validate_einvoice
 from invoicing.models import CompanyProfile
+from otc.document_numbers import creditor_reference, is_valid_creditor_reference
 from otc.models import ExchangeRate
 from tests.factories import CustomerFactory, approved_limit, placed_order, ship
 
@@ -103,6 +104,9 @@ def test_domestic_invoice_with_two_rates_and_discounts_is_valid_peppol_ubl(domes
     assert texts(root, "//cac:InvoiceLine[1]/cac:AllowanceCharge/cbc:Amount") == ["7.45"]
     assert texts(root, "//cac:OrderReference/cbc:ID") == ["PO-4711"]
     assert texts(root, "//cac:PayeeFinancialAccount/cbc:ID") == ["DE89370400440532013000"]
+    # The RF creditor reference the PDF and QR code carry, so the payer's bank hands it back to matching.
+    assert texts(root, "//cac:PaymentMeans/cbc:PaymentID") == [creditor_reference(domestic_invoice.number)]
+    assert is_valid_creditor_reference(creditor_reference(domestic_invoice.number))
     assert texts(root, "//cac:AccountingSupplierParty//cbc:EndpointID/@schemeID") == ["9930"]
     assert texts(root, "//cac:AccountingCustomerParty//cbc:EndpointID") == ["4012345000009"]
     assert texts(root, "//cac:AccountingCustomerParty//cbc:EndpointID/@schemeID") == ["0088"]
@@ -113,6 +117,9 @@ def test_domestic_invoice_is_valid_facturx_cii(domestic_invoice):
 
     assert texts(root, "//rsm:ExchangedDocument/ram:ID", CII) == [domestic_invoice.number]
     assert texts(root, "//ram:DuePayableAmount", CII) == ["182.53"]
+    assert texts(root, "//ram:ApplicableHeaderTradeSettlement/ram:PaymentReference", CII) == [
+        creditor_reference(domestic_invoice.number)
+    ]
     assert texts(root, "//ram:ApplicableHeaderTradeSettlement/ram:ApplicableTradeTax/ram:CalculatedAmount", CII) == [
         "19.10",
         "4.11",
@@ -134,6 +141,7 @@ def test_partial_credit_note_references_the_invoice(clerk, domestic_invoice):
     assert texts(root, "/cn:CreditNote/cbc:CreditNoteTypeCode") == ["381"]
     assert texts(root, "//cac:BillingReference/cac:InvoiceDocumentReference/cbc:ID") == [domestic_invoice.number]
     assert texts(root, "//cac:CreditNoteLine/cbc:CreditedQuantity") == ["5"]
+    assert texts(root, "//cac:PaymentMeans/cbc:PaymentID") == [note.number]  # set off, not paid: no RF reference
     assert texts(root, "//cac:TaxSubtotal/cbc:TaxAmount") == ["7.96"]
     assert texts(root, "//cac:LegalMonetaryTotal/cbc:PayableAmount") == ["49.86"]
 

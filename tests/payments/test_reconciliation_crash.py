@@ -1,0 +1,146 @@
+"""Reconciliation killed mid-way, in a real process on the real database: every line is applied with
+its payment or unmatched without one, and reconciling again finishes the statement without booking a
+line twice."""
+
+import os
+import signal
+import subprocess
+import sys
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.conf import settings
+
+from invoicing.models import InvoiceStatus
+from payments.cash_application import services as reconciliation
+from payments.cash_application.auto_apply import record_bank_payment
+from payments.cash_application.selectors import bank_line
+from payments.models import Allocation, BankStatement, BankStatementLine, Payment, StatementLineStatus
+from tests import factories
+from tests.support.workers import database_url
+
+pytestmark = pytest.mark.django_db(transaction=True)
+D = Decimal
+LINES = 6
+KILLED_AT = 3  # the process dies inside the third line's transaction, its allocation written
+
+# Reconciles the statement and SIGKILLs itself right after allocating the KILLED_AT-th line's payment,
+# before that line's transaction commits: no cleanup, no rollback of its own, as when the OOM killer or
+# gunicorn's timeout strikes.
+KILLING_RECONCILIATION = """
+import os, signal, sys
+import django
+django.setup()
+from otc.models import User
+from payments.cash_application import auto_apply
+from payments.cash_application.services import reconcile_statement
+from payments.models import BankStatement
+
+statement_id, actor_id, killed_at = map(int, sys.argv[1:4])
+allocate, calls = auto_apply.allocate_payment, []
+
+def allocate_then_die(**kwargs):
+    allocations = allocate(**kwargs)
+    calls.append(1)
+    if len(calls) == killed_at:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return allocations
+
+auto_apply.allocate_payment = allocate_then_die
+reconcile_statement(statement=BankStatement.objects.get(pk=statement_id), actor=User.objects.get(pk=actor_id))
+"""
+
+
+@pytest.fixture
+def cited_statement(clerk, buyer):
+    """Six open invoices of 119.00 to 714.00 EUR and a statement of six lines, each paying one by number."""
+    invoices = [factories.manual_invoice(buyer, clerk, (str(n), "100", "19")) for n in range(1, LINES + 1)]
+    statement = BankStatement.objects.create(
+        account_iban="DE89370400440532013000",
+        statement_id="2026-12-04",
+        period_start=date(2026, 12, 4),
+        period_end=date(2026, 12, 4),
+        currency="EUR",
+        format="csv",
+        file_sha256="1" * 64,
+        filename="crash.csv",
+        line_count=LINES,
+        imported_by=clerk,
+    )
+    BankStatementLine.objects.bulk_create(
+        BankStatementLine(
+            statement=statement,
+            line_no=n,
+            booking_date=date(2026, 12, 4),
+            amount=invoice.gross_total,
+            currency="EUR",
+            counterparty_name="Nordwind Handel GmbH",
+            remittance_information=f"Invoice {invoice.number}",
+        )
+        for n, invoice in enumerate(invoices, start=1)
+    )
+    return statement, invoices
+
+
+def consistent_lines(statement: BankStatement) -> dict[str, int]:
+    """Every line applied with a payment fully allocated to its amount, or unmatched with no payment
+    booked under its id at all; counts per state."""
+    counts = {"applied": 0, "unmatched": 0}
+    for line in statement.lines.order_by("line_no"):
+        booked = Payment.objects.filter(external_id=f"bank-line:{line.pk}")
+        if line.status == StatementLineStatus.APPLIED:
+            assert booked.get() == line.payment, f"line {line.line_no} applied without its own payment"
+            assert line.payment.allocated_amount == line.amount, f"line {line.line_no} applied but not allocated"
+            counts["applied"] += 1
+        else:
+            assert line.status == StatementLineStatus.UNMATCHED
+            assert not booked.exists(), f"line {line.line_no} shows unmatched with a payment booked"
+            counts["unmatched"] += 1
+    return counts
+
+
+def test_a_reconciliation_killed_mid_way_leaves_every_line_consistent_and_resumes(clerk, cited_statement):
+    statement, invoices = cited_statement
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "otc.settings.test", "DATABASE_URL": database_url()}
+    env.pop("REDIS_URL", None)
+
+    killed = subprocess.run(
+        [sys.executable, "-c", KILLING_RECONCILIATION, str(statement.pk), str(clerk.pk), str(KILLED_AT)],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        timeout=120,
+    )
+
+    assert killed.returncode == -signal.SIGKILL, killed.stderr.decode()[-2000:]
+    assert consistent_lines(statement) == {"applied": KILLED_AT - 1, "unmatched": LINES - KILLED_AT + 1}
+    assert Payment.objects.count() == Allocation.objects.count() == KILLED_AT - 1
+
+    resumed = reconciliation.reconcile_statement(statement=statement, actor=clerk)
+
+    assert [line.line_no for line in resumed.applied] == list(range(KILLED_AT, LINES + 1))
+    assert consistent_lines(statement) == {"applied": LINES, "unmatched": 0}
+    assert Payment.objects.count() == Allocation.objects.count() == LINES
+    for invoice in invoices:
+        invoice.refresh_from_db()
+        assert (invoice.status, invoice.open_amount) == (InvoiceStatus.PAID, D("0"))
+
+
+def test_a_line_whose_payment_was_booked_shows_as_applied_and_is_not_booked_again(clerk, buyer, cited_statement):
+    statement, invoices = cited_statement
+    first = statement.lines.get(line_no=1)
+    # What a release that committed payment and line apart left behind when killed between the two.
+    orphan = record_bank_payment(line=bank_line(first), customer=buyer, actor=clerk)
+    first.refresh_from_db()
+    assert (first.status, first.payment) == (StatementLineStatus.UNMATCHED, None)
+
+    result = reconciliation.reconcile_statement(statement=statement, actor=clerk)
+
+    first.refresh_from_db()
+    assert (first.status, first.payment) == (StatementLineStatus.APPLIED, orphan)
+    assert [line.line_no for line in result.applied] == list(range(2, LINES + 1))
+    assert Payment.objects.count() == LINES
+    assert Payment.objects.filter(external_id=f"bank-line:{first.pk}").count() == 1
+    invoices[0].refresh_from_db()
+    assert invoices[0].open_amount == D("119.00"), "the adopted payment stays on account for a clerk to allocate"
