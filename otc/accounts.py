@@ -54,8 +54,8 @@ def staff_needs_mfa_setup(user) -> bool:
         settings.OTC_STAFF_MFA_REQUIRED
         and user.is_authenticated
         and user.is_staff
-        and has_privileged_role(user)
         and not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+        and has_privileged_role(user)
     )
 
 
