@@ -8,6 +8,7 @@ from structlog.testing import capture_logs
 from customers.events import CustomerChanged
 from otc.celery import app
 from otc.events import publish
+from otc.outages import Outage
 from workflows import broker
 from workflows.models import EventStatus, OutboxEvent
 
@@ -31,7 +32,7 @@ def broker_down(monkeypatch):
     app.conf.update(DOWN)
     monkeypatch.setattr(app, "_pool", None)
     monkeypatch.setattr(app.amqp, "_producer_pool", None)  # a pool an earlier test filled keeps its broker
-    monkeypatch.setattr(broker, "outage", broker.BrokerOutage())
+    monkeypatch.setattr(broker, "outage", Outage("broker", detail=""))
     yield
     app.conf.update(original)
 
@@ -53,7 +54,7 @@ def test_a_broker_outage_is_logged_once_with_a_count_and_the_events_stay_pending
         publish_changes(3, django_capture_on_commit_callbacks)
 
     assert [entry["event"] for entry in logs if entry["event"].startswith("broker.")] == ["broker.unreachable"]
-    assert broker.outage.failed_publishes == 3
+    assert broker.outage.failures == 3
     assert OutboxEvent.objects.filter(status=EventStatus.PENDING).count() == 3
 
     app.conf.task_always_eager = True
@@ -61,8 +62,8 @@ def test_a_broker_outage_is_logged_once_with_a_count_and_the_events_stay_pending
         publish_changes(1, django_capture_on_commit_callbacks)
 
     recovered = [entry for entry in logs if entry["event"].startswith("broker.")]
-    assert [(entry["event"], entry["failed_publishes"]) for entry in recovered] == [("broker.recovered", 3)]
-    assert broker.outage.failed_publishes == 0
+    assert [(entry["event"], entry["failures"]) for entry in recovered] == [("broker.recovered", 3)]
+    assert broker.outage.failures == 0
 
 
 def test_a_second_outage_is_logged_again(broker_down, django_capture_on_commit_callbacks):
@@ -73,4 +74,4 @@ def test_a_second_outage_is_logged_again(broker_down, django_capture_on_commit_c
         publish_changes(2, django_capture_on_commit_callbacks)
 
     assert [entry["event"] for entry in logs if entry["event"].startswith("broker.")] == ["broker.unreachable"]
-    assert broker.outage.failed_publishes == 2
+    assert broker.outage.failures == 2

@@ -10,6 +10,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from customers import services
+from otc.outages import Outage
 from tests.factories import CustomerFactory
 from tests.support.workers import LEASE_SECONDS, database_url, publishing_to, wait_for
 from workflows import broker, tasks
@@ -139,7 +140,7 @@ def test_the_event_row_exists_only_if_its_transaction_committed(clerk, sales_rep
 def test_a_broker_that_is_down_delays_the_event_but_loses_nothing(
     clerk, sales_rep, celery_workers, caplog, monkeypatch
 ):
-    monkeypatch.setattr(broker, "outage", broker.BrokerOutage())
+    monkeypatch.setattr(broker, "outage", Outage("broker", detail=""))
     customer = CustomerFactory(actor=clerk, sales_rep=sales_rep)
 
     with publishing_to("redis://127.0.0.1:1/0"):  # nothing listens there
@@ -149,7 +150,7 @@ def test_a_broker_that_is_down_delays_the_event_but_loses_nothing(
     customer.refresh_from_db()
     assert customer.status == "on_hold"
     assert caplog.text.count("broker.unreachable") == 1
-    assert broker.outage.failed_publishes == 1
+    assert broker.outage.failures == 1
     event = OutboxEvent.objects.get(event_type=CREDIT_HOLD)
     assert (event.status, event.attempts) == (EventStatus.PENDING, 0)
 
