@@ -30,10 +30,10 @@ RUN set -eux; \
 
 WORKDIR /app
 
-# Dependencies first, so a code change does not reinstall them. The project declares no packages
-# (pyproject.toml: packages = []): `pip install .` installs its dependencies and the code runs from /app.
-COPY pyproject.toml ./
-RUN pip install .
+# Dependencies first, so a code change does not reinstall them: exactly the versions and hashes of the
+# production lock (`make lock` writes it from pyproject.toml). The code runs from /app.
+COPY requirements/production.lock ./requirements/
+RUN pip install --require-hashes -r requirements/production.lock
 
 COPY . .
 

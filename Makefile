@@ -6,17 +6,20 @@ PYTHON ?= python3
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install system-libs messages browser lint migrate seed worker beat check-deploy
+.PHONY: run test install system-libs messages browser lint migrate seed worker beat check-deploy lock audit
 
 # WeasyPrint renders documents with Pango and needs at least one font; Debian's packages bring both.
 system-libs:
 	@ldconfig -p | grep -q libpangoft2-1.0 && ldconfig -p | grep -q libharfbuzz-subset && fc-list | grep -q . || { apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core >/dev/null; }
 
-$(VENV)/.installed: pyproject.toml | system-libs
+# Every package comes from the lock, pinned and checked against its hashes; the project itself is then
+# installed without dependencies or downloads. After changing pyproject.toml's dependencies: `make lock`.
+LOCK := requirements/development.lock
+$(VENV)/.installed: $(LOCK) | system-libs
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -e '.[dev]'
+	$(VENV)/bin/pip install --quiet --require-hashes -r $(LOCK)
+	$(VENV)/bin/pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
 install: $(VENV)/.installed messages
@@ -62,3 +65,16 @@ check-deploy: install
 	  DATABASE_URL=postgres://postgres@127.0.0.1:5432/otc ALLOWED_HOSTS=otc.example.com \
 	  FIELD_ENCRYPTION_KEYS=$$($(PY) -c 'from cryptography.fernet import Fernet;print(Fernet.generate_key().decode())') \
 	  $(PY) manage.py check --deploy --fail-level WARNING
+
+# Regenerate both locks from pyproject.toml (needs PyPI); commit them with the pyproject change.
+lock: install
+	$(VENV)/bin/pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe --no-emit-index-url \
+	  --no-emit-find-links -o requirements/production.lock pyproject.toml
+	$(VENV)/bin/pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe --no-emit-index-url \
+	  --no-emit-find-links --extra dev -o requirements/development.lock pyproject.toml
+
+# Known vulnerabilities in the locked packages. pip-audit asks the PyPI/OSV vulnerability service, which
+# build machines without internet access cannot reach: operators run it (docs/operator-guide.md).
+audit: install
+	$(VENV)/bin/pip-audit --require-hashes --disable-pip -r requirements/production.lock
+	$(VENV)/bin/pip-audit --require-hashes --disable-pip -r requirements/development.lock
