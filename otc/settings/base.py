@@ -430,6 +430,8 @@ OTC_PAYMENT_TEST_PROVIDER = env_bool("PAYMENT_TEST_PROVIDER", False)
 # Service desk: the largest ticket attachment accepted, and how long before an SLA target a ticket
 # counts as breaching soon (wall-clock minutes; queues show it and the assignee and lead are told).
 OTC_TICKET_ATTACHMENT_MAX_BYTES = int(env("TICKET_ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024)))
+# What one customer's tickets may hold in files they sent (portal, email, API); staff files do not count.
+OTC_CUSTOMER_ATTACHMENT_QUOTA_BYTES = int(env("CUSTOMER_ATTACHMENT_QUOTA_BYTES", str(200 * 1024 * 1024)))
 OTC_SLA_BREACH_SOON_MINUTES = int(env("SLA_BREACH_SOON_MINUTES", "60"))
 # Surveys: at most this many per contact per calendar month; NPS asked at most once per contact in
 # this many days; a survey link works this many days, once.

@@ -24,7 +24,7 @@ from django.utils.html import strip_tags
 from customers.models import Contact, Customer
 from otc.errors import InvalidInput
 from otc.services import automation_user
-from service.attachments import checked_attachment
+from service.attachments import check_customer_quota, checked_attachment
 from service.errors import AttachmentRefused, TicketClosed
 from service.models import (
     InboundMail,
@@ -139,6 +139,19 @@ def _attachments(message: EmailMessage) -> tuple[list[Upload], list[str]]:
     return accepted, refused
 
 
+def _within_quota(
+    customer: Customer | None, uploads: list[Upload], refused: list[str]
+) -> tuple[list[Upload], list[str]]:
+    """A sender over the customer's storage quota still gets the message through, without the files."""
+    try:
+        check_customer_quota(
+            customer_id=customer.pk if customer else None, new_bytes=sum(len(upload.content) for upload in uploads)
+        )
+    except AttachmentRefused as error:
+        return [], [*refused, str(error)]
+    return uploads, refused
+
+
 def _record(**fields) -> InboundMail:
     return InboundMail.objects.create(**fields)
 
@@ -170,7 +183,7 @@ def _take(message: EmailMessage, *, message_id: str, raw: bytes, source: str) ->
         return _record(**record, outcome=InboundOutcome.AUTOMATED, detail=reason)
     sender = find_sender(email)
     record.update(customer=sender.customer, contact=sender.contact)
-    uploads, refused = _attachments(message)
+    uploads, refused = _within_quota(sender.customer, *_attachments(message))
     body = _text(message).strip()
     if refused:
         body = "\n".join([body, "", *(f"[Attachment not accepted: {line}]" for line in refused)]).strip()

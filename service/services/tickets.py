@@ -24,7 +24,7 @@ from otc.events import publish
 from otc.models import User
 from otc.numbering import take_gapless_numbers
 from payments.models import BankStatementLine, Payment
-from service.attachments import checked_attachment
+from service.attachments import check_customer_quota, checked_attachment
 from service.canned import render_canned_reply
 from service.errors import DocumentOfAnotherCustomer, TicketClosed, TicketTransitionRefused
 from service.events import TicketOpened, TicketReplyPosted, TicketSolved
@@ -65,8 +65,11 @@ class Upload:
     content: bytes
 
 
-def _checked_uploads(uploads: Iterable[Upload]) -> list[tuple[Upload, str]]:
-    return [(upload, checked_attachment(filename=upload.filename, content=upload.content)) for upload in uploads]
+def _checked_uploads(uploads: Iterable[Upload], *, customer_id: int | None) -> list[tuple[Upload, str]]:
+    """Each upload with its content type; `customer_id` when the customer sent them (quota applies)."""
+    checked = [(upload, checked_attachment(filename=upload.filename, content=upload.content)) for upload in uploads]
+    check_customer_quota(customer_id=customer_id, new_bytes=sum(len(upload.content) for upload, _ in checked))
+    return checked
 
 
 def _store_attachments(message: TicketMessage, checked: list[tuple[Upload, str]]) -> None:
@@ -176,7 +179,7 @@ def open_ticket(
     _check_contact(customer_id, contact)
     _check_assignee(team, assignee)
     documents = _check_links(customer_id, links)
-    checked = _checked_uploads(attachments)
+    checked = _checked_uploads(attachments, customer_id=customer_id)
     now = timezone.now()
     ticket = Ticket(
         number=take_gapless_numbers(series=TicketNumberSeries, code=NUMBER_CODE, year=timezone.localdate().year)[0],
@@ -275,8 +278,9 @@ def add_message(
     A closed ticket takes no replies or customer messages."""
     _choice("kind", kind, MessageKind)
     body = _required_text("body", body)
-    checked = _checked_uploads(attachments)
     ticket = _locked(ticket)
+    sent_by_customer = kind == MessageKind.CUSTOMER_MESSAGE
+    checked = _checked_uploads(attachments, customer_id=ticket.customer_id if sent_by_customer else None)
     _check_contact(ticket.customer_id, contact)
     if ticket.status == TicketStatus.CLOSED and kind != MessageKind.INTERNAL_NOTE:
         raise TicketClosed(f"{ticket} is closed; a new message opens a new ticket.")

@@ -346,3 +346,15 @@ def test_a_message_that_fails_stays_unread_for_the_next_run(buyer, paula, monkey
 
     assert (run.fetched, len(run.records), mailbox.seen) == (2, 1, {b"1"})
     assert run.failed == ["2: RuntimeError: database went away"]
+
+
+def test_an_email_over_the_customers_storage_quota_gets_through_without_its_files(buyer, paula, settings):
+    settings.OTC_CUSTOMER_ATTACHMENT_QUOTA_BYTES = len(PDF) + len(PNG) - 1
+
+    record = receive(mail(attachments=[("note.pdf", PDF, "application", "pdf"), ("photo.png", PNG, "image", "png")]))
+
+    [message] = Ticket.objects.get().messages.all()
+    assert record.outcome == InboundOutcome.TICKET_OPENED
+    assert "[Attachment not accepted: The files kept with this customer's tickets would pass" in message.body
+    assert "storage limit" in record.detail
+    assert TicketAttachment.objects.count() == 0

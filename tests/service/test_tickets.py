@@ -342,3 +342,33 @@ def test_dispute_from_a_ticket_is_told_back_there_and_solves_it(
         if ticket.number in message.subject
     )
     assert told == [("paula@nordwind.example", "reply"), ("paula@nordwind.example", "survey")]  # solved: surveyed
+
+
+def test_a_customer_over_its_storage_quota_sends_no_more_files_but_staff_still_do(
+    buyer, stranger, clerk, settings, media_root
+):
+    settings.OTC_CUSTOMER_ATTACHMENT_QUOTA_BYTES = 2 * len(PDF) + 10
+    ticket = open_for(buyer, clerk, attachments=[services.Upload("first.pdf", PDF), services.Upload("second.pdf", PDF)])
+
+    with pytest.raises(AttachmentRefused, match="storage limit") as refused:
+        services.add_message(
+            ticket=ticket,
+            kind=MessageKind.CUSTOMER_MESSAGE,
+            body="One more scan",
+            actor=clerk,
+            attachments=[services.Upload("third.pdf", PDF)],
+        )
+    with pytest.raises(AttachmentRefused, match="storage limit"):
+        open_for(buyer, clerk, attachments=[services.Upload("third.pdf", PDF)])
+
+    assert refused.value.fields == {"attachments": ["Storage limit of 0.0 MB reached."]}
+    assert (Ticket.objects.count(), ticket.messages.count(), TicketAttachment.objects.count()) == (1, 1, 2)
+    services.add_message(
+        ticket=ticket,
+        kind=MessageKind.REPLY,
+        body="Here is the corrected delivery note.",
+        actor=clerk,
+        attachments=[services.Upload("note.pdf", PDF)],
+    )
+    open_for(stranger, clerk, attachments=[services.Upload("theirs.pdf", PDF), services.Upload("more.pdf", PDF)])
+    assert TicketAttachment.objects.count() == 5
