@@ -7,6 +7,8 @@ no CDN, no inline event handlers, no plugins, no framing. The admin's theme (unf
 Alpine.js, which evaluates its `x-data` expressions with `new Function`, and writes inline `<style>`
 blocks and style attributes, so under /admin/ scripts may also be evaluated and styles may be inline.
 Scripts there still load only from our origin, so an injected `<script>` still does not run.
+ReDoc (/api/redoc/) writes its styles as `<style>` blocks at run time and runs its search in a worker
+made from a blob: URL, so there styles may be inline and workers may come from blob:.
 """
 
 from csp.constants import SELF, UNSAFE_EVAL, UNSAFE_INLINE
@@ -17,6 +19,8 @@ ADMIN_PREFIX = "/admin/"
 ADMIN_UPDATE = {"script-src": [UNSAFE_EVAL]}
 # No nonce here: a nonce in style-src would make browsers ignore 'unsafe-inline'.
 ADMIN_REPLACE = {"style-src": [SELF, UNSAFE_INLINE]}
+REDOC_PREFIX = "/api/redoc/"
+REDOC_REPLACE = {"style-src": [SELF, UNSAFE_INLINE], "worker-src": [SELF, "blob:"]}
 
 
 class ContentSecurityPolicyMiddleware(CSPMiddleware):
@@ -29,4 +33,6 @@ class ContentSecurityPolicyMiddleware(CSPMiddleware):
         if request.path_info.startswith(ADMIN_PREFIX):
             parts.update = {**ADMIN_UPDATE, **(parts.update or {})}
             parts.replace = {**ADMIN_REPLACE, **(parts.replace or {})}
+        elif request.path_info.startswith(REDOC_PREFIX):
+            parts.replace = {**REDOC_REPLACE, **(parts.replace or {})}
         return parts

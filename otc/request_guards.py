@@ -9,6 +9,7 @@ from collections.abc import Callable
 from urllib.parse import unquote_to_bytes
 
 from django.http import HttpRequest, HttpResponse
+from django.middleware.common import CommonMiddleware as DjangoCommonMiddleware
 
 from otc.api.problems import problem_page
 
@@ -56,3 +57,12 @@ class NulCharacterMiddleware:
                 detail=f"{where.capitalize()} contains a NUL character (%00), which no field accepts.",
             )
         return self.get_response(request)
+
+
+class CommonMiddleware(DjangoCommonMiddleware):
+    """Django's, except that an API path without its trailing slash is not redirected: a redirected POST
+    loses its body and a partner system should call the documented URL, so it gets a 404 problem naming it
+    (otc.api.problems.not_found)."""
+
+    def should_redirect_with_slash(self, request: HttpRequest) -> bool:
+        return not request.path_info.startswith("/api/") and super().should_redirect_with_slash(request)

@@ -1,7 +1,12 @@
 """Input serializers parse and check the shape of a request (unknown fields are errors); output
 serializers render. Business rules (tax IDs, duplicates, IBANs, four eyes) live in the services."""
 
+from decimal import Decimal
+
+from django.apps import apps
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -313,7 +318,10 @@ class TimelineActorSerializer(serializers.Serializer):
 class TimelineEntrySerializer(serializers.Serializer):
     when = serializers.DateTimeField(source="pgh_created_at")
     what = TimelineWhatSerializer(source="*")
-    diff = serializers.SerializerMethodField(help_text="{field: [before, after]}; bank details are left out.")
+    diff = serializers.SerializerMethodField(
+        help_text="{field: [before, after]}; numbers as decimal strings with the column's places; "
+        "bank details are left out."
+    )
     actor = TimelineActorSerializer(source="pgh_context", allow_null=True)
     reason = serializers.CharField(source="pgh_context.reason", default="")
 
@@ -321,7 +329,25 @@ class TimelineEntrySerializer(serializers.Serializer):
     def get_diff(self, event) -> dict | None:
         if event.pgh_diff is None:
             return None
-        return {name: change for name, change in event.pgh_diff.items() if name not in SECRET_COLUMNS}
+        model = apps.get_model(event.pgh_obj_model)
+        return {
+            name: [_exact(model, name, value) for value in change]
+            for name, change in event.pgh_diff.items()
+            if name not in SECRET_COLUMNS
+        }
+
+
+def _exact(model: type[models.Model], column: str, value):
+    """The audit diff comes from jsonb, where numbers arrive as floats: the API gives them as decimal
+    strings with the places of their column ("15000.5000" for a numeric(18, 4)), never as floats."""
+    if not isinstance(value, float):
+        return value
+    number = Decimal(repr(value))
+    try:
+        places = getattr(model._meta.get_field(column), "decimal_places", None)
+    except FieldDoesNotExist:
+        places = None
+    return str(number if places is None else number.quantize(Decimal(1).scaleb(-places)))
 
 
 class ChangeRequestSerializer(serializers.ModelSerializer):

@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
+from django.urls import is_valid_path
 from django.views.defaults import page_not_found, server_error
 from rest_framework import exceptions
 from rest_framework.response import Response
@@ -149,13 +150,11 @@ def not_found(request, exception=None):
     """404 for the whole site: problem+json under /api/, the normal page elsewhere."""
     if not request.path.startswith("/api/"):
         return page_not_found(request, exception)
-    return problem_page(
-        request,
-        status=404,
-        code="not_found",
-        title="Not found.",
-        detail=f"No API endpoint or object at {request.path}.",
-    )
+    detail = f"No API endpoint or object at {request.path}."
+    with_slash = f"{request.path_info}/"
+    if not request.path_info.endswith("/") and is_valid_path(with_slash, getattr(request, "urlconf", None)):
+        detail += f" API URLs end with a slash: {request.path}/"
+    return problem_page(request, status=404, code="not_found", title="Not found.", detail=detail)
 
 
 def server_failure(request):

@@ -487,6 +487,23 @@ def test_timeline_lists_changes_with_diff_and_actor(writer, clerk, approver):
     assert bank_entry["actor"]["id"] == approver.pk
 
 
+def test_timeline_gives_amounts_in_diffs_as_decimal_strings_not_floats(writer, clerk, approver):
+    customer = CustomerFactory(actor=clerk)
+    request = services.request_credit_limit_change(
+        customer=customer, actor=clerk, credit_limit="15000.5", reason="grew"
+    )
+    services.approve_change_request(change_request=request, actor=approver)
+
+    entries = writer.get(customer_url(customer, "timeline/")).json()
+
+    [raised] = [
+        e for e in entries if e["what"]["model"] == "customers.CreditProfile" and e["what"]["label"] == "update"
+    ]
+    assert raised["diff"]["credit_limit"][1] == "15000.5000"  # as stored: numeric with four places
+    assert isinstance(raised["diff"]["credit_limit"][0], str)
+    assert "15000.5," not in writer.get(customer_url(customer, "timeline/")).content.decode()
+
+
 # Contacts, addresses, preferences, bank accounts
 
 

@@ -45,3 +45,16 @@ def test_the_sign_in_page_and_the_portal_keep_their_layout_under_the_policy(page
     expect(wide).to_be_visible()
     expect(wide).to_have_css("grid-column-end", "-1")
     screenshot("portal-home-csp")
+
+
+def test_redoc_renders_the_reference_from_the_projects_own_files(page, live_server):
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+
+    page.goto("/api/redoc/")
+
+    expect(page.locator("redoc h1").first).to_be_visible(timeout=90_000)  # the schema is generated on request
+    expect(page.locator("redoc h2").first).to_be_visible()
+    assert any("redoc.standalone.js" in url for url in requested)
+    elsewhere = [url for url in requested if not url.startswith((live_server.url, "blob:"))]
+    assert elsewhere == ["https://cdn.redoc.ly/redoc/logo-mini.svg"]  # asked for, refused by the policy

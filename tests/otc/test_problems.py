@@ -6,6 +6,7 @@ from rest_framework.test import APIClient, APIRequestFactory
 
 from customers import services as customer_services
 from customers.api import views as customer_views
+from customers.models import Customer
 from otc.api.authentication import ApiKeyAuthentication
 from otc.api.problems import (
     DATABASE_RETRY_AFTER_SECONDS,
@@ -55,6 +56,23 @@ def test_not_found_keeps_the_query_string_in_instance(writer):
     url = f"{CUSTOMERS}424242/?expand=all"
 
     assert_problem_shape(writer.get(url), status=404, code="not_found", instance=url)
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_an_api_url_without_its_slash_is_a_404_problem_naming_the_url_not_a_redirect(writer, method):
+    body = {"legal_name": "Nordwind AG", "country": "DE"} if method == "post" else None
+    response = getattr(writer, method)("/api/v1/customers", body)
+
+    problem = assert_problem_shape(response, status=404, code="not_found", instance="/api/v1/customers")
+    assert problem["detail"].endswith("API URLs end with a slash: /api/v1/customers/")
+    assert Customer.objects.count() == 0
+
+
+def test_an_unknown_api_url_is_a_404_problem_and_pages_still_get_their_slash(writer, client):
+    body = assert_problem_shape(writer.get("/api/v1/nothing"), status=404, code="not_found", instance="/api/v1/nothing")
+    assert body["detail"] == "No API endpoint or object at /api/v1/nothing."
+
+    assert client.get("/portal")["Location"] == "/portal/"
 
 
 def test_method_not_allowed(writer, clerk):

@@ -3,6 +3,7 @@ names the line of a malformed file; the clerk's queue lists each line's ranked p
 query cost; a proposal is accepted by rank once, a line is ignored only with a reason; promises to pay;
 the payment scopes (which open disputes too)."""
 
+import re
 from datetime import date, timedelta
 from decimal import Decimal
 from unittest import mock
@@ -126,6 +127,8 @@ def test_an_upload_runs_the_matching_engine_once_and_shows_that_runs_proposals(c
     assert queued["status"] == "unmatched"
     assert queued["proposals"] == clerk_key.get(f"{LINES}{queued['id']}/").json()["proposals"]
     assert [proposal["invoices"] for proposal in queued["proposals"]][:1] == [[invoices[1].number]]
+    assert {type(proposal["confidence"]) for proposal in queued["proposals"]} == {str}  # never a float
+    assert all(re.fullmatch(r"0\.\d\d", proposal["confidence"]) for proposal in queued["proposals"])
 
 
 def test_the_same_file_again_is_a_409_and_imports_nothing(clerk_key, invoices):

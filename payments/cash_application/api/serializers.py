@@ -148,7 +148,9 @@ class ProposalSerializer(serializers.Serializer):
         read_only=True,
         help_text='Applied to each invoice: decimal strings in the line\'s currency minor units ("119.00").',
     )
-    confidence = serializers.FloatField(read_only=True, help_text="0 to 0.99.")
+    confidence = serializers.DecimalField(
+        max_digits=3, decimal_places=2, read_only=True, help_text="0.00 to 0.99, as a decimal string."
+    )
     reasons = serializers.ListField(child=serializers.CharField(), read_only=True, help_text="Why, for the clerk.")
     difference = serializers.CharField(
         read_only=True,
