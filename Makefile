@@ -33,16 +33,20 @@ messages: $(VENV)/.installed
 browser:
 	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
+# With the embedded PostgreSQL, stopping `make run` (Ctrl-C) stops that server too.
 run: install
 	@set -e; \
 	if [ -z "$$DATABASE_URL" ]; then DATABASE_URL=$$($(PY) -m otc.embedded_postgres); export DATABASE_URL; \
+	  trap '$(PY) -m otc.embedded_postgres --stop; echo "Embedded PostgreSQL stopped."' EXIT; \
+	  trap 'exit 0' INT TERM; \
 	  echo "Using embedded PostgreSQL (var/pgdata)"; fi; \
 	$(PY) manage.py migrate --noinput; \
 	$(PY) manage.py seed_demo; \
 	echo; echo "  Admin:   http://$(HOST):$(PORT)/admin/"; \
-	echo "  API:     http://$(HOST):$(PORT)/api/docs/"; \
+	echo "  Portal:  http://$(HOST):$(PORT)/portal/"; \
+	echo "  API:     http://$(HOST):$(PORT)/api/docs/ (reference: /api/redoc/)"; \
 	echo "  Health:  http://$(HOST):$(PORT)/readyz"; echo; \
-	exec $(PY) manage.py runserver $(HOST):$(PORT)
+	$(PY) manage.py runserver $(HOST):$(PORT)
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -1,7 +1,8 @@
 """Start (or reuse) the embedded PostgreSQL under var/pgdata and print its DATABASE_URL.
 
 `make run` uses it when DATABASE_URL is unset, so a new machine needs no database server. The server
-keeps running after this process exits; `python -m otc.embedded_postgres --stop` stops it.
+keeps running after this process exits; `python -m otc.embedded_postgres --stop` stops it, which
+`make run` does when it is stopped.
 """
 
 import sys
