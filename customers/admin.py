@@ -64,6 +64,7 @@ from customers.models import (
 )
 from customers.resources import CustomerImportResource, CustomerResource
 from otc.admin import (
+    DetailActionsByState,
     ReasonForm,
     ServiceChangeFormMixin,
     ServiceInlineMixin,
@@ -242,7 +243,7 @@ class PortalInvitationInline(ReadOnlyInline):
 
 
 @admin.register(Customer)
-class CustomerAdmin(ServiceChangeFormMixin, ModelAdmin, ImportExportModelAdmin):
+class CustomerAdmin(DetailActionsByState, ServiceChangeFormMixin, ModelAdmin, ImportExportModelAdmin):
     form = CustomerForm
     resource_classes = [CustomerResource]
     import_form_class = ImportForm
@@ -279,6 +280,12 @@ class CustomerAdmin(ServiceChangeFormMixin, ModelAdmin, ImportExportModelAdmin):
         "request_bank_account",
         "invite_portal_user",
     ]
+    detail_action_states = {
+        "hold_one": selectors.may_be_put_on_hold,
+        "release_one": selectors.is_on_credit_hold,
+        "block_one": selectors.may_be_blocked,
+        "unblock_one": selectors.is_blocked,
+    }
 
     add_fieldsets = [
         ("Customer", {"fields": IDENTITY_FIELDS}),
@@ -959,7 +966,7 @@ def proposal_text(change_request: ChangeRequest) -> str:
 
 
 @admin.register(ChangeRequest)
-class ChangeRequestAdmin(ModelAdmin):
+class ChangeRequestAdmin(DetailActionsByState, ModelAdmin):
     """Opens on the pending queue. Approve and reject call the services, which refuse a decision by
     the requester (four eyes); decided requests cannot be edited."""
 
@@ -986,6 +993,7 @@ class ChangeRequestAdmin(ModelAdmin):
     readonly_fields = fields
     actions = ["approve", "reject"]
     actions_detail = ["approve_one", "reject_one", "withdraw_one"]
+    detail_action_states = {name: selectors.is_pending for name in actions_detail}
 
     def get_queryset(self, request):
         return super().get_queryset(request).defer("proposed_iban")

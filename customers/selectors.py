@@ -15,6 +15,7 @@ from customers.models import (
     ChangeRequest,
     ChangeRequestStatus,
     Customer,
+    CustomerStatus,
     InvitationStatus,
     PortalInvitation,
     PortalMembership,
@@ -143,3 +144,27 @@ def address_snapshot(address: Address | None, customer: Customer) -> dict[str, s
         "region": address.region,
         "country": address.country,
     }
+
+
+# What a customer's or a change request's state allows; the services refuse the rest, the admin
+# offers only these.
+
+
+def may_be_put_on_hold(customer: Customer) -> bool:
+    return customer.status == CustomerStatus.ACTIVE
+
+
+def is_on_credit_hold(customer: Customer) -> bool:
+    return customer.status == CustomerStatus.ON_HOLD
+
+
+def is_blocked(customer: Customer) -> bool:
+    return customer.status == CustomerStatus.BLOCKED
+
+
+def is_pending(change_request: ChangeRequest) -> bool:
+    return change_request.status == ChangeRequestStatus.PENDING
+
+
+def may_be_blocked(customer: Customer) -> bool:
+    return customer.status != CustomerStatus.BLOCKED

@@ -44,6 +44,7 @@ from ledger.admin import VIEW_LEDGER, journal_table
 from ledger.models import ItemKind
 from ledger.selectors import item_for_document, journal
 from otc.admin import (
+    DetailActionsByState,
     DocumentAdmin,
     ReadOnlyInline,
     ReadOnlyModelAdmin,
@@ -384,7 +385,7 @@ class OverdueFilter(admin.SimpleListFilter):
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(ServiceChangeFormMixin, DocumentAdmin):
+class InvoiceAdmin(DetailActionsByState, ServiceChangeFormMixin, DocumentAdmin):
     form = ManualInvoiceForm
     list_display = [
         "document",
@@ -421,6 +422,13 @@ class InvoiceAdmin(ServiceChangeFormMixin, DocumentAdmin):
         {"title": "Credit", "icon": "undo", "items": ["credit_in_full", "credit_in_part"]},
         "discard_one",
     ]
+    detail_action_states = {
+        "issue_one": selectors.is_draft,
+        "discard_one": selectors.is_draft,
+        "resend_one": selectors.is_issued,
+        "credit_in_full": selectors.is_creditable,
+        "credit_in_part": selectors.is_creditable,
+    }
     add_fieldsets = [("Manual invoice", {"fields": ["customer", "currency", "po_number", "notes", "issue"]})]
     fieldsets = [
         ("Document", {"fields": HEADER_FIELDS}),

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from customers.models import Customer, InvoicingSchedule, Preferences
 from invoicing.einvoice import common as einvoice
-from invoicing.models import CompanyProfile, DocumentKind, Invoice, InvoiceHold, InvoiceLine
+from invoicing.models import CompanyProfile, DocumentKind, Invoice, InvoiceHold, InvoiceLine, InvoiceStatus
 from ledger.models import AccountRole
 from otc.errors import Conflict
 
@@ -167,3 +167,21 @@ def active_hold(*, source: str) -> InvoiceHold | None:
 
 def is_on_hold(invoice: Invoice) -> bool:
     return active_holds().filter(invoice=invoice).exists()
+
+
+# What a document's state allows; the services refuse the rest, the admin offers only these.
+
+CREDITABLE_STATUSES = frozenset({InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID, InvoiceStatus.PAID})
+
+
+def is_draft(invoice: Invoice) -> bool:
+    return invoice.status == InvoiceStatus.DRAFT
+
+
+def is_issued(invoice: Invoice) -> bool:
+    return invoice.status != InvoiceStatus.DRAFT
+
+
+def is_creditable(invoice: Invoice) -> bool:
+    """An issued invoice not yet credited in full; a credit note is never credited."""
+    return not invoice.is_credit_note and invoice.status in CREDITABLE_STATUSES

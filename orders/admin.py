@@ -26,7 +26,7 @@ from unfold.paginator import InfinitePaginator
 from customers.models import Customer
 from inventory.models import Product, format_quantity
 from inventory.selectors import quote_price
-from orders import services
+from orders import selectors, services
 from orders.forms import ApproveReturnForm, DispatchForm, OrderEntryForm, OrderLineEntryForm, ReturnForm
 from orders.models import (
     Order,
@@ -41,6 +41,7 @@ from orders.models import (
 )
 from orders.selectors import backordered_condition
 from otc.admin import (
+    DetailActionsByState,
     OptionalReasonForm,
     ReadOnlyInline,
     ReadOnlyModelAdmin,
@@ -206,7 +207,7 @@ class BackorderFilter(admin.SimpleListFilter):
 
 
 @admin.register(Order)
-class OrderAdmin(ServiceChangeFormMixin, ModelAdmin):
+class OrderAdmin(DetailActionsByState, ServiceChangeFormMixin, ModelAdmin):
     form = OrderEntryForm
     list_display = ["number", "customer", "status_badge", "order_date", "po_number", "gross"]
     list_display_links = ["number"]
@@ -232,6 +233,14 @@ class OrderAdmin(ServiceChangeFormMixin, ModelAdmin):
         {"title": "Fulfilment", "icon": "local_shipping", "items": ["dispatch_one", "return_one"]},
         "cancel_one",
     ]
+    detail_action_states = {
+        "confirm_one": selectors.is_draft,
+        "release_one": selectors.is_on_credit_hold,
+        "reject_one": selectors.is_on_credit_hold,
+        "dispatch_one": selectors.may_ship,
+        "return_one": selectors.has_shipped_goods,
+        "cancel_one": selectors.may_be_cancelled,
+    }
     add_fieldsets = [
         ("Order", {"fields": ["customer", "currency", "po_number", "requested_delivery_date"]}),
         ("Terms", {"fields": ["warehouse", "discount_percent", "notes"]}),
@@ -677,7 +686,7 @@ class ReturnRequestLineInline(ReadOnlyInline):
 
 
 @admin.register(ReturnRequest)
-class ReturnRequestAdmin(ReadOnlyModelAdmin):
+class ReturnRequestAdmin(DetailActionsByState, ReadOnlyModelAdmin):
     """The queue: open requests oldest first; approve (registers the return) or refuse with a reason."""
 
     list_display = ["number", "order", "customer", "status_badge", "reason", "requested_by", "requested_at"]
@@ -704,6 +713,7 @@ class ReturnRequestAdmin(ReadOnlyModelAdmin):
     readonly_fields = fields
     actions_list = ["open_queue"]
     actions_detail = ["approve_one", "refuse_one"]
+    detail_action_states = {"approve_one": selectors.is_undecided, "refuse_one": selectors.is_undecided}
 
     def has_decide_permission(self, request, object_id=None) -> bool:
         return request.user.has_perm("orders.decide_returnrequest")

@@ -12,6 +12,7 @@ from django.utils import timezone
 from customers.models import CreditProfile, Customer
 from ledger.selectors import receivable_balances
 from orders.models import (
+    ALLOWED_TRANSITIONS,
     OPEN_STATUSES,
     Order,
     OrderLine,
@@ -146,3 +147,31 @@ def customer_exposure(*, customer: Customer) -> Exposure:
         open_orders=open_order_value(customer, credit.credit_currency),
         open_receivables=open_receivables(customer, credit.credit_currency),
     )
+
+
+# What an order's state allows (orders.models.ALLOWED_TRANSITIONS); the services refuse the rest,
+# the admin offers only these.
+
+
+def is_draft(order: Order) -> bool:
+    return order.status == OrderStatus.DRAFT
+
+
+def is_on_credit_hold(order: Order) -> bool:
+    return order.status == OrderStatus.ON_CREDIT_HOLD
+
+
+def may_be_cancelled(order: Order) -> bool:
+    return OrderStatus.CANCELLED in ALLOWED_TRANSITIONS[order.status]
+
+
+def may_ship(order: Order) -> bool:
+    return OrderStatus.SHIPPED in ALLOWED_TRANSITIONS[order.status]
+
+
+def has_shipped_goods(order: Order) -> bool:
+    return order.status in {OrderStatus.PARTIALLY_SHIPPED, OrderStatus.SHIPPED, OrderStatus.COMPLETED}
+
+
+def is_undecided(request: ReturnRequest) -> bool:
+    return request.status == ReturnRequestStatus.REQUESTED

@@ -12,6 +12,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.models import Group
@@ -85,6 +86,26 @@ class ServiceChangeFormMixin:
 
         refusing = type(form_class.__name__, (form_class,), {"clean": clean})
         return refusing
+
+
+class DetailActionsByState:
+    """A change form offers only the actions its object's state allows: no Issue on an issued invoice,
+    no Confirm on a shipped order, no Approve on a decided request. `detail_action_states` maps an
+    action (its method's name) to the owning app's rule for it; actions not named there depend on
+    permissions only. The services refuse a forbidden action anyway; this keeps it off the screen."""
+
+    detail_action_states: dict[str, Callable[[Any], bool]] = {}
+
+    def get_actions_detail(self, request: HttpRequest, object_id) -> list:
+        actions = super().get_actions_detail(request, object_id)
+        obj = self.get_object(request, unquote(str(object_id)))
+        if obj is None:
+            return actions
+        return [action for action in actions if self.detail_action_states.get(action.method.__name__, _always)(obj)]
+
+
+def _always(obj: Any) -> bool:
+    return True
 
 
 class ServiceInlineFormSet(PaginationInlineFormSet):
