@@ -581,6 +581,13 @@ class InvoiceAdmin(DetailActionsByState, ServiceChangeFormMixin, DocumentAdmin):
     def log_addition(self, request, obj, message):
         return None  # the audit trail records the entry
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """The page links to "Register payment" (payments' admin) while the invoice has something open."""
+        invoice = self.get_object(request, unquote(object_id))
+        payable = invoice is not None and selectors.is_payable(invoice)
+        extra_context = {**(extra_context or {}), "payable": payable}
+        return super().change_view(request, object_id, form_url, extra_context)
+
     # -- files ------------------------------------------------------------------------------------------
 
     def get_urls(self):

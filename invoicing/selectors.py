@@ -171,6 +171,7 @@ def is_on_hold(invoice: Invoice) -> bool:
 
 # What a document's state allows; the services refuse the rest, the admin offers only these.
 
+PAYABLE_STATUSES = frozenset({InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID})
 CREDITABLE_STATUSES = frozenset({InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID, InvoiceStatus.PAID})
 
 
@@ -180,6 +181,11 @@ def is_draft(invoice: Invoice) -> bool:
 
 def is_issued(invoice: Invoice) -> bool:
     return invoice.status != InvoiceStatus.DRAFT
+
+
+def is_payable(invoice: Invoice) -> bool:
+    """An issued invoice (not a credit note) with something open."""
+    return not invoice.is_credit_note and invoice.status in PAYABLE_STATUSES and invoice.open_amount > 0
 
 
 def is_creditable(invoice: Invoice) -> bool:

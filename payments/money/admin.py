@@ -13,12 +13,16 @@ from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db.models import F, QuerySet
 from django.http import HttpResponse, HttpResponseRedirect
-from django.urls import reverse
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html_join
 from unfold.contrib.filters.admin import AutocompleteSelectFilter, ChoicesDropdownFilter, RangeDateFilter
 from unfold.decorators import action, display
 from unfold.widgets import (
+    UnfoldAdminDateWidget,
+    UnfoldAdminSelectWidget,
+    UnfoldAdminTextInputWidget,
     UnfoldBooleanWidget,
 )
 
@@ -49,6 +53,7 @@ from payments.admin_helpers import amount_field
 from payments.models import (
     Allocation,
     Payment,
+    PaymentMethod,
     PaymentSource,
     Refund,
     RefundStatus,
@@ -122,6 +127,16 @@ class AllocateForm(forms.Form):
             for invoice in self.invoices
             if data.get(f"amount_{invoice.pk}") or data.get(f"write_off_{invoice.pk}")
         ]
+
+
+class InvoicePaymentForm(forms.Form):
+    """Money received for one invoice; the amount starts at what is open, the currency is the invoice's."""
+
+    amount = amount_field("Amount received")
+    received_on = forms.DateField(label="Received on", widget=UnfoldAdminDateWidget)
+    method = forms.ChoiceField(choices=PaymentMethod.choices, widget=UnfoldAdminSelectWidget)
+    bank_fee = amount_field("Bank fee", "Deducted by the banks on the way; booked as an expense.", required=False)
+    reference = forms.CharField(max_length=300, required=False, widget=UnfoldAdminTextInputWidget)
 
 
 class RefundRequestForm(forms.Form):
@@ -419,6 +434,59 @@ class PaymentAdmin(ServiceChangeFormMixin, DocumentAdmin):
             obj=payment,
             submit_label="Request refund",
             intro=f"{money_text(payment.unallocated_amount, payment.currency)} unallocated can be paid back.",
+        )
+
+    # -- "Register payment" from an invoice's page -----------------------------------------------------
+
+    def get_urls(self):
+        register = path(
+            "register/<path:invoice_id>/",
+            self.admin_site.admin_view(self.register_for_invoice),
+            name="payments_payment_register",
+        )
+        return [register, *super().get_urls()]
+
+    def register_for_invoice(self, request, invoice_id) -> HttpResponse:
+        """Record money received for one invoice and apply it there, in one step and one transaction."""
+        if not (self.has_add_permission(request) and self.has_allocate_permission(request)):
+            raise PermissionDenied
+        invoice = get_object_or_404(Invoice, pk=unquote(invoice_id))
+        initial = {
+            "amount": quantize(invoice.open_amount, invoice.currency),
+            "received_on": timezone.localdate(),
+            "method": PaymentMethod.BANK_TRANSFER,
+            "reference": invoice.number,
+        }
+        form = InvoicePaymentForm(request.POST if request.method == "POST" else None, initial=initial)
+        if form.is_bound and form.is_valid():
+            data = form.cleaned_data
+            registered = call_once(
+                request,
+                lambda: services.register_invoice_payment(
+                    invoice=invoice,
+                    amount=data["amount"],
+                    method=data["method"],
+                    received_on=data["received_on"],
+                    bank_fee=data.get("bank_fee") or ZERO,
+                    reference=data.get("reference") or "",
+                    actor=request.user,
+                ),
+                done=f"Payment for {invoice} registered and applied to it.",
+            )
+            if registered:
+                return HttpResponseRedirect(change_url(invoice))
+        open_text = money_text(invoice.open_amount, invoice.currency)
+        return service_form_page(
+            request,
+            self,
+            title=f"Register payment for {invoice}",
+            form=form,
+            submit_label="Register payment",
+            intro=(
+                f"{invoice.customer}: {open_text} open, due {invoice.due_date:%Y-%m-%d}. The payment is booked in "
+                f"{invoice.currency} and applied to {invoice.number}; more than is open stays as the customer's credit."
+            ),
+            cancel_url=change_url(invoice),
         )
 
     def _payment(self, request, object_id) -> Payment:

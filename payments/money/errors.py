@@ -8,6 +8,11 @@ class OverAllocation(Conflict):
     title = "The allocation exceeds what the payment has left or what the invoice has open."
 
 
+class NothingOpen(Conflict):
+    code = "nothing_open"
+    title = "The invoice has nothing open to pay."
+
+
 class DuplicatePayment(Conflict):
     code = "duplicate_payment"
     title = "A payment with this external id was recorded already."

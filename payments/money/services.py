@@ -16,6 +16,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from customers.models import Customer
+from invoicing import selectors as invoice_selectors
 from invoicing.models import DocumentKind, Invoice, InvoiceStatus
 from invoicing.services import reopen_invoice, settle_invoice
 from ledger.models import AccountRole, EntryKind, ItemKind, OpenItem
@@ -37,7 +38,7 @@ from payments.models import (
     Refund,
     RefundStatus,
 )
-from payments.money.errors import DuplicatePayment, OverAllocation
+from payments.money.errors import DuplicatePayment, NothingOpen, OverAllocation
 
 ZERO = Decimal("0")
 
@@ -250,6 +251,41 @@ def _allocate(
         journal_entry=entry,
         created_by=actor,
     )
+
+
+@transaction.atomic
+def register_invoice_payment(
+    *,
+    invoice: Invoice,
+    amount: Decimal,
+    method: str,
+    actor: User,
+    received_on: date | None = None,
+    bank_fee: Decimal = ZERO,
+    reference: str = "",
+    payer_name: str = "",
+) -> Payment:
+    """Money received for one invoice, booked and applied to it at once (the clerk's "Register payment"):
+    what exceeds the invoice's open amount stays on the customer's account as credit."""
+    invoice = Invoice.objects.get(pk=invoice.pk)
+    if not invoice_selectors.is_payable(invoice):
+        raise NothingOpen(f"{invoice} has nothing open to pay.")
+    payment = record_payment(
+        customer=invoice.customer,
+        amount=amount,
+        currency=invoice.currency,
+        method=method,
+        source=PaymentSource.STAFF,
+        actor=actor,
+        received_on=received_on,
+        bank_fee=bank_fee,
+        reference=reference or invoice.number,
+        payer_name=payer_name,
+    )
+    allocate_payment(
+        payment=payment, applications=[Application(invoice, min(payment.amount, invoice.open_amount))], actor=actor
+    )
+    return payment
 
 
 @transaction.atomic
