@@ -31,6 +31,7 @@ from customers.validators import normalize_iban
 from invoicing import selectors as invoicing_selectors
 from invoicing.models import DocumentKind, Invoice
 from otc.admin import (
+    DetailActionsByState,
     DocumentAdmin,
     ReadOnlyInline,
     ReadOnlyModelAdmin,
@@ -47,6 +48,7 @@ from otc.crypto import fingerprint
 from otc.errors import DomainError
 from otc.uploads import megabytes
 from payments.admin_helpers import amount_field, autofocus_first_field, customer_field
+from payments.cash_application import selectors
 from payments.cash_application import services as reconciliation
 from payments.cash_application.bank_formats.csv_layout import CSV_LAYOUTS
 from payments.cash_application.selectors import line_proposals, queue_condition
@@ -403,7 +405,7 @@ def proposal_key(proposal) -> str:
 
 
 @admin.register(BankStatementLine)
-class BankStatementLineAdmin(ReadOnlyModelAdmin):
+class BankStatementLineAdmin(DetailActionsByState, ReadOnlyModelAdmin):
     """The reconciliation queue: each waiting line with its ranked proposals, accepted in one click,
     applied by hand, or ignored with a reason; an applied line can be undone."""
 
@@ -443,6 +445,11 @@ class BankStatementLineAdmin(ReadOnlyModelAdmin):
     readonly_fields = fields
     change_form_template = "admin/payments/bankstatementline/change_form.html"
     actions_detail = ["apply_by_hand", "ignore", "undo"]
+    detail_action_states = {
+        "apply_by_hand": selectors.is_waiting,
+        "ignore": selectors.is_undecided,
+        "undo": selectors.has_payment,
+    }
 
     def get_queryset(self, request) -> QuerySet[BankStatementLine]:
         return super().get_queryset(request).select_related("statement", "payment")
@@ -499,6 +506,8 @@ class BankStatementLineAdmin(ReadOnlyModelAdmin):
             context["proposals"] = self._proposal_rows(line)
             context["can_reconcile"] = request.user.has_perm(RECONCILE)
             context["accept_url"] = reverse("admin:payments_bankstatementline_accept", args=[line.pk])
+            context["apply_url"] = reverse("admin:payments_bankstatementline_apply_by_hand", args=[line.pk])
+            context["skip_url"] = self._skip_url(line)
         return super().change_view(request, object_id, form_url, context)
 
     def _proposal_rows(self, line: BankStatementLine) -> list[dict]:
@@ -551,6 +560,17 @@ class BankStatementLineAdmin(ReadOnlyModelAdmin):
             done=f"Line {line.line_no} of {line.statement.statement_id} applied as proposed.",
         )
         return HttpResponseRedirect(self._next_url(line) if accepted else change_url(line))
+
+    def _skip_url(self, line: BankStatementLine) -> str:
+        """The line after this one in the queue's order (newest first), wrapping round to the first."""
+        waiting = BankStatementLine.objects.filter(status=StatementLineStatus.UNMATCHED, amount__gt=0).order_by(
+            "-booking_date", "-pk"
+        )
+        after = waiting.filter(
+            Q(booking_date__lt=line.booking_date) | Q(booking_date=line.booking_date, pk__lt=line.pk)
+        ).first()
+        following = after or waiting.exclude(pk=line.pk).first()
+        return change_url(following) if following else reverse("admin:payments_bankstatementline_changelist")
 
     def _next_url(self, line: BankStatementLine) -> str:
         """After a line is settled: the next one waiting, so the queue can be worked through."""

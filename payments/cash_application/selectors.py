@@ -93,3 +93,19 @@ def proposal_rows(lines: list[BankStatementLine], ranked: dict[int, list[Proposa
         for line in lines
         if line.pk in ranked
     }
+
+
+# What a bank line's state allows; the services refuse the rest, the admin offers only these.
+
+
+def is_waiting(line: BankStatementLine) -> bool:
+    """In the reconciliation queue: money in that nobody has applied or ignored yet."""
+    return line.status == StatementLineStatus.UNMATCHED and line.amount > 0
+
+
+def is_undecided(line: BankStatementLine) -> bool:
+    return line.status == StatementLineStatus.UNMATCHED
+
+
+def has_payment(line: BankStatementLine) -> bool:
+    return line.payment_id is not None

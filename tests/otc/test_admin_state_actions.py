@@ -9,6 +9,8 @@ import pytest
 from customers import services as customer_services
 from invoicing import services as invoicing
 from orders import services as orders
+from payments.cash_application import selectors as reconciliation_selectors
+from payments.cash_application import services as reconciliation
 from tests.factories import CustomerFactory, allocated_payment, apply, manual_invoice, placed_order, ship
 
 pytestmark = pytest.mark.django_db
@@ -17,6 +19,7 @@ INVOICE_ACTIONS = {"issue", "discard", "resend", "credit", "credit-note"}
 ORDER_ACTIONS = {"confirm", "release", "reject", "dispatch", "return", "cancel"}
 CUSTOMER_ACTIONS = {"credit-hold", "release-hold", "block", "unblock"}
 REQUEST_ACTIONS = {"approve", "reject", "withdraw"}
+LINE_ACTIONS = {"apply", "ignore", "undo"}
 
 
 def offered(admin_client, obj, actions: set[str]) -> set[str]:
@@ -84,3 +87,18 @@ def test_change_requests_offer_decisions_only_while_pending(admin_client, clerk,
     assert offered(admin_client, pending, REQUEST_ACTIONS) == {"approve", "reject", "withdraw"}
     for decided in (approved, rejected, withdrawn):
         assert offered(admin_client, decided, REQUEST_ACTIONS) == set()
+
+
+@pytest.mark.usefixtures("own_accounts")
+def test_bank_lines_offer_apply_and_ignore_while_waiting_and_undo_once_applied(admin_client, clerk, statement):
+    by_number, by_amount, card, on_account = statement.lines.order_by("line_no")
+    [best] = reconciliation_selectors.line_proposals(line=by_number, limit=1)
+    reconciliation.accept_proposal(line=by_number, proposal=best, actor=clerk)
+    reconciliation.ignore_line(line=on_account, actor=clerk, reason="own transfer")
+    for line in (by_number, on_account):
+        line.refresh_from_db()
+
+    assert offered(admin_client, by_amount, LINE_ACTIONS) == {"apply", "ignore"}
+    assert offered(admin_client, card, LINE_ACTIONS) == {"ignore"}  # money out: not for the queue
+    assert offered(admin_client, by_number, LINE_ACTIONS) == {"undo"}
+    assert offered(admin_client, on_account, LINE_ACTIONS) == set()
