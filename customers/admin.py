@@ -448,11 +448,18 @@ class CustomerAdmin(DetailActionsByState, ServiceChangeFormMixin, ModelAdmin, Im
         )
 
     @action(description="Release credit hold", permissions=["credit"])
-    def release_credit_hold(self, request, queryset) -> None:
-        call_for_each(
+    def release_credit_hold(self, request, queryset):
+        return bulk_with_reason(
+            self,
             request,
             queryset,
-            lambda customer: services.release_credit_hold(customer=customer, actor=request.user),
+            intro="New orders go ahead again; the reason is recorded in the audit trail.",
+            action_name="release_credit_hold",
+            title="Release credit holds",
+            submit_label="Release credit hold",
+            service=lambda customer, reason: services.release_credit_hold(
+                customer=customer, actor=request.user, reason=reason
+            ),
             done="Released the credit hold of {count} customer(s).",
         )
 
@@ -503,10 +510,12 @@ class CustomerAdmin(DetailActionsByState, ServiceChangeFormMixin, ModelAdmin, Im
         return self._form_action(
             request,
             object_id,
-            form_class=forms.Form,
+            form_class=ReasonForm,
             title="Release the credit hold of {customer}?",
             submit_label="Release credit hold",
-            call=lambda customer, data: services.release_credit_hold(customer=customer, actor=request.user),
+            call=lambda customer, data: services.release_credit_hold(
+                customer=customer, actor=request.user, reason=data["reason"]
+            ),
             done="Released the credit hold of {customer}.",
         )
 

@@ -261,11 +261,15 @@ def place_credit_hold(*, customer: Customer, actor: User, reason: str) -> Custom
 
 
 @transaction.atomic
-def release_credit_hold(*, customer: Customer, actor: User) -> Customer:
+def release_credit_hold(*, customer: Customer, actor: User, reason: str) -> Customer:
+    """Orders go ahead again; why is kept in the audit trail."""
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput("Say why the credit hold is released.", fields={"reason": ["This field is required."]})
     customer = _locked_customer(customer)
     if customer.status != CustomerStatus.ON_HOLD:
         raise CustomerStatusConflict("This customer is not on credit hold.")
-    with acting(actor, "credit hold released"):
+    with acting(actor, f"credit hold released: {reason}"):
         customer.status = CustomerStatus.ACTIVE
         customer.save(update_fields=["status", "updated_at"])
         CreditProfile.objects.filter(customer=customer).update(hold_reason="", hold_set_by=None, hold_set_at=None)

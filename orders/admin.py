@@ -460,13 +460,18 @@ class OrderAdmin(DetailActionsByState, ServiceChangeFormMixin, ModelAdmin):
             done="Dispatched {count} shipment(s) with everything reserved.",
         )
 
-    @action(description="Release credit hold of selected orders", permissions=["order_change"])
-    def release_selected(self, request, queryset) -> None:
-        call_for_each(
+    @action(description="Release credit hold of selected orders", permissions=["release"])
+    def release_selected(self, request, queryset):
+        return bulk_with_reason(
+            self,
             request,
             queryset.order_by("pk"),
-            lambda order: services.release_credit_hold(order=order, actor=request.user),
+            action_name="release_selected",
+            title="Release orders from credit hold",
+            submit_label="Release and confirm",
+            service=lambda order, reason: services.release_credit_hold(order=order, actor=request.user, reason=reason),
             done="Released {count} order(s) from credit hold.",
+            intro="The orders are confirmed and their stock reserved; the reason is recorded on their timeline.",
         )
 
     @action(description="Reject selected orders on credit hold", permissions=["order_change"])
@@ -531,10 +536,12 @@ class OrderAdmin(DetailActionsByState, ServiceChangeFormMixin, ModelAdmin):
         return self._form_action(
             request,
             object_id,
-            form_class=forms.Form,
+            form_class=ReasonForm,
             title="Release {order} from credit hold?",
             submit_label="Release and confirm",
-            call=lambda order, form: services.release_credit_hold(order=order, actor=request.user),
+            call=lambda order, form: services.release_credit_hold(
+                order=order, actor=request.user, reason=form.cleaned_data["reason"]
+            ),
             done="{order} released and confirmed.",
             intro=f"Held because: {order.hold_reason or '-'}",
         )

@@ -337,15 +337,18 @@ def _reserve(order: Order, lines: list[OrderLine], actor: User, *, allow_partial
 
 
 @transaction.atomic
-def release_credit_hold(*, order: Order, actor: User) -> Order:
-    """Finance lets a held order through: it is confirmed and its stock reserved."""
+def release_credit_hold(*, order: Order, actor: User, reason: str) -> Order:
+    """Finance lets a held order through, saying why: it is confirmed and its stock reserved."""
     _require(actor, "orders.release_credit_hold", "release orders from credit hold")
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput("Say why the order is released.", fields={"reason": ["This field is required."]})
     order = _locked(order)
     if order.status != OrderStatus.ON_CREDIT_HOLD:
         raise IllegalOrderTransition(f"Order {order.number} is not on credit hold.")
     _move(order, OrderStatus.CONFIRMED)
-    with acting(actor, "release order from credit hold"):
-        _timeline(order, TimelineKind.RELEASED, actor, f"Released by {actor}")
+    with acting(actor, f"release order from credit hold: {reason}"):
+        _timeline(order, TimelineKind.RELEASED, actor, f"Released by {actor}: {reason}")
         publish(OrderCreditHoldReleased(**_order_subject(order, actor)))
         _reserve_and_confirm(order, actor)
     return order

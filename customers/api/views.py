@@ -34,7 +34,7 @@ from customers.api.serializers import (
 from customers.models import Address, ChangeRequest, ChangeRequestKind, Contact, Customer, Preferences
 from otc.api.idempotency import idempotent
 from otc.api.schema import IDEMPOTENCY_KEY, problems
-from otc.api.serializers import EmptySerializer, parse
+from otc.api.serializers import parse
 
 CUSTOMER_SCOPES = {"read": "customers:read", "write": "customers:write"}
 
@@ -116,13 +116,13 @@ class CustomerViewSet(viewsets.GenericViewSet):
         return Response(CustomerDetailSerializer(customer_detail_or_404(pk)).data)
 
     @extend_schema(
-        request=EmptySerializer, responses={200: CustomerDetailSerializer, **problems(401, 403, 404, 409, 422)}
+        request=CreditHoldSerializer, responses={200: CustomerDetailSerializer, **problems(401, 403, 404, 409, 422)}
     )
     @action(detail=True, methods=["post"], url_path="release-credit-hold")
     def release_credit_hold(self, request: Request, pk: int) -> Response:
-        """Release a customer's credit hold."""
-        parse(EmptySerializer, request)
-        services.release_credit_hold(customer=customer_or_404(pk), actor=request.user)
+        """Release a customer's credit hold, saying why (kept in the audit trail)."""
+        data = parse(CreditHoldSerializer, request)
+        services.release_credit_hold(customer=customer_or_404(pk), actor=request.user, reason=data["reason"])
         return Response(CustomerDetailSerializer(customer_detail_or_404(pk)).data)
 
     @extend_schema(responses={200: TimelineEntrySerializer(many=True), **problems(401, 403, 404)})

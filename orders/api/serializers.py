@@ -113,6 +113,10 @@ class RejectSerializer(StrictSerializer):
     reason = serializers.CharField(max_length=300, help_text="Why credit control refuses the order.")
 
 
+class ReleaseSerializer(StrictSerializer):
+    reason = serializers.CharField(max_length=300, help_text="Why credit control lets the order through.")
+
+
 class ShipmentLineInputSerializer(StrictSerializer):
     line_no = serializers.IntegerField(min_value=1, help_text="The order line's number.")
     quantity = quantity_field()

@@ -27,6 +27,7 @@ from orders.api.serializers import (
     OrderTimelineEntrySerializer,
     RefuseReturnRequestSerializer,
     RejectSerializer,
+    ReleaseSerializer,
     ReturnCreateSerializer,
     ReturnRequestCreateSerializer,
     ReturnRequestSerializer,
@@ -154,13 +155,15 @@ class OrderViewSet(viewsets.GenericViewSet):
         order = services.cancel_order(order=order_or_404(number), actor=request.user, reason=data["reason"])
         return self._detail(order)
 
-    @extend_schema(request=EmptySerializer, responses={200: OrderDetailSerializer, **problems(401, 403, 404, 409, 422)})
+    @extend_schema(
+        request=ReleaseSerializer, responses={200: OrderDetailSerializer, **problems(401, 403, 404, 409, 422)}
+    )
     @action(detail=True, methods=["post"], url_path="release-credit-hold")
     def release_credit_hold(self, request: Request, number: str) -> Response:
-        """Credit control lets a held order through. The acting user needs the orders.release_credit_hold
-        permission (for an API key: the user it acts as), else 403."""
-        parse(EmptySerializer, request)
-        order = services.release_credit_hold(order=order_or_404(number), actor=request.user)
+        """Credit control lets a held order through, saying why. The acting user needs the
+        orders.release_credit_hold permission (for an API key: the user it acts as), else 403."""
+        data = parse(ReleaseSerializer, request)
+        order = services.release_credit_hold(order=order_or_404(number), actor=request.user, reason=data["reason"])
         return self._detail(order)
 
     @extend_schema(

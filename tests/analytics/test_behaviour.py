@@ -127,8 +127,8 @@ def test_credit_holds_by_outcome_and_hours_to_decision(clock, clerk, customer, w
     clock(date(2026, 5, 4))
     held = [placed_order(customer, clerk, (widget, "1")) for _ in range(4)]
     clock(date(2026, 5, 5))
-    orders.release_credit_hold(order=held[0], actor=credit_controller)
-    orders.release_credit_hold(order=held[1], actor=credit_controller)
+    orders.release_credit_hold(order=held[0], actor=credit_controller, reason="paid in advance")
+    orders.release_credit_hold(order=held[1], actor=credit_controller, reason="paid in advance")
     clock(date(2026, 5, 7))
     orders.reject_order(order=held[2], actor=credit_controller, reason="No payment guarantee")
 

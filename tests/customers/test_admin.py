@@ -377,10 +377,10 @@ def test_a_refused_bulk_action_reports_the_customer_and_changes_nothing(clerk):
     customer = CustomerFactory(actor=clerk)
     client = signed_in(clerk)
 
-    response = client.post(
-        CUSTOMERS,
-        {"action": "release_credit_hold", "_selected_action": [customer.pk], "index": "0", "select_across": "0"},
-    )
+    selected = {"action": "release_credit_hold", "_selected_action": [customer.pk], "index": "0", "select_across": "0"}
+    asked = client.post(CUSTOMERS, selected)
+    assert asked.status_code == 200  # the reason first
+    response = client.post(CUSTOMERS, {**selected, "apply": "1", "reason": "cheque cleared"})
 
     assert response.status_code == 302
     assert any("not on credit hold" in message for message in messages_of(response))

@@ -413,7 +413,8 @@ def test_credit_hold_and_release_through_the_api(writer, clerk):
     assert again.status_code == 409
     assert again.json()["code"] == "customer_status_conflict"
 
-    released = writer.post(customer_url(customer, "release-credit-hold/"))
+    assert writer.post(customer_url(customer, "release-credit-hold/")).status_code == 422
+    released = writer.post(customer_url(customer, "release-credit-hold/"), {"reason": "cheque cleared"})
 
     assert released.status_code == 200
     customer.refresh_from_db()

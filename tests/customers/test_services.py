@@ -179,7 +179,7 @@ def test_credit_hold_and_release(clerk):
     assert customer.credit.hold_reason == "cheque bounced"
     assert customer.credit.hold_set_by == clerk
 
-    services.release_credit_hold(customer=customer, actor=clerk)
+    services.release_credit_hold(customer=customer, actor=clerk, reason="paid in advance")
     customer.refresh_from_db()
     customer.credit.refresh_from_db()
     assert customer.status == CustomerStatus.ACTIVE

@@ -163,7 +163,7 @@ def test_a_foreign_currency_invoice_carries_the_rate_of_the_issue_day(
         PriceListItem.objects.create(price_list=usd, product=product, unit_price=price)
     ExchangeRate.objects.create(currency="USD", rate_date=date(2020, 1, 1), rate=D("0.91234567"))
     held = confirmed(clerk, customer, widget, manual, currency="USD")  # a foreign currency needs review
-    dollars = ship(orders.release_credit_hold(order=held, actor=credit_controller), clerk)
+    dollars = ship(orders.release_credit_hold(order=held, actor=credit_controller, reason="paid in advance"), clerk)
     (euros,) = shipments(1, clerk, customer, widget, manual)
 
     invoice_shipments_in_bulk(shipment_ids=[dollars.pk, euros.pk], actor=clerk)

@@ -288,13 +288,18 @@ def test_finance_releases_a_held_order_from_its_page(credit_controller, held_ord
     client = signed_in(credit_controller)
     assert "Release credit hold" in client.get(f"{ORDERS}{held_order.pk}/change/").content.decode()
 
-    response = client.post(f"{ORDERS}{held_order.pk}/release/", follow=True)
+    without_reason = client.post(f"{ORDERS}{held_order.pk}/release/")
+    assert without_reason.status_code == 200  # the form again, asking for the reason
+    held_order.refresh_from_db()
+    assert held_order.status == OrderStatus.ON_CREDIT_HOLD
+
+    response = client.post(f"{ORDERS}{held_order.pk}/release/", {"reason": "customer prepaid"}, follow=True)
 
     held_order.refresh_from_db()
     assert held_order.status == OrderStatus.CONFIRMED
     assert f"{held_order.number} released and confirmed." in messages_of(response)
     assert stock_of(widget, warehouse) == (Decimal("100"), Decimal("20"))
-    assert held_order.timeline.filter(kind="released", actor=credit_controller).exists()
+    assert held_order.timeline.get(kind="released", actor=credit_controller).detail.endswith(": customer prepaid")
 
 
 def test_a_sales_user_cannot_release_a_held_order(seller, held_order, widget, warehouse):
@@ -303,11 +308,12 @@ def test_a_sales_user_cannot_release_a_held_order(seller, held_order, widget, wa
     assert f"{ORDERS}{held_order.pk}/release/" not in page
     assert client.post(f"{ORDERS}{held_order.pk}/release/").status_code == 403
 
-    response = bulk(client, "release_selected", [held_order])
+    assert "release_selected" not in client.get(ORDERS).content.decode()  # the bulk action is not offered
+    response = bulk(client, "release_selected", [held_order], apply="1", reason="prepaid")
 
     held_order.refresh_from_db()
     assert held_order.status == OrderStatus.ON_CREDIT_HOLD
-    assert f"{held_order.number}: You may not release orders from credit hold." in messages_of(response)
+    assert "No action selected." in messages_of(response)
     assert stock_of(widget, warehouse) == (Decimal("100"), Decimal("0"))
 
 

@@ -337,19 +337,24 @@ def test_releasing_a_credit_hold_needs_the_permission_of_the_keys_user(
     credit_desk = APIClient()
     credit_desk.credentials(HTTP_AUTHORIZATION=f"Api-Key {plaintext}")
 
-    refused = partner.post(order_url(number, "release-credit-hold/"))
+    refused = partner.post(order_url(number, "release-credit-hold/"), {"reason": "prepaid"})
 
     assert refused.status_code == 403
     assert refused["Content-Type"] == "application/problem+json"
     assert refused.json()["code"] == "permission_denied"
     assert Order.objects.get().status == OrderStatus.ON_CREDIT_HOLD
 
-    released = credit_desk.post(order_url(number, "release-credit-hold/"))
+    without_reason = credit_desk.post(order_url(number, "release-credit-hold/"))
+    assert without_reason.status_code == 422
+    assert Order.objects.get().status == OrderStatus.ON_CREDIT_HOLD
+
+    released = credit_desk.post(order_url(number, "release-credit-hold/"), {"reason": "prepaid by wire"})
 
     assert released.status_code == 200, released.json()
     assert released.json()["status"] == "confirmed"
     assert stock(widget) == (100, 5)
-    again = credit_desk.post(order_url(number, "release-credit-hold/"))
+    assert Order.objects.get().timeline.get(kind="released").detail.endswith(": prepaid by wire")
+    again = credit_desk.post(order_url(number, "release-credit-hold/"), {"reason": "again"})
     assert again.status_code == 409
     assert again.json()["code"] == "illegal_order_transition"
 

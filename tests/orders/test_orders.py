@@ -147,8 +147,8 @@ def test_finance_releases_a_held_order_and_sales_may_not(clerk, customer, widget
     salesman = make_sales_user()
 
     with pytest.raises(PermissionDenied):
-        services.release_credit_hold(order=order, actor=salesman)
-    services.release_credit_hold(order=order, actor=credit_controller)
+        services.release_credit_hold(order=order, actor=salesman, reason="paid in advance")
+    services.release_credit_hold(order=order, actor=credit_controller, reason="paid in advance")
 
     order.refresh_from_db()
     assert order.status == OrderStatus.CONFIRMED

@@ -410,7 +410,7 @@ def test_a_delayed_step_resumes_when_the_conditions_still_hold_and_is_cancelled_
     assert all(step.resume_at > timezone.now() + timedelta(days=1) for step in steps)
     assert resume_due_steps() == 0  # not yet due
     with transaction.atomic():
-        customers.release_credit_hold(customer=released, actor=clerk)
+        customers.release_credit_hold(customer=released, actor=clerk, reason="paid in advance")
 
     assert resume_due_steps(now=timezone.now() + timedelta(days=5)) == 2
 

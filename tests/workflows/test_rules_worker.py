@@ -77,7 +77,7 @@ def test_a_rule_with_a_delayed_step_fires_once_per_event_delivered_twice_and_res
         event.pk for event in events
     ]
 
-    customers.release_credit_hold(customer=released, actor=clerk)
+    customers.release_credit_hold(customer=released, actor=clerk, reason="paid in advance")
     DelayedStep.objects.update(resume_at=timezone.now() - timedelta(seconds=1))  # the business day has passed
     tasks.resume_delayed_steps.delay()  # what beat sends every few minutes
 

@@ -314,7 +314,9 @@ class ReleaseCreditHold(Action):
         return Plan(f"release the credit hold of {_customer(subject).number}")
 
     def perform(self, params: dict[str, Any], plan: Plan, context: RunContext) -> None:
-        customer_services.release_credit_hold(customer=context.subject.customer, actor=context.actor)
+        customer_services.release_credit_hold(
+            customer=context.subject.customer, actor=context.actor, reason=f"automation rule: {plan.summary}"
+        )
 
 
 def _invoice_number(subject: Subject) -> str:
