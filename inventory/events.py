@@ -18,3 +18,16 @@ class LowStock(DomainEvent):
     available: Decimal
     minimum: Decimal
     reorder_quantity: Decimal
+
+
+@dataclass(frozen=True, kw_only=True)
+class StockReceived(DomainEvent):
+    """Goods arrived in a warehouse: orders waiting for the product there can now be reserved."""
+
+    type = "inventory.stock_received"
+    product_id: int
+    sku: str
+    warehouse_id: int
+    warehouse_code: str
+    quantity: Decimal
+    on_hand: Decimal

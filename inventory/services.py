@@ -11,7 +11,7 @@ from typing import Any
 from django.db import connection, transaction
 
 from inventory.errors import InsufficientStock
-from inventory.events import LowStock
+from inventory.events import LowStock, StockReceived
 from inventory.models import MoveKind, Product, StockLevel, StockMove, Warehouse, format_quantity
 from otc.audit import acting
 from otc.errors import InvalidInput
@@ -129,7 +129,7 @@ def receive_stock(
     if not product.is_stocked:
         raise InvalidInput(f"{product.sku} is a service and holds no stock.", fields={"product": ["Not stocked."]})
     StockLevel.objects.get_or_create(product=product, warehouse=warehouse)
-    return _apply_move(
+    level = _apply_move(
         product_id=product.pk,
         warehouse_id=warehouse.pk,
         kind=MoveKind.RECEIPT,
@@ -139,6 +139,17 @@ def receive_stock(
         reference=reference,
         reason=reason,
     )
+    publish(
+        StockReceived(
+            product_id=product.pk,
+            sku=product.sku,
+            warehouse_id=warehouse.pk,
+            warehouse_code=warehouse.code,
+            quantity=quantity,
+            on_hand=level.on_hand,
+        )
+    )
+    return level
 
 
 @transaction.atomic

@@ -19,12 +19,13 @@ from customers.models import Customer, InvitationStatus, PortalInvitation
 from customers.notices import sms_recipients
 from customers.services import invitation_token
 from inventory import notices as inventory_notices
-from inventory.events import LowStock
+from inventory.events import LowStock, StockReceived
 from invoicing import services as invoicing
 from invoicing.documents.render import money
 from invoicing.documents.services import deliver_document
 from invoicing.events import CreditNoteIssued, InvoiceIssued, InvoiceResendRequested
 from orders import notices as order_notices
+from orders import services as order_services
 from orders.events import (
     GoodsReturned,
     OrderConfirmed,
@@ -153,6 +154,14 @@ def notify_credit_control_of_held_order(event: OutboxEvent) -> None:
 def send_return_request_decision(event: OutboxEvent) -> None:
     notices = order_notices.return_request_decided(ReturnRequestDecided.from_payload(event.payload))
     queue_notices(event, send_return_request_decision, notices)
+
+
+def allocate_received_stock(event: OutboxEvent) -> None:
+    """Orders waiting for the product in that warehouse take the stock that arrived."""
+    received = StockReceived.from_payload(event.payload)
+    order_services.allocate_received_stock(
+        product_id=received.product_id, warehouse_id=received.warehouse_id, actor=automation_user()
+    )
 
 
 def alert_stock_managers(event: OutboxEvent) -> None:
@@ -348,6 +357,7 @@ HANDLERS: dict[str, list[Handler]] = {
     GoodsReturned.type: [credit_returned_goods],
     ReturnRequestDecided.type: [send_return_request_decision],
     LowStock.type: [alert_stock_managers],
+    StockReceived.type: [allocate_received_stock],
     InvoiceIssued.type: [deliver_invoice],
     CreditNoteIssued.type: [deliver_invoice],
     InvoiceResendRequested.type: [deliver_invoice],

@@ -50,6 +50,7 @@ EXPECTED = {
     "customer.tagged": 1,
     "dunning.letter_issued": 1,
     "inventory.low_stock": 1,
+    "inventory.stock_received": 1,
     "invoice.issued": 1,
     "invoice.payment_reminder_due": 1,
     "invoice.resend_requested": 1,

@@ -285,6 +285,7 @@ def test_every_fixed_notification_handler_has_its_built_in_rule(builtin_rules):
     assert {name for name, _ in handled - expected} == {
         "invoice_dispatched_shipment",
         "credit_returned_goods",
+        "allocate_received_stock",
         "run_automation_rules",
         "queue_partner_webhooks",
     }
