@@ -10,6 +10,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from customers.models import CreditProfile, Customer
+from inventory.models import ProductKind
 from ledger.selectors import receivable_balances
 from orders.models import (
     ALLOWED_TRANSITIONS,
@@ -82,9 +83,14 @@ SHIPPABLE_STATUSES = [OrderStatus.CONFIRMED, OrderStatus.PARTIALLY_SHIPPED]
 
 
 def backordered_condition() -> Q:
-    """A released order with a line that stock could not cover: ordered beyond what is shipped and
-    reserved. The dashboard counts these and the order list filters by the same condition."""
-    short = OrderLine.objects.filter(order=OuterRef("pk"), quantity__gt=F("quantity_shipped") + F("quantity_reserved"))
+    """A released order with a stocked line that stock could not cover: ordered beyond what is shipped
+    and reserved (a service line holds no stock and waits for nothing). The dashboard counts these and
+    the order list filters by the same condition."""
+    short = OrderLine.objects.filter(
+        order=OuterRef("pk"),
+        product__kind=ProductKind.STOCKED,
+        quantity__gt=F("quantity_shipped") + F("quantity_reserved"),
+    )
     return Q(status__in=SHIPPABLE_STATUSES) & Q(Exists(short))
 
 

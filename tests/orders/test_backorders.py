@@ -6,8 +6,9 @@ from decimal import Decimal
 import pytest
 
 from inventory import services as inventory
+from orders import selectors
 from orders.models import Order, OrderStatus
-from tests.factories import placed_order, ship
+from tests.factories import make_product, placed_order, ship
 from workflows.handlers import HANDLERS
 from workflows.models import OutboxEvent
 from workflows.services import dispatch_event
@@ -49,3 +50,14 @@ def test_a_receipt_no_order_waits_for_stays_available(customer, clerk, widget, w
 
     level = widget.stock_levels.get(warehouse=warehouse)
     assert (level.on_hand, level.reserved) == (Decimal("125"), Decimal("40"))
+
+
+def test_an_unshipped_service_line_is_not_a_backorder(customer, clerk, widget):
+    setup = make_product(actor=clerk, sku="SETUP", price="80.00", kind="service")
+    with_service = placed_order(customer, clerk, (widget, "5"), (setup, "1"))
+    short = placed_order(customer, clerk, (widget, "200"))
+
+    backordered = Order.objects.filter(selectors.backordered_condition())
+
+    assert list(backordered) == [short]
+    assert with_service.status == OrderStatus.CONFIRMED
