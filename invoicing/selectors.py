@@ -11,6 +11,7 @@ from customers.models import Customer, InvoicingSchedule, Preferences
 from invoicing.einvoice import common as einvoice
 from invoicing.models import CompanyProfile, DocumentKind, Invoice, InvoiceHold, InvoiceLine, InvoiceStatus
 from ledger.models import AccountRole
+from otc.document_numbers import citations
 from otc.errors import Conflict
 
 ZERO = Decimal("0")
@@ -191,3 +192,22 @@ def is_payable(invoice: Invoice) -> bool:
 def is_creditable(invoice: Invoice) -> bool:
     """An issued invoice not yet credited in full; a credit note is never credited."""
     return not invoice.is_credit_note and invoice.status in CREDITABLE_STATUSES
+
+
+def open_invoice_by_typed_number(text: str, *, currency: str) -> Invoice | None:
+    """Any customer's open invoice in `currency` by its number as a clerk types it: whole
+    ("INV-2026-000412", "inv 2026/412") or its sequence alone ("412", "000412") when exactly one open
+    invoice has that sequence."""
+    payable = Invoice.objects.filter(
+        kind=DocumentKind.INVOICE, currency=currency, status__in=PAYABLE_STATUSES, open_amount__gt=0
+    ).select_related("customer")
+    cited = citations(text, "typed", min_sequence=1)
+    if cited:
+        year, sequence = cited[0].digits[:4], cited[0].digits[4:]
+        matches = payable.filter(number__endswith=f"-{year}-{int(sequence):06d}")
+    elif (digits := "".join(filter(str.isdigit, text))) and len(digits) <= 6:
+        matches = payable.filter(number__endswith=f"-{int(digits):06d}")
+    else:
+        return None
+    found = list(matches[:2])
+    return found[0] if len(found) == 1 else None

@@ -46,6 +46,7 @@ from otc.admin import (
 )
 from otc.crypto import fingerprint
 from otc.errors import DomainError
+from otc.money import quantize
 from otc.uploads import megabytes
 from payments.admin_helpers import amount_field, autofocus_first_field, customer_field
 from payments.cash_application import selectors
@@ -69,7 +70,6 @@ LINE_COLORS = {
     StatementLineStatus.IGNORED: "",
 }
 RECONCILE = "payments.change_bankstatementline"
-HAND_ROWS = 5
 
 
 def upload_form_page(request, model_admin, **kwargs) -> TemplateResponse:
@@ -343,49 +343,63 @@ class LineStatusFilter(admin.SimpleListFilter):
 
 
 class ApplyLineForm(forms.Form):
-    """The clerk's own split: a customer and up to five invoices of theirs (by number) with amounts."""
+    """The clerk's own split: whose payment it is (chosen, or found through one of their open invoices),
+    then that customer's open invoices in the line's currency, oldest due first, to tick, each with the
+    amount to apply (what is open, to start) and a write-off box for a short rest. Nothing ticked puts
+    the whole amount on the customer's account as credit."""
 
-    def __init__(self, *args, line: BankStatementLine, **kwargs):
+    def __init__(self, *args, line: BankStatementLine, customer: Customer | None, ticked: set[int], **kwargs):
         super().__init__(*args, **kwargs)
         self.line = line
-        self.fields["customer"] = customer_field(help_text="Whose payment this is.")
-        for row in range(1, HAND_ROWS + 1):
-            self.fields[f"invoice_{row}"] = forms.CharField(
-                label=f"Invoice {row}", max_length=40, required=False, widget=UnfoldAdminTextInputWidget
+        self.customer = customer
+        self.fields["customer"] = customer_field(
+            required=False, initial=customer, help_text="Whose payment this is. Another customer: choose and save."
+        )
+        self.fields["find"] = forms.CharField(
+            label="Or find an open invoice",
+            max_length=40,
+            required=False,
+            widget=UnfoldAdminTextInputWidget,
+            help_text="Any customer's invoice number, as typed (year, prefix and zeros may be left out).",
+        )
+        self.fields["shown_for"] = forms.CharField(
+            required=False, widget=forms.HiddenInput, initial=customer.pk if customer else ""
+        )
+        self.invoices = list(
+            invoicing_selectors.open_items(customer=customer)
+            .filter(kind=DocumentKind.INVOICE, currency=line.currency)
+            .order_by("due_date", "pk")
+            if customer
+            else []
+        )
+        for invoice in self.invoices:
+            due = f"due {invoice.due_date:%Y-%m-%d}" if invoice.due_date else "no due date"
+            self.fields[f"take_{invoice.pk}"] = forms.BooleanField(
+                label=f"{invoice.number} · {due} · {money_text(invoice.open_amount, invoice.currency)} open",
+                required=False,
+                initial=invoice.pk in ticked,
+                widget=UnfoldBooleanWidget,
             )
-            self.fields[f"amount_{row}"] = amount_field(f"Amount {row}", required=False)
-            self.fields[f"write_off_{row}"] = forms.BooleanField(
-                label=f"Write off what invoice {row} is still short", required=False, widget=UnfoldBooleanWidget
+            self.fields[f"amount_{invoice.pk}"] = amount_field(
+                f"Amount for {invoice.number}", required=False, initial=quantize(invoice.open_amount, invoice.currency)
             )
-        autofocus_first_field(self)
+            self.fields[f"write_off_{invoice.pk}"] = forms.BooleanField(
+                label=f"Write off what {invoice.number} is still short", required=False, widget=UnfoldBooleanWidget
+            )
         self._applications: list[services.Application] = []
 
     def clean(self) -> dict:
         cleaned = super().clean()
-        customer = cleaned.get("customer")
-        if customer is None:
-            return cleaned
-        rows = {
-            row: (cleaned.get(f"invoice_{row}") or "").strip()
-            for row in range(1, HAND_ROWS + 1)
-            if (cleaned.get(f"invoice_{row}") or "").strip() or cleaned.get(f"amount_{row}")
-        }
-        found = {
-            invoice.number: invoice
-            for invoice in invoicing_selectors.open_items(customer=customer).filter(
-                kind=DocumentKind.INVOICE, currency=self.line.currency, number__in=[n for n in rows.values() if n]
-            )
-        }
-        for row, number in rows.items():
-            amount, write_off = cleaned.get(f"amount_{row}"), cleaned.get(f"write_off_{row}", False)
-            if not number:
-                self.add_error(f"invoice_{row}", "Which invoice is this amount for?")
-            elif number not in found:
-                self.add_error(f"invoice_{row}", f"{number} is no open {self.line.currency} invoice of {customer}.")
-            elif not amount and not write_off:
-                self.add_error(f"amount_{row}", "Enter an amount (or tick the write-off).")
+        if self.customer is None:
+            raise forms.ValidationError("Choose the customer, or find one of their open invoices by number.")
+        for invoice in self.invoices:
+            if not cleaned.get(f"take_{invoice.pk}"):
+                continue
+            amount, write_off = cleaned.get(f"amount_{invoice.pk}"), cleaned.get(f"write_off_{invoice.pk}", False)
+            if not amount and not write_off:
+                self.add_error(f"amount_{invoice.pk}", "Enter an amount (or tick the write-off).")
             else:
-                self._applications.append(services.Application(found[number], amount or ZERO, write_off=write_off))
+                self._applications.append(services.Application(invoice, amount or ZERO, write_off=write_off))
         return cleaned
 
     def applications(self) -> list[services.Application]:
@@ -593,14 +607,12 @@ class BankStatementLineAdmin(DetailActionsByState, ReadOnlyModelAdmin):
     @action(description="Apply by hand", permissions=["reconcile"], url_path="apply", icon="call_split")
     def apply_by_hand(self, request, object_id) -> HttpResponse:
         line = self._line(request, object_id)
-        form = ApplyLineForm(request.POST if request.method == "POST" else None, line=line)
+        customer, ticked, applying = self._hand_choice(request, line)
+        form = ApplyLineForm(request.POST if applying else None, line=line, customer=customer, ticked=ticked)
         if form.is_bound and form.is_valid():
             try:
                 payment = reconciliation.apply_line(
-                    line=line,
-                    customer=form.cleaned_data["customer"],
-                    applications=form.applications(),
-                    actor=request.user,
+                    line=line, customer=customer, applications=form.applications(), actor=request.user
                 )
             except DomainError as error:
                 apply_domain_error(form, error)
@@ -613,13 +625,31 @@ class BankStatementLineAdmin(DetailActionsByState, ReadOnlyModelAdmin):
             title=f"Apply {money_text(line.amount, line.currency)} from {line.counterparty_name or 'an unknown payer'}",
             form=form,
             obj=line,
-            submit_label="Apply",
+            submit_label="Apply" if customer else "Show open invoices",
             intro=(
-                f"Remittance: {line.remittance_information or line.structured_reference or '-'}. Give the customer "
-                f"and how the amount splits over their open {line.currency} invoices (by number); what is not "
-                "allocated stays on the customer's account as credit."
+                f"Remittance: {line.remittance_information or line.structured_reference or '-'}. Tick the invoices "
+                f"this money pays and adjust the amounts; what is not allocated stays on {customer or 'the'} "
+                "customer's account as credit."
             ),
         )
+
+    def _hand_choice(self, request, line: BankStatementLine) -> tuple[Customer | None, set[int], bool]:
+        """Whose open invoices to show, which to tick, and whether the post applies the line (it shows
+        another customer's invoices instead when the clerk chose or found another customer)."""
+        if request.method != "POST":
+            best = line_proposals(line=line, limit=1)
+            customer = Customer.objects.filter(pk=best[0].customer_id).first() if best else None
+            return customer, set(best[0].invoice_ids) if best else set(), False
+        number = request.POST.get("find", "").strip()
+        if number:
+            invoice = invoicing_selectors.open_invoice_by_typed_number(number, currency=line.currency)
+            if invoice is None:
+                messages.error(request, f"No open {line.currency} invoice numbered {number}.")
+            else:
+                return invoice.customer, {invoice.pk}, False
+        chosen = Customer.objects.filter(pk=request.POST.get("customer") or None).first()
+        shown = request.POST.get("shown_for", "")
+        return chosen, set(), bool(chosen) and shown == str(chosen.pk) and not number
 
     @action(description="Ignore", permissions=["reconcile"], url_path="ignore", icon="block")
     def ignore(self, request, object_id) -> HttpResponse:

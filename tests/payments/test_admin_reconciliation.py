@@ -181,20 +181,32 @@ def test_accepting_the_proposal_of_payer_and_amount_pays_the_invoice(clerk, invo
     assert Payment.objects.count() == 1
 
 
-def test_a_line_is_split_by_hand_over_the_customers_open_invoices_and_undone(clerk, buyer, invoices):
+def test_a_line_is_split_by_ticking_the_customers_open_invoices_and_undone(clerk, buyer, invoices):
     first, second = invoices
     client = signed_in(clerk)
     line = waiting(client, ("100.00", "N. Handel", "on account"), statement_id="H-1")
     url = f"{LINES}{line.pk}/apply/"
-    rows = {"customer": buyer.pk, "invoice_1": first.number, "amount_1": "60.00"}
 
-    assert "autofocus" in client.get(url).content.decode()
-    unknown = client.post(url, {**rows, "invoice_2": "INV-1999-999999", "amount_2": "40.00"})
-    assert unknown.status_code == 200
-    assert "no open EUR invoice" in unknown.content.decode()
+    chooser = client.get(url)
+    assert chooser.context["form"].invoices == []  # no proposal: whose money is it?
+    shown = client.post(url, {"customer": buyer.pk})
+    form = shown.context["form"]
+    assert [invoice.number for invoice in form.invoices] == [first.number, second.number]  # oldest due first
+    assert form.fields[f"take_{first.pk}"].label == f"{first.number} · due {first.due_date:%Y-%m-%d} · 119.00 EUR open"
+    assert form.fields[f"amount_{second.pk}"].initial == D("238.00")
     assert not Payment.objects.exists()
 
-    client.post(url, {**rows, "invoice_2": second.number, "amount_2": "40.00"})
+    ticked = {
+        "customer": buyer.pk,
+        "shown_for": buyer.pk,
+        f"amount_{first.pk}": "60.00",
+        f"amount_{second.pk}": "40.00",
+    }
+    no_amount = client.post(url, {**ticked, f"take_{first.pk}": "on", f"amount_{first.pk}": ""})
+    assert "Enter an amount (or tick the write-off)." in no_amount.content.decode()
+    assert not Payment.objects.exists()
+
+    client.post(url, {**ticked, f"take_{first.pk}": "on", f"take_{second.pk}": "on"})
 
     line.refresh_from_db()
     first.refresh_from_db()
@@ -206,6 +218,35 @@ def test_a_line_is_split_by_hand_over_the_customers_open_invoices_and_undone(cle
     first.refresh_from_db()
     line.payment.refresh_from_db()
     assert (first.open_amount, line.payment.unallocated_amount) == (D("119.00"), D("100.00"))
+
+
+def test_an_invoice_number_typed_in_find_brings_up_its_customer_with_it_ticked(clerk, buyer, invoices):
+    client = signed_in(clerk)
+    line = waiting(client, ("238.00", "Someone Else", "misc"), statement_id="F-1")
+    url = f"{LINES}{line.pk}/apply/"
+    sequence = invoices[1].number.rsplit("-", 1)[1].lstrip("0")
+
+    found = client.post(url, {"find": sequence})
+
+    form = found.context["form"]
+    assert form.customer == buyer
+    assert form.fields[f"take_{invoices[1].pk}"].initial is True
+    assert form.fields[f"take_{invoices[0].pk}"].initial is False
+    unknown = client.post(url, {"find": "INV-1999-999999"})
+    assert any("No open EUR invoice numbered INV-1999-999999" in text for text in messages_of(unknown))
+    assert not Payment.objects.exists()
+
+
+def test_the_best_proposals_customer_and_invoices_come_ticked(clerk, buyer, invoices):
+    client = signed_in(clerk)
+    line = waiting(client, ("119.00", "Nordwind Handel GmbH", "thanks"), statement_id="P-1")
+
+    form = client.get(f"{LINES}{line.pk}/apply/").context["form"]
+
+    assert form.customer == buyer
+    assert [name for name, field in form.fields.items() if name.startswith("take_") and field.initial] == [
+        f"take_{invoices[0].pk}"
+    ]
 
 
 def test_ignoring_a_line_needs_a_reason(clerk):
