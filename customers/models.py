@@ -5,6 +5,7 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 
 from customers.peppol import EAS_CHOICES
 from customers.validators import COUNTRY_CHOICES, mask_iban, validate_country, validate_e164
@@ -28,10 +29,10 @@ class RiskClass(models.TextChoices):
 
 
 class ContactRole(models.TextChoices):
-    BILLING = "billing", "Billing"
-    SHIPPING = "shipping", "Shipping"
-    PURCHASING = "purchasing", "Purchasing"
-    DUNNING = "dunning", "Dunning"
+    BILLING = "billing", _("Billing")
+    SHIPPING = "shipping", _("Shipping")
+    PURCHASING = "purchasing", _("Purchasing")
+    DUNNING = "dunning", _("Dunning")
 
 
 class AddressKind(models.TextChoices):
@@ -40,27 +41,27 @@ class AddressKind(models.TextChoices):
 
 
 class Channel(models.TextChoices):
-    EMAIL = "email", "Email"
-    PORTAL = "portal", "Portal"
-    POST = "post", "Post"
+    EMAIL = "email", _("Email")
+    PORTAL = "portal", _("Portal")
+    POST = "post", _("Post")
 
 
 class NotificationType(models.TextChoices):
     """Customer-facing notifications a customer may opt out of (legal notices are not listed)."""
 
-    ORDER_CONFIRMATION = "order_confirmation", "Order confirmation"
-    SHIPMENT_NOTIFICATION = "shipment_notification", "Shipment notification"
-    PAYMENT_RECEIPT = "payment_receipt", "Payment receipt"
-    PAYMENT_REMINDER = "payment_reminder", "Payment reminder before due date"
-    SURVEY = "survey", "Customer survey"
-    NEWSLETTER = "newsletter", "Newsletter"
+    ORDER_CONFIRMATION = "order_confirmation", _("Order confirmation")
+    SHIPMENT_NOTIFICATION = "shipment_notification", _("Shipment notification")
+    PAYMENT_RECEIPT = "payment_receipt", _("Payment receipt")
+    PAYMENT_REMINDER = "payment_reminder", _("Payment reminder before due date")
+    SURVEY = "survey", _("Customer survey")
+    NEWSLETTER = "newsletter", _("Newsletter")
 
 
 class InvoiceDelivery(models.TextChoices):
-    PDF_EMAIL = "pdf_email", "PDF by email"
-    E_INVOICE = "e_invoice", "E-invoice (UBL / Factur-X)"
-    XRECHNUNG = "xrechnung", "XRechnung (German public sector)"
-    PORTAL_ONLY = "portal_only", "Portal only"
+    PDF_EMAIL = "pdf_email", _("PDF by email")
+    E_INVOICE = "e_invoice", _("E-invoice (UBL / Factur-X)")
+    XRECHNUNG = "xrechnung", _("XRechnung (German public sector)")
+    PORTAL_ONLY = "portal_only", _("Portal only")
 
 
 class InvoicingSchedule(models.TextChoices):
@@ -375,9 +376,9 @@ class ChangeRequest(models.Model):
 class PortalRole(models.TextChoices):
     """What a portal user may do for their company: order, settle invoices, or manage the account."""
 
-    BUYER = "buyer", "Buyer (orders)"
-    ACCOUNTS_PAYABLE = "accounts_payable", "Accounts payable (invoices, payments, disputes)"
-    ADMIN = "admin", "Admin (users and profile)"
+    BUYER = "buyer", _("Buyer (orders)")
+    ACCOUNTS_PAYABLE = "accounts_payable", _("Accounts payable (invoices, payments, disputes)")
+    ADMIN = "admin", _("Admin (users and profile)")
 
 
 ALL_PORTAL_ROLES = [role.value for role in PortalRole]

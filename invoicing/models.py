@@ -11,6 +11,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.core.validators import FileExtensionValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer, DocumentLayout
 from customers.peppol import EAS_CHOICES
@@ -27,12 +28,12 @@ class DocumentKind(models.TextChoices):
 
 
 class InvoiceStatus(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    ISSUED = "issued", "Issued (open)"
-    PARTIALLY_PAID = "partially_paid", "Partially paid"
-    PAID = "paid", "Paid"
-    CREDITED = "credited", "Cancelled by credit note"
-    SETTLED = "settled", "Settled (credit note used up)"
+    DRAFT = "draft", _("Draft")
+    ISSUED = "issued", _("Issued (open)")
+    PARTIALLY_PAID = "partially_paid", _("Partially paid")
+    PAID = "paid", _("Paid")
+    CREDITED = "credited", _("Cancelled by credit note")
+    SETTLED = "settled", _("Settled (credit note used up)")
 
 
 # Columns of an issued document that later business (payments, credit notes, documents) may change.

@@ -5,6 +5,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer
 from inventory.models import Product, QuantityField, TaxCategoryCode, Warehouse
@@ -13,13 +14,13 @@ from otc.money import CurrencyField, MoneyField
 
 
 class OrderStatus(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    CONFIRMED = "confirmed", "Confirmed"
-    ON_CREDIT_HOLD = "on_credit_hold", "On credit hold"
-    PARTIALLY_SHIPPED = "partially_shipped", "Partially shipped"
-    SHIPPED = "shipped", "Shipped"
-    COMPLETED = "completed", "Completed"
-    CANCELLED = "cancelled", "Cancelled"
+    DRAFT = "draft", _("Draft")
+    CONFIRMED = "confirmed", _("Confirmed")
+    ON_CREDIT_HOLD = "on_credit_hold", _("On credit hold")
+    PARTIALLY_SHIPPED = "partially_shipped", _("Partially shipped")
+    SHIPPED = "shipped", _("Shipped")
+    COMPLETED = "completed", _("Completed")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 # Which status may follow which; every transition in orders.services is checked against this.
@@ -140,8 +141,8 @@ class OrderLine(models.Model):
 
 
 class ShipmentStatus(models.TextChoices):
-    DISPATCHED = "dispatched", "Dispatched"
-    DELIVERED = "delivered", "Delivered"
+    DISPATCHED = "dispatched", _("Dispatched")
+    DELIVERED = "delivered", _("Delivered")
 
 
 @tracked()
@@ -219,19 +220,19 @@ class ReturnLine(models.Model):
 
 
 class ReturnRequestStatus(models.TextChoices):
-    REQUESTED = "requested", "Requested"
-    APPROVED = "approved", "Approved"
-    REFUSED = "refused", "Refused"
+    REQUESTED = "requested", _("Requested")
+    APPROVED = "approved", _("Approved")
+    REFUSED = "refused", _("Refused")
 
 
 class ReturnRequestReason(models.TextChoices):
-    DAMAGED_IN_TRANSIT = "damaged_in_transit", "Damaged in transit"
-    DEFECTIVE = "defective", "Defective"
-    WRONG_ITEM = "wrong_item", "Wrong item delivered"
-    NOT_AS_DESCRIBED = "not_as_described", "Not as described"
-    TOO_MANY = "too_many", "More delivered than ordered"
-    NO_LONGER_NEEDED = "no_longer_needed", "No longer needed"
-    OTHER = "other", "Other"
+    DAMAGED_IN_TRANSIT = "damaged_in_transit", _("Damaged in transit")
+    DEFECTIVE = "defective", _("Defective")
+    WRONG_ITEM = "wrong_item", _("Wrong item delivered")
+    NOT_AS_DESCRIBED = "not_as_described", _("Not as described")
+    TOO_MANY = "too_many", _("More delivered than ordered")
+    NO_LONGER_NEEDED = "no_longer_needed", _("No longer needed")
+    OTHER = "other", _("Other")
 
 
 def return_photo_path(return_request: "ReturnRequest", filename: str) -> str:

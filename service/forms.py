@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from customers.models import Channel, ContactRole, InvoiceDelivery, NotificationType, PortalRole
 from inventory.models import format_quantity
@@ -14,18 +15,18 @@ from service.models import DisputeReason, TicketCategory
 
 class PreferencesForm(forms.Form):
     channels = forms.MultipleChoiceField(
-        choices=Channel.choices, widget=forms.CheckboxSelectMultiple, required=False, label="How we may contact you"
+        choices=Channel.choices, widget=forms.CheckboxSelectMultiple, required=False, label=_("How we may contact you")
     )
     opt_outs = forms.MultipleChoiceField(
         choices=NotificationType.choices,
         widget=forms.CheckboxSelectMultiple,
         required=False,
-        label="Messages you do not want",
+        label=_("Messages you do not want"),
     )
-    invoice_delivery = forms.ChoiceField(choices=InvoiceDelivery.choices, label="Invoice delivery")
-    po_number_required = forms.BooleanField(required=False, label="Our orders always carry a PO number")
+    invoice_delivery = forms.ChoiceField(choices=InvoiceDelivery.choices, label=_("Invoice delivery"))
+    po_number_required = forms.BooleanField(required=False, label=_("Our orders always carry a PO number"))
     portal_mfa_required = forms.BooleanField(
-        required=False, label="Our portal users must sign in with an authenticator app (two-factor)"
+        required=False, label=_("Our portal users must sign in with an authenticator app (two-factor)")
     )
 
 
@@ -37,13 +38,13 @@ class ContactForm(forms.Form):
 
 
 class StatementPeriodForm(forms.Form):
-    start = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label="To", widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label=_("To"), widget=forms.DateInput(attrs={"type": "date"}))
 
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("start") and cleaned.get("end") and cleaned["start"] > cleaned["end"]:
-            self.add_error("end", "The period ends before it starts.")
+            self.add_error("end", _("The period ends before it starts."))
         return cleaned
 
 
@@ -54,7 +55,7 @@ class SurveyAnswerForm(forms.Form):
         coerce=int,
         choices=[(score, str(score)) for score in range(1, 6)],
         widget=forms.RadioSelect,
-        label="How satisfied are you? (1 = very unsatisfied, 5 = very satisfied)",
+        label=_("How satisfied are you? (1 = very unsatisfied, 5 = very satisfied)"),
     )
     nps = forms.TypedChoiceField(
         coerce=int,
@@ -62,7 +63,7 @@ class SurveyAnswerForm(forms.Form):
         required=False,
         choices=[(score, str(score)) for score in range(0, 11)],
         widget=forms.RadioSelect,
-        label="How likely are you to recommend us to a colleague? (0 = not at all, 10 = extremely)",
+        label=_("How likely are you to recommend us to a colleague? (0 = not at all, 10 = extremely)"),
     )
     comment = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False, max_length=2000)
 
@@ -85,8 +86,8 @@ class SurveyResultsForm(forms.Form):
         ],
         initial="agent",
     )
-    start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), label="From")
-    end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), label="To")
+    start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), label=_("From"))
+    end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), label=_("To"))
 
     def clean(self) -> dict:
         data = super().clean()
@@ -94,33 +95,33 @@ class SurveyResultsForm(forms.Form):
         data["end"] = data.get("end") or today
         data["start"] = data.get("start") or data["end"] - timedelta(days=90)
         if data["start"] > data["end"]:
-            raise forms.ValidationError("The period starts after it ends.")
+            raise forms.ValidationError(_("The period starts after it ends."))
         return data
 
 
 class InvitationAcceptanceForm(forms.Form):
     password = forms.CharField(
-        label="Choose a password", widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+        label=_("Choose a password"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
     )
     password_again = forms.CharField(
-        label="The password again", widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+        label=_("The password again"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
     )
 
     def clean(self) -> dict:
         data = super().clean()
         if data.get("password") and data.get("password") != data.get("password_again"):
-            self.add_error("password_again", "The two passwords differ.")
+            self.add_error("password_again", _("The two passwords differ."))
         return data
 
 
 class PortalInvitationForm(forms.Form):
     email = forms.EmailField()
-    full_name = forms.CharField(max_length=200, required=False, label="Name")
-    roles = forms.MultipleChoiceField(choices=PortalRole.choices, widget=forms.CheckboxSelectMultiple, label="Roles")
+    full_name = forms.CharField(max_length=200, required=False, label=_("Name"))
+    roles = forms.MultipleChoiceField(choices=PortalRole.choices, widget=forms.CheckboxSelectMultiple, label=_("Roles"))
 
 
 class CatalogueSearchForm(forms.Form):
-    q = forms.CharField(required=False, max_length=100, label="Search by SKU or name")
+    q = forms.CharField(required=False, max_length=100, label=_("Search by SKU or name"))
 
 
 class CartAddForm(forms.Form):
@@ -129,24 +130,24 @@ class CartAddForm(forms.Form):
 
 
 class CheckoutForm(forms.Form):
-    po_number = forms.CharField(max_length=40, required=False, label="Your PO number")
+    po_number = forms.CharField(max_length=40, required=False, label=_("Your PO number"))
     requested_delivery_date = forms.DateField(
-        required=False, label="Requested delivery date", widget=forms.DateInput(attrs={"type": "date"})
+        required=False, label=_("Requested delivery date"), widget=forms.DateInput(attrs={"type": "date"})
     )
 
 
 class CancelOrderForm(forms.Form):
-    reason = forms.CharField(max_length=300, label="Why do you cancel?")
+    reason = forms.CharField(max_length=300, label=_("Why do you cancel?"))
 
 
 class TicketForm(forms.Form):
     """A new request from the portal; `order` and `invoice` offer the customer's own documents only."""
 
-    category = forms.ChoiceField(choices=TicketCategory.choices, label="Topic")
+    category = forms.ChoiceField(choices=TicketCategory.choices, label=_("Topic"))
     subject = forms.CharField(max_length=300)
-    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 6}), label="Your message")
-    order = forms.ModelChoiceField(queryset=None, required=False, label="About an order", to_field_name="number")
-    invoice = forms.ModelChoiceField(queryset=None, required=False, label="About an invoice", to_field_name="number")
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 6}), label=_("Your message"))
+    order = forms.ModelChoiceField(queryset=None, required=False, label=_("About an order"), to_field_name="number")
+    invoice = forms.ModelChoiceField(queryset=None, required=False, label=_("About an invoice"), to_field_name="number")
     attachment = forms.FileField(required=False)
 
     def __init__(self, *args, orders, invoices, **kwargs) -> None:
@@ -156,15 +157,15 @@ class TicketForm(forms.Form):
 
 
 class TicketReplyForm(forms.Form):
-    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), label="Your reply")
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), label=_("Your reply"))
     attachment = forms.FileField(required=False)
 
 
 class DisputeForm(forms.Form):
     reason = forms.ChoiceField(choices=DisputeReason.choices)
-    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), label="What is wrong?")
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), label=_("What is wrong?"))
     lines = forms.ModelMultipleChoiceField(
-        queryset=None, required=False, widget=forms.CheckboxSelectMultiple, label="Only these lines (optional)"
+        queryset=None, required=False, widget=forms.CheckboxSelectMultiple, label=_("Only these lines (optional)")
     )
 
     def __init__(self, *args, invoice_lines, **kwargs) -> None:
@@ -174,13 +175,13 @@ class DisputeForm(forms.Form):
 
 
 class PromiseForm(forms.Form):
-    promised_date = forms.DateField(label="We will pay by", widget=forms.DateInput(attrs={"type": "date"}))
+    promised_date = forms.DateField(label=_("We will pay by"), widget=forms.DateInput(attrs={"type": "date"}))
     amount = forms.DecimalField(min_value=Decimal("0.01"), max_digits=14, decimal_places=2)
     note = forms.CharField(max_length=300, required=False)
 
 
 class InvoiceChoiceForm(forms.Form):
-    invoices = forms.ModelMultipleChoiceField(queryset=None, widget=forms.CheckboxSelectMultiple, label="Invoices")
+    invoices = forms.ModelMultipleChoiceField(queryset=None, widget=forms.CheckboxSelectMultiple, label=_("Invoices"))
 
     def __init__(self, *args, invoices, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -193,11 +194,11 @@ class InvoiceChoiceForm(forms.Form):
 class ReturnRequestForm(forms.Form):
     """What to send back: a quantity per delivered line (0 keeps it), a reason, words, a photo."""
 
-    reason = forms.ChoiceField(choices=ReturnRequestReason.choices, label="Why do you return the goods?")
+    reason = forms.ChoiceField(choices=ReturnRequestReason.choices, label=_("Why do you return the goods?"))
     description = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 4}), required=False, max_length=2000, label="What is wrong?"
+        widget=forms.Textarea(attrs={"rows": 4}), required=False, max_length=2000, label=_("What is wrong?")
     )
-    photo = forms.FileField(required=False, label="A photo of the goods (PNG or JPEG, optional)")
+    photo = forms.FileField(required=False, label=_("A photo of the goods (PNG or JPEG, optional)"))
 
     def __init__(self, *args, lines, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -205,7 +206,7 @@ class ReturnRequestForm(forms.Form):
         for line in self.lines:
             self.fields[f"line_{line.pk}"] = forms.DecimalField(
                 label=f"{line.line_no}. {line.description} ({line.product.sku})",
-                help_text=f"Up to {format_quantity(line.returnable)}",
+                help_text=_("Up to %(quantity)s") % {"quantity": format_quantity(line.returnable)},
                 min_value=Decimal("0"),
                 max_digits=12,
                 decimal_places=3,

@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from customers.models import PortalRole, Preferences
@@ -42,10 +43,10 @@ def cart_add(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         product = Product.objects.filter(pk=form.cleaned_data["product"], is_active=True).first()
     if product is None:
-        messages.error(request, "That product cannot be ordered.")
+        messages.error(request, _("That product cannot be ordered."))
     else:
         Cart(request.session).add(product.pk, form.cleaned_data["quantity"])
-        messages.success(request, f"{product.sku} {product.name} is in your cart.")
+        messages.success(request, _("%(product)s is in your cart.") % {"product": f"{product.sku} {product.name}"})
     back = request.POST.get("next", "")
     return redirect(back if back.startswith("/portal/") and "//" not in back else "portal:catalogue")
 
@@ -61,7 +62,7 @@ def _cart_lines(request: HttpRequest) -> list[dict]:
     )
     lines = []
     for (product, quantity), quote, available in zip(
-        wanted, quotes, available_now([p for p, _ in wanted]), strict=True
+        wanted, quotes, available_now([product for product, _quantity in wanted]), strict=True
     ):
         net = None
         if quote is not None:
@@ -86,7 +87,7 @@ def cart(request: HttpRequest) -> HttpResponse:
                 try:
                     changes[int(name.removeprefix("quantity-"))] = max(Decimal(value or "0"), Decimal("0"))
                 except (InvalidOperation, ValueError):
-                    messages.error(request, "Quantities must be numbers.")
+                    messages.error(request, _("Quantities must be numbers."))
                     return redirect("portal:cart")
         Cart(request.session).set(changes)
         return redirect("portal:cart")
@@ -109,7 +110,11 @@ def cart(request: HttpRequest) -> HttpResponse:
         ):
             Cart(request.session).clear()
             order = placed["order"]
-            messages.success(request, f"Order {order.number} placed: {order.get_status_display().lower()}.")
+            messages.success(
+                request,
+                _("Order %(number)s placed: %(status)s.")
+                % {"number": order.number, "status": order.get_status_display().lower()},
+            )
             return redirect("portal:order", number=order.number)
     po_required = Preferences.objects.filter(customer=request.portal_customer, po_number_required=True).exists()
     priced = [line["net"] for line in lines if line["net"] is not None]
@@ -139,9 +144,9 @@ def order_again(request: HttpRequest, number: str) -> HttpResponse:
             cart.add(line.product_id, line.quantity)
         else:
             skipped.append(line.product.sku)
-    messages.success(request, f"The items of {order.number} are in your cart.")
+    messages.success(request, _("The items of %(number)s are in your cart.") % {"number": order.number})
     if skipped:
-        messages.warning(request, f"No longer available: {', '.join(skipped)}.")
+        messages.warning(request, _("No longer available: %(products)s.") % {"products": ", ".join(skipped)})
     return redirect("portal:cart")
 
 
@@ -154,7 +159,7 @@ def order_cancel(request: HttpRequest, number: str) -> HttpResponse:
     if request.method == "POST" and submit_form(
         form, lambda data: orders.cancel_order(order=order, actor=request.user, reason=data["reason"])
     ):
-        messages.success(request, f"Order {order.number} is cancelled.")
+        messages.success(request, _("Order %(number)s is cancelled.") % {"number": order.number})
         return redirect("portal:order", number=order.number)
     return render(
         request,

@@ -7,6 +7,7 @@ from io import BytesIO
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from customers.models import PortalRole
@@ -77,7 +78,11 @@ def test_provider_page(request: HttpRequest, token: str) -> HttpResponse:
         body, headers = provider.signed_notification(checkout)
         payment = receive_checkout_notification(provider=provider.name, body=body, headers=headers)
         amount = quantize(payment.amount, payment.currency)
-        messages.success(request, f"Thank you: {amount} {payment.currency} received ({payment.number}).")
+        messages.success(
+            request,
+            _("Thank you: %(amount)s %(currency)s received (%(payment)s).")
+            % {"amount": amount, "currency": payment.currency, "payment": payment.number},
+        )
         return redirect("portal:invoices")
     return render(request, "portal/test_provider.html", {"checkout": checkout})
 

@@ -5,6 +5,7 @@ status. Requests go through orders.services.request_return with the portal user 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from customers.models import PortalRole
@@ -42,7 +43,9 @@ def order_return(request: HttpRequest, number: str) -> HttpResponse:
         )
     ):
         messages.success(
-            request, f"Your return request {requested['request'].number} is with our team; we email you our decision."
+            request,
+            _("Your return request %(number)s is with our team; we email you our decision.")
+            % {"number": requested["request"].number},
         )
         return redirect("portal:order", number=order.number)
     return render(request, "portal/return_request.html", {"order": order, "form": form})

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from customers.models import PortalRole
@@ -73,7 +74,7 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
         ),
     ):
         ticket = opened["ticket"]
-        messages.success(request, f"Your request {ticket.number} is with our team.")
+        messages.success(request, _("Your request %(number)s is with our team.") % {"number": ticket.number})
         return redirect("portal:ticket", number=ticket.number)
     return render(request, "portal/ticket_new.html", {"form": form})
 
@@ -95,7 +96,7 @@ def ticket(request: HttpRequest, number: str) -> HttpResponse:
             attachments=_uploads(form),
         ),
     ):
-        messages.success(request, "Your reply is added.")
+        messages.success(request, _("Your reply is added."))
         return redirect("portal:ticket", number=mine.number)
     conversation = (
         mine.messages.filter(kind__in=CUSTOMER_VISIBLE).select_related("author").prefetch_related("attachments")
@@ -125,7 +126,11 @@ def invoice_dispute(request: HttpRequest, pk: int) -> HttpResponse:
         ),
     ):
         ticket = raised["dispute"].ticket
-        messages.success(request, f"Invoice {invoice.number} is disputed; we answer in request {ticket.number}.")
+        messages.success(
+            request,
+            _("Invoice %(invoice)s is disputed; we answer in request %(ticket)s.")
+            % {"invoice": invoice.number, "ticket": ticket.number},
+        )
         return redirect("portal:ticket", number=ticket.number)
     return render(
         request, "portal/form.html", {"form": form, "title": f"Dispute invoice {invoice.number}", "submit": "Dispute"}
@@ -149,7 +154,9 @@ def invoice_promise(request: HttpRequest, pk: int) -> HttpResponse:
             note=data["note"],
         ),
     ):
-        messages.success(request, f"Thank you: your promise to pay invoice {invoice.number} is noted.")
+        messages.success(
+            request, _("Thank you: your promise to pay invoice %(invoice)s is noted.") % {"invoice": invoice.number}
+        )
         return redirect("portal:invoice", pk=invoice.pk)
     title = f"Promise to pay invoice {invoice.number} ({invoice.open_amount} {invoice.currency} open)"
     return render(request, "portal/form.html", {"form": form, "title": title, "submit": "Promise to pay"})

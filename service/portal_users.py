@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from customers import services
@@ -37,7 +38,9 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
         record_authentication(
             request, accepted["user"], method="password", email=invitation.email, reauthenticated=True
         )
-        messages.success(request, f"Welcome to the portal of {invitation.customer.display_name}.")
+        messages.success(
+            request, _("Welcome to the portal of %(customer)s.") % {"customer": invitation.customer.display_name}
+        )
         return redirect("portal:two-factor")
     return render(request, "portal/invitation.html", {"invitation": invitation, "form": form})
 
@@ -71,7 +74,7 @@ def users(request: HttpRequest) -> HttpResponse:
             roles=data["roles"],
         ),
     ):
-        messages.success(request, f"Invitation sent to {form.cleaned_data['email']}.")
+        messages.success(request, _("Invitation sent to %(email)s.") % {"email": form.cleaned_data["email"]})
         return redirect("portal:users")
     context = {
         "form": form,
@@ -86,7 +89,10 @@ def users(request: HttpRequest) -> HttpResponse:
 def invitation_resend(request: HttpRequest, pk: int) -> HttpResponse:
     invitation = get_object_or_404(_invitations(request), pk=pk, status=InvitationStatus.PENDING)
     services.resend_portal_invitation(invitation=invitation, actor=request.user)
-    messages.success(request, f"Invitation sent again to {invitation.email}; the earlier link no longer works.")
+    messages.success(
+        request,
+        _("Invitation sent again to %(email)s; the earlier link no longer works.") % {"email": invitation.email},
+    )
     return redirect("portal:users")
 
 
@@ -95,5 +101,5 @@ def invitation_resend(request: HttpRequest, pk: int) -> HttpResponse:
 def invitation_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     invitation = get_object_or_404(_invitations(request), pk=pk, status=InvitationStatus.PENDING)
     services.revoke_portal_invitation(invitation=invitation, actor=request.user)
-    messages.success(request, f"Invitation of {invitation.email} revoked.")
+    messages.success(request, _("Invitation of %(email)s revoked.") % {"email": invitation.email})
     return redirect("portal:users")

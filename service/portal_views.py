@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from customers import services
@@ -54,7 +55,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
         form,
         lambda data: services.update_preferences(customer=current.customer, actor=request.user, data=data),
     ):
-        messages.success(request, "Your preferences are saved.")
+        messages.success(request, _("Your preferences are saved."))
         return redirect("portal:home")
     return render(request, "portal/form.html", {"form": form, "title": "Communication preferences"})
 
@@ -67,7 +68,7 @@ def contact_add(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and submit_form(
         form, lambda data: services.add_contact(customer=customer, actor=request.user, data=data)
     ):
-        messages.success(request, "Contact added.")
+        messages.success(request, _("Contact added."))
         return redirect("portal:home")
     return render(request, "portal/form.html", {"form": form, "title": "Add a contact"})
 
@@ -81,7 +82,7 @@ def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and submit_form(
         form, lambda data: services.update_contact(contact=contact, actor=request.user, data=data)
     ):
-        messages.success(request, "Contact updated.")
+        messages.success(request, _("Contact updated."))
         return redirect("portal:home")
     return render(request, "portal/form.html", {"form": form, "title": f"Edit {contact.name}"})
 

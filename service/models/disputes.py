@@ -5,6 +5,7 @@ honour it without knowing about disputes."""
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer
 from invoicing.models import Invoice, InvoiceLine
@@ -13,18 +14,18 @@ from service.models.tickets import Ticket
 
 
 class DisputeReason(models.TextChoices):
-    DAMAGED = "damaged", "Goods damaged"
-    MISSING = "missing", "Goods missing"
-    WRONG_GOODS = "wrong_goods", "Wrong goods"
-    PRICE = "price", "Price or discount"
-    QUALITY = "quality", "Quality"
-    NOT_ORDERED = "not_ordered", "Not ordered"
-    OTHER = "other", "Other"
+    DAMAGED = "damaged", _("Goods damaged")
+    MISSING = "missing", _("Goods missing")
+    WRONG_GOODS = "wrong_goods", _("Wrong goods")
+    PRICE = "price", _("Price or discount")
+    QUALITY = "quality", _("Quality")
+    NOT_ORDERED = "not_ordered", _("Not ordered")
+    OTHER = "other", _("Other")
 
 
 class DisputeStatus(models.TextChoices):
-    OPEN = "open", "Open"
-    RESOLVED = "resolved", "Resolved"
+    OPEN = "open", _("Open")
+    RESOLVED = "resolved", _("Resolved")
 
 
 class DisputeResolution(models.TextChoices):

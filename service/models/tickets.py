@@ -10,6 +10,7 @@ from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from customers.models import Contact, Customer
 from invoicing.models import Invoice
@@ -18,14 +19,14 @@ from payments.models import BankStatementLine, Payment
 
 
 class TicketCategory(models.TextChoices):
-    BILLING = "billing", "Billing"
-    DELIVERY = "delivery", "Delivery"
-    ORDER = "order", "Order"
-    INVOICE_COPY = "invoice_copy", "Invoice copy"
-    PAYMENT = "payment", "Payment"
-    ACCOUNT_DATA = "account_data", "Account data"
-    COMPLAINT = "complaint", "Complaint"
-    OTHER = "other", "Other"
+    BILLING = "billing", _("Billing")
+    DELIVERY = "delivery", _("Delivery")
+    ORDER = "order", _("Order")
+    INVOICE_COPY = "invoice_copy", _("Invoice copy")
+    PAYMENT = "payment", _("Payment")
+    ACCOUNT_DATA = "account_data", _("Account data")
+    COMPLAINT = "complaint", _("Complaint")
+    OTHER = "other", _("Other")
 
 
 class TicketPriority(models.TextChoices):
@@ -36,12 +37,12 @@ class TicketPriority(models.TextChoices):
 
 
 class TicketStatus(models.TextChoices):
-    NEW = "new", "New"
-    OPEN = "open", "Open"
-    WAITING_ON_CUSTOMER = "waiting_on_customer", "Waiting on customer"
-    WAITING_ON_US = "waiting_on_us", "Waiting on us"
-    SOLVED = "solved", "Solved"
-    CLOSED = "closed", "Closed"
+    NEW = "new", _("New")
+    OPEN = "open", _("Open")
+    WAITING_ON_CUSTOMER = "waiting_on_customer", _("Waiting on customer")
+    WAITING_ON_US = "waiting_on_us", _("Waiting on us")
+    SOLVED = "solved", _("Solved")
+    CLOSED = "closed", _("Closed")
 
 
 S = TicketStatus

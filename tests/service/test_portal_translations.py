@@ -98,6 +98,18 @@ MARKUP = re.compile(r"<[^>]*>|https?://\S+|/[\w/.-]+", re.S)
 NOT_WORDS = {"PDF", "IBAN", "BIC", "Factur-X", "OTC", "suite"}  # names, the same in every language
 
 
+# The portal's own Python (forms, flash messages) and the choices it shows (statuses, reasons, roles):
+# every string marked there for translation must be translated.
+PORTAL_PYTHON = [
+    "service/forms.py",
+    "service/portal_",
+    "service/models/",
+    "customers/models.py",
+    "orders/models.py",
+    "invoicing/models.py",
+]
+
+
 def customer_facing_templates() -> list[Path]:
     emails = [path for name in CUSTOMER_EMAILS for path in sorted((TEMPLATES / "emails").glob(f"{name}.*"))]
     return [*sorted((TEMPLATES / "portal").glob("*.html")), TEMPLATES / "emails" / "base.html", *emails]
@@ -140,7 +152,11 @@ def test_no_portal_page_or_customer_email_shows_untranslated_text():
 
 @pytest.mark.parametrize("language", ["de", "fr"])
 def test_every_text_of_the_portal_and_the_customer_emails_is_translated(language):
-    names = ["templates/portal/", *(f"templates/emails/{name}." for name in CUSTOMER_EMAILS)]
+    names = [
+        "templates/portal/",
+        *(f"templates/emails/{name}." for name in CUSTOMER_EMAILS),
+        *PORTAL_PYTHON,
+    ]
     missing = [
         msgid
         for msgid, (msgstr, references) in catalogue(language).items()
