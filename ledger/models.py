@@ -9,6 +9,7 @@ import pgtrigger
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer
 from otc.money import CurrencyField, MoneyField
@@ -91,14 +92,14 @@ class OpenItem(models.Model):
 
 
 class EntryKind(models.TextChoices):
-    INVOICE = "invoice", "Invoice issued"
-    CREDIT_NOTE = "credit_note", "Credit note issued"
-    PAYMENT = "payment", "Payment received"
-    ALLOCATION = "allocation", "Payment allocated"
-    WRITE_OFF = "write_off", "Write-off"
-    REFUND = "refund", "Refund"
-    FEE = "fee", "Fee or interest"
-    REVERSAL = "reversal", "Reversal"
+    INVOICE = "invoice", _("Invoice issued")
+    CREDIT_NOTE = "credit_note", _("Credit note issued")
+    PAYMENT = "payment", _("Payment received")
+    ALLOCATION = "allocation", _("Payment allocated")
+    WRITE_OFF = "write_off", _("Write-off")
+    REFUND = "refund", _("Refund")
+    FEE = "fee", _("Fee or interest")
+    REVERSAL = "reversal", _("Reversal")
 
 
 class JournalEntry(models.Model):

@@ -31,10 +31,12 @@ class PreferencesForm(forms.Form):
 
 
 class ContactForm(forms.Form):
-    name = forms.CharField(max_length=200)
-    email = forms.EmailField()
-    phone = forms.CharField(max_length=40, required=False)
-    roles = forms.MultipleChoiceField(choices=ContactRole.choices, widget=forms.CheckboxSelectMultiple, required=False)
+    name = forms.CharField(max_length=200, label=_("Name"))
+    email = forms.EmailField(label=_("Email"))
+    phone = forms.CharField(max_length=40, required=False, label=_("Phone"))
+    roles = forms.MultipleChoiceField(
+        choices=ContactRole.choices, widget=forms.CheckboxSelectMultiple, required=False, label=_("Roles")
+    )
 
 
 class StatementPeriodForm(forms.Form):
@@ -65,7 +67,9 @@ class SurveyAnswerForm(forms.Form):
         widget=forms.RadioSelect,
         label=_("How likely are you to recommend us to a colleague? (0 = not at all, 10 = extremely)"),
     )
-    comment = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False, max_length=2000)
+    comment = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}), required=False, max_length=2000, label=_("Comment")
+    )
 
     def __init__(self, *args, asks_nps: bool, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -115,7 +119,7 @@ class InvitationAcceptanceForm(forms.Form):
 
 
 class PortalInvitationForm(forms.Form):
-    email = forms.EmailField()
+    email = forms.EmailField(label=_("Email"))
     full_name = forms.CharField(max_length=200, required=False, label=_("Name"))
     roles = forms.MultipleChoiceField(choices=PortalRole.choices, widget=forms.CheckboxSelectMultiple, label=_("Roles"))
 
@@ -126,7 +130,9 @@ class CatalogueSearchForm(forms.Form):
 
 class CartAddForm(forms.Form):
     product = forms.IntegerField(widget=forms.HiddenInput)
-    quantity = forms.DecimalField(min_value=Decimal("0.001"), max_digits=12, decimal_places=3, initial=1)
+    quantity = forms.DecimalField(
+        min_value=Decimal("0.001"), max_digits=12, decimal_places=3, initial=1, label=_("Quantity")
+    )
 
 
 class CheckoutForm(forms.Form):
@@ -144,11 +150,11 @@ class TicketForm(forms.Form):
     """A new request from the portal; `order` and `invoice` offer the customer's own documents only."""
 
     category = forms.ChoiceField(choices=TicketCategory.choices, label=_("Topic"))
-    subject = forms.CharField(max_length=300)
+    subject = forms.CharField(max_length=300, label=_("Subject"))
     body = forms.CharField(widget=forms.Textarea(attrs={"rows": 6}), label=_("Your message"))
     order = forms.ModelChoiceField(queryset=None, required=False, label=_("About an order"), to_field_name="number")
     invoice = forms.ModelChoiceField(queryset=None, required=False, label=_("About an invoice"), to_field_name="number")
-    attachment = forms.FileField(required=False)
+    attachment = forms.FileField(required=False, label=_("Attachment"))
 
     def __init__(self, *args, orders, invoices, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -158,11 +164,11 @@ class TicketForm(forms.Form):
 
 class TicketReplyForm(forms.Form):
     body = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), label=_("Your reply"))
-    attachment = forms.FileField(required=False)
+    attachment = forms.FileField(required=False, label=_("Attachment"))
 
 
 class DisputeForm(forms.Form):
-    reason = forms.ChoiceField(choices=DisputeReason.choices)
+    reason = forms.ChoiceField(choices=DisputeReason.choices, label=_("Reason"))
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), label=_("What is wrong?"))
     lines = forms.ModelMultipleChoiceField(
         queryset=None, required=False, widget=forms.CheckboxSelectMultiple, label=_("Only these lines (optional)")
@@ -176,8 +182,8 @@ class DisputeForm(forms.Form):
 
 class PromiseForm(forms.Form):
     promised_date = forms.DateField(label=_("We will pay by"), widget=forms.DateInput(attrs={"type": "date"}))
-    amount = forms.DecimalField(min_value=Decimal("0.01"), max_digits=14, decimal_places=2)
-    note = forms.CharField(max_length=300, required=False)
+    amount = forms.DecimalField(min_value=Decimal("0.01"), max_digits=14, decimal_places=2, label=_("Amount"))
+    note = forms.CharField(max_length=300, required=False, label=_("Note"))
 
 
 class InvoiceChoiceForm(forms.Form):

@@ -164,5 +164,9 @@ def order_cancel(request: HttpRequest, number: str) -> HttpResponse:
     return render(
         request,
         "portal/form.html",
-        {"form": form, "title": f"Cancel order {order.number}", "submit": "Cancel the order"},
+        {
+            "form": form,
+            "title": _("Cancel order %(number)s") % {"number": order.number},
+            "submit": _("Cancel the order"),
+        },
     )

@@ -7,6 +7,7 @@ from io import BytesIO
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -77,7 +78,7 @@ def test_provider_page(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST" and checkout.status == CheckoutStatus.OPEN:
         body, headers = provider.signed_notification(checkout)
         payment = receive_checkout_notification(provider=provider.name, body=body, headers=headers)
-        amount = quantize(payment.amount, payment.currency)
+        amount = number_format(quantize(payment.amount, payment.currency), decimal_pos=2)
         messages.success(
             request,
             _("Thank you: %(amount)s %(currency)s received (%(payment)s).")

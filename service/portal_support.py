@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -133,7 +134,9 @@ def invoice_dispute(request: HttpRequest, pk: int) -> HttpResponse:
         )
         return redirect("portal:ticket", number=ticket.number)
     return render(
-        request, "portal/form.html", {"form": form, "title": f"Dispute invoice {invoice.number}", "submit": "Dispute"}
+        request,
+        "portal/form.html",
+        {"form": form, "title": _("Dispute invoice %(number)s") % {"number": invoice.number}, "submit": _("Dispute")},
     )
 
 
@@ -158,5 +161,9 @@ def invoice_promise(request: HttpRequest, pk: int) -> HttpResponse:
             request, _("Thank you: your promise to pay invoice %(invoice)s is noted.") % {"invoice": invoice.number}
         )
         return redirect("portal:invoice", pk=invoice.pk)
-    title = f"Promise to pay invoice {invoice.number} ({invoice.open_amount} {invoice.currency} open)"
-    return render(request, "portal/form.html", {"form": form, "title": title, "submit": "Promise to pay"})
+    title = _("Promise to pay invoice %(number)s (%(amount)s %(currency)s open)") % {
+        "number": invoice.number,
+        "amount": number_format(invoice.open_amount, decimal_pos=2),
+        "currency": invoice.currency,
+    }
+    return render(request, "portal/form.html", {"form": form, "title": title, "submit": _("Promise to pay")})

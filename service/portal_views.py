@@ -57,7 +57,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
     ):
         messages.success(request, _("Your preferences are saved."))
         return redirect("portal:home")
-    return render(request, "portal/form.html", {"form": form, "title": "Communication preferences"})
+    return render(request, "portal/form.html", {"form": form, "title": _("Communication preferences")})
 
 
 @portal_view(PortalRole.ADMIN)
@@ -70,7 +70,7 @@ def contact_add(request: HttpRequest) -> HttpResponse:
     ):
         messages.success(request, _("Contact added."))
         return redirect("portal:home")
-    return render(request, "portal/form.html", {"form": form, "title": "Add a contact"})
+    return render(request, "portal/form.html", {"form": form, "title": _("Add a contact")})
 
 
 @portal_view(PortalRole.ADMIN)
@@ -84,7 +84,7 @@ def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
     ):
         messages.success(request, _("Contact updated."))
         return redirect("portal:home")
-    return render(request, "portal/form.html", {"form": form, "title": f"Edit {contact.name}"})
+    return render(request, "portal/form.html", {"form": form, "title": _("Edit %(name)s") % {"name": contact.name}})
 
 
 @portal_view(PortalRole.BUYER)

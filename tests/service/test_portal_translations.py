@@ -107,6 +107,7 @@ PORTAL_PYTHON = [
     "customers/models.py",
     "orders/models.py",
     "invoicing/models.py",
+    "ledger/models.py",
 ]
 
 
