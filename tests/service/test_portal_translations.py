@@ -164,3 +164,34 @@ def test_every_text_of_the_portal_and_the_customer_emails_is_translated(language
         if any(name in references for name in names) and not msgstr
     ]
     assert missing == []
+
+
+HELP_TITLES = {"en": "Help with the customer portal", "de": "Hilfe zum Kundenportal", "fr": "Aide du portail client"}
+
+
+@pytest.mark.parametrize("language", ["en", "de", "fr"])
+def test_the_help_page_is_in_the_customers_language(clerk, language):
+    customer = CustomerFactory(actor=clerk, legal_name="Nordwind Handel GmbH", language=language)
+    client = Client()
+    client.force_login(customer_services.grant_portal_access(customer=customer, actor=clerk, email="b@n.example"))
+
+    page = client.get("/portal/help/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert f"<h1>{HELP_TITLES[language]}</h1>" in page
+    assert all(f"<h1>{title}</h1>" not in page for other, title in HELP_TITLES.items() if other != language)
+
+
+@pytest.mark.parametrize("language", ["de", "fr"])
+def test_each_translated_help_page_has_every_section_and_role_of_the_english_one(language):
+    english = (TEMPLATES.parent / "docs" / "portal-help.md").read_text()
+    translated = (TEMPLATES.parent / "docs" / f"portal-help.{language}.md").read_text()
+
+    def shape(text: str) -> tuple[int, int, int]:
+        lines = text.splitlines()
+        return (
+            sum(line.startswith("## ") for line in lines),
+            sum(line.startswith("| ") for line in lines),
+            sum(line.startswith("- ") for line in lines),
+        )
+
+    assert shape(translated) == shape(english)
