@@ -4,6 +4,7 @@ import pgtrigger
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer, CustomerGroup
 from customers.validators import COUNTRY_CHOICES, validate_country
@@ -38,12 +39,12 @@ class ProductKind(models.TextChoices):
 class TaxCategoryCode(models.TextChoices):
     """UNCL 5305 VAT categories, as EN 16931 uses them: the tax decision of a line, as a code."""
 
-    STANDARD = "S", "Standard rate"
-    ZERO = "Z", "Zero rated"
-    EXEMPT = "E", "Exempt"
-    REVERSE_CHARGE = "AE", "Reverse charge"
-    INTRA_COMMUNITY = "K", "Intra-community supply"
-    EXPORT = "G", "Export outside the EU"
+    STANDARD = "S", _("Standard rate")
+    ZERO = "Z", _("Zero rated")
+    EXEMPT = "E", _("Exempt")
+    REVERSE_CHARGE = "AE", _("Reverse charge")
+    INTRA_COMMUNITY = "K", _("Intra-community supply")
+    EXPORT = "G", _("Export outside the EU")
 
 
 REVERSE_CHARGE_CODES = frozenset({TaxCategoryCode.REVERSE_CHARGE, TaxCategoryCode.INTRA_COMMUNITY})

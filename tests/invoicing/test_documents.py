@@ -266,3 +266,21 @@ def test_the_statement_ages_what_was_open_at_its_end_not_what_is_open_today(cler
     assert account.closing_balance == D("119.00")
     assert account.aging == Aging(days_1_30=D("119.00"))
     assert account.aging.total == account.closing_balance
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("de", ["Beschreibung", "Einzelpreis", "Summe brutto", "Steuerschuldnerschaft des Leistungsempfängers"]),
+        ("fr", ["Description", "Prix unitaire", "Total TTC", "Autoliquidation"]),
+    ],
+)
+def test_an_invoice_prints_in_the_customers_language(clerk, customer, language, words):
+    customer.language = language
+    customer.save(update_fields=["language"])
+    invoice = manual_invoice(clerk, customer, net="500.00", on=date(2026, 3, 2), rate="0", tax_category="AE")
+
+    html = invoice_html(invoice)
+
+    assert [word for word in words if word not in html] == []
+    assert "Reverse charge" not in html

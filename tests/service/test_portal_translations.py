@@ -108,7 +108,12 @@ PORTAL_PYTHON = [
     "orders/models.py",
     "invoicing/models.py",
     "ledger/models.py",
+    "inventory/models.py",
 ]
+
+
+# The PDFs a customer receives: invoices and credit notes in every layout, statements, dunning letters.
+CUSTOMER_DOCUMENTS = ["templates/documents/", "invoicing/documents/"]
 
 
 def customer_facing_templates() -> list[Path]:
@@ -157,6 +162,7 @@ def test_every_text_of_the_portal_and_the_customer_emails_is_translated(language
         "templates/portal/",
         *(f"templates/emails/{name}." for name in CUSTOMER_EMAILS),
         *PORTAL_PYTHON,
+        *CUSTOMER_DOCUMENTS,
     ]
     missing = [
         msgid
