@@ -147,6 +147,7 @@ AUTHENTICATION_BACKENDS = [
 ]
 
 LANGUAGE_CODE = "en"
+FORMAT_MODULE_PATH = ["otc.formats"]  # English short dates in ISO 8601 (otc/formats/en/formats.py)
 LANGUAGES = [("en", "English"), ("de", "Deutsch"), ("fr", "Français"), ("nl", "Nederlands"), ("es", "Español")]
 TIME_ZONE = env("TIME_ZONE", "UTC")
 USE_I18N = True

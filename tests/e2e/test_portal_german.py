@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 from django.core import mail
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from customers import services as customer_services
@@ -142,6 +143,7 @@ def test_a_german_customer_is_invited_orders_tracks_pays_disputes_asks_and_reads
     page.get_by_role("button", name="Anzeigen").click()
     expect(page.locator("main")).to_contain_text("Endsaldo")
     expect(page.locator("main")).to_contain_text("Zahlung zugeordnet")
+    expect(page.locator("main")).to_contain_text(f"{timezone.localdate():%d.%m.%Y}")  # dates as Germans write them
     expect(page.locator("main")).to_contain_text(fracht.number)
     with page.expect_download() as download:
         page.get_by_role("link", name="PDF herunterladen").click()
