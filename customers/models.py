@@ -36,8 +36,8 @@ class ContactRole(models.TextChoices):
 
 
 class AddressKind(models.TextChoices):
-    BILLING = "billing", "Billing"
-    SHIPPING = "shipping", "Shipping"
+    BILLING = "billing", _("Billing")
+    SHIPPING = "shipping", _("Shipping")
 
 
 class Channel(models.TextChoices):

@@ -7,7 +7,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from customers.models import Channel, ContactRole, InvoiceDelivery, NotificationType, PortalRole
+from customers.models import AddressKind, Channel, ContactRole, InvoiceDelivery, NotificationType, PortalRole
+from customers.validators import COUNTRY_CHOICES
 from inventory.models import format_quantity
 from orders.models import ReturnRequestReason
 from service.models import DisputeReason, TicketCategory
@@ -37,6 +38,25 @@ class ContactForm(forms.Form):
     roles = forms.MultipleChoiceField(
         choices=ContactRole.choices, widget=forms.CheckboxSelectMultiple, required=False, label=_("Roles")
     )
+
+
+class AddressForm(forms.Form):
+    kind = forms.ChoiceField(choices=AddressKind.choices, label=_("Used for"))
+    is_default = forms.BooleanField(required=False, label=_("The default for this use"))
+    name = forms.CharField(max_length=200, required=False, label=_("Recipient (if not your company's name)"))
+    line1 = forms.CharField(max_length=200, label=_("Street and number"))
+    line2 = forms.CharField(max_length=200, required=False, label=_("Address line 2"))
+    postal_code = forms.CharField(max_length=20, label=_("Postal code"))
+    city = forms.CharField(max_length=100, label=_("City"))
+    region = forms.CharField(max_length=100, required=False, label=_("Region"))
+    country = forms.ChoiceField(choices=COUNTRY_CHOICES, label=_("Country"))
+
+
+class BankAccountRequestForm(forms.Form):
+    holder_name = forms.CharField(max_length=200, label=_("Account holder"))
+    iban = forms.CharField(max_length=42, label=_("IBAN"))
+    bic = forms.CharField(max_length=11, required=False, label=_("BIC (optional)"))
+    reason = forms.CharField(max_length=300, label=_("Why the change? (e.g. new bank)"))
 
 
 class StatementPeriodForm(forms.Form):

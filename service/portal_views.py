@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from customers import services
-from customers.models import Contact, PortalRole, Preferences
+from customers.models import Address, Contact, PortalRole, Preferences
 from customers.selectors import scoped_to_portal_user
 from invoicing.documents.errors import EInvoiceInvalid
 from invoicing.documents.payment_codes import bank_transfer_details
@@ -24,7 +24,7 @@ from invoicing.models import DocumentFormat, InvoiceStatus
 from invoicing.selectors import invoice_detail, invoice_list
 from orders.models import Order
 from orders.selectors import order_detail, order_list, order_return_requests
-from service.forms import ContactForm, PreferencesForm, StatementPeriodForm
+from service.forms import AddressForm, BankAccountRequestForm, ContactForm, PreferencesForm, StatementPeriodForm
 from service.portal_access import einvoice_refusal, portal_view, submit_form
 from service.selectors import pending_surveys
 from service.services import survey_token
@@ -71,6 +71,64 @@ def contact_add(request: HttpRequest) -> HttpResponse:
         messages.success(request, _("Contact added."))
         return redirect("portal:home")
     return render(request, "portal/form.html", {"form": form, "title": _("Add a contact")})
+
+
+@portal_view(PortalRole.ADMIN)
+@require_http_methods(["GET", "POST"])
+def address_add(request: HttpRequest) -> HttpResponse:
+    form = AddressForm(request.POST or None, initial={"country": request.portal_customer.country})
+    if request.method == "POST" and submit_form(
+        form, lambda data: services.add_address(customer=request.portal_customer, actor=request.user, data=data)
+    ):
+        messages.success(request, _("Address added."))
+        return redirect("portal:home")
+    return render(request, "portal/form.html", {"form": form, "title": _("Add an address")})
+
+
+@portal_view(PortalRole.ADMIN)
+@require_http_methods(["GET", "POST"])
+def address_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    address = get_object_or_404(scoped_to_portal_user(Address.objects.all(), user=request.user), pk=pk)
+    form = AddressForm(request.POST or None, initial={name: getattr(address, name) for name in AddressForm.base_fields})
+    if request.method == "POST" and submit_form(
+        form, lambda data: services.update_address(address=address, actor=request.user, data=data)
+    ):
+        messages.success(request, _("Address updated."))
+        return redirect("portal:home")
+    return render(request, "portal/form.html", {"form": form, "title": _("Edit the address")})
+
+
+@portal_view(PortalRole.ADMIN)
+@require_http_methods(["GET", "POST"])
+def bank_account_request(request: HttpRequest) -> HttpResponse:
+    """A new bank account is a change request that our finance staff approve (four eyes), never a direct edit."""
+    form = BankAccountRequestForm(request.POST or None)
+    if request.method == "POST" and submit_form(
+        form,
+        lambda data: services.request_bank_account(
+            customer=request.portal_customer,
+            actor=request.user,
+            holder_name=data["holder_name"],
+            iban=data["iban"],
+            bic=data["bic"],
+            reason=data["reason"],
+        ),
+    ):
+        messages.success(
+            request,
+            _("Your new bank account waits for approval by our finance team (four eyes); we use it once approved."),
+        )
+        return redirect("portal:home")
+    return render(
+        request,
+        "portal/form.html",
+        {
+            "form": form,
+            "title": _("Change the bank account"),
+            "intro": _("For your safety a second person on our side approves every new bank account."),
+            "submit": _("Request the change"),
+        },
+    )
 
 
 @portal_view(PortalRole.ADMIN)

@@ -51,6 +51,19 @@ def portal_pages(nordwind):  # noqa: F811
         "invoice-promise": [invoices[0].pk],
         "invoice-document": [invoices[0].pk, "pdf"],
         "contact-edit": [Contact.objects.create(customer=customer, name="Nora", email="nora@nordwind.example").pk],
+        "address-edit": [
+            customer_services.add_address(
+                customer=customer,
+                actor=clerk,
+                data={
+                    "kind": "billing",
+                    "line1": "Hafenweg 9",
+                    "postal_code": "20457",
+                    "city": "Hamburg",
+                    "country": "DE",
+                },
+            ).pk
+        ],
         "test-provider": [checkout.token],
         "ticket": [ticket.number],
         "invitation-resend": [invitation.pk],

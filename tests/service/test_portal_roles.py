@@ -40,8 +40,9 @@ def invoice_for(customer, clerk):
 def world(clerk, company):
     widget = make_product(actor=clerk, sku="WID-1", price="12.50", stock="50")
     contact = {"name": "Nora", "email": "nora@example.com"}
-    mine = CustomerFactory(actor=clerk, legal_name="Nordwind Handel GmbH", contacts=[contact])
-    theirs = CustomerFactory(actor=clerk, legal_name="Konkurrenz AG", contacts=[contact])
+    address = {"kind": "shipping", "line1": "Hafenweg 9", "postal_code": "20457", "city": "Hamburg", "country": "DE"}
+    mine = CustomerFactory(actor=clerk, legal_name="Nordwind Handel GmbH", contacts=[contact], addresses=[address])
+    theirs = CustomerFactory(actor=clerk, legal_name="Konkurrenz AG", contacts=[contact], addresses=[address])
     made = {}
     for side, customer in (("mine", mine), ("theirs", theirs)):
         made[side] = {
@@ -50,6 +51,7 @@ def world(clerk, company):
             ),
             "invoice": invoice_for(customer, clerk),
             "contact": customer.contacts.get(),
+            "address": customer.addresses.order_by("pk").first(),
             "ticket": services.open_ticket(
                 customer=customer, subject="Question", body="Hello", channel=TicketChannel.EMAIL, actor=clerk
             ),
@@ -82,6 +84,9 @@ def routes(made) -> list[tuple[str, str, str | None, str | None]]:
         ("get", ADMIN, "/portal/preferences/", None),
         ("get", ADMIN, "/portal/contacts/add/", None),
         ("get", ADMIN, *each("/portal/contacts/{}/", "contact")),
+        ("get", ADMIN, "/portal/addresses/add/", None),
+        ("get", ADMIN, *each("/portal/addresses/{}/", "address")),
+        ("get", ADMIN, "/portal/bank-account/", None),
         ("get", ADMIN, "/portal/users/", None),
         ("post", ADMIN, *each("/portal/users/invitations/{}/resend/", "invitation")),
         ("post", ADMIN, *each("/portal/users/invitations/{}/revoke/", "invitation")),
