@@ -416,6 +416,7 @@ class InvoiceAdmin(DetailActionsByState, ServiceChangeFormMixin, DocumentAdmin):
     actions = ["issue_selected", "resend_selected", "credit_selected"]
     actions_detail = [
         "preview",
+        {"title": "Download", "icon": "download", "items": ["download_pdf", "download_ubl", "download_facturx"]},
         "check_einvoice",
         "issue_one",
         "resend_one",
@@ -423,6 +424,9 @@ class InvoiceAdmin(DetailActionsByState, ServiceChangeFormMixin, DocumentAdmin):
         "discard_one",
     ]
     detail_action_states = {
+        "download_pdf": selectors.is_issued,
+        "download_ubl": selectors.is_issued,
+        "download_facturx": selectors.is_issued,
         "issue_one": selectors.is_draft,
         "discard_one": selectors.is_draft,
         "resend_one": selectors.is_issued,
@@ -620,6 +624,33 @@ class InvoiceAdmin(DetailActionsByState, ServiceChangeFormMixin, DocumentAdmin):
         except DomainError as error:
             messages.error(request, error.message)
             return HttpResponseRedirect(change_url(invoice))
+
+    @action(description="PDF", permissions=["view"], url_path="download-pdf", icon="picture_as_pdf")
+    def download_pdf(self, request, object_id) -> HttpResponse:
+        return self._download(request, object_id, DocumentFormat.PDF)
+
+    @action(description="UBL (EN 16931 XML)", permissions=["view"], url_path="download-ubl", icon="code")
+    def download_ubl(self, request, object_id) -> HttpResponse:
+        return self._download(request, object_id, DocumentFormat.UBL)
+
+    @action(description="Factur-X (PDF/A-3)", permissions=["view"], url_path="download-facturx", icon="description")
+    def download_facturx(self, request, object_id) -> HttpResponse:
+        return self._download(request, object_id, DocumentFormat.FACTURX)
+
+    def _download(self, request, object_id, format: str) -> HttpResponse:
+        """The issued document in any format, whatever the customer receives: rendered, validated and
+        stored once on first request, then served as stored; a document that fails validation says why."""
+        from invoicing.documents.services import document_for
+
+        invoice = self._invoice(request, object_id)
+        try:
+            stored = document_for(invoice=invoice, format=format)
+        except DomainError as error:
+            messages.error(request, error.message)
+            return HttpResponseRedirect(change_url(invoice))
+        return FileResponse(
+            stored.file.open("rb"), as_attachment=True, filename=stored.filename, content_type=stored.content_type
+        )
 
     @action(description="Check e-invoice", permissions=["view"], url_path="check-einvoice", icon="fact_check")
     def check_einvoice(self, request, object_id) -> HttpResponse:

@@ -381,3 +381,29 @@ def test_checking_the_e_invoice_lists_each_broken_rule_and_passes_once_fixed(cle
     assert refused[1].startswith("CII passes XSD, facturx-en16931 (")
     assert passed[0].startswith("UBL passes XSD, cen-ubl, peppol-ubl (")
     assert not StoredDocument.objects.filter(invoice=invoice).exists()
+
+
+def test_an_issued_invoice_downloads_as_pdf_ubl_and_factur_x_whatever_the_customer_receives(clerk, customer, company):
+    invoice = manual_invoice(customer, clerk, ("1", "100.00", "19"))
+    draft = manual_invoice(customer, clerk, ("1", "100.00", "19"), issue=False)
+    client = signed_in(clerk)
+    page = client.get(f"{INVOICES}{invoice.pk}/change/").content.decode()
+    assert all(f"{INVOICES}{invoice.pk}/download-{kind}/" in page for kind in ("pdf", "ubl", "facturx"))
+    assert "download-ubl" not in client.get(f"{INVOICES}{draft.pk}/change/").content.decode()
+
+    refused = client.get(f"{INVOICES}{invoice.pk}/download-ubl/")
+    assert refused.status_code == 302
+    assert "[PEPPOL-EN16931-R010] Buyer electronic address MUST be provided" in messages_of(refused)[0]
+    assert not StoredDocument.objects.filter(invoice=invoice, format="ubl").exists()
+    Customer.objects.filter(pk=customer.pk).update(peppol_scheme="0088", peppol_id="4035811991014")
+
+    ubl = client.get(f"{INVOICES}{invoice.pk}/download-ubl/")
+    facturx = client.get(f"{INVOICES}{invoice.pk}/download-facturx/")
+
+    assert ubl["Content-Disposition"] == f'attachment; filename="{invoice.number}.xml"'
+    assert invoice.number.encode() in b"".join(ubl.streaming_content)
+    assert b"".join(facturx.streaming_content).startswith(b"%PDF")
+    assert sorted(StoredDocument.objects.filter(invoice=invoice).values_list("format", flat=True)) == [
+        "facturx",
+        "ubl",
+    ]
