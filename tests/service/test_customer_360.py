@@ -6,13 +6,14 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from service import services
 from service.models import DisputeReason, Survey, SurveyTrigger, TicketStatus
 from service.selectors import customer_360
-from tests.factories import manual_invoice, open_for
+from tests.factories import CustomerFactory, StaffFactory, manual_invoice, open_for
 
 pytestmark = pytest.mark.django_db
 
@@ -89,3 +90,25 @@ def test_every_ticket_page_opens_the_customer_360(admin_client, buyer, history):
     disputed_on, _ = history
     page = admin_client.get(f"/admin/service/ticket/{disputed_on.pk}/change/")
     assert f'href="/admin/customers/customer/{buyer.pk}/change/#customer-360"'.encode() in page.content
+
+
+def test_the_360_starts_an_order_and_a_payment_with_the_customer_and_its_currency(clerk):
+    customer = CustomerFactory(actor=clerk, legal_name="Nordwind Handel GmbH", default_currency="CHF")
+    client = Client()
+    client.force_login(StaffFactory(groups=["finance", "sales"]))
+    finance_only = Client()
+    finance_only.force_login(clerk)
+    assert (
+        "/admin/orders/order/add/"
+        not in finance_only.get(f"/admin/customers/customer/{customer.pk}/change/").content.decode()
+    )
+    page = client.get(f"/admin/customers/customer/{customer.pk}/change/").content.decode()
+    query = f"?customer={customer.pk}&amp;currency=CHF"
+    assert f'href="/admin/orders/order/add/{query}"' in page
+    assert f'href="/admin/payments/payment/add/{query}"' in page
+
+    payment_form = client.get(f"/admin/payments/payment/add/?customer={customer.pk}&currency=CHF").context["adminform"]
+    order_form = client.get(f"/admin/orders/order/add/?customer={customer.pk}&currency=CHF").context["adminform"]
+
+    assert (payment_form.form["customer"].value(), payment_form.form["currency"].value()) == (str(customer.pk), "CHF")
+    assert (order_form.form["customer"].value(), order_form.form["currency"].value()) == (str(customer.pk), "CHF")
