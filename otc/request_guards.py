@@ -10,6 +10,7 @@ from urllib.parse import unquote_to_bytes
 
 from django.http import HttpRequest, HttpResponse
 from django.middleware.common import CommonMiddleware as DjangoCommonMiddleware
+from django.shortcuts import render
 
 from otc.api.problems import problem_page
 
@@ -66,3 +67,21 @@ class CommonMiddleware(DjangoCommonMiddleware):
 
     def should_redirect_with_slash(self, request: HttpRequest) -> bool:
         return not request.path_info.startswith("/api/") and super().should_redirect_with_slash(request)
+
+
+class WrongDoorMiddleware:
+    """A signed-in user at the other kind of user's door gets a page saying where to go (403), never a
+    redirect: a portal user at /admin/ would otherwise bounce between the admin's and allauth's sign-in
+    pages, and a member of staff at /portal/ would meet a bare 404."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        if user.is_authenticated:
+            if request.path_info.startswith("/admin/") and not user.is_staff:
+                return render(request, "wrong_door.html", {"staff": False}, status=403)
+            if request.path_info.startswith("/portal/") and user.is_staff:
+                return render(request, "wrong_door.html", {"staff": True}, status=403)
+        return self.get_response(request)

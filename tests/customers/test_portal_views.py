@@ -77,10 +77,13 @@ def test_an_invalid_contact_email_is_refused_and_nothing_changes(portal):
     assert Contact.objects.filter(customer=portal.mine).count() == 1
 
 
-def test_staff_without_a_customer_gets_404_in_the_portal(client, clerk):
+def test_staff_in_the_portal_are_sent_to_the_admin(client, clerk):
     client.force_login(clerk)
 
-    assert client.get("/portal/").status_code == 404
+    response = client.get("/portal/")
+
+    assert response.status_code == 403
+    assert b'href="/admin/"' in response.content
 
 
 def test_signed_out_visitors_are_sent_to_sign_in(client):

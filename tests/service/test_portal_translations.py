@@ -118,7 +118,8 @@ CUSTOMER_DOCUMENTS = ["templates/documents/", "invoicing/documents/"]
 
 def customer_facing_templates() -> list[Path]:
     emails = [path for name in CUSTOMER_EMAILS for path in sorted((TEMPLATES / "emails").glob(f"{name}.*"))]
-    return [*sorted((TEMPLATES / "portal").glob("*.html")), TEMPLATES / "emails" / "base.html", *emails]
+    portal = [*sorted((TEMPLATES / "portal").glob("*.html")), TEMPLATES / "wrong_door.html"]
+    return [*portal, TEMPLATES / "emails" / "base.html", *emails]
 
 
 def untranslated_words(path: Path) -> list[str]:
@@ -160,6 +161,7 @@ def test_no_portal_page_or_customer_email_shows_untranslated_text():
 def test_every_text_of_the_portal_and_the_customer_emails_is_translated(language):
     names = [
         "templates/portal/",
+        "templates/wrong_door.html",
         *(f"templates/emails/{name}." for name in CUSTOMER_EMAILS),
         *PORTAL_PYTHON,
         *CUSTOMER_DOCUMENTS,
