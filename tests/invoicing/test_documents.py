@@ -284,3 +284,19 @@ def test_an_invoice_prints_in_the_customers_language(clerk, customer, language, 
 
     assert [word for word in words if word not in html] == []
     assert "Reverse charge" not in html
+
+
+def test_a_document_of_another_app_is_stored_through_invoicing_with_what_identifies_it(customer):
+    """Dunning letters are payments'; the stored file is invoicing's row, written by its service."""
+    content = b"%PDF-1.7 letter"
+    document = documents.store_customer_document(
+        customer=customer, format=DocumentFormat.PDF, filename="DUN-20260301-K1-EUR.pdf", content=content
+    )
+    stored = StoredDocument.objects.get(pk=document.pk)
+    assert (stored.customer_id, stored.invoice_id, stored.filename) == (customer.pk, None, "DUN-20260301-K1-EUR.pdf")
+    assert (stored.content_type, stored.size, stored.sha256) == (
+        "application/pdf",
+        len(content),
+        hashlib.sha256(content).hexdigest(),
+    )
+    assert stored.file.read() == content
