@@ -14,7 +14,8 @@ from invoicing.documents import services as documents
 from invoicing.documents.errors import DocumentNotIssued
 from invoicing.documents.render import invoice_html, render_invoice_pdf
 from invoicing.documents.statements import Aging, statement_of_account
-from invoicing.models import DocumentFormat, StoredDocument
+from invoicing.models import DocumentFormat, DocumentKind, StoredDocument
+from invoicing.selectors import document_by_number
 from otc.document_numbers import creditor_reference
 from otc.errors import InvalidInput
 from payments.models import PaymentMethod, PaymentSource
@@ -300,3 +301,9 @@ def test_a_document_of_another_app_is_stored_through_invoicing_with_what_identif
         hashlib.sha256(content).hexdigest(),
     )
     assert stored.file.read() == content
+
+
+def test_a_document_is_found_by_its_number_and_kind_only(clerk, customer):
+    invoice = manual_invoice(clerk, customer, net="100.00", on=date(2026, 1, 10))
+    assert document_by_number(kind=DocumentKind.INVOICE, number=f" {invoice.number} ") == invoice
+    assert document_by_number(kind=DocumentKind.CREDIT_NOTE, number=invoice.number) is None
