@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from customers.models import (
     Address,
+    AddressKind,
     BankAccount,
     ChangeRequest,
     ChangeRequestStatus,
@@ -127,6 +128,15 @@ def scoped_to_portal_user(queryset: QuerySet, *, user, customer_path: str = "cus
 def default_addresses(customer: Customer) -> dict[str, Address]:
     """The customer's default billing and shipping address by kind, in one query."""
     return {address.kind: address for address in customer.addresses.filter(is_default=True)}
+
+
+def shipping_country(customer: Customer) -> str:
+    """Where the customer's goods go unless told otherwise: its default shipping address's country,
+    else its own (the country whose tax a quote shows)."""
+    country = (
+        customer.addresses.filter(kind=AddressKind.SHIPPING, is_default=True).values_list("country", flat=True).first()
+    )
+    return country or customer.country
 
 
 def address_snapshot(address: Address | None, customer: Customer) -> dict[str, str]:

@@ -194,6 +194,11 @@ def is_creditable(invoice: Invoice) -> bool:
     return not invoice.is_credit_note and invoice.status in CREDITABLE_STATUSES
 
 
+def document_by_number(*, kind: str, number: str) -> Invoice | None:
+    """The issued invoice or credit note people name by its number (surrounding blanks ignored)."""
+    return Invoice.objects.filter(kind=kind, number=number.strip()).first()
+
+
 def open_invoice_by_typed_number(text: str, *, currency: str) -> Invoice | None:
     """Any customer's open invoice in `currency` by its number as a clerk types it: whole
     ("INV-2026-000412", "inv 2026/412") or its sequence alone ("412", "000412") when exactly one open

@@ -7,7 +7,7 @@ rules, taxes and totals are the service's; a refused call (DomainError) becomes 
 admin message and nothing changes.
 """
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django import forms
 from django.contrib import admin, messages
@@ -57,8 +57,9 @@ from otc.admin import (
     money_text,
     service_form_page,
 )
-from otc.errors import DomainError
+from otc.errors import DomainError, InvalidInput
 from otc.forms import adopt_saved_row
+from otc.money import parse_decimal
 
 STATUS_COLORS = {
     OrderStatus.DRAFT: "",
@@ -387,12 +388,12 @@ class OrderAdmin(DetailActionsByState, ServiceChangeFormMixin, ModelAdmin):
         try:
             customer = Customer.objects.get(pk=int(request.GET["customer"]))
             product = Product.objects.get(pk=int(request.GET["product"]))
-            quantity = Decimal(request.GET.get("quantity") or "1")
-        except (KeyError, ValueError, InvalidOperation, Customer.DoesNotExist, Product.DoesNotExist):
-            return JsonResponse({"error": "Choose a customer, a product and a quantity."}, status=400)
+            quantity = parse_decimal(request.GET.get("quantity") or "1", field="quantity")
+            on_date = parse_date(request.GET.get("date") or "") or timezone.localdate()
+        except (KeyError, ValueError, InvalidInput, Customer.DoesNotExist, Product.DoesNotExist):
+            return JsonResponse({"error": "Choose a customer, a product, a quantity and a date."}, status=400)
         if quantity <= 0:
             return JsonResponse({"error": "The quantity must be more than zero."}, status=400)
-        on_date = parse_date(request.GET.get("date") or "") or timezone.localdate()
         try:
             quote = quote_price(
                 customer=customer,

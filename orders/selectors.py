@@ -22,6 +22,7 @@ from orders.models import (
     ReturnRequest,
     ReturnRequestLine,
     ReturnRequestStatus,
+    Shipment,
     ShipmentLine,
     ShipmentStatus,
 )
@@ -67,6 +68,16 @@ def returnable_lines(*, order: Order) -> QuerySet[OrderLine]:
 def returnable_quantities(*, order: Order) -> dict[int, Decimal]:
     """What each line may still be asked back for, by line id; lines with nothing to return are left out."""
     return {line.pk: line.returnable for line in returnable_lines(order=order) if line.returnable > 0}
+
+
+def shipment_list() -> QuerySet[Shipment]:
+    """Shipments with their order and lines, as the API shows them."""
+    return Shipment.objects.select_related("order").prefetch_related("lines__order_line")
+
+
+def return_request_list() -> QuerySet[ReturnRequest]:
+    """Return requests with their order, return order and lines, as the API shows them."""
+    return ReturnRequest.objects.select_related("order", "return_order").prefetch_related("lines__order_line__product")
 
 
 def order_return_requests(*, order: Order) -> QuerySet[ReturnRequest]:

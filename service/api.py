@@ -10,6 +10,7 @@ from rest_framework.generics import get_object_or_404
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from invoicing import selectors as invoicing_selectors
 from invoicing.models import DocumentKind, Invoice
 from orders.api.serializers import CustomerRefSerializer
 from otc.api.idempotency import idempotent
@@ -25,7 +26,7 @@ RESOLUTIONS = [DisputeResolution.CREDIT_NOTE, DisputeResolution.REJECTED, Disput
 
 
 def document_by_number(kind: str, number: str) -> Invoice:
-    document = Invoice.objects.filter(kind=kind, number=number).first()
+    document = invoicing_selectors.document_by_number(kind=kind, number=number)
     if document is None:
         raise serializers.ValidationError(f"No {DocumentKind(kind).label.lower()} {number}.")
     return document

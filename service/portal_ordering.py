@@ -3,7 +3,7 @@ availability, the cart, placing an order from it, ordering a past order again, a
 order that has not shipped. Orders are placed through service.services.place_order, which uses
 orders' services."""
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -18,7 +18,8 @@ from inventory.models import Product
 from inventory.selectors import available_now, catalogue, quotes_or_none
 from orders import services as orders
 from orders.models import Order
-from otc.money import line_net
+from otc.errors import InvalidInput
+from otc.money import line_net, parse_decimal
 from service import services
 from service.forms import CancelOrderForm, CartAddForm, CatalogueSearchForm, CheckoutForm
 from service.portal_access import portal_view, submit_form
@@ -85,8 +86,9 @@ def cart(request: HttpRequest) -> HttpResponse:
         for name, value in request.POST.items():
             if name.startswith("quantity-"):
                 try:
-                    changes[int(name.removeprefix("quantity-"))] = max(Decimal(value or "0"), Decimal("0"))
-                except (InvalidOperation, ValueError):
+                    quantity = parse_decimal(value or "0", field="quantity")
+                    changes[int(name.removeprefix("quantity-"))] = max(quantity, Decimal("0"))
+                except (InvalidInput, ValueError):
                     messages.error(request, _("Quantities must be numbers."))
                     return redirect("portal:cart")
         Cart(request.session).set(changes)

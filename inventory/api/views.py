@@ -12,7 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from customers.models import AddressKind, Customer
+from customers.selectors import shipping_country
 from inventory import selectors, services
 from inventory.api.filters import AvailabilityFilter, ProductFilter
 from inventory.api.serializers import (
@@ -47,14 +47,6 @@ def product_or_404(sku_or_id: str) -> Product:
     if product is None:
         raise NotFound(f"No product with SKU or id {sku_or_id}.")
     return product
-
-
-def default_destination(customer: Customer) -> str:
-    """Where the customer's goods go unless told otherwise: its default shipping address, else its country."""
-    country = (
-        customer.addresses.filter(kind=AddressKind.SHIPPING, is_default=True).values_list("country", flat=True).first()
-    )
-    return country or customer.country
 
 
 class ProductViewSet(viewsets.GenericViewSet):
@@ -128,7 +120,7 @@ class PriceQuoteView(APIView):
             on_date=on_date,
             currency=query.validated_data.get("currency"),
         )
-        destination = query.validated_data.get("country") or default_destination(customer)
+        destination = query.validated_data.get("country") or shipping_country(customer)
         tax = selectors.quote_taxes(customer=customer, products=[product], destination=destination, on_date=on_date)[
             product.pk
         ]

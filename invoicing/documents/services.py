@@ -110,6 +110,15 @@ def fill_document(document: StoredDocument, *, filename: str, content: bytes) ->
     document.file.save(filename, ContentFile(content), save=False)
 
 
+def store_customer_document(*, customer: Customer, format: str, filename: str, content: bytes) -> StoredDocument:
+    """Keep a file sent to a customer that is no invoice (a dunning letter): invoicing owns stored
+    documents, so other apps store theirs through here."""
+    document = StoredDocument(customer=customer, format=format)
+    fill_document(document, filename=filename, content=content)
+    document.save()
+    return document
+
+
 def document_for(*, invoice: Invoice, format: str) -> StoredDocument:
     """The stored file of an issued document in `format`, rendered and stored the first time it is asked for.
 

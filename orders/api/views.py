@@ -229,12 +229,8 @@ class OrderShipmentsViewSet(viewsets.GenericViewSet):
         return Response(ShipmentSerializer(_shipment(shipment.number)).data, status=status.HTTP_201_CREATED)
 
 
-def _shipments() -> QuerySet[Shipment]:
-    return Shipment.objects.select_related("order").prefetch_related("lines__order_line")
-
-
 def _shipment(number: str) -> Shipment:
-    return get_object_or_404(_shipments(), number=number)
+    return get_object_or_404(selectors.shipment_list(), number=number)
 
 
 class ShipmentViewSet(viewsets.GenericViewSet):
@@ -293,10 +289,6 @@ class OrderReturnsViewSet(viewsets.GenericViewSet):
         return Response(ReturnSerializer(created).data, status=status.HTTP_201_CREATED)
 
 
-def _return_requests() -> QuerySet[ReturnRequest]:
-    return ReturnRequest.objects.select_related("order", "return_order").prefetch_related("lines__order_line__product")
-
-
 class OrderReturnRequestsViewSet(viewsets.GenericViewSet):
     """What a customer asks to send back on an order, filed by a partner system (the portal files its
     own): list and request. Sales approve or refuse through /return-requests/."""
@@ -311,7 +303,8 @@ class OrderReturnRequestsViewSet(viewsets.GenericViewSet):
     def list(self, request: Request, number: str) -> Response:
         """The order's return requests, newest first."""
         order = order_or_404(number)
-        return Response(ReturnRequestSerializer(_return_requests().filter(order=order).order_by("-pk"), many=True).data)
+        requests = selectors.return_request_list().filter(order=order).order_by("-pk")
+        return Response(ReturnRequestSerializer(requests, many=True).data)
 
     @extend_schema(
         request=ReturnRequestCreateSerializer,
@@ -331,7 +324,7 @@ class OrderReturnRequestsViewSet(viewsets.GenericViewSet):
         return_request = services.request_return(
             order=order, actor=request.user, reason=data["reason"], description=data["description"], lines=lines
         )
-        created = _return_requests().get(pk=return_request.pk)
+        created = selectors.return_request_list().get(pk=return_request.pk)
         return Response(ReturnRequestSerializer(created).data, status=status.HTTP_201_CREATED)
 
 
@@ -349,7 +342,7 @@ class ReturnRequestViewSet(viewsets.GenericViewSet):
     lookup_value_regex = "[^/]+"
 
     def _request(self, number: str) -> ReturnRequest:
-        return get_object_or_404(_return_requests(), number=number)
+        return get_object_or_404(selectors.return_request_list(), number=number)
 
     @extend_schema(responses={200: ReturnRequestSerializer, **problems(401, 403, 404)})
     def retrieve(self, request: Request, number: str) -> Response:

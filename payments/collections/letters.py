@@ -7,7 +7,7 @@ from django.utils import translation
 from django.utils.translation import gettext
 
 from invoicing.documents.render import address_lines, amount, company_context, html_to_pdf, money
-from invoicing.documents.services import fill_document
+from invoicing.documents.services import store_customer_document
 from invoicing.models import DocumentFormat, StoredDocument
 from invoicing.selectors import company_profile
 from payments.models import DunningLetter, LetterTemplate
@@ -79,13 +79,12 @@ def dunning_letter_document(*, letter: DunningLetter) -> StoredDocument:
     letter = DunningLetter.objects.select_for_update().select_related("customer", "run").get(pk=letter.pk)
     if letter.document_id is not None:
         return StoredDocument.objects.get(pk=letter.document_id)
-    document = StoredDocument(customer=letter.customer, format=DocumentFormat.PDF)
-    fill_document(
-        document,
+    document = store_customer_document(
+        customer=letter.customer,
+        format=DocumentFormat.PDF,
         filename=f"DUN-{letter.run.run_date:%Y%m%d}-{letter.customer.number}-{letter.currency}.pdf",
         content=render_dunning_letter_pdf(letter),
     )
-    document.save()
     letter.document = document
     letter.save(update_fields=["document"])
     return document

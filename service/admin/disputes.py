@@ -13,7 +13,8 @@ from unfold.decorators import action, display
 from unfold.paginator import InfinitePaginator
 from unfold.widgets import UnfoldAdminSelectWidget, UnfoldAdminSingleDateWidget, UnfoldAdminTextInputWidget
 
-from invoicing.models import DocumentKind, Invoice
+from invoicing import selectors as invoicing_selectors
+from invoicing.models import DocumentKind
 from otc.admin import (
     admin_link,
     apply_domain_error,
@@ -35,7 +36,7 @@ RESOLVE = "service.change_dispute"
 
 def document_field(label: str, kind: str) -> forms.CharField:
     def exists(number: str) -> None:
-        if not Invoice.objects.filter(kind=kind, number=number.strip()).exists():
+        if invoicing_selectors.document_by_number(kind=kind, number=number) is None:
             raise forms.ValidationError(f"No {DocumentKind(kind).label.lower()} {number.strip()}.")
 
     return forms.CharField(label=label, max_length=40, validators=[exists], widget=UnfoldAdminTextInputWidget)
@@ -151,7 +152,7 @@ class DisputeAdmin(ModelAdmin):
         form = DisputeForm(request.POST if request.method == "POST" else None)
         if form.is_bound and form.is_valid():
             data = form.cleaned_data
-            invoice = Invoice.objects.get(kind=DocumentKind.INVOICE, number=data["invoice_number"].strip())
+            invoice = invoicing_selectors.document_by_number(kind=DocumentKind.INVOICE, number=data["invoice_number"])
             try:
                 dispute = services.open_dispute(
                     invoice=invoice,
@@ -180,7 +181,9 @@ class DisputeAdmin(ModelAdmin):
         form = form_class(request.POST if request.method == "POST" else None)
         if form.is_bound and form.is_valid():
             number = form.cleaned_data.get("credit_note_number", "").strip()
-            credit_note = Invoice.objects.get(kind=DocumentKind.CREDIT_NOTE, number=number) if number else None
+            credit_note = (
+                invoicing_selectors.document_by_number(kind=DocumentKind.CREDIT_NOTE, number=number) if number else None
+            )
             call_once(
                 request,
                 lambda: services.resolve_dispute(

@@ -14,6 +14,7 @@ from customers.models import (
     Customer,
     CustomerStatus,
 )
+from customers.selectors import shipping_country
 from otc.errors import InvalidInput
 from tests.factories import CustomerFactory
 
@@ -211,3 +212,10 @@ def test_a_small_typo_in_the_name_is_still_a_possible_duplicate(clerk):
         services.create_customer(actor=clerk, legal_name="Schneider Logstik GmbH", country="DE")
 
     assert error.value.duplicates == [original]
+
+
+def test_goods_go_to_the_default_shipping_country_else_the_customers_own(clerk):
+    shipping = {"kind": "shipping", "line1": "1 rue X", "postal_code": "75001", "city": "Paris", "country": "FR"}
+    abroad = CustomerFactory(actor=clerk, country="DE", addresses=[shipping])
+    at_home = CustomerFactory(actor=clerk, country="AT")
+    assert (shipping_country(abroad), shipping_country(at_home)) == ("FR", "AT")

@@ -14,7 +14,8 @@ from invoicing.documents import services as documents
 from invoicing.documents.errors import DocumentNotIssued
 from invoicing.documents.render import invoice_html, render_invoice_pdf
 from invoicing.documents.statements import Aging, statement_of_account
-from invoicing.models import DocumentFormat, StoredDocument
+from invoicing.models import DocumentFormat, DocumentKind, StoredDocument
+from invoicing.selectors import document_by_number
 from otc.document_numbers import creditor_reference
 from otc.errors import InvalidInput
 from payments.models import PaymentMethod, PaymentSource
@@ -284,3 +285,25 @@ def test_an_invoice_prints_in_the_customers_language(clerk, customer, language, 
 
     assert [word for word in words if word not in html] == []
     assert "Reverse charge" not in html
+
+
+def test_a_document_of_another_app_is_stored_through_invoicing_with_what_identifies_it(customer):
+    """Dunning letters are payments'; the stored file is invoicing's row, written by its service."""
+    content = b"%PDF-1.7 letter"
+    document = documents.store_customer_document(
+        customer=customer, format=DocumentFormat.PDF, filename="DUN-20260301-K1-EUR.pdf", content=content
+    )
+    stored = StoredDocument.objects.get(pk=document.pk)
+    assert (stored.customer_id, stored.invoice_id, stored.filename) == (customer.pk, None, "DUN-20260301-K1-EUR.pdf")
+    assert (stored.content_type, stored.size, stored.sha256) == (
+        "application/pdf",
+        len(content),
+        hashlib.sha256(content).hexdigest(),
+    )
+    assert stored.file.read() == content
+
+
+def test_a_document_is_found_by_its_number_and_kind_only(clerk, customer):
+    invoice = manual_invoice(clerk, customer, net="100.00", on=date(2026, 1, 10))
+    assert document_by_number(kind=DocumentKind.INVOICE, number=f" {invoice.number} ") == invoice
+    assert document_by_number(kind=DocumentKind.CREDIT_NOTE, number=invoice.number) is None

@@ -171,6 +171,19 @@ def test_the_price_endpoint_explains_a_missing_price(seller, customer, widget):
     assert signed_in(seller).get(f"{ORDERS}price/", {"customer": customer.pk}).status_code == 400
 
 
+@pytest.mark.parametrize(
+    "given", [{"quantity": "NaN"}, {"quantity": "Infinity"}, {"quantity": "1,5"}, {"date": "2026-02-30"}]
+)
+def test_the_price_endpoint_refuses_a_quantity_or_date_that_is_not_one(seller, customer, widget, given):
+    """Regression: NaN passed the old parser and its comparison with zero was a server error."""
+    query = {"customer": customer.pk, "product": widget.pk, "quantity": "1", **given}
+    response = signed_in(seller).get(f"{ORDERS}price/", query)
+    assert (response.status_code, response.json()) == (
+        400,
+        {"error": "Choose a customer, a product, a quantity and a date."},
+    )
+
+
 def test_the_add_page_offers_product_search_and_the_live_price_script(seller, customer, widget):
     page = signed_in(seller).get(f"{ORDERS}add/").content.decode()
 

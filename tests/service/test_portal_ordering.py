@@ -115,6 +115,19 @@ def test_a_missing_po_number_or_a_past_delivery_date_places_nothing(shop, clerk)
     assert "WID-1" in client.get("/portal/cart/").content.decode()
 
 
+@pytest.mark.parametrize("given", ["Infinity", "NaN", "1,5", "drei"])
+def test_a_quantity_that_is_no_number_changes_nothing_in_the_cart(shop, given):
+    """Regression: "Infinity" passed the old parser and went into the cart."""
+    client, _, widget, _ = shop
+    add(client, widget, "2")
+
+    response = client.post("/portal/cart/", {"update": "1", f"quantity-{widget.pk}": given}, follow=True)
+
+    page = response.content.decode()
+    assert "Quantities must be numbers." in page
+    assert "22.00" in page
+
+
 def test_quantities_change_and_zero_removes_a_line(shop):
     client, _, widget, gadget = shop
     add(client, widget, "1")
