@@ -216,3 +216,9 @@ def open_invoice_by_typed_number(text: str, *, currency: str) -> Invoice | None:
         return None
     found = list(matches[:2])
     return found[0] if len(found) == 1 else None
+
+
+def numbers_of(invoice_ids: list[int]) -> list[str]:
+    """The numbers of these invoices and credit notes, in the order given (one query)."""
+    numbers = dict(Invoice.objects.filter(pk__in=invoice_ids).values_list("pk", "number"))
+    return [numbers[invoice_id] for invoice_id in invoice_ids]

@@ -13,7 +13,7 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from invoicing.models import Invoice
+from invoicing import selectors as invoicing_selectors
 from otc.api.idempotency import idempotent
 from otc.api.schema import IDEMPOTENCY_KEY, problems
 from otc.api.serializers import parse
@@ -192,8 +192,7 @@ class BankStatementLineViewSet(viewsets.GenericViewSet):
             raise ProposalsChanged(f"Line {line.line_no} has {len(proposals)} proposal(s) now, none of rank {rank}.")
         proposal = proposals[rank - 1]
         if "invoices" in data:
-            numbers = dict(Invoice.objects.filter(pk__in=proposal.invoice_ids).values_list("pk", "number"))
-            now = [numbers[invoice_id] for invoice_id in proposal.invoice_ids]
+            now = invoicing_selectors.numbers_of(proposal.invoice_ids)
             if data["invoices"] != now:
                 raise ProposalsChanged(f"The proposal of rank {rank} now names {', '.join(now) or 'no invoice'}.")
         reconciliation.accept_proposal(line=line, proposal=proposal, actor=request.user)
