@@ -406,26 +406,17 @@ def allocate_backorders(*, order: Order, actor: User) -> Order:
     return order
 
 
-def allocate_received_stock(*, product_id: int, warehouse_id: int, actor: User) -> list[Order]:
+def allocate_received_stock(*, product_id: int, warehouse_id: int, actor: User) -> None:
     """Stock arrived: the open orders waiting for the product in that warehouse take it, oldest order
-    first, each in its own transaction; the orders that got something."""
+    first, each in its own transaction."""
     short = OrderLine.objects.filter(
         order=OuterRef("pk"), product_id=product_id, quantity__gt=F("quantity_shipped") + F("quantity_reserved")
     )
     waiting = Order.objects.filter(
         Exists(short), status__in=(OrderStatus.CONFIRMED, OrderStatus.PARTIALLY_SHIPPED), warehouse_id=warehouse_id
     ).order_by("order_date", "pk")
-    served = []
     for order in waiting:
-        before = _reserved_total(order)
-        order = allocate_backorders(order=order, actor=actor)
-        if _reserved_total(order) > before:
-            served.append(order)
-    return served
-
-
-def _reserved_total(order: Order) -> Decimal:
-    return sum((line.quantity_reserved for line in order.lines.all()), ZERO)
+        allocate_backorders(order=order, actor=actor)
 
 
 @transaction.atomic
