@@ -2,7 +2,6 @@
 web worker killed mid-request. Whatever happens, no order is lost or doubled, no idempotency key stays
 in progress, and every error the API gives is problem+json."""
 
-import os
 import re
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -17,7 +16,7 @@ from orders.models import Order
 from otc.models import IdempotencyRecord
 from otc.services import create_api_key
 from tests.support.servers import WebServer, copy_database, web_server
-from tests.support.workers import LEASE_SECONDS, WorkerPool, database_url, publishing_to, wait_for
+from tests.support.workers import WorkerPool, database_url, publishing_to, wait_for, worker_environment
 from workflows import tasks
 from workflows.models import Delivery, DeliveryStatus, EventStatus, OutboxEvent
 
@@ -173,13 +172,7 @@ def test_intake_goes_on_while_redis_is_stopped_and_every_event_is_handled_once_i
     mail_dir, logs_dir = tmp_path / "mail", tmp_path / "logs"
     mail_dir.mkdir()
     logs_dir.mkdir()
-    services = {
-        "REDIS_URL": redis_server.url,
-        "CELERY_QUEUE": celery_queue,
-        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
-        "EMAIL_FILE_PATH": str(mail_dir),
-        "OUTBOX_SWEEP_AFTER_SECONDS": "0",
-    }
+    services = worker_environment(redis_url=redis_server.url, queue=celery_queue, mail_dir=mail_dir)
     with web_server(database_url(), logs_dir, workers=1, **services) as server:
         shop = OrderingClient(server, partner_key, customer.pk)
         deadline = time.monotonic() + 120
@@ -197,7 +190,7 @@ def test_intake_goes_on_while_redis_is_stopped_and_every_event_is_handled_once_i
     # One line for the outage with the count once it is over, not one per order.
     assert server_log.count("broker.unreachable") == 1
 
-    pool = WorkerPool(queue=celery_queue, mail_dir=mail_dir, logs_dir=logs_dir, env=_worker_env(services))
+    pool = WorkerPool(queue=celery_queue, mail_dir=mail_dir, logs_dir=logs_dir, env=services)
     worker = pool.start()
     try:
         with publishing_to(redis_server.url, task_always_eager=False, task_default_queue=celery_queue):
@@ -214,13 +207,6 @@ def test_intake_goes_on_while_redis_is_stopped_and_every_event_is_handled_once_i
     assert (events.count(), events.exclude(status=EventStatus.DONE).count()) == (8, 0)
     assert not Delivery.objects.exclude(status=DeliveryStatus.SENT).exists()
     assert _confirmations(mail_dir) == sorted(before + during + after)
-
-
-def _worker_env(services: dict[str, str]) -> dict[str, str]:
-    environment = {key: value for key, value in os.environ.items() if not key.startswith("CELERY_")}
-    environment.update(services, DJANGO_SETTINGS_MODULE="otc.settings.test", DATABASE_URL=database_url())
-    environment.update(OUTBOX_LEASE_SECONDS=str(LEASE_SECONDS), PYTHONUNBUFFERED="1")
-    return environment
 
 
 def _confirmations(mail_dir: Path) -> list[str]:

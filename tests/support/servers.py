@@ -180,17 +180,13 @@ class WebServer:
 
 @contextmanager
 def web_server(database_url: str, log_dir: Path, *, workers: int = 2, **env: str) -> Iterator[WebServer]:
-    """Serve the project on a free port against `database_url`; `env` adds settings (REDIS_URL, ...)."""
+    """Serve the project on a free port against `database_url`; `env` adds settings (REDIS_URL, ...) and
+    may be a whole worker environment (tests.support.workers.worker_environment)."""
     port = free_port()
     log = log_dir / f"gunicorn-{port}.log"
     environment = {key: value for key, value in os.environ.items() if key not in {"REDIS_URL", "DATABASE_URL"}}
-    environment.update(
-        DJANGO_SETTINGS_MODULE="otc.settings.test",
-        DATABASE_URL=database_url,
-        DB_CONN_MAX_AGE="60",
-        PYTHONUNBUFFERED="1",
-        **env,
-    )
+    fixed = {"DJANGO_SETTINGS_MODULE": "otc.settings.test", "DATABASE_URL": database_url, "PYTHONUNBUFFERED": "1"}
+    environment.update({**env, **fixed, "DB_CONN_MAX_AGE": "60"})
     command = [str(GUNICORN), "otc.wsgi:application", "--bind", f"127.0.0.1:{port}", "--workers", str(workers)]
     command += ["--timeout", "60", "--graceful-timeout", "2"]
     with log.open("wb") as out:

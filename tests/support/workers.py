@@ -148,6 +148,24 @@ class WorkerPool:
         return sorted(self.mail_dir.iterdir())
 
 
+def worker_environment(*, redis_url: str, queue: str, mail_dir: Path) -> dict[str, str]:
+    """What a worker (or web) subprocess runs with: this test's database, broker and queue, emails
+    written to `mail_dir`, a short lease and a sweeper that takes what it finds at once."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("CELERY_")}
+    env.update(
+        DJANGO_SETTINGS_MODULE="otc.settings.test",
+        DATABASE_URL=database_url(),
+        REDIS_URL=redis_url,
+        CELERY_QUEUE=queue,
+        EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
+        EMAIL_FILE_PATH=str(mail_dir),
+        OUTBOX_LEASE_SECONDS=str(LEASE_SECONDS),
+        OUTBOX_SWEEP_AFTER_SECONDS="0",
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
 @pytest.fixture
 def redis_url() -> str:
     client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2, socket_timeout=2)
@@ -229,18 +247,7 @@ def celery_workers(
     mail_dir, logs_dir = tmp_path / "mail", tmp_path / "logs"
     mail_dir.mkdir()
     logs_dir.mkdir()
-    env = {key: value for key, value in os.environ.items() if not key.startswith("CELERY_")}
-    env.update(
-        DJANGO_SETTINGS_MODULE="otc.settings.test",
-        DATABASE_URL=database_url(),
-        REDIS_URL=redis_url,
-        CELERY_QUEUE=celery_queue,
-        EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
-        EMAIL_FILE_PATH=str(mail_dir),
-        OUTBOX_LEASE_SECONDS=str(LEASE_SECONDS),
-        OUTBOX_SWEEP_AFTER_SECONDS="0",
-        PYTHONUNBUFFERED="1",
-    )
+    env = worker_environment(redis_url=redis_url, queue=celery_queue, mail_dir=mail_dir)
     pool = WorkerPool(queue=celery_queue, mail_dir=mail_dir, logs_dir=logs_dir, env=env)
     yield pool
     for worker in pool.workers:
