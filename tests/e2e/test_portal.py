@@ -23,9 +23,11 @@ D = Decimal
 PHONE = {"width": 375, "height": 812}
 
 
-@pytest.fixture
-def nordwind(settings, tmp_path):
-    """Nordwind with a delivered order and three open invoices; Paula uses the portal in every role."""
+def customer_with_history(
+    settings, tmp_path, *, language: str = "en", descriptions=("Installation", "Training", "Freight")
+):
+    """Nordwind (in `language`) with a delivered order of 5 WID-1 and three open invoices of 119.00, 59.50
+    and 35.70 EUR described as given; returns the clerk, the customer, the order and the invoices."""
     settings.MEDIA_ROOT = str(tmp_path / "media")
     clerk = StaffFactory(email="clara@otc.test", full_name="Clara Clerk")
     approver = StaffFactory(email="anton@otc.test", full_name="Anton Approver")
@@ -42,7 +44,7 @@ def nordwind(settings, tmp_path):
         bic="HASPDEHHXXX",
     )
     widget = make_product(actor=clerk, sku="WID-1", price="12.50", stock="50")
-    customer = CustomerFactory(actor=clerk, legal_name="Nordwind Handel GmbH")
+    customer = CustomerFactory(actor=clerk, legal_name="Nordwind Handel GmbH", language=language)
     approved_limit(customer, limit="5000", clerk=clerk, approver=approver)
     delivered = placed_order(customer, clerk, (widget, "5"))
     orders.mark_delivered(shipment=ship(delivered, clerk), actor=clerk)
@@ -52,8 +54,15 @@ def nordwind(settings, tmp_path):
             lines=[invoicing.ManualLine(description=text, quantity=D("1"), unit_price=D(price), tax_rate=D("19"))],
             actor=clerk,
         )
-        for text, price in (("Installation", "100.00"), ("Training", "50.00"), ("Freight", "30.00"))
+        for text, price in zip(descriptions, ("100.00", "50.00", "30.00"), strict=True)
     ]
+    return clerk, customer, delivered, invoices
+
+
+@pytest.fixture
+def nordwind(settings, tmp_path):
+    """Nordwind with a delivered order and three open invoices; Paula uses the portal in every role."""
+    clerk, customer, delivered, invoices = customer_with_history(settings, tmp_path)
     paula = customer_services.grant_portal_access(customer=customer, actor=clerk, email="paula@nordwind.example")
     paula.set_password(PASSWORD)
     paula.save(update_fields=["password"])

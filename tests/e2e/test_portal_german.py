@@ -13,13 +13,11 @@ from playwright.sync_api import expect
 
 from customers import services as customer_services
 from customers.models import PortalRole
-from invoicing import services as invoicing
-from invoicing.models import CompanyProfile, InvoiceStatus
-from orders import services as orders
+from invoicing.models import InvoiceStatus
 from orders.models import Order, OrderStatus
 from payments.models import Payment
 from service.models import Dispute, Ticket
-from tests.factories import CustomerFactory, StaffFactory, approved_limit, make_product, placed_order, ship
+from tests.e2e.test_portal import customer_with_history
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 D = Decimal
@@ -29,35 +27,7 @@ PASSWORD = "Nordwind-Portal-2026"
 @pytest.fixture
 def nordwind(settings, tmp_path):
     """A German customer with a delivered order and three open invoices; nobody has portal access yet."""
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-    clerk = StaffFactory(email="clara@otc.test", full_name="Clara Clerk")
-    approver = StaffFactory(email="anton@otc.test", full_name="Anton Approver")
-    CompanyProfile.objects.create(
-        pk=1,
-        legal_name="Hanse Werkzeug GmbH",
-        line1="Speicherstadt 1",
-        postal_code="20457",
-        city="Hamburg",
-        country="DE",
-        tax_id="DE123456789",
-        email="billing@hanse-werkzeug.example",
-        iban="DE89370400440532013000",
-        bic="HASPDEHHXXX",
-    )
-    widget = make_product(actor=clerk, sku="WID-1", price="12.50", stock="50")
-    customer = CustomerFactory(actor=clerk, legal_name="Nordwind Handel GmbH", language="de")
-    approved_limit(customer, limit="5000", clerk=clerk, approver=approver)
-    delivered = placed_order(customer, clerk, (widget, "5"))
-    orders.mark_delivered(shipment=ship(delivered, clerk), actor=clerk)
-    invoices = [
-        invoicing.create_manual_invoice(
-            customer=customer,
-            lines=[invoicing.ManualLine(description=text, quantity=D("1"), unit_price=D(price), tax_rate=D("19"))],
-            actor=clerk,
-        )
-        for text, price in (("Montage", "100.00"), ("Schulung", "50.00"), ("Fracht", "30.00"))
-    ]
-    return clerk, customer, delivered, invoices
+    return customer_with_history(settings, tmp_path, language="de", descriptions=("Montage", "Schulung", "Fracht"))
 
 
 def test_a_german_customer_is_invited_orders_tracks_pays_disputes_asks_and_reads_the_statement(
