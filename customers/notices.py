@@ -8,9 +8,17 @@ from collections.abc import Iterable
 from enum import StrEnum
 
 from django.contrib.auth import get_user_model
+from django.urls import reverse
 
-from customers.events import BillingDataChanged, ChangeRequestDecided, ChangeRequestSubmitted, CreditHoldPlaced
-from customers.models import ChangeRequest, ContactRole, Customer, NotificationType
+from customers.events import (
+    BillingDataChanged,
+    ChangeRequestDecided,
+    ChangeRequestSubmitted,
+    CreditHoldPlaced,
+    PortalInvitationSent,
+)
+from customers.models import ChangeRequest, ContactRole, Customer, InvitationStatus, NotificationType, PortalInvitation
+from customers.services import invitation_token
 from otc.notices import Notice
 from otc.roles import staff_with_permission
 
@@ -96,3 +104,14 @@ def change_request_decided(event: ChangeRequestDecided) -> list[Notice]:
     )
     context = {"change_request": change_request, "customer": change_request.customer}
     return [Notice([change_request.requested_by.email], "change_request_decided", context)]
+
+
+def portal_invitation(event: PortalInvitationSent) -> list[Notice]:
+    """The invitation email with its one-time link, in the customer's language. An event of an
+    invitation since resent, revoked or accepted sends nothing: only the latest link is live."""
+    invitation = PortalInvitation.objects.select_related("customer", "invited_by").get(pk=event.invitation_id)
+    if invitation.status != InvitationStatus.PENDING or invitation.sent_count != event.sent_count:
+        return []
+    path = reverse("portal:accept-invitation", kwargs={"token": invitation_token(invitation)})
+    context = {"invitation": invitation, "customer": invitation.customer, "path": path}
+    return [Notice([invitation.email], "portal_invitation", context, language=invitation.customer.language)]

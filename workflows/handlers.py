@@ -5,8 +5,6 @@ handlers, in order."""
 
 from collections.abc import Iterable
 
-from django.urls import reverse
-
 from customers import notices as customer_notices
 from customers.events import (
     BillingDataChanged,
@@ -15,13 +13,11 @@ from customers.events import (
     CreditHoldPlaced,
     PortalInvitationSent,
 )
-from customers.models import Customer, InvitationStatus, PortalInvitation
+from customers.models import Customer
 from customers.notices import sms_recipients
-from customers.services import invitation_token
 from inventory import notices as inventory_notices
 from inventory.events import LowStock, StockReceived
 from invoicing import services as invoicing
-from invoicing.documents.render import money
 from invoicing.documents.services import deliver_document
 from invoicing.events import CreditNoteIssued, InvoiceIssued, InvoiceResendRequested
 from orders import notices as order_notices
@@ -34,13 +30,12 @@ from orders.events import (
     ShipmentDelivered,
     ShipmentDispatched,
 )
-from orders.models import ReturnOrder, Shipment
+from orders.models import ReturnOrder
 from otc.notices import Notice
 from otc.roles import staff_with_permission
 from otc.services import automation_user
 from payments.collections import notices as collection_notices
 from payments.events import DunningLetterIssued, PaymentAllocated, PaymentReminderDue, PromiseToPayBroken
-from payments.models import PromiseToPay
 from payments.money import notices as money_notices
 from service import notices as service_notices
 from service.events import (
@@ -51,9 +46,6 @@ from service.events import (
     TicketSlaAlertRaised,
     TicketSolved,
 )
-from service.models import Dispute, SlaAlert, SlaAlertKind, Survey, Team, Ticket
-from service.selectors import account_recipients, key_account
-from service.services import request_delivery_survey, request_ticket_survey, survey_token
 from workflows.models import NotificationChannel, OutboxEvent
 from workflows.notifications.templates import staff_templates
 from workflows.rules.runner import run_automation_rules
@@ -118,22 +110,8 @@ def notify_requester_of_decision(event: OutboxEvent) -> None:
 
 
 def send_portal_invitation(event: OutboxEvent) -> None:
-    """The invitation email with its one-time link, in the customer's language. An event of an
-    invitation since resent, revoked or accepted sends nothing: only the latest link is live."""
-    invitation = PortalInvitation.objects.select_related("customer", "invited_by").get(
-        pk=event.payload["invitation_id"]
-    )
-    if invitation.status != InvitationStatus.PENDING or invitation.sent_count != event.payload["sent_count"]:
-        return
-    path = reverse("portal:accept-invitation", kwargs={"token": invitation_token(invitation)})
-    queue_email(
-        event=event,
-        handler=send_portal_invitation.__name__,
-        recipient=invitation.email,
-        template="portal_invitation",
-        language=invitation.customer.language,
-        context={"invitation": invitation, "customer": invitation.customer, "path": path},
-    )
+    notices = customer_notices.portal_invitation(PortalInvitationSent.from_payload(event.payload))
+    queue_notices(event, send_portal_invitation, notices)
 
 
 def send_order_confirmation(event: OutboxEvent) -> None:
@@ -227,118 +205,38 @@ def notify_of_sla_alert(event: OutboxEvent) -> None:
     queue_notices(event, notify_of_sla_alert, notices)
 
 
-def _email_survey(event: OutboxEvent, handler: Handler, survey: Survey | None) -> None:
-    if survey is None:
-        return
-    customer = survey.customer
-    context = {
-        "survey": survey,
-        "customer": customer,
-        "survey_path": reverse("survey-answer", args=[survey_token(survey)]),
-    }
-    queue_notices(
-        event, handler, [Notice([survey.contact.email], "survey_request", context, language=customer.language)]
-    )
-
-
 def send_ticket_survey(event: OutboxEvent) -> None:
-    """Ask how the solved ticket went, when service's rules allow a survey (once per ticket)."""
-    ticket = Ticket.objects.get(pk=event.payload["ticket_id"])
-    _email_survey(event, send_ticket_survey, request_ticket_survey(ticket=ticket))
+    queue_notices(event, send_ticket_survey, service_notices.ticket_survey(TicketSolved.from_payload(event.payload)))
 
 
 def send_delivery_survey(event: OutboxEvent) -> None:
-    """Ask how the delivery went, when service's rules allow a survey (once per shipment)."""
-    shipment = Shipment.objects.get(pk=event.payload["shipment_id"])
-    _email_survey(event, send_delivery_survey, request_delivery_survey(shipment=shipment))
-
-
-# --- Representative notifications: the account's sales rep and team, once per event ------------------
-
-
-def _tell_account(
-    event: OutboxEvent, handler: Handler, *, customer: Customer, template: str, context: dict, team: Team | None = None
-) -> None:
-    """Email the account's people (service.selectors.account_recipients), once each per event."""
-    recipients = account_recipients(customer, team=team)
-    queue_notices(event, handler, [Notice(recipients, template, {"customer": customer, **context})])
+    notices = service_notices.delivery_survey(ShipmentDelivered.from_payload(event.payload))
+    queue_notices(event, send_delivery_survey, notices)
 
 
 def notify_account_of_key_account_ticket(event: OutboxEvent) -> None:
-    """A key account wrote in: its sales rep and team hear of it at once."""
-    ticket = Ticket.objects.select_related("customer__sales_rep", "team__lead").get(pk=event.payload["ticket_id"])
-    if ticket.customer is None or key_account(ticket.customer) is None:
-        return
-    _tell_account(
-        event,
-        notify_account_of_key_account_ticket,
-        customer=ticket.customer,
-        team=ticket.team,
-        template="account_ticket_opened",
-        context={"ticket": ticket},
-    )
+    notices = service_notices.key_account_ticket(TicketOpened.from_payload(event.payload))
+    queue_notices(event, notify_account_of_key_account_ticket, notices)
 
 
 def notify_account_of_sla_breaching_soon(event: OutboxEvent) -> None:
-    """A ticket about to breach its SLA: the account's sales rep and its key-account team hear of it
-    (the assignee and the ticket team's lead are told by notify_of_sla_alert)."""
-    alert = SlaAlert.objects.select_related("ticket__customer__sales_rep", "ticket__team__lead").get(
-        pk=event.payload["alert_id"]
-    )
-    if alert.kind not in (SlaAlertKind.FIRST_RESPONSE_SOON, SlaAlertKind.RESOLUTION_SOON):
-        return
-    ticket = alert.ticket
-    _tell_account(
-        event,
-        notify_account_of_sla_breaching_soon,
-        customer=ticket.customer,
-        template="account_sla_breaching_soon",
-        context={"ticket": ticket, "kind_label": alert.get_kind_display(), "due_at": alert.due_at},
-    )
+    notices = service_notices.sla_breaching_soon(TicketSlaAlertRaised.from_payload(event.payload))
+    queue_notices(event, notify_account_of_sla_breaching_soon, notices)
 
 
 def notify_of_low_survey_score(event: OutboxEvent) -> None:
-    """A low score: the team lead, the account's sales rep and the team hear of it; nothing reopens."""
-    survey = Survey.objects.select_related(
-        "customer__sales_rep", "contact", "ticket", "shipment", "team__lead", "agent"
-    ).get(pk=event.payload["survey_id"])
-    _tell_account(
-        event,
-        notify_of_low_survey_score,
-        customer=survey.customer,
-        team=survey.team,
-        template="survey_scored_low",
-        context={"survey": survey},
-    )
+    notices = service_notices.low_survey_score(SurveyScoredLow.from_payload(event.payload))
+    queue_notices(event, notify_of_low_survey_score, notices)
 
 
 def notify_account_of_dispute(event: OutboxEvent) -> None:
-    dispute = Dispute.objects.select_related("customer__sales_rep", "invoice", "ticket__team__lead").get(
-        pk=event.payload["dispute_id"]
-    )
-    _tell_account(
-        event,
-        notify_account_of_dispute,
-        customer=dispute.customer,
-        team=dispute.ticket.team if dispute.ticket else None,
-        template="account_dispute_opened",
-        context={"dispute": dispute},
-    )
+    notices = service_notices.dispute_opened(DisputeOpened.from_payload(event.payload))
+    queue_notices(event, notify_account_of_dispute, notices)
 
 
 def notify_account_of_broken_promise(event: OutboxEvent) -> None:
-    promise = PromiseToPay.objects.select_related("customer__sales_rep").get(pk=event.payload["promise_id"])
-    _tell_account(
-        event,
-        notify_account_of_broken_promise,
-        customer=promise.customer,
-        template="account_promise_broken",
-        context={
-            "promise": promise,
-            "amount": money(promise.amount, promise.currency),
-            "invoices": promise.invoices.order_by("number"),
-        },
-    )
+    notices = service_notices.broken_promise(PromiseToPayBroken.from_payload(event.payload))
+    queue_notices(event, notify_account_of_broken_promise, notices)
 
 
 def queue_partner_webhooks(event: OutboxEvent) -> None:
