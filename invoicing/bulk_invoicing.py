@@ -9,21 +9,19 @@ round trips.
 Exactly once: a batch first claims its shipments by inserting their InvoicedShipment rows with
 `ON CONFLICT DO NOTHING`; the unique shipment refuses the claim of a shipment invoiced by anyone
 else, and waits for a competing transaction that has not committed yet. Only claimed shipments are
-invoiced. The ids of each invoice and its journal entry come from the claim (foreign keys are
-checked at commit), so the rows are written with COPY; every trigger (audit, immutability, balance)
-fires as for INSERT.
+invoiced. Each invoice's id comes from the claim (foreign keys are checked at commit), so the rows are
+written with COPY (`otc.bulk_rows`); the ledger posts the batch's entries the same way
+(`ledger.services.post_entries`); every trigger (audit, immutability, balance) fires as for INSERT.
 """
 
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from operator import attrgetter
 
-from django.db import connection, models, transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
-from psycopg.types.json import Jsonb
 
 from customers.models import Customer, DocumentLayout
 from invoicing.models import DocumentKind, Invoice, InvoiceLine, InvoiceStatus, TaxBreakdown
@@ -37,10 +35,11 @@ from invoicing.services import (
     shipped_invoice_line,
     take_numbers,
 )
-from ledger.models import EntryKind, JournalEntry, JournalLine
-from ledger.services import account_ids, create_open_items, journal_lines
+from ledger.models import EntryKind
+from ledger.services import EntryToPost, account_ids, create_open_items, post_entries
 from orders.models import Shipment, ShipmentLine
 from otc.audit import acting
+from otc.bulk_rows import copy_rows
 from otc.events import publish_many
 from otc.exchange_rates import company_currency, rate_on
 from otc.models import User
@@ -90,7 +89,7 @@ CLAIM_SQL = """
       FROM unnest(%s::bigint[]) AS claimed (shipment_id)
      ORDER BY shipment_id
         ON CONFLICT (shipment_id) DO NOTHING
-    RETURNING shipment_id, invoice_id, nextval(pg_get_serial_sequence('ledger_journalentry', 'id'))
+    RETURNING shipment_id, invoice_id
 """
 
 ZERO = Decimal("0")
@@ -104,7 +103,6 @@ class Draft:
     invoice: Invoice
     lines: list[InvoiceLine]
     groups: list[TaxGroup]
-    entry_id: int | None = None
 
 
 def invoice_shipments_in_bulk(
@@ -138,7 +136,7 @@ def _invoice_batch(shipment_ids: list[int], *, actor: User, issue_date: date, ac
     if not drafts:
         return 0
     for draft in drafts:
-        draft.invoice.pk, draft.entry_id = claimed[draft.shipment_id]
+        draft.invoice.pk = claimed[draft.shipment_id]
     now = timezone.now()
     _save_drafts(drafts, now=now)
     invoices = [draft.invoice for draft in drafts]
@@ -259,41 +257,19 @@ def _rates(drafts: list[Draft], issue_date: date) -> dict[str, Decimal]:
 # --- Writing -----------------------------------------------------------------------------------------
 
 
-def _claim(shipment_ids: list[int]) -> dict[int, tuple[int, int]]:
-    """Claim the shipments for this transaction; the answer maps each claimed shipment to the ids of its
-    invoice and journal entry. The first write of the batch: it also attaches the audit context."""
+def _claim(shipment_ids: list[int]) -> dict[int, int]:
+    """Claim the shipments for this transaction; the answer maps each claimed shipment to the id of its
+    invoice. The first write of the batch: it also attaches the audit context."""
     if not shipment_ids:
         return {}
     with connection.cursor() as cursor:
         cursor.execute(CLAIM_SQL, [shipment_ids])
-        return {shipment_id: (invoice_id, entry_id) for shipment_id, invoice_id, entry_id in cursor.fetchall()}
-
-
-def _copy(model: type[models.Model], objs: list[models.Model], *, now: datetime) -> None:
-    """Write the objects with COPY: one round trip, no SQL text to build and parse, the same row
-    triggers as INSERT. The columns come from the model, so a new field is written without a change here."""
-    fields = [field for field in model._meta.concrete_fields if not (field.primary_key and objs[0].pk is None)]
-    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
-    values = attrgetter(*(field.attname for field in fields))
-    stamped = [
-        i
-        for i, field in enumerate(fields)
-        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
-    ]
-    documents = [i for i, field in enumerate(fields) if isinstance(field, models.JSONField)]
-    with connection.cursor() as cursor, cursor.copy(f"COPY {model._meta.db_table} ({columns}) FROM STDIN") as copy:
-        for obj in objs:
-            row = list(values(obj))
-            for i in stamped:
-                row[i] = now
-            for i in documents:
-                row[i] = Jsonb(row[i])
-            copy.write_row(row)
+        return dict(cursor.fetchall())
 
 
 def _save_drafts(drafts: list[Draft], *, now: datetime) -> None:
     """Drafts first, as `invoice_shipments` does: the lines of an issued invoice are refused by trigger."""
-    _copy(Invoice, [draft.invoice for draft in drafts], now=now)
+    copy_rows(Invoice, [draft.invoice for draft in drafts], now=now)
     lines = []
     breakdowns = []
     for draft in drafts:
@@ -311,8 +287,8 @@ def _save_drafts(drafts: list[Draft], *, now: datetime) -> None:
             )
             for group in draft.groups
         ]
-    _copy(InvoiceLine, lines, now=now)
-    _copy(TaxBreakdown, breakdowns, now=now)
+    copy_rows(InvoiceLine, lines, now=now)
+    copy_rows(TaxBreakdown, breakdowns, now=now)
 
 
 def _issue(
@@ -342,30 +318,17 @@ def _issue(
 
 def _post(drafts: list[Draft], *, actor: User, issue_date: date, accounts: dict[str, int], now: datetime) -> None:
     """One open item and one balanced journal entry per invoice, as `services.issue_document` posts them."""
-    entries, lines = [], []
     items = create_open_items(items=[document_item(draft.invoice) for draft in drafts])
-    for draft, item in zip(drafts, items, strict=True):
-        invoice = draft.invoice
-        entries.append(
-            JournalEntry(
-                pk=draft.entry_id,
-                posted_on=issue_date,
-                kind=EntryKind.INVOICE,
-                memo=entry_memo(invoice),
-                item_id=item.pk,
-                created_by=actor,
-            )
-        )
-        entry_lines = journal_lines(
-            postings=document_postings(invoice, item_id=item.pk),
-            currency=invoice.currency,
-            rate=invoice.exchange_rate,
-            accounts=accounts,
+    entries = [
+        EntryToPost(
+            kind=EntryKind.INVOICE,
             posted_on=issue_date,
-            entry_kind=EntryKind.INVOICE,
+            memo=entry_memo(draft.invoice),
+            postings=document_postings(draft.invoice, item_id=item.pk),
+            currency=draft.invoice.currency,
+            rate=draft.invoice.exchange_rate,
+            item_id=item.pk,
         )
-        for line in entry_lines:
-            line.entry_id = draft.entry_id
-        lines += entry_lines
-    _copy(JournalEntry, entries, now=now)
-    _copy(JournalLine, lines, now=now)
+        for draft, item in zip(drafts, items, strict=True)
+    ]
+    post_entries(entries=entries, actor=actor, accounts=accounts, now=now)
