@@ -64,6 +64,7 @@ from otc.admin import (
     service_form_page,
 )
 from otc.audit import acting
+from otc.documents import download
 from otc.errors import DomainError
 from otc.forms import adopt_saved_row
 
@@ -648,9 +649,7 @@ class InvoiceAdmin(DetailActionsByState, ServiceChangeFormMixin, DocumentAdmin):
         except DomainError as error:
             messages.error(request, error.message)
             return HttpResponseRedirect(change_url(invoice))
-        return FileResponse(
-            stored.file.open("rb"), as_attachment=True, filename=stored.filename, content_type=stored.content_type
-        )
+        return download(stored)
 
     @action(description="Check e-invoice", permissions=["view"], url_path="check-einvoice", icon="fact_check")
     def check_einvoice(self, request, object_id) -> HttpResponse:

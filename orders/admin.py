@@ -14,6 +14,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
@@ -27,6 +28,7 @@ from customers.models import Customer
 from inventory.models import Product, format_quantity
 from inventory.selectors import quote_price
 from orders import selectors, services
+from orders.documents import confirmation_document, delivery_note_document
 from orders.forms import ApproveReturnForm, DispatchForm, OrderEntryForm, OrderLineEntryForm, ReturnForm
 from orders.models import (
     Order,
@@ -57,6 +59,7 @@ from otc.admin import (
     money_text,
     service_form_page,
 )
+from otc.documents import download
 from otc.errors import DomainError, InvalidInput
 from otc.forms import adopt_saved_row
 from otc.money import parse_decimal
@@ -151,7 +154,16 @@ class OrderLineInline(ReadOnlyInline):
 
 class ShipmentInline(ReadOnlyInline):
     model = Shipment
-    fields = ["number", "status_badge", "carrier", "tracking", "dispatched_at", "delivered_at", "delivery"]
+    fields = [
+        "number",
+        "status_badge",
+        "carrier",
+        "tracking",
+        "dispatched_at",
+        "delivered_at",
+        "delivery",
+        "delivery_note",
+    ]
     readonly_fields = fields
 
     @display(description="Status")
@@ -175,6 +187,13 @@ class ShipmentInline(ReadOnlyInline):
             return ""
         url = reverse("admin:orders_order_deliver_shipment", args=[shipment.order_id, shipment.pk])
         return format_html('<a class="text-primary-600" href="{}">Mark delivered</a>', url)
+
+    @display(description="")
+    def delivery_note(self, shipment: Shipment) -> str:
+        if shipment.pk is None:
+            return ""
+        url = reverse("admin:orders_order_delivery_note", args=[shipment.order_id, shipment.pk])
+        return format_html('<a class="text-primary-600" href="{}">Download delivery note</a>', url)
 
 
 class TimelineInline(ReadOnlyInline):
@@ -233,8 +252,10 @@ class OrderAdmin(DetailActionsByState, ServiceChangeFormMixin, ModelAdmin):
         {"title": "Credit hold", "icon": "credit_score", "items": ["release_one", "reject_one"]},
         {"title": "Fulfilment", "icon": "local_shipping", "items": ["dispatch_one", "return_one"]},
         "cancel_one",
+        "download_confirmation",
     ]
     detail_action_states = {
+        "download_confirmation": selectors.was_confirmed,
         "confirm_one": selectors.is_draft,
         "release_one": selectors.is_on_credit_hold,
         "reject_one": selectors.is_on_credit_hold,
@@ -421,8 +442,37 @@ class OrderAdmin(DetailActionsByState, ServiceChangeFormMixin, ModelAdmin):
                 self.admin_site.admin_view(self.deliver_shipment),
                 name="orders_order_deliver_shipment",
             ),
+            path(
+                "<path:object_id>/shipments/<int:shipment_id>/delivery-note/",
+                self.admin_site.admin_view(self.delivery_note_view),
+                name="orders_order_delivery_note",
+            ),
         ]
         return custom + super().get_urls()
+
+    # -- documents ------------------------------------------------------------------------------------
+
+    @action(
+        description="Download confirmation PDF",
+        permissions=["view"],
+        url_path="confirmation-pdf",
+        icon="picture_as_pdf",
+    )
+    def download_confirmation(self, request, object_id) -> HttpResponse:
+        """The order confirmation as the customer got it (rendered and stored on first request)."""
+        order = self._order(request, object_id)
+        try:
+            document = confirmation_document(order=order)
+        except DomainError as error:
+            messages.error(request, error.message)
+            return HttpResponseRedirect(change_url(order))
+        return download(document)
+
+    def delivery_note_view(self, request, object_id, shipment_id) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        shipment = get_object_or_404(Shipment, pk=shipment_id, order_id=unquote(object_id))
+        return download(delivery_note_document(shipment=shipment))
 
     # -- the credit-hold queue --------------------------------------------------------------------------
 

@@ -34,3 +34,8 @@ class ReturnPhotoRefused(InvalidInput):
 class OverReturnRequest(Conflict):
     code = "over_return_request"
     title = "More than was delivered and not yet returned or requested cannot be returned."
+
+
+class DocumentNotAvailable(Conflict):
+    code = "order_document_not_available"
+    title = "An order has a confirmation once it is confirmed; a draft or an order on credit hold has none."

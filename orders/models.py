@@ -335,3 +335,47 @@ class OrderTimelineEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id} {self.kind} {self.at:%Y-%m-%d %H:%M}"
+
+
+class OrderDocumentKind(models.TextChoices):
+    CONFIRMATION = "confirmation", _("Order confirmation")
+    DELIVERY_NOTE = "delivery_note", _("Delivery note")
+
+
+class OrderDocument(models.Model):
+    """An order confirmation (one per order) or a delivery note (one per shipment) as the customer got
+    it: rendered once, then served and attached from here."""
+
+    kind = models.CharField(max_length=20, choices=OrderDocumentKind.choices)
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="documents")
+    shipment = models.ForeignKey(Shipment, null=True, blank=True, on_delete=models.PROTECT, related_name="documents")
+    file = models.FileField(upload_to="order-documents/%Y/%m/")
+    filename = models.CharField(max_length=120)
+    content_type = models.CharField(max_length=60)
+    sha256 = models.CharField(max_length=64)
+    size = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=OrderDocumentKind.values), name="order_document_kind_valid"),
+            models.CheckConstraint(
+                condition=Q(kind=OrderDocumentKind.CONFIRMATION, shipment__isnull=True)
+                | Q(kind=OrderDocumentKind.DELIVERY_NOTE, shipment__isnull=False),
+                name="order_document_shipment_for_delivery_note",
+            ),
+            models.UniqueConstraint(
+                fields=["order"],
+                condition=Q(kind=OrderDocumentKind.CONFIRMATION),
+                name="order_confirmation_once",
+            ),
+            models.UniqueConstraint(
+                fields=["shipment"],
+                condition=Q(kind=OrderDocumentKind.DELIVERY_NOTE),
+                name="delivery_note_once_per_shipment",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.filename

@@ -4,6 +4,7 @@ return request."""
 
 from customers.models import NotificationType, PortalMembership
 from customers.notices import customer_recipients
+from orders.documents import confirmation_document, delivery_note_document
 from orders.events import OrderConfirmed, OrderPutOnCreditHold, ReturnRequestDecided, ShipmentDispatched
 from orders.models import Order, ReturnRequest, Shipment
 from otc.notices import Notice
@@ -19,18 +20,19 @@ def _order(order_id: int) -> Order:
 
 
 def order_confirmation(event: OrderConfirmed) -> list[Notice]:
-    """The order confirmation, in the customer's language."""
+    """The order confirmation, in the customer's language, with its PDF."""
     order = _order(event.order_id)
     customer = order.customer
     recipients = customer_recipients(customer, NotificationType.ORDER_CONFIRMATION)
     if not recipients:
         return []
     context = {"order": order, "customer": customer, "lines": order.lines.all()}
-    return [Notice(recipients, "order_confirmation", context, language=customer.language)]
+    attachments = [confirmation_document(order=order)]
+    return [Notice(recipients, "order_confirmation", context, language=customer.language, attachments=attachments)]
 
 
 def shipment_notification(event: ShipmentDispatched) -> list[Notice]:
-    """The dispatch notice with carrier and tracking, in the customer's language."""
+    """The dispatch notice with carrier and tracking, in the customer's language, with the delivery note."""
     shipment = (
         Shipment.objects.select_related("order__customer__preferences")
         .prefetch_related("lines__order_line")
@@ -41,7 +43,8 @@ def shipment_notification(event: ShipmentDispatched) -> list[Notice]:
     if not recipients:
         return []
     context = {"shipment": shipment, "order": shipment.order, "customer": customer}
-    return [Notice(recipients, "shipment_dispatched", context, language=customer.language)]
+    attachments = [delivery_note_document(shipment=shipment)]
+    return [Notice(recipients, "shipment_dispatched", context, language=customer.language, attachments=attachments)]
 
 
 def held_order(event: OrderPutOnCreditHold) -> list[Notice]:

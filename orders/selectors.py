@@ -182,6 +182,11 @@ def may_be_cancelled(order: Order) -> bool:
     return OrderStatus.CANCELLED in ALLOWED_TRANSITIONS[order.status]
 
 
+def was_confirmed(order: Order) -> bool:
+    """Confirmed at some point: the order has its confirmation (a later cancellation keeps it)."""
+    return order.confirmed_at is not None
+
+
 def may_ship(order: Order) -> bool:
     return OrderStatus.SHIPPED in ALLOWED_TRANSITIONS[order.status]
 

@@ -23,6 +23,12 @@ urlpatterns = [
     path("bank-account/", portal_views.bank_account_request, name="bank-account"),
     path("orders/", portal_views.orders, name="orders"),
     path("orders/<str:number>/", portal_views.order, name="order"),
+    path("orders/<str:number>/confirmation/", portal_views.order_confirmation, name="order-confirmation"),
+    path(
+        "orders/<str:number>/shipments/<str:shipment>/delivery-note/",
+        portal_views.delivery_note,
+        name="delivery-note",
+    ),
     path("orders/<str:number>/again/", portal_ordering.order_again, name="order-again"),
     path("orders/<str:number>/cancel/", portal_ordering.order_cancel, name="order-cancel"),
     path("orders/<str:number>/return/", portal_returns.order_return, name="order-return"),

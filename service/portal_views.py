@@ -22,8 +22,11 @@ from invoicing.documents.services import document_for, statement_pdf
 from invoicing.documents.statements import statement_of_account
 from invoicing.models import DocumentFormat, InvoiceStatus
 from invoicing.selectors import invoice_detail, invoice_list
-from orders.models import Order
+from orders.documents import confirmation_document, delivery_note_document
+from orders.errors import DocumentNotAvailable
+from orders.models import Order, Shipment
 from orders.selectors import order_detail, order_list, order_return_requests
+from otc.documents import download
 from service.forms import AddressForm, BankAccountRequestForm, ContactForm, PreferencesForm, StatementPeriodForm
 from service.portal_access import einvoice_refusal, portal_view, submit_form
 from service.selectors import pending_surveys
@@ -156,9 +159,32 @@ def orders(request: HttpRequest) -> HttpResponse:
 def order(request: HttpRequest, number: str) -> HttpResponse:
     """An order with its lines, shipments, tracking timeline and return requests; another customer's
     order is a 404."""
-    mine = get_object_or_404(scoped_to_portal_user(Order.objects.all(), user=request.user), number=number)
+    mine = _my_order(request.user, number)
     context = {"order": order_detail(pk=mine.pk), "return_requests": order_return_requests(order=mine)}
     return render(request, "portal/order.html", context)
+
+
+def _my_order(user, number: str) -> Order:
+    return get_object_or_404(scoped_to_portal_user(Order.objects.all(), user=user), number=number)
+
+
+@portal_view(PortalRole.BUYER)
+def order_confirmation(request: HttpRequest, number: str) -> HttpResponse:
+    """The order confirmation PDF as the customer got it by email; another customer's order is a 404,
+    an order never confirmed has none (back to the order with a message)."""
+    mine = _my_order(request.user, number)
+    try:
+        return download(confirmation_document(order=mine))
+    except DocumentNotAvailable:
+        messages.error(request, _("This order has not been confirmed yet, so it has no confirmation."))
+        return redirect("portal:order", number=mine.number)
+
+
+@portal_view(PortalRole.BUYER)
+def delivery_note(request: HttpRequest, number: str, shipment: str) -> FileResponse:
+    """A shipment's delivery note PDF; a shipment of another customer's order is a 404."""
+    mine = get_object_or_404(Shipment.objects.filter(order=_my_order(request.user, number)), number=shipment)
+    return download(delivery_note_document(shipment=mine))
 
 
 def _issued_documents(user) -> QuerySet:

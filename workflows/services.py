@@ -18,6 +18,7 @@ from django.utils import timezone, translation
 
 from customers.validators import validate_e164
 from invoicing.models import StoredDocument
+from orders.models import OrderDocument
 from otc.events import PublishedEvent
 from workflows.models import (
     Delivery,
@@ -170,7 +171,7 @@ def queue_email(
     template: str,
     context: dict,
     language: str = "en",
-    documents: Iterable[StoredDocument] = (),
+    documents: Iterable[StoredDocument | OrderDocument] = (),
     headers: dict[str, str] | None = None,
 ) -> Delivery | None:
     """Render an email now (so it is what the event meant) and queue it once per recipient, with the
@@ -207,8 +208,11 @@ def queue_email(
     )
     if not created:
         return None
-    if attachments := list(documents):
-        delivery.documents.add(*attachments)
+    attachments = list(documents)
+    if invoicing_documents := [document for document in attachments if isinstance(document, StoredDocument)]:
+        delivery.documents.add(*invoicing_documents)
+    if order_documents := [document for document in attachments if isinstance(document, OrderDocument)]:
+        delivery.order_documents.add(*order_documents)
     return delivery
 
 
@@ -311,7 +315,7 @@ def _email_message(delivery: Delivery) -> EmailMultiAlternatives:
     )
     if delivery.body_html:
         message.attach_alternative(delivery.body_html, "text/html")
-    for document in delivery.documents.order_by("pk"):
+    for document in [*delivery.order_documents.order_by("pk"), *delivery.documents.order_by("pk")]:
         with document.file.open("rb") as file:
             message.attach(document.filename, file.read(), document.content_type)
     # Anymail passes metadata to the provider, whose bounce and complaint webhooks return it.

@@ -20,7 +20,6 @@ from rest_framework.response import Response
 from customers.models import Customer
 from invoicing import selectors, services
 from invoicing.api.filters import InvoiceFilter
-from invoicing.api.renderers import PdfRenderer, XmlRenderer
 from invoicing.api.serializers import (
     CreditNoteCreateSerializer,
     InvoiceCreateSerializer,
@@ -30,13 +29,14 @@ from invoicing.api.serializers import (
     StatementQuerySerializer,
     StatementSerializer,
 )
-from invoicing.models import DocumentFormat, Invoice, StoredDocument
+from invoicing.models import DocumentFormat, Invoice
 from otc.api.idempotency import idempotent
-from otc.api.schema import IDEMPOTENCY_KEY, problems
+from otc.api.renderers import PdfRenderer, XmlRenderer
+from otc.api.schema import IDEMPOTENCY_KEY, PDF, problems
 from otc.api.serializers import parse
+from otc.documents import download
 
 INVOICE_SCOPES = {"read": "invoices:read", "write": "invoices:write"}
-PDF = {(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="The PDF.")}
 
 
 def invoice_or_404(pk: int) -> Invoice:
@@ -52,13 +52,6 @@ def invoice_detail_or_404(pk: int) -> Invoice:
 
 def customer_or_404(pk: int) -> Customer:
     return get_object_or_404(Customer.objects.all(), pk=pk)
-
-
-def file_response(document: StoredDocument) -> FileResponse:
-    """The stored file as it was rendered, as a download."""
-    return FileResponse(
-        document.file.open("rb"), as_attachment=True, filename=document.filename, content_type=document.content_type
-    )
 
 
 def _credit_lines(invoice: Invoice, given: list[dict]) -> list[services.CreditLine]:
@@ -100,7 +93,7 @@ class InvoiceViewSet(viewsets.GenericViewSet):
     def _document(self, pk: int, document_format: str) -> FileResponse:
         from invoicing.documents.services import document_for
 
-        return file_response(document_for(invoice=invoice_or_404(pk), format=document_format))
+        return download(document_for(invoice=invoice_or_404(pk), format=document_format))
 
     @extend_schema(responses={200: InvoiceSerializer(many=True), **problems(401, 403, 422)})
     def list(self, request: Request) -> Response:

@@ -1,34 +1,28 @@
 """Invoices, credit notes and statements as PDF: Django templates (templates/documents/) rendered by
-WeasyPrint.
+WeasyPrint through otc.documents.
 
 Every figure is formatted here, in the document's language and to its currency's minor unit, so the
-templates only place text. WeasyPrint fetches nothing from the network: the logo is embedded as a
-data URI and the URL fetcher refuses every other scheme.
+templates only place text. The logo is embedded as a data URI: the renderer fetches nothing else.
 """
 
 import base64
 import mimetypes
-from decimal import Decimal
 
 from django.db.models import Prefetch
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
-from django.utils.formats import number_format
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from weasyprint import HTML
-from weasyprint.urls import URLFetcher
 
+from customers.addresses import COUNTRY_NAMES, address_lines
 from customers.models import Address, AddressKind, DocumentLayout, Preferences
-from customers.validators import COUNTRY_CHOICES
 from invoicing.documents.payment_codes import epc_qr_svg_data_uri
 from invoicing.documents.statements import Statement
 from invoicing.models import CompanyProfile, Invoice, InvoiceLine, InvoiceStatus, TaxBreakdown, TaxCategoryCode
 from invoicing.selectors import company_profile
 from otc.document_numbers import creditor_reference, printed_creditor_reference
-from otc.money import minor_units, quantize
+from otc.documents import amount, html_to_pdf, money, plain_number
 
-COUNTRY_NAMES = dict(COUNTRY_CHOICES)
 UNIT_LABELS = {"C62": _("pcs"), "XBX": _("box"), "KGM": "kg", "MTR": "m", "LTR": "l", "HUR": _("h")}
 # What the law asks a document to say when it charges no (or not the standard) VAT.
 EXEMPTION_WORDING = {
@@ -38,23 +32,6 @@ EXEMPTION_WORDING = {
     TaxCategoryCode.EXEMPT: _("Exempt from VAT."),
     TaxCategoryCode.ZERO: _("Zero-rated supply."),
 }
-
-
-def amount(value: Decimal, currency: str) -> str:
-    """An amount to the currency's minor unit, grouped the way the active language writes numbers."""
-    return number_format(
-        quantize(value, currency), decimal_pos=minor_units(currency), use_l10n=True, force_grouping=True
-    )
-
-
-def money(value: Decimal, currency: str) -> str:
-    return f"{amount(value, currency)} {currency}"
-
-
-def _number(value: Decimal) -> str:
-    """A quantity or a percentage without trailing zeros: 12, 6.9, 2.5."""
-    value = Decimal(value)
-    return number_format(value.to_integral() if value == value.to_integral() else value.normalize(), use_l10n=True)
 
 
 def _iban(iban: str) -> str:
@@ -69,14 +46,6 @@ def _logo_uri(profile: CompanyProfile) -> str:
     content_type = mimetypes.guess_type(profile.logo.name)[0] or "application/octet-stream"
     with profile.logo.open("rb") as logo:
         return f"data:{content_type};base64,{base64.b64encode(logo.read()).decode('ascii')}"
-
-
-def address_lines(address: dict, fallback_name: str) -> list[str]:
-    city = " ".join(part for part in (address.get("postal_code", ""), address.get("city", "")) if part)
-    lines = [address.get("name") or fallback_name, address.get("line1", ""), address.get("line2", ""), city]
-    lines.append(address.get("region", ""))
-    lines.append(str(COUNTRY_NAMES.get(address.get("country", ""), address.get("country", ""))))
-    return [line for line in lines if line]
 
 
 def company_context(profile: CompanyProfile) -> dict:
@@ -95,11 +64,6 @@ def company_context(profile: CompanyProfile) -> dict:
         )[1:],
         "iban": _iban(profile.iban),
     }
-
-
-def html_to_pdf(html: str, *, pdf_variant: str | None = None) -> bytes:
-    fetcher = URLFetcher(allowed_protocols={"data"})
-    return HTML(string=html, url_fetcher=fetcher).write_pdf(pdf_variant=pdf_variant)
 
 
 # --- Invoices and credit notes ----------------------------------------------------------------------
@@ -130,11 +94,11 @@ def _line_row(line: InvoiceLine, currency: str) -> dict:
         "gtin": line.gtin,
         "order_number": line.order_line.order.number if line.order_line else "",
         "shipment_number": line.shipment_line.shipment.number if line.shipment_line else "",
-        "quantity": _number(line.quantity),
+        "quantity": plain_number(line.quantity),
         "unit": UNIT_LABELS.get(line.unit, line.unit),
         "unit_price": amount(line.unit_price, currency),
-        "discount": _number(line.discount_percent) if line.discount_percent else "",
-        "tax_rate": _number(line.tax_rate),
+        "discount": plain_number(line.discount_percent) if line.discount_percent else "",
+        "tax_rate": plain_number(line.tax_rate),
         "net": amount(line.net_amount, currency),
     }
 
@@ -142,7 +106,7 @@ def _line_row(line: InvoiceLine, currency: str) -> dict:
 def _tax_row(group: TaxBreakdown, currency: str) -> dict:
     return {
         "category": gettext(TaxCategoryCode(group.tax_category).label),
-        "rate": _number(group.tax_rate),
+        "rate": plain_number(group.tax_rate),
         "taxable": amount(group.taxable_amount, currency),
         "tax": amount(group.tax_amount, currency),
         "note": group.exemption_reason or EXEMPTION_WORDING.get(group.tax_category, ""),

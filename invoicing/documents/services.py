@@ -6,13 +6,11 @@ An issued document is immutable, so its files are too: the first rendering is th
 got, and every later download or resend serves those same bytes.
 """
 
-import hashlib
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
 import structlog
-from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import translation
 
@@ -24,6 +22,7 @@ from invoicing.documents.statements import statement_of_account
 from invoicing.events import InvoiceResendRequested
 from invoicing.models import DeliveryChannel, DocumentFormat, Invoice, InvoiceDeliveryLog, InvoiceStatus, StoredDocument
 from invoicing.selectors import company_profile
+from otc.documents import fill_file, store_once
 from otc.errors import InvalidInput
 from otc.events import publish
 from otc.models import User
@@ -101,47 +100,34 @@ def _rendered(invoice: Invoice, format: str) -> bytes:
     return facturx_pdf(invoice, render_invoice_pdf(invoice, pdf_variant="pdf/a-3b"), cii)
 
 
-def fill_document(document: StoredDocument, *, filename: str, content: bytes) -> None:
-    """Write the file through the default storage and record what identifies it."""
-    document.filename = filename
-    document.content_type = CONTENT_TYPES[document.format]
-    document.sha256 = hashlib.sha256(content).hexdigest()
-    document.size = len(content)
-    document.file.save(filename, ContentFile(content), save=False)
-
-
 def store_customer_document(*, customer: Customer, format: str, filename: str, content: bytes) -> StoredDocument:
     """Keep a file sent to a customer that is no invoice (a dunning letter): invoicing owns stored
     documents, so other apps store theirs through here."""
     document = StoredDocument(customer=customer, format=format)
-    fill_document(document, filename=filename, content=content)
+    fill_file(document, filename=filename, content=content, content_type=CONTENT_TYPES[format])
     document.save()
     return document
 
 
 def document_for(*, invoice: Invoice, format: str) -> StoredDocument:
-    """The stored file of an issued document in `format`, rendered and stored the first time it is asked for.
-
-    Two callers at once both render, but the unique (invoice, format) row admits one: the other
-    removes its file and returns the winner's row.
-    """
-    stored = StoredDocument.objects.filter(invoice=invoice, format=format).first()
-    if stored is not None:
-        return stored
+    """The stored file of an issued document in `format`, rendered and stored the first time it is asked for
+    (once: the unique (invoice, format) row admits one of two concurrent renderings)."""
     if format not in FILE_SUFFIXES:
         raise InvalidInput(f"{format} is not a format of an invoice.", fields={"format": ["Not an invoice format."]})
-    invoice = Invoice.objects.get(pk=invoice.pk)
-    if invoice.status == InvoiceStatus.DRAFT:
-        raise DocumentNotIssued(f"{invoice} is a draft; preview it instead of storing it.")
-    document = StoredDocument(customer_id=invoice.customer_id, invoice=invoice, format=format)
-    fill_document(document, filename=f"{invoice.number}{FILE_SUFFIXES[format]}", content=_rendered(invoice, format))
-    try:
-        with transaction.atomic():
-            document.save()
-    except IntegrityError:
-        document.file.delete(save=False)
-        return StoredDocument.objects.get(invoice=invoice, format=format)
-    return document
+
+    def render() -> tuple[str, bytes]:
+        current = Invoice.objects.get(pk=invoice.pk)
+        if current.status == InvoiceStatus.DRAFT:
+            raise DocumentNotIssued(f"{current} is a draft; preview it instead of storing it.")
+        return f"{current.number}{FILE_SUFFIXES[format]}", _rendered(current, format)
+
+    return store_once(
+        StoredDocument,
+        key={"invoice": invoice, "format": format},
+        fields={"customer_id": invoice.customer_id},
+        content_type=CONTENT_TYPES[format],
+        render=render,
+    )
 
 
 @dataclass(frozen=True)

@@ -4,18 +4,20 @@ caller as actor, and renders through the selectors; errors become problem+json."
 
 from django.db import transaction
 from django.db.models import Prefetch, QuerySet
+from django.http import FileResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.generics import get_object_or_404
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from customers.api.views import customer_or_404
 from customers.models import Customer
 from inventory.errors import NoPrice
-from orders import selectors, services
+from orders import documents, selectors, services
 from orders.api.filters import OrderFilter
 from orders.api.serializers import (
     ApproveReturnRequestSerializer,
@@ -37,8 +39,10 @@ from orders.api.serializers import (
 )
 from orders.models import Order, OrderLine, ReturnOrder, ReturnRequest, Shipment
 from otc.api.idempotency import idempotent
-from otc.api.schema import IDEMPOTENCY_KEY, problems
+from otc.api.renderers import PdfRenderer
+from otc.api.schema import IDEMPOTENCY_KEY, PDF, problems
 from otc.api.serializers import EmptySerializer, parse
+from otc.documents import download
 
 ORDER_SCOPES = {"read": "orders:read", "write": "orders:write"}
 SHIPMENT_SCOPES = {"read": "orders:read", "write": "shipments:write"}
@@ -177,6 +181,13 @@ class OrderViewSet(viewsets.GenericViewSet):
         order = services.reject_order(order=order_or_404(number), actor=request.user, reason=data["reason"])
         return self._detail(order)
 
+    @extend_schema(responses={**PDF, **problems(401, 403, 404, 409)})
+    @action(detail=True, methods=["get"], url_path="confirmation", renderer_classes=[PdfRenderer, JSONRenderer])
+    def confirmation(self, request: Request, number: str) -> FileResponse:
+        """The order confirmation as PDF, in the customer's language, rendered once and served as stored
+        (the file the confirmation email carried). A draft or an order on credit hold has none: 409."""
+        return download(documents.confirmation_document(order=order_or_404(number)))
+
     @extend_schema(responses={200: OrderTimelineEntrySerializer(many=True), **problems(401, 403, 404)})
     @action(detail=True, methods=["get"], pagination_class=None)
     def timeline(self, request: Request, number: str) -> Response:
@@ -245,6 +256,13 @@ class ShipmentViewSet(viewsets.GenericViewSet):
     @extend_schema(responses={200: ShipmentSerializer, **problems(401, 403, 404)})
     def retrieve(self, request: Request, number: str) -> Response:
         return Response(ShipmentSerializer(_shipment(number)).data)
+
+    @extend_schema(responses={**PDF, **problems(401, 403, 404)})
+    @action(detail=True, methods=["get"], url_path="delivery-note", renderer_classes=[PdfRenderer, JSONRenderer])
+    def delivery_note(self, request: Request, number: str) -> FileResponse:
+        """The shipment's delivery note as PDF (goods and quantities, no prices), in the customer's
+        language, rendered once and served as stored (the file the dispatch email carried)."""
+        return download(documents.delivery_note_document(shipment=_shipment(number)))
 
     @extend_schema(request=EmptySerializer, responses={200: ShipmentSerializer, **problems(401, 403, 404, 409, 422)})
     @action(detail=True, methods=["post"])

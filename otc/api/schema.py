@@ -1,5 +1,6 @@
 """OpenAPI pieces every API module shares: the Idempotency-Key header and problem responses."""
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 
 from otc.api.problems import PROBLEM_CONTENT_TYPE
@@ -15,6 +16,9 @@ IDEMPOTENCY_KEY = OpenApiParameter(
         "`Idempotent-Replayed: true`); the same key with a different body is a 422."
     ),
 )
+
+# A stored document served as it was rendered.
+PDF = {(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="The PDF.")}
 
 
 def problems(*statuses: int) -> dict:

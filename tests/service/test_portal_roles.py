@@ -19,7 +19,7 @@ from payments.money.checkouts import start_checkout
 from payments.money.providers import TestProvider
 from service import portal_urls, services
 from service.models import TicketChannel
-from tests.factories import CustomerFactory, make_product
+from tests.factories import CustomerFactory, approved_limit, make_product, placed_order, ship
 
 pytestmark = pytest.mark.django_db
 
@@ -37,7 +37,7 @@ def invoice_for(customer, clerk):
 
 
 @pytest.fixture
-def world(clerk, company):
+def world(clerk, approver, company):
     widget = make_product(actor=clerk, sku="WID-1", price="12.50", stock="50")
     contact = {"name": "Nora", "email": "nora@example.com"}
     address = {"kind": "shipping", "line1": "Hafenweg 9", "postal_code": "20457", "city": "Hamburg", "country": "DE"}
@@ -45,10 +45,12 @@ def world(clerk, company):
     theirs = CustomerFactory(actor=clerk, legal_name="Konkurrenz AG", contacts=[contact], addresses=[address])
     made = {}
     for side, customer in (("mine", mine), ("theirs", theirs)):
+        approved_limit(customer, limit="1000", clerk=clerk, approver=approver)
         made[side] = {
             "order": orders.create_order(
                 actor=clerk, customer=customer, lines=[orders.LineInput(widget, Decimal("1"))]
             ),
+            "shipment": ship(placed_order(customer, clerk, (widget, "2")), clerk),
             "invoice": invoice_for(customer, clerk),
             "contact": customer.contacts.get(),
             "address": customer.addresses.order_by("pk").first(),
@@ -77,6 +79,10 @@ def routes(made) -> list[tuple[str, str, str | None, str | None]]:
     def each(template: str, key: str, attribute: str = "pk") -> tuple[str, str]:
         return tuple(template.format(getattr(made[side][key], attribute)) for side in ("mine", "theirs"))
 
+    def delivery_note(side: str) -> str:
+        shipment = made[side]["shipment"]
+        return f"/portal/orders/{shipment.order.number}/shipments/{shipment.number}/delivery-note/"
+
     return [
         ("get", None, "/portal/", None),
         ("get", None, "/portal/help/", None),
@@ -95,6 +101,8 @@ def routes(made) -> list[tuple[str, str, str | None, str | None]]:
         ("get", BUYER, *each("/portal/orders/{}/cancel/", "order", "number")),
         ("get", BUYER, *each("/portal/orders/{}/return/", "order", "number")),
         ("post", BUYER, *each("/portal/orders/{}/again/", "order", "number")),
+        ("get", BUYER, *each("/portal/orders/{}/confirmation/", "order", "number")),
+        ("get", BUYER, delivery_note("mine"), delivery_note("theirs")),
         ("get", BUYER, "/portal/catalogue/", None),
         ("get", BUYER, "/portal/cart/", None),
         ("post", BUYER, "/portal/cart/add/", None),

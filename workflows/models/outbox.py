@@ -131,6 +131,12 @@ class Delivery(models.Model):
     documents = models.ManyToManyField(
         "invoicing.StoredDocument", blank=True, related_name="deliveries", help_text="Attached to the email."
     )
+    order_documents = models.ManyToManyField(
+        "orders.OrderDocument",
+        blank=True,
+        related_name="deliveries",
+        help_text="Order confirmations and delivery notes attached to the email.",
+    )
     headers = models.JSONField(
         default=dict, blank=True, help_text="Extra email headers, e.g. the Message-ID a reply threads back to."
     )
