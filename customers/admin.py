@@ -7,24 +7,15 @@ as actor, and a refused service call (DomainError) is shown as a form or action 
 written (see otc.admin.ServiceChangeFormMixin).
 """
 
-from decimal import Decimal
-from typing import Any
-
 from django import forms
-from django.apps import apps
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
-from django.core.exceptions import FieldDoesNotExist, PermissionDenied
-from django.db.models import DateTimeField, DecimalField, Model
+from django.core.exceptions import PermissionDenied
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.dateformat import format as date_format
-from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html, format_html_join
-from django.utils.text import capfirst
-from django.utils.timezone import localtime
 from import_export.admin import ImportExportModelAdmin
 from import_export.formats.base_formats import CSV, XLSX
 from unfold.admin import ModelAdmin, StackedInline, TabularInline
@@ -64,6 +55,7 @@ from customers.models import (
 )
 from customers.resources import CustomerImportResource, CustomerResource
 from otc.admin import (
+    AuditHistory,
     DetailActionsByState,
     ReasonForm,
     ServiceChangeFormMixin,
@@ -241,9 +233,28 @@ class PortalInvitationInline(ReadOnlyInline):
 # Customers
 # --------------------------------------------------------------------------------------------------
 
+# The account history: the order one transaction's changes show in, and what each row is.
+ACCOUNT_HISTORY_ORDER = [
+    "customers.Customer",
+    "customers.CreditProfile",
+    "customers.Preferences",
+    "customers.Contact",
+    "customers.Address",
+    "customers.BankAccount",
+    "customers.ChangeRequest",
+]
+ACCOUNT_HISTORY_SUBJECTS = {
+    "customers.Contact": lambda data: f"{data.get('name', '')} <{data.get('email', '')}>",
+    "customers.Address": lambda data: f"{data.get('line1', '')}, {data.get('postal_code', '')} {data.get('city', '')}",
+    "customers.BankAccount": lambda data: data.get("iban_masked", ""),
+    "customers.ChangeRequest": lambda data: str(
+        dict(ChangeRequestKind.choices).get(data.get("kind"), data.get("kind", ""))
+    ),
+}
+
 
 @admin.register(Customer)
-class CustomerAdmin(DetailActionsByState, ServiceChangeFormMixin, ModelAdmin, ImportExportModelAdmin):
+class CustomerAdmin(AuditHistory, DetailActionsByState, ServiceChangeFormMixin, ModelAdmin, ImportExportModelAdmin):
     form = CustomerForm
     resource_classes = [CustomerResource]
     import_form_class = ImportForm
@@ -411,23 +422,13 @@ class CustomerAdmin(DetailActionsByState, ServiceChangeFormMixin, ModelAdmin, Im
             except DomainError as error:
                 raise ServiceRefused(error, prefix=formset.prefix, index=index_of.get(id(obj))) from error
 
-    # -- history: the audit trail ---------------------------------------------------------------------
+    # -- history: the audit trail of the account -----------------------------------------------------
 
-    def history_view(self, request, object_id, extra_context=None) -> HttpResponse:
-        customer = self.get_object(request, unquote(object_id))
-        if customer is None:
-            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
-        if not self.has_view_or_change_permission(request, customer):
-            raise PermissionDenied
-        context = {
-            **self.admin_site.each_context(request),
-            "title": f"History of {customer}",
-            "opts": self.opts,
-            "original": customer,
-            "entries": audit_entries(selectors.customer_timeline(customer=customer)),
-        }
-        request.current_app = self.admin_site.name
-        return TemplateResponse(request, "admin/customers/customer/history.html", context)
+    history_order = ACCOUNT_HISTORY_ORDER
+    history_subjects = ACCOUNT_HISTORY_SUBJECTS
+
+    def history_events(self, customer: Customer) -> QuerySet:
+        return selectors.customer_timeline(customer=customer)
 
     # -- bulk actions ---------------------------------------------------------------------------------
 
@@ -831,134 +832,6 @@ def import_error_lines(result) -> list[str]:
 
 
 # --------------------------------------------------------------------------------------------------
-# The audit trail, as the history page shows it
-# --------------------------------------------------------------------------------------------------
-
-# Bookkeeping columns, secrets (even encrypted) and the ids that tie a row to its customer.
-_HIDDEN_AUDIT_FIELDS = {
-    "id",
-    "customer_id",
-    "name_key",
-    "created_at",
-    "updated_at",
-    "iban",
-    "iban_fingerprint",
-    "proposed_iban",
-    "requested_at",
-}
-_VERBS = {"insert": "added", "update": "changed", "delete": "removed"}
-_AUDIT_ORDER = {
-    label: rank
-    for rank, label in enumerate(
-        [
-            "customers.Customer",
-            "customers.CreditProfile",
-            "customers.Preferences",
-            "customers.Contact",
-            "customers.Address",
-            "customers.BankAccount",
-            "customers.ChangeRequest",
-        ]
-    )
-}
-
-
-def audit_entries(events) -> list[dict[str, Any]]:
-    """Turn pghistory events into rows of who, when, what, why and each field's before and after."""
-    events = list(events)
-    user_ids = {event.pgh_context.get("user") for event in events if event.pgh_context}
-    for event in events:
-        for name, value in (event.pgh_data or {}).items():
-            if _user_field(event, name) is not None:
-                user_ids.add(value)
-        for name, pair in (event.pgh_diff or {}).items():
-            if _user_field(event, name) is not None:
-                user_ids.update(pair)
-    users = User.objects.in_bulk({pk for pk in user_ids if isinstance(pk, int)})
-    # Newest first; changes made in one transaction share a time, so show them customer first.
-    events.sort(key=lambda event: _AUDIT_ORDER.get(event.pgh_obj_model, len(_AUDIT_ORDER)))
-    events.sort(key=lambda event: event.pgh_created_at, reverse=True)
-    return [_audit_entry(event, users) for event in events]
-
-
-def _audit_entry(event, users: dict[int, User]) -> dict[str, Any]:
-    model = apps.get_model(event.pgh_obj_model)
-    context = event.pgh_context or {}
-    data = event.pgh_data or {}
-    if event.pgh_label == "update":
-        pairs = event.pgh_diff or {}
-    elif event.pgh_label == "delete":
-        pairs = {name: [value, None] for name, value in data.items()}
-    else:
-        pairs = {name: [None, value] for name, value in data.items()}
-    changes = [
-        (_field_label(model, name), _shown(event, model, name, before, users), _shown(event, model, name, after, users))
-        for name, (before, after) in pairs.items()
-        if name not in _HIDDEN_AUDIT_FIELDS and (before not in (None, "", []) or after not in (None, "", []))
-    ]
-    actor = users.get(context.get("user"))
-    return {
-        "when": event.pgh_created_at,
-        "who": str(actor) if actor else context.get("user_email") or "system",
-        "what": f"{model._meta.verbose_name.capitalize()} {_VERBS.get(event.pgh_label, event.pgh_label)}",
-        "subject": _subject(model, data),
-        "reason": context.get("reason", ""),
-        "changes": changes,
-    }
-
-
-def _field(model: type[Model], name: str):
-    try:
-        return model._meta.get_field(name)
-    except FieldDoesNotExist:
-        return None
-
-
-def _user_field(event, name: str):
-    field = _field(apps.get_model(event.pgh_obj_model), name)
-    return field if field is not None and field.is_relation and field.related_model is User else None
-
-
-def _field_label(model: type[Model], name: str) -> str:
-    field = _field(model, name)
-    return capfirst(field.verbose_name) if field is not None else capfirst(name.replace("_", " "))
-
-
-def _shown(event, model: type[Model], name: str, value, users: dict[int, User]) -> str:
-    if value in (None, "", []):
-        return "—"
-    field = _field(model, name)
-    if field is not None and field.is_relation and field.related_model is User:
-        user = users.get(value)
-        return str(user) if user else f"user {value}"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(field, DecimalField):
-        return f"{Decimal(str(value)):,.2f}"
-    if isinstance(field, DateTimeField) and isinstance(value, str):
-        moment = parse_datetime(value)
-        return date_format(localtime(moment), "Y-m-d H:i") if moment else value
-    if isinstance(value, dict):
-        return ", ".join(f"{key}: {item}" for key, item in value.items())
-    choices = dict(getattr(getattr(field, "base_field", field), "flatchoices", None) or [])
-    if isinstance(value, list):
-        return ", ".join(str(choices.get(item, item)) for item in value)
-    return str(choices.get(value, value))
-
-
-def _subject(model: type[Model], data: dict) -> str:
-    if model is Contact:
-        return f"{data.get('name', '')} <{data.get('email', '')}>"
-    if model is Address:
-        return f"{data.get('line1', '')}, {data.get('postal_code', '')} {data.get('city', '')}"
-    if model is BankAccount:
-        return data.get("iban_masked", "")
-    if model is ChangeRequest:
-        return str(dict(ChangeRequestKind.choices).get(data.get("kind"), data.get("kind", "")))
-    return ""
-
-
-# --------------------------------------------------------------------------------------------------
 # Change requests: the four-eyes queue
 # --------------------------------------------------------------------------------------------------
 
@@ -975,7 +848,7 @@ def proposal_text(change_request: ChangeRequest) -> str:
 
 
 @admin.register(ChangeRequest)
-class ChangeRequestAdmin(DetailActionsByState, ModelAdmin):
+class ChangeRequestAdmin(AuditHistory, DetailActionsByState, ModelAdmin):
     """Opens on the pending queue. Approve and reject call the services, which refuse a decision by
     the requester (four eyes); decided requests cannot be edited."""
 

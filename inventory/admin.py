@@ -42,7 +42,7 @@ from inventory.models import (
     format_quantity,
 )
 from inventory.resources import PriceListItemResource, ProductResource
-from otc.admin import ServiceChangeFormMixin, ServiceRefused, badge, service_form_page
+from otc.admin import AuditHistory, ServiceChangeFormMixin, ServiceRefused, badge, service_form_page
 from otc.audit import acting
 from otc.errors import DomainError
 from otc.forms import adopt_saved_row, apply_domain_error
@@ -50,7 +50,7 @@ from otc.forms import adopt_saved_row, apply_domain_error
 STOCK_LEVELS = "admin:inventory_stocklevel_changelist"
 
 
-class AuditedSaveMixin:
+class AuditedSaveMixin(AuditHistory):
     """For models without a service yet: the admin's save is labelled with the user in the audit trail."""
 
     def save_model(self, request, obj, form, change):
@@ -72,7 +72,7 @@ class AuditedSaveMixin:
 
 
 @admin.register(Product)
-class ProductAdmin(ServiceChangeFormMixin, ModelAdmin, ImportExportModelAdmin):
+class ProductAdmin(AuditHistory, ServiceChangeFormMixin, ModelAdmin, ImportExportModelAdmin):
     form = ProductForm
     resource_classes = [ProductResource]
     import_form_class = ImportForm

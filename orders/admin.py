@@ -43,6 +43,7 @@ from orders.models import (
 )
 from orders.selectors import backordered_condition
 from otc.admin import (
+    AuditHistory,
     DetailActionsByState,
     OptionalReasonForm,
     ReadOnlyInline,
@@ -227,7 +228,7 @@ class BackorderFilter(admin.SimpleListFilter):
 
 
 @admin.register(Order)
-class OrderAdmin(DetailActionsByState, ServiceChangeFormMixin, ModelAdmin):
+class OrderAdmin(AuditHistory, DetailActionsByState, ServiceChangeFormMixin, ModelAdmin):
     form = OrderEntryForm
     list_display = ["number", "customer", "status_badge", "order_date", "po_number", "gross"]
     list_display_links = ["number"]

@@ -154,10 +154,11 @@ class Exposure:
         return self.credit_limit - self.total
 
 
-def customer_exposure(*, customer: Customer) -> Exposure:
+def customer_exposure(*, customer: Customer, credit: CreditProfile | None = None) -> Exposure:
     """Open orders plus the ledger's receivable balance, each read by a plain call: no source can
-    be missing and silently count as zero."""
-    credit = CreditProfile.objects.get(customer_id=customer.pk)
+    be missing and silently count as zero. `credit` is the customer's credit profile when the caller
+    has just read it (the credit check reads it with the locked order)."""
+    credit = credit or CreditProfile.objects.get(customer_id=customer.pk)
     return Exposure(
         currency=credit.credit_currency,
         credit_limit=credit.credit_limit,

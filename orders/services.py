@@ -215,7 +215,13 @@ def create_order(
 
 
 def _locked(order: Order) -> Order:
-    return Order.objects.select_for_update().select_related("customer").get(pk=order.pk)
+    """The order, locked with its customer's row: a customer's orders are credit-checked one at a time,
+    so two orders that each fit the limit cannot both pass when together they do not."""
+    return (
+        Order.objects.select_for_update(of=("self", "customer"))
+        .select_related("customer", "customer__credit")
+        .get(pk=order.pk)
+    )
 
 
 def _order_subject(order: Order, actor: User) -> dict[str, Any]:
@@ -258,7 +264,7 @@ def credit_check(*, order: Order) -> str:
         return "Customer is blocked."
     if customer.status == CustomerStatus.ON_HOLD:
         return "Customer is on credit hold."
-    exposure = selectors.customer_exposure(customer=customer)
+    exposure = selectors.customer_exposure(customer=customer, credit=customer.credit)
     if order.currency != exposure.currency:
         return f"Order in {order.currency} but the credit limit is in {exposure.currency}: needs review."
     if exposure.total + order.gross_total > exposure.credit_limit:

@@ -6,7 +6,7 @@ user as actor, and a refused service call (a DomainError) becomes form errors or
 with nothing written.
 """
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from django import forms
@@ -17,7 +17,7 @@ from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
@@ -38,6 +38,8 @@ from unfold.widgets import (
     UnfoldAdminTextInputWidget,
 )
 
+from otc.audit import history_of
+from otc.audit_trail import Subject, audit_entries
 from otc.errors import DomainError
 from otc.forms import apply_domain_error
 from otc.models import API_SCOPES, ApiKey, ExchangeRate, User
@@ -262,7 +264,38 @@ def call_once(request: HttpRequest, service: Callable[[], Any], *, done: str) ->
     return True
 
 
-class DocumentAdmin(ModelAdmin):
+class AuditHistory:
+    """History shows the audit trail (who, when, before and after, why) of the record and of the rows
+    that reference it, instead of Django's admin log, which the services do not write."""
+
+    history_order: Sequence[str] = ()  # models ("app.Model") in the order one transaction's changes show
+    history_subjects: Mapping[str, Subject] = {}
+    history_limit = 200
+
+    def history_events(self, obj: Any) -> QuerySet:
+        return history_of(obj)[: self.history_limit]
+
+    def history_view(self, request: HttpRequest, object_id: str, extra_context=None) -> HttpResponse:
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not self.has_view_or_change_permission(request, obj):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"History of {obj}",
+            "opts": self.opts,
+            "original": obj,
+            "entries": audit_entries(
+                self.history_events(obj), order=self.history_order, subjects=self.history_subjects
+            ),
+            **(extra_context or {}),
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/audit_history.html", context)
+
+
+class DocumentAdmin(AuditHistory, ModelAdmin):
     """Documents and records that only services write (issued invoices, payments, bank statements):
     shown, never changed or deleted here; long lists page without a full count. Whether one may be
     added (through a service's add view) is the subclass's to say."""

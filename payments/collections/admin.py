@@ -22,6 +22,7 @@ from unfold.widgets import (
 
 from invoicing.models import Invoice
 from otc.admin import (
+    AuditHistory,
     ReadOnlyInline,
     ReadOnlyModelAdmin,
     admin_link,
@@ -56,7 +57,7 @@ def invoice_numbers(text: str) -> list[str]:
     return [number.strip() for number in text.replace(";", ",").replace("\n", ",").split(",") if number.strip()]
 
 
-class AuditedConfigMixin:
+class AuditedConfigMixin(AuditHistory):
     """Configuration without a service (dunning policies, levels, assignments): the admin saves it
     directly, labelled with the signed-in user in the audit trail."""
 
@@ -268,7 +269,7 @@ class PromiseForm(forms.Form):
 
 
 @admin.register(PromiseToPay)
-class PromiseToPayAdmin(ModelAdmin):
+class PromiseToPayAdmin(AuditHistory, ModelAdmin):
     list_display = ["promise", "customer", "invoice_list", "promised_date", "amount_text", "status_badge", "created_by"]
     list_filter = [("status", ChoicesDropdownFilter), ("promised_date", RangeDateFilter)]
     list_filter_submit = True

@@ -16,6 +16,7 @@ from unfold.widgets import UnfoldAdminSelectWidget, UnfoldAdminSingleDateWidget,
 from invoicing import selectors as invoicing_selectors
 from invoicing.models import DocumentKind
 from otc.admin import (
+    AuditHistory,
     admin_link,
     apply_domain_error,
     badge,
@@ -75,7 +76,7 @@ class WithdrawalForm(forms.Form):
 
 
 @admin.register(Dispute)
-class DisputeAdmin(ModelAdmin):
+class DisputeAdmin(AuditHistory, ModelAdmin):
     """Opened and resolved through the service desk's services; never edited in place."""
 
     list_display = ["dispute", "invoice_link", "customer", "reason", "status_badge", "expires_on", "resolution"]

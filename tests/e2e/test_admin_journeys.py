@@ -57,7 +57,7 @@ def test_staff_signs_in_adds_a_customer_and_sees_its_history(page, screenshot):
 
     page.get_by_role("link", name="History").click()
     expect(page).to_have_url(re.compile(rf"/customer/{customer.pk}/history/$"))
-    history = page.locator("#customer-history")
+    history = page.locator("#audit-history")
     expect(history).to_contain_text("Customer added")
     expect(history).to_contain_text("Clara Clerk")
     expect(history).to_contain_text("DE136695976")

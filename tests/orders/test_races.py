@@ -87,3 +87,18 @@ def test_cancelling_while_shipping_lets_exactly_one_win(clerk, customer, widget)
     else:
         assert order.status == OrderStatus.CANCELLED
         assert (level.on_hand, level.reserved, order.shipments.count()) == (Decimal("100"), 0, 0)
+
+
+def test_two_orders_that_together_pass_the_credit_limit_are_not_both_confirmed(clerk, customer, widget):
+    # 560 widgets at the 9.00 break with 19 % VAT: 5,997.60 each, 11,995.20 together, against a 10,000 limit.
+    orders = [
+        services.create_order(actor=clerk, customer=customer, lines=[LineInput(widget, qty("560"))]) for _ in range(2)
+    ]
+
+    race(*[lambda order=order: services.confirm_order(order=order, actor=clerk) for order in orders])
+
+    statuses = sorted(Order.objects.values_list("status", "gross_total"))
+    assert statuses == [
+        (OrderStatus.CONFIRMED, Decimal("5997.60")),
+        (OrderStatus.ON_CREDIT_HOLD, Decimal("5997.60")),
+    ]
