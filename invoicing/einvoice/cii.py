@@ -75,11 +75,14 @@ def _vat_registration(party: etree._Element, vat_id: str) -> None:
         _ram(_ram(party, "SpecifiedTaxRegistration"), "ID", vat_id, schemeID="VA")
 
 
-def _seller(agreement: etree._Element, company: CompanyProfile) -> None:
+def _seller(agreement: etree._Element, company: CompanyProfile, invoice: Invoice) -> None:
     party = _ram(agreement, "SellerTradeParty")
     _ram(party, "Name", company.legal_name)
     if company.registration:
         _ram(party, "Description", company.registration)
+    registration_id = common.seller_registration_id(company, invoice)
+    if registration_id:
+        _ram(_ram(party, "SpecifiedLegalOrganization"), "ID", registration_id)
     contact = _ram(party, "DefinedTradeContact")
     _ram(contact, "PersonName", company.contact_name)
     if company.phone:
@@ -96,12 +99,13 @@ def _seller(agreement: etree._Element, company: CompanyProfile) -> None:
         },
     )
     _electronic_address(party, common.seller_endpoint(company), company.email)
-    _vat_registration(party, company.tax_id)
+    if common.states_vat_ids(invoice):
+        _vat_registration(party, company.tax_id)
 
 
 def _buyer(agreement: etree._Element, invoice: Invoice) -> None:
     snapshot = invoice.customer_snapshot
-    vat_id = common.buyer_vat_id(invoice)
+    vat_id = common.buyer_vat_id(invoice) if common.states_vat_ids(invoice) else ""
     party = _ram(agreement, "BuyerTradeParty")
     _ram(party, "ID", snapshot["number"])
     _ram(party, "Name", snapshot["legal_name"])
@@ -115,7 +119,7 @@ def _buyer(agreement: etree._Element, invoice: Invoice) -> None:
 def _agreement(transaction: etree._Element, invoice: Invoice, company: CompanyProfile) -> None:
     agreement = _ram(transaction, "ApplicableHeaderTradeAgreement")
     _ram(agreement, "BuyerReference", invoice.po_number or invoice.customer_snapshot["number"])
-    _seller(agreement, company)
+    _seller(agreement, company, invoice)
     _buyer(agreement, invoice)
     if invoice.po_number:
         _ram(_ram(agreement, "BuyerOrderReferencedDocument"), "IssuerAssignedID", invoice.po_number)
@@ -137,7 +141,13 @@ def _line_tax(parent: etree._Element, category: str, rate: Decimal) -> None:
     tax = _ram(parent, "ApplicableTradeTax")
     _ram(tax, "TypeCode", "VAT")
     _ram(tax, "CategoryCode", category)
-    _ram(tax, "RateApplicablePercent", common.number_text(rate))
+    _rate(tax, category, rate)
+
+
+def _rate(tax: etree._Element, category: str, rate: Decimal) -> None:
+    rate_text = common.rate_text(category, rate)
+    if rate_text is not None:
+        _ram(tax, "RateApplicablePercent", rate_text)
 
 
 def _header_tax(settlement: etree._Element, group: TaxBreakdown, currency: str) -> None:
@@ -151,7 +161,7 @@ def _header_tax(settlement: etree._Element, group: TaxBreakdown, currency: str) 
     _ram(tax, "CategoryCode", group.tax_category)
     if code:
         _ram(tax, "ExemptionReasonCode", code)
-    _ram(tax, "RateApplicablePercent", common.number_text(group.tax_rate))
+    _rate(tax, group.tax_category, group.tax_rate)
 
 
 def _payment(settlement: etree._Element, invoice: Invoice, company: CompanyProfile) -> None:
