@@ -91,9 +91,9 @@ def build_world(pairs: int):
             """
             INSERT INTO customers_preferences (customer_id, channels, opt_outs, invoice_delivery,
                                                po_number_required, document_layout, invoicing_schedule,
-                                               portal_mfa_required)
+                                               portal_mfa_required, facturx_profile)
             SELECT id, '{email}', '{}', 'pdf_email', false,
-                   (ARRAY['standard', 'compact', 'detailed'])[1 + id % 3], 'per_shipment', false
+                   (ARRAY['standard', 'compact', 'detailed'])[1 + id % 3], 'per_shipment', false, 'en16931'
               FROM customers_customer WHERE id % 2 = 0
             """
         )
