@@ -55,6 +55,7 @@ lint: install
 
 test: install browser lint
 	DJANGO_SETTINGS_MODULE=otc.settings.test $(PY) manage.py makemigrations --check --dry-run
+	DJANGO_SETTINGS_MODULE=otc.settings.test $(PY) manage.py compile_einvoice_rules --check
 	@# The pytest process runs tasks eagerly; a REDIS_URL exported for `make worker` must not leak in.
 	env -u REDIS_URL $(PY) -m pytest -n auto --dist loadfile -q
 

@@ -2,13 +2,15 @@
 breakdown, ledger postings and outbox events, through `invoicing.bulk_invoicing` against the same
 rows written by hand-written SQL in the same run, interleaved (the two take turns over ten slices of
 the pairs); then PDF rendering of invoices through the
-renderer against WeasyPrint rendering the same HTML directly.
+renderer against WeasyPrint rendering the same HTML directly; then writing each invoice's UBL and CII
+with validation on (XSD, EN 16931, Peppol BIS 3 / Factur-X rules, as before storing or sending) against
+off (writing only).
 
 The orders come in identical pairs (generated with INSERT ... SELECT generate_series): one of each
 pair is invoiced by the SQL baseline, the other by the service, so both write the same amounts and
 the bench can check that they did.
 
-    .venv/bin/python bench/bulk_invoicing.py [--orders 100000] [--batch 1000] [--pdfs 200]
+    .venv/bin/python bench/bulk_invoicing.py [--orders 100000] [--batch 1000] [--pdfs 200] [--einvoices 200]
 """
 
 import argparse
@@ -34,8 +36,9 @@ USD_RATE = Decimal("0.91234567")
 
 
 def build_world(pairs: int):
-    """A clerk, a company profile, 3,000 customers, 200 products at 19% and 7%, and `pairs` identical
-    pairs of shipped orders of 2-4 lines, 5% of them in USD, some with line and order discounts."""
+    """A clerk, a company profile, 3,000 customers (German VAT IDs, so their e-invoices have a Peppol
+    address), 200 products at 19% and 7%, and `pairs` identical pairs of shipped orders of 2-4 lines, 5% of
+    them in USD, some with line and order discounts."""
     from datetime import date
 
     from django.db import connection
@@ -80,7 +83,8 @@ def build_world(pairs: int):
                                             default_currency, language, payment_terms_days, status, notes,
                                             peppol_scheme, peppol_id, leitweg_id, created_at, updated_at)
             SELECT 'C-' || lpad(g::text, 6, '0'), 'Bench Customer ' || g || ' GmbH',
-                   CASE WHEN g %% 3 = 0 THEN 'Bench ' || g ELSE '' END, 'DE', '', 'bench customer ' || g, 'EUR',
+                   CASE WHEN g %% 3 = 0 THEN 'Bench ' || g ELSE '' END, 'DE', 'DE' || lpad(g::text, 9, '0'),
+                   'bench customer ' || g, 'EUR',
                    (ARRAY['en', 'de', 'fr'])[1 + g %% 3], (ARRAY[14, 30, 60])[1 + g %% 3], 'active', '', '', '', '',
                    now(), now()
               FROM generate_series(1, %s) g
@@ -91,9 +95,9 @@ def build_world(pairs: int):
             """
             INSERT INTO customers_preferences (customer_id, channels, opt_outs, invoice_delivery,
                                                po_number_required, document_layout, invoicing_schedule,
-                                               portal_mfa_required)
+                                               portal_mfa_required, facturx_profile)
             SELECT id, '{email}', '{}', 'pdf_email', false,
-                   (ARRAY['standard', 'compact', 'detailed'])[1 + id % 3], 'per_shipment', false
+                   (ARRAY['standard', 'compact', 'detailed'])[1 + id % 3], 'per_shipment', false, 'en16931'
               FROM customers_customer WHERE id % 2 = 0
             """
         )
@@ -444,11 +448,44 @@ def time_pdfs(count: int) -> dict | None:
     }
 
 
+# --- E-invoice validation ----------------------------------------------------------------------------
+
+
+def time_einvoices(count: int) -> dict:
+    """UBL and CII of `count` issued invoices written with validation off, then written and validated
+    (on); the rule stylesheets are loaded once before, as a running process has them."""
+    from invoicing.einvoice.cii import invoice_cii
+    from invoicing.einvoice.ubl import invoice_ubl
+    from invoicing.einvoice.validation import validate_einvoice
+    from invoicing.models import Invoice
+
+    invoices = list(Invoice.objects.filter(status="issued").select_related("customer").order_by("pk")[:count])
+    writers = (invoice_ubl, invoice_cii)
+    invalid = sum(not validate_einvoice(write(invoices[0])).is_valid for write in writers)
+    with Timer() as off:
+        for invoice in invoices:
+            for write in writers:
+                write(invoice)
+    with Timer() as on:
+        for invoice in invoices:
+            for write in writers:
+                invalid += not validate_einvoice(write(invoice)).is_valid
+    documents = 2 * len(invoices)
+    return {
+        "documents": documents,
+        "validation_off_ms_per_document": round(1000 * off.seconds / documents, 1),
+        "validation_on_ms_per_document": round(1000 * on.seconds / documents, 1),
+        "ratio_on_to_off": round(on.seconds / off.seconds, 2),
+        "invalid_documents": invalid,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--orders", type=int, default=100000, help="invoices per run (service and SQL each)")
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--pdfs", type=int, default=200)
+    parser.add_argument("--einvoices", type=int, default=200, help="invoices whose UBL and CII are timed")
     parser.add_argument("--keep", action="store_true", help="keep the scratch database for a look afterwards")
     args = parser.parse_args()
 
@@ -524,6 +561,12 @@ def main() -> None:
             f"pdf              : {pdf['pdfs']} invoices, renderer {pdf['renderer_ms_per_pdf']} ms/pdf, WeasyPrint on "
             f"the same HTML {pdf['weasyprint_ms_per_pdf']} ms/pdf ({pdf['ratio_renderer_to_weasyprint']}x)"
         )
+    einvoices = time_einvoices(args.einvoices)
+    print(
+        f"e-invoices       : {einvoices['documents']} UBL and CII, validation off "
+        f"{einvoices['validation_off_ms_per_document']} ms/document, on {einvoices['validation_on_ms_per_document']} "
+        f"ms/document ({einvoices['ratio_on_to_off']}x; {einvoices['invalid_documents']} invalid)"
+    )
     path = write_results(
         "bulk_invoicing",
         {
@@ -545,6 +588,7 @@ def main() -> None:
             "ledger_problems": problems,
             "numbers_gapless": gapless,
             "pdf": pdf or "skipped: renderer missing",
+            "einvoice_validation": einvoices,
         },
     )
     print(f"results written to {path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path}")

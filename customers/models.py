@@ -78,6 +78,16 @@ class DocumentLayout(models.TextChoices):
     DETAILED = "detailed", "Detailed (order, shipment, SKU and GTIN on every line)"
 
 
+class FacturXProfile(models.TextChoices):
+    """Factur-X profiles, from the least content to the full EN 16931 invoice: MINIMUM and BASIC WL carry
+    no lines (the PDF stays the invoice for tax purposes), BASIC and EN 16931 carry every line."""
+
+    MINIMUM = "minimum", "MINIMUM"
+    BASIC_WL = "basicwl", "BASIC WL"
+    BASIC = "basic", "BASIC"
+    EN16931 = "en16931", "EN 16931"
+
+
 def _choices_check(field: str, choices: type[models.TextChoices], name: str) -> models.CheckConstraint:
     return models.CheckConstraint(condition=Q(**{f"{field}__in": choices.values}), name=name)
 
@@ -280,10 +290,18 @@ class Preferences(models.Model):
         default=DocumentLayout.STANDARD,
         help_text="Template variant of this customer's invoices, credit notes and statements.",
     )
+    facturx_profile = models.CharField(
+        "Factur-X profile",
+        max_length=10,
+        choices=FacturXProfile.choices,
+        default=FacturXProfile.EN16931,
+        help_text="How much of the invoice the XML inside its Factur-X PDF carries; EN 16931 is the full invoice.",
+    )
 
     class Meta:
         verbose_name_plural = "preferences"
         constraints = [
+            _choices_check("facturx_profile", FacturXProfile, "preferences_facturx_profile_valid"),
             _choices_check("invoice_delivery", InvoiceDelivery, "preferences_invoice_delivery_valid"),
             _choices_check("invoicing_schedule", InvoicingSchedule, "preferences_invoicing_schedule_valid"),
             _choices_check("document_layout", DocumentLayout, "preferences_document_layout_valid"),

@@ -17,9 +17,11 @@ from customers.models import (
     ChangeRequestStatus,
     Customer,
     CustomerStatus,
+    FacturXProfile,
     InvitationStatus,
     PortalInvitation,
     PortalMembership,
+    Preferences,
 )
 from customers.validators import name_key
 from otc.audit import history_of
@@ -158,6 +160,12 @@ def address_snapshot(address: Address | None, customer: Customer) -> dict[str, s
 
 # What a customer's or a change request's state allows; the services refuse the rest, the admin
 # offers only these.
+
+
+def facturx_profile(customer_id: int) -> str:
+    """The Factur-X profile the customer's PDFs carry (EN 16931 when it has no preferences)."""
+    profile = Preferences.objects.filter(customer_id=customer_id).values_list("facturx_profile", flat=True).first()
+    return profile or FacturXProfile.EN16931
 
 
 def may_be_put_on_hold(customer: Customer) -> bool:

@@ -95,6 +95,7 @@ PREFERENCE_FIELDS = (
     "portal_mfa_required",
     "invoicing_schedule",
     "document_layout",
+    "facturx_profile",
 )
 CREDIT_PROFILE_FIELDS = ("risk_class", "review_date")
 

@@ -45,6 +45,7 @@ class TaxCategoryCode(models.TextChoices):
     REVERSE_CHARGE = "AE", _("Reverse charge")
     INTRA_COMMUNITY = "K", _("Intra-community supply")
     EXPORT = "G", _("Export outside the EU")
+    NOT_SUBJECT = "O", _("Not subject to VAT")
 
 
 REVERSE_CHARGE_CODES = frozenset({TaxCategoryCode.REVERSE_CHARGE, TaxCategoryCode.INTRA_COMMUNITY})

@@ -24,6 +24,7 @@ from customers.models import (
     Customer,
     CustomerGroup,
     DocumentLayout,
+    FacturXProfile,
     InvoiceDelivery,
     InvoicingSchedule,
     NotificationType,
@@ -80,6 +81,7 @@ class PreferencesWriteSerializer(StrictSerializer):
     )
     invoicing_schedule = serializers.ChoiceField(choices=InvoicingSchedule.choices, required=False)
     document_layout = serializers.ChoiceField(choices=DocumentLayout.choices, required=False)
+    facturx_profile = serializers.ChoiceField(choices=FacturXProfile.choices, required=False)
 
 
 class CustomerWriteSerializer(StrictSerializer):
@@ -230,6 +232,7 @@ class PreferencesSerializer(serializers.ModelSerializer):
             "portal_mfa_required",
             "invoicing_schedule",
             "document_layout",
+            "facturx_profile",
         ]
         read_only_fields = fields
 

@@ -31,6 +31,7 @@ EXEMPTION_WORDING = {
     TaxCategoryCode.EXPORT: _("Tax-exempt export outside the EU (Art. 146 VAT Directive)."),
     TaxCategoryCode.EXEMPT: _("Exempt from VAT."),
     TaxCategoryCode.ZERO: _("Zero-rated supply."),
+    TaxCategoryCode.NOT_SUBJECT: _("Not subject to VAT."),
 }
 
 

@@ -16,6 +16,7 @@ from django.utils import translation
 
 from customers.models import Customer, InvoiceDelivery
 from customers.notices import LegalNotice, customer_recipients
+from customers.selectors import facturx_profile
 from invoicing.documents.errors import DocumentNotIssued, EInvoiceInvalid
 from invoicing.documents.render import money, render_invoice_pdf, render_statement_pdf
 from invoicing.documents.statements import statement_of_account
@@ -66,8 +67,8 @@ def validated_einvoice(*, invoice: Invoice, xml: bytes) -> bytes:
 
 
 def einvoice_reports(*, invoice: Invoice) -> dict[str, "ValidationReport"]:
-    """The issued document's UBL and CII (and XRechnung for a customer who gets it) validated now,
-    neither stored nor sent (the admin's check)."""
+    """The issued document's UBL, CII (in the customer's Factur-X profile) and, for a customer who gets
+    it, XRechnung validated now, neither stored nor sent (the admin's check)."""
     from invoicing.einvoice.cii import invoice_cii
     from invoicing.einvoice.ubl import invoice_ubl, invoice_xrechnung
     from invoicing.einvoice.validation import validate_einvoice
@@ -75,7 +76,10 @@ def einvoice_reports(*, invoice: Invoice) -> dict[str, "ValidationReport"]:
     invoice = Invoice.objects.select_related("customer__preferences", "credited_invoice").get(pk=invoice.pk)
     if invoice.status == InvoiceStatus.DRAFT:
         raise DocumentNotIssued(f"{invoice} is a draft; issue it to check its e-invoice.")
-    reports = {"UBL": validate_einvoice(invoice_ubl(invoice)), "CII": validate_einvoice(invoice_cii(invoice))}
+    reports = {
+        "UBL": validate_einvoice(invoice_ubl(invoice)),
+        "CII": validate_einvoice(invoice_cii(invoice, facturx_profile(invoice.customer_id))),
+    }
     if invoice.customer.preferences.invoice_delivery == InvoiceDelivery.XRECHNUNG:
         reports["XRechnung"] = validate_einvoice(invoice_xrechnung(invoice))
     return reports
@@ -96,7 +100,8 @@ def _rendered(invoice: Invoice, format: str) -> bytes:
     from invoicing.einvoice.cii import invoice_cii
     from invoicing.einvoice.facturx import facturx_pdf
 
-    cii = validated_einvoice(invoice=invoice, xml=invoice_cii(invoice))
+    profile = facturx_profile(invoice.customer_id)
+    cii = validated_einvoice(invoice=invoice, xml=invoice_cii(invoice, profile))
     return facturx_pdf(invoice, render_invoice_pdf(invoice, pdf_variant="pdf/a-3b"), cii)
 
 

@@ -1,7 +1,9 @@
-"""UN/CEFACT Cross Industry Invoice (D16B) in the Factur-X / ZUGFeRD EN 16931 profile.
+"""UN/CEFACT Cross Industry Invoice (D16B) in a Factur-X / ZUGFeRD profile, EN 16931 unless asked otherwise.
 
 Same facts as the UBL (see `common`), in CII's element order; a credit note is type 381 with
-positive amounts and a reference to the credited invoice.
+positive amounts and a reference to the credited invoice. A smaller profile (the customer's choice for
+its Factur-X PDF) leaves out what its schema does not allow: MINIMUM and BASIC WL have no lines, MINIMUM
+keeps only the parties, the currency and the totals.
 """
 
 from datetime import date
@@ -9,12 +11,20 @@ from decimal import Decimal
 
 from lxml import etree
 
+from customers.models import FacturXProfile
 from customers.peppol import PeppolEndpoint
 from invoicing.einvoice import common
 from invoicing.models import CompanyProfile, Invoice, InvoiceLine, TaxBreakdown
 from invoicing.selectors import company_profile
 
-GUIDELINE_EN16931 = "urn:cen.eu:en16931:2017"
+# The guideline ID (BT-24) of each profile, as the Factur-X specification names it.
+GUIDELINES = {
+    FacturXProfile.MINIMUM: "urn:factur-x.eu:1p0:minimum",
+    FacturXProfile.BASIC_WL: "urn:factur-x.eu:1p0:basicwl",
+    FacturXProfile.BASIC: "urn:cen.eu:en16931:2017#compliant#urn:factur-x.eu:1p0:basic",
+    FacturXProfile.EN16931: "urn:cen.eu:en16931:2017",
+}
+WITH_LINES = {FacturXProfile.BASIC, FacturXProfile.EN16931}
 RSM = "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"
 RAM = "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100"
 QDT = "urn:un:unece:uncefact:data:standard:QualifiedDataType:100"
@@ -49,8 +59,12 @@ def _indicator(parent: etree._Element, value: bool) -> None:
     _element(_ram(parent, "ChargeIndicator"), UDT, "Indicator", "true" if value else "false")
 
 
-def _address(parent: etree._Element, address: dict[str, str]) -> None:
+def _address(parent: etree._Element, address: dict[str, str], profile: str = FacturXProfile.EN16931) -> None:
+    """The postal address; MINIMUM states only the country."""
     element = _ram(parent, "PostalTradeAddress")
+    if profile == FacturXProfile.MINIMUM:
+        _ram(element, "CountryID", address["country"])
+        return
     for field, tag in (("postal_code", "PostcodeCode"), ("line1", "LineOne"), ("line2", "LineTwo")):
         if address.get(field):
             _ram(element, tag, address[field])
@@ -75,16 +89,21 @@ def _vat_registration(party: etree._Element, vat_id: str) -> None:
         _ram(_ram(party, "SpecifiedTaxRegistration"), "ID", vat_id, schemeID="VA")
 
 
-def _seller(agreement: etree._Element, company: CompanyProfile) -> None:
+def _seller(agreement: etree._Element, company: CompanyProfile, invoice: Invoice, profile: str) -> None:
+    full = profile == FacturXProfile.EN16931
     party = _ram(agreement, "SellerTradeParty")
     _ram(party, "Name", company.legal_name)
-    if company.registration:
+    if company.registration and full:
         _ram(party, "Description", company.registration)
-    contact = _ram(party, "DefinedTradeContact")
-    _ram(contact, "PersonName", company.contact_name)
-    if company.phone:
-        _ram(_ram(contact, "TelephoneUniversalCommunication"), "CompleteNumber", company.phone)
-    _ram(_ram(contact, "EmailURIUniversalCommunication"), "URIID", company.email)
+    registration_id = common.seller_registration_id(company, invoice)
+    if registration_id:
+        _ram(_ram(party, "SpecifiedLegalOrganization"), "ID", registration_id)
+    if full:
+        contact = _ram(party, "DefinedTradeContact")
+        _ram(contact, "PersonName", company.contact_name)
+        if company.phone:
+            _ram(_ram(contact, "TelephoneUniversalCommunication"), "CompleteNumber", company.phone)
+        _ram(_ram(contact, "EmailURIUniversalCommunication"), "URIID", company.email)
     _address(
         party,
         {
@@ -94,35 +113,43 @@ def _seller(agreement: etree._Element, company: CompanyProfile) -> None:
             "city": company.city,
             "country": company.country,
         },
+        profile,
     )
-    _electronic_address(party, common.seller_endpoint(company), company.email)
-    _vat_registration(party, company.tax_id)
+    if profile != FacturXProfile.MINIMUM:
+        _electronic_address(party, common.seller_endpoint(company), company.email)
+    if common.states_vat_ids(invoice):
+        _vat_registration(party, company.tax_id)
 
 
-def _buyer(agreement: etree._Element, invoice: Invoice) -> None:
+def _buyer(agreement: etree._Element, invoice: Invoice, profile: str) -> None:
+    minimum = profile == FacturXProfile.MINIMUM
     snapshot = invoice.customer_snapshot
-    vat_id = common.buyer_vat_id(invoice)
+    vat_id = common.buyer_vat_id(invoice) if common.states_vat_ids(invoice) else ""
     party = _ram(agreement, "BuyerTradeParty")
-    _ram(party, "ID", snapshot["number"])
+    if not minimum:
+        _ram(party, "ID", snapshot["number"])
     _ram(party, "Name", snapshot["legal_name"])
-    if snapshot.get("display_name") and snapshot["display_name"] != snapshot["legal_name"]:
+    if snapshot.get("display_name") and snapshot["display_name"] != snapshot["legal_name"] and not minimum:
         _ram(_ram(party, "SpecifiedLegalOrganization"), "TradingBusinessName", snapshot["display_name"])
-    _address(party, common.buyer_address(invoice))
-    _electronic_address(party, common.buyer_endpoint(invoice), common.buyer_email(invoice))
+    if not minimum:
+        _address(party, common.buyer_address(invoice))
+        _electronic_address(party, common.buyer_endpoint(invoice), common.buyer_email(invoice))
     _vat_registration(party, vat_id)
 
 
-def _agreement(transaction: etree._Element, invoice: Invoice, company: CompanyProfile) -> None:
+def _agreement(transaction: etree._Element, invoice: Invoice, company: CompanyProfile, profile: str) -> None:
     agreement = _ram(transaction, "ApplicableHeaderTradeAgreement")
     _ram(agreement, "BuyerReference", invoice.po_number or invoice.customer_snapshot["number"])
-    _seller(agreement, company)
-    _buyer(agreement, invoice)
+    _seller(agreement, company, invoice, profile)
+    _buyer(agreement, invoice, profile)
     if invoice.po_number:
         _ram(_ram(agreement, "BuyerOrderReferencedDocument"), "IssuerAssignedID", invoice.po_number)
 
 
-def _delivery(transaction: etree._Element, invoice: Invoice) -> None:
+def _delivery(transaction: etree._Element, invoice: Invoice, profile: str) -> None:
     delivery = _ram(transaction, "ApplicableHeaderTradeDelivery")
+    if profile == FacturXProfile.MINIMUM:
+        return
     deliver_to = common.deliver_to_address(invoice)
     if deliver_to is not None:
         party = _ram(delivery, "ShipToTradeParty")
@@ -137,7 +164,13 @@ def _line_tax(parent: etree._Element, category: str, rate: Decimal) -> None:
     tax = _ram(parent, "ApplicableTradeTax")
     _ram(tax, "TypeCode", "VAT")
     _ram(tax, "CategoryCode", category)
-    _ram(tax, "RateApplicablePercent", common.number_text(rate))
+    _rate(tax, category, rate)
+
+
+def _rate(tax: etree._Element, category: str, rate: Decimal) -> None:
+    rate_text = common.rate_text(category, rate)
+    if rate_text is not None:
+        _ram(tax, "RateApplicablePercent", rate_text)
 
 
 def _header_tax(settlement: etree._Element, group: TaxBreakdown, currency: str) -> None:
@@ -151,16 +184,20 @@ def _header_tax(settlement: etree._Element, group: TaxBreakdown, currency: str) 
     _ram(tax, "CategoryCode", group.tax_category)
     if code:
         _ram(tax, "ExemptionReasonCode", code)
-    _ram(tax, "RateApplicablePercent", common.number_text(group.tax_rate))
+    _rate(tax, group.tax_category, group.tax_rate)
 
 
-def _payment(settlement: etree._Element, invoice: Invoice, company: CompanyProfile) -> None:
+def _payment(settlement: etree._Element, invoice: Invoice, company: CompanyProfile, profile: str) -> None:
+    """The account to pay into; its name and the BIC only in EN 16931, the smaller profiles have no place
+    for them."""
     means = _ram(settlement, "SpecifiedTradeSettlementPaymentMeans")
     _ram(means, "TypeCode", common.payment_means(invoice).code)
     if invoice.is_credit_note:
         return
     account = _ram(means, "PayeePartyCreditorFinancialAccount")
     _ram(account, "IBANID", company.iban)
+    if profile != FacturXProfile.EN16931:
+        return
     _ram(account, "AccountName", company.legal_name)
     if company.bic:
         _ram(_ram(means, "PayeeSpecifiedCreditorFinancialInstitution"), "BICID", company.bic)
@@ -174,10 +211,11 @@ def _payment_terms(settlement: etree._Element, invoice: Invoice) -> None:
     _date(terms, "DueDateDateTime", invoice.due_date)
 
 
-def _monetary_summation(settlement: etree._Element, invoice: Invoice) -> None:
+def _monetary_summation(settlement: etree._Element, invoice: Invoice, profile: str) -> None:
     currency = invoice.currency
     summation = _ram(settlement, "SpecifiedTradeSettlementHeaderMonetarySummation")
-    _amount(summation, "LineTotalAmount", invoice.net_total, currency)
+    if profile != FacturXProfile.MINIMUM:
+        _amount(summation, "LineTotalAmount", invoice.net_total, currency)
     _amount(summation, "TaxBasisTotalAmount", invoice.net_total, currency)
     _amount(summation, "TaxTotalAmount", invoice.tax_total, currency, with_currency=True)
     company_tax = common.tax_total_in_company_currency(invoice)
@@ -187,32 +225,35 @@ def _monetary_summation(settlement: etree._Element, invoice: Invoice) -> None:
     _amount(summation, "DuePayableAmount", invoice.gross_total, currency)
 
 
-def _settlement(transaction: etree._Element, invoice: Invoice, company: CompanyProfile) -> None:
+def _settlement(transaction: etree._Element, invoice: Invoice, company: CompanyProfile, profile: str) -> None:
+    """Payment, VAT breakdown, terms and totals; MINIMUM has only the currency and the totals."""
+    minimum = profile == FacturXProfile.MINIMUM
     settlement = _ram(transaction, "ApplicableHeaderTradeSettlement")
-    if not invoice.is_credit_note:
+    if not invoice.is_credit_note and not minimum:
         _ram(settlement, "PaymentReference", common.payment_reference(invoice))
-    if invoice.currency != invoice.company_currency:
+    if invoice.currency != invoice.company_currency and not minimum:
         _ram(settlement, "TaxCurrencyCode", invoice.company_currency)
     _ram(settlement, "InvoiceCurrencyCode", invoice.currency)
-    _payment(settlement, invoice, company)
-    for group in invoice.tax_breakdown.all():
-        _header_tax(settlement, group, invoice.currency)
-    _payment_terms(settlement, invoice)
-    _monetary_summation(settlement, invoice)
-    if invoice.credited_invoice is not None:
+    if not minimum:
+        _payment(settlement, invoice, company, profile)
+        for group in invoice.tax_breakdown.all():
+            _header_tax(settlement, group, invoice.currency)
+        _payment_terms(settlement, invoice)
+    _monetary_summation(settlement, invoice, profile)
+    if invoice.credited_invoice is not None and not minimum:
         reference = _ram(settlement, "InvoiceReferencedDocument")
         _ram(reference, "IssuerAssignedID", invoice.credited_invoice.number)
         _date(reference, "FormattedIssueDateTime", invoice.credited_invoice.issue_date, namespace=QDT)
 
 
-def _line(transaction: etree._Element, invoice: Invoice, line: InvoiceLine) -> None:
+def _line(transaction: etree._Element, invoice: Invoice, line: InvoiceLine, profile: str) -> None:
     currency = invoice.currency
     item = _ram(transaction, "IncludedSupplyChainTradeLineItem")
     _ram(_ram(item, "AssociatedDocumentLineDocument"), "LineID", str(line.line_no))
     product = _ram(item, "SpecifiedTradeProduct")
     if line.gtin:
         _ram(product, "GlobalID", line.gtin, schemeID=common.GTIN_SCHEME)
-    if line.sku:
+    if line.sku and profile == FacturXProfile.EN16931:
         _ram(product, "SellerAssignedID", line.sku)
     _ram(product, "Name", line.description)
     price = common.price_text(line.unit_price, currency)
@@ -244,26 +285,27 @@ def _line(transaction: etree._Element, invoice: Invoice, line: InvoiceLine) -> N
     )
 
 
-def _document(root: etree._Element, invoice: Invoice) -> None:
+def _document(root: etree._Element, invoice: Invoice, profile: str) -> None:
     context = _element(root, RSM, "ExchangedDocumentContext")
-    _ram(_ram(context, "GuidelineSpecifiedDocumentContextParameter"), "ID", GUIDELINE_EN16931)
+    _ram(_ram(context, "GuidelineSpecifiedDocumentContextParameter"), "ID", GUIDELINES[profile])
     document = _element(root, RSM, "ExchangedDocument")
     _ram(document, "ID", invoice.number)
     _ram(document, "TypeCode", CREDIT_NOTE if invoice.is_credit_note else COMMERCIAL_INVOICE)
     _date(document, "IssueDateTime", invoice.issue_date)
-    if invoice.reason:
+    if invoice.reason and profile != FacturXProfile.MINIMUM:
         _ram(_ram(document, "IncludedNote"), "Content", invoice.reason)
 
 
-def invoice_cii(invoice: Invoice) -> bytes:
-    """The issued invoice or credit note as Factur-X EN 16931 CII XML (UTF-8 bytes)."""
+def invoice_cii(invoice: Invoice, profile: str = FacturXProfile.EN16931) -> bytes:
+    """The issued invoice or credit note as Factur-X CII XML (UTF-8 bytes) in the given profile."""
     company = company_profile()
     root = etree.Element(f"{{{RSM}}}CrossIndustryInvoice", nsmap=NAMESPACES)
-    _document(root, invoice)
+    _document(root, invoice, profile)
     transaction = _element(root, RSM, "SupplyChainTradeTransaction")
-    for line in invoice.lines.order_by("line_no"):
-        _line(transaction, invoice, line)
-    _agreement(transaction, invoice, company)
-    _delivery(transaction, invoice)
-    _settlement(transaction, invoice, company)
+    if profile in WITH_LINES:
+        for line in invoice.lines.order_by("line_no"):
+            _line(transaction, invoice, line, profile)
+    _agreement(transaction, invoice, company, profile)
+    _delivery(transaction, invoice, profile)
+    _settlement(transaction, invoice, company, profile)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)

@@ -17,9 +17,12 @@ EXEMPTION_CODES = {
     TaxCategoryCode.REVERSE_CHARGE: "VATEX-EU-AE",
     TaxCategoryCode.INTRA_COMMUNITY: "VATEX-EU-IC",
     TaxCategoryCode.EXPORT: "VATEX-EU-G",
+    TaxCategoryCode.NOT_SUBJECT: "VATEX-EU-O",
 }
-# Categories that must carry an exemption reason (BR-AE-10, BR-IC-10, BR-G-10, BR-E-10); S and Z must not.
+# Categories that must carry an exemption reason (BR-AE-10, BR-IC-10, BR-G-10, BR-E-10, BR-O-10); S and Z
+# must not.
 EXEMPT_CATEGORIES = {*EXEMPTION_CODES, TaxCategoryCode.EXEMPT}
+NOT_SUBJECT_TO_VAT_WORDING = "Not subject to VAT"
 DISCOUNT_REASON_CODE = "95"  # UNCL 5189: Discount
 SEPA_CREDIT_TRANSFER = "58"  # UNCL 4461
 CLEARING_BETWEEN_PARTNERS = "97"  # UNCL 4461: a credit note is set off against open invoices
@@ -86,6 +89,18 @@ def buyer_vat_id(invoice: Invoice) -> str:
     return tax_id if tax_id[:2].isalpha() else ""
 
 
+def states_vat_ids(invoice: Invoice) -> bool:
+    """An invoice not subject to VAT names neither the seller's nor the buyer's VAT ID (BR-O-02); every
+    other invoice names both it has."""
+    return not invoice.tax_breakdown.filter(tax_category=TaxCategoryCode.NOT_SUBJECT).exists()
+
+
+def seller_registration_id(company: CompanyProfile, invoice: Invoice) -> str:
+    """The commercial register entry as the seller's legal registration ID (BT-30), stated when the
+    document names no seller VAT ID: the buyer must then identify the seller by it (BR-CO-26)."""
+    return "" if states_vat_ids(invoice) else company.registration
+
+
 def buyer_email(invoice: Invoice) -> str:
     """The customer's billing contact (else its first active contact): the invoice keeps no email itself."""
     contacts = list(invoice.customer.contacts.filter(is_active=True).order_by("pk"))
@@ -115,10 +130,19 @@ def payment_terms_note(invoice: Invoice) -> str:
 
 
 def exemption_reason(category: str, reason: str) -> tuple[str, str]:
-    """(VATEX code, wording) for a category that must state its exemption; empty for S and Z."""
+    """(VATEX code, wording) for a category that must state its exemption; empty for S and Z. A supply
+    not subject to VAT says so in words even when the line gave no reason (BR-O-10)."""
     if category not in EXEMPT_CATEGORIES:
         return "", ""
+    if category == TaxCategoryCode.NOT_SUBJECT:
+        reason = reason or NOT_SUBJECT_TO_VAT_WORDING
     return EXEMPTION_CODES.get(category, ""), reason
+
+
+def rate_text(category: str, rate: Decimal) -> str | None:
+    """The VAT rate as written on a line or in the breakdown; none for a supply not subject to VAT
+    (BR-O-05, BR-48)."""
+    return None if category == TaxCategoryCode.NOT_SUBJECT else number_text(rate)
 
 
 @dataclass(frozen=True)

@@ -62,7 +62,7 @@ def _endpoint(party: etree._Element, endpoint: PeppolEndpoint | None) -> None:
         _cbc(party, "EndpointID", endpoint.identifier, schemeID=endpoint.scheme)
 
 
-def _seller(root: etree._Element, company: CompanyProfile) -> None:
+def _seller(root: etree._Element, company: CompanyProfile, invoice: Invoice) -> None:
     party = _cac(_cac(root, "AccountingSupplierParty"), "Party")
     _endpoint(party, common.seller_endpoint(company))
     _cbc(_cac(party, "PartyName"), "Name", company.legal_name)
@@ -77,11 +77,15 @@ def _seller(root: etree._Element, company: CompanyProfile) -> None:
             "country": company.country,
         },
     )
-    tax_scheme = _cac(party, "PartyTaxScheme")
-    _cbc(tax_scheme, "CompanyID", company.tax_id)
-    _vat_scheme(tax_scheme)
+    if common.states_vat_ids(invoice):
+        tax_scheme = _cac(party, "PartyTaxScheme")
+        _cbc(tax_scheme, "CompanyID", company.tax_id)
+        _vat_scheme(tax_scheme)
     legal_entity = _cac(party, "PartyLegalEntity")
     _cbc(legal_entity, "RegistrationName", company.legal_name)
+    registration_id = common.seller_registration_id(company, invoice)
+    if registration_id:
+        _cbc(legal_entity, "CompanyID", registration_id)
     if company.registration:
         _cbc(legal_entity, "CompanyLegalForm", company.registration)
     contact = _cac(party, "Contact")
@@ -93,7 +97,7 @@ def _seller(root: etree._Element, company: CompanyProfile) -> None:
 
 def _buyer(root: etree._Element, invoice: Invoice, endpoint: PeppolEndpoint | None) -> None:
     snapshot = invoice.customer_snapshot
-    tax_id = common.buyer_vat_id(invoice)
+    tax_id = common.buyer_vat_id(invoice) if common.states_vat_ids(invoice) else ""
     party = _cac(_cac(root, "AccountingCustomerParty"), "Party")
     _endpoint(party, endpoint)
     _cbc(_cac(party, "PartyIdentification"), "ID", snapshot["number"])
@@ -139,7 +143,9 @@ def _tax_category(parent: etree._Element, name: str, category: str, rate, reason
     """A category with its rate; the breakdown's (not the line's, UBL-CR-600) also states the exemption."""
     element = _cac(parent, name)
     _cbc(element, "ID", category)
-    _cbc(element, "Percent", common.number_text(rate))
+    rate_text = common.rate_text(category, rate)
+    if rate_text is not None:
+        _cbc(element, "Percent", rate_text)
     code, wording = common.exemption_reason(category, reason) if reason is not None else ("", "")
     if code:
         _cbc(element, "TaxExemptionReasonCode", code)
@@ -254,7 +260,7 @@ def _document(
     namespace, name = (CREDIT_NOTE_NS, "CreditNote") if invoice.is_credit_note else (INVOICE_NS, "Invoice")
     root = etree.Element(f"{{{namespace}}}{name}", nsmap={None: namespace, "cac": CAC, "cbc": CBC})
     _header(root, invoice, customization_id, buyer_reference)
-    _seller(root, company)
+    _seller(root, company, invoice)
     _buyer(root, invoice, buyer_endpoint)
     _delivery(root, invoice)
     _payment(root, invoice, company)

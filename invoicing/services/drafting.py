@@ -261,6 +261,8 @@ def _manual_lines(customer: Customer, lines: list[ManualLine], currency: str, on
             raise InvalidInput(f"Unknown tax category {category}.", fields={"tax_category": ["Unknown."]})
         if category == TaxCategoryCode.STANDARD and rate == ZERO:
             raise InvalidInput("A standard-rated line needs a rate above 0.", fields={"tax_rate": ["Above 0."]})
+        if category == TaxCategoryCode.NOT_SUBJECT and rate != ZERO:
+            raise InvalidInput("A line not subject to VAT has no VAT rate.", fields={"tax_rate": ["Must be 0."]})
         result.append(
             InvoiceLine(
                 product=line.product,
@@ -279,7 +281,19 @@ def _manual_lines(customer: Customer, lines: list[ManualLine], currency: str, on
                 ),
             )
         )
+    _check_not_subject_to_vat_alone(result)
     return result
+
+
+def _check_not_subject_to_vat_alone(lines: list[InvoiceLine]) -> None:
+    """A supply not subject to VAT is invoiced on its own: EN 16931 (BR-O-11, BR-O-12) allows no taxed
+    line beside it, and the invoice then names no VAT IDs."""
+    categories = {line.tax_category for line in lines}
+    if TaxCategoryCode.NOT_SUBJECT in categories and len(categories) > 1:
+        raise InvalidInput(
+            "Lines not subject to VAT cannot share an invoice with other VAT categories; invoice them separately.",
+            fields={"tax_category": ["Not subject to VAT (O) only, or no O at all."]},
+        )
 
 
 @transaction.atomic

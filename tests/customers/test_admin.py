@@ -212,6 +212,7 @@ def test_changing_a_customer_and_its_contacts_goes_through_the_services(clerk, s
             "preferences-0-invoice_delivery": "e_invoice",
             "preferences-0-invoicing_schedule": "monthly",
             "preferences-0-document_layout": "detailed",
+            "preferences-0-facturx_profile": "basic",
             "credit-TOTAL_FORMS": "1",
             "credit-INITIAL_FORMS": "1",
             "credit-0-customer": str(customer.pk),
@@ -239,7 +240,8 @@ def test_changing_a_customer_and_its_contacts_goes_through_the_services(clerk, s
         customer.preferences.invoice_delivery,
         customer.preferences.invoicing_schedule,
         customer.preferences.document_layout,
-    ) == ("e_invoice", "monthly", "detailed")
+        customer.preferences.facturx_profile,
+    ) == ("e_invoice", "monthly", "detailed", "basic")
     assert customer.credit.risk_class == "high"
     updates = Events.objects.references(customer).filter(pgh_label="update")
     assert {event.pgh_obj_model for event in updates} >= {

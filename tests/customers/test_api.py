@@ -569,9 +569,16 @@ def test_preferences_read_and_patch(writer, clerk):
     url = customer_url(customer, "preferences/")
 
     changed = writer.patch(
-        url, {"channels": ["portal", "email", "portal"], "opt_outs": ["newsletter"], "portal_mfa_required": True}
+        url,
+        {
+            "channels": ["portal", "email", "portal"],
+            "opt_outs": ["newsletter"],
+            "portal_mfa_required": True,
+            "facturx_profile": "basicwl",
+        },
     )
     bad = writer.patch(url, {"invoice_delivery": "fax"})
+    bad_profile = writer.patch(url, {"facturx_profile": "extended"})
 
     assert changed.status_code == 200
     assert writer.get(url).json() == {
@@ -583,9 +590,12 @@ def test_preferences_read_and_patch(writer, clerk):
         "portal_mfa_required": True,
         "invoicing_schedule": "per_shipment",
         "document_layout": "standard",
+        "facturx_profile": "basicwl",
     }
     assert bad.status_code == 422
     assert "invoice_delivery" in bad.json()["errors"]
+    assert bad_profile.status_code == 422
+    assert "facturx_profile" in bad_profile.json()["errors"]
 
 
 def test_bank_accounts_show_the_iban_masked_only(writer, clerk, approver):

@@ -145,6 +145,10 @@ def exempt(request) -> Invoice:
     return _manual(request, _german_buyer(request), _line("500.00", "0", "E", "Exempt under § 4 Nr. 14 UStG"))
 
 
+def not_subject_to_vat(request) -> Invoice:
+    return _manual(request, _german_buyer(request), _line("300.00", "0", "O", "Outside the scope of VAT"))
+
+
 def mixed_categories(request) -> Invoice:
     return _manual(
         request,
@@ -186,6 +190,7 @@ KINDS: dict[str, Callable] = {
         export,
         zero_rated,
         exempt,
+        not_subject_to_vat,
         mixed_categories,
         foreign_currency,
         belgian_buyer,

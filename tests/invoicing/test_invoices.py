@@ -13,6 +13,7 @@ from ledger.models import AccountRole, JournalEntry, JournalLine
 from ledger.services import account_ids
 from orders import services as orders
 from orders.selectors import customer_exposure
+from otc.errors import InvalidInput
 from otc.exchange_rates import MissingExchangeRate
 from otc.models import ExchangeRate
 from tests.factories import ship
@@ -187,6 +188,27 @@ def test_a_missing_exchange_rate_is_a_clear_error_and_writes_nothing(clerk, cust
 
     assert not Invoice.objects.exists()
     assert not NumberSeries.objects.filter(last_value__gt=0).exists()
+
+
+def test_a_supply_not_subject_to_vat_is_invoiced_alone_and_without_a_rate(clerk, customer):
+    outside = services.ManualLine(
+        description="Damages", quantity=D("1"), unit_price=D("500"), tax_rate=D("0"), tax_category="O"
+    )
+    taxed = services.ManualLine(description="Support", quantity=D("1"), unit_price=D("10"), tax_rate=D("19"))
+    with_rate = services.ManualLine(
+        description="Damages", quantity=D("1"), unit_price=D("500"), tax_rate=D("19"), tax_category="O"
+    )
+
+    with pytest.raises(InvalidInput, match="cannot share an invoice with other VAT categories"):
+        services.create_manual_invoice(customer=customer, lines=[outside, taxed], actor=clerk)
+    with pytest.raises(InvalidInput, match="has no VAT rate"):
+        services.create_manual_invoice(customer=customer, lines=[with_rate], actor=clerk)
+    assert not Invoice.objects.exists()
+
+    invoice = services.create_manual_invoice(customer=customer, lines=[outside], actor=clerk)
+
+    assert (invoice.net_total, invoice.tax_total, invoice.gross_total) == (D("500.00"), D("0.00"), D("500.00"))
+    assert list(invoice.tax_breakdown.values_list("tax_category", "taxable_amount")) == [("O", D("500.00"))]
 
 
 def test_weekly_customers_get_one_invoice_for_the_week_and_a_rerun_adds_nothing(clerk, customer, confirmed_order):
