@@ -9,6 +9,6 @@ router.register("tickets", ticket_api.TicketViewSet, basename="ticket")
 router.register("surveys", survey_api.SurveyViewSet, basename="survey")
 
 urlpatterns = [
-    path("webhooks/inbound-mail/", inbound_views.inbound_mail, name="inbound-mail"),
+    path("webhooks/inbound-mail/", inbound_views.InboundMailView.as_view(), name="inbound-mail"),
     *router.urls,
 ]
