@@ -24,7 +24,7 @@ from inventory.models import Product
 from invoicing import services as invoicing
 from invoicing.models import Invoice
 from orders import services as orders
-from orders.models import OrderStatus
+from orders.models import Order, OrderStatus
 from otc.errors import Conflict
 from otc.models import User
 from otc.money import quantize
@@ -117,11 +117,11 @@ class History:
             self._plan(sale)
         self._at(PROMISE_TAKEN_DAYS_AGO, PROMISE, self._promise)
         for week in range(HISTORY_WEEKS, 0, -1):
-            self._at(7 * week, DUNNING, self._dunning_run(self.today - timedelta(days=7 * week)))
+            self._at(7 * week, DUNNING, self._dunning_run(self._day(7 * week)))
         while self.steps:
             *_when, call = heapq.heappop(self.steps)
             call()
-        self._bank_statement(self.today - timedelta(days=1))
+        self._bank_statement(self._day(1))
         service.open_dispute(
             invoice=self.invoices[DISPUTED],
             reason=DisputeReason.DAMAGED,
@@ -130,7 +130,7 @@ class History:
         )
 
     def _at(self, days_ago: int, step: int, call: Callable[[], None]) -> None:
-        heapq.heappush(self.steps, (self.today - timedelta(days=days_ago), step, next(self.sequence), call))
+        heapq.heappush(self.steps, (self._day(days_ago), step, next(self.sequence), call))
 
     def _plan(self, sale: Sale) -> None:
         customer = self.customers[sale.customer]
@@ -163,7 +163,7 @@ class History:
             raise Conflict(f"Demo history: {order.number} was not confirmed ({order.hold_reason}).")
         self._at(invoiced, SHIP, lambda: self._ship(sale, order, invoiced))
 
-    def _ship(self, sale: Sale, order, invoiced: int) -> None:
+    def _ship(self, sale: Sale, order: Order, invoiced: int) -> None:
         shipment = orders.dispatch_shipment(
             order=order,
             actor=self.finance,
