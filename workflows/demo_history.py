@@ -1,7 +1,8 @@
 """A few months of demo history, replayed day by day through the services as it would have happened:
 goods ordered, shipped and invoiced on past days (services invoiced by hand for customers outside the
 euro area), payments received, the weekly dunning run, a promise to pay that was broken, and yesterday's
-bank statement imported and reconciled, some of its lines left in the queue. Dates count back from
+bank statement imported and reconciled, some of its lines left in the queue, and this morning's email
+disputing an invoice (a ticket, and the dispute raised on it). Dates count back from
 today, so whatever day the demo is loaded it shows an overdue invoice at every dunning level.
 
 The choice of goods and quantities comes from a random generator with a fixed seed: every load is
@@ -34,7 +35,7 @@ from payments.collections import services as collections
 from payments.models import CompanyBankAccount, PaymentMethod, PaymentSource, StatementFormat
 from payments.money import services as payments
 from service import services as service
-from service.models import DisputeReason
+from service.models import DisputeReason, TicketCategory, TicketChannel
 
 SEED = 18
 HISTORY_WEEKS = 16  # the first dunning run, counted back from today
@@ -103,6 +104,7 @@ class History:
     def __init__(self, *, staff: dict[str, User], today: date):
         self.sales_rep = staff["sales@demo.otc"]
         self.finance = staff["finance@demo.otc"]
+        self.service_agent = staff["service@demo.otc"]
         self.today = today
         self.random = random.Random(SEED)  # noqa: S311 - a repeatable demo, not a secret
         self.products = {product.sku: product for product in Product.objects.filter(sku__in=HISTORY_SKUS)}
@@ -122,12 +124,7 @@ class History:
             *_when, call = heapq.heappop(self.steps)
             call()
         self._bank_statement(self._day(1))
-        service.open_dispute(
-            invoice=self.invoices[DISPUTED],
-            reason=DisputeReason.DAMAGED,
-            description="Two pallets of brackets arrived bent; photos sent by email.",
-            actor=self.finance,
-        )
+        self._dispute(self.invoices[DISPUTED])
 
     def _at(self, days_ago: int, step: int, call: Callable[[], None]) -> None:
         heapq.heappush(self.steps, (self._day(days_ago), step, next(self.sequence), call))
@@ -230,6 +227,29 @@ class History:
             actor=self.finance,
             note="On the phone: the money goes out with their next payment run.",
             recorded_on=self._day(PROMISE_TAKEN_DAYS_AGO),
+        )
+
+    def _dispute(self, invoice: Invoice) -> None:
+        """This morning's email from the customer, answering the reminder: a ticket, and the dispute raised
+        on it, which holds the invoice."""
+        contact = invoice.customer.contacts.filter(roles__contains=["billing"]).first()
+        ticket = service.open_ticket(
+            customer=invoice.customer,
+            contact=contact,
+            sender_email=contact.email,
+            subject=f"Damaged goods on invoice {invoice.number}",
+            body="Two pallets of brackets arrived bent; photos attached. We will not pay for goods we cannot use.",
+            channel=TicketChannel.EMAIL,
+            category=TicketCategory.BILLING,
+            links=[invoice],
+            actor=self.service_agent,
+        )
+        service.open_dispute(
+            invoice=invoice,
+            reason=DisputeReason.DAMAGED,
+            description="Two pallets of brackets arrived bent (photos on the ticket).",
+            actor=self.service_agent,
+            ticket=ticket,
         )
 
     def _dunning_run(self, run_date: date) -> Callable[[], None]:

@@ -181,9 +181,9 @@ def the_demo_shows_each_case_a_new_user_should_meet() -> None:
 
 def the_history_leaves_something_on_every_collections_and_cash_screen() -> None:
     """Whatever day the demo is loaded: an open overdue invoice at every level of the default dunning
-    policy, an open dispute holding its invoice, a broken promise, bank lines waiting in the queue beside
-    one applied automatically, paid invoices, orders in every status, one of them held for credit and
-    one waiting for stock."""
+    policy, an open dispute holding its invoice, raised on the customer's ticket, a broken promise, bank
+    lines waiting in the queue beside one applied automatically, paid invoices, orders in every status,
+    one of them held for credit and one waiting for stock."""
     policy_levels = set(DunningPolicy.objects.get(is_default=True).levels.values_list("level", flat=True))
     overdue = Invoice.objects.filter(overdue_condition())
     dunned = set(InvoiceDunningState.objects.filter(invoice__in=overdue).values_list("level", flat=True))
@@ -191,8 +191,9 @@ def the_history_leaves_something_on_every_collections_and_cash_screen() -> None:
     assert overdue.filter(dunning_state__isnull=True).exists()  # overdue, its reminder not due yet
     assert DunningLetter.objects.filter(level=max(policy_levels), customer__status=CustomerStatus.ON_HOLD).exists()
 
-    dispute = Dispute.objects.select_related("invoice").get(status=DisputeStatus.OPEN)
+    dispute = Dispute.objects.select_related("invoice", "ticket").get(status=DisputeStatus.OPEN)
     assert is_on_hold(dispute.invoice)
+    assert list(dispute.ticket.invoices.all()) == [dispute.invoice]
     assert PromiseToPay.objects.filter(status=PromiseStatus.BROKEN).exists()
 
     queued = BankStatementLine.objects.filter(queue_condition())
