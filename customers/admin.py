@@ -70,6 +70,7 @@ from otc.admin import (
     service_form_page,
 )
 from otc.errors import DomainError
+from otc.exchange_rates import company_currency
 from otc.forms import adopt_saved_row
 from otc.models import User
 from otc.money import quantize
@@ -307,6 +308,14 @@ class CustomerAdmin(AuditHistory, DetailActionsByState, ServiceChangeFormMixin, 
         ("Terms", {"fields": TERMS_FIELDS}),
         ("Record", {"fields": ["created_at", "updated_at"]}),
     ]
+
+    def get_changeform_initial_data(self, request) -> dict:
+        """A new customer starts in the company's own country and currency (the URL may say otherwise)."""
+        return {
+            "country": selectors.company_country(),
+            "default_currency": company_currency(),
+            **super().get_changeform_initial_data(request),
+        }
 
     # -- permissions --------------------------------------------------------------------------------
 

@@ -4,6 +4,7 @@ against the credit limit is orders', which knows the open orders and reads the l
 
 from difflib import SequenceMatcher
 
+from django.conf import settings
 from django.core import signing
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
@@ -26,6 +27,7 @@ from customers.models import (
 from customers.validators import name_key
 from otc.audit import history_of
 from otc.errors import InvalidInput
+from otc.exchange_rates import company_currency
 
 # A near-identical name: normalized names sharing their first letters whose similarity ratio
 # (difflib, 0..1) is at least this. Candidates come from an index range scan, capped.
@@ -125,6 +127,24 @@ def scoped_to_portal_user(queryset: QuerySet, *, user, customer_path: str = "cus
     if queryset.model is Customer:
         return queryset.filter(pk=customer.pk)
     return queryset.filter(**{customer_path: customer})
+
+
+def company_country() -> str:
+    """The company's own country (the home country of inventory's tax rules), a new customer's default.
+    The company profile printed on documents is invoicing's, above this app; it names the same country."""
+    return settings.OTC_COMPANY_COUNTRY
+
+
+def currency_for_customer(customer_id: object) -> str:
+    """The currency a form opened for a customer (its id as a URL gives it) starts with: that customer's
+    default currency, else, with no customer or an id that names none, the company currency."""
+    given = str(customer_id or "").strip()
+    currency = (
+        Customer.objects.filter(pk=int(given)).values_list("default_currency", flat=True).first()
+        if given.isdigit()
+        else None
+    )
+    return currency or company_currency()
 
 
 def default_addresses(customer: Customer) -> dict[str, Address]:

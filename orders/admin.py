@@ -25,6 +25,7 @@ from unfold.decorators import action, display
 from unfold.paginator import InfinitePaginator
 
 from customers.models import Customer
+from customers.selectors import currency_for_customer
 from inventory.models import Product, format_quantity
 from inventory.selectors import quote_price
 from orders import selectors, services
@@ -345,6 +346,15 @@ class OrderAdmin(AuditHistory, DetailActionsByState, ServiceChangeFormMixin, Mod
             "show_delete_link": False,
         }
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def get_changeform_initial_data(self, request) -> dict:
+        """Opened for a customer (?customer=, as the customer page's "New order" does), the order starts in
+        that customer's currency. Opened for nobody yet, the currency stays "the customer's default": the
+        company currency there would enter a foreign customer's order in the wrong currency."""
+        initial = super().get_changeform_initial_data(request)
+        if request.GET.get("customer") and "currency" not in initial:
+            initial["currency"] = currency_for_customer(request.GET["customer"])
+        return initial
 
     def add_view(self, request, form_url="", extra_context=None):
         extra_context = {**(extra_context or {}), "price_url": reverse("admin:orders_order_price")}

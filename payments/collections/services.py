@@ -236,11 +236,14 @@ def record_promise_to_pay(
     amount: Decimal,
     actor: User,
     note: str = "",
+    recorded_on: date | None = None,
 ) -> PromiseToPay:
-    """The customer promised to pay by a date; dunning pauses for these invoices until it passes."""
+    """The customer promised to pay by a date; dunning pauses for these invoices until it passes.
+    A promise taken on an earlier day (`recorded_on`: a call logged late, a history replayed) is for
+    that day or later; dunning runs of the days since then resolve it."""
     locked = _checked_invoices(customer, invoices)
     currency = locked[0].currency
-    if promised_date < timezone.localdate():
+    if promised_date < (recorded_on or timezone.localdate()):
         raise InvalidInput("A promise is for today or later.", fields={"promised_date": ["Today or later."]})
     open_total = sum((invoice.open_amount for invoice in locked), ZERO)
     amount = Decimal(amount)

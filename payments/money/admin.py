@@ -26,6 +26,7 @@ from unfold.widgets import (
     UnfoldBooleanWidget,
 )
 
+from customers.selectors import currency_for_customer
 from invoicing import selectors as invoicing_selectors
 from invoicing.models import DocumentKind, Invoice
 from ledger import selectors as ledger_selectors
@@ -337,7 +338,13 @@ class PaymentAdmin(ServiceChangeFormMixin, DocumentAdmin):
         return RECORD_FIELDS if request.user.has_perm(VIEW_LEDGER) else RECORD_FIELDS[:-1]
 
     def get_changeform_initial_data(self, request) -> dict:
-        return {"received_on": timezone.localdate(), "bank_fee": ZERO, **super().get_changeform_initial_data(request)}
+        """Received today, in the currency of the customer the page was opened for (else the company's)."""
+        return {
+            "received_on": timezone.localdate(),
+            "bank_fee": ZERO,
+            "currency": currency_for_customer(request.GET.get("customer")),
+            **super().get_changeform_initial_data(request),
+        }
 
     def add_view(self, request, form_url="", extra_context=None):
         extra_context = {**(extra_context or {}), "title": "Record payment"}

@@ -149,6 +149,17 @@ def test_adding_a_customer_writes_it_through_the_service_with_an_audit_row(clerk
     assert Events.objects.tracks(contact).filter(pgh_label="insert").exists()
 
 
+def test_the_add_form_starts_in_the_companys_country_and_currency_unless_the_url_says_otherwise(clerk, settings):
+    settings.OTC_COMPANY_COUNTRY, settings.OTC_COMPANY_CURRENCY = "AT", "CHF"
+    client = signed_in(clerk)
+
+    form = client.get(f"{CUSTOMERS}add/").context["adminform"].form
+    asked = client.get(f"{CUSTOMERS}add/?country=FR").context["adminform"].form
+
+    assert (form["country"].value(), form["default_currency"].value()) == ("AT", "CHF")
+    assert (asked["country"].value(), asked["default_currency"].value()) == ("FR", "CHF")
+
+
 def test_an_invalid_vat_id_in_the_add_form_is_shown_and_nothing_is_written(clerk):
     client = signed_in(clerk)
 

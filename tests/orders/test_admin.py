@@ -143,6 +143,19 @@ def test_an_order_the_service_refuses_shows_the_reason_and_writes_nothing(seller
     assert not Order.objects.exists()
 
 
+def test_an_order_opened_for_a_customer_starts_in_its_currency_and_for_nobody_in_the_customers_default(seller, clerk):
+    swiss = CustomerFactory(actor=clerk, legal_name="Zürcher Feinmechanik AG", default_currency="CHF")
+    client = signed_in(seller)
+
+    for_swiss = client.get(f"{ORDERS}add/?customer={swiss.pk}").context["adminform"].form
+    for_nobody = client.get(f"{ORDERS}add/").context["adminform"].form
+    for_no_such_customer = client.get(f"{ORDERS}add/?customer=999999").context["adminform"].form
+
+    assert (for_swiss["customer"].value(), for_swiss["currency"].value()) == (str(swiss.pk), "CHF")
+    assert for_nobody["currency"].value() == ""
+    assert for_no_such_customer["currency"].value() == "EUR"
+
+
 def test_finance_cannot_enter_orders(clerk, customer, widget):
     assert signed_in(clerk).get(f"{ORDERS}add/").status_code == 403
 

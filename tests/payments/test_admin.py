@@ -54,6 +54,20 @@ def test_the_payment_list_costs_the_same_queries_for_2_or_10_and_never_counts_th
     assert not [sql for sql in counts if "payments_payment" in sql]
 
 
+def test_a_payment_opened_for_a_customer_starts_in_its_currency_else_in_the_company_currency(clerk, settings):
+    settings.OTC_COMPANY_CURRENCY = "EUR"
+    pounds = CustomerFactory(actor=clerk, legal_name="Thames Valley Supplies Ltd", default_currency="GBP")
+    client = signed_in(clerk)
+
+    def currency(query: str = "") -> str:
+        return client.get(f"{PAYMENTS}add/{query}").context["adminform"].form["currency"].value()
+
+    assert currency(f"?customer={pounds.pk}") == "GBP"
+    assert currency() == "EUR"
+    assert currency("?customer=999999") == "EUR"
+    assert currency(f"?customer={pounds.pk}&currency=USD") == "USD"
+
+
 def test_the_list_filters_what_is_left_to_allocate_and_searches_references(clerk, buyer, invoices):
     used = pay(buyer, clerk, "119.00", reference="ORDER 4711")
     services.allocate_payment(payment=used, applications=[apply(invoices[0], "119.00")], actor=clerk)

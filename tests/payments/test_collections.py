@@ -8,6 +8,7 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from customers.models import Contact, CustomerStatus, NotificationType, Preferences
+from otc.errors import InvalidInput
 from payments.collections import services as collections
 from payments.collections.errors import PlanAmountMismatch
 from payments.collections.letters import render_dunning_letter_pdf
@@ -212,6 +213,34 @@ def test_a_promise_to_pay_pauses_dunning_until_its_date_passes(policy, buyer, in
     assert levels(*invoices) == [1, 1]
     promise.refresh_from_db()
     assert (promise.status, promise.resolved_on) == (PromiseStatus.BROKEN, due + timedelta(days=16))
+
+
+def test_a_promise_taken_on_an_earlier_day_is_for_that_day_or_later(policy, buyer, invoices, due, clerk):
+    """Invoices issued today fall due in 30 days: a promise logged as taken then, for a week later."""
+    taken = due + timedelta(days=2)
+    with pytest.raises(InvalidInput, match="today or later"):
+        collections.record_promise_to_pay(
+            customer=buyer,
+            invoices=[invoices[0]],
+            promised_date=due,
+            amount=D("119.00"),
+            actor=clerk,
+            recorded_on=taken,
+        )
+    promise = collections.record_promise_to_pay(
+        customer=buyer,
+        invoices=[invoices[0]],
+        promised_date=taken + timedelta(days=7),
+        amount=D("119.00"),
+        actor=clerk,
+        recorded_on=taken,
+    )
+
+    dun(clerk, taken + timedelta(days=8))
+
+    promise.refresh_from_db()
+    assert (promise.status, promise.resolved_on) == (PromiseStatus.BROKEN, taken + timedelta(days=8))
+    assert levels(*invoices) == [1, 1]
 
 
 def test_a_promise_whose_invoices_are_paid_is_kept(policy, buyer, invoices, due, clerk):

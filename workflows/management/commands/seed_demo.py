@@ -1,11 +1,15 @@
 """Demo data for a new installation: staff of every role, a portal user, customers in several
 countries with contacts, addresses, credit limits, a bank account, a hold and pending requests, a
-catalogue with prices, taxes and stock, orders in every state of their life cycle, the company
-profile printed on documents, exchange rates, and invoices: shipped orders are invoiced by the outbox
-handlers as they would be live, plus a service invoice and a credit note by hand, a partial payment
-on it, and the standard dunning policy.
+catalogue with prices, taxes and stock, the company profile printed on documents and its bank account,
+exchange rates and the standard dunning policy; then a few months of history (workflows.demo_history:
+invoices overdue at every dunning level, paid ones, a broken promise, a dispute, a bank statement with
+lines waiting in the reconciliation queue), and today's business: orders in every state of their life
+cycle (held for credit, one waiting for stock), shipped orders invoiced by the outbox handlers as they
+would be live, a service invoice and a credit note by hand, and a partial payment on it.
 
-Idempotent: run it twice and nothing is added the second time. Everything goes through services.
+Idempotent: run it twice and nothing is added the second time (the business data loads once, with the
+first order). Business records go through services; setup tables (taxes, prices, warehouses, the dunning
+policy, the company's bank account) are written as an administrator enters them.
 """
 
 from datetime import date
@@ -15,6 +19,7 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 from stdnum.iso7064 import mod_11_10
 
 from customers import services
@@ -22,13 +27,14 @@ from customers.models import Customer, CustomerGroup
 from inventory import services as inventory
 from inventory.models import PriceList, PriceListItem, Product, ReorderPoint, TaxCategory, TaxRate, Warehouse
 from invoicing import services as invoicing
-from invoicing.models import CompanyProfile, Invoice
+from invoicing.models import CompanyProfile
 from orders import services as orders
 from orders.models import Order
 from otc.audit import acting
 from otc.models import ExchangeRate, User
-from payments.models import DunningLevel, DunningPolicy, Payment
+from payments.models import CompanyBankAccount, DunningLevel, DunningPolicy
 from payments.money import services as payments
+from workflows.demo_history import History
 
 DEMO_PASSWORD = "demo-password-2026"
 STAFF = [
@@ -73,14 +79,18 @@ class Command(BaseCommand):
     def handle(self, *args, force: bool = False, **options):
         if not settings.DEBUG and not force:
             raise CommandError("seed_demo loads known passwords; it runs only with DEBUG on (or --force).")
+        orders_before = Order.objects.count()
         with transaction.atomic():
             staff = {email: self._staff(email, name, role, superuser) for email, name, role, superuser in STAFF}
             self._company_and_rates(staff["admin@demo.otc"])
             created = self._customers(staff)
             products = self._catalogue(staff["admin@demo.otc"])
-            placed = self._orders(staff, products)
-            self._service_invoice(staff["finance@demo.otc"])
-            self._collections(staff["admin@demo.otc"])
+            self._dunning_policy(staff["admin@demo.otc"])
+            if not Order.objects.exists():
+                History(staff=staff, today=timezone.localdate()).play()
+                self._orders(staff, products)
+                self._service_invoice(staff["finance@demo.otc"])
+        placed = Order.objects.count() - orders_before
         self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} customers, {placed} orders added)."))
         self.stdout.write(f"  Staff logins (password {DEMO_PASSWORD}): " + ", ".join(email for email, *_ in STAFF))
         self.stdout.write(f"  Portal login (password {DEMO_PASSWORD}): {PORTAL_USER}")
@@ -98,13 +108,16 @@ class Command(BaseCommand):
         for index, (name, country, currency, language, city, postal_code) in enumerate(CUSTOMERS):
             if Customer.objects.filter(legal_name=name).exists():
                 continue
+            tax_id = _german_vat_id(index) if country == "DE" else ""
+            # An e-invoice needs the buyer's electronic address, which the demo derives from a VAT ID.
+            delivery = ["pdf_email", "e_invoice" if tax_id else "pdf_email", "portal_only"][index % 3]
             customer = services.create_customer(
                 actor=clerk,
                 legal_name=name,
                 country=country,
                 default_currency=currency,
                 language=language,
-                tax_id=_german_vat_id(index) if country == "DE" else "",
+                tax_id=tax_id,
                 sales_rep=rep,
                 payment_terms_days=(14, 30, 45, 60)[index % 4],
                 confirm_duplicate=True,
@@ -140,7 +153,7 @@ class Command(BaseCommand):
                     "channels": ["email", "portal"],
                     "po_number_required": index % 3 == 0,
                     "invoicing_schedule": "monthly" if index % 4 == 3 else "per_shipment",
-                    "invoice_delivery": ["pdf_email", "e_invoice", "portal_only"][index % 3],
+                    "invoice_delivery": delivery,
                     "document_layout": ["standard", "detailed", "compact"][index % 3],
                 },
             )
@@ -216,16 +229,20 @@ class Command(BaseCommand):
     def _company_and_rates(self, admin: User) -> None:
         if not CompanyProfile.objects.exists():
             invoicing.save_company_profile(actor=admin, data=COMPANY)
+        if not CompanyBankAccount.objects.exists():
+            with acting(admin, "demo bank account"):
+                CompanyBankAccount.objects.create(
+                    name=f"{COMPANY['bank_name']} EUR", iban=COMPANY["iban"], bank_code=COMPANY["bic"], currency="EUR"
+                )
         for currency, rate in RATES.items():
             ExchangeRate.objects.get_or_create(
                 currency=currency, rate_date=date(2026, 1, 2), defaults={"rate": Decimal(rate), "source": "demo"}
             )
 
     def _service_invoice(self, finance: User) -> None:
-        """A service invoice by hand for the portal customer, and a goodwill credit note on it."""
+        """A service invoice by hand for the portal customer, a goodwill credit note on it, and a first
+        instalment paid."""
         customer = Customer.objects.get(legal_name="Nordwind Handel GmbH")
-        if Invoice.objects.filter(customer=customer, order__isnull=True).exists():
-            return
         hours = invoicing.ManualLine(
             description="On-site installation (hours)",
             quantity=Decimal("6"),
@@ -240,9 +257,22 @@ class Command(BaseCommand):
             reason="Goodwill: the technician arrived late",
             lines=[invoicing.CreditLine(line, net_amount=Decimal("42.50"))],
         )
+        payment = payments.record_payment(
+            customer=customer,
+            amount=Decimal("300.00"),
+            currency=invoice.currency,
+            method="bank_transfer",
+            source="staff",
+            actor=finance,
+            reference=f"{invoice.number} first instalment",
+            payer_name=customer.legal_name,
+        )
+        payments.allocate_payment(
+            payment=payment, applications=[payments.Application(invoice, Decimal("300.00"))], actor=finance
+        )
 
-    def _collections(self, admin: User) -> None:
-        """The standard dunning policy, and a partial payment on the service invoice."""
+    def _dunning_policy(self, admin: User) -> None:
+        """The standard dunning policy: a reminder, a second notice, a final demand that holds credit."""
         if not DunningPolicy.objects.exists():
             with acting(admin, "demo dunning policy"):
                 policy = DunningPolicy.objects.create(name="Standard", is_default=True)
@@ -256,35 +286,15 @@ class Command(BaseCommand):
                         interest_rate_percent_per_year=Decimal(interest),
                         places_credit_hold=hold,
                     )
-        if Payment.objects.exists():
-            return
-        invoice = Invoice.objects.filter(kind="invoice", order__isnull=True, open_amount__gt=0).first()
-        if invoice is None:
-            return
-        payment = payments.record_payment(
-            customer=invoice.customer,
-            amount=Decimal("300.00"),
-            currency=invoice.currency,
-            method="bank_transfer",
-            source="staff",
-            actor=admin,
-            reference=f"{invoice.number} first instalment",
-            payer_name=invoice.customer.legal_name,
-        )
-        payments.allocate_payment(
-            payment=payment, applications=[payments.Application(invoice, Decimal("300.00"))], actor=admin
-        )
 
-    def _orders(self, staff: dict[str, User], products: list[Product]) -> int:
-        if Order.objects.exists():
-            return 0
+    def _orders(self, staff: dict[str, User], products: list[Product]) -> None:
+        """Today's orders: one per euro customer (confirmed, shipped in part or in full and delivered, or
+        held for credit), one waiting for stock, a draft and a cancelled one."""
         sales, finance = staff["sales@demo.otc"], staff["finance@demo.otc"]
-        stocked = [product for product in products if product.kind == "stocked"]
-        placed = 0
+        stocked = [product for product in products if product.kind == "stocked" and product.sku != SCARCE_SKU]
         for index, customer in enumerate(Customer.objects.filter(default_currency="EUR").order_by("number")):
             lines = [orders.LineInput(stocked[(index + n) % len(stocked)], Decimal(3 + n * 4)) for n in range(3)]
             order = orders.create_order(actor=sales, customer=customer, lines=lines, po_number=f"PO-{4711 + index}")
-            placed += 1
             order = orders.confirm_order(order=order, actor=sales)
             if order.status != "confirmed":
                 continue
@@ -303,9 +313,35 @@ class Command(BaseCommand):
                     order=order, actor=finance, carrier="UPS", tracking_number=f"1Z999AA1{index:08d}"
                 )
                 orders.mark_delivered(shipment=shipment, actor=finance)
-        return placed
+        customers = {customer.legal_name: customer for customer in Customer.objects.all()}
+        scarce = next(product for product in products if product.sku == SCARCE_SKU)
+        waiting = orders.create_order(
+            actor=sales,
+            customer=customers["Wiener Kaffeehaus Bedarf GmbH"],
+            lines=[orders.LineInput(scarce, Decimal("30"))],
+            po_number="PO-4790",
+            notes="Whole season's filters in one delivery; the rest follows when stock arrives.",
+        )
+        orders.confirm_order(order=waiting, actor=sales)  # 12 in stock: 18 on backorder
+        orders.create_order(
+            actor=sales,
+            customer=customers["Tulp & Co Groothandel"],
+            lines=[orders.LineInput(stocked[0], Decimal("24"))],
+            po_number="PO-4791",
+            notes="Quote sent; waiting for the buyer's go-ahead.",
+        )
+        twice = orders.create_order(
+            actor=sales,
+            customer=customers["Ferretería Sol S.L."],
+            lines=[orders.LineInput(stocked[1], Decimal("5"))],
+            po_number="PO-4792",
+        )
+        orders.cancel_order(
+            order=orders.confirm_order(order=twice, actor=sales), actor=sales, reason="Entered twice by the customer"
+        )
 
 
+SCARCE_SKU = "FLT-10"  # little stock: an order waits for more
 # level, days after due, letter, fee, interest % a year, places a credit hold
 DUNNING_LEVELS = [
     (1, 7, "reminder", "0", "0", False),
@@ -340,5 +376,6 @@ CATALOGUE = [
     ("PMP-5", "Circulation pump 5 bar", "standard", "stocked", "349.00", "40"),
     ("VLV-22", "Ball valve 22 mm", "standard", "stocked", "23.40", "300"),
     ("MAN-DE", "Installation handbook (print)", "reduced", "stocked", "19.99", "150"),
+    ("FLT-10", "Filter cartridge 10 µm", "standard", "stocked", "15.60", "12"),
     ("SRV-INST", "Installation service (hour)", "standard", "service", "85.00", "0"),
 ]
