@@ -22,7 +22,7 @@ import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from lxml import etree
@@ -269,13 +269,16 @@ def _check_control_totals(stmt: _Node, entries: list[_Node], currency: str) -> N
             expected = sum((abs(amount) for amount in members), Decimal("0"))
             if checked_amount(total.value, currency, total.path) != expected:
                 raise MalformedStatement(total.path, f"says {total.value}, the entries add up to {expected}")
-    net = summary.find("TtlNtries/TtlNetNtry")
-    if net is not None:
+    net = summary.find("TtlNtries/TtlNetNtry")  # .04 on: Amt and CdtDbtInd below; .02/.03: TtlNetNtryAmt beside it
+    net_amount = net.get("Amt") if net is not None else summary.find("TtlNtries/TtlNetNtryAmt")
+    if net_amount is not None:
         expected = sum(amounts, Decimal("0"))
-        stated = checked_amount(net.get("Amt").value, currency, f"{net.path}/Amt")
-        stated = -stated if net.text("CdtDbtInd") == "DBIT" else stated
+        stated = checked_amount(net_amount.value, currency, net_amount.path)
+        indicator = net.text("CdtDbtInd") if net is not None else summary.text("TtlNtries/CdtDbtInd")
+        stated = -stated if indicator == "DBIT" else stated
         if stated != expected:
-            raise MalformedStatement(net.path, f"says a net {stated}, the entries net {expected}")
+            where = net.path if net is not None else net_amount.path
+            raise MalformedStatement(where, f"says a net {stated}, the entries net {expected}")
 
 
 def _account(stmt: _Node) -> AccountReference:
@@ -293,7 +296,8 @@ def _account(stmt: _Node) -> AccountReference:
 
 def _balances(stmt: _Node, currency: str, *, required: bool) -> tuple[Decimal, date, Decimal, date] | None:
     """Opening (OPBD, or PRCD: the previous closing) and closing (CLBD, or ITBD at the end of an intraday
-    report) balance with their dates; None for a report or notification that does not carry both."""
+    report) balance with their dates; None for a report or notification that does not carry both.
+    A PRCD is dated the day the previous statement closed, so this one opens the day after."""
     by_code: dict[str, _Node] = {}
     for balance in stmt.all("Bal"):
         by_code.setdefault(balance.get("Tp/CdOrPrtry/Cd").value, balance)
@@ -312,12 +316,10 @@ def _balances(stmt: _Node, currency: str, *, required: bool) -> tuple[Decimal, d
             raise MalformedStatement(
                 stmt._child_path("Bal"), f"balances are in {balance_currency}, the account in {currency}"
             )
-    return (
-        _signed_amount(opening, currency),
-        _date(opening.get("Dt")),
-        _signed_amount(closing, currency),
-        _date(closing.get("Dt")),
-    )
+    opening_date, closing_date = _date(opening.get("Dt")), _date(closing.get("Dt"))
+    if opening.text("Tp/CdOrPrtry/Cd") == "PRCD":
+        opening_date = min(opening_date + timedelta(days=1), closing_date)
+    return _signed_amount(opening, currency), opening_date, _signed_amount(closing, currency), closing_date
 
 
 def _signed_amount(node: _Node, currency: str, *, indicator: str = "") -> Decimal:
@@ -390,6 +392,7 @@ def _entry_lines(entry: _Node, currency: str) -> list[ParsedLine]:
     details = list(entry.all("NtryDtls/TxDtls"))
     amounts = _transaction_amounts(entry, details, amount, currency)
     entry_reference = checked_id(entry.text("AcctSvcrRef"), f"{entry.path}/AcctSvcrRef")
+    reversal = entry.text("RvslInd").lower() in ("true", "1")
     if not details:
         information = clean_text(entry.text("AddtlNtryInf"))
         return [
@@ -403,7 +406,7 @@ def _entry_lines(entry: _Node, currency: str) -> list[ParsedLine]:
             )
         ]
     return [
-        _transaction_line(tx, tx_amount, booking_date, value_date, currency, entry_reference)
+        _transaction_line(tx, tx_amount, booking_date, value_date, currency, entry_reference, reversal=reversal)
         for tx, tx_amount in zip(details, amounts, strict=True)
     ]
 
@@ -425,10 +428,18 @@ def _transaction_amounts(entry: _Node, details: list[_Node], amount: Decimal, cu
 
 
 def _transaction_line(
-    tx: _Node, amount: Decimal, booking_date: date, value_date: date | None, currency: str, entry_reference: str
+    tx: _Node,
+    amount: Decimal,
+    booking_date: date,
+    value_date: date | None,
+    currency: str,
+    entry_reference: str,
+    *,
+    reversal: bool,
 ) -> ParsedLine:
-    """The counterparty is the debtor of a credit and the creditor of a debit."""
-    party, agent = ("Dbtr", "DbtrAgt") if amount > 0 else ("Cdtr", "CdtrAgt")
+    """The counterparty is the debtor of a credit and the creditor of a debit; a reversal (`RvslInd`)
+    keeps the parties of the payment it reverses, so a returned credit names its debtor."""
+    party, agent = ("Dbtr", "DbtrAgt") if (amount > 0) != reversal else ("Cdtr", "CdtrAgt")
     iban = tx.find(f"RltdPties/{party}Acct/Id/IBAN")
     bic = tx.find(f"RltdAgts/{agent}/FinInstnId/BICFI", f"RltdAgts/{agent}/FinInstnId/BIC")
     reference = tx.find("RmtInf/Strd/CdtrRefInf/Ref")

@@ -4,9 +4,14 @@ The library parses the tags; this module pins its options, reports which line of
 that fails to parse starts on, and maps the `:86:` sub-fields of the German variant (DFÜ
 agreement): ?20-?29 and ?60-?63 remittance (with SEPA keywords such as EREF+ and SVWZ+), ?30 the
 counterparty's BIC (or, on old accounts, its bank code), ?31 its IBAN (or account number), ?32/?33
-its name. An unstructured `:86:` becomes the remittance text as it stands.
+its name. The Dutch structured `:86:` (ING, Rabobank, ABN AMRO) is read by its `/KEY/` fields, and an
+unstructured `:86:` becomes the remittance text as it stands, its lines unwrapped.
+
+A statement too long for one message goes on in the next: that page opens with the intermediate
+balance (:60M:) the page before closed with (:62M:), and the pages make one statement.
 """
 
+import dataclasses
 import itertools
 import logging
 import re
@@ -49,10 +54,13 @@ OPTIONS = mt940.Options(
 )
 _TAG_LINE = re.compile(r"^:(?P<tag>\d{2}[A-Z]?):")
 _IBAN_LIKE = re.compile(r"^[A-Z]{2}\d{2}")
-_DUTCH_KEY = re.compile(r"/(EREF|NAME|IBAN|BIC|REMI|MARF|CSID|PREF|ADDR|RTRN|ORDP|BENM|CNTP|ULTC|ULTD|PURP|TRCD)/")
+_DUTCH_KEY = re.compile(
+    r"/(EREF|NAME|IBAN|BIC|REMI|MARF|CSID|PREF|ADDR|RTRN|ORDP|BENM|CNTP|ULTC|ULTD|PURP|TRCD|TRTP|ISDT)/"
+)
 _REMI_KIND = re.compile(r"^(USTD/+|STRD/+CUR/+|STRD/+)")
 _IBAN_SHAPED = re.compile(r"^[A-Z]{2}\d{2}[A-Z0-9]{11,33}$")
 _DOMESTIC_ACCOUNT = re.compile(r"^[0-9A-Z][0-9A-Z.-]{0,33}$")
+SWIFT_LINE_WIDTH = 65
 
 
 class _TagFailed(Exception):
@@ -79,10 +87,46 @@ def parse_mt940(content: bytes) -> list[ParsedStatement]:
     if not starts:
         raise MalformedStatement("file", "no statement (:20:) in the file")
     bounds = [0, *starts[1:], len(lines)]
-    return [_block("\n".join(lines[start:end]), first_line=start) for start, end in itertools.pairwise(bounds)]
+    return _joined_pages(
+        [_block("\n".join(lines[start:end]), first_line=start) for start, end in itertools.pairwise(bounds)]
+    )
 
 
-def _block(text: str, *, first_line: int) -> ParsedStatement:
+@dataclasses.dataclass(frozen=True)
+class _Page:
+    statement: ParsedStatement
+    continues: bool  # opens with an intermediate balance (:60M:): it goes on with the page before
+    opening_where: str
+
+
+def _joined_pages(pages: list[_Page]) -> list[ParsedStatement]:
+    """The pages of one statement joined: a page that opens with :60M: must continue the page before
+    it (same account and currency, its opening balance the previous page's closing balance)."""
+    statements: list[ParsedStatement] = []
+    for page in pages:
+        statement = page.statement
+        if not page.continues:
+            statements.append(statement)
+            continue
+        previous = statements[-1] if statements else None
+        if (
+            previous is None
+            or (previous.account, previous.currency) != (statement.account, statement.currency)
+            or previous.closing_balance != statement.opening_balance
+        ):
+            raise MalformedStatement(
+                page.opening_where, ":60M: (intermediate opening balance) does not continue the statement before it"
+            )
+        statements[-1] = dataclasses.replace(
+            previous,
+            period_end=statement.period_end,
+            closing_balance=statement.closing_balance,
+            lines=previous.lines + statement.lines,
+        )
+    return statements
+
+
+def _block(text: str, *, first_line: int) -> _Page:
     """One :20: block; line numbers in errors count from the start of the file."""
     file_lines = [number + first_line for number in _file_line_numbers(text)]
     tag_lines = {tag: [number + first_line for number in numbers] for tag, numbers in _tag_line_numbers(text).items()}
@@ -93,7 +137,11 @@ def _block(text: str, *, first_line: int) -> ParsedStatement:
         raise MalformedStatement(
             f"line {file_lines[failure.offset]}", f":{failure.tag}: cannot be read ({_reason(failure.error)})"
         ) from None
-    return _statement(transactions, tag_lines)
+    return _Page(
+        _statement(transactions, tag_lines),
+        continues="final_opening_balance" not in transactions.data,
+        opening_where=_where(tag_lines, "60", 0),
+    )
 
 
 def _decode(content: bytes) -> str:
@@ -202,8 +250,11 @@ def _line(transaction: Transaction, currency: str, tag_lines: dict[str, list[int
     if data["amount"].currency != currency:
         raise MalformedStatement(where, f"in {data['amount'].currency}, the statement is in {currency}")
     value_date = _plain_date(data["date"])
-    remittance = _remittance(data)
-    dutch = dutch_details(clean_text(data.get("transaction_details")))
+    details = _unwrapped(data.get("transaction_details") or "")
+    dutch = dutch_details(details)
+    remittance = details if "transaction_details" in data else _purpose(data)
+    if dutch:
+        remittance = dutch.get("REMI", "")
     return ParsedLine(
         booking_date=_plain_date(data.get("entry_date") or value_date),
         value_date=value_date,
@@ -211,7 +262,8 @@ def _line(transaction: Transaction, currency: str, tag_lines: dict[str, list[int
         currency=currency,
         counterparty_name=clean_name(data.get("applicant_name") or dutch.get("NAME")),
         counterparty_iban=checked_iban(_counterparty_iban(data) or dutch.get("IBAN", ""), details_where),
-        counterparty_bic=_counterparty_bic(data, details_where),
+        counterparty_bic=_counterparty_bic(data, details_where)
+        or _checked_optional_bic(dutch.get("BIC"), details_where),
         remittance_information=remittance,
         structured_reference=rf_reference_in(remittance),
         end_to_end_id=checked_id(
@@ -228,17 +280,28 @@ def _details_where(tag_lines: dict[str, list[int]], index: int) -> str:
     return f"line {following[0]}" if following else f"line {statement_line}"
 
 
-def _remittance(data: dict[str, Any]) -> str:
-    """Structured ?20-?29 (SVWZ+ when keyed) and ?60-?63, the Dutch /REMI/ field, else the raw :86: text."""
-    if "transaction_details" in data:
-        details = clean_text(data["transaction_details"])
-        return dutch_details(details).get("REMI", details)
+def _purpose(data: dict[str, Any]) -> str:
+    """The German structured ?20-?29 (SVWZ+ when keyed) and ?60-?63."""
     return clean_text(" ".join(part for part in (data.get("purpose"), data.get("additional_purpose")) if part))
+
+
+def _unwrapped(details: str) -> str:
+    """The :86: text as one line. Banks wrap it at 65 characters, mid-word: Dutch structured text goes
+    on in the next line as it stands, and so does a free-text line that fills the whole width."""
+    lines = [line.rstrip("\r") for line in details.split("\n")]
+    joined = clean_text("".join(lines))
+    if dutch_details(joined):
+        return joined
+    text = lines[0]
+    for previous, line in itertools.pairwise(lines):
+        text += ("" if len(previous) >= SWIFT_LINE_WIDTH else " ") + line
+    return clean_text(text)
 
 
 def dutch_details(text: str) -> dict[str, str]:
     """The `/KEY/value` sub-fields of a Dutch :86: (ING, Rabobank, ABN AMRO SEPA): EREF, NAME, IBAN,
-    BIC and REMI (its USTD// or STRD/CUR/ prefix dropped); empty when the text is not so structured."""
+    BIC and REMI (its USTD// or STRD/CUR/ prefix dropped), the counterparty from ING's
+    /CNTP/account/BIC/name/city/; empty when the text is not so structured."""
     keys = list(_DUTCH_KEY.finditer(text))
     if not text.startswith("/") or not any(key.group(1) in ("REMI", "EREF") for key in keys):
         return {}
@@ -248,6 +311,11 @@ def dutch_details(text: str) -> dict[str, str]:
         if key.group(1) == "REMI":
             value = _REMI_KIND.sub("", value).strip("/ ")
         fields.setdefault(key.group(1), clean_text(value))
+    if "CNTP" in fields:
+        account, bic, name, *_ = [*fields["CNTP"].split("/"), "", "", ""]
+        fields.setdefault("IBAN", account if _IBAN_SHAPED.match(account) else "")
+        fields.setdefault("BIC", bic)
+        fields.setdefault("NAME", name)
     return {key: value for key, value in fields.items() if value}
 
 
@@ -257,6 +325,10 @@ def _counterparty_iban(data: dict[str, Any]) -> str:
     if _IBAN_LIKE.match(account):
         return account
     return clean_text(data.get("gvc_applicant_iban")).replace(" ", "")
+
+
+def _checked_optional_bic(value: str | None, where: str) -> str:
+    return checked_bic(value, where) if value else ""
 
 
 def _counterparty_bic(data: dict[str, Any], where: str) -> str:
