@@ -214,6 +214,7 @@ def test_a_confirmed_order_stays_read_only_in_the_admin(seller, confirmed_order)
     )
 
     assert 'name="lines-0-quantity"' not in page
+    assert 'name="_save"' not in page
     assert "Running total" not in page
     assert response.status_code == 302
     line.refresh_from_db()
