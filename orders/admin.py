@@ -30,7 +30,14 @@ from inventory.models import Product, format_quantity
 from inventory.selectors import quote_price
 from orders import selectors, services
 from orders.documents import confirmation_document, delivery_note_document
-from orders.forms import ApproveReturnForm, DispatchForm, OrderEntryForm, OrderLineEntryForm, ReturnForm
+from orders.forms import (
+    ApproveReturnForm,
+    DispatchForm,
+    DraftLineForm,
+    OrderEntryForm,
+    OrderLineEntryForm,
+    ReturnForm,
+)
 from orders.models import (
     Order,
     OrderLine,
@@ -64,7 +71,7 @@ from otc.admin import (
 from otc.documents import download
 from otc.errors import DomainError, InvalidInput
 from otc.forms import adopt_saved_row
-from otc.money import parse_decimal
+from otc.money import parse_decimal, quantize
 
 STATUS_COLORS = {
     OrderStatus.DRAFT: "",
@@ -88,6 +95,7 @@ HEADER_FIELDS = [
     "discount_percent",
 ]
 TOTAL_FIELDS = ["net", "tax", "gross", "hold_reason"]
+DRAFT_FIELDS = ["po_number", "discount_percent", "notes"]  # what a draft's header lets the clerk change
 RECORD_FIELDS = ["shipping_address_text", "billing_address_text", "notes", "created_by", "created_at", "confirmed_at"]
 
 
@@ -106,6 +114,83 @@ class OrderLineEntryInline(TabularInline):
     extra = 3
     min_num = 1
     verbose_name_plural = "lines"
+
+
+class DraftOrderLineInline(TabularInline):
+    """A draft's lines, editable until it is confirmed; update_draft_order prices and writes them."""
+
+    model = OrderLine
+    form = DraftLineForm
+    fields = ["product", "quantity", "discount_percent", "unit_price_override", "override_reason", "price_rule"]
+    readonly_fields = ["price_rule"]
+    autocomplete_fields = ["product"]
+    extra = 1
+    min_num = 1
+    verbose_name_plural = "lines"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("product")
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        may_override = request.user.has_perm(services.OVERRIDE_PERMISSION)
+        formset.form = type(formset.form.__name__, (formset.form,), {"may_override": may_override})
+        return formset
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return request.user.has_perm("orders.change_order")
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return request.user.has_perm("orders.change_order")
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return request.user.has_perm("orders.change_order")
+
+
+def _entered_lines(formset) -> list[services.DraftLineInput]:
+    """The lines of an entry or draft formset as the services take them; a row of an existing line
+    names it by number, a new row adds a line, a deleted or empty row is left out."""
+    return [
+        services.DraftLineInput(
+            product=data["product"],
+            quantity=data["quantity"],
+            discount_percent=data.get("discount_percent"),
+            unit_price=data.get("unit_price_override"),
+            override_reason=data.get("override_reason") or "",
+            line_no=line_form.instance.line_no if line_form.instance.pk else None,
+        )
+        for line_form in formset.forms
+        for data in [line_form.cleaned_data]
+        if data and not data.get("DELETE") and data.get("product")
+    ]
+
+
+def _posted_lines(post) -> list[services.LineInput]:
+    """The line rows of a posted (unsaved) order form, for its running total: rows without a product or
+    a quantity, and rows marked for removal, are left out."""
+    rows = [
+        {name: post.get(f"lines-{index}-{name}", "") for name in ROW_FIELDS}
+        for index in range(int(post.get("lines-TOTAL_FORMS") or 0))
+    ]
+    rows = [row for row in rows if row["product"].isdigit() and row["quantity"] and not row["DELETE"]]
+    products = Product.objects.select_related("tax_category").in_bulk({int(row["product"]) for row in rows})
+    return [
+        services.LineInput(
+            product=products[int(row["product"])],
+            quantity=row["quantity"],
+            discount_percent=row["discount_percent"] or None,
+            unit_price=row["unit_price_override"] or None,
+        )
+        for row in rows
+        if int(row["product"]) in products
+    ]
+
+
+ROW_FIELDS = ["product", "quantity", "discount_percent", "unit_price_override", "DELETE"]
+
+
+def _int(text: str | None) -> int | None:
+    return int(text) if text and text.isdigit() else None
 
 
 class OrderLineInline(ReadOnlyInline):
@@ -325,6 +410,8 @@ class OrderAdmin(AuditHistory, DetailActionsByState, ServiceChangeFormMixin, Mod
     def get_inlines(self, request, obj):
         if obj is None:
             return [OrderLineEntryInline]
+        if self._editable(request, obj):
+            return [DraftOrderLineInline, TimelineInline]
         return [OrderLineInline, ShipmentInline, TimelineInline]
 
     def get_fieldsets(self, request, obj=None):
@@ -333,17 +420,27 @@ class OrderAdmin(AuditHistory, DetailActionsByState, ServiceChangeFormMixin, Mod
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return []
-        return [*HEADER_FIELDS, *TOTAL_FIELDS, *RECORD_FIELDS]
+        fields = [*HEADER_FIELDS, *TOTAL_FIELDS, *RECORD_FIELDS]
+        if self._editable(request, obj):
+            return [name for name in fields if name not in DRAFT_FIELDS]
+        return fields
+
+    def _editable(self, request, order: Order) -> bool:
+        """A draft is changed in its form until it is confirmed; any other order is read only."""
+        return selectors.is_draft(order) and self.has_order_change_permission(request)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        if request.method == "POST":
+        order = self.get_object(request, unquote(object_id))
+        editable = order is not None and self._editable(request, order)
+        if request.method == "POST" and not editable:
             return HttpResponseRedirect(request.path)  # nothing on an entered order is edited in a form
         extra_context = {
             **(extra_context or {}),
-            "show_save": False,
-            "show_save_and_continue": False,
+            "show_save": editable,
+            "show_save_and_continue": editable,
             "show_save_and_add_another": False,
             "show_delete_link": False,
+            **(self._entry_context(order) if editable else {}),
         }
         return super().change_view(request, object_id, form_url, extra_context)
 
@@ -357,8 +454,20 @@ class OrderAdmin(AuditHistory, DetailActionsByState, ServiceChangeFormMixin, Mod
         return initial
 
     def add_view(self, request, form_url="", extra_context=None):
-        extra_context = {**(extra_context or {}), "price_url": reverse("admin:orders_order_price")}
+        extra_context = {**(extra_context or {}), **self._entry_context(None)}
         return super().add_view(request, form_url, extra_context)
+
+    def _entry_context(self, order: Order | None) -> dict:
+        """What the form's scripts need: the live price and running total endpoints, and a draft's own
+        customer and currency (its header is read only)."""
+        total_url = reverse("admin:orders_order_total")
+        return {
+            "price_url": reverse("admin:orders_order_price"),
+            "total_url": f"{total_url}?order={order.pk}" if order else total_url,
+            "order_customer": order.customer_id if order else "",
+            "order_currency": order.currency if order else "",
+            "order_date": order.order_date.isoformat() if order else "",
+        }
 
     def save_model(self, request, obj, form, change) -> None:
         """The order is written in save_related, where its lines are known."""
@@ -367,37 +476,33 @@ class OrderAdmin(AuditHistory, DetailActionsByState, ServiceChangeFormMixin, Mod
         """Entry lines are handed to create_order in save_related; nothing else is saved from a form."""
 
     def save_related(self, request, form, formsets, change) -> None:
-        if change:
-            return
-        lines = [
-            services.LineInput(
-                product=line_form.cleaned_data["product"],
-                quantity=line_form.cleaned_data["quantity"],
-                discount_percent=line_form.cleaned_data.get("discount_percent"),
-            )
-            for formset in formsets
-            for line_form in formset.forms
-            if line_form.cleaned_data
-            and not line_form.cleaned_data.get("DELETE")
-            and line_form.cleaned_data.get("product")
-        ]
+        lines = [line for formset in formsets for line in _entered_lines(formset)]
         data = form.cleaned_data
         try:
-            order = services.create_order(
-                actor=request.user,
-                customer=data["customer"],
-                lines=lines,
-                currency=data.get("currency") or None,
-                po_number=data.get("po_number") or "",
-                requested_delivery_date=data.get("requested_delivery_date"),
-                warehouse=data.get("warehouse"),
-                discount_percent=data.get("discount_percent") or Decimal("0"),
-                notes=data.get("notes") or "",
-            )
+            if change:
+                order = services.update_draft_order(
+                    order=form.instance,
+                    actor=request.user,
+                    lines=lines,
+                    discount_percent=data.get("discount_percent") or Decimal("0"),
+                    po_number=data.get("po_number") or "",
+                    notes=data.get("notes") or "",
+                )
+            else:
+                order = services.create_order(
+                    actor=request.user,
+                    customer=data["customer"],
+                    lines=lines,
+                    currency=data.get("currency") or None,
+                    po_number=data.get("po_number") or "",
+                    requested_delivery_date=data.get("requested_delivery_date"),
+                    warehouse=data.get("warehouse"),
+                    discount_percent=data.get("discount_percent") or Decimal("0"),
+                    notes=data.get("notes") or "",
+                )
         except DomainError as error:
             raise ServiceRefused(error) from error
-        obj = form.instance
-        adopt_saved_row(obj, order)
+        adopt_saved_row(form.instance, order)
 
     def response_add(self, request, obj, post_url_continue=None):
         messages.success(
@@ -405,11 +510,20 @@ class OrderAdmin(AuditHistory, DetailActionsByState, ServiceChangeFormMixin, Mod
         )
         return HttpResponseRedirect(change_url(obj))
 
+    def response_change(self, request, obj):
+        if "_continue" in request.POST:
+            return super().response_change(request, obj)
+        messages.success(request, f"Draft {obj.number} changed: {money_text(obj.gross_total, obj.currency)}.")
+        return HttpResponseRedirect(change_url(obj))
+
     def construct_change_message(self, request, form, formsets, add=False):
-        return []  # entry lines are not saved by their formset (create_order writes them)
+        return []  # lines are not saved by their formset (create_order and update_draft_order write them)
 
     def log_addition(self, request, obj, message):
         return None  # the audit trail and the order's timeline record the entry
+
+    def log_change(self, request, obj, message):
+        return None  # the audit trail (with the reason) and the order's timeline record the change
 
     # -- live price -------------------------------------------------------------------------------------
 
@@ -445,9 +559,44 @@ class OrderAdmin(AuditHistory, DetailActionsByState, ServiceChangeFormMixin, Mod
             }
         )
 
+    def total_view(self, request: HttpRequest) -> JsonResponse:
+        """POST the order form (?order= a draft being changed): the running total, net, tax and gross,
+        priced by orders.services.quote_order as saving would price it. Writes nothing."""
+        if request.method != "POST":
+            return JsonResponse({"error": "POST the order form."}, status=405)
+        if not (self.has_add_permission(request) or self.has_order_change_permission(request)):
+            raise PermissionDenied
+        order = None
+        if request.GET.get("order"):
+            order = self.get_object(request, request.GET["order"])
+            if order is None or not selectors.is_draft(order):
+                return JsonResponse({"error": "Only a draft order has a running total."}, status=409)
+        customer = order.customer if order else Customer.objects.filter(pk=_int(request.POST.get("customer"))).first()
+        if customer is None:
+            return JsonResponse({"error": "Choose a customer."}, status=400)
+        try:
+            quote = services.quote_order(
+                customer=customer,
+                order=order,
+                lines=_posted_lines(request.POST),
+                currency=request.POST.get("currency") or None,
+                discount_percent=request.POST.get("discount_percent") or "0",
+            )
+        except DomainError as error:
+            return JsonResponse({"error": error.message, "code": error.code}, status=422)
+        return JsonResponse(
+            {
+                "currency": quote.currency,
+                "net": str(quantize(quote.net_total, quote.currency)),
+                "tax": str(quantize(quote.tax_total, quote.currency)),
+                "gross": str(quantize(quote.gross_total, quote.currency)),
+            }
+        )
+
     def get_urls(self):
         custom = [
             path("price/", self.admin_site.admin_view(self.price_view), name="orders_order_price"),
+            path("total/", self.admin_site.admin_view(self.total_view), name="orders_order_total"),
             path(
                 "<path:object_id>/shipments/<int:shipment_id>/deliver/",
                 self.admin_site.admin_view(self.deliver_shipment),

@@ -1,4 +1,4 @@
-from otc.errors import Conflict, IllegalTransition, InvalidInput
+from otc.errors import Conflict, IllegalTransition, InvalidInput, PermissionDenied
 
 
 class IllegalOrderTransition(IllegalTransition):
@@ -39,3 +39,18 @@ class OverReturnRequest(Conflict):
 class DocumentNotAvailable(Conflict):
     code = "order_document_not_available"
     title = "An order has a confirmation once it is confirmed; a draft or an order on credit hold has none."
+
+
+class OrderNotEditable(Conflict):
+    code = "order_not_editable"
+    title = "Only a draft order can be changed; a confirmed order is changed by cancelling it."
+
+
+class PriceOverrideNotAllowed(PermissionDenied):
+    code = "price_override_not_allowed"
+    title = "Setting a line's price by hand needs the permission to override prices."
+
+
+class PriceOverrideReasonRequired(InvalidInput):
+    code = "price_override_reason_required"
+    title = "A price set by hand needs a reason."

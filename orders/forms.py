@@ -62,6 +62,35 @@ class OrderLineEntryForm(forms.ModelForm):
         return {*super()._get_validation_exclusions(), "discount_percent"}
 
 
+class DraftLineForm(OrderLineEntryForm):
+    """A line of a draft being changed. A price set by hand needs a reason and the permission to override
+    prices; for whoever lacks it the two fields stay as they are (a kept override stays kept)."""
+
+    unit_price_override = forms.DecimalField(
+        label="Price set by hand",
+        required=False,
+        min_value=0,
+        max_digits=19,
+        decimal_places=4,
+        help_text="Empty: the price the pricing rules give.",
+        widget=UnfoldAdminDecimalFieldWidget,
+    )
+    override_reason = forms.CharField(
+        label="Why this price", max_length=150, required=False, widget=UnfoldAdminTextInputWidget
+    )
+    may_override = False  # set per request by the inline
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        line = self.instance
+        if line.pk is not None and line.price_overridden:
+            self.fields["unit_price_override"].initial = line.unit_price
+        if not self.may_override:
+            for name in ("unit_price_override", "override_reason"):
+                self.fields[name].disabled = True
+                self.fields[name].help_text = "Needs the permission to override prices."
+
+
 def _quantity(label: str, initial, help_text: str = "") -> forms.DecimalField:
     return forms.DecimalField(
         label=label,

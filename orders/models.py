@@ -70,7 +70,10 @@ class Order(models.Model):
                 condition=Q(gross_total=F("net_total") + F("tax_total")), name="order_gross_is_net_plus_tax"
             ),
         ]
-        permissions = [("release_credit_hold", "Can release or reject orders on credit hold")]
+        permissions = [
+            ("release_credit_hold", "Can release or reject orders on credit hold"),
+            ("override_price", "Can override a line's unit price on a draft order"),
+        ]
         indexes = [
             models.Index(fields=["customer", "status"], name="order_customer_status"),
             models.Index(fields=["status", "-created_at"], name="order_status_recent"),
@@ -89,6 +92,9 @@ class OrderLine(models.Model):
     quantity = QuantityField()
     unit_price = MoneyField()
     price_rule = models.CharField(max_length=200, help_text="Why this price: the pricing rule that produced it.")
+    price_overridden = models.BooleanField(
+        default=False, help_text="The unit price was set by hand (who, why and the list price: see the price rule)."
+    )
     discount_percent = models.DecimalField(max_digits=5, decimal_places=2, default=0)
     tax_rate = models.DecimalField(max_digits=5, decimal_places=2)
     reverse_charge = models.BooleanField(default=False)
@@ -315,6 +321,7 @@ class TimelineKind(models.TextChoices):
     RETURN_REQUESTED = "return_requested", "Return requested"
     RETURN_REFUSED = "return_refused", "Return refused"
     CANCELLED = "cancelled", "Cancelled"
+    CHANGED = "changed", "Changed"
 
 
 class OrderTimelineEntry(models.Model):

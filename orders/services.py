@@ -1,7 +1,7 @@
 """Write side of order entry and fulfilment. Each function is one transition: lock the order, check the
 transition table, change, write the timeline, send the signal the outbox records."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -20,9 +20,12 @@ from inventory.services import StockRequest, release_stock, reserve_stock, retur
 from orders import selectors
 from orders.errors import (
     IllegalOrderTransition,
+    OrderNotEditable,
     OverReturn,
     OverReturnRequest,
     OverShipment,
+    PriceOverrideNotAllowed,
+    PriceOverrideReasonRequired,
     PurchaseOrderNumberRequired,
     ReturnNotDecidable,
     ReturnPhotoRefused,
@@ -71,6 +74,7 @@ from otc.money import (
     tax_groups,
     validate_currency,
 )
+from otc.services import model_update
 
 HUNDRED = Decimal("100")
 ZERO = Decimal("0")
@@ -78,11 +82,39 @@ ZERO = Decimal("0")
 
 @dataclass(frozen=True)
 class LineInput:
-    """One line as entered: product, quantity, and an optional manual line discount."""
+    """One line as entered: product, quantity, an optional manual line discount, and an optional unit price
+    set by hand, which needs the orders.override_price permission and a reason."""
 
     product: Product
     quantity: Decimal
     discount_percent: Decimal | None = None  # None: the customer's negotiated discount, if any
+    unit_price: Decimal | None = None  # None: the price the pricing rules give (inventory.selectors.quote_prices)
+    override_reason: str = ""
+
+
+@dataclass(frozen=True)
+class DraftLineInput(LineInput):
+    """A line of a draft being changed: `line_no` names the line it replaces; None adds a new line."""
+
+    line_no: int | None = None
+
+
+@dataclass(frozen=True)
+class OrderQuote:
+    """What an order with these lines comes to: the priced, taxed lines (unsaved) and the totals."""
+
+    lines: list[OrderLine]
+    currency: str
+    net_total: Decimal
+    tax_total: Decimal
+
+    @property
+    def gross_total(self) -> Decimal:
+        return self.net_total + self.tax_total
+
+
+OVERRIDE_PERMISSION = "orders.override_price"
+UNCHANGED_OVERRIDE = ""  # kept_rules entry of a line whose price is not an override kept from before
 
 
 def _next_number(sequence: str, prefix: str, year: int) -> str:
@@ -99,6 +131,168 @@ def order_totals(lines: list[OrderLine], currency: str) -> tuple[Decimal, Decima
     for line, share in zip(lines, line_tax_shares(lines, groups, currency), strict=True):
         line.tax_amount = share
     return sum((line.net_amount for line in lines), ZERO), sum((group.tax_amount for group in groups), ZERO)
+
+
+def _check_po_number(customer: Customer, po_number: str) -> None:
+    po_required = Preferences.objects.filter(customer_id=customer.pk).values_list("po_number_required", flat=True)
+    if po_required.first() and not po_number.strip():
+        raise PurchaseOrderNumberRequired(
+            f"{customer.number} requires a PO number on every order.",
+            fields={"po_number": ["Required for this customer."]},
+        )
+
+
+def _order_discount(discount_percent: object) -> Decimal:
+    return parse_decimal(discount_percent, field="discount_percent", low=ZERO, high=HUNDRED)
+
+
+def _entered_lines(lines: list[LineInput], currency: str) -> list[LineInput]:
+    """The lines with their numbers parsed and checked (quantity, discount, price set by hand) and their
+    products active; anything else is InvalidInput naming the field."""
+    entered = [
+        replace(
+            line,
+            quantity=parse_decimal(line.quantity, field="quantity", low=Decimal("0.001")),
+            discount_percent=None
+            if line.discount_percent is None
+            else parse_decimal(line.discount_percent, field="discount_percent", low=ZERO, high=HUNDRED),
+            unit_price=None
+            if line.unit_price is None
+            else parse_decimal(line.unit_price, field="unit_price", low=ZERO, currency=currency),
+            override_reason=line.override_reason.strip(),
+        )
+        for line in lines
+    ]
+    inactive = [line.product.sku for line in entered if not line.product.is_active]
+    if inactive:
+        raise InvalidInput(f"Inactive products: {', '.join(inactive)}.", fields={"product": ["Inactive."]})
+    return entered
+
+
+def _authorise_overrides(actor: User, entered: list[LineInput], kept_rules: list[str] | None = None) -> None:
+    """A price set by hand needs the orders.override_price permission and a reason, unless it is an
+    override the line already had (its `kept_rules` entry, the rule recorded then)."""
+    new = [
+        line
+        for line, kept in zip(entered, kept_rules or [UNCHANGED_OVERRIDE] * len(entered), strict=True)
+        if line.unit_price is not None and not kept
+    ]
+    if not new:
+        return
+    if not actor.has_perm(OVERRIDE_PERMISSION):
+        skus = ", ".join(line.product.sku for line in new)
+        raise PriceOverrideNotAllowed(
+            f"You may not set a price by hand ({skus}): that needs the permission to override prices.",
+            fields={"unit_price": ["Needs the permission to override prices."]},
+        )
+    if any(not line.override_reason for line in new):
+        raise PriceOverrideReasonRequired(
+            "Say why the price is set by hand.", fields={"override_reason": ["Required with a price set by hand."]}
+        )
+
+
+def _price_order(
+    *,
+    customer: Customer,
+    entered: list[LineInput],
+    kept_rules: list[str],
+    overridden_by: str,
+    order_discount: Decimal,
+    currency: str,
+    on_date: date,
+    destination: str,
+) -> OrderQuote:
+    """Price every line by the rules (or take its price set by hand, recording who, why and the list
+    price in its rule), tax it for the destination, and total the order per VAT group. The one pricing
+    path of entering, changing and quoting an order."""
+    prices = quote_prices(
+        customer=customer,
+        lines=[(line.product, line.quantity) for line in entered],
+        on_date=on_date,
+        currency=currency,
+    )
+    taxes = quote_taxes(
+        customer=customer, products=[line.product for line in entered], destination=destination, on_date=on_date
+    )
+    order_lines = []
+    for line, price, kept in zip(entered, prices, kept_rules, strict=True):
+        tax = taxes[line.product.pk]
+        line_discount = price.discount_percent if line.discount_percent is None else line.discount_percent
+        overridden = line.unit_price is not None
+        unit_price = line.unit_price if overridden else price.unit_price
+        if not overridden:
+            rule = price.rule
+        else:
+            rule = kept or f"override by {overridden_by}: {line.override_reason}, list price {price.unit_price}"
+        order_lines.append(
+            OrderLine(
+                product=line.product,
+                description=line.product.name,
+                quantity=line.quantity,
+                unit_price=unit_price,
+                price_rule=rule[:200],
+                price_overridden=overridden,
+                discount_percent=line_discount,
+                tax_rate=tax.rate,
+                reverse_charge=tax.reverse_charge,
+                tax_category=tax.category,
+                tax_note=tax.note,
+                net_amount=line_net(
+                    quantity=line.quantity,
+                    unit_price=unit_price,
+                    discount_percent=combined_discount(line_discount, order_discount),
+                    currency=currency,
+                ),
+            )
+        )
+    net_total, tax_total = order_totals(order_lines, currency)
+    return OrderQuote(lines=order_lines, currency=currency, net_total=net_total, tax_total=tax_total)
+
+
+def quote_order(
+    *,
+    customer: Customer,
+    lines: list[LineInput],
+    discount_percent: object,
+    currency: str | None = None,
+    order: Order | None = None,
+) -> OrderQuote:
+    """What an order with these lines would come to, priced exactly as create_order (or, for a draft
+    `order`, update_draft_order: its currency, date and destination) prices it; writes nothing. The
+    order form's running total."""
+    if order is not None:
+        currency, on_date, destination = order.currency, order.order_date, _destination(order)
+    else:
+        currency, on_date = _currency(customer, currency), timezone.localdate()
+        shipping = default_addresses(customer).get(AddressKind.SHIPPING)
+        destination = shipping.country if shipping else customer.country
+    entered = _entered_lines(lines, currency)
+    return _price_order(
+        customer=customer,
+        entered=entered,
+        kept_rules=[UNCHANGED_OVERRIDE] * len(entered),
+        overridden_by="",
+        order_discount=_order_discount(discount_percent),
+        currency=currency,
+        on_date=on_date,
+        destination=destination,
+    )
+
+
+def _currency(customer: Customer, currency: str | None) -> str:
+    currency = currency or customer.default_currency
+    try:
+        validate_currency(currency)
+    except Exception as error:
+        raise InvalidInput(
+            f"{currency} is not a supported currency.", fields={"currency": ["Unknown currency."]}
+        ) from error
+    return currency
+
+
+def _destination(order: Order) -> str:
+    """Where a draft's goods go, for their tax: its shipping address, else the customer's country."""
+    return order.shipping_address.get("country") or order.customer.country
 
 
 @transaction.atomic
@@ -118,35 +312,13 @@ def create_order(
     notes: str = "",
 ) -> Order:
     """Enter a draft order, priced line by line and taxed per VAT group (otc.money), with address snapshots."""
-    currency = currency or customer.default_currency
-    try:
-        validate_currency(currency)
-    except Exception as error:
-        raise InvalidInput(
-            f"{currency} is not a supported currency.", fields={"currency": ["Unknown currency."]}
-        ) from error
+    currency = _currency(customer, currency)
     if not lines:
         raise InvalidInput("An order needs at least one line.", fields={"lines": ["At least one line."]})
-    po_required = Preferences.objects.filter(customer_id=customer.pk).values_list("po_number_required", flat=True)
-    if po_required.first() and not po_number.strip():
-        raise PurchaseOrderNumberRequired(
-            f"{customer.number} requires a PO number on every order.",
-            fields={"po_number": ["Required for this customer."]},
-        )
-    order_discount = parse_decimal(discount_percent, field="discount_percent", low=ZERO, high=HUNDRED)
-    entered = [
-        LineInput(
-            line.product,
-            parse_decimal(line.quantity, field="quantity", low=Decimal("0.001")),
-            None
-            if line.discount_percent is None
-            else parse_decimal(line.discount_percent, field="discount_percent", low=ZERO, high=HUNDRED),
-        )
-        for line in lines
-    ]
-    inactive = [line.product.sku for line in entered if not line.product.is_active]
-    if inactive:
-        raise InvalidInput(f"Inactive products: {', '.join(inactive)}.", fields={"product": ["Inactive."]})
+    _check_po_number(customer, po_number)
+    order_discount = _order_discount(discount_percent)
+    entered = _entered_lines(lines, currency)
+    _authorise_overrides(actor, entered)
     order_date = order_date or timezone.localdate()
     warehouse = warehouse or Warehouse.objects.filter(is_default=True).first()
     if warehouse is None:
@@ -154,15 +326,15 @@ def create_order(
     defaults = default_addresses(customer) if shipping_address is None or billing_address is None else {}
     shipping = shipping_address or defaults.get(AddressKind.SHIPPING)
     billing = billing_address or defaults.get(AddressKind.BILLING)
-    destination = shipping.country if shipping else customer.country
-    prices = quote_prices(
+    quote = _price_order(
         customer=customer,
-        lines=[(line.product, line.quantity) for line in entered],
-        on_date=order_date,
+        entered=entered,
+        kept_rules=[UNCHANGED_OVERRIDE] * len(entered),
+        overridden_by=str(actor),
+        order_discount=order_discount,
         currency=currency,
-    )
-    taxes = quote_taxes(
-        customer=customer, products=[line.product for line in entered], destination=destination, on_date=order_date
+        on_date=order_date,
+        destination=shipping.country if shipping else customer.country,
     )
     order = Order(
         customer=customer,
@@ -176,34 +348,13 @@ def create_order(
         discount_percent=order_discount,
         notes=notes,
         created_by=actor,
+        net_total=quote.net_total,
+        tax_total=quote.tax_total,
+        gross_total=quote.gross_total,
     )
-    order_lines = []
-    for number, (line, price) in enumerate(zip(entered, prices, strict=True), start=1):
-        tax = taxes[line.product.pk]
-        line_discount = price.discount_percent if line.discount_percent is None else line.discount_percent
-        order_lines.append(
-            OrderLine(
-                line_no=number,
-                product=line.product,
-                description=line.product.name,
-                quantity=line.quantity,
-                unit_price=price.unit_price,
-                price_rule=price.rule[:200],
-                discount_percent=line_discount,
-                tax_rate=tax.rate,
-                reverse_charge=tax.reverse_charge,
-                tax_category=tax.category,
-                tax_note=tax.note,
-                net_amount=line_net(
-                    quantity=line.quantity,
-                    unit_price=price.unit_price,
-                    discount_percent=combined_discount(line_discount, order_discount),
-                    currency=currency,
-                ),
-            )
-        )
-    order.net_total, order.tax_total = order_totals(order_lines, currency)
-    order.gross_total = order.net_total + order.tax_total
+    order_lines = quote.lines
+    for number, line in enumerate(order_lines, start=1):
+        line.line_no = number
     with acting(actor, "enter order"):
         order.number = _next_number("orders_order_number_seq", "SO", order_date.year)
         order.save()
@@ -212,6 +363,154 @@ def create_order(
         OrderLine.objects.bulk_create(order_lines)
         OrderTimelineEntry.objects.create(order=order, kind=TimelineKind.CREATED, actor=actor)
     return order
+
+
+PRICED_LINE_FIELDS = [
+    "product",
+    "description",
+    "quantity",
+    "unit_price",
+    "price_rule",
+    "price_overridden",
+    "discount_percent",
+    "tax_rate",
+    "reverse_charge",
+    "tax_category",
+    "tax_note",
+    "net_amount",
+    "tax_amount",
+]
+
+
+@transaction.atomic
+def update_draft_order(
+    *,
+    order: Order,
+    actor: User,
+    lines: list[DraftLineInput] | None = None,
+    discount_percent: Decimal | None = None,
+    po_number: str | None = None,
+    notes: str | None = None,
+    reason: str = "",
+) -> Order:
+    """Change a draft before it is confirmed: its lines (a line with a known `line_no` replaces that
+    line, one without is added, a line not given is removed), its discount, PO number and notes.
+
+    Every line is priced and taxed again exactly as create_order prices it; None keeps the lines (or
+    field) as they are. A price set by hand needs the orders.override_price permission and a reason;
+    a line that keeps its product and the price it was given by hand keeps its recorded override.
+    """
+    order = _locked(order)
+    if order.status != OrderStatus.DRAFT:
+        status = order.get_status_display().lower()
+        raise OrderNotEditable(f"Order {order.number} is {status}; only a draft can be changed.")
+    existing = {line.line_no: line for line in order.lines.select_related("product")}
+    if lines is None:
+        lines = [_as_entered(line) for line in existing.values()]
+    _check_line_numbers(order, lines, existing)
+    if not lines:
+        raise InvalidInput("An order needs at least one line.", fields={"lines": ["At least one line."]})
+    po_number = order.po_number if po_number is None else po_number.strip()
+    _check_po_number(order.customer, po_number)
+    order_discount = order.discount_percent if discount_percent is None else _order_discount(discount_percent)
+    entered = _entered_lines(lines, order.currency)
+    kept_rules = [_kept_override(line, existing.get(line.line_no)) for line in entered]
+    _authorise_overrides(actor, entered, kept_rules)
+    quote = _price_order(
+        customer=order.customer,
+        entered=entered,
+        kept_rules=kept_rules,
+        overridden_by=str(actor),
+        order_discount=order_discount,
+        currency=order.currency,
+        on_date=order.order_date,
+        destination=_destination(order),
+    )
+    given = {line.line_no for line in lines if line.line_no is not None}
+    removed = [line for number, line in existing.items() if number not in given]
+    next_number = max(existing, default=0) + 1
+    changed, added = [], []
+    reason = reason.strip()
+    with acting(actor, f"change draft order: {reason}" if reason else "change draft order"):
+        OrderLine.objects.filter(pk__in=[line.pk for line in removed]).delete()
+        for line, priced in zip(lines, quote.lines, strict=True):
+            if line.line_no is not None:
+                data = {name: getattr(priced, name) for name in PRICED_LINE_FIELDS}
+                if model_update(instance=existing[line.line_no], fields=PRICED_LINE_FIELDS, data=data):
+                    changed.append(line.line_no)
+                continue
+            priced.order, priced.line_no = order, next_number
+            next_number += 1
+            added.append(priced)
+        OrderLine.objects.bulk_create(added)
+        header = model_update(
+            instance=order,
+            fields=["discount_percent", "po_number", "notes", "net_total", "tax_total", "gross_total"],
+            data={
+                "discount_percent": order_discount,
+                "po_number": po_number,
+                "notes": order.notes if notes is None else notes,
+                "net_total": quote.net_total,
+                "tax_total": quote.tax_total,
+                "gross_total": quote.gross_total,
+            },
+            exclude=["billing_address", "shipping_address"],
+        )
+        if changed or added or removed or header:
+            summary = _change_summary(changed, [line.line_no for line in added], [line.line_no for line in removed])
+            total = f"gross {quantize(order.gross_total, order.currency)} {order.currency}"
+            _timeline(order, TimelineKind.CHANGED, actor, "; ".join(part for part in (summary, total, reason) if part))
+    return order
+
+
+def _as_entered(line: OrderLine) -> DraftLineInput:
+    """An existing line as if entered again: same product, quantity, discount and price set by hand."""
+    return DraftLineInput(
+        product=line.product,
+        quantity=line.quantity,
+        discount_percent=line.discount_percent,
+        unit_price=line.unit_price if line.price_overridden else None,
+        line_no=line.line_no,
+    )
+
+
+def _check_line_numbers(order: Order, lines: list[DraftLineInput], existing: dict[int, OrderLine]) -> None:
+    numbers = [line.line_no for line in lines if line.line_no is not None]
+    unknown = sorted({number for number in numbers if number not in existing})
+    if unknown:
+        raise InvalidInput(
+            f"Order {order.number} has no line {', '.join(map(str, unknown))}.",
+            fields={"line_no": [f"No line {number}." for number in unknown]},
+        )
+    twice = sorted({number for number in numbers if numbers.count(number) > 1})
+    if twice:
+        raise InvalidInput(
+            f"Line {', '.join(map(str, twice))} given more than once.",
+            fields={"line_no": [f"Line {number} given more than once." for number in twice]},
+        )
+
+
+def _kept_override(line: LineInput, current: OrderLine | None) -> str:
+    """The recorded rule of an override the line keeps (same product, same price set by hand), else ""."""
+    if (
+        current is None
+        or not current.price_overridden
+        or line.unit_price is None
+        or line.product.pk != current.product_id
+        or line.unit_price != current.unit_price
+        or line.override_reason
+    ):
+        return UNCHANGED_OVERRIDE
+    return current.price_rule
+
+
+def _change_summary(changed: list[int], added: list[int], removed: list[int]) -> str:
+    parts = [
+        f"{label} {', '.join(map(str, numbers))}"
+        for label, numbers in (("changed line", changed), ("added line", added), ("removed line", removed))
+        if numbers
+    ]
+    return ", ".join(parts).capitalize()
 
 
 def _locked(order: Order) -> Order:

@@ -129,6 +129,7 @@ ROLES: dict[str, list[str]] = {
         *_crud("orders", _ORDERS),
         "orders.release_credit_hold",
         "orders.decide_returnrequest",
+        "orders.override_price",
         *_crud("invoicing", _INVOICING),
         *_INVOICING_RIGHTS,
         *_crud("ledger", _LEDGER),

@@ -21,8 +21,11 @@ API_KEY_PREFIX_BYTES = 6
 VALID_SCOPES = {scope for scope, _ in API_SCOPES}
 
 
-def model_update(*, instance: models.Model, fields: Iterable[str], data: dict[str, Any]) -> list[str]:
-    """Set the given fields from data, validate, and save only those that changed.
+def model_update(
+    *, instance: models.Model, fields: Iterable[str], data: dict[str, Any], exclude: Iterable[str] = ()
+) -> list[str]:
+    """Set the given fields from data, validate (all fields but the `exclude`d), and save only those that
+    changed.
 
     Returns the names of the changed fields (empty when nothing changed and nothing was saved).
     """
@@ -30,7 +33,7 @@ def model_update(*, instance: models.Model, fields: Iterable[str], data: dict[st
     for name in changed:
         setattr(instance, name, data[name])
     if changed:
-        validate_model(instance)
+        validate_model(instance, exclude=exclude)
         instance.save(update_fields=[*changed, *_auto_now_fields(instance)])
     return changed
 

@@ -52,6 +52,21 @@ class OrderLineInputSerializer(StrictSerializer):
     )
 
 
+def with_products(lines: list[dict]) -> list[dict]:
+    """Turn the lines' SKUs into products in one query; an unknown SKU is an error at its line."""
+    products = Product.objects.select_related("tax_category").in_bulk(
+        {line["product"] for line in lines}, field_name="sku"
+    )
+    errors = {
+        index: {"product": [f"No product with SKU {line['product']}."]}
+        for index, line in enumerate(lines)
+        if line["product"] not in products
+    }
+    if errors:
+        raise serializers.ValidationError(errors)
+    return [{**line, "product": products[line["product"]]} for line in lines]
+
+
 class OrderCreateSerializer(StrictSerializer):
     """A new order; it is priced, taxed and (unless `confirm` is false) credit-checked and reserved."""
 
@@ -81,18 +96,7 @@ class OrderCreateSerializer(StrictSerializer):
     )
 
     def validate_lines(self, lines: list[dict]) -> list[dict]:
-        """Turn SKUs into products in one query."""
-        products = Product.objects.select_related("tax_category").in_bulk(
-            {line["product"] for line in lines}, field_name="sku"
-        )
-        errors = {
-            index: {"product": [f"No product with SKU {line['product']}."]}
-            for index, line in enumerate(lines)
-            if line["product"] not in products
-        }
-        if errors:
-            raise serializers.ValidationError(errors)
-        return [{**line, "product": products[line["product"]]} for line in lines]
+        return with_products(lines)
 
     def validate(self, data: dict) -> dict:
         errors = {
@@ -103,6 +107,50 @@ class OrderCreateSerializer(StrictSerializer):
         if errors:
             raise serializers.ValidationError(errors)
         return data
+
+
+class DraftLineInputSerializer(OrderLineInputSerializer):
+    line_no = serializers.IntegerField(
+        min_value=1,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="The line this replaces; omitted: a new line.",
+    )
+    unit_price = serializers.DecimalField(
+        max_digits=19,
+        decimal_places=4,
+        min_value=ZERO,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="A price set by hand (at most the currency's decimals). A new or changed one needs the "
+        "orders.override_price permission and `override_reason`; omitted: the price the pricing rules give.",
+    )
+    override_reason = serializers.CharField(
+        max_length=150, required=False, allow_blank=True, default="", help_text="Why the price is set by hand."
+    )
+
+
+class OrderUpdateSerializer(StrictSerializer):
+    """Changes to a draft; fields left out stay as they are."""
+
+    lines = DraftLineInputSerializer(
+        many=True,
+        required=False,
+        allow_empty=False,
+        help_text="All the lines the draft is to have: a line with `line_no` replaces that line, one without is "
+        "added, and a line not given is removed. Every line is priced and taxed again.",
+    )
+    discount_percent = percent_field(help_text="Order discount, on top of line discounts.")
+    po_number = serializers.CharField(max_length=60, required=False, allow_blank=True)
+    notes = serializers.CharField(required=False, allow_blank=True)
+    reason = serializers.CharField(
+        max_length=200, required=False, allow_blank=True, default="", help_text="Why; kept in the audit trail."
+    )
+
+    def validate_lines(self, lines: list[dict]) -> list[dict]:
+        return with_products(lines)
 
 
 class CancelSerializer(StrictSerializer):
@@ -236,6 +284,7 @@ class OrderLineSerializer(serializers.ModelSerializer):
             "quantity",
             "unit_price",
             "price_rule",
+            "price_overridden",
             "discount_percent",
             "tax_rate",
             "reverse_charge",

@@ -27,6 +27,7 @@ from orders.api.serializers import (
     OrderDetailSerializer,
     OrderSerializer,
     OrderTimelineEntrySerializer,
+    OrderUpdateSerializer,
     RefuseReturnRequestSerializer,
     RejectSerializer,
     ReleaseSerializer,
@@ -140,6 +141,29 @@ class OrderViewSet(viewsets.GenericViewSet):
     def retrieve(self, request: Request, number: str) -> Response:
         """The order with its lines and shipments."""
         return Response(OrderDetailSerializer(order_detail_or_404(number), context={"request": request}).data)
+
+    @extend_schema(
+        request=OrderUpdateSerializer,
+        responses={200: OrderDetailSerializer, **problems(401, 403, 404, 409, 422)},
+        description=(
+            "Only a draft can be changed (`confirm: false` at entry); any other order is a 409 "
+            "`order_not_editable` and stays as it was. A new or changed price set by hand needs the acting "
+            "user's orders.override_price permission (else 403 `price_override_not_allowed`) and an "
+            "`override_reason` (else 422); the line's `price_rule` records who, why and the list price."
+        ),
+    )
+    def partial_update(self, request: Request, number: str) -> Response:
+        """Change a draft: its lines, quantities, discounts, prices set by hand, PO number or notes. It is
+        priced and taxed again as entry prices it, in one transaction, audited with the reason."""
+        data = parse(OrderUpdateSerializer, request)
+        lines = data.pop("lines", None)
+        order = services.update_draft_order(
+            order=order_or_404(number),
+            actor=request.user,
+            lines=None if lines is None else [services.DraftLineInput(**line) for line in lines],
+            **data,
+        )
+        return self._detail(order)
 
     @extend_schema(request=EmptySerializer, responses={200: OrderDetailSerializer, **problems(401, 403, 404, 409, 422)})
     @action(detail=True, methods=["post"])

@@ -115,7 +115,7 @@ def test_an_order_entered_in_the_admin_is_priced_and_taxed_by_the_service_to_the
     page = signed_in(seller).get(response["Location"]).content.decode()
     assert order.number in page
     assert "price list &#x27;List EUR&#x27; from 10" in page
-    assert 'name="_save"' not in page
+    assert 'name="_save"' in page  # a draft stays editable until it is confirmed
 
 
 def test_an_empty_line_discount_takes_the_customers_and_an_explicit_zero_overrides_it(seller, customer, widget):

@@ -88,6 +88,7 @@ def test_create_and_confirm_an_order_with_an_idempotency_key_and_replay_it(partn
         "quantity": "12.000",
         "unit_price": "9.0000",
         "price_rule": "price list 'List EUR' from 10",
+        "price_overridden": False,
         "discount_percent": "0.00",
         "tax_rate": "19.00",
         "reverse_charge": False,
