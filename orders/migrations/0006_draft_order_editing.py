@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("orders", "0004_order_documents"),
+        ("orders", "0005_tax_category_not_subject_to_vat"),
     ]
 
     operations = [
