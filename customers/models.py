@@ -7,10 +7,11 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from customers.peppol import EAS_CHOICES
-from customers.validators import COUNTRY_CHOICES, mask_iban, validate_country, validate_e164
+from customers.validators import mask_iban, validate_country, validate_e164
 from otc.audit import tracked
+from otc.countries import COUNTRY_CHOICES
 from otc.crypto import EncryptedTextField
+from otc.eas import EAS_CHOICES
 from otc.money import CurrencyField, MoneyField
 
 CUSTOMER_NUMBER_SEQUENCE = "customers_customer_number_seq"

@@ -26,7 +26,6 @@ from customers.peppol import normalize_peppol_endpoint
 from inventory.models import format_quantity
 from invoicing import selectors, services
 from invoicing.models import (
-    CompanyProfile,
     DocumentFormat,
     Invoice,
     InvoiceDeliveryLog,
@@ -67,6 +66,7 @@ from otc.audit import acting
 from otc.documents import download
 from otc.errors import DomainError
 from otc.forms import adopt_saved_row
+from otc.models import CompanyProfile
 
 STATUS_COLORS = {
     InvoiceStatus.DRAFT: "",
@@ -894,7 +894,7 @@ class CompanyProfileAdmin(ModelAdmin):
         if profile is not None:
             return HttpResponseRedirect(change_url(profile))
         if self.has_add_permission(request):
-            return HttpResponseRedirect(reverse("admin:invoicing_companyprofile_add"))
+            return HttpResponseRedirect(reverse("admin:otc_companyprofile_add"))
         return super().changelist_view(request, extra_context)
 
     def save_model(self, request, obj, form, change) -> None:

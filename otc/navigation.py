@@ -79,7 +79,7 @@ SECTIONS: list[tuple[str, list[Entry]]] = [
     (
         "Settings",
         [
-            Entry("Company", "domain", "invoicing.companyprofile"),
+            Entry("Company", "domain", "otc.companyprofile"),
             Entry("Number series", "pin", "invoicing.numberseries"),
             Entry("Dunning policies", "policy", "payments.dunningpolicy"),
             Entry("Bank accounts", "account_balance_wallet", "payments.companybankaccount"),

@@ -5,23 +5,21 @@ Every figure is formatted here, in the document's language and to its currency's
 templates only place text. The logo is embedded as a data URI: the renderer fetches nothing else.
 """
 
-import base64
-import mimetypes
-
 from django.db.models import Prefetch
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from customers.addresses import COUNTRY_NAMES, address_lines
 from customers.models import Address, AddressKind, DocumentLayout, Preferences
 from invoicing.documents.payment_codes import epc_qr_svg_data_uri
 from invoicing.documents.statements import Statement
-from invoicing.models import CompanyProfile, Invoice, InvoiceLine, InvoiceStatus, TaxBreakdown, TaxCategoryCode
-from invoicing.selectors import company_profile
+from invoicing.models import Invoice, InvoiceLine, InvoiceStatus, TaxBreakdown, TaxCategoryCode
+from otc.company import company_profile, letterhead
+from otc.countries import COUNTRY_NAMES, address_lines
 from otc.document_numbers import creditor_reference, printed_creditor_reference
 from otc.documents import amount, html_to_pdf, money, plain_number
+from otc.models import CompanyProfile
 
 UNIT_LABELS = {"C62": _("pcs"), "XBX": _("box"), "KGM": "kg", "MTR": "m", "LTR": "l", "HUR": _("h")}
 # What the law asks a document to say when it charges no (or not the standard) VAT.
@@ -32,38 +30,6 @@ EXEMPTION_WORDING = {
     TaxCategoryCode.EXEMPT: _("Exempt from VAT."),
     TaxCategoryCode.ZERO: _("Zero-rated supply."),
 }
-
-
-def _iban(iban: str) -> str:
-    compact = iban.replace(" ", "").upper()
-    return " ".join(compact[i : i + 4] for i in range(0, len(compact), 4))
-
-
-def _logo_uri(profile: CompanyProfile) -> str:
-    """The logo as a data URI: read through the storage, so it works with any storage backend."""
-    if not profile.logo:
-        return ""
-    content_type = mimetypes.guess_type(profile.logo.name)[0] or "application/octet-stream"
-    with profile.logo.open("rb") as logo:
-        return f"data:{content_type};base64,{base64.b64encode(logo.read()).decode('ascii')}"
-
-
-def company_context(profile: CompanyProfile) -> dict:
-    return {
-        "profile": profile,
-        "logo_uri": _logo_uri(profile),
-        "address_lines": address_lines(
-            {
-                "line1": profile.line1,
-                "line2": profile.line2,
-                "postal_code": profile.postal_code,
-                "city": profile.city,
-                "country": profile.country,
-            },
-            profile.legal_name,
-        )[1:],
-        "iban": _iban(profile.iban),
-    }
 
 
 # --- Invoices and credit notes ----------------------------------------------------------------------
@@ -122,7 +88,7 @@ def invoice_context(invoice: Invoice) -> dict:
     profile = company_profile()
     return {
         "language": document.language,
-        "company": company_context(profile),
+        "company": letterhead(profile),
         **_payment_codes(document, profile),
         "invoice": document,
         "is_draft": document.status == InvoiceStatus.DRAFT,
@@ -239,7 +205,7 @@ def statement_html(statement: Statement) -> str:
             "documents/statement.html",
             {
                 "language": customer.language,
-                "company": company_context(company_profile()),
+                "company": letterhead(company_profile()),
                 "statement": statement,
                 "customer": customer,
                 "compact": Preferences.objects.filter(

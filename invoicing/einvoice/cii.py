@@ -11,8 +11,9 @@ from lxml import etree
 
 from customers.peppol import PeppolEndpoint
 from invoicing.einvoice import common
-from invoicing.models import CompanyProfile, Invoice, InvoiceLine, TaxBreakdown
-from invoicing.selectors import company_profile
+from invoicing.models import Invoice, InvoiceLine, TaxBreakdown
+from otc.company import company_profile
+from otc.models import CompanyProfile
 
 GUIDELINE_EN16931 = "urn:cen.eu:en16931:2017"
 RSM = "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"
