@@ -12,6 +12,7 @@ from otc.audit import tracked
 from otc.countries import COUNTRY_CHOICES
 from otc.crypto import EncryptedTextField
 from otc.eas import EAS_CHOICES
+from otc.models import DocumentStyle
 from otc.money import CurrencyField, MoneyField
 
 CUSTOMER_NUMBER_SEQUENCE = "customers_customer_number_seq"
@@ -83,11 +84,20 @@ def _choices_check(field: str, choices: type[models.TextChoices], name: str) -> 
     return models.CheckConstraint(condition=Q(**{f"{field}__in": choices.values}), name=name)
 
 
+@tracked()
 class CustomerGroup(models.Model):
     """A segment of customers sharing a price list (wholesale, retail, distributors...)."""
 
     code = models.SlugField(max_length=30, unique=True)
     name = models.CharField(max_length=100)
+    document_style = models.ForeignKey(
+        DocumentStyle,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="customer_groups",
+        help_text="Look of the documents its customers receive; empty: the default style.",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -280,6 +290,14 @@ class Preferences(models.Model):
         choices=DocumentLayout.choices,
         default=DocumentLayout.STANDARD,
         help_text="Template variant of this customer's invoices, credit notes and statements.",
+    )
+    document_style = models.ForeignKey(
+        DocumentStyle,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Look of this customer's documents; empty: the style of the customer's group, else the default.",
     )
 
     class Meta:

@@ -75,6 +75,8 @@ ROLES: dict[str, list[str]] = {
         *_crud("ledger", _LEDGER, ("view",)),
         "ledger.view_ledger",
         *_crud("otc", ["companyprofile"], ("view", "change")),
+        *_crud("otc", ["documentstyle"], ("view", "add", "change")),
+        *_crud("customers", ["customergroup"], ("view", "change")),
         *_crud("otc", ["exchangerate"], ("view", "add", "change")),
         *_crud("payments", _PAYMENTS, ("view", "add", "change")),
         "payments.approve_refund",
@@ -119,7 +121,8 @@ ROLES: dict[str, list[str]] = {
     "admin": [
         *_crud("customers", [*_CUSTOMER_DATA, "bankaccount", "changerequest", "portalmembership", "portalinvitation"]),
         "customers.approve_changerequest",
-        *_crud("otc", ["user", "apikey", "exchangerate", "companyprofile"]),
+        *_crud("otc", ["user", "apikey", "exchangerate", "companyprofile", "documentstyle"]),
+        *_crud("customers", ["customergroup"], ("view", "change")),
         *_crud("workflows", ["outboxevent", "delivery", "handlerrun", *_AUTOMATION, *_WEBHOOKS, *_NOTIFICATIONS]),
         *_crud("customers", ["customertag"]),
         *_crud("service", ["followuptask"]),
