@@ -44,8 +44,7 @@ def build_world(pairs: int):
     from django.db import connection
 
     from inventory.models import TaxCategory, Warehouse
-    from invoicing.models import CompanyProfile
-    from otc.models import ExchangeRate, User
+    from otc.models import CompanyProfile, ExchangeRate, User
 
     clerk = User.objects.create_user("bench-clerk@otc.test", "x", is_staff=True, is_superuser=True)
     standard = TaxCategory.objects.create(code="standard", name="Standard")

@@ -45,8 +45,8 @@ def seed() -> dict:
 
     from customers import services as customer_services
     from invoicing import services as invoicing
-    from invoicing.models import CompanyProfile
     from orders import services as orders
+    from otc.models import CompanyProfile
     from payments.models import PaymentMethod, PaymentSource
     from payments.money import services as money
     from tests.factories import StaffFactory, make_product

@@ -47,6 +47,7 @@ from customers.models import (
     Contact,
     CreditProfile,
     Customer,
+    CustomerGroup,
     CustomerTag,
     InvitationStatus,
     PortalInvitation,
@@ -1066,3 +1067,21 @@ class CustomerTagAdmin(ModelAdmin):
     def delete_queryset(self, request, queryset) -> None:
         for tag in queryset.select_related("customer"):
             self.delete_model(request, tag)
+
+
+@admin.register(CustomerGroup)
+class CustomerGroupAdmin(ModelAdmin):
+    """Customer groups come from the price setup; here staff choose the look of their documents."""
+
+    list_display = ["name", "code", "document_style"]
+    fields = ["name", "code", "document_style"]
+    readonly_fields = ["name", "code"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def save_model(self, request, obj, form, change) -> None:
+        services.set_group_document_style(actor=request.user, group=obj, style=obj.document_style)

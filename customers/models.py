@@ -7,10 +7,12 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from customers.peppol import EAS_CHOICES
-from customers.validators import COUNTRY_CHOICES, mask_iban, validate_country, validate_e164
+from customers.validators import mask_iban, validate_country, validate_e164
 from otc.audit import tracked
+from otc.countries import COUNTRY_CHOICES
 from otc.crypto import EncryptedTextField
+from otc.eas import EAS_CHOICES
+from otc.models import DocumentStyle
 from otc.money import CurrencyField, MoneyField
 
 CUSTOMER_NUMBER_SEQUENCE = "customers_customer_number_seq"
@@ -92,11 +94,20 @@ def _choices_check(field: str, choices: type[models.TextChoices], name: str) -> 
     return models.CheckConstraint(condition=Q(**{f"{field}__in": choices.values}), name=name)
 
 
+@tracked()
 class CustomerGroup(models.Model):
     """A segment of customers sharing a price list (wholesale, retail, distributors...)."""
 
     code = models.SlugField(max_length=30, unique=True)
     name = models.CharField(max_length=100)
+    document_style = models.ForeignKey(
+        DocumentStyle,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="customer_groups",
+        help_text="Look of the documents its customers receive; empty: the default style.",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -296,6 +307,14 @@ class Preferences(models.Model):
         choices=FacturXProfile.choices,
         default=FacturXProfile.EN16931,
         help_text="How much of the invoice the XML inside its Factur-X PDF carries; EN 16931 is the full invoice.",
+    )
+    document_style = models.ForeignKey(
+        DocumentStyle,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Look of this customer's documents; empty: the style of the customer's group, else the default.",
     )
 
     class Meta:

@@ -26,8 +26,10 @@ from customers.models import (
 )
 from customers.validators import name_key
 from otc.audit import history_of
+from otc.document_styles import default_style
 from otc.errors import InvalidInput
 from otc.exchange_rates import company_currency
+from otc.models import DocumentStyle
 
 # A near-identical name: normalized names sharing their first letters whose similarity ratio
 # (difflib, 0..1) is at least this. Candidates come from an index range scan, capped.
@@ -206,3 +208,14 @@ def is_pending(change_request: ChangeRequest) -> bool:
 
 def may_be_blocked(customer: Customer) -> bool:
     return customer.status != CustomerStatus.BLOCKED
+
+
+def document_style_for(customer: Customer) -> DocumentStyle:
+    """The look of the documents this customer receives: the customer's own style, else the style of
+    the customer's group, else the default."""
+    preferences = getattr(customer, "preferences", None)
+    if preferences is not None and preferences.document_style_id is not None:
+        return preferences.document_style
+    if customer.group_id is not None and customer.group.document_style_id is not None:
+        return customer.group.document_style
+    return default_style()

@@ -65,7 +65,7 @@ from otc.audit import acting
 from otc.crypto import fingerprint
 from otc.errors import InvalidInput, PermissionDenied, field_checked
 from otc.events import publish
-from otc.models import User
+from otc.models import DocumentStyle, User
 from otc.money import parse_decimal, quantize, validate_currency
 from otc.services import model_update, validate_model
 
@@ -96,6 +96,7 @@ PREFERENCE_FIELDS = (
     "invoicing_schedule",
     "document_layout",
     "facturx_profile",
+    "document_style",
 )
 CREDIT_PROFILE_FIELDS = ("risk_class", "review_date")
 
@@ -827,3 +828,14 @@ def record_behaviour(*, scores: Iterable[tuple[int, str, Decimal | None]], score
         update_fields=["segment", "predicted_days_late", "scored_at"],
     )
     return len(rows)
+
+
+@transaction.atomic
+def set_group_document_style(*, actor: User, group: CustomerGroup, style: DocumentStyle | None) -> CustomerGroup:
+    """The look of the documents the group's customers receive, unless a customer has its own style;
+    None: the default style."""
+    group = CustomerGroup.objects.select_for_update().get(pk=group.pk)
+    group.document_style = style
+    with acting(actor, "customer group document style"):
+        group.save(update_fields=["document_style"])
+    return group

@@ -7,9 +7,10 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer, CustomerGroup
-from customers.validators import COUNTRY_CHOICES, validate_country
+from customers.validators import validate_country
 from inventory.validators import validate_gtin
 from otc.audit import tracked
+from otc.countries import COUNTRY_CHOICES
 from otc.money import CurrencyField, MoneyField
 
 

@@ -9,6 +9,8 @@ signed-in user as actor; a refused call (DomainError) becomes a form error or a 
 
 from decimal import Decimal
 
+from csp.constants import SELF
+from csp.decorators import csp_replace
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
@@ -17,6 +19,8 @@ from django.db.models import URLField
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 from unfold.admin import ModelAdmin, TabularInline
 from unfold.contrib.filters.admin import AutocompleteSelectFilter, ChoicesDropdownFilter
 from unfold.decorators import action, display
@@ -25,8 +29,8 @@ from unfold.widgets import UnfoldAdminDecimalFieldWidget
 from customers.peppol import normalize_peppol_endpoint
 from inventory.models import format_quantity
 from invoicing import selectors, services
+from invoicing.documents.render import style_preview_html
 from invoicing.models import (
-    CompanyProfile,
     DocumentFormat,
     Invoice,
     InvoiceDeliveryLog,
@@ -64,9 +68,12 @@ from otc.admin import (
     service_form_page,
 )
 from otc.audit import acting
-from otc.documents import download
+from otc.document_styles import DOCUMENT_STYLE_FIELDS, save_document_style
+from otc.documents import download, html_to_pdf
 from otc.errors import DomainError
+from otc.fonts import available_families
 from otc.forms import adopt_saved_row
+from otc.models import CompanyProfile, DocumentStyle
 
 STATUS_COLORS = {
     InvoiceStatus.DRAFT: "",
@@ -894,13 +901,93 @@ class CompanyProfileAdmin(ModelAdmin):
         if profile is not None:
             return HttpResponseRedirect(change_url(profile))
         if self.has_add_permission(request):
-            return HttpResponseRedirect(reverse("admin:invoicing_companyprofile_add"))
+            return HttpResponseRedirect(reverse("admin:otc_companyprofile_add"))
         return super().changelist_view(request, extra_context)
 
     def save_model(self, request, obj, form, change) -> None:
         obj.pk = 1
         with acting(request.user, "admin: company profile"):
             super().save_model(request, obj, form, change)
+
+
+class DocumentStyleForm(forms.ModelForm):
+    """The style's fields; fonts only from the safe families installed here, colours as #rrggbb."""
+
+    font_family = forms.ChoiceField(choices=())
+
+    class Meta:
+        model = DocumentStyle
+        fields = list(DOCUMENT_STYLE_FIELDS)
+        widgets = {
+            "accent_colour": forms.TextInput(attrs={"type": "color"}),
+            "text_colour": forms.TextInput(attrs={"type": "color"}),
+        }
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["font_family"].choices = [(family, family) for family in available_families()]
+
+    def _get_validation_exclusions(self) -> set[str]:
+        # Making a style the default takes it from the old default on save (save_document_style).
+        return {*super()._get_validation_exclusions(), "is_default"}
+
+
+@admin.register(DocumentStyle)
+class DocumentStyleAdmin(ModelAdmin):
+    """The look of the documents customers receive, with a preview of the unsaved form on a real
+    invoice. Saving changes documents rendered from now on; stored documents keep their look."""
+
+    form = DocumentStyleForm
+    change_form_template = "admin/otc/documentstyle/change_form.html"
+    list_display = ["name", "is_default", "font_family", "accent_colour", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["name", "is_default"]}),
+        ("Look", {"fields": ["logo", "accent_colour", "text_colour", "font_family"]}),
+        ("Header", {"fields": ["header_text_en", "header_text_de", "header_text_fr"]}),
+        ("Footer", {"fields": ["footer_text_en", "footer_text_de", "footer_text_fr"]}),
+        ("Payment terms", {"fields": ["payment_terms_en", "payment_terms_de", "payment_terms_fr"]}),
+        ("Columns", {"fields": ["show_sku", "show_gtin", "show_discount", "show_unit", "show_tax_rate"]}),
+        ("Fields", {"fields": ["show_po_number", "show_delivery_address", "show_customer_number"]}),
+    ]
+
+    def get_urls(self) -> list:
+        # Shown in a frame of the style's own change page, so this one response may be framed by our origin.
+        preview = xframe_options_sameorigin(
+            csp_replace({"frame-ancestors": [SELF]})(self.admin_site.admin_view(self.preview_view))
+        )
+        return [
+            path("preview/", preview, name="otc_documentstyle_preview"),
+            path("<path:object_id>/preview/", preview, name="otc_documentstyle_preview"),
+            *super().get_urls(),
+        ]
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        context["preview_url"] = (
+            reverse("admin:otc_documentstyle_preview", args=[obj.pk])
+            if obj is not None
+            else reverse("admin:otc_documentstyle_preview")
+        )
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def preview_view(self, request: HttpRequest, object_id: str | None = None) -> HttpResponse:
+        """The posted, unsaved form values applied to the latest issued invoice (or a sample), as
+        HTML or PDF. Nothing is saved or stored."""
+        style = get_object_or_404(DocumentStyle, pk=unquote(object_id)) if object_id else None
+        if request.method != "POST" or not (
+            self.has_change_permission(request, style) if style else self.has_add_permission(request)
+        ):
+            raise PermissionDenied
+        form = self.get_form(request, style)(request.POST, request.FILES, instance=style)
+        if not form.is_valid():
+            errors = format_html_join("", "<li>{}: {}</li>", ((name, " ".join(e)) for name, e in form.errors.items()))
+            return HttpResponse(format_html("<ul>{}</ul>", errors), status=422)
+        html = style_preview_html(form.save(commit=False))
+        if request.POST.get("_preview") == "pdf":
+            return HttpResponse(html_to_pdf(html), content_type="application/pdf")
+        return HttpResponse(html)
+
+    def save_model(self, request, obj, form, change) -> None:
+        save_document_style(actor=request.user, style=obj, data={})
 
 
 @admin.register(NumberSeries)

@@ -8,14 +8,11 @@ Issued documents are enforced immutable by triggers, not by the UI.
 import pgtrigger
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
-from django.core.validators import FileExtensionValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer, DocumentLayout
-from customers.peppol import EAS_CHOICES
-from customers.validators import COUNTRY_CHOICES
 from inventory.models import Product, QuantityField, TaxCategoryCode
 from orders.models import Order, OrderLine, ReturnOrder, Shipment, ShipmentLine
 from otc.audit import tracked
@@ -323,69 +320,6 @@ class InvoicedShipment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.shipment_id} → {self.invoice_id}"
-
-
-class CompanyProfile(models.Model):
-    """Who issues the documents: name, address, tax and bank details, logo and legal wording (one row)."""
-
-    legal_name = models.CharField(max_length=200)
-    line1 = models.CharField("address", max_length=200)
-    line2 = models.CharField(max_length=200, blank=True)
-    postal_code = models.CharField(max_length=20)
-    city = models.CharField(max_length=100)
-    country = models.CharField(max_length=2, choices=COUNTRY_CHOICES)
-    tax_id = models.CharField("VAT ID", max_length=32)
-    peppol_scheme = models.CharField(
-        "Peppol scheme",
-        max_length=4,
-        blank=True,
-        choices=EAS_CHOICES,
-        help_text="Electronic Address Scheme (EAS) of the company's Peppol participant ID; empty: from the VAT ID.",
-    )
-    peppol_id = models.CharField(
-        "Peppol ID",
-        max_length=100,
-        blank=True,
-        help_text="Identifier in that scheme; left empty with a scheme, it is looked up from the VAT ID.",
-    )
-    registration = models.CharField(
-        max_length=120, blank=True, help_text="Commercial register and number, e.g. Amtsgericht Hamburg HRB 12345."
-    )
-    contact_name = models.CharField(
-        max_length=100,
-        default="Accounts receivable",
-        help_text="Seller contact on e-invoices (BT-41): a person or a department.",
-    )
-    email = models.EmailField()
-    phone = models.CharField(max_length=40, blank=True)
-    website = models.URLField(blank=True)
-    bank_name = models.CharField(max_length=100)
-    iban = models.CharField("IBAN", max_length=34)
-    bic = models.CharField("BIC", max_length=11, blank=True)
-    logo = models.FileField(
-        upload_to="company/",
-        blank=True,
-        validators=[FileExtensionValidator(["png", "jpg", "jpeg", "svg"])],
-        help_text="PNG, JPEG or SVG; printed at the top of every document.",
-    )
-    legal_text = models.TextField(blank=True, help_text="Printed at the foot of every document.")
-    payment_instructions = models.TextField(
-        blank=True, help_text="Printed under the totals, e.g. 'Please quote the invoice number.'"
-    )
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        verbose_name = "company profile"
-        constraints = [
-            models.CheckConstraint(condition=Q(pk=1), name="company_profile_single_row"),
-            models.CheckConstraint(
-                condition=Q(peppol_scheme="", peppol_id="") | (~Q(peppol_scheme="") & ~Q(peppol_id="")),
-                name="company_peppol_scheme_with_id",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return self.legal_name
 
 
 class DocumentFormat(models.TextChoices):

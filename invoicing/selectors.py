@@ -9,25 +9,12 @@ from django.utils import timezone
 
 from customers.models import Customer, InvoicingSchedule, Preferences
 from invoicing.einvoice import common as einvoice
-from invoicing.models import CompanyProfile, DocumentKind, Invoice, InvoiceHold, InvoiceLine, InvoiceStatus
+from invoicing.models import DocumentKind, Invoice, InvoiceHold, InvoiceLine, InvoiceStatus
 from ledger.models import AccountRole
 from otc.document_numbers import citations
-from otc.errors import Conflict
+from otc.models import CompanyProfile
 
 ZERO = Decimal("0")
-
-
-class CompanyProfileMissing(Conflict):
-    code = "company_profile_missing"
-    title = "The company profile (name, address, VAT ID, bank details) is not set up."
-
-
-def company_profile() -> CompanyProfile:
-    """Who issues the documents; every document needs it."""
-    profile = CompanyProfile.objects.filter(pk=1).first()
-    if profile is None:
-        raise CompanyProfileMissing("Set up the company profile under Invoicing → Company profile first.")
-    return profile
 
 
 def peppol_endpoint_problems(invoice: Invoice) -> list[str]:

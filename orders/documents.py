@@ -1,18 +1,19 @@
 """The order confirmation and the delivery notes of an order as PDF, in the customer's language and
-document layout, rendered once and stored: every later download and email serves the same file.
-
-The company's letterhead (CompanyProfile) belongs to invoicing, above orders, so these documents say
-who they are for and what was ordered or shipped, and carry no letterhead.
+document layout, under the company's letterhead once the company profile is set up; rendered once and
+stored: every later download and email serves the same file.
 """
 
 from django.db.models import Prefetch
 from django.utils.translation import gettext
 
-from customers.addresses import address_lines
 from customers.models import DocumentLayout
+from customers.selectors import document_style_for
 from inventory.models import TaxCategoryCode
 from orders.errors import DocumentNotAvailable
 from orders.models import Order, OrderDocument, OrderDocumentKind, OrderLine, Shipment, ShipmentLine
+from otc.company import letterhead_if_set_up
+from otc.countries import address_lines
+from otc.document_styles import look
 from otc.documents import amount, money, plain_number, render_pdf, store_once
 from otc.money import tax_groups
 
@@ -31,6 +32,8 @@ def _parties(order: Order) -> dict:
         "language": order.customer.language,
         "layout": _layout(order),
         "customer": order.customer,
+        "company": letterhead_if_set_up(),
+        "look": look(document_style_for(order.customer), order.customer.language),
         # Orders entered without a billing address bill the delivery address.
         "recipient_lines": address_lines(billing or shipping, name),
         "delivery_lines": address_lines(shipping, name) if billing and shipping and shipping != billing else [],

@@ -1,13 +1,23 @@
-"""Kernel models: the user account, partner API keys, stored idempotent responses and exchange rates."""
+"""Kernel models: the user account, partner API keys, stored idempotent responses, exchange rates and the
+company profile and the document styles (kept in the kernel so documents of every app carry the letterhead
+and the look chosen for their customer)."""
 
 import ipaddress
+import re
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
+from django.core.validators import FileExtensionValidator
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
+from otc.audit import tracked
+from otc.countries import COUNTRY_CHOICES
+from otc.eas import EAS_CHOICES
+from otc.fonts import validate_font_family
 from otc.money import CURRENCY_CHOICES, validate_currency
 
 API_SCOPES = [
@@ -163,3 +173,136 @@ class ExchangeRate(models.Model):
 
     def __str__(self) -> str:
         return f"1 {self.currency} = {self.rate} on {self.rate_date}"
+
+
+@tracked()
+class CompanyProfile(models.Model):
+    """Who issues the documents: name, address, tax and bank details, logo and legal wording (one row)."""
+
+    legal_name = models.CharField(max_length=200)
+    line1 = models.CharField("address", max_length=200)
+    line2 = models.CharField(max_length=200, blank=True)
+    postal_code = models.CharField(max_length=20)
+    city = models.CharField(max_length=100)
+    country = models.CharField(max_length=2, choices=COUNTRY_CHOICES)
+    tax_id = models.CharField("VAT ID", max_length=32)
+    peppol_scheme = models.CharField(
+        "Peppol scheme",
+        max_length=4,
+        blank=True,
+        choices=EAS_CHOICES,
+        help_text="Electronic Address Scheme (EAS) of the company's Peppol participant ID; empty: from the VAT ID.",
+    )
+    peppol_id = models.CharField(
+        "Peppol ID",
+        max_length=100,
+        blank=True,
+        help_text="Identifier in that scheme; left empty with a scheme, it is looked up from the VAT ID.",
+    )
+    registration = models.CharField(
+        max_length=120, blank=True, help_text="Commercial register and number, e.g. Amtsgericht Hamburg HRB 12345."
+    )
+    contact_name = models.CharField(
+        max_length=100,
+        default="Accounts receivable",
+        help_text="Seller contact on e-invoices (BT-41): a person or a department.",
+    )
+    email = models.EmailField()
+    phone = models.CharField(max_length=40, blank=True)
+    website = models.URLField(blank=True)
+    bank_name = models.CharField(max_length=100)
+    iban = models.CharField("IBAN", max_length=34)
+    bic = models.CharField("BIC", max_length=11, blank=True)
+    logo = models.FileField(
+        upload_to="company/",
+        blank=True,
+        validators=[FileExtensionValidator(["png", "jpg", "jpeg", "svg"])],
+        help_text="PNG, JPEG or SVG; printed at the top of every document.",
+    )
+    legal_text = models.TextField(blank=True, help_text="Printed at the foot of every document.")
+    payment_instructions = models.TextField(
+        blank=True, help_text="Printed under the totals, e.g. 'Please quote the invoice number.'"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "invoicing_companyprofile"  # the table invoicing created; the model moved down to the kernel
+        verbose_name = "company profile"
+        constraints = [
+            models.CheckConstraint(condition=Q(pk=1), name="company_profile_single_row"),
+            models.CheckConstraint(
+                condition=Q(peppol_scheme="", peppol_id="") | (~Q(peppol_scheme="") & ~Q(peppol_id="")),
+                name="company_peppol_scheme_with_id",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.legal_name
+
+
+def validate_hex_colour(value: str) -> None:
+    """A colour as #rrggbb, the one form WeasyPrint and every browser read alike."""
+    if not re.fullmatch(r"#[0-9a-fA-F]{6}", value or ""):
+        raise ValidationError(f"{value!r} is not a colour in the form #rrggbb.", code="invalid_colour")
+
+
+DOCUMENT_LOGO_MAX_BYTES = 512 * 1024
+
+
+def validate_logo_size(file) -> None:
+    """A logo small enough to embed in every document it prints on."""
+    if file and file.size > DOCUMENT_LOGO_MAX_BYTES:
+        raise ValidationError(
+            f"The logo is {file.size // 1024} KB; at most {DOCUMENT_LOGO_MAX_BYTES // 1024} KB.", code="logo_too_large"
+        )
+
+
+@tracked()
+class DocumentStyle(models.Model):
+    """How the documents a customer receives look: logo, colours, font, texts per language and which
+    optional columns and fields print. One style is the default; a customer group or a customer may
+    use another (customer over group over default). A stored document keeps the look it was issued
+    with: styles apply to documents rendered after the change."""
+
+    name = models.CharField(max_length=100, unique=True)
+    is_default = models.BooleanField(default=False, help_text="Used for customers with no style of their own.")
+    logo = models.FileField(
+        upload_to="document-styles/",
+        blank=True,
+        validators=[FileExtensionValidator(["png", "jpg", "jpeg", "svg"]), validate_logo_size],
+        help_text="PNG, JPEG or SVG, at most 512 KB; empty: the company profile's logo.",
+    )
+    accent_colour = models.CharField(max_length=7, default="#1f2933", validators=[validate_hex_colour])
+    text_colour = models.CharField(max_length=7, default="#1f2933", validators=[validate_hex_colour])
+    font_family = models.CharField(max_length=60, default="DejaVu Sans", validators=[validate_font_family])
+    header_text_en = models.TextField("header text (English)", blank=True)
+    header_text_de = models.TextField("header text (German)", blank=True)
+    header_text_fr = models.TextField("header text (French)", blank=True)
+    footer_text_en = models.TextField("footer text (English)", blank=True)
+    footer_text_de = models.TextField("footer text (German)", blank=True)
+    footer_text_fr = models.TextField("footer text (French)", blank=True)
+    payment_terms_en = models.TextField("payment terms text (English)", blank=True)
+    payment_terms_de = models.TextField("payment terms text (German)", blank=True)
+    payment_terms_fr = models.TextField("payment terms text (French)", blank=True)
+    show_sku = models.BooleanField("SKU column", default=True)
+    show_gtin = models.BooleanField("GTIN column", default=False)
+    show_discount = models.BooleanField("discount column", default=True)
+    show_unit = models.BooleanField("unit column", default=True)
+    show_tax_rate = models.BooleanField("tax rate column", default=True)
+    show_po_number = models.BooleanField("PO number", default=True)
+    show_delivery_address = models.BooleanField("delivery address", default=True)
+    show_customer_number = models.BooleanField("customer number", default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["is_default"], condition=Q(is_default=True), name="one_default_style"),
+            models.CheckConstraint(
+                condition=Q(accent_colour__regex=r"^#[0-9a-fA-F]{6}$", text_colour__regex=r"^#[0-9a-fA-F]{6}$"),
+                name="document_style_colours_hex",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -79,7 +79,9 @@ SECTIONS: list[tuple[str, list[Entry]]] = [
     (
         "Settings",
         [
-            Entry("Company", "domain", "invoicing.companyprofile"),
+            Entry("Company", "domain", "otc.companyprofile"),
+            Entry("Document styles", "palette", "otc.documentstyle"),
+            Entry("Customer groups", "group_work", "customers.customergroup"),
             Entry("Number series", "pin", "invoicing.numberseries"),
             Entry("Dunning policies", "policy", "payments.dunningpolicy"),
             Entry("Bank accounts", "account_balance_wallet", "payments.companybankaccount"),

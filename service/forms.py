@@ -8,9 +8,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import AddressKind, Channel, ContactRole, InvoiceDelivery, NotificationType, PortalRole
-from customers.validators import COUNTRY_CHOICES
 from inventory.models import format_quantity
 from orders.models import ReturnRequestReason
+from otc.countries import COUNTRY_CHOICES
 from service.models import DisputeReason, TicketCategory
 
 

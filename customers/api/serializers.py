@@ -31,9 +31,9 @@ from customers.models import (
     Preferences,
     RiskClass,
 )
-from customers.peppol import EAS_CHOICES
-from customers.validators import COUNTRY_CHOICES
 from otc.api.serializers import AmountField, StrictSerializer, currency_field
+from otc.countries import COUNTRY_CHOICES
+from otc.eas import EAS_CHOICES
 from otc.models import User
 
 # Audit diffs of these columns hold ciphertext or fingerprints of bank details: never shown.

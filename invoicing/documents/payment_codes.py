@@ -7,8 +7,9 @@ from decimal import Decimal
 
 from segno import helpers
 
-from invoicing.models import CompanyProfile, Invoice
+from invoicing.models import Invoice
 from otc.document_numbers import creditor_reference
+from otc.models import CompanyProfile
 
 EPC_AMOUNT_MAX = Decimal("999999999.99")  # EPC069-12: amounts from 0.01 to 999,999,999.99 EUR
 

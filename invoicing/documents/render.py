@@ -5,8 +5,7 @@ Every figure is formatted here, in the document's language and to its currency's
 templates only place text. The logo is embedded as a data URI: the renderer fetches nothing else.
 """
 
-import base64
-import mimetypes
+from decimal import Decimal
 
 from django.db.models import Prefetch
 from django.template.loader import render_to_string
@@ -14,14 +13,17 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from customers.addresses import COUNTRY_NAMES, address_lines
 from customers.models import Address, AddressKind, DocumentLayout, Preferences
+from customers.selectors import document_style_for
 from invoicing.documents.payment_codes import epc_qr_svg_data_uri
 from invoicing.documents.statements import Statement
-from invoicing.models import CompanyProfile, Invoice, InvoiceLine, InvoiceStatus, TaxBreakdown, TaxCategoryCode
-from invoicing.selectors import company_profile
+from invoicing.models import Invoice, InvoiceLine, InvoiceStatus, TaxBreakdown, TaxCategoryCode
+from otc.company import company_profile, letterhead
+from otc.countries import COUNTRY_NAMES, address_lines
 from otc.document_numbers import creditor_reference, printed_creditor_reference
+from otc.document_styles import look
 from otc.documents import amount, html_to_pdf, money, plain_number
+from otc.models import CompanyProfile, DocumentStyle
 
 UNIT_LABELS = {"C62": _("pcs"), "XBX": _("box"), "KGM": "kg", "MTR": "m", "LTR": "l", "HUR": _("h")}
 # What the law asks a document to say when it charges no (or not the standard) VAT.
@@ -33,38 +35,6 @@ EXEMPTION_WORDING = {
     TaxCategoryCode.ZERO: _("Zero-rated supply."),
     TaxCategoryCode.NOT_SUBJECT: _("Not subject to VAT."),
 }
-
-
-def _iban(iban: str) -> str:
-    compact = iban.replace(" ", "").upper()
-    return " ".join(compact[i : i + 4] for i in range(0, len(compact), 4))
-
-
-def _logo_uri(profile: CompanyProfile) -> str:
-    """The logo as a data URI: read through the storage, so it works with any storage backend."""
-    if not profile.logo:
-        return ""
-    content_type = mimetypes.guess_type(profile.logo.name)[0] or "application/octet-stream"
-    with profile.logo.open("rb") as logo:
-        return f"data:{content_type};base64,{base64.b64encode(logo.read()).decode('ascii')}"
-
-
-def company_context(profile: CompanyProfile) -> dict:
-    return {
-        "profile": profile,
-        "logo_uri": _logo_uri(profile),
-        "address_lines": address_lines(
-            {
-                "line1": profile.line1,
-                "line2": profile.line2,
-                "postal_code": profile.postal_code,
-                "city": profile.city,
-                "country": profile.country,
-            },
-            profile.legal_name,
-        )[1:],
-        "iban": _iban(profile.iban),
-    }
 
 
 # --- Invoices and credit notes ----------------------------------------------------------------------
@@ -114,8 +84,9 @@ def _tax_row(group: TaxBreakdown, currency: str) -> dict:
     }
 
 
-def invoice_context(invoice: Invoice) -> dict:
-    """What the invoice templates show; call inside the document's language."""
+def invoice_context(invoice: Invoice, *, style: DocumentStyle | None = None) -> dict:
+    """What the invoice templates show; call inside the document's language. The customer's document
+    style unless `style` is given (the admin's preview of an unsaved style)."""
     document = _document(invoice)
     currency = document.currency
     snapshot = document.customer_snapshot
@@ -123,7 +94,8 @@ def invoice_context(invoice: Invoice) -> dict:
     profile = company_profile()
     return {
         "language": document.language,
-        "company": company_context(profile),
+        "company": letterhead(profile),
+        "look": look(style or document_style_for(document.customer), document.language),
         **_payment_codes(document, profile),
         "invoice": document,
         "is_draft": document.status == InvoiceStatus.DRAFT,
@@ -155,14 +127,18 @@ def _payment_codes(invoice: Invoice, profile: CompanyProfile) -> dict[str, str]:
 
 
 def _invoice_template(invoice: Invoice) -> str:
-    layout = invoice.layout if invoice.layout in DocumentLayout.values else DocumentLayout.STANDARD
+    return _invoice_template_for(invoice.layout)
+
+
+def _invoice_template_for(layout: str) -> str:
+    layout = layout if layout in DocumentLayout.values else DocumentLayout.STANDARD
     return f"documents/{layout}/invoice.html"
 
 
-def invoice_html(invoice: Invoice) -> str:
-    """The invoice or credit note as HTML, in its language and layout (also the admin's preview)."""
+def invoice_html(invoice: Invoice, *, style: DocumentStyle | None = None) -> str:
+    """The invoice or credit note as HTML, in its language and layout (also the admin's previews)."""
     with translation.override(invoice.language):
-        return render_to_string(_invoice_template(invoice), invoice_context(invoice))
+        return render_to_string(_invoice_template(invoice), invoice_context(invoice, style=style))
 
 
 def render_invoice_pdf(invoice: Invoice, *, pdf_variant: str | None = None) -> bytes:
@@ -171,6 +147,60 @@ def render_invoice_pdf(invoice: Invoice, *, pdf_variant: str | None = None) -> b
     `pdf_variant` "pdf/a-3b" makes the archival PDF that Factur-X embeds its XML in.
     """
     return html_to_pdf(invoice_html(invoice), pdf_variant=pdf_variant)
+
+
+def style_preview_html(style: DocumentStyle) -> str:
+    """A style, saved or not, applied to the latest issued invoice, or to a sample invoice built in
+    memory when none is issued yet: rendered for the eye, never stored."""
+    latest = Invoice.objects.exclude(status=InvoiceStatus.DRAFT).order_by("-issue_date", "-pk").first()
+    if latest is not None:
+        return invoice_html(latest, style=style)
+    with translation.override("en"):
+        return render_to_string(_invoice_template_for(DocumentLayout.STANDARD), _sample_context(style))
+
+
+def _sample_context(style: DocumentStyle) -> dict:
+    """A made-up invoice with every optional column filled, so each choice of the style shows."""
+    currency, today = "EUR", timezone.localdate()
+    profile = CompanyProfile.objects.filter(pk=1).first()
+    return {
+        "language": "en",
+        "company": letterhead(profile) if profile is not None else None,
+        "look": look(style, "en"),
+        "invoice": {"number": "SAMPLE-0001", "issue_date": today, "po_number": "PO-4711", "payment_terms_days": 14},
+        "is_draft": True,
+        "title": gettext("Invoice"),
+        "customer": {"number": "C-00001", "legal_name": "Sample Customer Ltd"},
+        "recipient_lines": ["Sample Customer Ltd", "1 Sample Street", "10115 Berlin", "Germany"],
+        "delivery_lines": ["Sample Customer Ltd", "2 Warehouse Road", "20457 Hamburg", "Germany"],
+        "lines": [
+            {
+                "position": 1,
+                "description": "Sample product",
+                "sku": "SKU-1",
+                "gtin": "4006381333931",
+                "quantity": plain_number(Decimal("2")),
+                "unit": UNIT_LABELS["C62"],
+                "unit_price": amount(Decimal("50"), currency),
+                "discount": plain_number(Decimal("5")),
+                "tax_rate": plain_number(Decimal("19")),
+                "net": amount(Decimal("95"), currency),
+            }
+        ],
+        "tax_rows": [
+            {
+                "category": gettext(TaxCategoryCode.STANDARD.label),
+                "rate": "19",
+                "taxable": amount(Decimal("95"), currency),
+                "tax": amount(Decimal("18.05"), currency),
+                "note": "",
+            }
+        ],
+        "net_total": money(Decimal("95"), currency),
+        "tax_total": money(Decimal("18.05"), currency),
+        "gross_total": money(Decimal("113.05"), currency),
+        "currency": currency,
+    }
 
 
 # --- Statements of account --------------------------------------------------------------------------
@@ -240,7 +270,8 @@ def statement_html(statement: Statement) -> str:
             "documents/statement.html",
             {
                 "language": customer.language,
-                "company": company_context(company_profile()),
+                "company": letterhead(company_profile()),
+                "look": look(document_style_for(customer), customer.language),
                 "statement": statement,
                 "customer": customer,
                 "compact": Preferences.objects.filter(

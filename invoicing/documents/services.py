@@ -22,7 +22,7 @@ from invoicing.documents.render import money, render_invoice_pdf, render_stateme
 from invoicing.documents.statements import statement_of_account
 from invoicing.events import InvoiceResendRequested
 from invoicing.models import DeliveryChannel, DocumentFormat, Invoice, InvoiceDeliveryLog, InvoiceStatus, StoredDocument
-from invoicing.selectors import company_profile
+from otc.company import company_profile
 from otc.documents import fill_file, store_once
 from otc.errors import InvalidInput
 from otc.events import publish

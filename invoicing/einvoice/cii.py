@@ -14,8 +14,9 @@ from lxml import etree
 from customers.models import FacturXProfile
 from customers.peppol import PeppolEndpoint
 from invoicing.einvoice import common
-from invoicing.models import CompanyProfile, Invoice, InvoiceLine, TaxBreakdown
-from invoicing.selectors import company_profile
+from invoicing.models import Invoice, InvoiceLine, TaxBreakdown
+from otc.company import company_profile
+from otc.models import CompanyProfile
 
 # The guideline ID (BT-24) of each profile, as the Factur-X specification names it.
 GUIDELINES = {

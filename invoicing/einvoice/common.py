@@ -6,8 +6,9 @@ from decimal import Decimal
 
 from customers.models import ContactRole
 from customers.peppol import PeppolEndpoint, endpoint_from_vat_id
-from invoicing.models import CompanyProfile, Invoice, InvoiceLine, TaxCategoryCode
+from invoicing.models import Invoice, InvoiceLine, TaxCategoryCode
 from otc.document_numbers import creditor_reference
+from otc.models import CompanyProfile
 from otc.money import minor_units, quantize
 
 EMAIL_ADDRESS_SCHEME = "EM"

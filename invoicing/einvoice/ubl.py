@@ -10,8 +10,9 @@ from lxml import etree
 
 from customers.peppol import PeppolEndpoint
 from invoicing.einvoice import common
-from invoicing.models import CompanyProfile, Invoice, InvoiceLine, TaxBreakdown
-from invoicing.selectors import company_profile
+from invoicing.models import Invoice, InvoiceLine, TaxBreakdown
+from otc.company import company_profile
+from otc.models import CompanyProfile
 
 CUSTOMIZATION_ID = "urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0"
 XRECHNUNG_CUSTOMIZATION_ID = "urn:cen.eu:en16931:2017#compliant#urn:xeinkauf.de:kosit:xrechnung_3.0"

@@ -4,12 +4,9 @@ from django.db import transaction
 
 from customers.peppol import normalize_peppol_endpoint
 from customers.validators import normalize_bic, normalize_iban, normalize_tax_id, validate_country
-from invoicing.models import (
-    CompanyProfile,
-)
 from otc.audit import acting
 from otc.errors import InvalidInput, field_checked
-from otc.models import User
+from otc.models import CompanyProfile, User
 from otc.services import validate_model
 
 COMPANY_PROFILE_FIELDS = (

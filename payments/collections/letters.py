@@ -6,10 +6,12 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext
 
-from invoicing.documents.render import address_lines, amount, company_context, html_to_pdf, money
+from customers.selectors import document_style_for
+from invoicing.documents.render import address_lines, amount, html_to_pdf, money
 from invoicing.documents.services import store_customer_document
 from invoicing.models import DocumentFormat, StoredDocument
-from invoicing.selectors import company_profile
+from otc.company import company_profile, letterhead
+from otc.document_styles import look
 from payments.models import DunningLetter, LetterTemplate
 
 TITLES = {
@@ -37,7 +39,8 @@ def letter_context(letter: DunningLetter) -> dict:
     open_total = sum(item.open_amount for item in items)
     return {
         "language": letter.customer.language,
-        "company": company_context(company_profile()),
+        "company": letterhead(company_profile()),
+        "look": look(document_style_for(letter.customer), letter.customer.language),
         "letter": letter,
         "title": letter_title(letter),
         "customer": letter.customer,

@@ -6,7 +6,8 @@ from customers.models import NotificationType
 from customers.notices import LegalNotice, customer_recipients
 from invoicing.documents.render import money
 from invoicing.models import Invoice
-from invoicing.selectors import company_profile, is_on_hold
+from invoicing.selectors import is_on_hold
+from otc.company import company_profile
 from otc.notices import Notice
 from payments.collections.letters import dunning_letter_document, letter_title
 from payments.events import DunningLetterIssued, PaymentReminderDue

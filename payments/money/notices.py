@@ -5,7 +5,7 @@ from django.utils import translation
 from customers.models import NotificationType
 from customers.notices import customer_recipients
 from invoicing.documents.render import money
-from invoicing.selectors import company_profile
+from otc.company import company_profile
 from otc.notices import Notice
 from payments.events import PaymentAllocated
 from payments.models import Allocation, Payment

@@ -10,9 +10,10 @@ from playwright.sync_api import expect
 
 from customers import services as customer_services
 from invoicing import services as invoicing
-from invoicing.models import CompanyProfile, InvoiceStatus
+from invoicing.models import InvoiceStatus
 from orders import services as orders
 from orders.models import Order, OrderStatus, ReturnRequest
+from otc.models import CompanyProfile
 from payments.models import Payment
 from service.models import Dispute
 from tests.e2e.test_admin_journeys import PASSWORD

@@ -14,9 +14,9 @@ from django.test.utils import CaptureQueriesContext
 
 from customers.models import Customer
 from invoicing import services
-from invoicing.models import CompanyProfile, Invoice, InvoiceStatus, StoredDocument
+from invoicing.models import Invoice, InvoiceStatus, StoredDocument
 from ledger.models import JournalEntry
-from otc.models import ExchangeRate, User
+from otc.models import CompanyProfile, ExchangeRate, User
 from tests.factories import StaffFactory, manual_invoice
 from workflows.models import OutboxEvent
 
@@ -305,7 +305,7 @@ def test_the_journal_lists_entries_with_constant_queries_and_the_trial_balance_v
 
 def test_the_company_profile_is_added_once_and_then_only_changed(clerk):
     client = signed_in(clerk)
-    assert client.get("/admin/invoicing/companyprofile/")["Location"] == "/admin/invoicing/companyprofile/add/"
+    assert client.get("/admin/otc/companyprofile/")["Location"] == "/admin/otc/companyprofile/add/"
     form = {
         "legal_name": "OTC Supplies GmbH",
         "line1": "Speicherstadt 1",
@@ -329,9 +329,9 @@ def test_the_company_profile_is_added_once_and_then_only_changed(clerk):
         "_save": "Save",
     }
 
-    refused = client.post("/admin/invoicing/companyprofile/add/", form | {"peppol_scheme": "0088", "peppol_id": "1"})
+    refused = client.post("/admin/otc/companyprofile/add/", form | {"peppol_scheme": "0088", "peppol_id": "1"})
     assert "1 is not a GLN (13 digits with a GS1 check digit)." in refused.content.decode()
-    assert client.post("/admin/invoicing/companyprofile/add/", form | {"peppol_scheme": "9930"}).status_code == 302
+    assert client.post("/admin/otc/companyprofile/add/", form | {"peppol_scheme": "9930"}).status_code == 302
 
     assert CompanyProfile.objects.values_list("pk", "peppol_scheme", "peppol_id", "contact_name").get() == (
         1,
@@ -339,8 +339,8 @@ def test_the_company_profile_is_added_once_and_then_only_changed(clerk):
         "DE123456789",
         "Debitorenbuchhaltung",
     )
-    assert client.get("/admin/invoicing/companyprofile/")["Location"] == "/admin/invoicing/companyprofile/1/change/"
-    assert client.get("/admin/invoicing/companyprofile/add/").status_code == 403
+    assert client.get("/admin/otc/companyprofile/")["Location"] == "/admin/otc/companyprofile/1/change/"
+    assert client.get("/admin/otc/companyprofile/add/").status_code == 403
 
 
 def test_exchange_rates_must_be_positive(clerk):

@@ -14,9 +14,8 @@ from invoicing.einvoice.cii import invoice_cii
 from invoicing.einvoice.facturx import facturx_pdf
 from invoicing.einvoice.ubl import invoice_ubl
 from invoicing.einvoice.validation import validate_einvoice
-from invoicing.models import CompanyProfile
 from otc.document_numbers import creditor_reference, is_valid_creditor_reference
-from otc.models import ExchangeRate
+from otc.models import CompanyProfile, ExchangeRate
 from tests.factories import CustomerFactory, approved_limit, placed_order, ship
 
 pytestmark = pytest.mark.django_db

@@ -14,10 +14,11 @@ from invoicing.einvoice.cii import invoice_cii
 from invoicing.einvoice.schematron import SchematronNotSupported, compile_schematron
 from invoicing.einvoice.ubl import invoice_ubl
 from invoicing.einvoice.validation import BYTE_ORDER_MARK, validate_einvoice
-from invoicing.models import CompanyProfile, DocumentFormat, StoredDocument
+from invoicing.models import DocumentFormat, StoredDocument
 from invoicing.selectors import peppol_endpoint_problems
 from invoicing.services.company_profile import save_company_profile
 from otc.errors import InvalidInput
+from otc.models import CompanyProfile
 from tests.factories import CustomerFactory, manual_invoice
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("company")]

@@ -11,8 +11,9 @@ from customers.models import Customer, Preferences
 from invoicing import services
 from invoicing.einvoice.ubl import XRECHNUNG_CUSTOMIZATION_ID, invoice_xrechnung
 from invoicing.einvoice.validation import validate_einvoice
-from invoicing.models import CompanyProfile, InvoiceDeliveryLog, StoredDocument
+from invoicing.models import InvoiceDeliveryLog, StoredDocument
 from otc.errors import InvalidInput
+from otc.models import CompanyProfile
 from tests.factories import CustomerFactory, manual_invoice
 from tests.support.outbox import run_outbox
 from workflows.models import EventStatus

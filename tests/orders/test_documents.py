@@ -285,3 +285,17 @@ def test_the_portal_gives_a_404_for_another_customers_order_and_shipment(portal)
 
     assert their_confirmation.status_code == their_note.status_code == their_note_under_my_order.status_code == 404
     assert not OrderDocument.objects.filter(order=theirs.order).exists()
+
+
+def test_the_confirmation_and_the_delivery_note_carry_the_company_letterhead(company, shipment):
+    confirmation = stored_text(confirmation_document(order=shipment.order))
+    delivery_note = stored_text(delivery_note_document(shipment=shipment))
+
+    for text in (confirmation, delivery_note):
+        assert "Hanse Werkzeug GmbH" in text
+        assert "DE123456789" in text
+        assert "Speicherstadt 1" in text
+
+
+def test_without_a_company_profile_the_documents_carry_no_letterhead(shipment):
+    assert "Hanse Werkzeug" not in stored_text(confirmation_document(order=shipment.order))

@@ -157,7 +157,7 @@ def media_root(settings, tmp_path):
 @pytest.fixture
 def company(db, media_root):
     """The issuing company, as printed on every document; its documents go to the test's media root."""
-    from invoicing.models import CompanyProfile
+    from otc.models import CompanyProfile
 
     return CompanyProfile.objects.create(
         pk=1,

@@ -12,9 +12,9 @@ from typing import Any
 from django.utils import timezone
 
 from customers.models import Customer, CustomerStatus, RiskClass
-from customers.validators import COUNTRY_CHOICES
 from invoicing.models import Invoice
 from orders.models import Order
+from otc.countries import COUNTRY_CHOICES
 from otc.events import catalogue
 from payments.models import InvoiceDunningState
 from service.models import Ticket, TicketCategory, TicketChannel, TicketPriority

@@ -27,11 +27,10 @@ from customers.models import Customer, CustomerGroup
 from inventory import services as inventory
 from inventory.models import PriceList, PriceListItem, Product, ReorderPoint, TaxCategory, TaxRate, Warehouse
 from invoicing import services as invoicing
-from invoicing.models import CompanyProfile
 from orders import services as orders
 from orders.models import Order
 from otc.audit import acting
-from otc.models import ExchangeRate, User
+from otc.models import CompanyProfile, ExchangeRate, User
 from payments.models import CompanyBankAccount, DunningLevel, DunningPolicy
 from payments.money import services as payments
 from workflows.demo_history import History
