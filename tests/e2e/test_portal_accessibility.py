@@ -26,7 +26,16 @@ from tests.factories import StaffFactory
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 SEVERE = {"serious", "critical"}
 # Reached with GET they answer a file or refuse the method; they render no page to check.
-NOT_PAGES = {"invoice-document", "invoices-zip", "order-again", "cart-add", "invitation-resend", "invitation-revoke"}
+NOT_PAGES = {
+    "invoice-document",
+    "order-confirmation",
+    "delivery-note",
+    "invoices-zip",
+    "order-again",
+    "cart-add",
+    "invitation-resend",
+    "invitation-revoke",
+}
 
 
 @pytest.fixture
