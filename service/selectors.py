@@ -14,7 +14,9 @@ from django.utils import timezone
 from customers.models import Customer
 from invoicing.models import DocumentKind, Invoice
 from invoicing.selectors import overdue_condition
-from orders.models import OPEN_STATUSES, Order
+from orders.models import OPEN_STATUSES, Order, OrderStatus
+from orders.selectors import Exposure, customer_exposure
+from payments.models import Payment, PromiseStatus, PromiseToPay
 from payments.money.selectors import CurrencyBalance, customer_balances
 from service.models import (
     CUSTOMER_VISIBLE,
@@ -249,11 +251,16 @@ class Customer360:
     recent_tickets: list[Ticket]
     open_disputes: list[Dispute]
     surveys: SurveyResult | None
+    exposure: Exposure
+    held_orders: list[Order]
+    last_payments: list[Payment]
+    open_promises: list[PromiseToPay]
 
 
 def customer_360(customer: Customer) -> Customer360:
-    """The customer's money, orders, invoices, tickets, disputes and survey scores in a fixed number of
-    queries, however many rows there are."""
+    """The customer's money (balance, overdue, exposure against the credit limit, last payments, open
+    promises), orders (open and held), invoices, tickets, disputes and survey scores in a fixed number
+    of queries, however many rows there are."""
     orders = Order.objects.filter(customer=customer, status__in=OPEN_STATUSES).order_by("-pk")
     invoices = Invoice.objects.filter(customer=customer, kind=DocumentKind.INVOICE, open_amount__gt=0)
     tickets = Ticket.objects.filter(customer=customer).select_related("assignee", "team")
@@ -271,6 +278,16 @@ def customer_360(customer: Customer) -> Customer360:
         recent_tickets=list(tickets.exclude(status__in=OPEN_TICKET_STATUSES).order_by("-pk")[:5]),
         open_disputes=list(open_disputes().filter(customer=customer)),
         surveys=customer_survey_scores(customer),
+        exposure=customer_exposure(customer=customer),
+        held_orders=list(
+            Order.objects.filter(customer=customer, status=OrderStatus.ON_CREDIT_HOLD).order_by("-pk")[
+                :CUSTOMER_360_ROWS
+            ]
+        ),
+        last_payments=list(Payment.objects.filter(customer=customer).order_by("-received_on", "-pk")[:5]),
+        open_promises=list(
+            PromiseToPay.objects.filter(customer=customer, status=PromiseStatus.OPEN).order_by("promised_date")[:5]
+        ),
     )
 
 

@@ -10,10 +10,11 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from payments.collections import services as collections
 from service import services
 from service.models import DisputeReason, Survey, SurveyTrigger, TicketStatus
 from service.selectors import customer_360
-from tests.factories import CustomerFactory, StaffFactory, manual_invoice, open_for
+from tests.factories import CustomerFactory, StaffFactory, manual_invoice, open_for, pay
 
 pytestmark = pytest.mark.django_db
 
@@ -61,6 +62,38 @@ def test_the_360_sums_up_the_customer(buyer, history):
         Decimal("2.00"),
         1,
     )
+    assert (summary.exposure.open_receivables, summary.exposure.total) == (Decimal("357.00"), Decimal("357.00"))
+    assert (summary.held_orders, summary.last_payments, summary.open_promises) == ([], [], [])
+
+
+def test_the_360_shows_exposure_payments_promises_and_offers_the_statement(admin_client, buyer, clerk, history):
+    invoice = buyer.invoices.order_by("pk").last()
+    payment = pay(buyer, clerk, "50.00")
+    promise = collections.record_promise_to_pay(
+        customer=buyer,
+        invoices=[invoice],
+        promised_date=timezone.localdate() + timedelta(days=7),
+        amount=Decimal("238.00"),
+        actor=clerk,
+    )
+
+    page = admin_client.get(f"/admin/customers/customer/{buyer.pk}/change/").content.decode()
+    statement = admin_client.get(f"/admin/customers/customer/{buyer.pk}/statement/")
+
+    assert "Exposure" in page
+    assert f"/admin/payments/payment/{payment.pk}/change/" in page
+    assert f"/admin/payments/promisetopay/{promise.pk}/change/" in page
+    assert f"/admin/customers/customer/{buyer.pk}/request-credit-limit/" in page
+    assert statement.status_code == 200
+    assert statement["Content-Type"] == "application/pdf"
+    assert statement.getvalue().startswith(b"%PDF")
+
+
+def test_the_statement_needs_permission_to_see_invoices(buyer, history):
+    client = Client()
+    client.force_login(StaffFactory(email="sven@otc.test", groups=["no such group"]))  # staff without permissions
+
+    assert client.get(f"/admin/customers/customer/{buyer.pk}/statement/").status_code == 403
 
 
 def queries_for_page(client, url: str) -> int:
