@@ -6,16 +6,17 @@ sit below the service desk, so the service desk extends their admin rather than 
 from datetime import timedelta
 from io import BytesIO
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpRequest
-from django.urls import path
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import path, reverse
 from django.utils import timezone
 
 from customers.admin import CustomerAdmin
 from customers.models import Customer
 from invoicing.documents.services import statement_pdf
+from otc.errors import DomainError
 from service.selectors import customer_360
 
 STATEMENT_DAYS = 90
@@ -37,15 +38,20 @@ class CustomerWith360Admin(CustomerAdmin):
             extra_context = {**(extra_context or {}), "customer_360": customer_360(customer)}
         return super().change_view(request, object_id, form_url, extra_context)
 
-    def statement_view(self, request: HttpRequest, object_id: str) -> FileResponse:
-        """The statement of account of the last 90 days as a PDF, as the customer gets it in the portal."""
+    def statement_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """The statement of account of the last 90 days as a PDF, as the customer gets it in the portal;
+        without a company profile, the customer's page says what to set up first."""
         if not request.user.has_perm("invoicing.view_invoice"):
             raise PermissionDenied
         customer = self.get_object(request, unquote(object_id))
         if customer is None:
             raise Http404("No such customer.")
         end = timezone.localdate()
-        pdf = statement_pdf(customer=customer, start=end - timedelta(days=STATEMENT_DAYS), end=end)
+        try:
+            pdf = statement_pdf(customer=customer, start=end - timedelta(days=STATEMENT_DAYS), end=end)
+        except DomainError as error:
+            messages.error(request, str(error))
+            return HttpResponseRedirect(reverse("admin:customers_customer_change", args=[customer.pk]))
         return FileResponse(
             BytesIO(pdf.content), as_attachment=True, filename=pdf.filename, content_type="application/pdf"
         )

@@ -55,6 +55,8 @@ def portal_pages(nordwind):  # noqa: F811
         "order-again": [delivered.number],
         "order-cancel": [delivered.number],
         "order-return": [delivered.number],
+        "order-confirmation": [delivered.number],
+        "delivery-note": [delivered.number, delivered.shipments.get().number],
         "invoice": [invoices[0].pk],
         "invoice-dispute": [invoices[0].pk],
         "invoice-promise": [invoices[0].pk],

@@ -66,7 +66,9 @@ def test_the_360_sums_up_the_customer(buyer, history):
     assert (summary.held_orders, summary.last_payments, summary.open_promises) == ([], [], [])
 
 
-def test_the_360_shows_exposure_payments_promises_and_offers_the_statement(admin_client, buyer, clerk, history):
+def test_the_360_shows_exposure_payments_promises_and_offers_the_statement(
+    admin_client, company, buyer, clerk, history
+):
     invoice = buyer.invoices.order_by("pk").last()
     payment = pay(buyer, clerk, "50.00")
     promise = collections.record_promise_to_pay(
@@ -146,3 +148,10 @@ def test_the_360_starts_an_order_and_a_payment_with_the_customer_and_its_currenc
 
     assert (payment_form.form["customer"].value(), payment_form.form["currency"].value()) == (str(customer.pk), "CHF")
     assert (order_form.form["customer"].value(), order_form.form["currency"].value()) == (str(customer.pk), "CHF")
+
+
+def test_without_a_company_profile_the_statement_says_what_to_set_up(admin_client, buyer, history):
+    response = admin_client.get(f"/admin/customers/customer/{buyer.pk}/statement/", follow=True)
+
+    assert response.redirect_chain[0][0] == f"/admin/customers/customer/{buyer.pk}/change/"
+    assert "Set up the company profile" in response.content.decode()
