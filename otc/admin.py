@@ -74,6 +74,13 @@ class ServiceChangeFormMixin:
             request.service_refusal = refused
             return super().changeform_view(request, object_id, form_url, extra_context)
 
+    def get_changeform_initial_data(self, request) -> dict:
+        """Values in the URL prefill the add form (?customer=12, as the customer 360's links pass); one
+        that cannot name a related row (?customer=abc) is left out instead of failing the page."""
+        initial = super().get_changeform_initial_data(request)
+        related = {field.name for field in self.opts.get_fields() if field.many_to_one or field.one_to_one}
+        return {name: value for name, value in initial.items() if name not in related or str(value).strip().isdigit()}
+
     def get_form(self, request, obj=None, change=False, **kwargs):
         form_class = super().get_form(request, obj, change, **kwargs)
         refused = getattr(request, "service_refusal", None)
