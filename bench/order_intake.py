@@ -133,8 +133,8 @@ def run_sql(orders, clerk, warehouse, url: str) -> None:
             cur.executemany(
                 """INSERT INTO orders_orderline (order_id, line_no, product_id, description, quantity, unit_price,
                        price_rule, discount_percent, tax_rate, reverse_charge, tax_category, tax_note, net_amount,
-                       tax_amount, quantity_reserved, quantity_shipped, quantity_returned)
-                   VALUES (%s, %s, %s, 'item', %s, %s, 'list', 0, %s, false, 'S', '', %s, %s, 0, 0, 0)""",
+                       tax_amount, quantity_reserved, quantity_shipped, quantity_returned, price_overridden)
+                   VALUES (%s, %s, %s, 'item', %s, %s, 'list', 0, %s, false, 'S', '', %s, %s, 0, 0, 0, false)""",
                 [
                     (order_id, n, pid, quantities[pid], prices[pid], rate, nets[pid], taxes[pid])
                     for n, pid in enumerate(ids, start=1)
