@@ -3,6 +3,7 @@ reconciled by a worker with the progress counted on the upload. A real worker en
 done with the right counts; a malformed file ends failed with the reason and not a statement row; the
 API answers 202 with the status URL; the admin lands on the upload's page, refreshed until it is done."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -11,6 +12,8 @@ from django.test import Client
 from django.utils import timezone
 
 from invoicing.models import InvoiceStatus
+from payments import tasks
+from payments.cash_application import background_import
 from payments.cash_application.background_import import run_statement_upload
 from payments.cash_application.uploads import entry_count, queue_statement_upload
 from payments.models import BankStatement, BankStatementLine, BankStatementUpload, StatementFormat, UploadStatus
@@ -259,3 +262,39 @@ def test_a_failed_upload_shows_the_reason_on_its_page(long_file, clerk, django_c
     assert "Failed: nothing of the file was imported." in page
     assert BankStatementUpload.objects.get().error in page.replace("&#x27;", "'")
     assert 'http-equiv="refresh"' not in page
+
+
+class WorkerKilled(BaseException):
+    """What a SIGKILL looks like from inside: nothing after it runs, no except clause catches it."""
+
+
+@pytest.mark.django_db
+def test_an_upload_whose_worker_died_mid_reconciliation_is_swept_and_finishes_with_the_right_counts(
+    long_file, clerk, settings, monkeypatch
+):
+    content, invoices = long_file
+    settings.OTC_STATEMENT_UPLOAD_BATCH_LINES = 5
+    upload = queue_statement_upload(content=content, filename="long.sta", format=StatementFormat.MT940, actor=clerk)
+    batches = background_import.reconciliation.reconcile_statement_in_batches
+
+    def dying_after_two_batches(**kwargs):
+        for number, batch in enumerate(batches(**kwargs), start=1):
+            yield batch
+            if number == 2:
+                raise WorkerKilled
+
+    monkeypatch.setattr(background_import.reconciliation, "reconcile_statement_in_batches", dying_after_two_batches)
+    with pytest.raises(WorkerKilled):
+        run_statement_upload(upload_id=upload.pk)
+    upload.refresh_from_db()
+    assert (upload.status, upload.lines_read, upload.lines_reconciled) == (UploadStatus.RECONCILING, LINES, 10)
+    assert background_import.statement_uploads_due() == []  # it reported progress a moment ago
+    BankStatementUpload.objects.filter(pk=upload.pk).update(progressed_at=timezone.now() - timedelta(minutes=5))
+    assert background_import.statement_uploads_due() == [upload.pk]
+
+    monkeypatch.setattr(background_import.reconciliation, "reconcile_statement_in_batches", batches)
+    assert tasks.sweep_statement_uploads() == 1  # eager here: the task runs at once
+
+    assert_done_with_the_right_counts(upload, invoices)
+    assert BankStatement.objects.count() == 2  # imported once
+    assert background_import.statement_uploads_due() == []
