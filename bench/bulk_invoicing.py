@@ -128,7 +128,8 @@ def build_world(pairs: int):
                                           quantity_reserved, quantity_shipped, quantity_returned, order_id,
                                           product_id, price_overridden)
             SELECT n, pr.name, q, 4.99 + (pr.id %% 50) * 1.25, 'list', CASE WHEN (p + n) %% 6 = 0 THEN 5 ELSE 0 END,
-                   CASE WHEN pr.tax_category_id = %s THEN 7 ELSE 19 END, false, 'S', '', 0, 0, 0, q, 0, o.id, pr.id, false
+                   CASE WHEN pr.tax_category_id = %s THEN 7 ELSE 19 END, false, 'S', '', 0, 0, 0, q, 0, o.id, pr.id,
+                   false
               FROM orders_order o
              CROSS JOIN LATERAL (SELECT (substr(o.number, 6)::int + 1) / 2 AS p) pair
              CROSS JOIN LATERAL generate_series(1, 2 + p %% 3) n

@@ -35,8 +35,12 @@ def encrypt(plaintext: str) -> str:
 
 
 def decrypt(token: str) -> str:
+    return _decrypt_bytes(token.encode()).decode()
+
+
+def _decrypt_bytes(token: bytes) -> bytes:
     try:
-        return _fernet().decrypt(token.encode()).decode()
+        return _fernet().decrypt(token)
     except InvalidToken as error:
         raise ImproperlyConfigured("Cannot decrypt a stored value: wrong FIELD_ENCRYPTION_KEYS") from error
 
@@ -56,3 +60,14 @@ class EncryptedTextField(models.TextField):
     def get_prep_value(self, value):
         value = super().get_prep_value(value)
         return None if value in (None, "") else encrypt(value)
+
+
+class EncryptedBinaryField(models.BinaryField):
+    """Bytes stored encrypted (a Fernet token); reads and writes the plain bytes in Python."""
+
+    def from_db_value(self, value, expression, connection):
+        return None if value is None else _decrypt_bytes(bytes(value))
+
+    def get_prep_value(self, value):
+        value = super().get_prep_value(value)
+        return None if value is None else _fernet().encrypt(bytes(value))

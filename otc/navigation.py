@@ -58,6 +58,7 @@ SECTIONS: list[tuple[str, list[Entry]]] = [
             Entry("Payments", "payments", "payments.payment"),
             Entry("Reconciliation queue", "account_balance", "payments.bankstatementline"),
             Entry("Bank statements", "description", "payments.bankstatement"),
+            Entry("Statement uploads", "upload_file", "payments.bankstatementupload"),
             Entry("Dunning letters", "mail", "payments.dunningletter"),
             Entry("Promises to pay", "handshake", "payments.promisetopay"),
             Entry("Payment plans", "event_repeat", "payments.paymentplan"),

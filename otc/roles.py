@@ -35,7 +35,7 @@ _INVOICING = [
 _INVOICING_RIGHTS = ["invoicing.issue_invoice", "invoicing.issue_credit_note"]
 _LEDGER = ["ledgeraccount", "openitem", "journalentry", "journalline"]
 _PAYMENTS = ["payment", "allocation", "refund"]
-_STATEMENTS = ["bankstatement", "bankstatementline"]
+_STATEMENTS = ["bankstatement", "bankstatementline", "bankstatementupload"]
 _COLLECTIONS = [
     "dunningpolicy",
     "dunninglevel",

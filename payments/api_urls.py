@@ -9,6 +9,7 @@ router = SimpleRouter()
 router.register("payments", money.PaymentViewSet, basename="payment")
 router.register("allocations", money.AllocationViewSet, basename="allocation")
 router.register("bank-statements", cash_application.BankStatementViewSet, basename="bank-statement")
+router.register("bank-statement-uploads", cash_application.BankStatementUploadViewSet, basename="bank-statement-upload")
 router.register("bank-statement-lines", cash_application.BankStatementLineViewSet, basename="bank-statement-line")
 router.register("promises-to-pay", collections.PromiseToPayViewSet, basename="promise-to-pay")
 

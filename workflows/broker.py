@@ -4,6 +4,7 @@ the caller; the outage is logged once (otc.outages)."""
 
 from celery import Task
 
+from otc import broker
 from otc.outages import Outage
 
 outage = Outage("broker", detail="events stay pending; the sweeper resends")
@@ -11,10 +12,4 @@ outage = Outage("broker", detail="events stay pending; the sweeper resends")
 
 def enqueue(task: Task, *args) -> bool:
     """Send `task` to the broker; False when the broker cannot take it (counted in the outage)."""
-    try:
-        task.delay(*args)
-    except Exception as error:
-        outage.record_failure(error)
-        return False
-    outage.record_success()
-    return True
+    return broker.enqueue(task, *args, outage=outage)

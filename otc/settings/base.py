@@ -300,6 +300,7 @@ CELERY_BEAT_SCHEDULE = {
     "payment-reminders": {"task": "workflows.tasks.send_payment_reminders", "schedule": crontab(hour=7, minute=0)},
     "expire-disputes": {"task": "service.tasks.expire_disputes", "schedule": crontab(hour=5, minute=30)},
     "ticket-sla-alerts": {"task": "service.tasks.raise_sla_alerts", "schedule": 300.0},
+    "sweep-statement-uploads": {"task": "payments.tasks.sweep_statement_uploads", "schedule": 60.0},
     "refresh-analytics-snapshots": {"task": "analytics.tasks.refresh_snapshots", "schedule": crontab(minute=10)},
     "staff-digests": {"task": "workflows.tasks.send_staff_digests", "schedule": crontab(minute=5)},
     "weekly-kpis": {
@@ -422,6 +423,12 @@ OTC_COMPANY_CURRENCY = env("COMPANY_CURRENCY", "EUR")
 OTC_PAYMENT_REMINDER_DAYS = int(env("PAYMENT_REMINDER_DAYS", "3"))
 # A bank line's best match is applied without a clerk at this confidence (0..1) or above.
 OTC_AUTO_APPLY_CONFIDENCE = float(env("AUTO_APPLY_CONFIDENCE", "0.9"))
+# A statement file with more lines than this is imported and reconciled by a worker, its progress
+# reported every OTC_STATEMENT_UPLOAD_BATCH_LINES lines; a worker silent for OTC_STATEMENT_UPLOAD_STALL_SECONDS
+# is presumed dead and the upload is handed out again (payments.tasks.sweep_statement_uploads).
+OTC_STATEMENT_BACKGROUND_LINES = int(env("STATEMENT_BACKGROUND_LINES", "300"))
+OTC_STATEMENT_UPLOAD_BATCH_LINES = int(env("STATEMENT_UPLOAD_BATCH_LINES", "100"))
+OTC_STATEMENT_UPLOAD_STALL_SECONDS = int(env("STATEMENT_UPLOAD_STALL_SECONDS", "120"))
 # Short payments up to this much (document currency) may be written off when allocating.
 OTC_WRITE_OFF_TOLERANCE = {"default": env("WRITE_OFF_TOLERANCE", "5.00"), "JPY": "500", "KRW": "5000"}
 # Payment providers' webhook secrets, "name:secret,name2:secret2": each signs its notifications.

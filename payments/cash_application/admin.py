@@ -52,14 +52,17 @@ from payments.admin_helpers import amount_field, autofocus_first_field, customer
 from payments.cash_application import selectors
 from payments.cash_application import services as reconciliation
 from payments.cash_application.bank_formats.csv_layout import CSV_LAYOUTS
-from payments.cash_application.selectors import line_proposals, queue_condition
+from payments.cash_application.selectors import line_proposals, queue_condition, statement_list
 from payments.cash_application.statement_import import import_bank_statement
+from payments.cash_application.uploads import queue_statement_upload, runs_in_background
 from payments.models import (
     BankStatement,
     BankStatementLine,
+    BankStatementUpload,
     CompanyBankAccount,
     StatementFormat,
     StatementLineStatus,
+    UploadStatus,
 )
 from payments.money import services
 
@@ -68,6 +71,13 @@ LINE_COLORS = {
     StatementLineStatus.UNMATCHED: "warning",
     StatementLineStatus.APPLIED: "success",
     StatementLineStatus.IGNORED: "",
+}
+UPLOAD_COLORS = {
+    UploadStatus.QUEUED: "info",
+    UploadStatus.IMPORTING: "info",
+    UploadStatus.RECONCILING: "info",
+    UploadStatus.DONE: "success",
+    UploadStatus.FAILED: "danger",
 }
 RECONCILE = "payments.change_bankstatementline"
 
@@ -279,8 +289,11 @@ class BankStatementAdmin(DocumentAdmin):
             raise PermissionDenied
         form = UploadStatementForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
+            upload = form.service_kwargs()
             try:
-                statements = import_bank_statement(actor=request.user, **form.service_kwargs())
+                if runs_in_background(content=upload["content"], format=upload["format"]):
+                    return HttpResponseRedirect(change_url(queue_statement_upload(actor=request.user, **upload)))
+                statements = import_bank_statement(actor=request.user, **upload)
             except DomainError as error:
                 apply_domain_error(form, error)
             else:
@@ -296,7 +309,9 @@ class BankStatementAdmin(DocumentAdmin):
             submit_label="Upload and reconcile",
             intro=(
                 "The statement is imported whole or not at all, then every incoming line the matching engine "
-                "is sure of is applied; the rest waits in the reconciliation queue."
+                f"is sure of is applied; the rest waits in the reconciliation queue. A file of more than "
+                f"{settings.OTC_STATEMENT_BACKGROUND_LINES} lines is imported and reconciled in the background "
+                "while its page shows the progress."
             ),
         )
 
@@ -311,6 +326,67 @@ class BankStatementAdmin(DocumentAdmin):
                 f"{statement} imported with {statement.line_count} line(s): {len(result.applied)} applied "
                 f"automatically, {len(result.queued)} waiting, {len(result.ignored)} set aside.",
             )
+
+
+@admin.register(BankStatementUpload)
+class BankStatementUploadAdmin(ReadOnlyModelAdmin):
+    """Long statement files, imported and reconciled by a worker: each upload's page shows its progress
+    (refreshed every 2 s until it is done or failed), then leads to its statements and the queue."""
+
+    list_display = [
+        "filename",
+        "format",
+        "status_badge",
+        "lines_read",
+        "lines_reconciled",
+        "applied_automatically",
+        "waiting",
+        "uploaded_by",
+        "uploaded_at",
+    ]
+    list_filter = [("status", ChoicesDropdownFilter)]
+    search_fields = ["filename"]
+    list_select_related = ["uploaded_by"]
+    fields = [
+        "filename",
+        "format",
+        "status_badge",
+        "lines_read",
+        "lines_reconciled",
+        "applied_automatically",
+        "waiting",
+        "set_aside",
+        "error",
+        "uploaded_by",
+        "uploaded_at",
+        "finished_at",
+    ]
+    readonly_fields = fields
+    change_form_template = "admin/payments/bankstatementupload/change_form.html"
+
+    def get_queryset(self, request) -> QuerySet[BankStatementUpload]:
+        return super().get_queryset(request).defer("content")
+
+    @display(description="Status", ordering="status")
+    def status_badge(self, upload: BankStatementUpload) -> str:
+        return badge(upload.get_status_display(), UPLOAD_COLORS[upload.status])
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        upload = self.get_object(request, unquote(object_id))
+        context = {**(extra_context or {})}
+        if upload is not None:
+            statements = statement_list().filter(uploads=upload).order_by("pk")
+            context.update(
+                upload=upload,
+                percent=round(100 * upload.lines_reconciled / upload.lines_read) if upload.lines_read else 0,
+                statements=[(statement, self._queue_url(statement)) for statement in statements],
+                queue_url=reverse("admin:payments_bankstatementline_changelist"),
+            )
+        return super().change_view(request, object_id, form_url, context)
+
+    @staticmethod
+    def _queue_url(statement: BankStatement) -> str:
+        return reverse("admin:payments_bankstatementline_changelist") + f"?statement__id__exact={statement.pk}"
 
 
 class LineStatusFilter(admin.SimpleListFilter):

@@ -9,7 +9,7 @@ from customers.models import Customer
 from invoicing.models import Invoice
 from otc.money import quantize
 from payments.cash_application.matching import PROPOSAL_LIMIT, BankLine, Proposal, propose_matches
-from payments.models import BankStatement, BankStatementLine, StatementLineStatus
+from payments.models import BankStatement, BankStatementLine, BankStatementUpload, StatementLineStatus
 
 ZERO = Decimal("0")
 
@@ -41,6 +41,15 @@ def statement_list() -> QuerySet[BankStatement]:
 def statements_with_lines() -> QuerySet[BankStatement]:
     lines = BankStatementLine.objects.select_related("payment").order_by("line_no")
     return statement_list().prefetch_related(Prefetch("lines", queryset=lines))
+
+
+def upload_list() -> QuerySet[BankStatementUpload]:
+    """Statement uploads with who uploaded them and their statements' ids, without the stored file."""
+    return (
+        BankStatementUpload.objects.defer("content")
+        .select_related("uploaded_by")
+        .prefetch_related(Prefetch("statements", queryset=BankStatement.objects.only("pk").order_by("pk")))
+    )
 
 
 def queue_condition() -> Q:

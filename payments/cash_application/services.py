@@ -8,6 +8,7 @@ line's state commit together, line by line, so reconciling a statement can be ki
 run again: it carries on with the lines still unmatched.
 """
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -56,9 +57,27 @@ def reconcile_statement(*, statement: BankStatement, actor: User) -> Reconciliat
 
     Each line commits on its own; run again after a crash, it takes up the lines still unmatched, after
     showing as applied any line whose payment was booked already."""
-    result = Reconciliation()
     adopt_booked_payments(statement=statement)
     lines = list(statement.lines.filter(status=StatementLineStatus.UNMATCHED).order_by("line_no"))
+    return _reconcile_lines(lines, actor=actor)
+
+
+def reconcile_statement_in_batches(
+    *, statement: BankStatement, actor: User, batch_size: int
+) -> Iterator[Reconciliation]:
+    """reconcile_statement a batch of lines at a time, in statement order, for a caller that reports
+    progress: each batch's result is yielded once its lines are committed. The matching engine runs
+    once per batch, so a later batch sees the invoices an earlier one paid."""
+    adopt_booked_payments(statement=statement)
+    unmatched = statement.lines.filter(status=StatementLineStatus.UNMATCHED).order_by("line_no")
+    after = 0
+    while batch := list(unmatched.filter(line_no__gt=after)[:batch_size]):
+        after = batch[-1].line_no
+        yield _reconcile_lines(batch, actor=actor)
+
+
+def _reconcile_lines(lines: list[BankStatementLine], *, actor: User) -> Reconciliation:
+    result = Reconciliation()
     incoming = [line for line in lines if line.amount > ZERO]
     for line in lines:
         if line.amount <= ZERO:

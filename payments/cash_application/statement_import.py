@@ -48,8 +48,8 @@ def import_bank_statement(
     layout, NotOurBankAccount for a statement of an account that is not one of the company's, and
     StatementAlreadyImported for a statement or file seen before.
     """
-    file_sha256 = hashlib.sha256(content).hexdigest()
-    _refuse_imported(Q(file_sha256=file_sha256), "This file")
+    file_sha256 = file_fingerprint(content)
+    refuse_imported_file(file_sha256)
     parsed_statements = _parse(content, format, csv_layout, csv_account_iban, csv_statement_id, csv_period)
     accounts = [own_bank_account(parsed.account, parsed.currency) for parsed in parsed_statements]
     same_statements = Q(pk__in=[])
@@ -71,6 +71,16 @@ def import_bank_statement(
     except IntegrityError:
         _refuse_imported(Q(file_sha256=file_sha256) | same_statements, "A statement of this file")
         raise
+
+
+def file_fingerprint(content: bytes) -> str:
+    """The SHA-256 of a statement file, by which the same file is recognised."""
+    return hashlib.sha256(content).hexdigest()
+
+
+def refuse_imported_file(file_sha256: str) -> None:
+    """StatementAlreadyImported, naming when and by whom, if this very file was imported before."""
+    _refuse_imported(Q(file_sha256=file_sha256), "This file")
 
 
 def own_bank_account(reference: AccountReference, currency: str) -> CompanyBankAccount:

@@ -26,11 +26,20 @@ __all__ = [
 from payments.models.statements import (
     BankStatement,
     BankStatementLine,
+    BankStatementUpload,
     StatementFormat,
     StatementLineStatus,
+    UploadStatus,
 )
 
-__all__ += ["BankStatement", "BankStatementLine", "StatementFormat", "StatementLineStatus"]
+__all__ += [
+    "BankStatement",
+    "BankStatementLine",
+    "BankStatementUpload",
+    "StatementFormat",
+    "StatementLineStatus",
+    "UploadStatus",
+]
 
 from payments.models.collections import (  # noqa: E402 (appended after the statements part)
     DunningAssignment,

@@ -12,7 +12,7 @@ from django.db.models import F, Q
 
 from customers.validators import mask_iban, normalize_iban
 from otc.audit import tracked
-from otc.crypto import EncryptedTextField
+from otc.crypto import EncryptedBinaryField, EncryptedTextField
 from otc.money import CurrencyField, MoneyField
 from payments.models.payments import Payment
 
@@ -136,3 +136,74 @@ class BankStatementLine(models.Model):
     @property
     def counterparty_iban_masked(self) -> str:
         return mask_iban(self.counterparty_iban or "")
+
+
+class UploadStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    IMPORTING = "importing", "Importing"
+    RECONCILING = "reconciling", "Reconciling"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+UNFINISHED_UPLOAD = (UploadStatus.QUEUED, UploadStatus.IMPORTING, UploadStatus.RECONCILING)
+
+
+class BankStatementUpload(models.Model):
+    """A statement file too long to import and reconcile within a web request: stored (encrypted) when
+    uploaded, then imported and reconciled by a worker, its progress counted batch by batch.
+
+    The file is kept only until the upload is done or failed. One file is in progress (or done) at
+    most once; a failed upload of it does not stop the next.
+    """
+
+    filename = models.CharField(max_length=255)
+    format = models.CharField(max_length=10, choices=StatementFormat.choices)
+    csv_layout = models.CharField("CSV layout", max_length=40, blank=True)
+    csv_account_iban = models.CharField("CSV account IBAN", max_length=42, blank=True)
+    csv_statement_id = models.CharField("CSV statement id", max_length=35, blank=True)
+    csv_period_start = models.DateField("CSV period from", null=True, blank=True)
+    csv_period_end = models.DateField("CSV period to", null=True, blank=True)
+    content = EncryptedBinaryField(null=True, editable=False, help_text="The file as uploaded, until it is processed.")
+    file_sha256 = models.CharField("file SHA-256", max_length=64, editable=False)
+    status = models.CharField(max_length=12, choices=UploadStatus.choices, default=UploadStatus.QUEUED)
+    lines_read = models.PositiveIntegerField(default=0, help_text="Lines imported, of every statement in the file.")
+    lines_reconciled = models.PositiveIntegerField(
+        default=0, help_text="Lines the reconciliation has been through so far (applied, waiting or set aside)."
+    )
+    applied_automatically = models.PositiveIntegerField(default=0)
+    waiting = models.PositiveIntegerField(default=0, help_text="Incoming lines left in the reconciliation queue.")
+    set_aside = models.PositiveIntegerField(default=0, help_text="Outgoing lines ignored, and lines a clerk ignored.")
+    error = models.TextField(blank=True, help_text="Why the upload failed, as the import or reconciliation said.")
+    statements = models.ManyToManyField(BankStatement, blank=True, related_name="uploads")
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+    progressed_at = models.DateTimeField(help_text="When a worker last reported progress (or the upload was queued).")
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-uploaded_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=UploadStatus.values), name="statement_upload_status_valid"),
+            models.CheckConstraint(
+                condition=Q(format__in=StatementFormat.values), name="statement_upload_format_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(lines_reconciled__lte=F("lines_read")), name="statement_upload_reconciles_what_it_read"
+            ),
+            models.UniqueConstraint(
+                fields=["file_sha256"], condition=~Q(status=UploadStatus.FAILED), name="statement_upload_file_once"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["progressed_at"], condition=Q(status__in=UNFINISHED_UPLOAD), name="statement_upload_unfinished"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.uploaded_at:%Y-%m-%d %H:%M})" if self.uploaded_at else self.filename
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status not in UNFINISHED_UPLOAD

@@ -13,8 +13,10 @@ from payments.cash_application.bank_formats.csv_layout import CSV_LAYOUTS
 from payments.models import (
     BankStatement,
     BankStatementLine,
+    BankStatementUpload,
     StatementFormat,
     StatementLineStatus,
+    UploadStatus,
 )
 from payments.money.api.serializers import (
     AllocationCreateSerializer,
@@ -226,3 +228,38 @@ class BankStatementImportedSerializer(BankStatementDetailSerializer):
     @extend_schema_field(BankStatementSerializer(many=True))
     def get_file_statements(self, statement: BankStatement) -> list[dict]:
         return BankStatementSerializer(self.context["file_statements"], many=True).data
+
+
+class BankStatementUploadSerializer(serializers.ModelSerializer):
+    """A long statement file being imported and reconciled by a worker, and how far it got."""
+
+    format = serializers.ChoiceField(choices=StatementFormat.choices, read_only=True)
+    status = serializers.ChoiceField(
+        choices=UploadStatus.choices,
+        read_only=True,
+        help_text="queued, importing, reconciling, then done; failed when the file was refused (see `error`).",
+    )
+    statements = serializers.PrimaryKeyRelatedField(
+        many=True, read_only=True, help_text="The statements imported from the file (ids), once imported."
+    )
+    uploaded_by = serializers.StringRelatedField(read_only=True)
+
+    class Meta:
+        model = BankStatementUpload
+        fields = [
+            "id",
+            "filename",
+            "format",
+            "status",
+            "lines_read",
+            "lines_reconciled",
+            "applied_automatically",
+            "waiting",
+            "set_aside",
+            "error",
+            "statements",
+            "uploaded_by",
+            "uploaded_at",
+            "finished_at",
+        ]
+        read_only_fields = fields

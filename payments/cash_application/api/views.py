@@ -5,13 +5,14 @@ parses, calls a service, and renders; errors become problem+json."""
 from decimal import Decimal
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.generics import get_object_or_404
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.reverse import reverse
 
 from invoicing import selectors as invoicing_selectors
 from otc.api.idempotency import idempotent
@@ -25,6 +26,7 @@ from payments.cash_application.api.serializers import (
     BankStatementImportedSerializer,
     BankStatementLineSerializer,
     BankStatementSerializer,
+    BankStatementUploadSerializer,
     LineApplySerializer,
     ReasonSerializer,
     StatementUploadSerializer,
@@ -37,9 +39,11 @@ from payments.cash_application.selectors import (
     ranked_proposals,
     statement_list,
     statements_with_lines,
+    upload_list,
 )
 from payments.cash_application.statement_import import import_bank_statement
-from payments.models import BankStatement, BankStatementLine, StatementLineStatus
+from payments.cash_application.uploads import queue_statement_upload, runs_in_background
+from payments.models import BankStatement, BankStatementLine, BankStatementUpload, StatementLineStatus
 from payments.money import selectors
 from payments.money.api.serializers import PaymentDetailSerializer
 from payments.money.services import Application
@@ -81,7 +85,14 @@ class BankStatementViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         request={"multipart/form-data": StatementUploadSerializer},
-        responses={201: BankStatementImportedSerializer, **problems(401, 403, 409, 422)},
+        responses={
+            201: BankStatementImportedSerializer,
+            202: OpenApiResponse(
+                BankStatementUploadSerializer,
+                description="A long file, stored for a worker; `Location` is the upload's status URL.",
+            ),
+            **problems(401, 403, 409, 422),
+        },
         description=(
             "Imports the file (CAMT.053, CAMT.052, CAMT.054, MT940, BAI2 or CSV) with every statement and "
             "line in it, or nothing, then "
@@ -90,24 +101,42 @@ class BankStatementViewSet(viewsets.GenericViewSet):
             "(`/bank-statement-lines/?status=unmatched`), outgoing ones are ignored. A malformed file is a "
             "422 `malformed_statement` naming the line or element at fault. The same file, or the same "
             "account, statement id and period, is a 409 `statement_already_imported` naming who imported "
-            "it and when; this also makes a retry safe, so the endpoint takes no Idempotency-Key."
+            "it and when; this also makes a retry safe, so the endpoint takes no Idempotency-Key.\n\n"
+            "A file of more lines than the server's background threshold (300 by default) is answered "
+            "`202 Accepted` at once: the file is stored and a worker imports and reconciles it, all or "
+            "nothing as above. `Location` is its status URL (`/bank-statement-uploads/{id}/`): poll it "
+            "until `status` is `done` (the counts final, `statements` listing what was imported) or "
+            "`failed` (`error` says why; nothing was imported)."
         ),
+        parameters=[
+            OpenApiParameter(
+                "Location", str, OpenApiParameter.HEADER, description="The upload's status URL.", response=[202]
+            )
+        ],
     )
     def create(self, request: Request) -> Response:
         """Upload a bank statement (multipart/form-data)."""
         data = parse(StatementUploadSerializer, request)
         period = (data["period_start"], data["period_end"]) if data["period_start"] else None
         upload = data["file"]
-        statements = import_bank_statement(
-            content=upload.read(),
-            filename=upload.name or "statement",
-            format=data["format"],
-            actor=request.user,
-            csv_layout=data["csv_layout"],
-            csv_account_iban=data["account_iban"],
-            csv_statement_id=data["statement_id"],
-            csv_period=period,
-        )
+        file = {
+            "content": upload.read(),
+            "filename": upload.name or "statement",
+            "format": data["format"],
+            "actor": request.user,
+            "csv_layout": data["csv_layout"],
+            "csv_account_iban": data["account_iban"],
+            "csv_statement_id": data["statement_id"],
+            "csv_period": period,
+        }
+        if runs_in_background(content=file["content"], format=file["format"]):
+            queued = queue_statement_upload(**file)
+            return Response(
+                BankStatementUploadSerializer(get_object_or_404(upload_list(), pk=queued.pk)).data,
+                status=status.HTTP_202_ACCEPTED,
+                headers={"Location": reverse("bank-statement-upload-detail", args=[queued.pk], request=request)},
+            )
+        statements = import_bank_statement(**file)
         results = [reconciliation.reconcile_statement(statement=each, actor=request.user) for each in statements]
         statement = get_object_or_404(statements_with_lines(), pk=statements[0].pk)
         result = results[0]
@@ -123,6 +152,22 @@ class BankStatementViewSet(viewsets.GenericViewSet):
         return Response(
             BankStatementImportedSerializer(statement, context=context).data, status=status.HTTP_201_CREATED
         )
+
+
+class BankStatementUploadViewSet(viewsets.GenericViewSet):
+    """Long statement files, imported and reconciled by a worker after a 202 from the upload."""
+
+    scopes = PAYMENT_SCOPES
+    staff_permissions = {"read": "payments.view_bankstatementupload", "write": "payments.add_bankstatement"}
+    lookup_value_regex = r"\d+"
+
+    def get_queryset(self) -> QuerySet[BankStatementUpload]:
+        return upload_list()
+
+    @extend_schema(responses={200: BankStatementUploadSerializer, **problems(401, 403, 404)})
+    def retrieve(self, request: Request, pk: int) -> Response:
+        """A statement upload's status and counts, as far as the worker got: poll until `done` or `failed`."""
+        return Response(BankStatementUploadSerializer(get_object_or_404(upload_list(), pk=pk)).data)
 
 
 # --- Statement lines -------------------------------------------------------------------------------------
