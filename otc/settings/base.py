@@ -258,7 +258,7 @@ SPECTACULAR_SETTINGS = {
     ],
     # One name per choice set, where several fields share one (or one field name has several sets).
     "ENUM_NAME_OVERRIDES": {
-        "CountryEnum": "customers.validators.COUNTRY_CHOICES",
+        "CountryEnum": "otc.countries.COUNTRY_CHOICES",
         "CurrencyEnum": "otc.money.CURRENCY_CHOICES",
         "CustomerStatusEnum": "customers.models.CustomerStatus",
         "AddressKindEnum": "customers.models.AddressKind",
