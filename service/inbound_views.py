@@ -5,7 +5,7 @@ wrongly signed or too old is a 403 and stores nothing."""
 
 from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.parsers import BaseParser
 from rest_framework.request import Request
@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from otc.api.problems import problem_response
-from otc.api.schema import problems
+from otc.api.schema import problems, signature_headers
 from payments.money import webhooks
 from payments.money.errors import InvalidSignature
 from service.models import InboundOutcome, InboundSource
@@ -45,18 +45,7 @@ class InboundMailView(APIView):
     @extend_schema(
         operation_id="webhooks_inbound_mail",
         request={"message/rfc822": OpenApiTypes.BINARY},
-        parameters=[
-            OpenApiParameter(
-                "X-OTC-Timestamp", str, OpenApiParameter.HEADER, required=True, description="Unix seconds."
-            ),
-            OpenApiParameter(
-                "X-OTC-Signature",
-                str,
-                OpenApiParameter.HEADER,
-                required=True,
-                description='Hex HMAC-SHA256 of "<timestamp>.<raw body>" with INBOUND_MAIL_SECRET.',
-            ),
-        ],
+        parameters=signature_headers("INBOUND_MAIL_SECRET"),
         responses={
             200: OpenApiResponse(
                 InboundMailResultSerializer, description="What became of the message (also for one seen before)."

@@ -29,6 +29,21 @@ def problems(*statuses: int) -> dict:
     }
 
 
+def signature_headers(secret: str) -> list[OpenApiParameter]:
+    """The headers of a signed notification (payment providers, the mail gateway): Unix seconds and
+    the hex HMAC-SHA256 of "<timestamp>.<raw body>" with `secret`."""
+    return [
+        OpenApiParameter("X-OTC-Timestamp", str, OpenApiParameter.HEADER, required=True, description="Unix seconds."),
+        OpenApiParameter(
+            "X-OTC-Signature",
+            str,
+            OpenApiParameter.HEADER,
+            required=True,
+            description=f'Hex HMAC-SHA256 of "<timestamp>.<raw body>" with {secret}.',
+        ),
+    ]
+
+
 _METHODS = ("get", "post", "put", "patch", "delete")
 # What any operation can answer, whatever its view declares: a malformed cursor, Idempotency-Key or
 # crafted value (400), no or a refused key (401, 403), an unknown object (404), a wrong body type

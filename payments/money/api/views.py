@@ -5,7 +5,7 @@ problem+json."""
 
 from django.conf import settings
 from django.db.models import QuerySet
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 
 from customers.models import Customer
 from otc.api.idempotency import idempotent
-from otc.api.schema import IDEMPOTENCY_KEY, problems
+from otc.api.schema import IDEMPOTENCY_KEY, problems, signature_headers
 from otc.api.serializers import parse
 from otc.models import ApiKey
 from otc.services import automation_user
@@ -163,18 +163,7 @@ class ProviderWebhookView(APIView):
 
     @extend_schema(
         request=ProviderEventSerializer,
-        parameters=[
-            OpenApiParameter(
-                "X-OTC-Timestamp", str, OpenApiParameter.HEADER, required=True, description="Unix seconds."
-            ),
-            OpenApiParameter(
-                "X-OTC-Signature",
-                str,
-                OpenApiParameter.HEADER,
-                required=True,
-                description='Hex HMAC-SHA256 of "<timestamp>.<raw body>" with the provider\'s secret.',
-            ),
-        ],
+        parameters=signature_headers("the provider's secret"),
         responses={
             201: PaymentSerializer,
             200: OpenApiResponse(PaymentSerializer, description="The event was booked before: that payment."),
