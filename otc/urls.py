@@ -45,3 +45,4 @@ if settings.ANYMAIL.get("WEBHOOK_SECRET"):
 
 handler404 = "otc.api.problems.not_found"
 handler500 = "otc.api.problems.server_failure"
+handler403 = "otc.refusals.permission_denied"

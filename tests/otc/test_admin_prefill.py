@@ -20,3 +20,16 @@ def test_an_add_page_opened_for_no_real_customer_still_opens(group, url, value):
     response = client.get(f"{url}?customer={value}")
 
     assert response.status_code == 200
+
+
+def test_a_refused_admin_page_says_which_role_allows_it():
+    client = Client()
+    client.force_login(StaffFactory(email="clara@otc.test", groups=["finance"]))
+
+    response = client.get("/admin/orders/order/add/")
+
+    page = response.content.decode()
+    assert response.status_code == 403
+    assert 'id="refused"' in page
+    assert "It needs one of these roles: admin, sales." in page
+    assert "clara@otc.test" in page
