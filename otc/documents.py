@@ -9,6 +9,7 @@ download or email serves the bytes the customer first got.
 import hashlib
 from collections.abc import Callable
 from decimal import Decimal
+from io import BytesIO
 from typing import TypeVar
 
 from django.core.files.base import ContentFile
@@ -99,3 +100,8 @@ def download(document: models.Model) -> FileResponse:
     return FileResponse(
         document.file.open("rb"), as_attachment=True, filename=document.filename, content_type=document.content_type
     )
+
+
+def pdf_download(*, filename: str, content: bytes) -> FileResponse:
+    """A PDF rendered for this request only (a statement for a chosen period), as a download."""
+    return FileResponse(BytesIO(content), as_attachment=True, filename=filename, content_type="application/pdf")

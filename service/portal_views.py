@@ -3,7 +3,6 @@ so another customer's object is a 404; every write goes through customers.servic
 user as the actor."""
 
 from datetime import timedelta
-from io import BytesIO
 
 from django.contrib import messages
 from django.db.models import QuerySet
@@ -26,7 +25,7 @@ from orders.documents import confirmation_document, delivery_note_document
 from orders.errors import DocumentNotAvailable
 from orders.models import Order, Shipment
 from orders.selectors import order_detail, order_list, order_return_requests
-from otc.documents import download
+from otc.documents import download, pdf_download
 from service.forms import AddressForm, BankAccountRequestForm, ContactForm, PreferencesForm, StatementPeriodForm
 from service.portal_access import einvoice_refusal, portal_view, submit_form
 from service.selectors import pending_surveys
@@ -237,9 +236,7 @@ def statement(request: HttpRequest) -> HttpResponse:
     start, end = form.cleaned_data["start"], form.cleaned_data["end"]
     if request.GET.get("format") == "pdf":
         pdf = statement_pdf(customer=customer, start=start, end=end)
-        return FileResponse(
-            BytesIO(pdf.content), as_attachment=True, filename=pdf.filename, content_type="application/pdf"
-        )
+        return pdf_download(filename=pdf.filename, content=pdf.content)
     account = statement_of_account(customer=customer, start=start, end=end)
     return render(request, "portal/statement.html", {"form": form, "statement": account})
 

@@ -3,8 +3,6 @@ Factur-X), enter manual invoices, issue credit notes, and read a customer's open
 Each handler parses with an input serializer, calls a service or selector, and renders; errors become
 problem+json."""
 
-from io import BytesIO
-
 from django.db.models import QuerySet
 from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
@@ -34,7 +32,7 @@ from otc.api.idempotency import idempotent
 from otc.api.renderers import PdfRenderer, XmlRenderer
 from otc.api.schema import IDEMPOTENCY_KEY, PDF, problems
 from otc.api.serializers import parse
-from otc.documents import download
+from otc.documents import download, pdf_download
 
 INVOICE_SCOPES = {"read": "invoices:read", "write": "invoices:write"}
 
@@ -216,9 +214,7 @@ class CustomerStatementViewSet(viewsets.GenericViewSet):
         customer = customer_or_404(customer_pk)
         if query.validated_data["format"] == "pdf":
             pdf = statement_pdf(customer=customer, **period)
-            return FileResponse(
-                BytesIO(pdf.content), as_attachment=True, filename=pdf.filename, content_type="application/pdf"
-            )
+            return pdf_download(filename=pdf.filename, content=pdf.content)
         return Response(StatementSerializer(statement_of_account(customer=customer, **period)).data)
 
 

@@ -4,18 +4,18 @@ tickets, open disputes with their tickets, survey scores) and a statement of acc
 sit below the service desk, so the service desk extends their admin rather than the other way round."""
 
 from datetime import timedelta
-from io import BytesIO
 
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils import timezone
 
 from customers.admin import CustomerAdmin
 from customers.models import Customer
 from invoicing.documents.services import statement_pdf
+from otc.documents import pdf_download
 from otc.errors import DomainError
 from service.selectors import customer_360
 
@@ -52,9 +52,7 @@ class CustomerWith360Admin(CustomerAdmin):
         except DomainError as error:
             messages.error(request, str(error))
             return HttpResponseRedirect(reverse("admin:customers_customer_change", args=[customer.pk]))
-        return FileResponse(
-            BytesIO(pdf.content), as_attachment=True, filename=pdf.filename, content_type="application/pdf"
-        )
+        return pdf_download(filename=pdf.filename, content=pdf.content)
 
 
 admin.site.unregister(Customer)
