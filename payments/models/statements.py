@@ -13,7 +13,7 @@ from django.db.models import F, Q
 from customers.validators import mask_iban, normalize_iban
 from otc.audit import tracked
 from otc.crypto import EncryptedBinaryField, EncryptedTextField
-from otc.money import CurrencyField, MoneyField
+from otc.money import CurrencyField, MoneyField, quantize
 from payments.models.payments import Payment
 
 
@@ -131,7 +131,7 @@ class BankStatementLine(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.statement_id}/{self.line_no}: {self.amount} {self.currency}"
+        return f"Line {self.line_no} of {self.booking_date}: {quantize(self.amount, self.currency)} {self.currency}"
 
     @property
     def counterparty_iban_masked(self) -> str:
