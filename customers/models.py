@@ -3,6 +3,7 @@ bank accounts, four-eyes change requests, and portal membership."""
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -181,7 +182,8 @@ class Customer(models.Model):
         ]
         # Prefix look-ups (LIKE 'abc%') for the duplicate guard.
         indexes = [
-            models.Index(fields=["name_key"], name="customer_name_key_prefix", opclasses=["varchar_pattern_ops"])
+            models.Index(fields=["name_key"], name="customer_name_key_prefix", opclasses=["varchar_pattern_ops"]),
+            GinIndex(fields=["name_key"], name="customer_name_key_trigram", opclasses=["gin_trgm_ops"]),
         ]
 
     def __str__(self) -> str:

@@ -2,9 +2,8 @@
 the account timeline, and the one helper that scopes portal queries to a customer. (The exposure
 against the credit limit is orders', which knows the open orders and reads the ledger.)"""
 
-from difflib import SequenceMatcher
-
 from django.conf import settings
+from django.contrib.postgres.search import TrigramSimilarity
 from django.core import signing
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
@@ -31,11 +30,10 @@ from otc.errors import InvalidInput
 from otc.exchange_rates import company_currency
 from otc.models import DocumentStyle
 
-# A near-identical name: normalized names sharing their first letters whose similarity ratio
-# (difflib, 0..1) is at least this. Candidates come from an index range scan, capped.
-DUPLICATE_NAME_SIMILARITY = 0.8
-DUPLICATE_PREFIX_LENGTH = 4
-DUPLICATE_CANDIDATES = 500
+# A near-identical name: normalized names whose trigram similarity (pg_trgm, 0..1) is at least this
+# ("schneider logistik" and "shneider logstik" are 0.76 alike, "schneider bau" 0.43). Candidates
+# come from the trigram index on the normalized name.
+DUPLICATE_NAME_SIMILARITY = 0.6
 
 
 def customer_list() -> QuerySet[Customer]:
@@ -61,26 +59,19 @@ def change_request_list() -> QuerySet[ChangeRequest]:
 
 
 def possible_duplicates(*, legal_name: str, tax_id: str, exclude_pk: int | None = None) -> list[Customer]:
-    """Customers with the same tax ID or a near-identical (normalized) name, most alike first.
-
-    A typo within the first letters of a name is not caught; the same tax ID always is.
-    """
+    """Customers with the same tax ID or a near-identical (normalized) name, most alike first: a typo
+    anywhere in the name is caught, the same tax ID always is. One query on the trigram index."""
     key = name_key(legal_name)
-    match = Q(name_key=key) | Q(name_key__startswith=key[:DUPLICATE_PREFIX_LENGTH])
+    match = Q(name_key__trigram_similar=key)
     if tax_id:
         match |= Q(tax_id=tax_id)
-    candidates = Customer.objects.filter(match)
+    candidates = Customer.objects.filter(match).annotate(similarity=TrigramSimilarity("name_key", key))
     if exclude_pk is not None:
         candidates = candidates.exclude(pk=exclude_pk)
-    scored = [
-        (
-            1.0 if tax_id and customer.tax_id == tax_id else SequenceMatcher(None, key, customer.name_key).ratio(),
-            customer,
-        )
-        for customer in candidates.order_by("pk")[:DUPLICATE_CANDIDATES]
-    ]
-    alike = [(score, customer) for score, customer in scored if score >= DUPLICATE_NAME_SIMILARITY]
-    return [customer for _, customer in sorted(alike, key=lambda pair: (-pair[0], pair[1].pk))[:5]]
+    alike = Q(similarity__gte=DUPLICATE_NAME_SIMILARITY)
+    if tax_id:
+        alike |= Q(tax_id=tax_id)
+    return list(candidates.filter(alike).order_by("-similarity", "pk")[:5])
 
 
 def customer_timeline(*, customer: Customer, limit: int = 200) -> QuerySet:

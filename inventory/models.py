@@ -2,8 +2,10 @@
 
 import pgtrigger
 from django.conf import settings
+from django.contrib.postgres.constraints import ExclusionConstraint
+from django.contrib.postgres.fields import DateRangeField, RangeOperators
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Func, Q, Value
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer, CustomerGroup
@@ -64,6 +66,13 @@ class TaxCategory(models.Model):
         return self.name
 
 
+class DateRange(Func):
+    """PostgreSQL's daterange(lower, upper, bounds); an open upper end is unbounded."""
+
+    function = "DATERANGE"
+    output_field = DateRangeField()
+
+
 @tracked()
 class TaxRate(models.Model):
     """Rate of a tax category in a destination country over a validity period (end exclusive)."""
@@ -81,29 +90,16 @@ class TaxRate(models.Model):
             models.CheckConstraint(
                 condition=Q(valid_to__isnull=True) | Q(valid_to__gt=F("valid_from")), name="tax_rate_period_not_empty"
             ),
-        ]
-        # Periods of one category and country never overlap. A trigger, not an exclusion constraint,
-        # because that needs btree_gist, which the embedded PostgreSQL lacks; the advisory lock
-        # serializes concurrent writers of the same category and country.
-        triggers = [
-            pgtrigger.Trigger(
+            # Periods of one category and country never overlap (btree_gist for the equality parts).
+            ExclusionConstraint(
                 name="tax_rates_do_not_overlap",
-                when=pgtrigger.Before,
-                operation=pgtrigger.Insert | pgtrigger.Update,
-                func="""
-                    PERFORM pg_advisory_xact_lock(hashtext('inventory_taxrate:' || NEW.category_id || NEW.country));
-                    IF EXISTS (
-                        SELECT 1 FROM inventory_taxrate t
-                         WHERE t.category_id = NEW.category_id AND t.country = NEW.country AND t.id <> NEW.id
-                           AND daterange(t.valid_from, t.valid_to, '[)')
-                            && daterange(NEW.valid_from, NEW.valid_to, '[)')
-                    ) THEN
-                        RAISE EXCEPTION 'tax rate period overlaps another for the same category and country'
-                            USING ERRCODE = 'exclusion_violation';
-                    END IF;
-                    RETURN NEW;
-                """,
-            )
+                expressions=[
+                    ("category", RangeOperators.EQUAL),
+                    ("country", RangeOperators.EQUAL),
+                    (DateRange("valid_from", "valid_to", Value("[)")), RangeOperators.OVERLAPS),
+                ],
+                violation_error_message="This period overlaps another rate of the same category and country.",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -210,8 +210,12 @@ def test_a_small_typo_in_the_name_is_still_a_possible_duplicate(clerk):
 
     with pytest.raises(PossibleDuplicateCustomer) as error:
         services.create_customer(actor=clerk, legal_name="Schneider Logstik GmbH", country="DE")
+    with pytest.raises(PossibleDuplicateCustomer) as first_letters:
+        services.create_customer(actor=clerk, legal_name="Shneider Logistik GmbH", country="DE")
+    services.create_customer(actor=clerk, legal_name="Schneider Bau GmbH", country="DE")
 
-    assert error.value.duplicates == [original]
+    assert error.value.duplicates == first_letters.value.duplicates == [original]
+    assert Customer.objects.count() == 2
 
 
 def test_goods_go_to_the_default_shipping_country_else_the_customers_own(clerk):

@@ -2,6 +2,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from customers.models import CustomerGroup
@@ -110,4 +111,7 @@ def test_tax_rate_periods_cannot_overlap(clerk):
 
     with pytest.raises(IntegrityError), transaction.atomic():
         TaxRate.objects.create(category=standard, country="DE", rate="20.00", valid_from=date(2026, 6, 1))
+    with pytest.raises(ValidationError, match="overlaps another rate of the same category and country"):
+        TaxRate(category=standard, country="DE", rate="20.00", valid_from=date(2020, 1, 1)).full_clean()
+    TaxRate(category=standard, country="AT", rate="20.00", valid_from=date(2020, 1, 1)).full_clean()
     assert TaxCategory.objects.get(code="standard").rates.count() == 2
