@@ -58,6 +58,7 @@ from customers.resources import CustomerImportResource, CustomerResource
 from otc.admin import (
     AuditHistory,
     DetailActionsByState,
+    IndexedSearch,
     ReasonForm,
     ServiceChangeFormMixin,
     ServiceInlineMixin,
@@ -256,7 +257,9 @@ ACCOUNT_HISTORY_SUBJECTS = {
 
 
 @admin.register(Customer)
-class CustomerAdmin(AuditHistory, DetailActionsByState, ServiceChangeFormMixin, ModelAdmin, ImportExportModelAdmin):
+class CustomerAdmin(
+    IndexedSearch, AuditHistory, DetailActionsByState, ServiceChangeFormMixin, ModelAdmin, ImportExportModelAdmin
+):
     form = CustomerForm
     resource_classes = [CustomerResource]
     import_form_class = ImportForm
@@ -276,6 +279,8 @@ class CustomerAdmin(AuditHistory, DetailActionsByState, ServiceChangeFormMixin, 
     ]
     list_filter_submit = True
     search_fields = ["number", "legal_name", "trading_name", "tax_id"]
+    search_spec = selectors.CUSTOMER_SEARCH
+    search_help_text = "Number, tax ID, or any part of the name"
     list_select_related = ["sales_rep", "credit"]
     show_full_result_count = False
     paginator = InfinitePaginator

@@ -3,9 +3,10 @@ bank accounts, four-eyes change requests, and portal membership."""
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
-from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
 from customers.validators import mask_iban, validate_country, validate_e164
@@ -184,6 +185,11 @@ class Customer(models.Model):
         indexes = [
             models.Index(fields=["name_key"], name="customer_name_key_prefix", opclasses=["varchar_pattern_ops"]),
             GinIndex(fields=["name_key"], name="customer_name_key_trigram", opclasses=["gin_trgm_ops"]),
+            # What list search uses (otc.search): numbers by their start, names and tax IDs by any part.
+            models.Index(fields=["number"], name="customer_number_prefix", opclasses=["varchar_pattern_ops"]),
+            GinIndex(OpClass(Upper("tax_id"), name="gin_trgm_ops"), name="customer_tax_id_trigram"),
+            GinIndex(OpClass(Upper("legal_name"), name="gin_trgm_ops"), name="customer_legal_name_trigram"),
+            GinIndex(OpClass(Upper("trading_name"), name="gin_trgm_ops"), name="customer_trading_name_trigram"),
         ]
 
     def __str__(self) -> str:

@@ -29,6 +29,11 @@ from otc.document_styles import default_style
 from otc.errors import InvalidInput
 from otc.exchange_rates import company_currency
 from otc.models import DocumentStyle
+from otc.search import SearchSpec
+
+# Customers by number (whole or its start), or any part of their names or tax ID (typed without the
+# country code, say).
+CUSTOMER_SEARCH = SearchSpec(prefix=("number",), contains=("legal_name", "trading_name", "tax_id"))
 
 # A near-identical name: normalized names whose trigram similarity (pg_trgm, 0..1) is at least this
 # ("schneider logistik" and "shneider logstik" are 0.76 alike, "schneider bau" 0.43). Candidates

@@ -50,6 +50,7 @@ from ledger.selectors import item_for_document, journal
 from otc.admin import (
     DetailActionsByState,
     DocumentAdmin,
+    IndexedSearch,
     ReadOnlyInline,
     ReadOnlyModelAdmin,
     ReasonForm,
@@ -393,7 +394,7 @@ class OverdueFilter(admin.SimpleListFilter):
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(DetailActionsByState, ServiceChangeFormMixin, DocumentAdmin):
+class InvoiceAdmin(IndexedSearch, DetailActionsByState, ServiceChangeFormMixin, DocumentAdmin):
     form = ManualInvoiceForm
     list_display = [
         "document",
@@ -417,6 +418,8 @@ class InvoiceAdmin(DetailActionsByState, ServiceChangeFormMixin, DocumentAdmin):
     list_filter_submit = True
     date_hierarchy = "issue_date"
     search_fields = ["number", "po_number", "customer__number", "customer__legal_name", "customer__trading_name"]
+    search_spec = selectors.INVOICE_SEARCH
+    search_help_text = "Invoice number (whole or its start), PO number, customer number or any part of the name"
     list_select_related = ["customer"]
     ordering = ["-pk"]
     autocomplete_fields = ["customer"]

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer, DocumentLayout
@@ -144,6 +145,9 @@ class Invoice(models.Model):
             models.Index(fields=["customer", "currency"], condition=Q(open_amount__gt=0), name="invoice_open_items"),
             models.Index(fields=["status", "due_date"], name="invoice_status_due"),
             models.Index(fields=["-issue_date", "-id"], name="invoice_recent"),
+            # What list search uses (otc.search): numbers by their start, PO numbers whole in any case.
+            models.Index(fields=["number"], name="invoice_number_prefix", opclasses=["varchar_pattern_ops"]),
+            models.Index(Upper("po_number"), name="invoice_po_number"),
         ]
         triggers = [
             pgtrigger.Protect(

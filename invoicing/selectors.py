@@ -8,11 +8,13 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from customers.models import Customer, InvoicingSchedule, Preferences
+from customers.selectors import CUSTOMER_SEARCH
 from invoicing.einvoice import common as einvoice
 from invoicing.models import DocumentKind, Invoice, InvoiceHold, InvoiceLine, InvoiceStatus
 from ledger.models import AccountRole
 from otc.document_numbers import citations
 from otc.models import CompanyProfile
+from otc.search import SearchSpec
 
 ZERO = Decimal("0")
 
@@ -157,8 +159,10 @@ def is_on_hold(invoice: Invoice) -> bool:
     return active_holds().filter(invoice=invoice).exists()
 
 
-# What a document's state allows; the services refuse the rest, the admin offers only these.
+# Invoices and credit notes by number (whole or its start), PO number, or their customer's number or name.
+INVOICE_SEARCH = SearchSpec(prefix=("number",), exact=("po_number",), related=(("customer", CUSTOMER_SEARCH),))
 
+# What a document's state allows; the services refuse the rest, the admin offers only these.
 PAYABLE_STATUSES = frozenset({InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID})
 CREDITABLE_STATUSES = frozenset({InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID, InvoiceStatus.PAID})
 

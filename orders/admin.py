@@ -53,6 +53,7 @@ from orders.selectors import backordered_condition
 from otc.admin import (
     AuditHistory,
     DetailActionsByState,
+    IndexedSearch,
     OptionalReasonForm,
     ReadOnlyInline,
     ReadOnlyModelAdmin,
@@ -314,7 +315,7 @@ class BackorderFilter(admin.SimpleListFilter):
 
 
 @admin.register(Order)
-class OrderAdmin(AuditHistory, DetailActionsByState, ServiceChangeFormMixin, ModelAdmin):
+class OrderAdmin(IndexedSearch, AuditHistory, DetailActionsByState, ServiceChangeFormMixin, ModelAdmin):
     form = OrderEntryForm
     list_display = ["number", "customer", "status_badge", "order_date", "po_number", "gross"]
     list_display_links = ["number"]
@@ -326,6 +327,8 @@ class OrderAdmin(AuditHistory, DetailActionsByState, ServiceChangeFormMixin, Mod
     ]
     list_filter_submit = True
     search_fields = ["number", "po_number", "customer__number", "customer__legal_name", "customer__trading_name"]
+    search_spec = selectors.ORDER_SEARCH
+    search_help_text = "Order number (whole or its start), PO number, customer number or any part of the name"
     list_select_related = ["customer"]
     show_full_result_count = False
     paginator = InfinitePaginator

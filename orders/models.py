@@ -5,6 +5,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer
@@ -77,6 +78,9 @@ class Order(models.Model):
         indexes = [
             models.Index(fields=["customer", "status"], name="order_customer_status"),
             models.Index(fields=["status", "-created_at"], name="order_status_recent"),
+            # What list search uses (otc.search): numbers by their start, PO numbers whole in any case.
+            models.Index(fields=["number"], name="order_number_prefix", opclasses=["varchar_pattern_ops"]),
+            models.Index(Upper("po_number"), name="order_po_number"),
         ]
 
     def __str__(self) -> str:

@@ -10,6 +10,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from customers.models import CreditProfile, Customer
+from customers.selectors import CUSTOMER_SEARCH
 from inventory.models import ProductKind
 from ledger.selectors import receivable_balances
 from orders.models import (
@@ -28,6 +29,7 @@ from orders.models import (
 )
 from otc.exchange_rates import convert
 from otc.money import quantize
+from otc.search import SearchSpec
 
 
 def order_list() -> QuerySet[Order]:
@@ -88,6 +90,9 @@ def order_return_requests(*, order: Order) -> QuerySet[ReturnRequest]:
 def credit_hold_queue() -> QuerySet[Order]:
     return order_list().filter(status=OrderStatus.ON_CREDIT_HOLD).order_by("created_at")
 
+
+# Orders by number (whole or its start), PO number, or their customer's number or name.
+ORDER_SEARCH = SearchSpec(prefix=("number",), exact=("po_number",), related=(("customer", CUSTOMER_SEARCH),))
 
 # Orders released to the warehouse: what is still to be shipped on them.
 SHIPPABLE_STATUSES = [OrderStatus.CONFIRMED, OrderStatus.PARTIALLY_SHIPPED]

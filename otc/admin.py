@@ -13,6 +13,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.utils import unquote
+from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.models import Group
@@ -43,6 +44,7 @@ from otc.audit_trail import Subject, audit_entries
 from otc.errors import DomainError
 from otc.forms import apply_domain_error
 from otc.models import API_SCOPES, ApiKey, ExchangeRate, User
+from otc.search import SearchSpec, indexed_search
 from otc.services import create_api_key, revoke_api_key
 
 # --------------------------------------------------------------------------------------------------
@@ -300,6 +302,29 @@ class AuditHistory:
         }
         request.current_app = self.admin_site.name
         return TemplateResponse(request, "admin/audit_history.html", context)
+
+
+class SearchedChangeList(ChangeList):
+    """A searched list shows no date drill-down: its dates would run the search a second time."""
+
+    def __init__(self, request, *args, **kwargs):
+        super().__init__(request, *args, **kwargs)
+        if self.query:
+            self.date_hierarchy = None
+
+
+class IndexedSearch:
+    """Admin list search as `search_spec` says (otc.search): every way a field is searched has its
+    index, so a number typed whole finds its row in milliseconds among a million. `search_fields`
+    stays declared: it is what shows the search box."""
+
+    search_spec: SearchSpec
+
+    def get_search_results(self, request, queryset, search_term):
+        return indexed_search(queryset, search_term, self.search_spec), False
+
+    def get_changelist(self, request, **kwargs):
+        return SearchedChangeList
 
 
 class DocumentAdmin(AuditHistory, ModelAdmin):

@@ -61,6 +61,7 @@ class CustomerViewSet(viewsets.GenericViewSet):
     }
     filterset_class = CustomerFilter
     search_fields = ["number", "legal_name", "trading_name", "tax_id"]
+    search_spec = selectors.CUSTOMER_SEARCH
 
     def get_queryset(self) -> QuerySet[Customer]:
         return selectors.customer_list()

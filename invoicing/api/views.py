@@ -79,6 +79,7 @@ class InvoiceViewSet(viewsets.GenericViewSet):
     }
     filterset_class = InvoiceFilter
     search_fields = ["number", "po_number"]
+    search_spec = selectors.INVOICE_SEARCH
     lookup_value_regex = r"\d+"
 
     def get_queryset(self) -> QuerySet[Invoice]:

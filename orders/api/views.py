@@ -86,6 +86,7 @@ class OrderViewSet(viewsets.GenericViewSet):
     }
     filterset_class = OrderFilter
     search_fields = ["number", "po_number"]
+    search_spec = selectors.ORDER_SEARCH
     lookup_field = "number"
     lookup_value_regex = "[^/]+"
 

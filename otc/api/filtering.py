@@ -2,8 +2,10 @@
 
 from django_filters import BooleanFilter, CharFilter
 from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework.filters import SearchFilter
 
 from otc.errors import InvalidInput
+from otc.search import indexed_search
 
 _YES_OR_NO = {"true", "false", "1", "0"}
 
@@ -45,3 +47,14 @@ def _parameters_of(name: str, definition) -> list[str]:
     """A range filter reads `<name>_after` and `<name>_before` (its widget's suffixes), others `<name>`."""
     suffixes = getattr(definition.field.widget, "suffixes", None)
     return [f"{name}_{suffix}" if suffix else name for suffix in suffixes] if suffixes else [name]
+
+
+class IndexedSearchFilter(SearchFilter):
+    """`?search=` as the view's `search_spec` says (otc.search: each way has its index); a view
+    without one searches its `search_fields` as DRF does."""
+
+    def filter_queryset(self, request, queryset, view):
+        spec = getattr(view, "search_spec", None)
+        if spec is None:
+            return super().filter_queryset(request, queryset, view)
+        return indexed_search(queryset, request.query_params.get(self.search_param, ""), spec)

@@ -220,7 +220,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
         "otc.api.filtering.StrictFilterBackend",
-        "rest_framework.filters.SearchFilter",
+        "otc.api.filtering.IndexedSearchFilter",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     # OPTIONS answers the allowed methods only; the request and response shapes are in the OpenAPI schema.

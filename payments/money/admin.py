@@ -33,6 +33,7 @@ from ledger import selectors as ledger_selectors
 from ledger.admin import VIEW_LEDGER, journal_lines_table
 from otc.admin import (
     DocumentAdmin,
+    IndexedSearch,
     ReadOnlyInline,
     ReadOnlyModelAdmin,
     ReasonForm,
@@ -59,7 +60,7 @@ from payments.models import (
     Refund,
     RefundStatus,
 )
-from payments.money import services
+from payments.money import selectors, services
 
 ZERO = Decimal("0")
 REFUND_COLORS = {RefundStatus.REQUESTED: "warning", RefundStatus.PAID: "success", RefundStatus.REJECTED: "danger"}
@@ -225,7 +226,7 @@ class UnallocatedFilter(admin.SimpleListFilter):
 
 
 @admin.register(Payment)
-class PaymentAdmin(ServiceChangeFormMixin, DocumentAdmin):
+class PaymentAdmin(IndexedSearch, ServiceChangeFormMixin, DocumentAdmin):
     form = RecordPaymentForm
     list_display = [
         "number",
@@ -249,6 +250,8 @@ class PaymentAdmin(ServiceChangeFormMixin, DocumentAdmin):
     ]
     list_filter_submit = True
     search_fields = ["number", "customer__number", "customer__legal_name", "reference", "external_id"]
+    search_spec = selectors.PAYMENT_SEARCH
+    search_help_text = "Payment number (whole or its start), provider id, remittance text, customer number or name"
     list_select_related = ["customer"]
     ordering = ["-pk"]
     autocomplete_fields = ["customer"]

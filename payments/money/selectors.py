@@ -8,11 +8,19 @@ from django.db import connection
 from django.db.models import F, QuerySet, Sum
 
 from customers.models import Customer
+from customers.selectors import CUSTOMER_SEARCH
 from invoicing.selectors import open_balances
 from ledger.models import AccountRole
+from otc.search import SearchSpec
 from payments.models import Allocation, Payment
 
 ZERO = Decimal("0")
+
+# Payments by number (whole or its start), the provider's id, any part of the remittance, or their
+# customer's number or name.
+PAYMENT_SEARCH = SearchSpec(
+    prefix=("number",), exact=("external_id",), contains=("reference",), related=(("customer", CUSTOMER_SEARCH),)
+)
 
 
 def payment_list() -> QuerySet[Payment]:

@@ -56,6 +56,7 @@ class PaymentViewSet(viewsets.GenericViewSet):
     }
     filterset_class = PaymentFilter
     search_fields = ["number", "reference", "external_id"]
+    search_spec = selectors.PAYMENT_SEARCH
     lookup_value_regex = r"\d+"
 
     def get_queryset(self) -> QuerySet[Payment]:

@@ -1,0 +1,101 @@
+"""List search at scale (otc.search): what each way finds, that PostgreSQL can answer every way from an
+index (the plan is read with sequential scans priced out), and that an admin search runs once."""
+
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from customers.models import Customer
+from customers.selectors import CUSTOMER_SEARCH
+from invoicing.models import Invoice
+from invoicing.selectors import INVOICE_SEARCH
+from orders.models import Order
+from orders.selectors import ORDER_SEARCH
+from otc.search import indexed_search
+from tests.factories import CustomerFactory, manual_invoice
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def documents(clerk):
+    nordwind = CustomerFactory(actor=clerk, legal_name="Nordwind Handel GmbH", trading_name="Nordwind")
+    sudhafen = CustomerFactory(actor=clerk, legal_name="Südhafen Logistik AG", tax_id="DE136695976")
+    first = manual_invoice(nordwind, clerk, ("1", "100", "19"))
+    second = manual_invoice(sudhafen, clerk, ("2", "100", "19"), po_number="PO-77/a")
+    return nordwind, sudhafen, first, second
+
+
+def found(queryset, term, spec) -> list:
+    return sorted(indexed_search(queryset, term, spec).values_list("pk", flat=True))
+
+
+def test_a_document_is_found_by_its_number_its_po_number_or_its_customer(documents):
+    nordwind, _, first, second = documents
+    invoices = Invoice.objects.all()
+
+    assert found(invoices, first.number, INVOICE_SEARCH) == [first.pk]
+    assert found(invoices, first.number.lower()[:-1], INVOICE_SEARCH) == sorted([first.pk, second.pk])
+    assert found(invoices, "po-77/A", INVOICE_SEARCH) == [second.pk]
+    assert found(invoices, "hafen log", INVOICE_SEARCH) == [second.pk]
+    assert found(invoices, nordwind.number, INVOICE_SEARCH) == [first.pk]
+    assert found(invoices, "  nordwind  ", INVOICE_SEARCH) == [first.pk]
+    assert found(invoices, "", INVOICE_SEARCH) == sorted([first.pk, second.pk])
+    assert found(invoices, "PO-77", INVOICE_SEARCH) == []  # a PO number is matched whole
+    assert found(invoices, "zz", INVOICE_SEARCH) == []  # too short for a name, no number starts so
+
+
+def test_a_customer_is_found_by_number_tax_id_or_any_part_of_a_name(documents):
+    nordwind, sudhafen, *_ = documents
+    customers = Customer.objects.all()
+
+    assert found(customers, "de136695976", CUSTOMER_SEARCH) == [sudhafen.pk]
+    assert found(customers, "695976", CUSTOMER_SEARCH) == [sudhafen.pk]
+    assert found(customers, "handel", CUSTOMER_SEARCH) == [nordwind.pk]
+    assert found(customers, nordwind.number[:-1], CUSTOMER_SEARCH) == sorted([nordwind.pk, sudhafen.pk])
+    assert found(customers, "100%", CUSTOMER_SEARCH) == []  # a wildcard is a character
+
+
+@pytest.mark.parametrize(
+    ("queryset", "term", "spec", "indexes"),
+    [
+        (Invoice.objects.all(), "INV-2026-0001", INVOICE_SEARCH, {"invoice_number_prefix", "invoice_po_number"}),
+        (Order.objects.all(), "SO-2026-0001", ORDER_SEARCH, {"order_number_prefix", "order_po_number"}),
+        (
+            Customer.objects.all(),
+            "Nordwind",
+            CUSTOMER_SEARCH,
+            {
+                "customer_number_prefix",
+                "customer_tax_id_trigram",
+                "customer_legal_name_trigram",
+                "customer_trading_name_trigram",
+            },
+        ),
+    ],
+    ids=["invoices", "orders", "customers"],
+)
+def test_every_way_of_searching_is_answered_from_an_index(documents, queryset, term, spec, indexes):
+    sql, params = indexed_search(queryset.order_by(), term, spec).query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+
+    assert "Seq Scan" not in plan, plan
+    assert indexes <= set(re.findall(r"on (\w+)", plan)), plan
+
+
+def test_an_admin_search_runs_once_and_drops_the_date_drill_down(documents, admin_client):
+    *_, first, _ = documents
+    with CaptureQueriesContext(connection) as queries:
+        page = admin_client.get("/admin/invoicing/invoice/", {"q": first.number})
+
+    assert page.status_code == 200
+    assert first.number in page.content.decode()
+    searches = [q["sql"] for q in queries if 'FROM "invoicing_invoice"' in q["sql"] and "LIKE" in q["sql"]]
+    assert len(searches) == 1, searches
+    assert page.context["cl"].date_hierarchy is None
+    assert admin_client.get("/admin/invoicing/invoice/").context["cl"].date_hierarchy == "issue_date"
