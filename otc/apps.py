@@ -8,7 +8,8 @@ class OtcConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from otc import metrics, request_ids  # noqa: F401 - connect their signal receivers
+        from otc import admin_lists, metrics, request_ids  # noqa: F401 - connect their signal receivers
         from otc.roles import sync_staff_roles
 
         post_migrate.connect(sync_staff_roles, dispatch_uid="otc.sync_staff_roles")
+        admin_lists.install()
