@@ -304,13 +304,29 @@ class AuditHistory:
         return TemplateResponse(request, "admin/audit_history.html", context)
 
 
-class SearchedChangeList(ChangeList):
-    """A searched list shows no date drill-down: its dates would run the search a second time."""
+# Deep pages read and skip every row before them (OFFSET): lists page this far, then ask for a filter.
+MAX_LIST_PAGES = 200
+
+
+class BoundedChangeList(ChangeList):
+    """A list that stays fast at a million rows: a searched list shows no date drill-down (its dates
+    would run the search a second time), and pages stop at MAX_LIST_PAGES with a message saying how to
+    reach the rest."""
 
     def __init__(self, request, *args, **kwargs):
         super().__init__(request, *args, **kwargs)
         if self.query:
             self.date_hierarchy = None
+
+    def get_results(self, request):
+        if self.page_num > MAX_LIST_PAGES:
+            messages.warning(
+                request,
+                f"Lists page up to page {MAX_LIST_PAGES}; this is the last. Narrow the list with a filter or "
+                "a search (or change the sort) to reach the rows after it.",
+            )
+            self.page_num = MAX_LIST_PAGES
+        super().get_results(request)
 
 
 class IndexedSearch:
@@ -324,7 +340,7 @@ class IndexedSearch:
         return indexed_search(queryset, search_term, self.search_spec), False
 
     def get_changelist(self, request, **kwargs):
-        return SearchedChangeList
+        return BoundedChangeList
 
 
 class DocumentAdmin(AuditHistory, ModelAdmin):
@@ -334,6 +350,9 @@ class DocumentAdmin(AuditHistory, ModelAdmin):
 
     show_full_result_count = False
     paginator = InfinitePaginator
+
+    def get_changelist(self, request, **kwargs):
+        return BoundedChangeList
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
