@@ -45,6 +45,7 @@ def main() -> None:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
+    from otc.admin import MAX_LIST_PAGES
     from otc.models import User
     from otc.services import create_api_key
 
@@ -68,7 +69,7 @@ def main() -> None:
         .execute("SELECT id FROM customers_customer WHERE number = %s", [f"C-{customer_no:06d}"])
         .fetchone()[0]
     )
-    deep_page = 500
+    deep_page = MAX_LIST_PAGES  # the deepest page a list shows
     start, end = today - timedelta(days=89), today
 
     def page(client, path: str, **query):

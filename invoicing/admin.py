@@ -22,7 +22,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from unfold.admin import ModelAdmin, TabularInline
-from unfold.contrib.filters.admin import AutocompleteSelectFilter, ChoicesDropdownFilter
+from unfold.contrib.filters.admin import AutocompleteSelectFilter, ChoicesDropdownFilter, RangeDateFilter
 from unfold.decorators import action, display
 from unfold.widgets import UnfoldAdminDecimalFieldWidget
 
@@ -414,9 +414,9 @@ class InvoiceAdmin(IndexedSearch, DetailActionsByState, ServiceChangeFormMixin, 
         ("currency", ChoicesDropdownFilter),
         OverdueFilter,
         ("customer", AutocompleteSelectFilter),
+        ("issue_date", RangeDateFilter),
     ]
     list_filter_submit = True
-    date_hierarchy = "issue_date"
     search_fields = ["number", "po_number", "customer__number", "customer__legal_name", "customer__trading_name"]
     search_spec = selectors.INVOICE_SEARCH
     search_help_text = "Invoice number (whole or its start), PO number, customer number or any part of the name"
