@@ -305,7 +305,7 @@ class AuditHistory:
 
 
 # Deep pages read and skip every row before them (OFFSET): lists page this far, then ask for a filter.
-MAX_LIST_PAGES = 200
+MAX_LIST_PAGES = 100
 
 
 class BoundedChangeList(ChangeList):

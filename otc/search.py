@@ -7,12 +7,14 @@ Django's admin and DRF search OR an `icontains` over every search field, joined 
   `varchar_pattern_ops` index;
 - `exact`: the whole value in any case (PO numbers, tax IDs), on an index over `UPPER(field)`;
 - `contains`: any part of a name or text of three characters or more, on a trigram (GIN) index over
-  `UPPER(field)`;
+  `UPPER(field)`; a term shaped like a document number (`INV-2026-000412`, `C-000123`) is not looked
+  for inside names: its common trigrams ("000") would make the index read most of its entries;
 - `related`: the customer (or another row) the document belongs to, searched by its own spec first;
   its few matching ids then join the condition as a list, so PostgreSQL ORs bitmap index scans.
 """
 
 import operator
+import re
 from dataclasses import dataclass, field
 from functools import reduce
 
@@ -20,6 +22,8 @@ from django.db.models import Model, Q, QuerySet
 
 # pg_trgm cannot use its index for fewer characters than a trigram.
 CONTAINS_MIN_LENGTH = 3
+# Letters, a dash, then digits (and more dashes or letters): how document and customer numbers look.
+NUMBER_SHAPE = re.compile(r"[A-Za-z]{1,5}-[A-Za-z0-9-]*[0-9][A-Za-z0-9-]*")
 # Related rows passed to the document query as a list; beyond this, as a subquery (complete, slower).
 RELATED_LIST_LIMIT = 500
 
@@ -46,7 +50,7 @@ def search_condition(model: type[Model], term: str, spec: SearchSpec) -> Q | Non
     upper = term.upper()
     parts = [Q(**{f"{name}__startswith": upper}) for name in spec.prefix]
     parts += [Q(**{f"{name}__iexact": term}) for name in spec.exact]
-    if len(term) >= CONTAINS_MIN_LENGTH:
+    if len(term) >= CONTAINS_MIN_LENGTH and not NUMBER_SHAPE.fullmatch(term):
         parts += [Q(**{f"{name}__icontains": term}) for name in spec.contains]
     for path, related_spec in spec.related:
         related = _related_model(model, path)

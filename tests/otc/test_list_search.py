@@ -55,6 +55,15 @@ def test_a_document_is_found_by_its_number_its_po_number_or_its_customer(documen
     assert found(invoices, "zz", INVOICE_SEARCH) == []  # too short for a name, no number starts so
 
 
+def test_a_term_shaped_like_a_number_is_not_looked_for_inside_names(clerk):
+    CustomerFactory(actor=clerk, legal_name="Werk INV-7 Verwaltung GmbH")
+    named = CustomerFactory(actor=clerk, legal_name="Werk Sieben Verwaltung GmbH")
+    customers = Customer.objects.all()
+
+    assert found(customers, "INV-7", CUSTOMER_SEARCH) == []
+    assert found(customers, "werk sieben", CUSTOMER_SEARCH) == [named.pk]
+
+
 def test_a_customer_is_found_by_number_tax_id_or_any_part_of_a_name(documents):
     nordwind, sudhafen, *_ = documents
     customers = Customer.objects.all()
