@@ -143,8 +143,10 @@ def iban(index: int) -> str:
 
 
 def build_world(customers: int, per_customer: int):
-    """Customers with one bank account each and `per_customer` issued invoices each, with their open
-    items and ledger entries, in SQL; and the company's bank account the statements are for."""
+    """Customers with one bank account each and `per_customer` issued invoices each (numbers spread over
+    the customers at random, as issued over time, not in turns: in turns a typo in a number lands on
+    another invoice of the same customer far more often than in life), with their open items and ledger
+    entries, in SQL; and the company's bank account the statements are for."""
     from django.db import connection
 
     from customers.models import BankAccount
@@ -185,8 +187,8 @@ def build_world(customers: int, per_customer: int):
             SELECT 'invoice', 'INV-2026-' || lpad(g::text, 6, '0'), 'issued', 'EUR', 'EUR', 1,
                    date '2026-01-01' + g %% 90, date '2026-01-31' + g %% 90, 30, '{}', '{}', '{}', '', '',
                    net, round(net * 0.19, 2), net + round(net * 0.19, 2), net + round(net * 0.19, 2), 0,
-                   'de', 'standard', '', now(), now(), now(), %s, (%s::bigint[])[1 + (g - 1) %% %s], %s
-              FROM generate_series(1, %s) g
+                   'de', 'standard', '', now(), now(), now(), %s, (%s::bigint[])[1 + (r - 1) %% %s], %s
+              FROM (SELECT g, row_number() OVER (ORDER BY hashtext('p' || g)) AS r FROM generate_series(1, %s) g) g
              CROSS JOIN LATERAL (SELECT round(20 + (hashtext('n' || g)::bigint & 2147483647) %% 800000 / 100.0, 2)
                                    AS net) amounts
             """,
