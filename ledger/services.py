@@ -133,15 +133,16 @@ class EntryToPost:
     currency: str
     rate: Decimal = Decimal(1)
     item_id: int | None = None
+    source: str = ""
 
 
-def post_entries(*, entries: list[EntryToPost], actor: User, accounts: dict[str, int], now: datetime) -> None:
+def post_entries(*, entries: list[EntryToPost], actor: User, accounts: dict[str, int], now: datetime) -> list[int]:
     """Post many balanced entries in a fixed handful of statements, for set-based paths such as bulk
     invoicing: the entries' ids are taken from their sequence in one query, then entries and lines are
     written with COPY; the balance trigger checks each entry at commit, as for `post_entry`. Call
-    inside the business action's transaction."""
+    inside the business action's transaction. Returns the entries' ids, in the order given."""
     if not entries:
-        return
+        return []
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT nextval(pg_get_serial_sequence('ledger_journalentry', 'id')) FROM generate_series(1, %s)",
@@ -157,6 +158,7 @@ def post_entries(*, entries: list[EntryToPost], actor: User, accounts: dict[str,
                 kind=entry.kind,
                 memo=entry.memo[:300],
                 item_id=entry.item_id,
+                source=entry.source,
                 created_by=actor,
             )
         )
@@ -173,6 +175,7 @@ def post_entries(*, entries: list[EntryToPost], actor: User, accounts: dict[str,
         lines += entry_lines
     copy_rows(JournalEntry, journal_entries, now=now)
     copy_rows(JournalLine, lines, now=now)
+    return ids
 
 
 @transaction.atomic

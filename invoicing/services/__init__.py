@@ -32,7 +32,7 @@ from invoicing.services.holds import place_hold, release_hold
 from invoicing.services.issuing import invoice_issued, issue_document, issue_invoice, mark_issued
 from invoicing.services.numbering import SERIES_PREFIX, take_numbers
 from invoicing.services.postings import document_item, document_postings, entry_memo
-from invoicing.services.settlement import reopen_invoice, settle_invoice, settlement_status
+from invoicing.services.settlement import reopen_invoice, settle_invoice, settle_invoices, settlement_status
 from invoicing.services.tax import credit_tax_groups
 
 __all__ = [
@@ -65,6 +65,7 @@ __all__ = [
     "save_company_profile",
     "save_with_lines",
     "settle_invoice",
+    "settle_invoices",
     "settlement_status",
     "shipped_invoice_line",
     "take_numbers",

@@ -46,20 +46,23 @@ def clear_winner(proposals: list[Proposal], threshold: float) -> Proposal | None
     return proposals[0]
 
 
+def bank_payment_fields(line: BankLine) -> dict:
+    """The payment a bank line is booked as; the line's id as external id books it once only."""
+    return {
+        "amount": line.amount,
+        "currency": line.currency,
+        "method": PaymentMethod.BANK_TRANSFER,
+        "source": PaymentSource.BANK_STATEMENT,
+        "received_on": line.booking_date,
+        "external_id": f"bank-line:{line.line_id}" if line.line_id is not None else "",
+        "reference": (line.remittance or line.structured_reference).strip()[:300],
+        "payer_name": line.payer_name.strip()[:200],
+    }
+
+
 def record_bank_payment(*, line: BankLine, customer: Customer, actor: User) -> Payment:
-    """The bank line as the customer's payment; the line's id as external id books it once only."""
-    return record_payment(
-        customer=customer,
-        amount=line.amount,
-        currency=line.currency,
-        method=PaymentMethod.BANK_TRANSFER,
-        source=PaymentSource.BANK_STATEMENT,
-        actor=actor,
-        received_on=line.booking_date,
-        external_id=f"bank-line:{line.line_id}" if line.line_id is not None else "",
-        reference=line.remittance or line.structured_reference,
-        payer_name=line.payer_name,
-    )
+    """The bank line as the customer's payment."""
+    return record_payment(customer=customer, actor=actor, **bank_payment_fields(line))
 
 
 def lock_unmatched_line(line_id: int) -> BankStatementLine:

@@ -4,8 +4,9 @@ hand (their own choice of invoices, or left on account), or it is ignored with a
 
 A line is applied at most once: the line row is locked and must still be unmatched, and the payment
 it books carries the line's id as its external id, which is unique. The payment, its allocations and the
-line's state commit together, line by line, so reconciling a statement can be killed at any point and
-run again: it carries on with the lines still unmatched.
+line's state commit together (a clerk's decision line by line, the engine's a batch at a time, see
+`booking`), so reconciling a statement can be killed at any point and run again: it carries on with the
+lines still unmatched.
 """
 
 from collections.abc import Iterator
@@ -22,13 +23,15 @@ from otc.errors import Conflict, InvalidInput
 from otc.models import User
 from payments.cash_application.auto_apply import (
     apply_proposal,
-    auto_apply,
+    auto_apply_threshold,
+    clear_winner,
     lock_unmatched_line,
     mark_line_applied,
     record_bank_payment,
 )
+from payments.cash_application.booking import Decision, book_decisions
 from payments.cash_application.errors import LineAlreadyReconciled
-from payments.cash_application.matching import PROPOSAL_LIMIT, Proposal
+from payments.cash_application.matching import PROPOSAL_LIMIT, Proposal, propose_matches
 from payments.cash_application.selectors import bank_line
 from payments.models import (
     BankStatement,
@@ -51,15 +54,23 @@ class Reconciliation:
     proposals: dict[int, list[Proposal]] = field(default_factory=dict)
 
 
+BOOKING_BATCH = 500  # lines matched and booked per transaction
+
+
 def reconcile_statement(*, statement: BankStatement, actor: User) -> Reconciliation:
     """Apply what the engine is sure of; outgoing money is not a customer's payment and is set aside.
-    The matching engine runs once over the incoming lines: the queued lines keep the proposals of that run.
+    Lines are matched and booked `BOOKING_BATCH` at a time (see `reconcile_statement_in_batches`); the
+    queued lines keep the proposals of their batch's matching run.
 
-    Each line commits on its own; run again after a crash, it takes up the lines still unmatched, after
+    Each batch commits on its own; run again after a crash, it takes up the lines still unmatched, after
     showing as applied any line whose payment was booked already."""
-    adopt_booked_payments(statement=statement)
-    lines = list(statement.lines.filter(status=StatementLineStatus.UNMATCHED).order_by("line_no"))
-    return _reconcile_lines(lines, actor=actor)
+    result = Reconciliation()
+    for batch in reconcile_statement_in_batches(statement=statement, actor=actor, batch_size=BOOKING_BATCH):
+        result.applied += batch.applied
+        result.queued += batch.queued
+        result.ignored += batch.ignored
+        result.proposals.update(batch.proposals)
+    return result
 
 
 def reconcile_statement_in_batches(
@@ -77,25 +88,32 @@ def reconcile_statement_in_batches(
 
 
 def _reconcile_lines(lines: list[BankStatementLine], *, actor: User) -> Reconciliation:
+    """Match the lines in one run and book the clear winners set-based, in one transaction."""
     result = Reconciliation()
     incoming = [line for line in lines if line.amount > ZERO]
     for line in lines:
         if line.amount <= ZERO:
             ignore_line(line=line, actor=actor, reason="Outgoing money: not a customer payment")
             result.ignored.append(line)
-    applied = auto_apply([bank_line(line) for line in incoming], actor=actor, limit=PROPOSAL_LIMIT)
-    paid = set()
-    for index, payment, proposal in applied.applied:
-        line = incoming[index]
-        line.status, line.payment, line.applied_automatically = StatementLineStatus.APPLIED, payment, True
-        result.applied.append(line)
-        paid.update(proposal.invoice_ids)
-    for index, proposals in applied.queued:
-        result.queued.append(incoming[index])
+    ranked = propose_matches([bank_line(line) for line in incoming], limit=PROPOSAL_LIMIT)
+    threshold = auto_apply_threshold()
+    decisions = [
+        Decision(incoming[index], winner)
+        for index, proposals in sorted(ranked.items())
+        if (winner := clear_winner(proposals, threshold)) is not None
+    ]
+    booked = book_decisions(decisions=decisions, actor=actor)
+    applied = {booking.line.pk for booking in booked.applied}
+    paid = {invoice_id for booking in booked.applied for invoice_id in booking.proposal.invoice_ids}
+    for index, line in enumerate(incoming):
+        if line.pk in applied:
+            result.applied.append(line)
+            continue
+        result.queued.append(line)
         # A proposal naming an invoice this run just applied money to is stale: reading the line again
         # ranks afresh.
-        result.proposals[incoming[index].pk] = [
-            proposal for proposal in proposals if paid.isdisjoint(proposal.invoice_ids)
+        result.proposals[line.pk] = [
+            proposal for proposal in ranked.get(index, []) if paid.isdisjoint(proposal.invoice_ids)
         ]
     return result
 

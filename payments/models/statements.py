@@ -120,6 +120,12 @@ class BankStatementLine(models.Model):
     applied_automatically = models.BooleanField(
         default=False, help_text="Applied by the matching engine on its own, with no clerk's decision (touchless)."
     )
+    match_confidence = models.FloatField(
+        null=True, blank=True, help_text="The matching engine's confidence in the proposal it applied on its own."
+    )
+    match_reasons = models.JSONField(
+        default=list, blank=True, help_text="Why the matching engine applied the line, as a clerk reads it."
+    )
 
     class Meta:
         ordering = ["statement", "line_no"]

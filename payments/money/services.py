@@ -43,11 +43,37 @@ from payments.money.errors import DuplicatePayment, NothingOpen, OverAllocation
 ZERO = Decimal("0")
 
 
-def _next_number(year: int) -> str:
+def payment_numbers(year: int, count: int) -> list[str]:
+    """The next `count` payment numbers of the year, from their sequence in one query."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT nextval(%s)", [PAYMENT_NUMBER_SEQUENCE])
-        (value,) = cursor.fetchone()
-    return f"PAY-{year}-{value:06d}"
+        cursor.execute("SELECT nextval(%s) FROM generate_series(1, %s)", [PAYMENT_NUMBER_SEQUENCE, count])
+        return [f"PAY-{year}-{value:06d}" for (value,) in cursor.fetchall()]
+
+
+def received_postings(*, amount: Decimal, bank_fee: Decimal, customer_id: int) -> list[Posting]:
+    """Money received: the bank (less its fee) against the customer's unapplied payments."""
+    return [
+        Posting(AccountRole.CASH, amount - bank_fee),
+        Posting(AccountRole.BANK_FEES, bank_fee),
+        Posting(AccountRole.CUSTOMER_CREDIT, -amount, customer_id),
+    ]
+
+
+def allocation_postings(*, customer_id: int, item_id: int, amount: Decimal, write_off: Decimal) -> list[Posting]:
+    """Applying money: from the customer's unapplied payments (and the write-off) to the invoice's item."""
+    return [
+        Posting(AccountRole.CUSTOMER_CREDIT, amount, customer_id),
+        Posting(AccountRole.WRITE_OFF, write_off),
+        Posting(AccountRole.RECEIVABLE, -(amount + write_off), customer_id, item_id),
+    ]
+
+
+def allocation_entry_kind(amount: Decimal) -> str:
+    return EntryKind.WRITE_OFF if amount == ZERO else EntryKind.ALLOCATION
+
+
+def allocation_memo(payment_number: str, invoice_number: str, write_off: Decimal) -> str:
+    return f"{payment_number} → {invoice_number}" + (f", {write_off} written off" if write_off else "")
 
 
 @transaction.atomic
@@ -86,7 +112,7 @@ def record_payment(
         try:
             with transaction.atomic():
                 payment = Payment.objects.create(
-                    number=_next_number(received_on.year),
+                    number=payment_numbers(received_on.year, 1)[0],
                     customer=customer,
                     currency=currency,
                     amount=amount,
@@ -105,11 +131,7 @@ def record_payment(
             kind=EntryKind.PAYMENT,
             posted_on=received_on,
             memo=f"{payment.number} from {customer.legal_name}",
-            postings=[
-                Posting(AccountRole.CASH, amount - bank_fee),
-                Posting(AccountRole.BANK_FEES, bank_fee),
-                Posting(AccountRole.CUSTOMER_CREDIT, -amount, customer.pk),
-            ],
+            postings=received_postings(amount=amount, bank_fee=bank_fee, customer_id=customer.pk),
             currency=currency,
             rate=rate,
             actor=actor,
@@ -165,17 +187,7 @@ def allocate_payment(*, payment: Payment, applications: list[Application], actor
         for application in applications:
             invoice = invoices[application.invoice.pk]
             amount = parse_decimal(application.amount, field="amount", low=ZERO, currency=payment.currency)
-            _check_allocatable(payment, invoice, amount, left)
-            rest = invoice.open_amount - amount
-            write_off = rest if application.write_off and rest > ZERO else ZERO
-            if write_off > write_off_tolerance(payment.currency):
-                raise OverAllocation(
-                    f"{invoice}: {rest} {payment.currency} short is above the write-off tolerance "
-                    f"of {write_off_tolerance(payment.currency)}.",
-                    fields={"write_off": ["Above the tolerance."]},
-                )
-            if amount == ZERO and write_off == ZERO:
-                raise InvalidInput("Allocate an amount above zero.", fields={"amount": ["Above zero."]})
+            write_off = checked_write_off(payment, invoice, amount, left, write_off=application.write_off)
             allocations.append(_allocate(payment, invoice, items[invoice.pk], amount, write_off, actor))
             left -= amount
         payment.allocated_amount = payment.amount - payment.refunded_amount - left
@@ -200,6 +212,25 @@ def allocate_payment(*, payment: Payment, applications: list[Application], actor
         )
     )
     return allocations
+
+
+def checked_write_off(
+    payment: Payment, invoice: Invoice, amount: Decimal, left: Decimal, *, write_off: bool
+) -> Decimal:
+    """What applying `amount` of the payment (of which `left` is unapplied) to the invoice writes off,
+    given the invoice's open amount as locked; refused when the application is not allowed."""
+    _check_allocatable(payment, invoice, amount, left)
+    rest = invoice.open_amount - amount
+    written_off = rest if write_off and rest > ZERO else ZERO
+    if written_off > write_off_tolerance(payment.currency):
+        raise OverAllocation(
+            f"{invoice}: {rest} {payment.currency} short is above the write-off tolerance "
+            f"of {write_off_tolerance(payment.currency)}.",
+            fields={"write_off": ["Above the tolerance."]},
+        )
+    if amount == ZERO and written_off == ZERO:
+        raise InvalidInput("Allocate an amount above zero.", fields={"amount": ["Above zero."]})
+    return written_off
 
 
 def _check_allocatable(payment: Payment, invoice: Invoice, amount: Decimal, left: Decimal) -> None:
@@ -228,14 +259,12 @@ def _allocate(
     payment: Payment, invoice: Invoice, item: OpenItem, amount: Decimal, write_off: Decimal, actor: User
 ) -> Allocation:
     entry = post_entry(
-        kind=EntryKind.WRITE_OFF if amount == ZERO else EntryKind.ALLOCATION,
+        kind=allocation_entry_kind(amount),
         posted_on=timezone.localdate(),
-        memo=f"{payment.number} → {invoice.number}" + (f", {write_off} written off" if write_off else ""),
-        postings=[
-            Posting(AccountRole.CUSTOMER_CREDIT, amount, payment.customer_id),
-            Posting(AccountRole.WRITE_OFF, write_off),
-            Posting(AccountRole.RECEIVABLE, -(amount + write_off), invoice.customer_id, item.pk),
-        ],
+        memo=allocation_memo(payment.number, invoice.number, write_off),
+        postings=allocation_postings(
+            customer_id=invoice.customer_id, item_id=item.pk, amount=amount, write_off=write_off
+        ),
         currency=invoice.currency,
         rate=rate_on(invoice.currency, timezone.localdate()),
         actor=actor,

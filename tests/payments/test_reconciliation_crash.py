@@ -23,32 +23,32 @@ from tests.support.workers import database_url
 pytestmark = pytest.mark.django_db(transaction=True)
 D = Decimal
 LINES = 6
-KILLED_AT = 3  # the process dies inside the third line's transaction, its allocation written
+KILLED_AT = 3  # the process dies inside the batch of the third line, its allocations written
+BATCH = KILLED_AT - 1  # lines booked per transaction in the killed run: the first batch commits
 
-# Reconciles the statement and SIGKILLs itself right after allocating the KILLED_AT-th line's payment,
-# before that line's transaction commits: no cleanup, no rollback of its own, as when the OOM killer or
-# gunicorn's timeout strikes.
+# Reconciles the statement BATCH lines per transaction and SIGKILLs itself right after writing the
+# second batch's allocations, before that batch's transaction commits: no cleanup, no rollback of its
+# own, as when the OOM killer or gunicorn's timeout strikes.
 KILLING_RECONCILIATION = """
 import os, signal, sys
 import django
 django.setup()
 from otc.models import User
-from payments.cash_application import auto_apply
-from payments.cash_application.services import reconcile_statement
+from payments.cash_application import booking, services
 from payments.models import BankStatement
 
-statement_id, actor_id, killed_at = map(int, sys.argv[1:4])
-allocate, calls = auto_apply.allocate_payment, []
+statement_id, actor_id, batch = map(int, sys.argv[1:4])
+services.BOOKING_BATCH = batch
+mark, calls = booking._mark_lines, []
 
-def allocate_then_die(**kwargs):
-    allocations = allocate(**kwargs)
+def mark_then_die(bookings):
+    mark(bookings)
     calls.append(1)
-    if len(calls) == killed_at:
+    if len(calls) == 2:
         os.kill(os.getpid(), signal.SIGKILL)
-    return allocations
 
-auto_apply.allocate_payment = allocate_then_die
-reconcile_statement(statement=BankStatement.objects.get(pk=statement_id), actor=User.objects.get(pk=actor_id))
+booking._mark_lines = mark_then_die
+services.reconcile_statement(statement=BankStatement.objects.get(pk=statement_id), actor=User.objects.get(pk=actor_id))
 """
 
 
@@ -106,7 +106,7 @@ def test_a_reconciliation_killed_mid_way_leaves_every_line_consistent_and_resume
     env.pop("REDIS_URL", None)
 
     killed = subprocess.run(
-        [sys.executable, "-c", KILLING_RECONCILIATION, str(statement.pk), str(clerk.pk), str(KILLED_AT)],
+        [sys.executable, "-c", KILLING_RECONCILIATION, str(statement.pk), str(clerk.pk), str(BATCH)],
         cwd=settings.BASE_DIR,
         env=env,
         capture_output=True,
