@@ -3,7 +3,8 @@
 machine and flat in memory. Customers `C-000001`... with a credit limit, invoices `INV-B-00000001`...
 issued over two years with 30 days' terms (every seventh with a PO number), their open items and ledger
 entries (receivable and revenue lines), and for 85% of them a payment allocation posted between 15 days
-early and 45 days late (if that day has come). Audit triggers are off while generating.
+early and 45 days late (if that day has come), which is then the item's `settled_on`. Audit triggers,
+and the trigger that keeps `settled_on`, are off while generating.
 """
 
 from datetime import date
@@ -65,8 +66,10 @@ def generate(*, invoices: int, customers: int, today: date) -> float:
           FROM bench_invoice
         """,
         """
-        INSERT INTO ledger_openitem (id, customer_id, kind, document_id, reference, currency, issued_on, due_on)
-        SELECT g, customer_id, 'invoice', g, 'INV-B-' || lpad(g::text, 8, '0'), 'EUR', issued, issued + 30
+        INSERT INTO ledger_openitem (id, customer_id, kind, document_id, reference, currency, issued_on, due_on,
+                                     settled_on)
+        SELECT g, customer_id, 'invoice', g, 'INV-B-' || lpad(g::text, 8, '0'), 'EUR', issued, issued + 30,
+               CASE WHEN paid AND issued + 30 + days_late <= %(today)s THEN issued + 30 + days_late END
           FROM bench_invoice
         """,
         """

@@ -69,7 +69,12 @@ class ItemKind(models.TextChoices):
 
 class OpenItem(models.Model):
     """A document the customer's receivable is kept per: an invoice (owed) or a credit note (in
-    credit). What is open on it on a date is the sum of its receivable lines posted by then."""
+    credit). What is open on it on a date is the sum of its receivable lines posted by then.
+
+    `settled_on` is the latest posting date of its lines while they sum to zero, NULL while money is
+    open: on and after that date nothing is open on it, whatever the date asked, so reports as of a
+    date read only the lines of items not settled by then. A trigger on the journal lines keeps it
+    in the posting's own transaction, for every path that writes lines (COPY included)."""
 
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(max_length=12, choices=ItemKind.choices)
@@ -78,6 +83,9 @@ class OpenItem(models.Model):
     currency = CurrencyField()
     issued_on = models.DateField()
     due_on = models.DateField()
+    settled_on = models.DateField(
+        null=True, blank=True, editable=False, help_text="Since when nothing is open on it; empty while open."
+    )
 
     class Meta:
         ordering = ["due_on", "pk"]
@@ -85,7 +93,11 @@ class OpenItem(models.Model):
             models.UniqueConstraint(fields=["kind", "document_id"], name="open_item_once_per_document"),
             models.CheckConstraint(condition=Q(kind__in=ItemKind.values), name="open_item_kind_valid"),
         ]
-        indexes = [models.Index(fields=["customer", "currency"], name="open_item_customer")]
+        indexes = [
+            models.Index(fields=["customer", "currency"], name="open_item_customer"),
+            # Items not settled by a date: settled_on IS NULL OR settled_on > the date.
+            models.Index(fields=["settled_on"], name="open_item_settled"),
+        ]
 
     def __str__(self) -> str:
         return self.reference
@@ -186,6 +198,29 @@ class JournalLine(models.Model):
                         RAISE EXCEPTION 'Journal entry % does not balance.', NEW.entry_id
                             USING ERRCODE = 'integrity_constraint_violation';
                     END IF;
+                    RETURN NULL;
+                """,
+            ),
+            # The items the inserted lines name: settled on their latest line's date once their lines
+            # sum to zero, open (NULL) otherwise. The items are locked first, so concurrent postings to
+            # one item are summed one after the other, each seeing the other's committed lines.
+            pgtrigger.Trigger(
+                name="open_item_settled_on",
+                when=pgtrigger.After,
+                operation=pgtrigger.Insert,
+                level=pgtrigger.Statement,
+                referencing=pgtrigger.Referencing(new="new_lines"),
+                func="""
+                    PERFORM 1 FROM ledger_openitem
+                     WHERE id IN (SELECT item_id FROM new_lines WHERE item_id IS NOT NULL)
+                     ORDER BY id FOR UPDATE;
+                    UPDATE ledger_openitem i SET settled_on = s.settled_on
+                      FROM (SELECT l.item_id,
+                                   CASE WHEN SUM(l.amount) = 0 THEN MAX(l.posted_on) END AS settled_on
+                              FROM ledger_journalline l
+                             WHERE l.item_id IN (SELECT item_id FROM new_lines WHERE item_id IS NOT NULL)
+                             GROUP BY l.item_id) s
+                     WHERE i.id = s.item_id AND i.settled_on IS DISTINCT FROM s.settled_on;
                     RETURN NULL;
                 """,
             ),

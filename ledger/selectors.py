@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Prefetch, QuerySet, Sum
+from django.db.models import Prefetch, Q, QuerySet, Sum
 
 from customers.models import Customer
 from ledger.models import AccountRole, ItemKind, JournalEntry, JournalLine, OpenItem
@@ -54,12 +54,19 @@ class ItemBalance:
     open_amount: Decimal
 
 
+def not_settled_on(on: date) -> QuerySet[OpenItem]:
+    """The items that may have money open on `on`: those not settled by then."""
+    return OpenItem.objects.filter(Q(settled_on__isnull=True) | Q(settled_on__gt=on))
+
+
 def item_balances(*, on: date) -> QuerySet[OpenItem]:
     """Every item with money open on `on`, from the receivable lines posted by then, annotated with
     `open_amount` (document currency) and `open_amount_company` (company currency, at the rates the
-    lines were posted with). One grouped query over all customers: reports build on it."""
+    lines were posted with). One grouped query over all customers: reports build on it. Only items
+    not settled by `on` are read (see `OpenItem.settled_on`): the rest have nothing open then."""
     return (
-        OpenItem.objects.filter(lines__posted_on__lte=on)
+        not_settled_on(on)
+        .filter(lines__posted_on__lte=on)
         .annotate(open_amount=Sum("lines__amount"), open_amount_company=Sum("lines__amount_company"))
         .exclude(open_amount=0)
     )
@@ -147,6 +154,7 @@ def ledger_problems() -> list[str]:
     2. Every entry balances (a deferred trigger enforces it; this checks the data as it stands).
     3. Every receivable line names an open item of its customer and currency.
     4. Every line carries its entry's posting date and kind (reports read them from the line).
+    5. Every item's `settled_on` agrees with its lines (reports as of a date skip items settled by then).
 
     The checks against other apps' figures (invoices' open amounts, payments' unapplied amounts)
     are theirs; `workflows.verification.ledger_problems` runs them all.
@@ -191,4 +199,14 @@ def ledger_problems() -> list[str]:
         problems += [
             f"JE-{entry}: line {line} does not carry its entry's posting date and kind." for line, entry in cursor
         ]
+        cursor.execute(
+            """
+            SELECT i.reference, i.settled_on, s.settled_on FROM ledger_openitem i
+              LEFT JOIN (SELECT item_id, CASE WHEN SUM(amount) = 0 THEN MAX(posted_on) END AS settled_on
+                           FROM ledger_journalline WHERE item_id IS NOT NULL GROUP BY item_id) s ON s.item_id = i.id
+             WHERE i.settled_on IS DISTINCT FROM s.settled_on
+             ORDER BY i.id LIMIT 50
+            """
+        )
+        problems += [f"{ref} is marked settled on {marked}, its lines say {actual}." for ref, marked, actual in cursor]
     return problems

@@ -95,16 +95,17 @@ RECEIVABLE_ACCOUNT = f"(SELECT id FROM ledger_ledgeraccount WHERE role = '{Accou
 
 def balances_sql(on: date) -> tuple[str, dict]:
     """The balances of items open on `on` (the figures of `ledger.selectors.item_balances`), as SQL
-    for a WITH clause and its parameters. The lines posted by then are summed per item first, from
-    the index on (item, posting date), and only the items left open are joined."""
+    for a WITH clause and its parameters. Only the items not settled by then are read (from the index
+    on `settled_on`), and their lines posted by then summed from the index on (item, posting date)."""
     sql = """
         SELECT i.id, i.customer_id, i.kind, i.reference, i.document_id, i.currency, i.due_on,
                s.open_amount, s.open_amount_company
-          FROM (SELECT item_id, SUM(amount) AS open_amount, SUM(amount_company) AS open_amount_company
-                  FROM ledger_journalline
-                 WHERE item_id IS NOT NULL AND posted_on <= %(balance_on)s
-                 GROUP BY item_id HAVING SUM(amount) <> 0) s
-          JOIN ledger_openitem i ON i.id = s.item_id
+          FROM ledger_openitem i
+          CROSS JOIN LATERAL (
+                SELECT SUM(l.amount) AS open_amount, SUM(l.amount_company) AS open_amount_company
+                  FROM ledger_journalline l
+                 WHERE l.item_id = i.id AND l.posted_on <= %(balance_on)s) s
+         WHERE (i.settled_on IS NULL OR i.settled_on > %(balance_on)s) AND s.open_amount <> 0
     """
     return sql, {"balance_on": on}
 
