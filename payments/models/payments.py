@@ -7,8 +7,10 @@ goes below zero (invoicing's own constraint).
 """
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Upper
 
 from customers.models import Customer
 from invoicing.models import Invoice
@@ -79,7 +81,12 @@ class Payment(models.Model):
                 fields=["customer", "currency"],
                 condition=Q(amount__gt=F("allocated_amount") + F("refunded_amount")),
                 name="payment_unallocated",
-            )
+            ),
+            # What list search uses (otc.search): numbers by their start, provider ids whole in any case,
+            # remittance text by any part.
+            models.Index(fields=["number"], name="payment_number_prefix", opclasses=["varchar_pattern_ops"]),
+            models.Index(Upper("external_id"), name="payment_external_id"),
+            GinIndex(OpClass(Upper("reference"), name="gin_trgm_ops"), name="payment_reference_trigram"),
         ]
 
     def __str__(self) -> str:

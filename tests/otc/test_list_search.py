@@ -15,6 +15,8 @@ from invoicing.selectors import INVOICE_SEARCH
 from orders.models import Order
 from orders.selectors import ORDER_SEARCH
 from otc.search import indexed_search
+from payments.models import Payment
+from payments.money.selectors import PAYMENT_SEARCH
 from tests.factories import CustomerFactory, manual_invoice
 
 pytestmark = pytest.mark.django_db
@@ -83,6 +85,12 @@ def test_a_customer_is_found_by_number_tax_id_or_any_part_of_a_name(documents):
         (Invoice.objects.all(), "INV-2026-0001", INVOICE_SEARCH, {"invoice_number_prefix", "invoice_po_number"}),
         (Order.objects.all(), "SO-2026-0001", ORDER_SEARCH, {"order_number_prefix", "order_po_number"}),
         (
+            Payment.objects.all(),
+            "wire 4711",
+            PAYMENT_SEARCH,
+            {"payment_number_prefix", "payment_external_id", "payment_reference_trigram"},
+        ),
+        (
             Customer.objects.all(),
             "Nordwind",
             CUSTOMER_SEARCH,
@@ -94,7 +102,7 @@ def test_a_customer_is_found_by_number_tax_id_or_any_part_of_a_name(documents):
             },
         ),
     ],
-    ids=["invoices", "orders", "customers"],
+    ids=["invoices", "orders", "payments", "customers"],
 )
 def test_every_way_of_searching_is_answered_from_an_index(documents, queryset, term, spec, indexes):
     sql, params = indexed_search(queryset.order_by(), term, spec).query.sql_with_params()
