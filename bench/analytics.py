@@ -10,7 +10,6 @@ hand-written query as of a date would skip the items settled by then too.
     .venv/bin/python bench/analytics.py [--invoices 1000000] [--customers 50000] [--rounds 5] [--keep]
 """
 
-import argparse
 import statistics
 import sys
 import time
@@ -19,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import Timer, drop_database, setup_django, write_results
-from receivables_data import generate
+from receivables_data import generate_reported, size_arguments
 
 TARGET_RATIO = 1.5
 TARGET_SECONDS = 2.0
@@ -95,12 +94,7 @@ SQL_FORECAST = """
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--invoices", type=int, default=1_000_000)
-    parser.add_argument("--customers", type=int, default=50_000)
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--keep", action="store_true", help="keep the bench database afterwards")
-    args = parser.parse_args()
+    args = size_arguments(__doc__)
 
     url = setup_django()
     from django.db import connection
@@ -110,9 +104,7 @@ def main() -> None:
     from ledger.models import AccountRole
 
     today = date.today()
-    print(f"generating {args.invoices:,} invoices over {args.customers:,} customers ...", flush=True)
-    generated = generate(invoices=args.invoices, customers=args.customers, today=today)
-    print(f"generated in {generated:.1f} s", flush=True)
+    generated = generate_reported(invoices=args.invoices, customers=args.customers, today=today)
     receivable = (
         connection.cursor()
         .execute("SELECT id FROM ledger_ledgeraccount WHERE role = %s", [AccountRole.RECEIVABLE])

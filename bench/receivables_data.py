@@ -7,6 +7,7 @@ early and 45 days late (if that day has come), which is then the item's `settled
 and the trigger that keeps `settled_on`, are off while generating.
 """
 
+import argparse
 from datetime import date
 
 from common import Timer
@@ -105,3 +106,21 @@ def generate(*, invoices: int, customers: int, today: date) -> float:
         cursor.execute("SET session_replication_role = DEFAULT")
         cursor.execute("ANALYZE")
     return timer.seconds
+
+
+def size_arguments(description: str) -> argparse.Namespace:
+    """--invoices, --customers, --rounds and --keep, as the benchmarks on this data take them."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--invoices", type=int, default=1_000_000)
+    parser.add_argument("--customers", type=int, default=50_000)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--keep", action="store_true", help="keep the bench database afterwards")
+    return parser.parse_args()
+
+
+def generate_reported(*, invoices: int, customers: int, today: date) -> float:
+    """generate(), saying what it makes and how long it took."""
+    print(f"generating {invoices:,} invoices over {customers:,} customers ...", flush=True)
+    seconds = generate(invoices=invoices, customers=customers, today=today)
+    print(f"generated in {seconds:.1f} s", flush=True)
+    return seconds

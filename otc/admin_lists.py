@@ -8,6 +8,7 @@ language. The HTML is the same as before, byte for byte.
 """
 
 from collections.abc import Iterator
+from functools import cache
 
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.db.models import Model
@@ -18,7 +19,6 @@ from unfold import admin as unfold_admin
 from unfold.templatetags import unfold_list
 
 _ROW_ID = "__row_id__"
-_checkboxes: dict[str | None, str] = {}
 
 
 def install() -> None:
@@ -35,7 +35,11 @@ def install() -> None:
 
 def action_checkbox(model_admin, obj: Model) -> SafeString:
     """The theme's row checkbox, rendered once per language with the row's id stamped in."""
-    language = get_language()
-    if language not in _checkboxes:
-        _checkboxes[language] = str(unfold_admin.checkbox.render(ACTION_CHECKBOX_NAME, _ROW_ID))
-    return mark_safe(_checkboxes[language].replace(_ROW_ID, str(conditional_escape(str(obj.pk)))))  # noqa: S308
+    row_id = str(conditional_escape(str(obj.pk)))
+    return mark_safe(_checkbox(get_language()).replace(_ROW_ID, row_id))  # noqa: S308
+
+
+@cache
+def _checkbox(language: str | None) -> str:
+    """The checkbox's HTML in `language` (its label is translated), with a placeholder for the row's id."""
+    return str(unfold_admin.checkbox.render(ACTION_CHECKBOX_NAME, _ROW_ID))

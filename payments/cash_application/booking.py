@@ -36,7 +36,7 @@ from otc.models import User
 from payments.cash_application.auto_apply import bank_payment_fields
 from payments.cash_application.matching import Proposal
 from payments.cash_application.selectors import bank_line
-from payments.events import AppliedInvoice, PaymentAllocated, PaymentReceived
+from payments.events import AppliedInvoice, PaymentAllocated
 from payments.models import Allocation, BankStatementLine, Payment, StatementLineStatus
 from payments.money.services import (
     allocation_entry_kind,
@@ -44,6 +44,7 @@ from payments.money.services import (
     allocation_postings,
     checked_write_off,
     payment_numbers,
+    payment_received,
     received_postings,
 )
 
@@ -261,18 +262,7 @@ def _events(bookings: list[Booking], customers: dict[int, Customer], *, actor: U
     events = []
     for b in bookings:
         payment, customer = b.payment, customers[b.payment.customer_id]
-        events.append(
-            PaymentReceived(
-                payment_id=payment.pk,
-                payment_number=payment.number,
-                customer_id=customer.pk,
-                customer_number=customer.number,
-                actor_id=actor.pk,
-                received_on=payment.received_on,
-                currency=payment.currency,
-                amount=payment.amount,
-            )
-        )
+        events.append(payment_received(payment, customer=customer, actor=actor))
         events.append(
             PaymentAllocated(
                 payment_id=payment.pk,

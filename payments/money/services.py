@@ -76,6 +76,20 @@ def allocation_memo(payment_number: str, invoice_number: str, write_off: Decimal
     return f"{payment_number} → {invoice_number}" + (f", {write_off} written off" if write_off else "")
 
 
+def payment_received(payment: Payment, *, customer: Customer, actor: User) -> PaymentReceived:
+    """The event a recorded payment announces, one by one or in a booked batch."""
+    return PaymentReceived(
+        payment_id=payment.pk,
+        payment_number=payment.number,
+        customer_id=customer.pk,
+        customer_number=customer.number,
+        actor_id=actor.pk,
+        received_on=payment.received_on,
+        currency=payment.currency,
+        amount=payment.amount,
+    )
+
+
 @transaction.atomic
 def record_payment(
     *,
@@ -137,18 +151,7 @@ def record_payment(
             actor=actor,
             source=f"payment:{payment.pk}",
         )
-    publish(
-        PaymentReceived(
-            payment_id=payment.pk,
-            payment_number=payment.number,
-            customer_id=customer.pk,
-            customer_number=customer.number,
-            actor_id=actor.pk,
-            received_on=payment.received_on,
-            currency=payment.currency,
-            amount=payment.amount,
-        )
-    )
+    publish(payment_received(payment, customer=customer, actor=actor))
     return payment
 
 
