@@ -36,15 +36,16 @@ from otc.models import User
 from payments.cash_application.auto_apply import bank_payment_fields
 from payments.cash_application.matching import Proposal
 from payments.cash_application.selectors import bank_line
-from payments.events import AppliedInvoice, PaymentAllocated
 from payments.models import Allocation, BankStatementLine, Payment, StatementLineStatus
 from payments.money.services import (
     allocation_entry_kind,
     allocation_memo,
     allocation_postings,
     checked_write_off,
+    payment_allocated,
     payment_numbers,
     payment_received,
+    received_memo,
     received_postings,
 )
 
@@ -178,7 +179,7 @@ def _write(
         EntryToPost(
             kind=EntryKind.PAYMENT,
             posted_on=b.payment.received_on,
-            memo=f"{b.payment.number} from {customers[b.payment.customer_id].legal_name}",
+            memo=received_memo(b.payment.number, customers[b.payment.customer_id]),
             postings=received_postings(amount=b.payment.amount, bank_fee=ZERO, customer_id=b.payment.customer_id),
             currency=b.payment.currency,
             rate=rate(b.payment.currency, b.payment.received_on),
@@ -261,22 +262,7 @@ def _events(bookings: list[Booking], customers: dict[int, Customer], *, actor: U
     publish them."""
     events = []
     for b in bookings:
-        payment, customer = b.payment, customers[b.payment.customer_id]
-        events.append(payment_received(payment, customer=customer, actor=actor))
-        events.append(
-            PaymentAllocated(
-                payment_id=payment.pk,
-                payment_number=payment.number,
-                customer_id=customer.pk,
-                customer_number=customer.number,
-                actor_id=actor.pk,
-                currency=payment.currency,
-                invoices=[
-                    AppliedInvoice(
-                        invoice_id=invoice.pk, invoice_number=invoice.number, amount=amount, write_off=written_off
-                    )
-                    for invoice, amount, written_off in b.applications
-                ],
-            )
-        )
+        customer = customers[b.payment.customer_id]
+        events.append(payment_received(b.payment, customer=customer, actor=actor))
+        events.append(payment_allocated(b.payment, customer=customer, actor=actor, applied=b.applications))
     return events

@@ -76,6 +76,10 @@ def allocation_memo(payment_number: str, invoice_number: str, write_off: Decimal
     return f"{payment_number} → {invoice_number}" + (f", {write_off} written off" if write_off else "")
 
 
+def received_memo(payment_number: str, customer: Customer) -> str:
+    return f"{payment_number} from {customer.legal_name}"
+
+
 def payment_received(payment: Payment, *, customer: Customer, actor: User) -> PaymentReceived:
     """The event a recorded payment announces, one by one or in a booked batch."""
     return PaymentReceived(
@@ -87,6 +91,24 @@ def payment_received(payment: Payment, *, customer: Customer, actor: User) -> Pa
         received_on=payment.received_on,
         currency=payment.currency,
         amount=payment.amount,
+    )
+
+
+def payment_allocated(
+    payment: Payment, *, customer: Customer, actor: User, applied: list[tuple[Invoice, Decimal, Decimal]]
+) -> PaymentAllocated:
+    """The event an allocation announces: each (invoice, amount, write-off) applied, one payment's worth."""
+    return PaymentAllocated(
+        payment_id=payment.pk,
+        payment_number=payment.number,
+        customer_id=customer.pk,
+        customer_number=customer.number,
+        actor_id=actor.pk,
+        currency=payment.currency,
+        invoices=[
+            AppliedInvoice(invoice_id=invoice.pk, invoice_number=invoice.number, amount=amount, write_off=written_off)
+            for invoice, amount, written_off in applied
+        ],
     )
 
 
@@ -144,7 +166,7 @@ def record_payment(
         post_entry(
             kind=EntryKind.PAYMENT,
             posted_on=received_on,
-            memo=f"{payment.number} from {customer.legal_name}",
+            memo=received_memo(payment.number, customer),
             postings=received_postings(amount=amount, bank_fee=bank_fee, customer_id=customer.pk),
             currency=currency,
             rate=rate,
@@ -195,25 +217,8 @@ def allocate_payment(*, payment: Payment, applications: list[Application], actor
             left -= amount
         payment.allocated_amount = payment.amount - payment.refunded_amount - left
         payment.save(update_fields=["allocated_amount"])
-    publish(
-        PaymentAllocated(
-            payment_id=payment.pk,
-            payment_number=payment.number,
-            customer_id=payment.customer_id,
-            customer_number=payment.customer.number,
-            actor_id=actor.pk,
-            currency=payment.currency,
-            invoices=[
-                AppliedInvoice(
-                    invoice_id=allocation.invoice_id,
-                    invoice_number=allocation.invoice.number,
-                    amount=allocation.amount,
-                    write_off=allocation.write_off_amount,
-                )
-                for allocation in allocations
-            ],
-        )
-    )
+    applied = [(allocation.invoice, allocation.amount, allocation.write_off_amount) for allocation in allocations]
+    publish(payment_allocated(payment, customer=payment.customer, actor=actor, applied=applied))
     return allocations
 
 
