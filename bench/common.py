@@ -67,6 +67,35 @@ class Timer:
         self.seconds = time.perf_counter() - self.start
 
 
+def backend_cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a PostgreSQL backend on this machine has used, from /proc/<pid>/stat."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class CpuTimer:
+    """Wall time, this process's CPU and one database backend's CPU over a block: the CPU a piece of work
+    costs, whatever else the machine is doing meanwhile."""
+
+    def __init__(self, backend_pid: int):
+        self.backend_pid = backend_pid
+        self.wall = self.client = self.backend = 0.0
+
+    def __enter__(self):
+        self._start = (time.perf_counter(), time.process_time(), backend_cpu_seconds(self.backend_pid))
+        return self
+
+    def __exit__(self, *exc):
+        wall, client, backend = self._start
+        self.wall += time.perf_counter() - wall
+        self.client += time.process_time() - client
+        self.backend += backend_cpu_seconds(self.backend_pid) - backend
+
+    @property
+    def cpu(self) -> float:
+        return self.client + self.backend
+
+
 def write_results(name: str, figures: dict) -> Path:
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{name}.json"

@@ -15,12 +15,9 @@ from customers.models import Customer
 from inventory.errors import NoPrice, NoTaxRate
 from inventory.models import (
     REVERSE_CHARGE_CODES,
-    CustomerPrice,
-    PriceListItem,
     Product,
     StockLevel,
     TaxCategoryCode,
-    TaxRate,
     format_quantity,
 )
 
@@ -55,28 +52,50 @@ def _valid_on(day: date, prefix: str = "") -> Q:
     )
 
 
-def _price_sources(*, customer: Customer, product_ids: set[int], on_date: date, currency: str) -> tuple[list, list]:
-    """The customer's own prices and the price list items that may apply, in two queries."""
-    own = list(
-        CustomerPrice.objects.filter(
-            _valid_on(on_date), customer=customer, currency=currency, product_id__in=product_ids
-        ).order_by("-min_quantity")
-    )
-    group_match = Q(price_list__customer_group__isnull=True)
-    if customer.group_id:
-        group_match |= Q(price_list__customer_group_id=customer.group_id)
-    listed = list(
-        PriceListItem.objects.filter(
-            _valid_on(on_date, "price_list__"),
-            group_match,
-            price_list__is_active=True,
-            price_list__currency=currency,
-            product_id__in=product_ids,
+@dataclass(frozen=True)
+class _PriceSource:
+    """A customer's own price (no `list_name`) or a price list's item that may price a line."""
+
+    product_id: int
+    min_quantity: Decimal
+    unit_price: Decimal | None
+    discount_percent: Decimal
+    list_name: str | None
+    list_group_id: int | None
+
+
+def _price_sources(
+    *, customer: Customer, product_ids: set[int], on_date: date, currency: str
+) -> tuple[list[_PriceSource], list[_PriceSource]]:
+    """The customer's own prices and the price list items that may apply, each by the highest quantity
+    break first (list items then by the most recent list), in one statement: order entry prices every
+    order through here."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT c.product_id, c.min_quantity, c.unit_price, c.discount_percent, NULL, NULL, NULL::date
+              FROM inventory_customerprice c
+             WHERE c.customer_id = %(customer)s AND c.currency = %(currency)s AND c.product_id = ANY(%(products)s)
+               AND c.valid_from <= %(day)s AND (c.valid_to IS NULL OR c.valid_to > %(day)s)
+             UNION ALL
+            SELECT i.product_id, i.min_quantity, i.unit_price, 0, l.name, l.customer_group_id, l.valid_from
+              FROM inventory_pricelistitem i JOIN inventory_pricelist l ON l.id = i.price_list_id
+             WHERE l.is_active AND l.currency = %(currency)s AND i.product_id = ANY(%(products)s)
+               AND (l.customer_group_id IS NULL OR l.customer_group_id = %(group)s)
+               AND l.valid_from <= %(day)s AND (l.valid_to IS NULL OR l.valid_to > %(day)s)
+             ORDER BY 2 DESC, 7 DESC NULLS LAST
+            """,
+            {
+                "customer": customer.pk,
+                "currency": currency,
+                "products": list(product_ids),
+                "day": on_date,
+                "group": customer.group_id,
+            },
         )
-        .select_related("price_list")
-        .order_by("-min_quantity", "-price_list__valid_from")
-    )
-    return own, listed
+        sources = [_PriceSource(*row[:6]) for row in cursor.fetchall()]
+    own = [source for source in sources if source.list_name is None]
+    return own, [source for source in sources if source.list_name is not None]
 
 
 def quote_prices(
@@ -150,8 +169,8 @@ def available_now(products: list[Product]) -> list[Decimal | None]:
 def _quote(customer, product, quantity, currency, own, listed) -> PriceQuote:
     negotiated = next((p for p in own if p.product_id == product.pk and p.min_quantity <= quantity), None)
     candidates = [i for i in listed if i.product_id == product.pk and i.min_quantity <= quantity]
-    group_item = next((i for i in candidates if i.price_list.customer_group_id is not None), None)
-    item = group_item or next((i for i in candidates if i.price_list.customer_group_id is None), None)
+    group_item = next((i for i in candidates if i.list_group_id is not None), None)
+    item = group_item or next((i for i in candidates if i.list_group_id is None), None)
     if negotiated is not None and negotiated.unit_price is not None:
         return PriceQuote(
             negotiated.unit_price,
@@ -164,7 +183,7 @@ def _quote(customer, product, quantity, currency, own, listed) -> PriceQuote:
             f"No {currency} price for {product.sku} for {customer.number} on this date.",
             fields={"product": [f"No {currency} price for {product.sku}."]},
         )
-    rule = f"price list '{item.price_list.name}'"
+    rule = f"price list '{item.list_name}'"
     if item.min_quantity > 1:
         rule += f" from {format_quantity(item.min_quantity)}"
     if negotiated is not None:
@@ -215,12 +234,14 @@ def quote_taxes(
         if customer.tax_id and customer.country in EU_COUNTRIES:
             note = f"Reverse charge: VAT due by the customer ({customer.tax_id})"
             return {p.pk: TaxQuote(ZERO, _reverse_charge_code(p), note) for p in products}
-    rates = {
-        rate.category_id: rate.rate
-        for rate in TaxRate.objects.filter(
-            _valid_on(on_date), country=destination, category_id__in={p.tax_category_id for p in products}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """SELECT category_id, rate FROM inventory_taxrate
+                WHERE country = %(country)s AND category_id = ANY(%(categories)s)
+                  AND valid_from <= %(day)s AND (valid_to IS NULL OR valid_to > %(day)s)""",
+            {"country": destination, "categories": list({p.tax_category_id for p in products}), "day": on_date},
         )
-    }
+        rates = dict(cursor.fetchall())
     quotes = {}
     for product in products:
         if product.tax_category_id not in rates:

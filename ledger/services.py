@@ -5,12 +5,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from ledger.errors import LedgerOutOfBalance, ReceivableWithoutItem
 from ledger.models import CHART_OF_ACCOUNTS, AccountRole, EntryKind, JournalEntry, JournalLine, LedgerAccount, OpenItem
-from otc.bulk_rows import copy_rows
+from otc.bulk_rows import copy_rows, next_ids
 from otc.errors import InvalidInput
 from otc.exchange_rates import company_currency
 from otc.models import User
@@ -143,12 +143,7 @@ def post_entries(*, entries: list[EntryToPost], actor: User, accounts: dict[str,
     inside the business action's transaction. Returns the entries' ids, in the order given."""
     if not entries:
         return []
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence('ledger_journalentry', 'id')) FROM generate_series(1, %s)",
-            [len(entries)],
-        )
-        ids = [entry_id for (entry_id,) in cursor.fetchall()]
+    ids = next_ids(JournalEntry, len(entries))
     journal_entries, lines = [], []
     for entry_id, entry in zip(ids, entries, strict=True):
         journal_entries.append(

@@ -12,8 +12,8 @@ from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
-from customers.models import Address, AddressKind, Customer, CustomerStatus, Preferences
-from customers.selectors import address_snapshot, default_addresses
+from customers.models import Address, AddressKind, Customer, CustomerStatus
+from customers.selectors import OrderingTerms, address_snapshot, default_addresses, ordering_terms
 from inventory.models import Product, Warehouse, format_quantity
 from inventory.selectors import quote_prices, quote_taxes
 from inventory.services import StockRequest, release_stock, reserve_stock, return_stock, ship_stock
@@ -61,6 +61,7 @@ from orders.models import (
     TimelineKind,
 )
 from otc.audit import acting
+from otc.bulk_rows import update_rows
 from otc.errors import InvalidInput, PermissionDenied
 from otc.events import publish
 from otc.file_types import sniff_content_type
@@ -133,9 +134,8 @@ def order_totals(lines: list[OrderLine], currency: str) -> tuple[Decimal, Decima
     return sum((line.net_amount for line in lines), ZERO), sum((group.tax_amount for group in groups), ZERO)
 
 
-def _check_po_number(customer: Customer, po_number: str) -> None:
-    po_required = Preferences.objects.filter(customer_id=customer.pk).values_list("po_number_required", flat=True)
-    if po_required.first() and not po_number.strip():
+def _check_po_number(customer: Customer, po_number: str, terms: OrderingTerms) -> None:
+    if terms.po_number_required and not po_number.strip():
         raise PurchaseOrderNumberRequired(
             f"{customer.number} requires a PO number on every order.",
             fields={"po_number": ["Required for this customer."]},
@@ -315,7 +315,8 @@ def create_order(
     currency = _currency(customer, currency)
     if not lines:
         raise InvalidInput("An order needs at least one line.", fields={"lines": ["At least one line."]})
-    _check_po_number(customer, po_number)
+    terms = ordering_terms(customer)
+    _check_po_number(customer, po_number, terms)
     order_discount = _order_discount(discount_percent)
     entered = _entered_lines(lines, currency)
     _authorise_overrides(actor, entered)
@@ -323,9 +324,8 @@ def create_order(
     warehouse = warehouse or Warehouse.objects.filter(is_default=True).first()
     if warehouse is None:
         raise InvalidInput("No warehouse given and no default warehouse set up.", fields={"warehouse": ["Required."]})
-    defaults = default_addresses(customer) if shipping_address is None or billing_address is None else {}
-    shipping = shipping_address or defaults.get(AddressKind.SHIPPING)
-    billing = billing_address or defaults.get(AddressKind.BILLING)
+    shipping = shipping_address or terms.addresses.get(AddressKind.SHIPPING)
+    billing = billing_address or terms.addresses.get(AddressKind.BILLING)
     quote = _price_order(
         customer=customer,
         entered=entered,
@@ -411,7 +411,7 @@ def update_draft_order(
     if not lines:
         raise InvalidInput("An order needs at least one line.", fields={"lines": ["At least one line."]})
     po_number = order.po_number if po_number is None else po_number.strip()
-    _check_po_number(order.customer, po_number)
+    _check_po_number(order.customer, po_number, ordering_terms(order.customer))
     order_discount = order.discount_percent if discount_percent is None else _order_discount(discount_percent)
     entered = _entered_lines(lines, order.currency)
     kept_rules = [_kept_override(line, existing.get(line.line_no)) for line in entered]
@@ -523,6 +523,12 @@ def _locked(order: Order) -> Order:
     )
 
 
+def _locked_with_lines(order: Order) -> tuple[Order, list[OrderLine]]:
+    """The order locked as `_locked` locks it, with its lines and their products."""
+    locked = _locked(order)
+    return locked, list(locked.lines.select_related("product"))
+
+
 def _order_subject(order: Order, actor: User) -> dict[str, Any]:
     """The fields every order event carries: which order, whose, and who acted."""
     return {
@@ -585,7 +591,7 @@ def credit_check(*, order: Order) -> str:
 @transaction.atomic
 def confirm_order(*, order: Order, actor: User) -> Order:
     """Credit-check the order; it is either confirmed with stock reserved, or put on credit hold."""
-    order = _locked(order)
+    order, lines = _locked_with_lines(order)
     if order.status != OrderStatus.DRAFT:
         raise IllegalOrderTransition(f"Order {order.number} is {order.get_status_display().lower()}, not a draft.")
     _move(order, OrderStatus.CONFIRMED)
@@ -605,12 +611,11 @@ def confirm_order(*, order: Order, actor: User) -> Order:
                 )
             )
             return order
-        _reserve_and_confirm(order, actor)
+        _reserve_and_confirm(order, lines, actor)
     return order
 
 
-def _reserve_and_confirm(order: Order, actor: User) -> None:
-    lines = list(order.lines.select_related("product"))
+def _reserve_and_confirm(order: Order, lines: list[OrderLine], actor: User) -> None:
     _reserve(order, lines, actor, allow_partial=settings.OTC_SHORT_STOCK_POLICY == "backorder")
     order.confirmed_at = timezone.now()
     order.hold_reason = ""
@@ -639,7 +644,7 @@ def _reserve(order: Order, lines: list[OrderLine], actor: User, *, allow_partial
         take = min(granted.get(key, ZERO), line.quantity_backordered)
         granted[key] = granted.get(key, ZERO) - take
         line.quantity_reserved += take
-    OrderLine.objects.bulk_update(wanted, ["quantity_reserved"])
+    update_rows(OrderLine, wanted, ["quantity_reserved"])
 
 
 @transaction.atomic
@@ -649,14 +654,14 @@ def release_credit_hold(*, order: Order, actor: User, reason: str) -> Order:
     reason = reason.strip()
     if not reason:
         raise InvalidInput("Say why the order is released.", fields={"reason": ["This field is required."]})
-    order = _locked(order)
+    order, lines = _locked_with_lines(order)
     if order.status != OrderStatus.ON_CREDIT_HOLD:
         raise IllegalOrderTransition(f"Order {order.number} is not on credit hold.")
     _move(order, OrderStatus.CONFIRMED)
     with acting(actor, f"release order from credit hold: {reason}"):
         _timeline(order, TimelineKind.RELEASED, actor, f"Released by {actor}: {reason}")
         publish(OrderCreditHoldReleased(**_order_subject(order, actor)))
-        _reserve_and_confirm(order, actor)
+        _reserve_and_confirm(order, lines, actor)
     return order
 
 
@@ -703,11 +708,11 @@ def cancel_order(*, order: Order, actor: User, reason: str = "") -> Order:
 @transaction.atomic
 def allocate_backorders(*, order: Order, actor: User) -> Order:
     """Try again to reserve what is on backorder (after stock arrived)."""
-    order = _locked(order)
+    order, lines = _locked_with_lines(order)
     if order.status not in (OrderStatus.CONFIRMED, OrderStatus.PARTIALLY_SHIPPED):
         raise IllegalOrderTransition(f"Order {order.number} is not open for allocation.")
     with acting(actor, "allocate backorders"):
-        _reserve(order, list(order.lines.select_related("product")), actor, allow_partial=True)
+        _reserve(order, lines, actor, allow_partial=True)
     return order
 
 

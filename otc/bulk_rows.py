@@ -1,12 +1,23 @@
-"""Writing many rows of a model with PostgreSQL's COPY, for the set-based paths (bulk invoicing and
-its ledger postings): one round trip, no SQL text to build and parse, and the same row triggers
-(audit, immutability, balance) as INSERT."""
+"""Writing many rows of a model at once, for the set-based paths: new rows with PostgreSQL's COPY (bulk
+invoicing and its ledger postings: one round trip, no SQL text to build and parse, and the same row
+triggers as INSERT), changed rows with one UPDATE from arrays (order entry's reservations)."""
 
 from datetime import datetime
 from operator import attrgetter
 
 from django.db import connection, models
 from psycopg.types.json import Jsonb
+
+
+def next_ids(model: type[models.Model], count: int) -> list[int]:
+    """`count` primary keys from the model's sequence in one query, for rows written with COPY (which
+    returns none) that other rows or the caller must point to."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [model._meta.db_table, model._meta.pk.column, count],
+        )
+        return [pk for (pk,) in cursor.fetchall()]
 
 
 def copy_rows(model: type[models.Model], objs: list[models.Model], *, now: datetime) -> None:
@@ -31,3 +42,23 @@ def copy_rows(model: type[models.Model], objs: list[models.Model], *, now: datet
             for i in documents:
                 row[i] = Jsonb(row[i])
             copy.write_row(row)
+
+
+def update_rows(model: type[models.Model], objs: list[models.Model], fields: list[str]) -> None:
+    """Write `fields` of the objects back in one UPDATE from arrays (one per column), instead of the
+    CASE WHEN per row that bulk_update builds: the statement has the same text for any number of rows."""
+    if not objs:
+        return
+    meta = model._meta
+    columns = [meta.pk, *(meta.get_field(name) for name in fields)]
+    quote = connection.ops.quote_name
+    arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in columns)
+    names = ", ".join(quote(field.column) for field in columns)
+    assignments = ", ".join(f"{quote(field.column)} = given.{quote(field.column)}" for field in columns[1:])
+    pk = quote(meta.pk.column)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {quote(meta.db_table)} AS row SET {assignments} "  # noqa: S608 - names come from the model
+            f"FROM unnest({arrays}) AS given({names}) WHERE row.{pk} = given.{pk}",
+            [[getattr(obj, field.attname) for obj in objs] for field in columns],
+        )

@@ -28,7 +28,7 @@ from ledger.models import EntryKind, ItemKind
 from ledger.selectors import items_for_documents
 from ledger.services import EntryToPost, account_ids, post_entries
 from otc.audit import acting
-from otc.bulk_rows import copy_rows
+from otc.bulk_rows import copy_rows, next_ids
 from otc.errors import DomainError
 from otc.events import publish_many
 from otc.exchange_rates import rate_on
@@ -56,7 +56,6 @@ LOCK_LINES_SQL = """
      ORDER BY id
        FOR UPDATE
 """
-PAYMENT_IDS_SQL = "SELECT nextval(pg_get_serial_sequence('payments_payment', 'id')) FROM generate_series(1, %s)"
 MARK_LINES_SQL = """
     UPDATE payments_bankstatementline AS line
        SET status = %s, applied_automatically = true, payment_id = booked.payment_id,
@@ -233,10 +232,8 @@ def _write(
 
 def _number_payments(payments: list[Payment]) -> None:
     """Ids and numbers from their sequences (numbers per year of receipt, in the batch's order)."""
-    with connection.cursor() as cursor:
-        cursor.execute(PAYMENT_IDS_SQL, [len(payments)])
-        for payment, (payment_id,) in zip(payments, cursor.fetchall(), strict=True):
-            payment.pk = payment_id
+    for payment, payment_id in zip(payments, next_ids(Payment, len(payments)), strict=True):
+        payment.pk = payment_id
     for year in sorted({payment.received_on.year for payment in payments}):
         of_year = [payment for payment in payments if payment.received_on.year == year]
         for payment, number in zip(of_year, payment_numbers(year, len(of_year)), strict=True):

@@ -22,6 +22,7 @@ from otc.events import (
     CATALOGUE_DOCUMENT,
     DomainEvent,
     InvalidEvent,
+    PublishedEvent,
     UnrecordedEvent,
     catalogue,
     catalogue_markdown,
@@ -33,7 +34,7 @@ from tests.factories import CustomerFactory
 from workflows.handlers import HANDLERS
 from workflows.models import OutboxEvent
 from workflows.receivers import record_published_events
-from workflows.services import ANY_EVENT
+from workflows.services import ANY_EVENT, record_events
 
 CATALOGUE_URL = "/api/v1/events/catalogue/"
 EXPECTED = {
@@ -222,6 +223,21 @@ def test_a_bulk_publication_records_every_event_in_one_insert(django_assert_num_
     with transaction.atomic(), django_assert_num_queries(1):
         publish_many(events)
     assert sorted(OutboxEvent.objects.values_list("payload__order_id", flat=True)) == list(range(1, 51))
+    assert not OutboxEvent.objects.exclude(status="pending").exists()
+    assert not OutboxEvent.objects.filter(created_at__isnull=True).exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("count", [1, 30])
+def test_recorded_events_carry_the_ids_of_their_rows_and_the_rule_chain(count):
+    """The worker is sent the returned ids: each must be its own event's row."""
+    published = [PublishedEvent(OrderConfirmed.type, 1, {"order_id": n}) for n in range(count)]
+    with transaction.atomic():
+        rows = record_events(events=published, rule_chain=[3, 5])
+    stored = dict(OutboxEvent.objects.values_list("pk", "payload__order_id"))
+    assert {row.pk: row.payload["order_id"] for row in rows} == stored
+    assert len(stored) == count
+    assert list(OutboxEvent.objects.values_list("rule_chain", flat=True)) == [[3, 5]] * count
 
 
 def test_a_recorded_payload_that_does_not_match_its_schema_is_refused_when_read():
