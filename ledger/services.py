@@ -75,6 +75,7 @@ def journal_lines(
     home = company_currency()
     lines = [
         JournalLine(
+            entry_id=None,  # the caller's entry; given, so that bulk postings skip the field's default lookup
             account_id=accounts[posting.role],
             customer_id=posting.customer_id,
             item_id=posting.item_id,

@@ -20,6 +20,7 @@ from psycopg.types.json import Jsonb
 from customers.validators import validate_e164
 from invoicing.models import StoredDocument
 from orders.models import OrderDocument
+from otc.bulk_rows import copy_rows, next_ids
 from otc.events import PublishedEvent
 from workflows.models import (
     Delivery,
@@ -49,8 +50,10 @@ class OutsideTransaction(RuntimeError):
     """An event recorded outside the changing transaction could outlive a rolled-back change."""
 
 
-# One statement for any number of events, its text the same for all: a bulk run's thousand JSON payloads
-# cost more to build into an INSERT ... VALUES in Python than the rest of its batch.
+# Up to COPY_EVENTS_FROM events: one INSERT from arrays, its text the same for any number. From there (a
+# bulk run's batch) ids from the sequence and COPY: quoting a thousand JSON payloads into any INSERT costs
+# more in Python than the rest of the batch.
+COPY_EVENTS_FROM = 100
 RECORD_EVENTS_SQL = """
     INSERT INTO workflows_outboxevent (event_type, version, payload, status, attempts, last_error, rule_chain,
                                        created_at)
@@ -63,36 +66,46 @@ RECORD_EVENTS_SQL = """
 
 
 def record_events(*, events: list[PublishedEvent], rule_chain: list[int] | None = None) -> list[OutboxEvent]:
-    """Write the published (already validated) events' rows in one INSERT; call only inside the
+    """Write the published (already validated) events' rows in one or two statements; call only inside the
     transaction that made the change, so an event exists if and only if the change committed.
     `rule_chain`: the automation rules whose actions published them (the loop guard reads it)."""
     if not transaction.get_connection().in_atomic_block:
         raise OutsideTransaction(f"{events[0].type} must be recorded inside the transaction that changes the data")
     now, rule_chain = timezone.now(), rule_chain or []
+    rows = [
+        OutboxEvent(
+            event_type=event.type, version=event.version, payload=event.payload, rule_chain=rule_chain, created_at=now
+        )
+        for event in events
+    ]
+    if len(rows) >= COPY_EVENTS_FROM:
+        _copy_events(rows, now)
+    else:
+        _insert_events(rows, now)
+    return rows
+
+
+def _insert_events(rows: list[OutboxEvent], now: datetime) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             RECORD_EVENTS_SQL,
             {
                 "status": EventStatus.PENDING.value,
-                "rule_chain": rule_chain,
+                "rule_chain": rows[0].rule_chain,
                 "now": now,
-                "types": [event.type for event in events],
-                "versions": [event.version for event in events],
-                "payloads": [Jsonb(event.payload) for event in events],
+                "types": [row.event_type for row in rows],
+                "versions": [row.version for row in rows],
+                "payloads": [Jsonb(row.payload) for row in rows],
             },
         )
-        ids = [pk for (pk,) in cursor.fetchall()]
-    return [
-        OutboxEvent(
-            pk=pk,
-            event_type=event.type,
-            version=event.version,
-            payload=event.payload,
-            rule_chain=rule_chain,
-            created_at=now,
-        )
-        for pk, event in zip(ids, events, strict=True)
-    ]
+        for row, (pk,) in zip(rows, cursor.fetchall(), strict=True):
+            row.pk = pk
+
+
+def _copy_events(rows: list[OutboxEvent], now: datetime) -> None:
+    for row, pk in zip(rows, next_ids(OutboxEvent, len(rows)), strict=True):
+        row.pk = pk
+    copy_rows(OutboxEvent, rows, now=now)
 
 
 @transaction.atomic
