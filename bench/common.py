@@ -103,6 +103,7 @@ def write_results(name: str, figures: dict) -> Path:
         "benchmark": name,
         "machine": f"{platform.node()} {os.cpu_count()} cores",
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "load_average_at_end": [round(load, 2) for load in os.getloadavg()],
         **figures,
     }
     path.write_text(json.dumps(figures, indent=2, default=str) + "\n")
