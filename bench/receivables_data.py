@@ -104,7 +104,9 @@ def generate(*, invoices: int, customers: int, today: date) -> float:
         for sql in statements:
             cursor.execute(sql, params)
         cursor.execute("SET session_replication_role = DEFAULT")
-        cursor.execute("ANALYZE")
+        # As autovacuum does after a table takes many inserts: statistics, and the visibility map that lets
+        # the covering indexes (an item's lines, an account's movements) answer without reading the table.
+        cursor.execute("VACUUM (ANALYZE)")
     return timer.seconds
 
 

@@ -10,6 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cache
 from typing import Protocol
 
 from django.core.exceptions import ValidationError
@@ -99,12 +100,16 @@ def minor_units(currency: str) -> int:
     return _MINOR_UNITS_NOT_TWO.get(currency, 2)
 
 
+@cache
+def _minor_unit(currency: str) -> Decimal:
+    return Decimal(1).scaleb(-minor_units(currency))
+
+
 def quantize(amount: Decimal, currency: str) -> Decimal:
     """Round half-up to the currency's minor unit: the one rounding rule of the suite."""
     if isinstance(amount, float):
         raise TypeError("money is Decimal, never float")
-    exponent = Decimal(1).scaleb(-minor_units(currency))
-    return Decimal(amount).quantize(exponent, rounding=ROUND_HALF_UP)
+    return Decimal(amount).quantize(_minor_unit(currency), rounding=ROUND_HALF_UP)
 
 
 HUNDRED = Decimal("100")

@@ -32,7 +32,7 @@ GROUPINGS = {
     "group": ("COALESCE(g.code, '')", "COALESCE(g.name, 'No group')"),
     "sales_rep": ("COALESCE(c.sales_rep_id::text, '')", "COALESCE(NULLIF(u.full_name, ''), u.email, 'No sales rep')"),
     "country": ("c.country", "c.country"),
-    "currency": ("b.currency", "b.currency"),
+    "currency": ("p.currency", "p.currency"),
 }
 
 
@@ -137,18 +137,27 @@ def aging_report(
         f"COALESCE(SUM({amount}) FILTER (WHERE {condition}), 0) AS bucket_{index}"
         for index, condition in enumerate(conditions)
     )
+    totals = ", ".join(f"SUM(p.bucket_{index}) AS bucket_{index}" for index in range(len(buckets)))
     balances, params = balances_sql(on)
+    # Summed per customer first (the open items, by an integer key, no joins), then per group from those
+    # sums, with the customers' names, groups and sales reps joined to one row per customer.
     rows = fetch_all(
         f"""
-        WITH b AS ({balances})
-        SELECT {key} AS key, MIN({label}) AS label, {currency} AS currency, {sums},
-               COALESCE(SUM({amount}) FILTER (WHERE NOT ({owed})), 0) AS unapplied_credit,
-               SUM({amount}) AS total
-          FROM b JOIN customers_customer c ON c.id = b.customer_id
+        WITH b AS ({balances}),
+        p AS (
+            SELECT b.customer_id, {currency} AS currency, {sums},
+                   COALESCE(SUM({amount}) FILTER (WHERE NOT ({owed})), 0) AS unapplied_credit,
+                   SUM({amount}) AS total
+              FROM b
+             GROUP BY 1, 2
+        )
+        SELECT {key} AS key, MIN({label}) AS label, p.currency, {totals},
+               SUM(p.unapplied_credit) AS unapplied_credit, SUM(p.total) AS total
+          FROM p JOIN customers_customer c ON c.id = p.customer_id
           LEFT JOIN customers_customergroup g ON g.id = c.group_id
           LEFT JOIN otc_user u ON u.id = c.sales_rep_id
          GROUP BY 1, 3
-         ORDER BY SUM({amount}) DESC, 1, 3
+         ORDER BY SUM(p.total) DESC, 1, 3
         """,
         {**params, "on": on, "company_currency": company_currency()},
     )
