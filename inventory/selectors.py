@@ -46,12 +46,6 @@ class PriceQuote:
     rule: str
 
 
-def _valid_on(day: date, prefix: str = "") -> Q:
-    return Q(**{f"{prefix}valid_from__lte": day}) & (
-        Q(**{f"{prefix}valid_to__isnull": True}) | Q(**{f"{prefix}valid_to__gt": day})
-    )
-
-
 @dataclass(frozen=True)
 class _PriceSource:
     """A customer's own price (no `list_name`) or a price list's item that may price a line."""

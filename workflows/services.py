@@ -57,7 +57,8 @@ COPY_EVENTS_FROM = 100
 RECORD_EVENTS_SQL = """
     INSERT INTO workflows_outboxevent (event_type, version, payload, status, attempts, last_error, rule_chain,
                                        created_at)
-    SELECT event.type, event.version, event.payload, %(status)s, 0, '', %(rule_chain)s::bigint[], %(now)s
+    SELECT event.type, event.version, event.payload, %(status)s, %(attempts)s, %(last_error)s,
+           %(rule_chain)s::bigint[], %(created_at)s
       FROM unnest(%(types)s::varchar[], %(versions)s::smallint[], %(payloads)s::jsonb[]) WITH ORDINALITY
            AS event (type, version, payload, n)
      ORDER BY event.n
@@ -81,18 +82,22 @@ def record_events(*, events: list[PublishedEvent], rule_chain: list[int] | None 
     if len(rows) >= COPY_EVENTS_FROM:
         _copy_events(rows, now)
     else:
-        _insert_events(rows, now)
+        _insert_events(rows)
     return rows
 
 
-def _insert_events(rows: list[OutboxEvent], now: datetime) -> None:
+def _insert_events(rows: list[OutboxEvent]) -> None:
+    """The rows' shared fields (the model's defaults, the rule chain, the time) are taken from the first."""
+    first = rows[0]
     with connection.cursor() as cursor:
         cursor.execute(
             RECORD_EVENTS_SQL,
             {
-                "status": EventStatus.PENDING.value,
-                "rule_chain": rows[0].rule_chain,
-                "now": now,
+                "status": first.status,
+                "attempts": first.attempts,
+                "last_error": first.last_error,
+                "rule_chain": first.rule_chain,
+                "created_at": first.created_at,
                 "types": [row.event_type for row in rows],
                 "versions": [row.version for row in rows],
                 "payloads": [Jsonb(row.payload) for row in rows],
