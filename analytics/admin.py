@@ -151,7 +151,7 @@ class CustomerBehaviourAdmin(ModelAdmin):
         dso = receivables.days_sales_outstanding(period=params.period)
         aging = receivables.aging_report(on=params.on, group_by="currency", in_company_currency=True)
         buckets = [bucket.name for bucket in receivables.aging_buckets()]
-        weeks = forecast.cash_forecast(on=params.on)
+        weeks = forecast.cash_forecast(on=params.on).weeks
         segments = behaviour.segment_summary()
         share = receivables.disputed_share(on=params.on)
         touchless = receivables.cash_application(period=params.period)

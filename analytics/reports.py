@@ -6,7 +6,7 @@ The admin, the API and the dashboard all read reports through `REPORTS`.
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -267,17 +267,24 @@ def payer_scores_table(params: Params) -> Table:
 
 
 def cash_forecast_table(params: Params) -> Table:
-    weeks = forecast.cash_forecast(on=params.on)
+    expected = forecast.cash_forecast(on=params.on)
     backtest = forecast.forecast_backtest(on=params.on)
-    table = _records(weeks)
+    table = _records(expected.weeks)
     for row, tested in zip(table.rows, backtest.weeks, strict=True):
         row.update(backtest_forecast=tested.forecast, backtest_actual=tested.actual)
     table.columns += [("backtest_forecast", "Forecast 13 weeks ago"), ("backtest_actual", "Came in")]
     table.notes = [
         f"Backtest as of {backtest.as_of}: mean absolute error of the weekly totals "
-        f"{backtest.mean_absolute_error} (company currency)."
+        f"{backtest.mean_absolute_error} (company currency).",
+        _scores_note(expected.scores_as_of, params.on),
     ]
     return table
+
+
+def _scores_note(scores_as_of: datetime | None, on: date) -> str:
+    if scores_as_of is None:
+        return f"Payer lateness scored as of {on} from the payments known then."
+    return f"Payer lateness from the scores stored {timezone.localtime(scores_as_of):%Y-%m-%d %H:%M} (hourly task)."
 
 
 def segments_table(params: Params) -> Table:

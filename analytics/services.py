@@ -40,7 +40,7 @@ def weekly_kpis(*, week_ending: date) -> list[Kpi]:
     disputed share and the next four weeks of expected cash on that day (company currency)."""
     period = Period(week_ending - timedelta(days=89), week_ending)
     dso = receivables.days_sales_outstanding(period=period)
-    weeks = forecast.cash_forecast(on=week_ending, weeks=4)
+    weeks = forecast.cash_forecast(on=week_ending, weeks=4).weeks
     figures = [
         ("DSO (standard)", dso.standard, "days"),
         ("DSO (count-back)", dso.count_back, "days"),

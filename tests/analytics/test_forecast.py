@@ -6,12 +6,13 @@ lateness is (10 x 857.24 - 7 x 184.46) / 1041.71 = 6.99 days. Nobody has a group
 all customers, that is Alba, so every prediction is 7.0 days.
 """
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
 
 from analytics.selectors import forecast
+from customers.services import record_behaviour
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -47,8 +48,10 @@ def test_a_late_payer_pulls_their_prediction_up_and_the_newcomer_follows_the_ave
 
 
 def test_cash_forecast_expects_each_open_invoice_on_its_due_date_plus_lateness_less_disputes(book):
-    weeks = forecast.cash_forecast(on=ON)
+    expected = forecast.cash_forecast(on=ON)
+    weeks = expected.weeks
 
+    assert expected.scores_as_of is None  # nothing stored: scored as of the day
     # Week 1: I6 400 and I2 300 (overdue) and I4 800 less 200 disputed; week 2: I3 2000 due 03-31 + 7 days;
     # week 4: I5 300 due 04-19 + 7 days.
     assert len(weeks) == 13
@@ -56,6 +59,42 @@ def test_cash_forecast_expects_each_open_invoice_on_its_due_date_plus_lateness_l
     assert weeks[1].starts_on == date(2026, 4, 7)
     assert [week.expected for week in weeks[:5]] == [D("1300.00"), D("2000.00"), D("0.00"), D("300.00"), D("0.00")]
     assert sum(week.expected for week in weeks) == D("3600.00")
+
+
+SCORED_AT = datetime(2026, 3, 31, 5, 0, tzinfo=UTC)
+
+
+def test_from_the_day_of_the_stored_scores_the_forecast_reads_them_instead_of_scoring_again(book):
+    record_behaviour(scores=[(book.alba.pk, "", D("30.0")), (book.bora.pk, "", D("0.0"))], scored_at=SCORED_AT)
+
+    expected = forecast.cash_forecast(on=ON)
+
+    # Bora on time: I6, I4 less 200 disputed and I3 (due 03-31) in week 1; Alba 30 days late: I2 due 03-17
+    # in week 3 (04-16), I5 due 04-19 in week 8 (05-19).
+    assert expected.scores_as_of == SCORED_AT
+    assert {week.week: week.expected for week in expected.weeks if week.expected} == {
+        1: D("3000.00"),
+        3: D("300.00"),
+        8: D("300.00"),
+    }
+    # The day before the scoring is scored on what was known then, as before.
+    earlier = forecast.cash_forecast(on=date(2026, 3, 30))
+    assert earlier.scores_as_of is None
+    assert sum(week.expected for week in earlier.weeks) == D("3600.00")
+
+
+def test_a_customer_without_a_stored_score_is_expected_at_the_stored_average(book):
+    record_behaviour(scores=[(book.alba.pk, "", D("30.0"))], scored_at=SCORED_AT)
+
+    weeks = forecast.cash_forecast(on=ON).weeks
+
+    # Bora takes the average of the stored scores, 30 days: I6 and I4 still overdue (week 1), I3 04-30 (week 5).
+    assert {week.week: week.expected for week in weeks if week.expected} == {
+        1: D("1000.00"),
+        3: D("300.00"),
+        5: D("2000.00"),
+        8: D("300.00"),
+    }
 
 
 def test_backtest_compares_the_forecast_of_13_weeks_ago_with_what_came_in(book):
