@@ -17,6 +17,11 @@ Scoring (added up, capped at 0.99, conflicts subtract):
     discount within the write-off tolerance 0.15, a part payment of cited invoices 0.05;
     payer IBAN of another customer -0.30, payer name of another customer -0.10, remittance citing
     another customer's invoice -0.20.
+
+Numbers are dense: a slip of one digit often lands on another real invoice of the same customer.
+When a number cited exactly is an open invoice the amount does not pay while an open invoice one
+typo away from it is paid by the amount, the two are contested: both are proposed, neither above
+0.50, and a clerk decides.
 """
 
 import re
@@ -52,6 +57,7 @@ IBAN_CONFLICT = -0.30
 NAME_CONFLICT = -0.10
 REFERENCE_CONFLICT = -0.20
 CEILING = 0.99
+CONTESTED_CEILING = 0.50
 
 BATCH_SIZE = 2000
 PROPOSAL_LIMIT = 5  # proposals shown to a clerk per line
@@ -123,6 +129,7 @@ class Hit(NamedTuple):
     invoice: OpenInvoice
     citation: Citation | BareNumber
     exact: bool
+    contested: bool = False  # the cited number and the amount point at different invoices
 
 
 def propose_matches(lines: list[BankLine], *, limit: int = 3) -> dict[int, list[Proposal]]:
@@ -326,6 +333,10 @@ def _hits(line: BankLine, clue: Clues, evidence: Evidence) -> tuple[list[Hit], l
     hits, unresolved = list(exact), []
     for citation in clue.citations:
         hit = next((hit for hit in exact if hit.citation is citation), None)
+        if hit and (rivals := _rivals(hit, line, evidence)):
+            hits[hits.index(hit)] = hit._replace(contested=True)
+            hits.extend(rivals)
+            continue
         if hit and _supported(hit, line, payers, exact_customers):
             continue
         near = (evidence.by_digits.get(digits) for digits in sorted(near_digits(citation.digits)))
@@ -341,6 +352,27 @@ def _hits(line: BankLine, clue: Clues, evidence: Evidence) -> tuple[list[Hit], l
         if len(fitting) == 1:
             hits.append(Hit(fitting[0], bare, exact=False))
     return hits, unresolved
+
+
+def _rivals(hit: Hit, line: BankLine, evidence: Evidence) -> list[Hit]:
+    """Open invoices of the cited invoice's customer, one typo away from the number cited, that the
+    amount pays when it does not pay the cited one."""
+    tolerance = write_off_tolerance(line.currency)
+    if _paid_by(hit.invoice, line, tolerance):
+        return []
+    near = (evidence.by_digits.get(digits) for digits in sorted(near_digits(hit.citation.digits)))
+    return [
+        Hit(invoice, hit.citation, exact=False, contested=True)
+        for invoice in near
+        if _payable(invoice, line)
+        and invoice.customer_id == hit.invoice.customer_id
+        and _paid_by(invoice, line, tolerance)
+    ][:FUZZY_CHOICES_MAX]
+
+
+def _paid_by(invoice: OpenInvoice, line: BankLine, tolerance: Decimal) -> bool:
+    """The line pays the invoice in full, or short within the write-off tolerance."""
+    return ZERO <= invoice.open_amount - line.amount <= tolerance
 
 
 def _sole_payer(by_iban: set[int], by_name: dict[int, bool]) -> int | None:
@@ -360,9 +392,10 @@ def _payable(invoice: OpenInvoice | None, line: BankLine) -> bool:
 def _supported(hit: Hit, line: BankLine, payers: set[int], exact_customers: list[int]) -> bool:
     """An exact number is trusted when the payer, another cited invoice or the amount agrees with it."""
     customer = hit.invoice.customer_id
-    short = hit.invoice.open_amount - line.amount
     return (
-        customer in payers or exact_customers.count(customer) > 1 or ZERO <= short <= write_off_tolerance(line.currency)
+        customer in payers
+        or exact_customers.count(customer) > 1
+        or _paid_by(hit.invoice, line, write_off_tolerance(line.currency))
     )
 
 
@@ -428,9 +461,9 @@ def _cited_sets(hits: list[Hit]) -> Iterator[tuple[OpenInvoice, ...]]:
     choices: dict[int, list[OpenInvoice]] = defaultdict(list)
     for hit in hits:
         options = choices[id(hit.citation)]
-        if hit.exact:
+        if hit.exact and not hit.contested:
             options[:] = [hit.invoice]
-        elif not any(other.exact and other.citation is hit.citation for other in hits):
+        elif not any(other.exact and not other.contested and other.citation is hit.citation for other in hits):
             options.append(hit.invoice)
     for chosen in islice(product(*choices.values()), 8):
         yield tuple({invoice.id: invoice for invoice in chosen}.values())
@@ -493,15 +526,23 @@ def _proposal(context: _LineContext, invoices: tuple[OpenInvoice, ...]) -> Propo
     score, reasons = _reference_score(context, invoices)
     amounts, difference, write_off, amount_score, amount_reasons = _settlement(context, invoices)
     payer_score, payer_reasons = _payer_score(context, customer, invoices)
+    cited = [context.cited[invoice.id] for invoice in invoices if invoice.id in context.cited]
+    contested = [hit for hit in cited if hit.contested][:1]
+    ceiling = CONTESTED_CEILING if contested else CEILING
     return Proposal(
         customer_id=customer,
         invoice_ids=tuple(invoice.id for invoice, amount in zip(invoices, amounts, strict=True) if amount > ZERO),
         amounts=tuple(quantize(amount, line.currency) for amount in amounts if amount > ZERO),
-        confidence=round(max(0.0, min(CEILING, score + amount_score + payer_score)), 2),
-        reasons=tuple(reasons + amount_reasons + payer_reasons),
+        confidence=round(max(0.0, min(ceiling, score + amount_score + payer_score)), 2),
+        reasons=tuple(reasons + amount_reasons + payer_reasons + [_contested_reason(hit) for hit in contested]),
         difference=quantize(difference, line.currency),
         write_off=write_off,
     )
+
+
+def _contested_reason(hit: Hit) -> str:
+    typed = INVOICE_NUMBER.number(hit.citation.digits)
+    return f"{typed} cited and the amount point at different open invoices of the customer: a clerk decides"
 
 
 def _reference_score(context: _LineContext, invoices: tuple[OpenInvoice, ...]) -> tuple[float, list[str]]:

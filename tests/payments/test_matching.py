@@ -9,7 +9,7 @@ from stdnum import iso11649
 from customers import services as customers
 from invoicing.models import InvoiceStatus, NumberSeries
 from otc.document_numbers import creditor_reference, near_digits
-from payments.cash_application.auto_apply import apply_proposal, auto_apply
+from payments.cash_application.auto_apply import apply_proposal, auto_apply, auto_apply_threshold, clear_winner
 from payments.cash_application.matching import BankLine, propose_matches
 from payments.models import Allocation, Payment
 from payments.money.services import unallocate
@@ -415,3 +415,43 @@ def test_an_rf_reference_failing_the_check_digits_is_not_taken_for_a_reference(i
 
     assert all("creditor reference" not in reason for p in proposals[0] for reason in p.reasons)
     assert proposals[1] == []
+
+
+# --- Dense numbering: a one-digit slip lands on another real invoice of the payer ------------------
+
+
+@pytest.fixture
+def neighbours(buyer_account, clerk):
+    """The buyer's INV-2026-000120 (300.00) and INV-2026-000210 (450.00): two adjacent digits apart."""
+    return (
+        invoice_numbered(buyer_account, clerk, "INV-2026-000120", "300.00"),
+        invoice_numbered(buyer_account, clerk, "INV-2026-000210", "450.00"),
+    )
+
+
+@pytest.mark.parametrize(
+    ("cited", "amount", "paid"),
+    [
+        pytest.param("INV-2026-000120", "450.00", 1, id="paying over the cited invoice what its neighbour is open"),
+        pytest.param("INV-2026-000210", "300.00", 0, id="paying short of the cited invoice what its neighbour is"),
+    ],
+)
+def test_a_number_cited_and_an_amount_paying_its_neighbour_instead_are_left_to_a_clerk(neighbours, cited, amount, paid):
+    proposals = propose_matches([line(amount, f"Rechnung {cited}", iban=BUYER_IBAN)])[0]
+
+    assert clear_winner(proposals, auto_apply_threshold()) is None
+    assert {proposal.invoice_ids for proposal in proposals} >= {(neighbours[0].pk,), (neighbours[1].pk,)}
+    assert max(proposal.confidence for proposal in proposals) <= 0.5
+    by_amount = next(proposal for proposal in proposals if proposal.invoice_ids == (neighbours[paid].pk,))
+    assert by_amount.reasons[-1] == (
+        f"INV-{cited.removeprefix('INV-')} cited and the amount point at different open invoices of the customer: "
+        "a clerk decides"
+    )
+
+
+def test_a_number_cited_whose_amount_is_paid_is_applied_though_a_neighbour_exists(neighbours):
+    proposals = propose_matches([line("300.00", "Rechnung INV-2026-000120", iban=BUYER_IBAN)])[0]
+
+    winner = clear_winner(proposals, auto_apply_threshold())
+    assert winner is not None
+    assert (winner.invoice_ids, winner.amounts, winner.confidence) == ((neighbours[0].pk,), (D("300.00"),), 0.99)
