@@ -16,11 +16,11 @@ from django.conf import settings
 from django.db.models import QuerySet
 
 from analytics.errors import InvalidAgingBuckets, InvalidPeriod, UnknownGrouping
-from analytics.selectors.sql import fetch_all, fetch_one
+from analytics.selectors.sql import fetch_all, fetch_one, fetch_rows
 from ledger.models import AccountRole, EntryKind, ItemKind, OpenItem
 from ledger.selectors import item_balances
 from otc.exchange_rates import company_currency
-from otc.money import quantize
+from otc.money import minor_units_sql, quantize
 
 ZERO = Decimal("0")
 HUNDRED = Decimal("100")
@@ -95,17 +95,18 @@ RECEIVABLE_ACCOUNT = f"(SELECT id FROM ledger_ledgeraccount WHERE role = '{Accou
 
 def balances_sql(on: date) -> tuple[str, dict]:
     """The balances of items open on `on` (the figures of `ledger.selectors.item_balances`), as SQL
-    for a WITH clause and its parameters. Only the items not settled by then are read (from the index
-    on `settled_on`), and their lines posted by then summed from the index on (item, posting date)."""
+    for a WITH clause and its parameters. Only the items not settled by then are read (the index on
+    `settled_on`), joined to their lines posted by then (the covering index on item and posting
+    date) and summed per item: one join the planner may run in parallel, where a subquery per item
+    would run a quarter of a million index lookups one after the other."""
     sql = """
         SELECT i.id, i.customer_id, i.kind, i.reference, i.document_id, i.currency, i.due_on,
-               s.open_amount, s.open_amount_company
+               SUM(l.amount) AS open_amount, SUM(l.amount_company) AS open_amount_company
           FROM ledger_openitem i
-          CROSS JOIN LATERAL (
-                SELECT SUM(l.amount) AS open_amount, SUM(l.amount_company) AS open_amount_company
-                  FROM ledger_journalline l
-                 WHERE l.item_id = i.id AND l.posted_on <= %(balance_on)s) s
-         WHERE (i.settled_on IS NULL OR i.settled_on > %(balance_on)s) AND s.open_amount <> 0
+          JOIN ledger_journalline l ON l.item_id = i.id AND l.posted_on <= %(balance_on)s
+         WHERE i.settled_on IS NULL OR i.settled_on > %(balance_on)s
+         GROUP BY i.id
+        HAVING SUM(l.amount) <> 0
     """
     return sql, {"balance_on": on}
 
@@ -137,43 +138,52 @@ def aging_report(
         f"COALESCE(SUM({amount}) FILTER (WHERE {condition}), 0) AS bucket_{index}"
         for index, condition in enumerate(conditions)
     )
-    totals = ", ".join(f"SUM(p.bucket_{index}) AS bucket_{index}" for index in range(len(buckets)))
-    balances, params = balances_sql(on)
     # Summed per customer first (the open items, by an integer key, no joins), then per group from those
-    # sums, with the customers' names, groups and sales reps joined to one row per customer.
-    rows = fetch_all(
+    # sums (per customer they are the figures already), with the customers' names, groups and sales reps
+    # joined to one row per customer; rounded in SQL, as the tens of thousands of rows a million invoices
+    # give would take half a second in Python.
+    per_customer = group_by == "customer"
+
+    def figure(column: str) -> str:
+        return f"ROUND(p.{column}, p.units)" if per_customer else f"ROUND(SUM(p.{column}), MIN(p.units))"
+
+    columns = ", ".join(f"{figure(column)} AS {column}" for column in _aging_columns(buckets))
+    balances, params = balances_sql(on)
+    rows = fetch_rows(
         f"""
         WITH b AS ({balances}),
         p AS (
-            SELECT b.customer_id, {currency} AS currency, {sums},
+            SELECT b.customer_id, {currency} AS currency, {minor_units_sql(currency)} AS units, {sums},
                    COALESCE(SUM({amount}) FILTER (WHERE NOT ({owed})), 0) AS unapplied_credit,
                    SUM({amount}) AS total
               FROM b
              GROUP BY 1, 2
         )
-        SELECT {key} AS key, MIN({label}) AS label, p.currency, {totals},
-               SUM(p.unapplied_credit) AS unapplied_credit, SUM(p.total) AS total
+        SELECT {key} AS key, {label if per_customer else f"MIN({label})"} AS label, p.currency, {columns}
           FROM p JOIN customers_customer c ON c.id = p.customer_id
           LEFT JOIN customers_customergroup g ON g.id = c.group_id
           LEFT JOIN otc_user u ON u.id = c.sales_rep_id
-         GROUP BY 1, 3
-         ORDER BY SUM(p.total) DESC, 1, 3
+         {"" if per_customer else "GROUP BY 1, 3"}
+         ORDER BY {"p.total" if per_customer else "SUM(p.total)"} DESC, 1, 3
         """,
         {**params, "on": on, "company_currency": company_currency()},
     )
+    names = [bucket.name for bucket in buckets]
     return [
         AgingRow(
-            key=row["key"],
-            label=row["label"],
-            currency=row["currency"],
-            buckets={
-                bucket.name: quantize(row[f"bucket_{index}"], row["currency"]) for index, bucket in enumerate(buckets)
-            },
-            unapplied_credit=quantize(row["unapplied_credit"], row["currency"]),
-            total=quantize(row["total"], row["currency"]),
+            key=key,
+            label=label,
+            currency=row_currency,
+            buckets=dict(zip(names, figures[:-2], strict=True)),
+            unapplied_credit=figures[-2],
+            total=figures[-1],
         )
-        for row in rows
+        for key, label, row_currency, *figures in rows
     ]
+
+
+def _aging_columns(buckets: list[AgingBucket]) -> list[str]:
+    return [f"bucket_{index}" for index in range(len(buckets))] + ["unapplied_credit", "total"]
 
 
 def aging_items(*, on: date, customer_id: int | None = None, bucket: AgingBucket | None = None) -> QuerySet[OpenItem]:

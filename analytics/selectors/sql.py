@@ -1,4 +1,5 @@
-"""The one way analytics runs its SQL: named parameters in, dictionaries out."""
+"""The one way analytics runs its SQL: named parameters in, dictionaries out (tuples for reports
+of tens of thousands of rows, where building a dictionary per row shows)."""
 
 from typing import Any
 
@@ -14,3 +15,9 @@ def fetch_all(sql: str, params: dict[str, Any] | None = None) -> list[dict[str, 
 
 def fetch_one(sql: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
     return fetch_all(sql, params)[0]
+
+
+def fetch_rows(sql: str, params: dict[str, Any] | None = None) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params or {})
+        return cursor.fetchall()

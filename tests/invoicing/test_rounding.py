@@ -2,6 +2,8 @@
 
 from decimal import Decimal
 
+import pytest
+from django.db import connection
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -9,7 +11,7 @@ from invoicing.models import InvoiceLine
 from invoicing.services import credit_tax_groups, shipped_invoice_line
 from orders.models import OrderLine
 from orders.services import order_totals
-from otc.money import combined_discount, line_net, quantize, tax_groups
+from otc.money import combined_discount, line_net, minor_units_sql, quantize, tax_groups
 
 RATES = [Decimal("19.00"), Decimal("7.00"), Decimal("0.00"), Decimal("20.00"), Decimal("5.50")]
 
@@ -163,3 +165,20 @@ def test_an_order_lines_tax_shares_add_up_to_each_groups_tax_and_stay_within_a_m
             exact = group.tax_amount * line.net_amount / group.taxable_amount if group.taxable_amount else 0
             assert line.tax_amount >= 0
             assert abs(line.tax_amount - exact) < unit
+
+
+@pytest.mark.django_db
+def test_reports_rounding_in_sql_round_as_quantize_does():
+    amounts = ["0.005", "-0.005", "2.5", "-2.5", "1.0005", "-1.0005", "12.34565", "0.00005", "-123456.78945"]
+    cases = [(amount, currency) for amount in amounts for currency in ["EUR", "JPY", "KWD", "CLF", "XOF"]]
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT ROUND(x.amount, {minor_units_sql('x.currency')}) "
+            "FROM unnest(%s::numeric[], %s::text[]) WITH ORDINALITY AS x(amount, currency, n) ORDER BY x.n",
+            [[Decimal(amount) for amount, _ in cases], [currency for _, currency in cases]],
+        )
+        rounded = [value for (value,) in cursor.fetchall()]
+
+    assert rounded == [quantize(Decimal(amount), currency) for amount, currency in cases]
+    assert [str(value) for value in rounded[:5]] == ["0.01", "0", "0.005", "0.0050", "0"]
