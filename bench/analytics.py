@@ -17,7 +17,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import Timer, drop_database, setup_django, write_results
+from common import Timer, drop_database, peak_rss_mb, setup_django, write_results
 from receivables_data import generate_reported, size_arguments
 
 TARGET_RATIO = 1.5
@@ -145,6 +145,7 @@ def main() -> None:
         share_behaviour_with_customers(on=today)
     assert forecast.cash_forecast(on=today).scores_as_of is not None
     timings = {name: {"report": [], "sql": []} for name in pairs}
+    rss_before = peak_rss_mb()
     for round_no in range(args.rounds):
         for name, (report, baseline) in pairs.items():
             order = [("report", report), ("sql", baseline)]
@@ -154,6 +155,7 @@ def main() -> None:
                 timings[name][kind].append(time.perf_counter() - started)
         print(f"round {round_no + 1}/{args.rounds} done", flush=True)
 
+    rss_growth = peak_rss_mb() - rss_before
     with Timer() as refresh:
         from analytics.services import refresh_snapshots
 
@@ -171,6 +173,7 @@ def main() -> None:
         ok = ratio <= TARGET_RATIO and ours < TARGET_SECONDS
         print(f"{name:36} {ours:9.3f} {base:9.3f} {ratio:7.2f}  {'ok' if ok else 'MISSED'}")
         results[name] = {"report_seconds": round(ours, 3), "sql_seconds": round(base, 3), "ratio": round(ratio, 2)}
+    print(f"client memory: peak {peak_rss_mb():.0f} MB, {rss_growth:.0f} MB more during the rounds than before")
     print(f"payer scores stored (hourly task)    {scoring.seconds:9.3f}")
     print(f"snapshot refresh (concurrently)      {refresh.seconds:9.3f}")
     print(f"segment summary from the snapshot    {segments.seconds:9.3f}")
@@ -183,6 +186,8 @@ def main() -> None:
             "generate_seconds": round(generated, 1),
             "reports": results,
             "payer_scoring_seconds": round(scoring.seconds, 3),
+            "peak_rss_mb": round(peak_rss_mb(), 1),
+            "rss_growth_during_rounds_mb": round(rss_growth, 1),
             "snapshot_refresh_seconds": round(refresh.seconds, 3),
             "segment_summary_seconds": round(segments.seconds, 3),
             "target_ratio": TARGET_RATIO,

@@ -33,7 +33,6 @@ import json
 import os
 import random
 import re
-import resource
 import subprocess
 import sys
 import tempfile
@@ -44,7 +43,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import DEFAULT_URL, Timer, drop_database, setup_django, write_results
+from common import DEFAULT_URL, Timer, drop_database, peak_rss_mb, setup_django, write_results
 
 COMPANY_IBAN = "DE89370400440532013000"
 TARGETS = {"lines_per_second": 1000, "ratio_to_sql_at_most": 3, "applied_automatically_pct": 90, "wrong": 0}
@@ -674,10 +673,6 @@ def run_sql(made, winners, *, clerk, block: int, statements: int) -> float:
 def right(decision, truth: Truth) -> bool:
     customer_id, allocations = decision
     return customer_id == truth.customer_id and allocations == truth.allocations
-
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def one_size(args) -> dict:

@@ -7,6 +7,7 @@ the same run, and write a JSON summary to bench/results/.
 import json
 import os
 import platform
+import resource
 import sys
 import time
 from pathlib import Path
@@ -108,3 +109,8 @@ def write_results(name: str, figures: dict) -> Path:
     }
     path.write_text(json.dumps(figures, indent=2, default=str) + "\n")
     return path
+
+
+def peak_rss_mb() -> float:
+    """The most memory this process has held so far."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
