@@ -4,6 +4,7 @@ an automation rule's actions run carry the chain of rules that caused them (the 
 jobs' runs are recorded from Celery's task signals (connected in workflows.apps)."""
 
 from celery import Task, states
+from django.conf import settings
 from django.db import transaction
 
 from otc.events import PublishedEvent, events_published
@@ -16,6 +17,8 @@ from workflows.services import record_events
 def record_published_events(sender, events: list[PublishedEvent], **kwargs) -> None:
     event_ids = [event.pk for event in record_events(events=events, rule_chain=current_rule_chain())]
     count_committed_events(events)
+    if not settings.OUTBOX_ENQUEUE_ON_COMMIT:
+        return
     # The change has committed by then: a broker that is down must not turn it into an error for the
     # caller (`enqueue` never raises). The rows stay pending and the sweeper enqueues them later.
     if len(event_ids) == 1:

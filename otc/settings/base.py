@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "service",
     "analytics",
     "workflows",
+    "simulation",
 ]
 
 MIDDLEWARE = [
@@ -311,6 +312,9 @@ CELERY_BEAT_SCHEDULE = {
 # An event claimed by a worker that died becomes claimable again after this lease.
 OUTBOX_LEASE_SECONDS = int(env("OUTBOX_LEASE_SECONDS", "300"))
 OUTBOX_SWEEP_AFTER_SECONDS = int(env("OUTBOX_SWEEP_AFTER_SECONDS", "10"))
+# Hand each committed event to the broker at once. `manage.py simulate` turns it off: its own workers
+# take the day's events at the end of each simulated day, in order, as the sweeper would.
+OUTBOX_ENQUEUE_ON_COMMIT = True
 OUTBOX_MAX_ATTEMPTS = int(env("OUTBOX_MAX_ATTEMPTS", "8"))
 # Automation rules: events caused by a chain of this many rules' actions run no further rules (loop guard).
 AUTOMATION_MAX_RULE_CHAIN = int(env("AUTOMATION_MAX_RULE_CHAIN", "5"))

@@ -1,0 +1,51 @@
+"""The whole cycle run as if live: a small company over two months, every invariant checked at the end
+of every day (the command fails naming the day otherwise), and the figures it ends with."""
+
+import re
+from datetime import date
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from customers.models import Customer
+from invoicing.models import Invoice
+from orders.models import Shipment
+from payments.models import Allocation, BankStatement, BankStatementLine, DunningLetter
+from workflows.models import EventStatus, OutboxEvent
+
+pytestmark = pytest.mark.django_db(transaction=True)
+END = date(2026, 11, 30)
+
+
+def figure(output: str, name: str) -> str:
+    return re.search(rf"^  {re.escape(name)} +(.+)$", output, re.MULTILINE).group(1)
+
+
+def test_two_months_of_business_end_with_every_check_holding_and_no_line_applied_wrongly(media_root):
+    out = StringIO()
+
+    call_command("simulate", customers=25, days=60, seed=7, end=END, stdout=out)
+
+    output = out.getvalue()
+    assert "Simulated 60 days of 25 customers: every check held." in output
+    assert output.count("all checks hold") == 60
+    assert Customer.objects.count() == 25
+    assert figure(output, "Lines applied to the wrong invoice") == "0"
+    shipments, invoices = Shipment.objects.count(), Invoice.objects.exclude(number="").count()
+    assert shipments == invoices == int(figure(output, "Shipments invoiced")) > 50
+    assert not Invoice.objects.filter(issue_date__gt=END).exists()
+    assert BankStatement.objects.count() >= 20
+    lines = BankStatementLine.objects.filter(amount__gt=0)
+    assert lines.count() == int(figure(output, "Bank lines")) > 10
+    assert not lines.filter(payment__isnull=True).exists(), "the clerk worked the whole queue"
+    automatic = lines.filter(applied_automatically=True).count()
+    assert figure(output, "Touchless cash application") == f"{100 * automatic / lines.count():.1f} %"
+    assert Allocation.objects.exists()
+    assert DunningLetter.objects.filter(level=1).exists()
+    assert not OutboxEvent.objects.exclude(status=EventStatus.DONE).exists()
+
+
+def test_the_simulation_refuses_a_database_with_business_in_it(customer):
+    with pytest.raises(CommandError, match="runs against an empty database; this one has 1 customers"):
+        call_command("simulate", customers=2, days=2, stdout=StringIO())
