@@ -124,6 +124,11 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# A read replica for analytics (otc.databases.reporting_database); in tests it mirrors the default.
+if env("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = dj_database_url.parse(
+        env("DATABASE_REPLICA_URL"), conn_max_age=int(env("DB_CONN_MAX_AGE", "60")), conn_health_checks=True
+    ) | {"TEST": {"MIRROR": "default"}}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -284,6 +289,38 @@ CELERY_BROKER_URL = env("REDIS_URL") or "memory://localhost/"
 CELERY_TASK_ALWAYS_EAGER = not env("REDIS_URL")
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", "otc")
+# Every task by workload. With CELERY_QUEUE_PER_WORKLOAD on (docker-compose.yml turns it on) each
+# workload has its own queue, so it can get workers of its own and a slow bank file or snapshot never
+# delays a customer's email (docs/operator-guide.md, "Scaling out"); the default workload stays on the
+# default queue. Off, a single worker takes everything from the default queue, as in development.
+CELERY_WORKLOADS = {
+    "default": [
+        "workflows.tasks.dispatch_event",
+        "workflows.tasks.dispatch_events",
+        "workflows.tasks.sweep_outbox",
+        "workflows.tasks.resume_delayed_steps",
+        "workflows.tasks.purge_idempotency_records",
+        "service.tasks.expire_disputes",
+        "service.tasks.raise_sla_alerts",
+    ],
+    "notifications": [
+        "workflows.tasks.deliver",
+        "workflows.tasks.deliver_webhook",
+        "workflows.tasks.sweep_webhook_deliveries",
+        "workflows.tasks.send_staff_digests",
+        "workflows.tasks.send_payment_reminders",
+    ],
+    "invoicing": ["workflows.tasks.invoice_consolidated_shipments", "workflows.tasks.run_dunning"],
+    "bank": ["payments.tasks.run_statement_upload", "payments.tasks.sweep_statement_uploads"],
+    "analytics": ["analytics.tasks.refresh_snapshots", "analytics.tasks.announce_weekly_kpis"],
+}
+if env_bool("CELERY_QUEUE_PER_WORKLOAD", False):
+    CELERY_TASK_ROUTES = {
+        task: {"queue": f"{CELERY_TASK_DEFAULT_QUEUE}-{workload}"}
+        for workload, tasks in CELERY_WORKLOADS.items()
+        if workload != "default"
+        for task in tasks
+    }
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

@@ -1,0 +1,60 @@
+"""Each task belongs to one workload; with a queue per workload each goes to its own queue, and the
+worker of docker-compose.yml takes every one of those queues."""
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+from django.conf import settings
+
+from otc import celery_app
+
+ROOT = Path(__file__).resolve().parents[2]
+APPS = {
+    "otc",
+    "customers",
+    "inventory",
+    "ledger",
+    "orders",
+    "invoicing",
+    "payments",
+    "service",
+    "analytics",
+    "workflows",
+}
+
+
+def test_every_task_of_the_project_belongs_to_exactly_one_workload():
+    celery_app.loader.import_default_modules()
+    tasks = sorted(name for name in celery_app.tasks if name.split(".")[0] in APPS)
+
+    listed = sorted(task for workload in settings.CELERY_WORKLOADS.values() for task in workload)
+
+    assert listed == tasks
+
+
+def test_with_a_queue_per_workload_each_task_goes_to_its_workloads_queue():
+    environment = {**os.environ, "CELERY_QUEUE_PER_WORKLOAD": "1", "CELERY_QUEUE": "otc"}
+    script = "import json; from django.conf import settings; print(json.dumps(settings.CELERY_TASK_ROUTES))"
+
+    printed = subprocess.run(
+        [sys.executable, "-c", script], env=environment, cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
+
+    routes = json.loads(printed)
+    assert routes["payments.tasks.run_statement_upload"] == {"queue": "otc-bank"}
+    assert routes["workflows.tasks.deliver"] == {"queue": "otc-notifications"}
+    assert routes["analytics.tasks.refresh_snapshots"] == {"queue": "otc-analytics"}
+    assert "workflows.tasks.dispatch_event" not in routes, "events stay on the default queue"
+
+
+def test_the_compose_worker_takes_the_default_queue_and_every_workloads_queue():
+    worker = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]["worker"]
+    queues = re.search(r"WORKER_QUEUES:-([\w,-]+)", " ".join(worker["command"])).group(1).split(",")
+
+    workloads = [workload for workload in settings.CELERY_WORKLOADS if workload != "default"]
+    assert queues == ["otc", *(f"otc-{workload}" for workload in workloads)]
