@@ -124,6 +124,11 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# Behind PgBouncer in transaction mode (docs/operator-guide.md, "Scaling"): no connection kept between
+# requests, no server-side cursors and no prepared statements, which a pooled connection may not have.
+if env_bool("DB_TRANSACTION_POOLING", False):
+    DATABASES["default"] |= {"CONN_MAX_AGE": 0, "DISABLE_SERVER_SIDE_CURSORS": True}
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = None
 # A read replica for analytics (otc.databases.reporting_database); in tests it mirrors the default.
 if env("DATABASE_REPLICA_URL"):
     DATABASES["replica"] = dj_database_url.parse(
