@@ -14,7 +14,7 @@ from django.db.models import Count, Q, QuerySet
 from django.http import HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from unfold.admin import ModelAdmin
 from unfold.contrib.filters.admin import ChoicesDropdownFilter, RangeDateFilter
 from unfold.decorators import action, display
@@ -531,6 +531,8 @@ class BankStatementLineAdmin(DetailActionsByState, ReadOnlyModelAdmin):
         "bank_reference",
         "status_badge",
         "payment_link",
+        "decision",
+        "decision_reasons",
     ]
     readonly_fields = fields
     change_form_template = "admin/payments/bankstatementline/change_form.html"
@@ -586,6 +588,19 @@ class BankStatementLineAdmin(DetailActionsByState, ReadOnlyModelAdmin):
     @display(description="Payment")
     def payment_link(self, line: BankStatementLine) -> str:
         return admin_link(change_url(line.payment), str(line.payment)) if line.payment_id else "-"
+
+    @display(description="Applied")
+    def decision(self, line: BankStatementLine) -> str:
+        if not line.payment_id:
+            return "-"
+        if not line.applied_automatically:
+            return "By a clerk"
+        return f"Automatically, with {round(line.match_confidence * 100)} % confidence"
+
+    @display(description="Why")
+    def decision_reasons(self, line: BankStatementLine) -> str:
+        """The reasons the matching engine applied the line with, one a line, as a clerk checks them."""
+        return format_html_join(format_html("<br>"), "{}", ((reason,) for reason in line.match_reasons)) or "-"
 
     # -- the line's page: its proposals ------------------------------------------------------------------
 

@@ -101,6 +101,10 @@ def test_an_uploaded_statement_is_imported_and_reconciled(clerk, invoices):
     assert statement.lines.get(line_no=1).payment.number in detail
     listing = client.get(STATEMENTS).content.decode()
     assert "UP-1" in listing
+    applied = statement.lines.get(line_no=1)
+    line_page = client.get(f"{LINES}{applied.pk}/change/").content.decode()
+    assert f"Automatically, with {round(applied.match_confidence * 100)} % confidence" in line_page
+    assert f"invoice number {invoices[0].number} in remittance text<br>amount equal to open amount" in line_page
 
 
 def test_the_same_file_twice_is_refused_and_writes_nothing(clerk, invoices):
