@@ -1,5 +1,6 @@
-"""Write side of cash application: book a bank line as a payment and allocate it as proposed, and
-apply automatically what the matching engine is sure of, leaving the rest to a clerk.
+"""Write side of cash application for one line: book a bank line as a payment and allocate it as
+proposed (a clerk accepting a proposal), and the rule for what the matching engine may apply on its
+own. A statement's lines are booked together, set-based: `payments.cash_application.booking`.
 
 A statement line's payment, its allocations and the line's new state commit in one transaction, line
 by line: a reconciliation killed at any point leaves each line either applied with its payment or
@@ -9,28 +10,21 @@ Undoing an applied line is undoing its allocations: `payments.money.services.una
 reverses the postings and reopens the invoices; the payment stays as the customer's credit.
 """
 
-from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import DatabaseError, transaction
+from django.db import transaction
 
 from customers.models import Customer
 from invoicing.models import Invoice
-from otc.errors import DomainError, InvalidInput
+from otc.errors import InvalidInput
 from otc.models import User
 from payments.cash_application.errors import LineAlreadyReconciled
-from payments.cash_application.matching import BankLine, Proposal, propose_matches
+from payments.cash_application.matching import BankLine, Proposal
 from payments.models import BankStatementLine, Payment, PaymentMethod, PaymentSource, StatementLineStatus
 from payments.money.services import Application, allocate_payment, record_payment
 
 CLEAR_LEAD = 0.1  # how far the best proposal must be ahead of the runner-up to apply on its own
-
-
-@dataclass
-class AutoApplyResult:
-    applied: list[tuple[int, Payment, Proposal]] = field(default_factory=list)
-    queued: list[tuple[int, list[Proposal]]] = field(default_factory=list)
 
 
 def auto_apply_threshold() -> float:
@@ -108,24 +102,3 @@ def apply_proposal(*, line: BankLine, proposal: Proposal, actor: User, automatic
     if statement_line is not None:
         mark_line_applied(statement_line, payment, automatically=automatically)
     return payment
-
-
-def auto_apply(
-    lines: list[BankLine], *, actor: User, threshold: float | None = None, limit: int = 3
-) -> AutoApplyResult:
-    """Apply each line's clear winner, each line in its own transaction: a line that fails (another
-    clerk settled the invoice meanwhile, say) goes to the queue with its proposals and the others stay."""
-    threshold = auto_apply_threshold() if threshold is None else threshold
-    result = AutoApplyResult()
-    for index, proposals in propose_matches(lines, limit=limit).items():
-        winner = clear_winner(proposals, threshold)
-        if winner is None:
-            result.queued.append((index, proposals))
-            continue
-        try:
-            payment = apply_proposal(line=lines[index], proposal=winner, actor=actor, automatically=True)
-        except (DomainError, DatabaseError):
-            result.queued.append((index, proposals))
-        else:
-            result.applied.append((index, payment, winner))
-    return result

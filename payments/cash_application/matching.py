@@ -4,7 +4,7 @@ Evidence for a whole batch of lines is gathered set-based, in a fixed number of 
 lines there are: invoice numbers and RF creditor references cited, customers owning the payer's IBAN,
 customers whose name the payer's name matches, then the open invoices of every customer in view.
 Each line's evidence is weighed into ranked proposals with reasons a clerk can check. Nothing is
-written here; `payments.cash_application.auto_apply` applies proposals.
+written here; `payments.cash_application.booking` books what is applied.
 
 A number typed without prefix or year ("1825", "factuur 015020", "Rg 2024-1825") is read only on a line
 that cites no full number, and looked up only among the open invoices of the one customer the payer's

@@ -1,3 +1,5 @@
+import uuid
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -8,10 +10,12 @@ from stdnum import iso11649
 
 from customers import services as customers
 from invoicing.models import InvoiceStatus, NumberSeries
+from otc.crypto import fingerprint
 from otc.document_numbers import creditor_reference, near_digits
-from payments.cash_application.auto_apply import apply_proposal, auto_apply, auto_apply_threshold, clear_winner
-from payments.cash_application.matching import BankLine, propose_matches
-from payments.models import Allocation, Payment
+from payments.cash_application.auto_apply import apply_proposal, auto_apply_threshold, clear_winner
+from payments.cash_application.matching import BankLine, Proposal, propose_matches
+from payments.cash_application.services import reconcile_statement
+from payments.models import Allocation, BankStatement, BankStatementLine, Payment
 from payments.money.services import unallocate
 from tests import factories
 from tests.factories import CustomerFactory
@@ -40,6 +44,67 @@ def best(bank_line: BankLine):
     proposals = propose_matches([bank_line])[0]
     assert proposals, "no proposal"
     return proposals[0]
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What the reconciliation applied a line to, read back from its payment and line."""
+
+    customer_id: int
+    invoice_ids: tuple[int, ...]
+    amounts: tuple[Decimal, ...]
+    confidence: float
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Reconciled:
+    applied: list[tuple[int, Payment, Applied]]  # (index of the line, its payment, what it paid)
+    queued: list[tuple[int, list[Proposal]]]  # (index of the line, its proposals)
+
+
+def reconciled(lines: list[BankLine], clerk) -> Reconciled:
+    """The lines as one imported statement, reconciled as an upload is (matched once, booked set-based)."""
+    statement = BankStatement.objects.create(
+        account_iban="DE89370400440532013000",
+        statement_id=uuid.uuid4().hex[:12],
+        period_start=lines[0].booking_date,
+        period_end=lines[0].booking_date,
+        currency="EUR",
+        format="camt053",
+        file_sha256=uuid.uuid4().hex * 2,
+        filename="statement.xml",
+        line_count=len(lines),
+        imported_by=clerk,
+    )
+    for number, bank_line in enumerate(lines, start=1):
+        iban = bank_line.payer_iban.replace(" ", "").upper()
+        BankStatementLine.objects.create(
+            statement=statement,
+            line_no=number,
+            booking_date=bank_line.booking_date,
+            amount=bank_line.amount,
+            currency=bank_line.currency,
+            counterparty_name=bank_line.payer_name,
+            counterparty_iban=iban or None,
+            counterparty_iban_fingerprint=fingerprint(iban) if iban else "",
+            remittance_information=bank_line.remittance,
+            structured_reference=bank_line.structured_reference,
+        )
+    result = reconcile_statement(statement=statement, actor=clerk)
+    applied = []
+    for line in sorted(result.applied, key=lambda line: line.line_no):
+        allocations = list(Allocation.objects.filter(payment_id=line.payment_id).order_by("pk"))
+        paid = Applied(
+            customer_id=line.payment.customer_id,
+            invoice_ids=tuple(allocation.invoice_id for allocation in allocations),
+            amounts=tuple(allocation.amount for allocation in allocations),
+            confidence=line.match_confidence,
+            reasons=tuple(line.match_reasons),
+        )
+        applied.append((line.line_no - 1, line.payment, paid))
+    queued = [(line.line_no - 1, result.proposals.get(line.pk, [])) for line in result.queued]
+    return Reconciled(applied, sorted(queued, key=lambda item: item[0]))
 
 
 def with_bank_account(customer, iban: str, clerk, approver):
@@ -118,7 +183,7 @@ def test_last_years_number_is_not_taken_for_a_typo_of_this_years(invoices, buyer
     last_years = f"INV-{year - 1}-{first.number[9:]}"
 
     proposals = propose_matches([line("119.00", f"Rechnung {last_years}", iban=BUYER_IBAN)])[0]
-    result = auto_apply([line("119.00", f"Rechnung {last_years}", iban=BUYER_IBAN)], actor=clerk)
+    result = reconciled([line("119.00", f"Rechnung {last_years}", iban=BUYER_IBAN)], clerk)
 
     assert not any("typo" in reason for proposal in proposals for reason in proposal.reasons)
     assert proposals[0].confidence < 0.9, "only the payer and the amount point at this year's invoice"
@@ -208,7 +273,7 @@ def test_conflicting_evidence_lowers_the_confidence(invoices, other_customer):
     assert "payer IBAN belongs to another customer" in conflicting.reasons
 
 
-def test_auto_apply_applies_the_clear_lines_and_queues_the_rest(invoices, buyer_account, clerk):
+def test_reconciliation_applies_the_clear_lines_and_queues_the_rest(invoices, buyer_account, clerk):
     first, second = invoices
     lines = [
         line("119.00", f"Invoice {first.number}", iban=BUYER_IBAN),
@@ -216,7 +281,7 @@ def test_auto_apply_applies_the_clear_lines_and_queues_the_rest(invoices, buyer_
         line("50.00", "Spende", name="Unbekannt AG"),
     ]
 
-    result = auto_apply(lines, actor=clerk)
+    result = reconciled(lines, clerk)
 
     [(index, payment, proposal)] = result.applied
     assert (index, proposal.invoice_ids) == (0, (first.pk,))  # statement lines: test_reconciliation_crash.py
@@ -235,7 +300,7 @@ def test_a_line_that_fails_to_apply_is_queued_and_the_others_stay_applied(invoic
     first, _ = invoices
     twice = line("119.00", first.number, iban=BUYER_IBAN)
 
-    result = auto_apply([twice, twice], actor=clerk)
+    result = reconciled([twice, twice], clerk)
 
     assert [index for index, _, _ in result.applied] == [0]
     assert [index for index, _ in result.queued] == [1]
@@ -302,7 +367,7 @@ def test_a_number_without_prefix_or_year_is_applied_to_the_payers_own_invoice(
     meant = payer_books[invoice]
     bank_line = line(amount, remittance, reference=reference, iban=BUYER_IBAN)
 
-    result = auto_apply([bank_line], actor=clerk)
+    result = reconciled([bank_line], clerk)
 
     [(_, payment, proposal)] = result.applied
     assert (proposal.customer_id, proposal.invoice_ids, proposal.amounts) == (
@@ -328,7 +393,7 @@ def test_two_numbers_without_prefix_settle_both_invoices_when_the_amount_is_thei
 
 
 def test_a_payer_known_by_name_only_gets_a_number_without_prefix_read(payer_books, clerk):
-    result = auto_apply([line("480.00", "Factuur 15020", name="Nordwind Handel GmbH")], actor=clerk)
+    result = reconciled([line("480.00", "Factuur 15020", name="Nordwind Handel GmbH")], clerk)
 
     [(_, _, proposal)] = result.applied
     assert proposal.invoice_ids == (payer_books["15020"].pk,)
@@ -355,7 +420,7 @@ def test_numbers_without_prefix_are_never_applied_outside_the_payers_own_invoice
     cases = lines_that_must_not_match()
     CustomerFactory(actor=clerk, legal_name="Nordwind Handel GmbH")
 
-    result = auto_apply([bank_line for _, bank_line, _ in cases], actor=clerk)
+    result = reconciled([bank_line for _, bank_line, _ in cases], clerk)
 
     assert result.applied == []
     assert sorted(index for index, _ in result.queued) == list(range(len(cases)))
@@ -371,7 +436,7 @@ def test_numbers_without_prefix_are_never_applied_outside_the_payers_own_invoice
 def test_a_number_without_prefix_fitting_two_of_the_payers_invoices_is_not_applied(payer_books, buyer_account, clerk):
     later = invoice_numbered(buyer_account, clerk, "INV-2026-001825", "1250.00")
 
-    result = auto_apply([line("1250.00", "Rechnung 1825", iban=BUYER_IBAN)], actor=clerk)
+    result = reconciled([line("1250.00", "Rechnung 1825", iban=BUYER_IBAN)], clerk)
 
     assert result.applied == []
     [(_, proposals)] = result.queued
@@ -396,7 +461,7 @@ def test_a_line_with_only_the_rf_reference_is_applied_to_its_invoice(invoices, c
     _, second = invoices
     reference = creditor_reference(second.number)
 
-    result = auto_apply([line("238.00", typed(reference))], actor=clerk)
+    result = reconciled([line("238.00", typed(reference))], clerk)
 
     [(_, _, proposal)] = result.applied
     assert proposal.invoice_ids == (second.pk,)
