@@ -66,7 +66,7 @@ def citations(text: str, where: str, *, shape: NumberShape = INVOICE_NUMBER, min
     Sequences shorter than `min_sequence` digits are not taken for a number."""
     text = text.upper()
     found: list[Citation] = []
-    rf_body = re.compile(rf"{shape.prefix}(20\d\d)(\d{{6}})")
+    rf_body = re.compile(rf"{shape.prefix}(20\d\d)(\d{{6}}|[1-9]\d{{6,7}})")
     for match in _CREDITOR_REFERENCE.finditer(text):
         compact = re.sub(r"\s", "", match.group())
         starts = _valid_starts(compact) or _valid_starts(_ocr_repaired_reference(compact, shape))
@@ -80,7 +80,7 @@ def citations(text: str, where: str, *, shape: NumberShape = INVOICE_NUMBER, min
         year, sequence = match.groups()
         if len(sequence) < min_sequence:
             continue
-        number = shape.number(year + sequence) if len(sequence) == 6 else None
+        number = shape.number(year + sequence) if is_number_digits(year + sequence) else None
         if not any(c.digits == year + sequence for c in found):
             found.append(Citation(number, year + sequence, where, ""))
     return found
@@ -139,26 +139,31 @@ def number_digits(number: str) -> str:
 
 
 def near_digits(digits: str, *, this_year: int | None = None) -> set[str]:
-    """Year and sequence digits one typo away (Damerau-Levenshtein 1) from what was typed, plus a
-    sequence typed without its leading zeros. A year that can be meant (2000 to next year) is kept as
-    typed: "INV-2025-000123" names last year's invoice, not a slip for this year's INV-2026-000123."""
+    """Year and sequence digits one typo away (Damerau-Levenshtein 1) from what was typed that can be
+    a number (`is_number_digits`), plus a sequence typed without its leading zeros. A year that can be
+    meant (2000 to next year) is kept as typed: "INV-2025-000123" names last year's invoice, not a slip
+    for this year's INV-2026-000123."""
     year, sequence = digits[:4], digits[4:]
     this_year = this_year or date.today().year
     kept_year = year if year.isdigit() and 2000 <= int(year) <= this_year + 1 else ""
     near = {year + sequence.zfill(6)} if len(sequence) < 6 else set()
     splits = [(digits[:i], digits[i:]) for i in range(len(digits) + 1)]
-    if len(digits) == 11:
-        near.update(left + right[1:] for left, right in splits if right)
-    elif len(digits) == 10:
-        near.update(left + digit + right[1:] for left, right in splits if right for digit in "0123456789")
-        near.update(left + right[1] + right[0] + right[2:] for left, right in splits if len(right) > 1)
-    elif len(digits) == 9:
-        near.update(left + digit + right for left, right in splits for digit in "0123456789")
+    near.update(left + right[1:] for left, right in splits if right)  # a digit too many
+    near.update(left + digit + right for left, right in splits for digit in "0123456789")  # one left out
+    near.update(left + digit + right[1:] for left, right in splits if right for digit in "0123456789")
+    near.update(left + right[1] + right[0] + right[2:] for left, right in splits if len(right) > 1)
     return {
         candidate
         for candidate in near
-        if candidate != digits and candidate.startswith("20") and candidate.startswith(kept_year)
+        if candidate != digits and is_number_digits(candidate) and candidate.startswith(kept_year)
     }
+
+
+def is_number_digits(digits: str) -> bool:
+    """Whether year and sequence digits can be one of our numbers: a year of this century and a
+    sequence of six digits, or more from the millionth number of a year on (never with a leading zero)."""
+    sequence = digits[4:]
+    return digits.startswith("20") and (len(sequence) == 6 or (6 < len(sequence) <= 8 and sequence[0] != "0"))
 
 
 # Words naming a document before a number typed without prefix or year, in the languages remittance

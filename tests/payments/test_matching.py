@@ -520,3 +520,22 @@ def test_a_number_cited_whose_amount_is_paid_is_applied_though_a_neighbour_exist
     winner = clear_winner(proposals, auto_apply_threshold())
     assert winner is not None
     assert (winner.invoice_ids, winner.amounts, winner.confidence) == ((neighbours[0].pk,), (D("300.00"),), 0.99)
+
+
+# --- A million invoices a year: sequences of seven digits -----------------------------------------
+
+
+def test_from_the_millionth_invoice_of_a_year_numbers_are_read_whole_and_their_typos_found(buyer_account, clerk):
+    millionth = invoice_numbered(buyer_account, clerk, "INV-2026-1000123", "250.00")
+
+    slipped = best(line("250.00", "Rechnung INV-2026-1000132", iban=BUYER_IBAN))
+    exact = reconciled([line("250.00", "Rechnung INV-2026-1000123", iban=BUYER_IBAN)], clerk)
+
+    [(_, _, paid)] = exact.applied
+    assert (paid.invoice_ids, paid.amounts) == ((millionth.pk,), (D("250.00"),))
+    assert paid.reasons[0] == "invoice number INV-2026-1000123 in remittance text"
+    assert slipped.invoice_ids == (millionth.pk,)
+    assert (
+        slipped.reasons[0]
+        == "INV-2026-1000132 in remittance text is one typo away from invoice number INV-2026-1000123"
+    )
