@@ -219,11 +219,12 @@ SQL_DRAFTS = """
 """
 SQL_ISSUE = """
     UPDATE invoicing_invoice i
-       SET number = 'INV-' || %(year)s || '-' || lpad((%(first)s + numbered.position - 1)::text, 6, '0'),
+       SET number = 'INV-' || %(year)s || '-' || lpad(seq.n, greatest(length(seq.n), 6), '0'),
            status = 'issued', issue_date = %(today)s, due_date = %(today)s::date + i.payment_terms_days,
            exchange_rate = CASE i.currency WHEN 'EUR' THEN 1 ELSE %(usd)s END, open_amount = i.gross_total,
            issued_by_id = %(actor)s, issued_at = now(), updated_at = now()
       FROM unnest(%(invoices)s::bigint[]) WITH ORDINALITY AS numbered (id, position)
+     CROSS JOIN LATERAL (SELECT (%(first)s + numbered.position - 1)::text AS n) seq
      WHERE i.id = numbered.id
 """
 SQL_ITEMS = """

@@ -183,7 +183,8 @@ def build_world(customers: int, per_customer: int):
                    po_number, reason, net_total, tax_total, gross_total, open_amount, credited_amount,
                    language, layout, notes, created_at, issued_at, updated_at, created_by_id,
                    customer_id, issued_by_id)
-            SELECT 'invoice', 'INV-2026-' || lpad(g::text, 6, '0'), 'issued', 'EUR', 'EUR', 1,
+            SELECT 'invoice', 'INV-2026-' || lpad(g::text, greatest(length(g::text), 6), '0'), 'issued',
+                   'EUR', 'EUR', 1,
                    date '2026-01-01' + g %% 90, date '2026-01-31' + g %% 90, 30, '{}', '{}', '{}', '', '',
                    net, round(net * 0.19, 2), net + round(net * 0.19, 2), net + round(net * 0.19, 2), 0,
                    'de', 'standard', '', now(), now(), now(), %s, (%s::bigint[])[1 + (r - 1) %% %s], %s
