@@ -9,15 +9,18 @@ remittance as payers write it, which is imported and reconciled, and a clerk wor
 weekly dunning run goes out on Mondays. At the end of each day the workers drain the outbox and
 every invariant is checked (`simulation.checks`): a broken one stops the run, naming the day.
 
-Records the services stamp with the time of the call (an order's creation, a dispute's opening)
-carry the real time; the business dates (order, dispatch, invoice, due, booking, dunning) are the
-simulated ones.
+The clock is moved forward: while a simulated day runs, `django.utils.timezone.now` (and with it
+`localdate`) answers that day's time, so what the services stamp or date with "now" or "today" (an
+allocation's posting, a dispute's opening, an event's creation) falls on the simulated day, as the
+dates passed explicitly do. Only what the database stamps with its own clock (the audit history's
+rows) keeps the real time.
 """
 
 import random
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -149,17 +152,20 @@ class Simulation:
             return self._run()
 
     def _run(self) -> Tally:
-        staff, products = reference_data()
-        self.sales_rep, self.finance = staff["sales@demo.otc"], staff["finance@demo.otc"]
-        self.approver, self.agent = staff["approver@demo.otc"], staff["service@demo.otc"]
-        self.stocked = [product for product in products if product.is_stocked]
-        self.company_iban = CompanyBankAccount.objects.get(currency="EUR", is_active=True).iban
-        self.payers = [self._customer(index) for index in range(self.customer_count)]
+        with _clock_on(self.start):
+            staff, products = reference_data()
+            self.sales_rep, self.finance = staff["sales@demo.otc"], staff["finance@demo.otc"]
+            self.approver, self.agent = staff["approver@demo.otc"], staff["service@demo.otc"]
+            self.stocked = [product for product in products if product.is_stocked]
+            self.company_iban = CompanyBankAccount.objects.get(currency="EUR", is_active=True).iban
+            self.payers = [self._customer(index) for index in range(self.customer_count)]
         self.by_customer = {payer.customer.pk: payer for payer in self.payers}
         for offset in range(self.days):
             day = self.start + timedelta(days=offset)
-            self._day(day)
-            if problems := day_end_problems():
+            with _clock_on(day):
+                self._day(day)
+                problems = day_end_problems()
+            if problems:
                 raise InvariantBroken(f"{day}: " + "; ".join(problems))
             self.progress(f"{day}: {self.tally.invoices} invoices, {self.tally.bank_lines} bank lines, all checks hold")
         return self.tally
@@ -442,6 +448,18 @@ class Simulation:
                 outbox.dispatch_event(event_id=event_id, handlers=HANDLERS)
             for delivery_id in deliveries:
                 outbox.deliver(delivery_id=delivery_id)
+
+
+@contextmanager
+def _clock_on(day: date) -> Iterator[None]:
+    """`timezone.now()` is `day` at the start of business plus the real time elapsed since."""
+    real_now, started = timezone.now, time.monotonic()
+    opening = _moment(day) - timedelta(hours=2)
+    timezone.now = lambda: opening + timedelta(seconds=time.monotonic() - started)
+    try:
+        yield
+    finally:
+        timezone.now = real_now
 
 
 def _moment(day: date) -> datetime:

@@ -10,6 +10,7 @@ from django.core.management import CommandError, call_command
 
 from customers.models import Customer
 from invoicing.models import Invoice
+from ledger.models import EntryKind, JournalEntry
 from orders.models import Shipment
 from payments.models import Allocation, BankStatement, BankStatementLine, DunningLetter
 from workflows.models import EventStatus, OutboxEvent
@@ -35,6 +36,8 @@ def test_two_months_of_business_end_with_every_check_holding_and_no_line_applied
     shipments, invoices = Shipment.objects.count(), Invoice.objects.exclude(number="").count()
     assert shipments == invoices == int(figure(output, "Shipments invoiced")) > 50
     assert not Invoice.objects.filter(issue_date__gt=END).exists()
+    assert not JournalEntry.objects.filter(posted_on__gt=END).exists(), "allocations are dated on simulated days"
+    assert JournalEntry.objects.filter(kind=EntryKind.ALLOCATION).exists()
     assert BankStatement.objects.count() >= 20
     lines = BankStatementLine.objects.filter(amount__gt=0)
     assert lines.count() == int(figure(output, "Bank lines")) > 10
