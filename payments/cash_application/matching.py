@@ -350,7 +350,9 @@ def _hits(line: BankLine, clue: Clues, evidence: Evidence) -> tuple[list[Hit], l
             item for item in evidence.open_items.get(payer, ()) if _payable(item, line) and bare.fits(item.number)
         ]
         if len(fitting) == 1:
-            hits.append(Hit(fitting[0], bare, exact=False))
+            hit = Hit(fitting[0], bare, exact=False)
+            rivals = _rivals(hit, line, evidence)
+            hits.extend([hit._replace(contested=True), *rivals] if rivals else [hit])
     return hits, unresolved
 
 
@@ -360,7 +362,7 @@ def _rivals(hit: Hit, line: BankLine, evidence: Evidence) -> list[Hit]:
     tolerance = write_off_tolerance(line.currency)
     if _paid_by(hit.invoice, line, tolerance):
         return []
-    near = (evidence.by_digits.get(digits) for digits in sorted(near_digits(hit.citation.digits)))
+    near = (evidence.by_digits.get(digits) for digits in sorted(near_digits(_cited_digits(hit))))
     return [
         Hit(invoice, hit.citation, exact=False, contested=True)
         for invoice in near
@@ -368,6 +370,11 @@ def _rivals(hit: Hit, line: BankLine, evidence: Evidence) -> list[Hit]:
         and invoice.customer_id == hit.invoice.customer_id
         and _paid_by(invoice, line, tolerance)
     ][:FUZZY_CHOICES_MAX]
+
+
+def _cited_digits(hit: Hit) -> str:
+    """Year and sequence as cited; for a number typed without prefix or year, those of the invoice it was read as."""
+    return hit.citation.digits if isinstance(hit.citation, Citation) else number_digits(hit.invoice.number)
 
 
 def _paid_by(invoice: OpenInvoice, line: BankLine, tolerance: Decimal) -> bool:
@@ -540,8 +547,13 @@ def _proposal(context: _LineContext, invoices: tuple[OpenInvoice, ...]) -> Propo
     )
 
 
+def _bare(citation: BareNumber) -> str:
+    return f"{citation.year}-{citation.sequence}" if citation.year else str(citation.sequence)
+
+
 def _contested_reason(hit: Hit) -> str:
-    typed = INVOICE_NUMBER.number(hit.citation.digits)
+    citation = hit.citation
+    typed = f"number {_bare(citation)}" if isinstance(citation, BareNumber) else INVOICE_NUMBER.number(citation.digits)
     return f"{typed} cited and the amount point at different open invoices of the customer: a clerk decides"
 
 
@@ -556,7 +568,7 @@ def _reference_score(context: _LineContext, invoices: tuple[OpenInvoice, ...]) -
 def _cited_reason(hit: Hit) -> str:
     number, citation = hit.invoice.number, hit.citation
     if isinstance(citation, BareNumber):
-        typed = f"{citation.year}-{citation.sequence}" if citation.year else str(citation.sequence)
+        typed = _bare(citation)
         without = "prefix" if citation.year else "prefix and year"
         return f"number {typed} in {citation.where}, without {without}, is the payer's open invoice {number}"
     if citation.creditor_reference:
