@@ -26,6 +26,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.core import mail
 from django.db.models import Q
 from django.test.utils import override_settings
 from django.utils import timezone
@@ -115,6 +116,7 @@ class Tally:
     applied_wrongly: int = 0
     disputes_opened: int = 0
     disputes_resolved: int = 0
+    emails: int = 0
     stage_seconds: Counter = field(default_factory=Counter)
     stage_calls: Counter = field(default_factory=Counter)
     slowest: list[tuple[float, str, date]] = field(default_factory=list)
@@ -443,11 +445,15 @@ class Simulation:
             unsent = Q(status__in=[DeliveryStatus.PENDING, DeliveryStatus.FAILED])
             deliveries = list(Delivery.objects.filter(unsent).order_by("pk").values_list("pk", flat=True))
             if not events and not deliveries:
-                return
+                break
             for event_id in events:
                 outbox.dispatch_event(event_id=event_id, handlers=HANDLERS)
             for delivery_id in deliveries:
                 outbox.deliver(delivery_id=delivery_id)
+        # The in-memory mailbox is counted and emptied, or a long run would keep every PDF sent.
+        sent = getattr(mail, "outbox", [])
+        self.tally.emails += len(sent)
+        sent.clear()
 
 
 @contextmanager

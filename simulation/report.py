@@ -37,6 +37,7 @@ def kpis(tally: Tally, *, start: date, end: date) -> dict[str, str]:
         "Lines applied to the wrong invoice": str(tally.applied_wrongly),
         "Dunning letters per level": ", ".join(f"level {level}: {n}" for level, n in letters.items()) or "none",
         "Disputes opened / resolved": f"{tally.disputes_opened} / {tally.disputes_resolved}",
+        "Emails sent (confirmations, shipments, invoices, letters)": str(tally.emails),
         "Receivables open at the end": f"{quantize(open_total or Decimal(0), 'EUR')} EUR",
     }
 

@@ -33,6 +33,7 @@ def test_two_months_of_business_end_with_every_check_holding_and_no_line_applied
     assert output.count("all checks hold") == 60
     assert Customer.objects.count() == 25
     assert figure(output, "Lines applied to the wrong invoice") == "0"
+    assert int(figure(output, "Emails sent (confirmations, shipments, invoices, letters)")) > 50
     shipments, invoices = Shipment.objects.count(), Invoice.objects.exclude(number="").count()
     assert shipments == invoices == int(figure(output, "Shipments invoiced")) > 50
     assert not Invoice.objects.filter(issue_date__gt=END).exists()
