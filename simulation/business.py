@@ -143,7 +143,6 @@ class Simulation:
         self.deliveries: dict[date, list[tuple[Shipment, Invoice]]] = defaultdict(list)
         self.resolutions: dict[date, list[Dispute]] = defaultdict(list)
         self.balance = OPENING_BALANCE
-        self.statement_no = 0
 
     def run(self) -> Tally:
         # The simulation's workers take each day's events at its end (not the broker, as they commit),
