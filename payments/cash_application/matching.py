@@ -530,18 +530,18 @@ def _minor(amount: Decimal) -> int:
 def _proposal(context: _LineContext, invoices: tuple[OpenInvoice, ...]) -> Proposal:
     line = context.line
     customer = invoices[0].customer_id
-    score, reasons = _reference_score(context, invoices)
+    cited = [context.cited[invoice.id] for invoice in invoices if invoice.id in context.cited]
+    score, reasons = _reference_score(cited, invoices)
     amounts, difference, write_off, amount_score, amount_reasons = _settlement(context, invoices)
     payer_score, payer_reasons = _payer_score(context, customer, invoices)
-    cited = [context.cited[invoice.id] for invoice in invoices if invoice.id in context.cited]
-    contested = [hit for hit in cited if hit.contested][:1]
+    contested = [_contested_reason(hit) for hit in cited if hit.contested][:1]
     ceiling = CONTESTED_CEILING if contested else CEILING
     return Proposal(
         customer_id=customer,
         invoice_ids=tuple(invoice.id for invoice, amount in zip(invoices, amounts, strict=True) if amount > ZERO),
         amounts=tuple(quantize(amount, line.currency) for amount in amounts if amount > ZERO),
         confidence=round(max(0.0, min(ceiling, score + amount_score + payer_score)), 2),
-        reasons=tuple(reasons + amount_reasons + payer_reasons + [_contested_reason(hit) for hit in contested]),
+        reasons=tuple(reasons + amount_reasons + payer_reasons + contested),
         difference=quantize(difference, line.currency),
         write_off=write_off,
     )
@@ -557,8 +557,8 @@ def _contested_reason(hit: Hit) -> str:
     return f"{typed} cited and the amount point at different open invoices of the customer: a clerk decides"
 
 
-def _reference_score(context: _LineContext, invoices: tuple[OpenInvoice, ...]) -> tuple[float, list[str]]:
-    hits = [context.cited[invoice.id] for invoice in invoices if invoice.id in context.cited]
+def _reference_score(hits: list[Hit], invoices: tuple[OpenInvoice, ...]) -> tuple[float, list[str]]:
+    """What the invoices of a proposal that the line cites (`hits`) add, and why."""
     if not hits:
         return 0.0, []
     weight = REFERENCE_EXACT if all(hit.exact for hit in hits) else REFERENCE_FUZZY
