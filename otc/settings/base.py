@@ -117,13 +117,13 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {
-    "default": dj_database_url.parse(
-        env("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/otc"),
-        conn_max_age=int(env("DB_CONN_MAX_AGE", "60")),
-        conn_health_checks=True,
-    )
-}
+
+def database(url: str) -> dict:
+    """A database's settings from its URL, connections kept DB_CONN_MAX_AGE seconds and health-checked."""
+    return dj_database_url.parse(url, conn_max_age=int(env("DB_CONN_MAX_AGE", "60")), conn_health_checks=True)
+
+
+DATABASES = {"default": database(env("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/otc"))}
 # Behind PgBouncer in transaction mode (docs/operator-guide.md, "Scaling"): no connection kept between
 # requests, no server-side cursors and no prepared statements, which a pooled connection may not have.
 if env_bool("DB_TRANSACTION_POOLING", False):
@@ -131,9 +131,7 @@ if env_bool("DB_TRANSACTION_POOLING", False):
     DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = None
 # A read replica for analytics (otc.databases.reporting_database); in tests it mirrors the default.
 if env("DATABASE_REPLICA_URL"):
-    DATABASES["replica"] = dj_database_url.parse(
-        env("DATABASE_REPLICA_URL"), conn_max_age=int(env("DB_CONN_MAX_AGE", "60")), conn_health_checks=True
-    ) | {"TEST": {"MIRROR": "default"}}
+    DATABASES["replica"] = database(env("DATABASE_REPLICA_URL")) | {"TEST": {"MIRROR": "default"}}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
