@@ -1,8 +1,9 @@
 """Test data built through the real services, as production builds it: users, customers, catalogue,
 orders, shipments, issued invoices with their VAT, payments and their allocations."""
 
+import hashlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date
 from decimal import Decimal
 
@@ -19,7 +20,7 @@ from invoicing.models import Invoice
 from orders import services as orders
 from orders.models import Order, Shipment
 from otc.models import User
-from payments.models import Allocation, Payment
+from payments.models import Allocation, BankStatement, BankStatementLine, Payment
 from payments.money import services as money
 from payments.money.services import Application
 from service import services as service
@@ -226,3 +227,28 @@ def open_for(customer, actor, **options) -> Ticket:
         "channel": TicketChannel.STAFF,
     }
     return service.open_ticket(customer=customer, actor=actor, **{**defaults, **options})
+
+
+def imported_statement(
+    clerk: User, lines: Iterable[dict], *, statement_id: str, booked_on: date, filename: str = "statement.csv"
+) -> BankStatement:
+    """A euro statement of the company's main account as the import leaves it: its lines unmatched,
+    numbered from 1, each with its amount and what the bank says (payer, remittance ...)."""
+    lines = list(lines)
+    statement = BankStatement.objects.create(
+        account_iban="DE89370400440532013000",
+        statement_id=statement_id,
+        period_start=booked_on,
+        period_end=booked_on,
+        currency="EUR",
+        format="csv",
+        file_sha256=hashlib.sha256(statement_id.encode()).hexdigest(),
+        filename=filename,
+        line_count=len(lines),
+        imported_by=clerk,
+    )
+    BankStatementLine.objects.bulk_create(
+        BankStatementLine(statement=statement, line_no=number, booking_date=booked_on, currency="EUR", **fields)
+        for number, fields in enumerate(lines, start=1)
+    )
+    return statement

@@ -17,7 +17,8 @@ from rest_framework.test import APIClient
 
 from invoicing.models import InvoiceStatus
 from payments.cash_application import matching
-from payments.models import BankStatement, BankStatementLine, Payment, PromiseToPay, StatementLineStatus
+from payments.models import BankStatement, Payment, PromiseToPay, StatementLineStatus
+from tests import factories
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("own_accounts")]
 
@@ -51,32 +52,16 @@ def upload(client: APIClient, file: SimpleUploadedFile, **fields):
 
 def statement_of(clerk, *rows: tuple[str, str, str], statement_id: str = "S1") -> BankStatement:
     """Unmatched lines of (amount, payer, remittance), booked today."""
-    today = timezone.localdate()
-    statement = BankStatement.objects.create(
-        account_iban=IBAN,
+    return factories.imported_statement(
+        clerk,
+        (
+            {"amount": D(amount), "counterparty_name": payer, "remittance_information": text}
+            for amount, payer, text in rows
+        ),
         statement_id=statement_id,
-        period_start=today,
-        period_end=today,
-        currency="EUR",
-        format="csv",
-        file_sha256=statement_id.ljust(64, "0"),
+        booked_on=timezone.localdate(),
         filename=f"{statement_id}.csv",
-        line_count=len(rows),
-        imported_by=clerk,
     )
-    BankStatementLine.objects.bulk_create(
-        BankStatementLine(
-            statement=statement,
-            line_no=number,
-            booking_date=today,
-            amount=D(amount),
-            currency="EUR",
-            counterparty_name=payer,
-            remittance_information=text,
-        )
-        for number, (amount, payer, text) in enumerate(rows, start=1)
-    )
-    return statement
 
 
 # -- upload -----------------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from ledger.models import AccountRole, EntryKind, JournalEntry, JournalLine
 from payments.cash_application import services as reconciliation
 from payments.cash_application.booking import Decision, book_decisions
 from payments.cash_application.matching import Proposal
-from payments.models import Allocation, BankStatement, BankStatementLine, Payment, StatementLineStatus
+from payments.models import Allocation, Payment, StatementLineStatus
 from tests import factories
 from workflows.models import OutboxEvent
 
@@ -25,32 +25,21 @@ D = Decimal
 
 def statement_paying(clerk, invoices, amounts=None):
     """A statement with one line per invoice, citing its number, of `amounts` (the gross totals by default)."""
-    statement = BankStatement.objects.create(
-        account_iban="DE89370400440532013000",
-        statement_id=f"booking-{invoices[0].pk}",
-        period_start=date(2026, 12, 4),
-        period_end=date(2026, 12, 4),
-        currency="EUR",
-        format="csv",
-        file_sha256=f"{invoices[0].pk:064d}",
-        filename="booking.csv",
-        line_count=len(invoices),
-        imported_by=clerk,
-    )
     amounts = amounts or [invoice.gross_total for invoice in invoices]
-    BankStatementLine.objects.bulk_create(
-        BankStatementLine(
-            statement=statement,
-            line_no=n,
-            booking_date=date(2026, 12, 4),
-            amount=amount,
-            currency="EUR",
-            counterparty_name="Nordwind Handel GmbH",
-            remittance_information=f"Invoice {invoice.number}",
-        )
-        for n, (invoice, amount) in enumerate(zip(invoices, amounts, strict=True), start=1)
+    return factories.imported_statement(
+        clerk,
+        (
+            {
+                "amount": amount,
+                "counterparty_name": "Nordwind Handel GmbH",
+                "remittance_information": f"Invoice {invoice.number}",
+            }
+            for invoice, amount in zip(invoices, amounts, strict=True)
+        ),
+        statement_id=f"booking-{invoices[0].pk}",
+        booked_on=date(2026, 12, 4),
+        filename="booking.csv",
     )
-    return statement
 
 
 def decisions_for(statement, invoices):

@@ -15,7 +15,7 @@ from otc.document_numbers import creditor_reference, near_digits
 from payments.cash_application.auto_apply import apply_proposal, auto_apply_threshold, clear_winner
 from payments.cash_application.matching import BankLine, Proposal, propose_matches
 from payments.cash_application.services import reconcile_statement
-from payments.models import Allocation, BankStatement, BankStatementLine, Payment
+from payments.models import Allocation, Payment
 from payments.money.services import unallocate
 from tests import factories
 from tests.factories import CustomerFactory
@@ -65,32 +65,23 @@ class Reconciled:
 
 def reconciled(lines: list[BankLine], clerk) -> Reconciled:
     """The lines as one imported statement, reconciled as an upload is (matched once, booked set-based)."""
-    statement = BankStatement.objects.create(
-        account_iban="DE89370400440532013000",
+    statement = factories.imported_statement(
+        clerk,
+        (
+            {
+                "amount": bank_line.amount,
+                "counterparty_name": bank_line.payer_name,
+                "counterparty_iban": iban or None,
+                "counterparty_iban_fingerprint": fingerprint(iban) if iban else "",
+                "remittance_information": bank_line.remittance,
+                "structured_reference": bank_line.structured_reference,
+            }
+            for bank_line in lines
+            for iban in [bank_line.payer_iban.replace(" ", "").upper()]
+        ),
         statement_id=uuid.uuid4().hex[:12],
-        period_start=lines[0].booking_date,
-        period_end=lines[0].booking_date,
-        currency="EUR",
-        format="camt053",
-        file_sha256=uuid.uuid4().hex * 2,
-        filename="statement.xml",
-        line_count=len(lines),
-        imported_by=clerk,
+        booked_on=lines[0].booking_date,
     )
-    for number, bank_line in enumerate(lines, start=1):
-        iban = bank_line.payer_iban.replace(" ", "").upper()
-        BankStatementLine.objects.create(
-            statement=statement,
-            line_no=number,
-            booking_date=bank_line.booking_date,
-            amount=bank_line.amount,
-            currency=bank_line.currency,
-            counterparty_name=bank_line.payer_name,
-            counterparty_iban=iban or None,
-            counterparty_iban_fingerprint=fingerprint(iban) if iban else "",
-            remittance_information=bank_line.remittance,
-            structured_reference=bank_line.structured_reference,
-        )
     result = reconcile_statement(statement=statement, actor=clerk)
     applied = []
     for line in sorted(result.applied, key=lambda line: line.line_no):

@@ -16,7 +16,7 @@ from invoicing.models import InvoiceStatus
 from payments.cash_application import services as reconciliation
 from payments.cash_application.auto_apply import record_bank_payment
 from payments.cash_application.selectors import bank_line
-from payments.models import Allocation, BankStatement, BankStatementLine, Payment, StatementLineStatus
+from payments.models import Allocation, BankStatement, Payment, StatementLineStatus
 from tests import factories
 from tests.support.workers import database_url
 
@@ -56,29 +56,19 @@ services.reconcile_statement(statement=BankStatement.objects.get(pk=statement_id
 def cited_statement(clerk, buyer):
     """Six open invoices of 119.00 to 714.00 EUR and a statement of six lines, each paying one by number."""
     invoices = [factories.manual_invoice(buyer, clerk, (str(n), "100", "19")) for n in range(1, LINES + 1)]
-    statement = BankStatement.objects.create(
-        account_iban="DE89370400440532013000",
+    statement = factories.imported_statement(
+        clerk,
+        (
+            {
+                "amount": invoice.gross_total,
+                "counterparty_name": "Nordwind Handel GmbH",
+                "remittance_information": f"Invoice {invoice.number}",
+            }
+            for invoice in invoices
+        ),
         statement_id="2026-12-04",
-        period_start=date(2026, 12, 4),
-        period_end=date(2026, 12, 4),
-        currency="EUR",
-        format="csv",
-        file_sha256="1" * 64,
+        booked_on=date(2026, 12, 4),
         filename="crash.csv",
-        line_count=LINES,
-        imported_by=clerk,
-    )
-    BankStatementLine.objects.bulk_create(
-        BankStatementLine(
-            statement=statement,
-            line_no=n,
-            booking_date=date(2026, 12, 4),
-            amount=invoice.gross_total,
-            currency="EUR",
-            counterparty_name="Nordwind Handel GmbH",
-            remittance_information=f"Invoice {invoice.number}",
-        )
-        for n, invoice in enumerate(invoices, start=1)
     )
     return statement, invoices
 

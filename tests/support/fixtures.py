@@ -15,7 +15,7 @@ from rest_framework.test import APIClient
 
 from inventory.models import TaxCategory, TaxRate
 from otc.services import create_api_key
-from payments.models import BankStatement, BankStatementLine, CompanyBankAccount
+from payments.models import CompanyBankAccount
 from tests import factories
 from tests.factories import CustomerFactory, StaffFactory, make_catalogue, make_product
 
@@ -196,35 +196,22 @@ def statement(clerk, invoices):
     """An imported statement of four lines: the first invoice by number, the second by amount, a card
     settlement, and 100.00 on account."""
     first = invoices[0]
-    statement = BankStatement.objects.create(
-        account_iban="DE89370400440532013000",
-        statement_id="2026-11-23",
-        period_start=date(2026, 11, 23),
-        period_end=date(2026, 11, 23),
-        currency="EUR",
-        format="csv",
-        file_sha256="0" * 64,
-        filename="today.csv",
-        line_count=4,
-        imported_by=clerk,
-    )
     rows = [
         (Decimal("119.00"), "Nordwind Handel GmbH", f"Payment {first.number} thank you"),
         (Decimal("238.00"), "Nordwind Handel GmbH", "november"),
         (Decimal("-50.00"), "Office supplies", "card settlement"),
         (Decimal("100.00"), "Nordwind Handel GmbH", "on account"),
     ]
-    for number, (amount, payer, text) in enumerate(rows, start=1):
-        BankStatementLine.objects.create(
-            statement=statement,
-            line_no=number,
-            booking_date=date(2026, 11, 23),
-            amount=amount,
-            currency="EUR",
-            counterparty_name=payer,
-            remittance_information=text,
-        )
-    return statement
+    return factories.imported_statement(
+        clerk,
+        (
+            {"amount": amount, "counterparty_name": payer, "remittance_information": text}
+            for amount, payer, text in rows
+        ),
+        statement_id="2026-11-23",
+        booked_on=date(2026, 11, 23),
+        filename="today.csv",
+    )
 
 
 @pytest.fixture
