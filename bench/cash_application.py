@@ -567,7 +567,7 @@ def run_sql(made, winners, *, clerk, block: int, statements: int) -> float:
                 [payment_of[i][1] for i in applied],
                 [winners[i].customer_id for i in applied],
                 [made[i][1].amount for i in applied],
-                [sum(winners[i].amounts) for i in applied],
+                [sum(winners[i].amounts, Decimal(0)) for i in applied],
                 [made[i][1].booking_date for i in applied],
                 [line_of[i] for i in applied],
                 [(made[i][1].remittance or made[i][1].structured_reference)[:300] for i in applied],

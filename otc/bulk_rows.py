@@ -22,7 +22,8 @@ def next_ids(model: type[models.Model], count: int) -> list[int]:
 
 def copy_rows(model: type[models.Model], objs: list[models.Model], *, now: datetime) -> None:
     """Write the objects with COPY. The columns come from the model, so a new field is written without
-    a change here; `auto_now` fields get `now`; a primary key is written when the objects carry one."""
+    a change here; `auto_now` fields get `now`; a primary key is written when the objects carry one; a
+    field of our own (an encrypted one) converts its value as it does for INSERT, Django's need none."""
     if not objs:
         return
     fields = [field for field in model._meta.concrete_fields if not (field.primary_key and objs[0].pk is None)]
@@ -34,6 +35,9 @@ def copy_rows(model: type[models.Model], objs: list[models.Model], *, now: datet
         if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
     ]
     documents = [i for i, field in enumerate(fields) if isinstance(field, models.JSONField)]
+    converted = [
+        (i, field) for i, field in enumerate(fields) if not type(field).get_prep_value.__module__.startswith("django.")
+    ]
     with connection.cursor() as cursor, cursor.copy(f"COPY {model._meta.db_table} ({columns}) FROM STDIN") as copy:
         for obj in objs:
             row = list(values(obj))
@@ -41,6 +45,8 @@ def copy_rows(model: type[models.Model], objs: list[models.Model], *, now: datet
                 row[i] = now
             for i in documents:
                 row[i] = Jsonb(row[i])
+            for i, field in converted:
+                row[i] = field.get_db_prep_save(row[i], connection)
             copy.write_row(row)
 
 

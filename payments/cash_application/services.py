@@ -14,8 +14,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import CharField, Exists, OuterRef, Subquery, Value
-from django.db.models.functions import Cast, Concat
 
 from customers.models import Customer
 from otc.audit import acting
@@ -121,16 +119,26 @@ def _reconcile_lines(lines: list[BankStatementLine], *, actor: User) -> Reconcil
 def adopt_booked_payments(*, statement: BankStatement) -> int:
     """Show as applied every unmatched line of the statement whose payment exists (booked by a
     reconciliation that died before it could mark the line, in releases that did not commit both
-    together): such a line can be neither applied again nor ignored. Returns how many lines it adopted."""
-    booked = Payment.objects.filter(
-        source=PaymentSource.BANK_STATEMENT,
-        external_id=Concat(Value("bank-line:"), Cast(OuterRef("pk"), CharField())),
+    together): such a line can be neither applied again nor ignored. Returns how many lines it adopted.
+
+    The payments are looked up by their external ids in one query on the unique (source, external id)
+    index, which is partial (hence the exclude): a correlated subquery per line was planned as a scan
+    of the payments per line while the table's statistics were older than its growth."""
+    line_of = {
+        f"bank-line:{pk}": pk
+        for pk in statement.lines.filter(status=StatementLineStatus.UNMATCHED).values_list("pk", flat=True)
+    }
+    booked = (
+        Payment.objects.filter(source=PaymentSource.BANK_STATEMENT, external_id__in=line_of)
+        .exclude(external_id="")
+        .values_list("external_id", "pk")
     )
-    return (
-        statement.lines.filter(status=StatementLineStatus.UNMATCHED)
-        .filter(Exists(booked))
-        .update(status=StatementLineStatus.APPLIED, payment=Subquery(booked.values("pk")[:1]))
-    )
+    adopted = [
+        BankStatementLine(pk=line_of[external_id], status=StatementLineStatus.APPLIED, payment_id=payment_id)
+        for external_id, payment_id in booked
+    ]
+    BankStatementLine.objects.bulk_update(adopted, ["status", "payment"])
+    return len(adopted)
 
 
 @transaction.atomic

@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from otc.audit import acting
+from otc.bulk_rows import copy_rows
 from otc.crypto import fingerprint
 from otc.errors import InvalidInput
 from otc.models import User
@@ -26,8 +27,6 @@ from payments.cash_application.bank_formats.csv_layout import CSV_LAYOUTS, parse
 from payments.cash_application.bank_formats.mt940 import parse_mt940
 from payments.cash_application.errors import NotOurBankAccount, StatementAlreadyImported
 from payments.models import BankStatement, BankStatementLine, CompanyBankAccount, StatementFormat
-
-LINE_BATCH_SIZE = 2000
 
 
 def import_bank_statement(
@@ -193,10 +192,11 @@ def _store(
         line_count=len(parsed.lines),
         imported_by=actor,
     )
-    BankStatementLine.objects.bulk_create(
+    copy_rows(
+        BankStatementLine,
         [
             BankStatementLine(
-                statement=statement,
+                statement_id=statement.pk,
                 line_no=line_no,
                 booking_date=line.booking_date,
                 value_date=line.value_date,
@@ -213,6 +213,6 @@ def _store(
             )
             for line_no, line in enumerate(parsed.lines, start=1)
         ],
-        batch_size=LINE_BATCH_SIZE,
+        now=timezone.now(),
     )
     return statement
