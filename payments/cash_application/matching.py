@@ -25,6 +25,7 @@ typo away from it is paid by the amount, the two are contested: both are propose
 """
 
 import re
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -113,6 +114,25 @@ class Clues:
     bare: list[BareNumber] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class CustomerItems:
+    """A customer's open invoices in one currency: oldest first (for the sums of several), and by open
+    amount, so that the invoices one amount pays are found by bisection however many are open."""
+
+    oldest_first: list[OpenInvoice]
+    amounts: list[Decimal]
+    by_amount: list[OpenInvoice]
+
+    @classmethod
+    def of(cls, items: list[OpenInvoice]) -> "CustomerItems":
+        by_amount = sorted(items, key=lambda item: item.open_amount)
+        return cls(items, [item.open_amount for item in by_amount], by_amount)
+
+    def paid_by(self, amount: Decimal, tolerance: Decimal) -> list[OpenInvoice]:
+        """The invoices the amount pays in full, or short by at most the tolerance."""
+        return self.by_amount[bisect_left(self.amounts, amount) : bisect_right(self.amounts, amount + tolerance)]
+
+
 @dataclass
 class Evidence:
     """What a batch's queries found, shared by all its lines."""
@@ -123,6 +143,16 @@ class Evidence:
     open_items: dict[int, list[OpenInvoice]] = field(default_factory=dict)
     by_digits: dict[str, OpenInvoice] = field(default_factory=dict)
     pair_sums: dict[tuple[int, str], dict[int, list[tuple[int, int]]]] = field(default_factory=dict)
+    items_in_currency: dict[tuple[int, str], CustomerItems] = field(default_factory=dict)
+
+    def customer_items(self, customer: int, currency: str) -> CustomerItems:
+        """The customer's open invoices in the currency, indexed once per batch."""
+        key = (customer, currency)
+        if key not in self.items_in_currency:
+            self.items_in_currency[key] = CustomerItems.of(
+                [item for item in self.open_items.get(customer, ()) if item.currency == currency]
+            )
+        return self.items_in_currency[key]
 
 
 class Hit(NamedTuple):
@@ -415,7 +445,8 @@ def _ranked(
         tuple(invoice.id for invoice in chosen): chosen
         for chosen in _candidate_sets(line, hits, by_iban, by_name, evidence, settled=settled)
     }
-    context = _LineContext(line, cited, by_iban, by_name, write_off_tolerance(line.currency))
+    exactly_cited = frozenset(hit.invoice.customer_id for hit in cited.values() if hit.exact)
+    context = _LineContext(line, cited, by_iban, by_name, write_off_tolerance(line.currency), exactly_cited)
     proposals = [_proposal(context, chosen) for chosen in candidates.values()]
     proposals.sort(key=lambda p: (-p.confidence, len(p.invoice_ids), p.invoice_ids))
     return proposals[:limit]
@@ -428,6 +459,7 @@ class _LineContext:
     by_iban: set[int]
     by_name: dict[int, bool]
     tolerance: Decimal
+    exactly_cited_customers: frozenset[int]
 
 
 def _candidate_sets(
@@ -446,13 +478,13 @@ def _candidate_sets(
     tolerance = write_off_tolerance(line.currency)
     customers = by_iban | set(by_name) | {hit.invoice.customer_id for hit in hits}
     for customer in sorted(customers):
-        items = [item for item in evidence.open_items.get(customer, ()) if item.currency == line.currency]
-        for item in items:
-            short = item.open_amount - line.amount
-            if ZERO <= short <= tolerance:
-                exact_amount |= short == ZERO
-                yield (item,)
-        if not exact_amount and (subset := _subset_summing_to(items, line.amount, evidence.pair_sums, customer)):
+        items = evidence.customer_items(customer, line.currency)
+        for item in items.paid_by(line.amount, tolerance):
+            exact_amount |= item.open_amount == line.amount
+            yield (item,)
+        if not exact_amount and (
+            subset := _subset_summing_to(items.oldest_first, line.amount, evidence.pair_sums, customer)
+        ):
             yield subset
 
 
@@ -621,9 +653,7 @@ def _payer_score(context: _LineContext, customer: int, invoices: tuple[OpenInvoi
         reasons.append("payer name matches customer" if equal else "payer name resembles customer name")
     elif any(context.by_name.values()) and customer not in context.by_iban:
         score, reasons = score + NAME_CONFLICT, [*reasons, "payer name is another customer's"]
-    others_cited = {
-        hit.invoice.customer_id for hit in context.cited.values() if hit.exact and hit.invoice.customer_id != customer
-    }
+    others_cited = context.exactly_cited_customers - {customer}
     if others_cited and not any(invoice.id in context.cited for invoice in invoices):
         score, reasons = score + REFERENCE_CONFLICT, [*reasons, "remittance cites another customer's invoice"]
     return score, reasons
