@@ -40,7 +40,7 @@ from customers.models import BankAccount
 from customers.validators import name_key
 from invoicing.models import DocumentKind, Invoice, InvoiceStatus
 from otc.crypto import fingerprint
-from otc.document_numbers import INVOICE_NUMBER, BareNumber, Citation, bare_numbers, near_digits, number_digits
+from otc.document_numbers import INVOICE_NUMBER, BareNumber, Citation, bare_numbers, near_digits
 from otc.document_numbers import citations as cited_numbers
 from otc.money import quantize
 from payments.money.services import write_off_tolerance
@@ -104,6 +104,7 @@ class OpenInvoice(NamedTuple):
     currency: str
     open_amount: Decimal
     due_date: date
+    digits: str  # year and sequence of the number (`number_digits`), as the database strips them
 
 
 @dataclass
@@ -187,13 +188,13 @@ def _propose_batch(lines: list[BankLine], limit: int) -> list[list[Proposal]]:
             in_view |= by_iban | set(by_name)
             in_view.update(evidence.cited[c.number].customer_id for c in clue.citations if c.number in evidence.cited)
     evidence.open_items = _open_invoices_of(in_view)
-    evidence.by_digits = {number_digits(item.number): item for items in evidence.open_items.values() for item in items}
+    evidence.by_digits = {item.digits: item for items in evidence.open_items.values() for item in items}
     found = [_hits(line, clue, evidence) for line, clue in zip(lines, clues, strict=True)]
     unresolved = {citation.digits for _, citations in found for citation in citations}
     far = _open_invoices_numbered(
         {INVOICE_NUMBER.number(near) for digits in unresolved for near in near_digits(digits)}
     )
-    far_by_digits = {number_digits(number): invoice for number, invoice in far.items()}
+    far_by_digits = {invoice.digits: invoice for invoice in far.values()}
     ranked = []
     for line, clue, done, (hits, citations) in zip(lines, clues, settled, found, strict=True):
         for citation in citations:
@@ -234,7 +235,7 @@ def _open_invoices(condition: str, values: list, *, order: str = "") -> Iterator
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            SELECT id, number, customer_id, currency, open_amount, due_date
+            SELECT id, number, customer_id, currency, open_amount, due_date, regexp_replace(number, '[^0-9]', '', 'g')
               FROM {Invoice._meta.db_table}
              WHERE kind = %s AND status = ANY(%s) AND open_amount > 0 AND {condition} {order}
             """,  # noqa: S608 - only the callers' constant fragments are interpolated
@@ -404,7 +405,7 @@ def _rivals(hit: Hit, line: BankLine, evidence: Evidence) -> list[Hit]:
 
 def _cited_digits(hit: Hit) -> str:
     """Year and sequence as cited; for a number typed without prefix or year, those of the invoice it was read as."""
-    return hit.citation.digits if isinstance(hit.citation, Citation) else number_digits(hit.invoice.number)
+    return hit.citation.digits if isinstance(hit.citation, Citation) else hit.invoice.digits
 
 
 def _paid_by(invoice: OpenInvoice, line: BankLine, tolerance: Decimal) -> bool:
