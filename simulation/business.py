@@ -1,13 +1,16 @@
 """The business run day by day through the services, as if live, with the dates moved forward.
 
 Every step is what a person or a partner does on that day, passed its date where the service takes
-one: customers order (some over their credit, held until credit control releases or cancels them),
+one: customers order (through the sales rep, the partner's web shop over the API, or the portal: see
+`simulation.channels`; some over their credit, held until credit control releases or cancels them),
 stock runs short and the reorder arrives days later, the warehouse ships what is reserved and each
-shipment is invoiced, goods arrive, some are disputed and the disputes resolved, customers pay by
-their profile (`simulation.payers`), the bank sends each day's statement as a CAMT.053 file with the
-remittance as payers write it, which is imported and reconciled, and a clerk works the queue; the
-weekly dunning run goes out on Mondays. At the end of each day the workers drain the outbox and
-every invariant is checked (`simulation.checks`): a broken one stops the run, naming the day.
+shipment is invoiced, goods arrive, some are disputed and the disputes resolved, portal users write to
+the service desk and an agent answers, customers answer the surveys their deliveries and solved
+tickets bring, customers pay by their profile (`simulation.payers`), the bank sends each day's
+statement as a CAMT.053 file with the remittance as payers write it, which is imported and
+reconciled, and a clerk works the queue; the weekly dunning run goes out on Mondays. At the end of
+each day the workers drain the outbox and every invariant is checked (`simulation.checks`): a broken
+one stops the run, naming the day.
 
 The clock is moved forward: while a simulated day runs, `django.utils.timezone.now` (and with it
 `localdate`) answers that day's time, so what the services stamp or date with "now" or "today" (an
@@ -26,6 +29,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core import mail
 from django.db.models import Q
 from django.test.utils import override_settings
@@ -46,7 +50,19 @@ from payments.collections import services as collections
 from payments.models import Allocation, BankStatementLine, CompanyBankAccount, StatementFormat
 from payments.money import services as payments
 from service import services as service
-from service.models import Dispute, DisputeReason, DisputeResolution, DisputeStatus
+from service.models import (
+    Dispute,
+    DisputeReason,
+    DisputeResolution,
+    DisputeStatus,
+    MessageKind,
+    Survey,
+    SurveyTrigger,
+    Ticket,
+    TicketCategory,
+    TicketStatus,
+)
+from simulation.channels import Channels
 from simulation.checks import day_end_problems
 from simulation.payers import PROFILES, PayerProfile, Paying, remittance
 from workflows import services as outbox
@@ -65,6 +81,12 @@ OVERDUE_TOLERATED = 7  # days past due credit control lets pass when releasing a
 BANK_FEES = Decimal("4.90")
 OPENING_BALANCE = Decimal("100000.00")
 WORKER_ROUNDS = 10  # drain passes per day: events may publish more events
+PORTAL_SHARE = 0.5  # of customers, whose buyers use the portal
+ORDERS_IN_PORTAL = 0.6  # of a portal customer's orders; the rest come from the sales rep
+ORDERS_THROUGH_API = 0.35  # of the other customers' orders, from the partner's web shop
+TICKET_CHANCE = 0.05  # of deliveries to portal customers, the buyer asks the service desk about
+ANSWER_DAYS = 1  # business days until the agent answers a ticket
+SURVEY_ANSWERED = 0.4  # of surveys, answered the business day after they are sent
 PLACES = [
     ("DE", "de", "Hamburg", "20457"),
     ("DE", "de", "Köln", "50667"),
@@ -116,6 +138,11 @@ class Tally:
     applied_wrongly: int = 0
     disputes_opened: int = 0
     disputes_resolved: int = 0
+    orders_by_door: Counter = field(default_factory=Counter)
+    tickets_opened: int = 0
+    tickets_solved: int = 0
+    surveys_sent: int = 0
+    csat_scores: list[int] = field(default_factory=list)
     emails: int = 0
     stage_seconds: Counter = field(default_factory=Counter)
     stage_calls: Counter = field(default_factory=Counter)
@@ -142,13 +169,22 @@ class Simulation:
         self.restocks: dict[date, list[ReorderPoint]] = defaultdict(list)
         self.deliveries: dict[date, list[tuple[Shipment, Invoice]]] = defaultdict(list)
         self.resolutions: dict[date, list[Dispute]] = defaultdict(list)
+        self.answers: dict[date, list[Ticket]] = defaultdict(list)
+        self.disputed_shipments: set[int] = set()
+        self.surveys_seen: set[int] = set()
         self.balance = OPENING_BALANCE
 
     def run(self) -> Tally:
         # The simulation's workers take each day's events at its end (not the broker, as they commit),
-        # and its customers' mail stays in memory: nothing leaves the machine.
+        # and its customers' mail stays in memory: nothing leaves the machine. Requests come from the
+        # test client's host; a simulated day passes in seconds, so the API's per-minute limits (real
+        # minutes) would throttle what is a day's traffic.
         with override_settings(
-            OUTBOX_ENQUEUE_ON_COMMIT=False, EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"
+            OUTBOX_ENQUEUE_ON_COMMIT=False,
+            EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
+            ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, "testserver"],
+            OTC_API_RATE_PER_KEY="1000000/min",
+            OTC_API_RATE_PER_ADDRESS="1000000/min",
         ):
             return self._run()
 
@@ -159,6 +195,7 @@ class Simulation:
             self.approver, self.agent = staff["approver@demo.otc"], staff["service@demo.otc"]
             self.stocked = [product for product in products if product.is_stocked]
             self.company_iban = CompanyBankAccount.objects.get(currency="EUR", is_active=True).iban
+            self.channels = Channels(actor=self.finance)
             self.payers = [self._customer(index) for index in range(self.customer_count)]
         self.by_customer = {payer.customer.pk: payer for payer in self.payers}
         for offset in range(self.days):
@@ -181,6 +218,8 @@ class Simulation:
             self._stage("shipping and invoicing", day, self._ship)
             self._stage("delivery and disputes", day, self._deliver)
             self._stage("disputes resolved", day, self._resolve_disputes)
+            self._stage("service desk", day, self._answer_tickets)
+            self._stage("surveys answered", day, self._answer_surveys)
             self._stage("bank statement and cash application", day, self._bank_statement)
             if day.weekday() == 0:
                 self._stage("dunning run", day, self._dunning)
@@ -208,7 +247,10 @@ class Simulation:
             sales_rep=self.sales_rep,
             payment_terms_days=self.random.choice((14, 30, 30, 45)),
             confirm_duplicate=True,
-            contacts=[{"name": f"Accounts {index + 1}", "email": f"ap{index + 1}@sim.example", "roles": ["billing"]}],
+            contacts=[
+                {"name": f"Accounts {index + 1}", "email": f"ap{index + 1}@sim.example", "roles": ["billing"]},
+                {"name": f"Buyer {index + 1}", "email": f"buy{index + 1}@sim.example", "roles": ["purchasing"]},
+            ],
             addresses=[
                 {"kind": kind, "line1": f"{index + 1} Harbour Road", "postal_code": postal_code, "city": city}
                 | {"country": country}
@@ -230,6 +272,8 @@ class Simulation:
                 customer=customer, actor=self.finance, holder_name=name, iban=iban, reason="From the first payment"
             )
             customers.approve_change_request(change_request=request, actor=self.approver)
+        if self.random.random() < PORTAL_SHARE:
+            self.channels.open_portal(customer, email=f"buy{index + 1}@sim.example")
         profile = self.random.choices(PROFILES, weights=[profile.weight for profile in PROFILES])[0]
         return SimCustomer(customer, profile, iban, on_file)
 
@@ -240,16 +284,30 @@ class Simulation:
             if self.random.random() >= ORDER_CHANCE:
                 continue
             chosen = self.random.sample(self.stocked, self.random.randint(1, 3))
-            order = orders.create_order(
-                actor=self.sales_rep,
-                customer=payer.customer,
-                lines=[orders.LineInput(product, Decimal(self.random.randint(1, 12))) for product in chosen],
-                po_number=f"PO-{self.random.randint(10000, 99999)}",
-                order_date=day,
-            )
-            order = orders.confirm_order(order=order, actor=self.sales_rep)
+            lines = [(product, Decimal(self.random.randint(1, 12))) for product in chosen]
+            po_number = f"PO-{self.tally.orders + 1:06d}-{self.random.randint(100, 999)}"
+            door = self._door(payer.customer)
+            if door == "portal":
+                order = self.channels.order_in_portal(payer.customer, lines, po_number)
+            elif door == "api":
+                order = self.channels.order_through_api(payer.customer, lines, po_number)
+            else:
+                order = orders.create_order(
+                    actor=self.sales_rep,
+                    customer=payer.customer,
+                    lines=[orders.LineInput(product, quantity) for product, quantity in lines],
+                    po_number=po_number,
+                    order_date=day,
+                )
+                order = orders.confirm_order(order=order, actor=self.sales_rep)
             self.tally.orders += 1
+            self.tally.orders_by_door[door] += 1
             self.tally.orders_held += order.status == OrderStatus.ON_CREDIT_HOLD
+
+    def _door(self, customer: Customer) -> str:
+        if customer.pk in self.channels.portal:
+            return "portal" if self.random.random() < ORDERS_IN_PORTAL else "sales rep"
+        return "api" if self.random.random() < ORDERS_THROUGH_API else "sales rep"
 
     def _review_holds(self, day: date) -> None:
         """Credit control: lift a customer's hold and release their held orders once they owe nothing
@@ -303,7 +361,18 @@ class Simulation:
                     actor=self.agent,
                 )
                 self.resolutions[_business_days_after(day, DISPUTE_DAYS)].append(dispute)
+                self.disputed_shipments.add(shipment.pk)
                 self.tally.disputes_opened += 1
+            elif shipment.order.customer_id in self.channels.portal and self.random.random() < TICKET_CHANCE:
+                ticket = self.channels.write_to_service_desk(
+                    shipment.order.customer,
+                    category=TicketCategory.DELIVERY,
+                    subject=f"Delivery note for order {shipment.order.number}",
+                    body="Please send the signed delivery note: our goods receipt needs it.",
+                    order=shipment.order,
+                )
+                self.answers[_business_days_after(day, ANSWER_DAYS)].append(ticket)
+                self.tally.tickets_opened += 1
 
     def _resolve_disputes(self, day: date) -> None:
         for dispute in self.resolutions.pop(day, []):
@@ -314,6 +383,35 @@ class Simulation:
                 note="Checked with the warehouse: delivered as ordered.",
             )
             self.tally.disputes_resolved += 1
+
+    def _answer_tickets(self, day: date) -> None:
+        """The agent answers and, the question being answered, marks the ticket solved."""
+        for ticket in self.answers.pop(day, []):
+            service.add_message(
+                ticket=Ticket.objects.get(pk=ticket.pk),
+                kind=MessageKind.REPLY,
+                body="The signed delivery note is attached to the order in the portal.",
+                actor=self.agent,
+                status=TicketStatus.SOLVED,
+            )
+            self.tally.tickets_solved += 1
+
+    def _answer_surveys(self, day: date) -> None:
+        """Surveys sent before today are answered by some, once: a disputed delivery scores low."""
+        sent = Survey.objects.filter(answered_at=None, sent_at__lt=_moment(day).replace(hour=0)).exclude(
+            pk__in=self.surveys_seen
+        )
+        for survey in sent.order_by("pk"):
+            self.surveys_seen.add(survey.pk)
+            self.tally.surveys_sent += 1
+            if self.random.random() >= SURVEY_ANSWERED:
+                continue
+            if survey.trigger == SurveyTrigger.SHIPMENT_DELIVERED and survey.shipment_id in self.disputed_shipments:
+                csat, comment = self.random.choice((1, 2, 2, 3)), "Goods arrived damaged or short."
+            else:
+                csat, comment = self.random.choices((5, 4, 3, 2), weights=(55, 32, 9, 4))[0], ""
+            self.channels.answer_survey(service.survey_token(survey), csat=csat, comment=comment)
+            self.tally.csat_scores.append(csat)
 
     def _reorder(self, day: date) -> None:
         pending = {point.pk for points in self.restocks.values() for point in points}

