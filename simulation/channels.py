@@ -22,6 +22,7 @@ from otc.services import create_api_key
 from service.models import Ticket
 
 SLOWEST_KEPT = 5
+SHOP_KEY_NAME = "Simulated web shop"
 
 
 class RequestRefused(Exception):
@@ -42,7 +43,7 @@ class Requests:
 
 class Channels:
     def __init__(self, *, actor: User):
-        _, key = create_api_key(name="Simulated web shop", scopes=["orders:read", "orders:write"], actor=actor)
+        _, key = create_api_key(name=SHOP_KEY_NAME, scopes=["orders:read", "orders:write"], actor=actor)
         self.actor = actor
         self.shop = Client(headers={"Authorization": f"Api-Key {key}"})
         self.portal: dict[int, User] = {}  # the buyer of each customer using the portal

@@ -113,7 +113,7 @@ def catalogue(admin: User) -> list[Product]:
             )
     main = Warehouse.objects.create(code="hamburg", name="Hamburg central", country="DE", is_default=True)
     Warehouse.objects.create(code="lyon", name="Lyon depot", country="FR")
-    wholesale = CustomerGroup.objects.create(code=WHOLESALE, name="Wholesale")
+    wholesale, _ = CustomerGroup.objects.get_or_create(code=WHOLESALE, defaults={"name": "Wholesale"})
     general = PriceList.objects.create(name="List prices EUR", currency="EUR", valid_from=PRICES_FROM)
     trade = PriceList.objects.create(
         name="Wholesale EUR", currency="EUR", customer_group=wholesale, valid_from=PRICES_FROM

@@ -315,7 +315,11 @@ CELERY_WORKLOADS = {
     ],
     "invoicing": ["workflows.tasks.invoice_consolidated_shipments", "workflows.tasks.run_dunning"],
     "bank": ["payments.tasks.run_statement_upload", "payments.tasks.sweep_statement_uploads"],
-    "analytics": ["analytics.tasks.refresh_snapshots", "analytics.tasks.announce_weekly_kpis"],
+    "analytics": [
+        "analytics.tasks.refresh_snapshots",
+        "analytics.tasks.announce_weekly_kpis",
+        "simulation.tasks.reset_training_company",  # a training sandbox's nightly batch, minutes long
+    ],
 }
 if env_bool("CELERY_QUEUE_PER_WORKLOAD", False):
     CELERY_TASK_ROUTES = {
@@ -349,6 +353,20 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(day_of_week="mon", hour=7, minute=30),
     },
 }
+# A training sandbox (docs/admin-guide.md, "Training on a simulated company"): a database whose
+# business records `manage.py simulate --training` and the nightly reset may wipe and simulate afresh.
+# Never set it on a database with real business.
+OTC_TRAINING_SANDBOX = env_bool("TRAINING_SANDBOX", False)
+OTC_TRAINING_COMPANY = {
+    "customers": int(env("TRAINING_CUSTOMERS", "50")),
+    "days": int(env("TRAINING_DAYS", "60")),
+    "seed": int(env("TRAINING_SEED", "1")),
+}
+if OTC_TRAINING_SANDBOX:
+    CELERY_BEAT_SCHEDULE["reset-training-company"] = {
+        "task": "simulation.tasks.reset_training_company",
+        "schedule": crontab(hour=int(env("TRAINING_RESET_HOUR", "1")), minute=0),
+    }
 # An event claimed by a worker that died becomes claimable again after this lease.
 OUTBOX_LEASE_SECONDS = int(env("OUTBOX_LEASE_SECONDS", "300"))
 OUTBOX_SWEEP_AFTER_SECONDS = int(env("OUTBOX_SWEEP_AFTER_SECONDS", "10"))

@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from customers.models import Customer
 from simulation.business import InvariantBroken, Simulation
 from simulation.report import kpis, throughput
+from simulation.training import NotATrainingSandbox, wipe_business_records_of_sandbox
 
 
 class Command(BaseCommand):
@@ -20,14 +21,35 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=1)
         parser.add_argument("--end", type=date.fromisoformat, default=None, help="Last day (default yesterday).")
         parser.add_argument("--json", dest="results", type=Path, default=None, help="Also write the figures here.")
+        parser.add_argument(
+            "--training",
+            action="store_true",
+            help="Reset the training company: wipe its business records first (only where TRAINING_SANDBOX is on).",
+        )
 
-    def handle(self, *args, customers: int, days: int, seed: int, end: date | None, results: Path | None, **options):
+    def handle(
+        self,
+        *args,
+        customers: int,
+        days: int,
+        seed: int,
+        end: date | None,
+        results: Path | None,
+        training: bool = False,
+        **options,
+    ):
         if customers < 1 or days < 1:
             raise CommandError("--customers and --days must be at least 1.")
-        if (existing := Customer.objects.count()) > 0:
+        if training:
+            try:
+                wipe_business_records_of_sandbox()
+            except NotATrainingSandbox as refused:
+                raise CommandError(str(refused)) from refused
+        elif (existing := Customer.objects.count()) > 0:
             raise CommandError(
                 f"simulate runs against an empty database; this one has {existing} customers. "
-                "Point DATABASE_URL at a new database and migrate it first."
+                "Point DATABASE_URL at a new database and migrate it first, or reset a training sandbox "
+                "with --training."
             )
         simulation = Simulation(customers=customers, days=days, seed=seed, end=end, progress=self._progress)
         try:
