@@ -2,7 +2,9 @@
 invoicing and its ledger postings: one round trip, no SQL text to build and parse, and the same row
 triggers as INSERT), changed rows with one UPDATE from arrays (order entry's reservations)."""
 
+from collections.abc import Iterable
 from datetime import datetime
+from itertools import chain
 from operator import attrgetter
 
 from django.db import connection, models
@@ -20,13 +22,16 @@ def next_ids(model: type[models.Model], count: int) -> list[int]:
         return [pk for (pk,) in cursor.fetchall()]
 
 
-def copy_rows(model: type[models.Model], objs: list[models.Model], *, now: datetime) -> None:
+def copy_rows(model: type[models.Model], objs: Iterable[models.Model], *, now: datetime) -> None:
     """Write the objects with COPY. The columns come from the model, so a new field is written without
     a change here; `auto_now` fields get `now`; a primary key is written when the objects carry one; a
-    field of our own (an encrypted one) converts its value as it does for INSERT, Django's need none."""
-    if not objs:
+    field of our own (an encrypted one) converts its value as it does for INSERT, Django's need none.
+    The objects may come from a generator: rows stream to the server, never all in memory at once."""
+    objs = iter(objs)
+    first = next(objs, None)
+    if first is None:
         return
-    fields = [field for field in model._meta.concrete_fields if not (field.primary_key and objs[0].pk is None)]
+    fields = [field for field in model._meta.concrete_fields if not (field.primary_key and first.pk is None)]
     columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
     values = attrgetter(*(field.attname for field in fields))
     stamped = [
@@ -39,7 +44,7 @@ def copy_rows(model: type[models.Model], objs: list[models.Model], *, now: datet
         (i, field) for i, field in enumerate(fields) if not type(field).get_prep_value.__module__.startswith("django.")
     ]
     with connection.cursor() as cursor, cursor.copy(f"COPY {model._meta.db_table} ({columns}) FROM STDIN") as copy:
-        for obj in objs:
+        for obj in chain([first], objs):
             row = list(values(obj))
             for i in stamped:
                 row[i] = now

@@ -194,7 +194,7 @@ def _store(
     )
     copy_rows(
         BankStatementLine,
-        [
+        (
             BankStatementLine(
                 statement_id=statement.pk,
                 line_no=line_no,
@@ -212,7 +212,7 @@ def _store(
                 bank_reference=line.bank_reference,
             )
             for line_no, line in enumerate(parsed.lines, start=1)
-        ],
+        ),
         now=timezone.now(),
     )
     return statement

@@ -50,14 +50,7 @@ def test_two_months_of_business_end_with_every_check_holding_and_no_line_applied
     assert Allocation.objects.exists()
     assert DunningLetter.objects.filter(level=1).exists()
     assert not OutboxEvent.objects.exclude(status=EventStatus.DONE).exists()
-
-
-def test_customers_and_partners_come_through_the_api_the_portal_and_the_survey_links(media_root):
-    out = StringIO()
-
-    call_command("simulate", customers=12, days=30, seed=3, end=END, stdout=out)
-
-    output = out.getvalue()
+    # Customers and partners came through the API, the portal and the survey links.
     doors = dict(re.findall(r"(api|portal|sales rep): (\d+)", figure(output, "Orders by door")))
     assert sum(map(int, doors.values())) == Order.objects.count() == int(figure(output, "Orders taken"))
     assert int(doors["api"]) > 0
@@ -74,7 +67,7 @@ def test_customers_and_partners_come_through_the_api_the_portal_and_the_survey_l
     assert figure(output, "CSAT (answers of 4 or 5)") == f"{100 * satisfied / answered.count():.1f} %"
     opened, solved = map(int, figure(output, "Service desk tickets opened / solved").split(" / "))
     tickets = Ticket.objects.filter(channel=TicketChannel.PORTAL)
-    assert tickets.count() == opened
+    assert tickets.count() == opened > 0
     assert tickets.filter(status=TicketStatus.SOLVED).count() == solved
     assert "slowest request: POST /" in output
 

@@ -49,9 +49,10 @@ class AccountReference:
         return self.written or self.iban or "/".join(part for part in (self.bank, self.number) if part)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ParsedLine:
-    """One booked movement; amount signed (credit positive), identifiers normalised."""
+    """One booked movement; amount signed (credit positive), identifiers normalised. Slotted: a large
+    statement holds one per line."""
 
     booking_date: date
     value_date: date | None

@@ -9,8 +9,9 @@ accounts at once); each is checked on its own and the file is refused if any is 
 entries become lines; pending and information-only ones (an intraday report's) do not. The control
 totals of `TxsSummry`, when the bank sends them, must agree with the entries.
 
-The file is read with `iterparse`: each report's element tree is dropped once read, so a large
-file costs the lines it holds, not its XML tree.
+The file is read with `iterparse`: each entry is read into lines as its end tag arrives and its
+elements dropped, and each report's remaining tree once the report is read, so a large file costs
+the lines it holds, not its XML tree.
 
 The versions differ in a few paths (a party's name moved under `Pty`, `BIC` became `BICFI`, a
 transaction got its own `Amt`), so each lookup tries the known spellings. Element paths in errors
@@ -21,7 +22,7 @@ statement when the file holds more than one ("Stmt[2]/Ntry[3]/Amt").
 import io
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -153,10 +154,22 @@ def _reports(content: bytes, message: CamtMessage) -> Iterator[ParsedStatement]:
         remove_pis=True,
     )
     namespace, count, first_error = "", 0, None
+    report, read = None, _Entries()
     try:
         for event, element in events:
             if not namespace:
                 namespace = _checked_root(element, message)
+                continue
+            if event == "end" and report is not None and element.getparent() is report.element:
+                if element.tag == f"{{{namespace}}}Ntry" and first_error is None:
+                    entry = _Node(element, f"{report.path}/Ntry[{len(read.amounts) + 1}]", namespace)
+                    try:
+                        _read_entry(entry, report, read)
+                    except MalformedStatement as error:
+                        if count > 1:
+                            raise
+                        first_error = error  # its path names the report only if a second one follows
+                    report.element.remove(element)
                 continue
             if not _is_report(element, namespace, message):
                 continue
@@ -164,15 +177,18 @@ def _reports(content: bytes, message: CamtMessage) -> Iterator[ParsedStatement]:
                 count += 1
                 if first_error is not None:
                     raise first_error
+                report, read = _Node(element, f"{message.report}[{count}]", namespace), _Entries()
                 continue
             if _has_entity_reference(element):
                 raise MalformedStatement("DOCTYPE", "a DTD or entity reference is not allowed in a bank statement")
-            try:
-                yield _statement(_Node(element, f"{message.report}[{count}]", namespace), message)
-            except MalformedStatement as error:
-                if count > 1:
-                    raise
-                first_error = error  # its path names the report only if a second one follows
+            if first_error is None:
+                try:
+                    yield _statement(report, message, read)
+                except MalformedStatement as error:
+                    if count > 1:
+                        raise
+                    first_error = error
+            report = None
             element.clear(keep_tail=False)
             while element.getprevious() is not None:
                 del element.getparent()[0]
@@ -208,14 +224,32 @@ def _has_entity_reference(root: etree._Element) -> bool:
     return any(isinstance(node, etree._Entity) for node in root.iter())
 
 
-def _statement(stmt: _Node, message: CamtMessage) -> ParsedStatement:
+@dataclass
+class _Entries:
+    """A report's entries as they were read (their elements are gone by the report's end)."""
+
+    currency: str = ""  # the report's, found when its first entry is read
+    amounts: list[Decimal] = field(default_factory=list)  # every entry's signed amount, for the control totals
+    lines: list[ParsedLine] = field(default_factory=list)  # the booked entries' lines
+
+
+def _read_entry(entry: _Node, stmt: _Node, read: _Entries) -> None:
+    """An entry, as its end tag is read: the report's header (account, balances) is before it."""
+    if _has_entity_reference(entry.element):
+        raise MalformedStatement("DOCTYPE", "a DTD or entity reference is not allowed in a bank statement")
+    read.currency = read.currency or _currency(stmt)
+    read.amounts.append(_signed_amount(entry, read.currency))
+    if _is_booked(entry):
+        read.lines += _entry_lines(entry, read.currency)
+
+
+def _statement(stmt: _Node, message: CamtMessage, read: _Entries) -> ParsedStatement:
     statement_id = check_statement_id(stmt.get("Id").value, stmt._child_path("Id"))
     account = _account(stmt)
-    currency = _currency(stmt)
+    currency = read.currency or _currency(stmt)
     balances = _balances(stmt, currency, required=message.balances_required)
-    entries = list(stmt.all("Ntry"))
-    _check_control_totals(stmt, entries, currency)
-    lines = [line for entry in entries if _is_booked(entry) for line in _entry_lines(entry, currency)]
+    _check_control_totals(stmt, read.amounts, currency)
+    lines = read.lines
     opening, opening_date, closing, closing_date = balances or (None, None, None, None)
     if balances is not None:
         check_reconciles(opening, lines, closing, f"{stmt.path} balances".lstrip())
@@ -249,12 +283,12 @@ def _is_booked(entry: _Node) -> bool:
     return not status or status == _BOOKED
 
 
-def _check_control_totals(stmt: _Node, entries: list[_Node], currency: str) -> None:
-    """`TxsSummry`: the number and sum of all entries, the net, and the credit and debit subtotals."""
+def _check_control_totals(stmt: _Node, amounts: list[Decimal], currency: str) -> None:
+    """`TxsSummry`: the number and sum of all entries (their signed `amounts`), the net, and the credit
+    and debit subtotals."""
     summary = stmt.find("TxsSummry")
     if summary is None:
         return
-    amounts = [_signed_amount(entry, currency) for entry in entries]
     groups = {
         "TtlNtries": amounts,
         "TtlCdtNtries": [amount for amount in amounts if amount > 0],
