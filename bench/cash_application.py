@@ -24,11 +24,16 @@ The lines carry the noise of real remittances, in these shares (percent):
 The world (customers, issued invoices, their open items and ledger entries) is generated in SQL, one
 scratch database per size; each size runs in its own process.
 
+Memory of a large import: a file of `--import-lines` lines (100,000), as one statement and as twenty,
+is written first, then imported in a fresh process of its own; the figure is its peak resident set
+above what it held before the import (target: under 50 MB).
+
     .venv/bin/python bench/cash_application.py [--items-per-customer 20 200] [--customers 600]
-        [--lines 1000] [--blocks 3] [--statements-per-file 4]
+        [--lines 1000] [--blocks 3] [--statements-per-file 4] [--import-lines 100000]
 """
 
 import argparse
+import gc
 import json
 import os
 import random
@@ -40,13 +45,15 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
+from types import SimpleNamespace
 from xml.sax.saxutils import escape
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import DEFAULT_URL, Timer, drop_database, peak_rss_mb, setup_django, write_results
+from common import DEFAULT_URL, Timer, current_rss_mb, drop_database, peak_rss_mb, setup_django, write_results
 
 COMPANY_IBAN = "DE89370400440532013000"
 TARGETS = {"lines_per_second": 1000, "ratio_to_sql_at_most": 3, "applied_automatically_pct": 90, "wrong": 0}
+IMPORT_MEMORY_TARGET_MB = 50
 
 KINDS = {
     "structured reference": 30,
@@ -755,6 +762,77 @@ def one_size(args) -> dict:
     return figures
 
 
+def import_file(lines: int, statements: int, path: Path) -> None:
+    """A CAMT.053 file of `lines` payments of 5,000 payers with their invoice numbers, for the memory
+    figure (the lines need no world: only the import is measured)."""
+    rng = random.Random(lines + statements)
+    made = [
+        (
+            "number in text",
+            SimpleNamespace(
+                amount=Decimal(rng.randint(1000, 500000)) / 100,
+                booking_date=date(2026, 4, 1) + timedelta(days=n % 20),
+                remittance=f"Rechnung INV-2026-{rng.randint(1, 999999):06d} Kunde {n % 5000}",
+                structured_reference="",
+                payer_iban=iban(n % 5000),
+                payer_name=f"Kunde {n % 5000} GmbH",
+            ),
+            None,
+        )
+        for n in range(lines)
+    ]
+    path.write_bytes(camt_file(made, block=statements, statements=statements))
+
+
+def import_memory(path: Path) -> dict:
+    """Import the file in this fresh process; its peak resident set above the one before the import."""
+    os.environ["BENCH_DATABASE_URL"] = DEFAULT_URL.rsplit("/", 1)[0] + "/otc_bench_cash_import"
+    url = setup_django()
+    from otc.models import User
+    from payments.cash_application.statement_import import import_bank_statement
+    from payments.models import CompanyBankAccount
+
+    clerk = User.objects.create_user("bench-import@otc.test", "x", is_staff=True, is_superuser=True)
+    CompanyBankAccount.objects.create(name="Bench EUR", iban=COMPANY_IBAN, currency="EUR")
+    gc.collect()
+    before = current_rss_mb()
+    with Timer() as timer:
+        imported = import_bank_statement(content=path.read_bytes(), filename=path.name, format="camt053", actor=clerk)
+    figures = {
+        "statements": len(imported),
+        "lines": sum(statement.line_count for statement in imported),
+        "file_mb": round(path.stat().st_size / 2**20, 1),
+        "seconds": round(timer.seconds, 1),
+        "peak_above_process_mb": round(peak_rss_mb() - before, 1),
+    }
+    drop_database(url)
+    return figures
+
+
+def import_memory_sizes(lines: int) -> list[dict]:
+    sizes = []
+    with tempfile.TemporaryDirectory() as folder:
+        for statements in (1, 20):
+            path = Path(folder) / f"import-{statements}.xml"
+            import_file(lines, statements, path)
+            sizes.append(json.loads(_own_process("--import-file", str(path)).split("FIGURES ", 1)[1]))
+            print(
+                f"import of {lines:,} lines in {statements} statement(s): {sizes[-1]['seconds']} s, "
+                f"peak +{sizes[-1]['peak_above_process_mb']} MB above the process",
+                flush=True,
+            )
+    return sizes
+
+
+def _own_process(*options: str) -> str:
+    run = subprocess.run(  # noqa: S603 -- this script, with its own options
+        [sys.executable, __file__, *options], capture_output=True, text=True, check=False
+    )
+    if run.returncode:
+        sys.exit(run.stderr[-3000:])
+    return run.stdout
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--items-per-customer", type=int, nargs="+", default=[20, 200])
@@ -763,22 +841,22 @@ def main() -> None:
     parser.add_argument("--blocks", type=int, default=3)
     parser.add_argument("--statements-per-file", type=int, default=4)
     parser.add_argument("--keep", action="store_true", help="keep the scratch databases")
+    parser.add_argument("--import-lines", type=int, default=100_000, help="lines of the memory figure's file")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # one size, in a process of its own
+    parser.add_argument("--import-file", type=Path, help=argparse.SUPPRESS)  # the memory figure's import
     args = parser.parse_args()
     if args.one:
         print("FIGURES " + json.dumps(one_size(args)))
+        return
+    if args.import_file:
+        print("FIGURES " + json.dumps(import_memory(args.import_file)))
         return
     sizes = []
     for size in args.items_per_customer:
         options = ["--customers", str(args.customers), "--lines", str(args.lines), "--blocks", str(args.blocks)]
         options += ["--statements-per-file", str(args.statements_per_file), "--one", str(size)]
         options += ["--keep"] if args.keep else []
-        run = subprocess.run(  # noqa: S603 -- this script, with its own options
-            [sys.executable, __file__, *options], capture_output=True, text=True, check=False
-        )
-        if run.returncode:
-            sys.exit(run.stderr[-3000:])
-        for line in run.stdout.splitlines():
+        for line in _own_process(*options).splitlines():
             if line.startswith("FIGURES "):
                 sizes.append(json.loads(line.removeprefix("FIGURES ")))
             else:
@@ -790,7 +868,11 @@ def main() -> None:
         and size["applied_wrongly_lines"] == TARGETS["wrong"]
         for size in sizes
     )
+    imports = import_memory_sizes(args.import_lines)
+    memory_met = all(size["peak_above_process_mb"] < IMPORT_MEMORY_TARGET_MB for size in imports)
+    met = met and memory_met
     print(f"targets {TARGETS}: {'met' if met else 'NOT met'} at every size")
+    print(f"import memory under {IMPORT_MEMORY_TARGET_MB} MB: {'met' if memory_met else 'NOT met'}")
     path = write_results(
         "cash_application",
         {
@@ -802,6 +884,8 @@ def main() -> None:
             "targets": TARGETS,
             "targets_met": met,
             "sizes": sizes,
+            "import_memory_target_mb": IMPORT_MEMORY_TARGET_MB,
+            "import_memory": imports,
         },
     )
     print(f"results written to {path}")

@@ -111,6 +111,12 @@ def write_results(name: str, figures: dict) -> Path:
     return path
 
 
+def current_rss_mb() -> float:
+    """The memory this process holds now (resident set)."""
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
 def peak_rss_mb() -> float:
     """The most memory this process has held so far."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
