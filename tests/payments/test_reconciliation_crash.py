@@ -138,6 +138,7 @@ def test_a_line_whose_payment_was_booked_shows_as_applied_and_is_not_booked_agai
     assert invoices[0].open_amount == D("119.00"), "the adopted payment stays on account for a clerk to allocate"
 
 
+@pytest.mark.django_db  # reads a plan only: no commits needed
 def test_adopting_booked_payments_finds_them_by_their_unique_index(clerk):
     """The adoption runs before every reconciliation: a scan of the payments per line cost 0.6 s per
     1,000 lines at 7,000 payments, and grows with the table. A statement of more than 100 lines, as the

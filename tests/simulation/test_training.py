@@ -19,8 +19,6 @@ from simulation.training import wiped_models
 from tests.factories import StaffFactory
 from workflows.models import AutomationRule, OutboxEvent
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
 # How the company is set up: kept by a reset. Every model of the project is either this or wiped.
 KEPT = {
     "otc.User",
@@ -64,6 +62,7 @@ def test_every_model_is_either_a_business_record_or_set_up():
     assert wiped & KEPT == set()
 
 
+@pytest.mark.django_db
 def test_a_database_not_marked_as_a_sandbox_is_not_wiped(customer):
     with pytest.raises(CommandError, match="not a training sandbox"):
         call_command("simulate", customers=2, days=2, training=True, stdout=StringIO())
@@ -71,6 +70,7 @@ def test_a_database_not_marked_as_a_sandbox_is_not_wiped(customer):
     assert Customer.objects.filter(pk=customer.pk).exists()
 
 
+@pytest.mark.django_db(transaction=True)  # the simulation commits each day, as live
 def test_the_nightly_reset_simulates_the_company_afresh_and_keeps_the_set_up(settings, media_root, customer):
     settings.OTC_TRAINING_SANDBOX = True
     settings.OTC_TRAINING_COMPANY = {"customers": 6, "days": 8, "seed": 2}
