@@ -171,7 +171,7 @@ class Simulation:
         self.resolutions: dict[date, list[Dispute]] = defaultdict(list)
         self.answers: dict[date, list[Ticket]] = defaultdict(list)
         self.disputed_shipments: set[int] = set()
-        self.surveys_seen: set[int] = set()
+        self.surveys_read_until: datetime | None = None  # surveys sent before this were read already
         self.balance = OPENING_BALANCE
 
     def run(self) -> Tally:
@@ -398,11 +398,12 @@ class Simulation:
 
     def _answer_surveys(self, day: date) -> None:
         """Surveys sent before today are answered by some, once: a disputed delivery scores low."""
-        sent = Survey.objects.filter(answered_at=None, sent_at__lt=_moment(day).replace(hour=0)).exclude(
-            pk__in=self.surveys_seen
-        )
+        today = _moment(day).replace(hour=0)
+        sent = Survey.objects.filter(answered_at=None, sent_at__lt=today)
+        if self.surveys_read_until is not None:
+            sent = sent.filter(sent_at__gte=self.surveys_read_until)
+        self.surveys_read_until = today
         for survey in sent.order_by("pk"):
-            self.surveys_seen.add(survey.pk)
             self.tally.surveys_sent += 1
             if self.random.random() >= SURVEY_ANSWERED:
                 continue

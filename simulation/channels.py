@@ -83,22 +83,18 @@ class Channels:
         for product, quantity in lines:
             self._send("portal", client, reverse("portal:cart-add"), data={"product": product.pk, "quantity": quantity})
         response = self._send("portal", client, reverse("portal:cart"), data={"po_number": po_number})
-        placed = resolve(response["Location"])
-        if placed.view_name != "portal:order":
-            raise RequestRefused(f"The order was not placed: the portal sent the buyer to {response['Location']}.")
-        return Order.objects.get(number=placed.kwargs["number"], customer=customer)
+        return Order.objects.get(number=_landed_on(response, "portal:order"), customer=customer)
 
     def write_to_service_desk(
         self, customer: Customer, *, category: str, subject: str, body: str, order: Order
     ) -> Ticket:
-        before = set(Ticket.objects.filter(customer=customer).values_list("pk", flat=True))
-        self._send(
+        response = self._send(
             "portal",
             self._signed_in(customer),
             reverse("portal:ticket-new"),
             data={"category": category, "subject": subject, "body": body, "order": order.number},
         )
-        return Ticket.objects.filter(customer=customer).exclude(pk__in=before).get()
+        return Ticket.objects.get(number=_landed_on(response, "portal:ticket"), customer=customer)
 
     def answer_survey(self, token: str, *, csat: int, comment: str) -> None:
         answer = {"csat": csat, "comment": comment}
@@ -111,3 +107,12 @@ class Channels:
         if response.status_code != expect:
             raise RequestRefused(f"POST {path}: {response.status_code}, not {expect}: {response.content[:500]!r}")
         return response
+
+
+def _landed_on(response, view_name: str) -> str:
+    """The number of the document a successful form redirects to (its page); anywhere else (the form
+    again, the sign-in) means the portal refused."""
+    landed = resolve(response["Location"].split("?", 1)[0])
+    if landed.view_name != view_name:
+        raise RequestRefused(f"The portal sent the user to {response['Location']}, not to {view_name}.")
+    return landed.kwargs["number"]
