@@ -147,16 +147,20 @@ ROLES: dict[str, list[str]] = {
 
 
 def sync_staff_roles(**kwargs) -> None:
-    """post_migrate receiver: create the groups and set exactly the permissions listed above."""
+    """post_migrate receiver: create the groups and set exactly the permissions listed above.
+
+    It runs after every app's migrate and after every flush (each transactional test), so it reads the
+    permissions it names in one query instead of one query per name."""
+    codenames = {name.split(".")[1] for names in ROLES.values() for name in names}
+    existing = {
+        f"{app_label}.{codename}": pk
+        for pk, app_label, codename in Permission.objects.filter(codename__in=codenames).values_list(
+            "pk", "content_type__app_label", "codename"
+        )
+    }
     for role, names in ROLES.items():
         group, _ = Group.objects.get_or_create(name=role)
-        wanted = []
-        for name in names:
-            app_label, codename = name.split(".")
-            permission = Permission.objects.filter(content_type__app_label=app_label, codename=codename).first()
-            if permission is not None:
-                wanted.append(permission)
-        group.permissions.set(wanted)
+        group.permissions.set([existing[name] for name in names if name in existing])
 
 
 PRIVILEGED_ROLES = ("finance", "admin")
