@@ -49,7 +49,7 @@ from types import SimpleNamespace
 from xml.sax.saxutils import escape
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import DEFAULT_URL, Timer, current_rss_mb, drop_database, peak_rss_mb, setup_django, write_results
+from common import DEFAULT_URL, RssHighWater, Timer, drop_database, peak_rss_mb, setup_django, write_results
 
 COMPANY_IBAN = "DE89370400440532013000"
 TARGETS = {"lines_per_second": 1000, "ratio_to_sql_at_most": 3, "applied_automatically_pct": 90, "wrong": 0}
@@ -440,8 +440,8 @@ def run_whole_path(made, *, clerk, folder: Path, block: int, statements: int):
 
     path = folder / f"block-{block}.xml"
     path.write_bytes(camt_file(made, block=block, statements=statements))
-    with Timer() as timer:
-        imported = import_bank_statement(content=path.read_bytes(), filename=path.name, format="camt053", actor=clerk)
+    with Timer() as timer, path.open("rb") as source:
+        imported = import_bank_statement(content=source, filename=path.name, format="camt053", actor=clerk)
         for statement in imported:
             reconcile_statement(statement=statement, actor=clerk)
     return timer.seconds, booked(imported, made, statements)
@@ -785,7 +785,8 @@ def import_file(lines: int, statements: int, path: Path) -> None:
 
 
 def import_memory(path: Path) -> dict:
-    """Import the file in this fresh process; its peak resident set above the one before the import."""
+    """Import the file, given open as an upload is, in this fresh process; its peak resident set above
+    the one before the import."""
     os.environ["BENCH_DATABASE_URL"] = DEFAULT_URL.rsplit("/", 1)[0] + "/otc_bench_cash_import"
     url = setup_django()
     from otc.models import User
@@ -795,15 +796,14 @@ def import_memory(path: Path) -> dict:
     clerk = User.objects.create_user("bench-import@otc.test", "x", is_staff=True, is_superuser=True)
     CompanyBankAccount.objects.create(name="Bench EUR", iban=COMPANY_IBAN, currency="EUR")
     gc.collect()
-    before = current_rss_mb()
-    with Timer() as timer:
-        imported = import_bank_statement(content=path.read_bytes(), filename=path.name, format="camt053", actor=clerk)
+    with Timer() as timer, RssHighWater() as memory, path.open("rb") as source:
+        imported = import_bank_statement(content=source, filename=path.name, format="camt053", actor=clerk)
     figures = {
         "statements": len(imported),
         "lines": sum(statement.line_count for statement in imported),
         "file_mb": round(path.stat().st_size / 2**20, 1),
         "seconds": round(timer.seconds, 1),
-        "peak_above_process_mb": round(peak_rss_mb() - before, 1),
+        "peak_above_process_mb": round(memory.above_start_mb, 1),
     }
     drop_database(url)
     return figures

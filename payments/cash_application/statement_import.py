@@ -10,6 +10,7 @@ too (the second upload waits for the first to commit, then gets the same refusal
 
 import hashlib
 from datetime import date
+from typing import BinaryIO
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -31,7 +32,7 @@ from payments.models import BankStatement, BankStatementLine, CompanyBankAccount
 
 def import_bank_statement(
     *,
-    content: bytes,
+    content: bytes | BinaryIO,
     filename: str,
     format: str,
     actor: User,
@@ -41,7 +42,8 @@ def import_bank_statement(
     csv_period: tuple[date, date] | None = None,
 ) -> list[BankStatement]:
     """Import a bank statement file (CAMT.053, CAMT.052, CAMT.054, MT940, BAI2 or CSV): every statement
-    in it with all its lines, in one transaction, or nothing.
+    in it with all its lines, in one transaction, or nothing. `content` is the file's bytes or the open
+    file: a CAMT file given open is read as it is parsed, never held whole.
 
     Raises MalformedStatement naming the line or element at fault, InvalidInput for a bad format or
     layout, NotOurBankAccount for a statement of an account that is not one of the company's, and
@@ -72,9 +74,14 @@ def import_bank_statement(
         raise
 
 
-def file_fingerprint(content: bytes) -> str:
-    """The SHA-256 of a statement file, by which the same file is recognised."""
-    return hashlib.sha256(content).hexdigest()
+def file_fingerprint(content: bytes | BinaryIO) -> str:
+    """The SHA-256 of a statement file, by which the same file is recognised; an open file is read in
+    chunks and rewound."""
+    if isinstance(content, bytes):
+        return hashlib.sha256(content).hexdigest()
+    digest = hashlib.file_digest(content, "sha256").hexdigest()
+    content.seek(0)
+    return digest
 
 
 def refuse_imported_file(file_sha256: str) -> None:
@@ -130,22 +137,26 @@ def _bic_fits_iban(bic: str, iban: str) -> bool:
 
 
 def _parse(
-    content: bytes,
+    content: bytes | BinaryIO,
     format: str,
     csv_layout: str,
     csv_account_iban: str,
     csv_statement_id: str,
     csv_period: tuple[date, date] | None,
 ) -> list[ParsedStatement]:
-    parsers = {
+    read_as_parsed = {
         StatementFormat.CAMT053: parse_camt053,
         StatementFormat.CAMT052: parse_camt052,
         StatementFormat.CAMT054: parse_camt054,
-        StatementFormat.MT940: parse_mt940,
-        StatementFormat.BAI2: parse_bai2,
     }
-    if format in parsers:
-        return parsers[format](content)
+    if format in read_as_parsed:
+        return read_as_parsed[format](content)
+    if not isinstance(content, bytes):
+        content = content.read()
+    if format == StatementFormat.MT940:
+        return parse_mt940(content)
+    if format == StatementFormat.BAI2:
+        return parse_bai2(content)
     if format == StatementFormat.CSV:
         if csv_layout not in CSV_LAYOUTS:
             raise InvalidInput(

@@ -5,9 +5,11 @@ IBANs, balances that reconcile) live here so the formats cannot drift apart.
 """
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Protocol
 
 from django.core.exceptions import ValidationError
 from stdnum import iso11649
@@ -67,6 +69,14 @@ class ParsedLine:
     bank_reference: str = ""
 
 
+class Lines(Protocol):
+    """A statement's lines: a list, or a bank_formats.spool.LineSpool where a long file keeps them on disk."""
+
+    def __len__(self) -> int: ...
+
+    def __iter__(self) -> Iterator[ParsedLine]: ...
+
+
 @dataclass(frozen=True)
 class ParsedStatement:
     """A whole statement, checked: balances (when the format has them) reconcile with the lines."""
@@ -79,7 +89,7 @@ class ParsedStatement:
     currency: str
     opening_balance: Decimal | None
     closing_balance: Decimal | None
-    lines: list[ParsedLine]
+    lines: Lines
 
 
 def checked_amount(text: str, currency: str, where: str) -> Decimal:
@@ -145,7 +155,7 @@ def rf_reference_in(text: str) -> str:
     return ""
 
 
-def check_reconciles(opening: Decimal, lines: list[ParsedLine], closing: Decimal, where: str) -> None:
+def check_reconciles(opening: Decimal, lines: Lines, closing: Decimal, where: str) -> None:
     """Opening balance plus the movements must give the closing balance, or a line is missing."""
     movements = sum((line.amount for line in lines), Decimal("0"))
     if opening + movements != closing:

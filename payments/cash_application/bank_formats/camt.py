@@ -10,8 +10,9 @@ entries become lines; pending and information-only ones (an intraday report's) d
 totals of `TxsSummry`, when the bank sends them, must agree with the entries.
 
 The file is read with `iterparse`: each entry is read into lines as its end tag arrives and its
-elements dropped, and each report's remaining tree once the report is read, so a large file costs
-the lines it holds, not its XML tree.
+elements dropped, and each report's remaining tree once the report is read; the lines wait in a
+spool (bank_formats.spool) that keeps all but the last batch on disk. A file given as a stream is read
+as it is parsed, so a large file costs neither its XML tree, nor its bytes, nor its lines.
 
 The versions differ in a few paths (a party's name moved under `Pty`, `BIC` became `BICFI`, a
 transaction got its own `Amt`), so each lookup tries the known spellings. Element paths in errors
@@ -25,12 +26,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import BinaryIO
 
 from lxml import etree
 
 from payments.cash_application.bank_formats import (
     MAX_REFERENCE_LENGTH,
     AccountReference,
+    Lines,
     MalformedStatement,
     ParsedLine,
     ParsedStatement,
@@ -45,6 +48,7 @@ from payments.cash_application.bank_formats import (
     clean_name,
     clean_text,
 )
+from payments.cash_application.bank_formats.spool import LineSpool
 
 VERSIONS = ("02", "03", "04", "05", "06", "07", "08")
 _OPENING_CODES = ("OPBD", "PRCD")
@@ -115,22 +119,22 @@ class _Node:
         return (self.element.text or "").strip()
 
 
-def parse_camt053(content: bytes) -> list[ParsedStatement]:
+def parse_camt053(content: bytes | BinaryIO) -> list[ParsedStatement]:
     """Parse a CAMT.053 file: every statement in it, in file order."""
     return parse_camt(content, CAMT053)
 
 
-def parse_camt052(content: bytes) -> list[ParsedStatement]:
+def parse_camt052(content: bytes | BinaryIO) -> list[ParsedStatement]:
     """Parse a CAMT.052 file: every account report in it, with its booked entries."""
     return parse_camt(content, CAMT052)
 
 
-def parse_camt054(content: bytes) -> list[ParsedStatement]:
+def parse_camt054(content: bytes | BinaryIO) -> list[ParsedStatement]:
     """Parse a CAMT.054 file: every debit/credit notification in it."""
     return parse_camt(content, CAMT054)
 
 
-def parse_camt(content: bytes, message: CamtMessage) -> list[ParsedStatement]:
+def parse_camt(content: bytes | BinaryIO, message: CamtMessage) -> list[ParsedStatement]:
     """Every report of `message` in the file, in file order; paths in errors name the report when the
     file holds more than one ("Stmt[2]/Ntry[3]/Amt")."""
     reports = list(_reports(content, message))
@@ -139,12 +143,12 @@ def parse_camt(content: bytes, message: CamtMessage) -> list[ParsedStatement]:
     return reports
 
 
-def _reports(content: bytes, message: CamtMessage) -> Iterator[ParsedStatement]:
+def _reports(content: bytes | BinaryIO, message: CamtMessage) -> Iterator[ParsedStatement]:
     """Each report parsed as its end tag is read, its elements then dropped. A DTD is refused outright:
     its entities would either be expanded (reading files, fetching URLs, billion laughs) or, left
     unresolved, silently drop the text they stand for."""
     events = etree.iterparse(
-        io.BytesIO(content),
+        io.BytesIO(content) if isinstance(content, bytes) else content,
         events=("start", "end"),
         resolve_entities=False,
         no_network=True,
@@ -230,7 +234,7 @@ class _Entries:
 
     currency: str = ""  # the report's, found when its first entry is read
     amounts: list[Decimal] = field(default_factory=list)  # every entry's signed amount, for the control totals
-    lines: list[ParsedLine] = field(default_factory=list)  # the booked entries' lines
+    lines: LineSpool = field(default_factory=LineSpool)  # the booked entries' lines
 
 
 def _read_entry(entry: _Node, stmt: _Node, read: _Entries) -> None:
@@ -240,7 +244,7 @@ def _read_entry(entry: _Node, stmt: _Node, read: _Entries) -> None:
     read.currency = read.currency or _currency(stmt)
     read.amounts.append(_signed_amount(entry, read.currency))
     if _is_booked(entry):
-        read.lines += _entry_lines(entry, read.currency)
+        read.lines.extend(_entry_lines(entry, read.currency))
 
 
 def _statement(stmt: _Node, message: CamtMessage, read: _Entries) -> ParsedStatement:
@@ -397,9 +401,7 @@ def _parse_date(text: str, where: str) -> date:
         raise MalformedStatement(where, f"{text!r} is not a date") from None
 
 
-def _period(
-    stmt: _Node, lines: list[ParsedLine], opening_date: date | None, closing_date: date | None
-) -> tuple[date, date]:
+def _period(stmt: _Node, lines: Lines, opening_date: date | None, closing_date: date | None) -> tuple[date, date]:
     """FrToDt when the bank sends it, else the booking dates, else the balance dates, else the day the
     report was created."""
     span = stmt.find("FrToDt")
