@@ -785,19 +785,34 @@ def import_file(lines: int, statements: int, path: Path) -> None:
 
 
 def import_memory(path: Path) -> dict:
-    """Import the file, given open as an upload is, in this fresh process; its peak resident set above
-    the one before the import."""
+    """Import the file as a worker imports a long upload (its stored parts read as a stream), in this
+    fresh process; the most memory it holds meanwhile above what it held before."""
     os.environ["BENCH_DATABASE_URL"] = DEFAULT_URL.rsplit("/", 1)[0] + "/otc_bench_cash_import"
     url = setup_django()
+    from django.utils import timezone
+
     from otc.models import User
-    from payments.cash_application.statement_import import import_bank_statement
-    from payments.models import CompanyBankAccount
+    from payments.cash_application.statement_import import file_fingerprint, import_bank_statement
+    from payments.cash_application.upload_files import open_upload_file, store_upload_file
+    from payments.models import BankStatementUpload, CompanyBankAccount
 
     clerk = User.objects.create_user("bench-import@otc.test", "x", is_staff=True, is_superuser=True)
     CompanyBankAccount.objects.create(name="Bench EUR", iban=COMPANY_IBAN, currency="EUR")
+    content = path.read_bytes()
+    upload = BankStatementUpload.objects.create(
+        filename=path.name,
+        format="camt053",
+        file_sha256=file_fingerprint(content),
+        uploaded_by=clerk,
+        progressed_at=timezone.now(),
+    )
+    store_upload_file(upload, content)
+    del content
     gc.collect()
-    with Timer() as timer, RssHighWater() as memory, path.open("rb") as source:
-        imported = import_bank_statement(content=source, filename=path.name, format="camt053", actor=clerk)
+    with Timer() as timer, RssHighWater() as memory:
+        imported = import_bank_statement(
+            content=open_upload_file(upload), filename=path.name, format="camt053", actor=clerk
+        )
     figures = {
         "statements": len(imported),
         "lines": sum(statement.line_count for statement in imported),

@@ -55,6 +55,7 @@ WIPED_MODELS = (
     "payments.BankStatement",
     "payments.BankStatementLine",
     "payments.BankStatementUpload",
+    "payments.BankStatementUploadPart",
     "payments.DunningAssignment",
     "payments.DunningRun",
     "payments.DunningLetter",

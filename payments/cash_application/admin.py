@@ -364,9 +364,6 @@ class BankStatementUploadAdmin(ReadOnlyModelAdmin):
     readonly_fields = fields
     change_form_template = "admin/payments/bankstatementupload/change_form.html"
 
-    def get_queryset(self, request) -> QuerySet[BankStatementUpload]:
-        return super().get_queryset(request).defer("content")
-
     @display(description="Status", ordering="status")
     def status_badge(self, upload: BankStatementUpload) -> str:
         return badge(upload.get_status_display(), UPLOAD_COLORS[upload.status])

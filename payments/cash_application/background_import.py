@@ -21,6 +21,7 @@ from django.utils import timezone
 from otc.errors import DomainError
 from payments.cash_application import services as reconciliation
 from payments.cash_application.statement_import import import_bank_statement
+from payments.cash_application.upload_files import drop_upload_file, open_upload_file
 from payments.models import BankStatementLine, BankStatementUpload, StatementLineStatus, UploadStatus
 from payments.models.statements import UNFINISHED_UPLOAD
 
@@ -83,7 +84,7 @@ def _import(upload: BankStatementUpload) -> bool:
     try:
         with transaction.atomic():
             statements = import_bank_statement(
-                content=upload.content,
+                content=open_upload_file(upload),
                 filename=upload.filename,
                 format=upload.format,
                 actor=upload.uploaded_by,
@@ -141,4 +142,6 @@ def _report(upload: BankStatementUpload, **changes) -> None:
 
 def _finish(upload: BankStatementUpload, status: str, *, error: str = "") -> None:
     """Done or failed: the stored file is dropped, the counts stay."""
-    _report(upload, status=status, error=error, content=None, finished_at=timezone.now())
+    with transaction.atomic():
+        _report(upload, status=status, error=error, finished_at=timezone.now())
+        drop_upload_file(upload)

@@ -44,11 +44,9 @@ def statements_with_lines() -> QuerySet[BankStatement]:
 
 
 def upload_list() -> QuerySet[BankStatementUpload]:
-    """Statement uploads with who uploaded them and their statements' ids, without the stored file."""
-    return (
-        BankStatementUpload.objects.defer("content")
-        .select_related("uploaded_by")
-        .prefetch_related(Prefetch("statements", queryset=BankStatement.objects.only("pk").order_by("pk")))
+    """Statement uploads with who uploaded them and their statements' ids."""
+    return BankStatementUpload.objects.select_related("uploaded_by").prefetch_related(
+        Prefetch("statements", queryset=BankStatement.objects.only("pk").order_by("pk"))
     )
 
 

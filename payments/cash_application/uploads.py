@@ -22,6 +22,7 @@ from payments import tasks
 from payments.cash_application.bank_formats.csv_layout import CSV_LAYOUTS
 from payments.cash_application.errors import StatementAlreadyImported
 from payments.cash_application.statement_import import file_fingerprint, refuse_imported_file
+from payments.cash_application.upload_files import store_upload_file
 from payments.models import BankStatementUpload, StatementFormat, UploadStatus
 
 _CAMT_ENTRY = re.compile(rb"<(?:[\w.-]+:)?Ntry[\s>]")
@@ -80,11 +81,11 @@ def queue_statement_upload(
                 csv_statement_id=csv_statement_id,
                 csv_period_start=csv_period[0] if csv_period else None,
                 csv_period_end=csv_period[1] if csv_period else None,
-                content=content,
                 file_sha256=file_sha256,
                 uploaded_by=actor,
                 progressed_at=timezone.now(),
             )
+            store_upload_file(upload, content)
     except IntegrityError:
         _refuse_in_progress(file_sha256)
         raise
@@ -97,7 +98,6 @@ def _refuse_in_progress(file_sha256: str) -> None:
         BankStatementUpload.objects.exclude(status=UploadStatus.FAILED)
         .filter(file_sha256=file_sha256)
         .select_related("uploaded_by")
-        .defer("content")
         .first()
     )
     if earlier is not None:

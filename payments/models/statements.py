@@ -156,8 +156,8 @@ UNFINISHED_UPLOAD = (UploadStatus.QUEUED, UploadStatus.IMPORTING, UploadStatus.R
 
 
 class BankStatementUpload(models.Model):
-    """A statement file too long to import and reconcile within a web request: stored (encrypted) when
-    uploaded, then imported and reconciled by a worker, its progress counted batch by batch.
+    """A statement file too long to import and reconcile within a web request: stored (encrypted, in
+    parts) when uploaded, then imported and reconciled by a worker, its progress counted batch by batch.
 
     The file is kept only until the upload is done or failed. One file is in progress (or done) at
     most once; a failed upload of it does not stop the next.
@@ -170,7 +170,6 @@ class BankStatementUpload(models.Model):
     csv_statement_id = models.CharField("CSV statement id", max_length=35, blank=True)
     csv_period_start = models.DateField("CSV period from", null=True, blank=True)
     csv_period_end = models.DateField("CSV period to", null=True, blank=True)
-    content = EncryptedBinaryField(null=True, editable=False, help_text="The file as uploaded, until it is processed.")
     file_sha256 = models.CharField("file SHA-256", max_length=64, editable=False)
     status = models.CharField(max_length=12, choices=UploadStatus.choices, default=UploadStatus.QUEUED)
     lines_read = models.PositiveIntegerField(default=0, help_text="Lines imported, of every statement in the file.")
@@ -213,3 +212,19 @@ class BankStatementUpload(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status not in UNFINISHED_UPLOAD
+
+
+class BankStatementUploadPart(models.Model):
+    """One part of an upload's file, encrypted on its own, so that a worker reads the file a part at a
+    time instead of decrypting it whole (payments.cash_application.upload_files). Kept until the upload
+    is processed."""
+
+    upload = models.ForeignKey(BankStatementUpload, on_delete=models.CASCADE, related_name="file_parts")
+    number = models.PositiveIntegerField(help_text="From 0, in the order of the file.")
+    content = EncryptedBinaryField(editable=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["upload", "number"], name="statement_upload_part_once")]
+
+    def __str__(self) -> str:
+        return f"{self.upload_id}/{self.number}"

@@ -3,11 +3,13 @@ reconciled by a worker with the progress counted on the upload. A real worker en
 done with the right counts; a malformed file ends failed with the reason and not a statement row; the
 API answers 202 with the status URL; the admin lands on the upload's page, refreshed until it is done."""
 
+import hashlib
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
@@ -15,8 +17,16 @@ from invoicing.models import InvoiceStatus
 from payments import tasks
 from payments.cash_application import background_import
 from payments.cash_application.background_import import run_statement_upload
+from payments.cash_application.upload_files import PART_SIZE, open_upload_file, store_upload_file
 from payments.cash_application.uploads import entry_count, queue_statement_upload
-from payments.models import BankStatement, BankStatementLine, BankStatementUpload, StatementFormat, UploadStatus
+from payments.models import (
+    BankStatement,
+    BankStatementLine,
+    BankStatementUpload,
+    BankStatementUploadPart,
+    StatementFormat,
+    UploadStatus,
+)
 from tests import factories
 from tests.support.workers import wait_for
 
@@ -80,7 +90,7 @@ def assert_done_with_the_right_counts(upload: BankStatementUpload, invoices) -> 
         upload.waiting,
         upload.set_aside,
     ) == (LINES, LINES, PAID, UNKNOWN_MAIN + UNKNOWN_SECOND, OUTGOING_MAIN + OUTGOING_SECOND)
-    assert upload.content is None  # the stored file is dropped once processed
+    assert not upload.file_parts.exists()  # the stored file is dropped once processed
     assert upload.error == ""
     assert upload.finished_at is not None
     assert sorted(upload.statements.values_list("account_iban", "line_count")) == [
@@ -91,6 +101,32 @@ def assert_done_with_the_right_counts(upload: BankStatementUpload, invoices) -> 
     for invoice in invoices:
         invoice.refresh_from_db()
         assert invoice.status == InvoiceStatus.PAID
+
+
+@pytest.mark.django_db
+def test_a_stored_file_is_kept_in_encrypted_parts_and_read_back_whole_rewound_and_from_any_offset(clerk):
+    content = bytes(range(256)) * (PART_SIZE // 256) * 2 + b"the last, shorter part"
+    upload = BankStatementUpload.objects.create(
+        filename="long.xml",
+        format=StatementFormat.CAMT053,
+        file_sha256="0" * 64,
+        uploaded_by=clerk,
+        progressed_at=timezone.now(),
+    )
+
+    store_upload_file(upload, content)
+
+    assert list(upload.file_parts.order_by("number").values_list("number", flat=True)) == [0, 1, 2]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT content FROM payments_bankstatementuploadpart WHERE upload_id = %s", [upload.pk])
+        stored = [bytes(row[0]) for row in cursor.fetchall()]
+    assert all(b"the last, shorter part" not in token and bytes(range(64)) not in token for token in stored)
+    stream = open_upload_file(upload)
+    assert stream.read() == content
+    stream.seek(0)
+    assert hashlib.sha256(stream.read()).hexdigest() == hashlib.sha256(content).hexdigest()
+    stream.seek(PART_SIZE - 3)
+    assert stream.read(6) == content[PART_SIZE - 3 : PART_SIZE + 3]
 
 
 def test_the_entries_of_a_file_are_counted_without_parsing_it(long_file):
@@ -112,7 +148,7 @@ def test_a_long_file_is_imported_and_reconciled_by_a_worker_and_ends_done_with_i
     upload = queue_statement_upload(content=content, filename="long.sta", format=StatementFormat.MT940, actor=clerk)
 
     stored = BankStatementUpload.objects.get(pk=upload.pk)
-    assert stored.content == content
+    assert open_upload_file(stored).read() == content
     assert stored.uploaded_by == clerk
     wait_for(
         lambda: BankStatementUpload.objects.filter(pk=upload.pk, status=UploadStatus.DONE).exists(),
@@ -137,7 +173,8 @@ def test_a_malformed_long_file_fails_with_the_reason_and_writes_no_statement(
     upload.refresh_from_db()
     assert upload.status == UploadStatus.FAILED
     assert "balances" in upload.error
-    assert (upload.lines_read, upload.lines_reconciled, upload.content) == (0, 0, None)
+    assert (upload.lines_read, upload.lines_reconciled) == (0, 0)
+    assert not BankStatementUploadPart.objects.exists()
     assert not BankStatement.objects.exists()
     assert not BankStatementLine.objects.exists()
     assert not upload.statements.exists()
