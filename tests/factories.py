@@ -64,20 +64,15 @@ TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
 
 def give_totp(user: User) -> User:
-    """Set up the authenticator app with a secret the tests know (current_totp_code)."""
+    """Set up the authenticator app with a secret the tests know (totp_code)."""
     TOTP.activate(user, TOTP_SECRET)
     return user
 
 
-TOTP_TYPING_SECONDS = 3  # from reading a code to the server checking it: a browser test types and submits
-
-
-def current_totp_code() -> str:
-    """The code the authenticator app of every test user shows now; in the last seconds of its 30-second
-    window, the next one (waiting for it), so the server never checks a code that has just expired."""
-    if 30 - time.time() % 30 < TOTP_TYPING_SECONDS:
-        time.sleep(30 - time.time() % 30)
-    return format_hotp_value(hotp_value(TOTP_SECRET, int(time.time()) // 30))
+def totp_code(*, steps_ago: int = 0) -> str:
+    """The code the authenticator app of every test user shows now (or showed `steps_ago` 30-second
+    steps ago). A code typed as the app turns is still accepted (MFA_TOTP_TOLERANCE)."""
+    return format_hotp_value(hotp_value(TOTP_SECRET, int(time.time()) // 30 - steps_ago))
 
 
 class CustomerFactory(factory.Factory):

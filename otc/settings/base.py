@@ -193,6 +193,9 @@ OTC_SIGN_IN_BURST_PER_MINUTE = int(env("SIGN_IN_BURST_PER_MINUTE", "100"))
 ACCOUNT_PREVENT_ENUMERATION = True
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "OTC suite"
+# A code typed as the app turns to the next one (or with the phone's clock a few seconds off) is still
+# accepted: one 30-second step either side, as RFC 6238 (5.2) recommends; a code is accepted once only.
+MFA_TOTP_TOLERANCE = 1
 # Staff with finance or admin powers must set up TOTP before they reach the admin, in every settings
 # module (otc.accounts). Accounts are made by staff, never by sign-up, so an unverified email record
 # (an address typed by an administrator) must not stop MFA set-up; allauth's check guards open sign-up.

@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from customers.models import Customer, CustomerStatus
-from tests.factories import CustomerFactory, StaffFactory, current_totp_code
+from tests.factories import CustomerFactory, StaffFactory, totp_code
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -20,7 +20,7 @@ def sign_in(page, email: str) -> None:
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
     expect(page).to_have_url(re.compile(r"/accounts/2fa/authenticate/"))  # finance and admin staff use TOTP
-    page.fill("input[name=code]", current_totp_code())
+    page.fill("input[name=code]", totp_code())
     page.click("button[type=submit]")
     expect(page).to_have_url(re.compile(r"/admin/$"))
 

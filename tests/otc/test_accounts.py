@@ -1,3 +1,4 @@
+import time
 from pathlib import Path
 
 import pytest
@@ -7,7 +8,7 @@ from django.conf import settings
 
 from otc.accounts import staff_needs_mfa_setup
 from otc.models import User
-from tests.factories import StaffFactory, UserFactory, current_totp_code
+from tests.factories import StaffFactory, UserFactory, totp_code
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "correct-horse-battery"
@@ -26,14 +27,34 @@ def test_staff_signs_in_with_email_and_their_authenticator_code_and_reaches_the_
     password_step = client.post("/accounts/login/", {"login": "finn@otc.test", "password": PASSWORD})
     assert password_step["Location"] == "/accounts/2fa/authenticate/"
     assert "_auth_user_id" not in client.session
-    wrong = client.post("/accounts/2fa/authenticate/", {"code": f"{(int(current_totp_code()) + 1) % 10**6:06}"})
+    wrong = client.post("/accounts/2fa/authenticate/", {"code": f"{(int(totp_code()) + 1) % 10**6:06}"})
     assert wrong.status_code == 200
     assert "_auth_user_id" not in client.session
-    code_step = client.post("/accounts/2fa/authenticate/", {"code": current_totp_code()})
+    code_step = client.post("/accounts/2fa/authenticate/", {"code": totp_code()})
 
     assert code_step.status_code == 302
     assert client.get("/admin/").status_code == 200
     assert int(client.session["_auth_user_id"]) == staff.pk
+
+
+def test_a_code_of_the_step_before_is_accepted_once_and_one_two_steps_old_never(client):
+    StaffFactory(email="finn@otc.test")
+    client.post("/accounts/login/", {"login": "finn@otc.test", "password": PASSWORD})
+    if 30 - time.time() % 30 < 2:  # the steps counted back from now must not move on before the checks
+        time.sleep(30 - time.time() % 30)
+
+    too_old = client.post("/accounts/2fa/authenticate/", {"code": totp_code(steps_ago=2)})
+    assert too_old.status_code == 200
+    assert "_auth_user_id" not in client.session
+    just_turned = client.post("/accounts/2fa/authenticate/", {"code": totp_code(steps_ago=1)})
+    assert just_turned.status_code == 302
+    assert client.get("/admin/").status_code == 200
+
+    client.logout()
+    client.post("/accounts/login/", {"login": "finn@otc.test", "password": PASSWORD})
+    replayed = client.post("/accounts/2fa/authenticate/", {"code": totp_code(steps_ago=1)})
+    assert replayed.status_code == 200
+    assert "_auth_user_id" not in client.session
 
 
 def test_finance_and_admin_staff_need_mfa_in_every_settings_module_others_do_not():
