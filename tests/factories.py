@@ -69,10 +69,11 @@ def give_totp(user: User) -> User:
     return user
 
 
-def totp_code(*, steps_ago: int = 0) -> str:
-    """The code the authenticator app of every test user shows now (or showed `steps_ago` 30-second
-    steps ago). A code typed as the app turns is still accepted (MFA_TOTP_TOLERANCE)."""
-    return format_hotp_value(hotp_value(TOTP_SECRET, int(time.time()) // 30 - steps_ago))
+def totp_code(secret: str = TOTP_SECRET, *, steps_ago: int = 0) -> str:
+    """The code an authenticator app with `secret` (every test user's, unless given) shows now, or
+    showed `steps_ago` 30-second steps ago. A code typed as the app turns is still accepted
+    (MFA_TOTP_TOLERANCE)."""
+    return format_hotp_value(hotp_value(secret, int(time.time()) // 30 - steps_ago))
 
 
 class CustomerFactory(factory.Factory):

@@ -2,19 +2,16 @@
 authenticator app (allauth's TOTP) and may skip it, unless their company requires it; then every
 portal page waits until the app is set up."""
 
-import time
-
 import pytest
-from allauth.mfa import app_settings as mfa_settings
 from allauth.mfa.models import Authenticator
-from allauth.mfa.totp.internal.auth import SECRET_SESSION_KEY, format_hotp_value, hotp_value
+from allauth.mfa.totp.internal.auth import SECRET_SESSION_KEY
 from django.test import Client
 from django.urls import reverse
 
 from customers import services
 from customers.models import PortalRole
 from customers.services import invitation_token
-from tests.factories import CustomerFactory
+from tests.factories import CustomerFactory, totp_code
 
 pytestmark = pytest.mark.django_db
 
@@ -41,8 +38,7 @@ def activate_totp(client: Client) -> object:
     page = client.get(reverse("mfa_activate_totp"))
     assert page.status_code == 200, page.get("Location")
     secret = client.session[SECRET_SESSION_KEY]
-    code = format_hotp_value(hotp_value(secret, int(time.time()) // mfa_settings.TOTP_PERIOD))
-    return client.post(reverse("mfa_activate_totp"), {"code": code})
+    return client.post(reverse("mfa_activate_totp"), {"code": totp_code(secret)})
 
 
 def test_after_the_invitation_two_factor_is_offered_and_can_be_skipped(nordwind, clerk):
