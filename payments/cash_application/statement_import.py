@@ -149,14 +149,13 @@ def _parse(
         StatementFormat.CAMT052: parse_camt052,
         StatementFormat.CAMT054: parse_camt054,
     }
+    read_whole = {StatementFormat.MT940: parse_mt940, StatementFormat.BAI2: parse_bai2}
     if format in read_as_parsed:
         return read_as_parsed[format](content)
     if not isinstance(content, bytes):
         content = content.read()
-    if format == StatementFormat.MT940:
-        return parse_mt940(content)
-    if format == StatementFormat.BAI2:
-        return parse_bai2(content)
+    if format in read_whole:
+        return read_whole[format](content)
     if format == StatementFormat.CSV:
         if csv_layout not in CSV_LAYOUTS:
             raise InvalidInput(
