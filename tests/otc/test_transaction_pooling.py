@@ -26,8 +26,8 @@ def test_transaction_pooling_keeps_no_connection_cursor_or_prepared_statement():
     assert pooled["OPTIONS"]["prepare_threshold"] is None
 
 
-def test_without_pooling_connections_are_kept_and_cursors_allowed():
+def test_without_pooling_connections_are_kept_and_statements_prepared():
     direct = database_settings(DB_TRANSACTION_POOLING="", DB_CONN_MAX_AGE="60")
 
     assert (direct["CONN_MAX_AGE"], direct.get("DISABLE_SERVER_SIDE_CURSORS", False)) == (60, False)
-    assert "prepare_threshold" not in direct.get("OPTIONS", {})
+    assert direct["OPTIONS"]["prepare_threshold"] == 5

@@ -1,0 +1,1 @@
+"""The database engine: Django's PostgreSQL backend with statements prepared on the server (base.py)."""
