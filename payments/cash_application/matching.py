@@ -284,7 +284,9 @@ def _customers_by_name(payer_keys: set[str]) -> dict[str, dict[int, bool]]:
     shorter = {prefix for key in payer_keys for prefix in _word_prefixes(key)}
     with connection.cursor() as cursor:
         # A range on the varchar_pattern_ops index (name_key ~>=~ key AND name_key ~<~ key || '~')
-        # finds names starting with each key; '~' sorts after every character name_key keeps.
+        # finds names starting with each key; '~' sorts after every character name_key keeps. Equal
+        # names are joined, not looked up with = ANY(...): the prepared statement's generic plan took
+        # the trigram index for = ANY, 68 ms for 150 names instead of under 1.
         cursor.execute(
             """
             SELECT k.key, c.id, c.name_key
@@ -294,7 +296,8 @@ def _customers_by_name(payer_keys: set[str]) -> dict[str, dict[int, bool]]:
                      WHERE name_key::text ~>=~ k.key AND name_key::text ~<~ (k.key || '~')
                      ORDER BY name_key LIMIT %s) c
             UNION ALL
-            SELECT name_key, id, name_key FROM customers_customer WHERE name_key = ANY(%s::text[])
+            SELECT k.key, c.id, c.name_key
+              FROM unnest(%s::text[]) AS k(key) JOIN customers_customer c ON c.name_key = k.key
             """,
             [sorted(payer_keys), NAME_MATCHES_MAX + 1, sorted(shorter)],
         )
