@@ -151,9 +151,8 @@ class Customer(models.Model):
         help_text="Buyer reference (BT-10) of a German public-sector buyer, e.g. 04011000-1234512345-06; "
         "XRechnung delivery needs it.",
     )
-    name_key = models.CharField(
-        max_length=200, editable=False, db_index=True, help_text="Normalized name used to spot duplicates."
-    )
+    # Indexed in Meta (prefix and trigram): a plain index as well would be a third copy to keep up to date.
+    name_key = models.CharField(max_length=200, editable=False, help_text="Normalized name used to spot duplicates.")
     default_currency = CurrencyField(default="EUR")
     language = models.CharField(max_length=8, choices=settings.LANGUAGES, default="en")
     payment_terms_days = models.PositiveSmallIntegerField(default=30)
@@ -181,12 +180,12 @@ class Customer(models.Model):
                 name="customer_peppol_scheme_with_id",
             ),
         ]
-        # Prefix look-ups (LIKE 'abc%') for the duplicate guard.
+        # Prefix look-ups (LIKE 'abc%') and equal names for the duplicate guard and cash application.
         indexes = [
             models.Index(fields=["name_key"], name="customer_name_key_prefix", opclasses=["varchar_pattern_ops"]),
             GinIndex(fields=["name_key"], name="customer_name_key_trigram", opclasses=["gin_trgm_ops"]),
-            # What list search uses (otc.search): numbers by their start, names and tax IDs by any part.
-            models.Index(fields=["number"], name="customer_number_prefix", opclasses=["varchar_pattern_ops"]),
+            # What list search uses (otc.search): numbers by their start (the varchar_pattern_ops index
+            # Django gives every unique CharField), names and tax IDs by any part.
             GinIndex(OpClass(Upper("tax_id"), name="gin_trgm_ops"), name="customer_tax_id_trigram"),
             GinIndex(OpClass(Upper("legal_name"), name="gin_trgm_ops"), name="customer_legal_name_trigram"),
             GinIndex(OpClass(Upper("trading_name"), name="gin_trgm_ops"), name="customer_trading_name_trigram"),

@@ -145,8 +145,8 @@ class Invoice(models.Model):
             models.Index(fields=["customer", "currency"], condition=Q(open_amount__gt=0), name="invoice_open_items"),
             models.Index(fields=["status", "due_date"], name="invoice_status_due"),
             models.Index(fields=["-issue_date", "-id"], name="invoice_recent"),
-            # What list search uses (otc.search): numbers by their start, PO numbers whole in any case.
-            models.Index(fields=["number"], name="invoice_number_prefix", opclasses=["varchar_pattern_ops"]),
+            # What list search uses (otc.search): numbers by their start (the varchar_pattern_ops index
+            # Django gives every unique CharField), PO numbers whole in any case.
             models.Index(Upper("po_number"), name="invoice_po_number"),
         ]
         triggers = [

@@ -78,8 +78,8 @@ class Order(models.Model):
         indexes = [
             models.Index(fields=["customer", "status"], name="order_customer_status"),
             models.Index(fields=["status", "-created_at"], name="order_status_recent"),
-            # What list search uses (otc.search): numbers by their start, PO numbers whole in any case.
-            models.Index(fields=["number"], name="order_number_prefix", opclasses=["varchar_pattern_ops"]),
+            # What list search uses (otc.search): numbers by their start (the varchar_pattern_ops index
+            # Django gives every unique CharField), PO numbers whole in any case.
             models.Index(Upper("po_number"), name="order_po_number"),
         ]
 

@@ -82,9 +82,8 @@ class Payment(models.Model):
                 condition=Q(amount__gt=F("allocated_amount") + F("refunded_amount")),
                 name="payment_unallocated",
             ),
-            # What list search uses (otc.search): numbers by their start, provider ids whole in any case,
-            # remittance text by any part.
-            models.Index(fields=["number"], name="payment_number_prefix", opclasses=["varchar_pattern_ops"]),
+            # What list search uses (otc.search): numbers by their start (the varchar_pattern_ops index
+            # Django gives every unique CharField), provider ids whole in any case, remittance text by any part.
             models.Index(Upper("external_id"), name="payment_external_id"),
             GinIndex(OpClass(Upper("reference"), name="gin_trgm_ops"), name="payment_reference_trigram"),
         ]
