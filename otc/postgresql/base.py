@@ -26,12 +26,6 @@ class PreparingCursor(base.ServerBindingCursor):
             return super().execute(self.mogrify(query, params), prepare=False)
         return super().execute(query, params, **options)
 
-    def executemany(self, query: Any, params_seq: Any, **options: Any) -> None:
-        if not _holds_several_statements(query):
-            return super().executemany(query, params_seq, **options)
-        for params in params_seq:
-            self.execute(query, params)
-
     def mogrify(self, query: Any, params: Any = None) -> str:
         """The statement with its parameters merged as client-side binding merges them (pghistory builds
         its audit-trail queries this way)."""
