@@ -122,10 +122,13 @@ def database(url: str) -> dict:
     """A database's settings from its URL, connections kept DB_CONN_MAX_AGE seconds and health-checked.
 
     The engine (otc.postgresql) binds parameters on the server, and psycopg prepares a statement once a
-    connection has run it five times: PostgreSQL then plans it once instead of at every call."""
+    connection has run it five times: PostgreSQL then plans it once instead of at every call.
+    DB_PREPARED_STATEMENTS=false turns preparing off (every call planned again), should a prepared
+    statement's generic plan ever be worse than planning each call (docs/operator-guide.md)."""
     settings = dj_database_url.parse(url, conn_max_age=int(env("DB_CONN_MAX_AGE", "60")), conn_health_checks=True)
     settings["ENGINE"] = "otc.postgresql"
-    settings.setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=5)
+    prepare_threshold = 5 if env_bool("DB_PREPARED_STATEMENTS", True) else None
+    settings.setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=prepare_threshold)
     return settings
 
 

@@ -31,3 +31,10 @@ def test_without_pooling_connections_are_kept_and_statements_prepared():
 
     assert (direct["CONN_MAX_AGE"], direct.get("DISABLE_SERVER_SIDE_CURSORS", False)) == (60, False)
     assert direct["OPTIONS"]["prepare_threshold"] == 5
+
+
+def test_prepared_statements_can_be_turned_off():
+    unprepared = database_settings(DB_TRANSACTION_POOLING="", DB_PREPARED_STATEMENTS="false")
+
+    assert unprepared["OPTIONS"]["prepare_threshold"] is None
+    assert unprepared["OPTIONS"]["server_side_binding"] is True
