@@ -8,6 +8,7 @@ from datetime import date
 from decimal import Decimal
 
 import factory
+from allauth.mfa import app_settings as mfa_settings
 from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, hotp_value
 from django.contrib.auth.models import Group
 
@@ -71,9 +72,9 @@ def give_totp(user: User) -> User:
 
 def totp_code(secret: str = TOTP_SECRET, *, steps_ago: int = 0) -> str:
     """The code an authenticator app with `secret` (every test user's, unless given) shows now, or
-    showed `steps_ago` 30-second steps ago. A code typed as the app turns is still accepted
-    (MFA_TOTP_TOLERANCE)."""
-    return format_hotp_value(hotp_value(secret, int(time.time()) // 30 - steps_ago))
+    showed `steps_ago` steps (MFA_TOTP_PERIOD, 30 seconds) ago. A code typed as the app turns is still
+    accepted (MFA_TOTP_TOLERANCE)."""
+    return format_hotp_value(hotp_value(secret, int(time.time()) // mfa_settings.TOTP_PERIOD - steps_ago))
 
 
 class CustomerFactory(factory.Factory):
