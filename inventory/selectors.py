@@ -18,8 +18,10 @@ from inventory.models import (
     Product,
     StockLevel,
     TaxCategoryCode,
+    Warehouse,
     format_quantity,
 )
+from otc.joined_rows import model_columns
 
 EU_COUNTRIES = {code.upper() for code in MEMBER_STATES} - {"XI"}
 ZERO = Decimal("0")
@@ -27,6 +29,16 @@ ZERO = Decimal("0")
 
 def product_list() -> QuerySet[Product]:
     return Product.objects.select_related("tax_category")
+
+
+def default_warehouse() -> Warehouse | None:
+    """The warehouse orders ship from unless they say otherwise (at most one, by constraint); written out
+    (otc.joined_rows) since every order entered reads it."""
+    columns = model_columns(Warehouse, "w")
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {columns.sql} FROM inventory_warehouse w WHERE w.is_default")  # noqa: S608
+        row = cursor.fetchone()
+    return None if row is None else columns.instance(row, 0)
 
 
 def availability(*, product_ids: Iterable[int] | None = None) -> QuerySet[StockLevel]:

@@ -14,6 +14,7 @@ from inventory.errors import InsufficientStock
 from inventory.events import LowStock, StockReceived
 from inventory.models import MoveKind, Product, StockLevel, StockMove, Warehouse, format_quantity
 from otc.audit import acting
+from otc.bulk_rows import insert_rows
 from otc.errors import InvalidInput
 from otc.events import publish
 from otc.models import User
@@ -231,7 +232,8 @@ def reserve_stock(*, requests: Iterable[StockRequest], actor: User | None, allow
         detail = ", ".join(f"{products[key[0]]}: {format_quantity(amount)} short" for key, amount in short.items())
         raise InsufficientStock(f"Not enough stock: {detail}.")
     taken = {key: amount for key, amount in granted.items() if amount > 0}
-    StockMove.objects.bulk_create(
+    insert_rows(
+        StockMove,
         [
             StockMove(
                 product_id=key[0],
@@ -243,7 +245,7 @@ def reserve_stock(*, requests: Iterable[StockRequest], actor: User | None, allow
                 reference=references[key],
             )
             for key, amount in taken.items()
-        ]
+        ],
     )
     _announce_low_stock(
         [

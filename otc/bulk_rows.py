@@ -1,9 +1,13 @@
 """Writing many rows of a model at once, for the set-based paths: new rows with PostgreSQL's COPY (bulk
 invoicing and its ledger postings: one round trip, no SQL text to build and parse, and the same row
-triggers as INSERT), changed rows with one UPDATE from arrays (order entry's reservations)."""
+triggers as INSERT); a few new rows, whose keys the caller needs, with one INSERT from arrays, and
+changed rows with one UPDATE from arrays (order entry's lines, stock moves and reservations). The two
+statements from arrays have the same text for any number of rows, built once per model: compiling
+Django's INSERT or UPDATE for three order lines cost more than the database's work to write them."""
 
 from collections.abc import Iterable
 from datetime import datetime
+from functools import cache
 from itertools import chain
 from operator import attrgetter
 
@@ -55,21 +59,63 @@ def copy_rows(model: type[models.Model], objs: Iterable[models.Model], *, now: d
             copy.write_row(row)
 
 
-def update_rows(model: type[models.Model], objs: list[models.Model], fields: list[str]) -> None:
-    """Write `fields` of the objects back in one UPDATE from arrays (one per column), instead of the
-    CASE WHEN per row that bulk_update builds: the statement has the same text for any number of rows."""
+def insert_rows(model: type[models.Model], objs: list[models.Model]) -> None:
+    """Insert the objects with one INSERT from arrays and give them their primary keys, as bulk_create
+    does (values prepared as a save prepares them: `auto_now_add` stamped, encrypted fields encrypted)."""
     if not objs:
         return
+    statement, fields = _insert_statement(model)
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [_prepared(field, objs, add=True) for field in fields])
+        keys = cursor.fetchall()
+    for obj, (pk,) in zip(objs, keys, strict=True):
+        obj.pk = pk
+        obj._state.adding = False
+        obj._state.db = connection.alias
+
+
+def update_rows(model: type[models.Model], objs: list[models.Model], fields: list[str]) -> None:
+    """Write `fields` of the objects back in one UPDATE from arrays (one per column), instead of the
+    CASE WHEN per row that bulk_update builds; as `save(update_fields=...)` does, an `auto_now` field among
+    `fields` is stamped."""
+    if not objs:
+        return
+    statement, columns = _update_statement(model, tuple(fields))
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [_prepared(field, objs, add=False) for field in columns])
+
+
+def _prepared(field: models.Field, objs: list[models.Model], *, add: bool) -> list:
+    return [field.get_db_prep_save(field.pre_save(obj, add), connection) for obj in objs]
+
+
+def _unnest(fields: list[models.Field]) -> str:
+    return ", ".join(f"%s::{field.db_type(connection)}[]" for field in fields)
+
+
+@cache
+def _insert_statement(model: type[models.Model]) -> tuple[str, list[models.Field]]:
+    meta = model._meta
+    fields = [field for field in meta.concrete_fields if not field.primary_key]
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(field.column) for field in fields)
+    return (
+        f"INSERT INTO {quote(meta.db_table)} ({names}) SELECT * FROM unnest({_unnest(fields)}) "  # noqa: S608
+        f"RETURNING {quote(meta.pk.column)}",
+        fields,
+    )
+
+
+@cache
+def _update_statement(model: type[models.Model], fields: tuple[str, ...]) -> tuple[str, list[models.Field]]:
     meta = model._meta
     columns = [meta.pk, *(meta.get_field(name) for name in fields)]
     quote = connection.ops.quote_name
-    arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in columns)
     names = ", ".join(quote(field.column) for field in columns)
     assignments = ", ".join(f"{quote(field.column)} = given.{quote(field.column)}" for field in columns[1:])
     pk = quote(meta.pk.column)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {quote(meta.db_table)} AS row SET {assignments} "  # noqa: S608 - names come from the model
-            f"FROM unnest({arrays}) AS given({names}) WHERE row.{pk} = given.{pk}",
-            [[getattr(obj, field.attname) for obj in objs] for field in columns],
-        )
+    return (
+        f"UPDATE {quote(meta.db_table)} AS row SET {assignments} "  # noqa: S608 - names come from the model
+        f"FROM unnest({_unnest(columns)}) AS given({names}) WHERE row.{pk} = given.{pk}",
+        columns,
+    )
