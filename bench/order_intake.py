@@ -16,7 +16,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import CpuTimer, Timer, psycopg_url, setup_django, write_results
+from common import CpuTimer, Timer, psycopg_url, refresh_statistics, setup_django, write_results
 
 PRODUCTS = 100
 CUSTOMERS = 200
@@ -204,16 +204,6 @@ def racer(order_ids, clerk_id) -> tuple[int, int]:
         confirmed += 1
     connections.close_all()
     return confirmed, len(order_ids)
-
-
-def refresh_statistics() -> None:
-    """ANALYZE, as autovacuum does on a server once a tenth of a table has changed (it is off on the CI
-    machines this runs on): without statistics PostgreSQL plans for the empty tables of the start and keeps
-    those plans, a sequential scan for an update of three order lines among tens of thousands."""
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
 
 
 def oversold_units(products) -> Decimal:

@@ -60,8 +60,9 @@ def copy_rows(model: type[models.Model], objs: Iterable[models.Model], *, now: d
 
 
 def insert_rows(model: type[models.Model], objs: list[models.Model]) -> None:
-    """Insert the objects with one INSERT from arrays and give them their primary keys, as bulk_create
-    does (values prepared as a save prepares them: `auto_now_add` stamped, encrypted fields encrypted)."""
+    """Insert the objects (new ones, without primary keys) with one INSERT from arrays and give them their
+    keys, as bulk_create does; values are prepared as a save prepares them (`auto_now_add` stamped,
+    encrypted fields encrypted), generated columns left to the database."""
     if not objs:
         return
     statement, fields = _insert_statement(model)
@@ -96,7 +97,7 @@ def _unnest(fields: list[models.Field]) -> str:
 @cache
 def _insert_statement(model: type[models.Model]) -> tuple[str, list[models.Field]]:
     meta = model._meta
-    fields = [field for field in meta.concrete_fields if not field.primary_key]
+    fields = [field for field in meta.concrete_fields if not (field.primary_key or field.generated)]
     quote = connection.ops.quote_name
     names = ", ".join(quote(field.column) for field in fields)
     return (
