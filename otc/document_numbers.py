@@ -18,6 +18,7 @@ from stdnum.iso7064 import mod_97_10
 SEPARATORS = r"[\s\-_./:#]*"
 # RF, check digits and body, with the spaces people and scanners put anywhere in it; OCR'd letters for
 # digits in the check digits too (the mod-97 check decides what was meant).
+_NOT_DIGIT = re.compile(r"\D")
 _CREDITOR_REFERENCE = re.compile(r"(?<![A-Z0-9])R\s?F\s*[0-9OISBZ]\s?[0-9OISBZ](?:\s{0,2}[A-Z0-9]){1,21}")
 # Letters that OCR or a retyped scan puts for digits, read back within a number only.
 _OCR_DIGITS = str.maketrans("OISBZ", "01582")
@@ -135,7 +136,7 @@ def printed_creditor_reference(reference: str) -> str:
 
 def number_digits(number: str) -> str:
     """Year and sequence of a number ("INV-2026-000123" -> "2026000123")."""
-    return re.sub(r"\D", "", number)
+    return _NOT_DIGIT.sub("", number)
 
 
 def near_digits(digits: str, *, this_year: int | None = None) -> set[str]:

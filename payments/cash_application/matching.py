@@ -40,7 +40,7 @@ from customers.models import BankAccount
 from customers.validators import name_key
 from invoicing.models import DocumentKind, Invoice, InvoiceStatus
 from otc.crypto import fingerprint
-from otc.document_numbers import INVOICE_NUMBER, BareNumber, Citation, bare_numbers, near_digits
+from otc.document_numbers import INVOICE_NUMBER, BareNumber, Citation, bare_numbers, near_digits, number_digits
 from otc.document_numbers import citations as cited_numbers
 from otc.money import quantize
 from payments.money.services import write_off_tolerance
@@ -104,7 +104,7 @@ class OpenInvoice(NamedTuple):
     currency: str
     open_amount: Decimal
     due_date: date
-    digits: str  # year and sequence of the number (`number_digits`), as the database strips them
+    digits: str  # year and sequence of the number (`number_digits`)
 
 
 @dataclass
@@ -235,13 +235,16 @@ def _open_invoices(condition: str, values: list, *, order: str = "") -> Iterator
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            SELECT id, number, customer_id, currency, open_amount, due_date, regexp_replace(number, '[^0-9]', '', 'g')
+            SELECT id, number, customer_id, currency, open_amount, due_date
               FROM {Invoice._meta.db_table}
              WHERE kind = %s AND status = ANY(%s) AND open_amount > 0 AND {condition} {order}
             """,  # noqa: S608 - only the callers' constant fragments are interpolated
             [DocumentKind.INVOICE, [InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID], values],
         )
-        yield from map(OpenInvoice._make, cursor.fetchall())
+        # The digits are stripped here, not by regexp_replace in the query: for a batch's tens of
+        # thousands of open invoices (200 per customer) the database spent five times as long on it.
+        for row in cursor.fetchall():
+            yield OpenInvoice(*row, number_digits(row[1]))
 
 
 def _open_invoices_numbered(numbers: set[str]) -> dict[str, OpenInvoice]:
