@@ -1,11 +1,13 @@
 """The training sandbox is reset to a freshly simulated company, keeping how the company is set up; a
 database that is not marked as a sandbox is never wiped."""
 
+from datetime import UTC, datetime
 from io import StringIO
 
 import pytest
 from django.apps import apps
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
 from customers.models import Customer
@@ -18,6 +20,8 @@ from simulation.channels import SHOP_KEY_NAME
 from simulation.training import wiped_models
 from tests.factories import StaffFactory
 from workflows.models import AutomationRule, OutboxEvent
+
+RESET_NIGHT = datetime(2026, 12, 5, 2, 0, tzinfo=UTC)
 
 # How the company is set up: kept by a reset. Every model of the project is either this or wiped.
 KEPT = {
@@ -71,7 +75,12 @@ def test_a_database_not_marked_as_a_sandbox_is_not_wiped(customer):
 
 
 @pytest.mark.django_db(transaction=True)  # the simulation commits each day, as live
-def test_the_nightly_reset_simulates_the_company_afresh_and_keeps_the_set_up(settings, media_root, customer):
+def test_the_nightly_reset_simulates_the_company_afresh_and_keeps_the_set_up(
+    settings, media_root, customer, monkeypatch
+):
+    # The reset simulates the days up to yesterday: a fixed night keeps the days, and so the seeded
+    # draws, the same on any date (run on 2026-12-06, the eight days drew no order at all).
+    monkeypatch.setattr(timezone, "now", lambda: RESET_NIGHT)
     settings.OTC_TRAINING_SANDBOX = True
     settings.OTC_TRAINING_COMPANY = {"customers": 6, "days": 8, "seed": 2}
     trainer = StaffFactory(email="trainer@otc.test")
