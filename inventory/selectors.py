@@ -21,7 +21,7 @@ from inventory.models import (
     Warehouse,
     format_quantity,
 )
-from otc.joined_rows import model_columns
+from otc.joined_rows import fetch_instances, model_columns
 
 EU_COUNTRIES = {code.upper() for code in MEMBER_STATES} - {"XI"}
 ZERO = Decimal("0")
@@ -35,10 +35,8 @@ def default_warehouse() -> Warehouse | None:
     """The warehouse orders ship from unless they say otherwise (at most one, by constraint); written out
     (otc.joined_rows) since every order entered reads it."""
     columns = model_columns(Warehouse, "w")
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {columns.sql} FROM inventory_warehouse w WHERE w.is_default")  # noqa: S608
-        row = cursor.fetchone()
-    return None if row is None else columns.instance(row, 0)
+    rows = fetch_instances(f"SELECT {columns.sql} FROM inventory_warehouse w WHERE w.is_default", [], columns)  # noqa: S608
+    return rows[0][0] if rows else None
 
 
 def availability(*, product_ids: Iterable[int] | None = None) -> QuerySet[StockLevel]:

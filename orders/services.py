@@ -65,7 +65,7 @@ from otc.bulk_rows import insert_rows, update_rows
 from otc.errors import InvalidInput, PermissionDenied
 from otc.events import publish
 from otc.file_types import sniff_content_type
-from otc.joined_rows import cache_related, instances, model_columns, select_list
+from otc.joined_rows import cache_related, fetch_instances, model_columns, select_list
 from otc.models import User
 from otc.money import (
     combined_discount,
@@ -520,18 +520,17 @@ def _locked(order: Order) -> Order:
     customer and credit profile in one written-out statement (otc.joined_rows): every transition starts
     here, and compiling the ORM's query for it cost more than running it."""
     columns = (model_columns(Order, "o"), model_columns(Customer, "c"), model_columns(CreditProfile, "cp"))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {select_list(*columns)} FROM orders_order o "  # noqa: S608 - columns come from the models
-            "JOIN customers_customer c ON c.id = o.customer_id "
-            "LEFT JOIN customers_creditprofile cp ON cp.customer_id = c.id "
-            "WHERE o.id = %s FOR UPDATE OF o, c",
-            [order.pk],
-        )
-        row = cursor.fetchone()
-    if row is None:
+    rows = fetch_instances(
+        f"SELECT {select_list(*columns)} FROM orders_order o "  # noqa: S608 - columns come from the models
+        "JOIN customers_customer c ON c.id = o.customer_id "
+        "LEFT JOIN customers_creditprofile cp ON cp.customer_id = c.id "
+        "WHERE o.id = %s FOR UPDATE OF o, c",
+        [order.pk],
+        *columns,
+    )
+    if not rows:
         raise Order.DoesNotExist(f"Order {order.pk} does not exist.")
-    locked, customer, credit = instances(row, *columns)
+    [(locked, customer, credit)] = rows
     cache_related(customer, "credit", credit)
     cache_related(locked, "customer", customer)
     return locked
@@ -542,20 +541,16 @@ def _locked_with_lines(order: Order) -> tuple[Order, list[OrderLine]]:
     is held, so they are the lines as the previous holder left them)."""
     locked = _locked(order)
     columns = (model_columns(OrderLine, "l"), model_columns(Product, "p"))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {select_list(*columns)} FROM orders_orderline l "  # noqa: S608 - columns come from the models
-            "JOIN inventory_product p ON p.id = l.product_id WHERE l.order_id = %s ORDER BY l.line_no",
-            [locked.pk],
-        )
-        rows = cursor.fetchall()
-    lines = []
-    for row in rows:
-        line, product = instances(row, *columns)
+    rows = fetch_instances(
+        f"SELECT {select_list(*columns)} FROM orders_orderline l "  # noqa: S608 - columns come from the models
+        "JOIN inventory_product p ON p.id = l.product_id WHERE l.order_id = %s ORDER BY l.line_no",
+        [locked.pk],
+        *columns,
+    )
+    for line, product in rows:
         cache_related(line, "order", locked)
         cache_related(line, "product", product)
-        lines.append(line)
-    return locked, lines
+    return locked, [line for line, _ in rows]
 
 
 def _order_subject(order: Order, actor: User) -> dict[str, Any]:

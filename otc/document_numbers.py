@@ -16,9 +16,9 @@ from stdnum import iso11649
 from stdnum.iso7064 import mod_97_10
 
 SEPARATORS = r"[\s\-_./:#]*"
+_NOT_DIGIT = re.compile(r"\D")
 # RF, check digits and body, with the spaces people and scanners put anywhere in it; OCR'd letters for
 # digits in the check digits too (the mod-97 check decides what was meant).
-_NOT_DIGIT = re.compile(r"\D")
 _CREDITOR_REFERENCE = re.compile(r"(?<![A-Z0-9])R\s?F\s*[0-9OISBZ]\s?[0-9OISBZ](?:\s{0,2}[A-Z0-9]){1,21}")
 # Letters that OCR or a retyped scan puts for digits, read back within a number only.
 _OCR_DIGITS = str.maketrans("OISBZ", "01582")

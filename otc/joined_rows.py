@@ -64,8 +64,14 @@ def select_list(*columns: ModelColumns) -> str:
     return ", ".join(column.sql for column in columns)
 
 
-def instances(row: Sequence[Any], *columns: ModelColumns) -> list[models.Model | None]:
-    """One instance per model of a row read with `select_list(*columns)`."""
+def fetch_instances(sql: str, params: Sequence[Any], *columns: ModelColumns) -> list[list[models.Model | None]]:
+    """Run `sql`, which reads `select_list(*columns)`, and give each row as one instance per model."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [_instances(row, columns) for row in cursor.fetchall()]
+
+
+def _instances(row: Sequence[Any], columns: Sequence[ModelColumns]) -> list[models.Model | None]:
     found, start = [], 0
     for column in columns:
         found.append(column.instance(row, start))

@@ -12,7 +12,7 @@ from django.utils import timezone
 from customers.models import BankAccount, CreditProfile, Customer
 from orders.models import Order, OrderTimelineEntry, TimelineKind
 from otc.bulk_rows import insert_rows, update_rows
-from otc.joined_rows import cache_related, instances, model_columns, select_list
+from otc.joined_rows import cache_related, fetch_instances, model_columns, select_list
 
 pytestmark = pytest.mark.django_db
 
@@ -23,14 +23,12 @@ def field_values(instance) -> dict:
 
 def order_with_customer_and_credit(order_id: int):
     columns = (model_columns(Order, "o"), model_columns(Customer, "c"), model_columns(CreditProfile, "cp"))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {select_list(*columns)} FROM orders_order o JOIN customers_customer c ON c.id = o.customer_id "
-            "LEFT JOIN customers_creditprofile cp ON cp.customer_id = c.id WHERE o.id = %s",
-            [order_id],
-        )
-        row = cursor.fetchone()
-    order, customer, credit = instances(row, *columns)
+    [(order, customer, credit)] = fetch_instances(
+        f"SELECT {select_list(*columns)} FROM orders_order o JOIN customers_customer c ON c.id = o.customer_id "
+        "LEFT JOIN customers_creditprofile cp ON cp.customer_id = c.id WHERE o.id = %s",
+        [order_id],
+        *columns,
+    )
     cache_related(customer, "credit", credit)
     cache_related(order, "customer", customer)
     return order
