@@ -20,6 +20,7 @@ start below `Stmt`, e.g. "Ntry[3]/Amt", counting repeated elements from 1, and n
 statement when the file holds more than one ("Stmt[2]/Ntry[3]/Amt").
 """
 
+import functools
 import io
 import re
 from collections.abc import Iterator
@@ -85,16 +86,13 @@ class _Node:
     path: str
     namespace: str
 
-    def _xpath(self, path: str) -> str:
-        return "/".join(f"c:{step}" for step in path.split("/"))
-
     def _child_path(self, path: str) -> str:
         return f"{self.path}/{path}" if self.path else path
 
     def find(self, *paths: str) -> "_Node | None":
         """The first of `paths` present, trying each spelling in turn."""
         for path in paths:
-            found = self.element.find(self._xpath(path), {"c": self.namespace})
+            found = _first(self.element, _tags(self.namespace, path))
             if found is not None:
                 return _Node(found, self._child_path(path), self.namespace)
         return None
@@ -106,7 +104,7 @@ class _Node:
         return node
 
     def all(self, path: str) -> Iterator["_Node"]:
-        found = self.element.findall(self._xpath(path), {"c": self.namespace})
+        found = _descendants(self.element, _tags(self.namespace, path))
         for index, element in enumerate(found, start=1):
             yield _Node(element, f"{self._child_path(path)}[{index}]", self.namespace)
 
@@ -117,6 +115,32 @@ class _Node:
     @property
     def value(self) -> str:
         return (self.element.text or "").strip()
+
+
+@functools.cache
+def _tags(namespace: str, path: str) -> tuple[str, ...]:
+    return tuple(f"{{{namespace}}}{step}" for step in path.split("/"))
+
+
+def _descendants(element: etree._Element, tags: tuple[str, ...]) -> Iterator[etree._Element]:
+    """The elements at the end of the path of `tags` below `element`, in document order: what `findall`
+    yields, without lxml's path machinery on each of the twenty lookups per entry."""
+    for child in element.iterchildren(tags[0]):
+        if len(tags) == 1:
+            yield child
+        else:
+            yield from _descendants(child, tags[1:])
+
+
+def _first(element: etree._Element, tags: tuple[str, ...]) -> etree._Element | None:
+    """The first of `_descendants`, without a generator."""
+    for child in element.iterchildren(tags[0]):
+        if len(tags) == 1:
+            return child
+        found = _first(child, tags[1:])
+        if found is not None:
+            return found
+    return None
 
 
 def parse_camt053(content: bytes | BinaryIO) -> list[ParsedStatement]:
@@ -150,6 +174,7 @@ def _reports(content: bytes | BinaryIO, message: CamtMessage) -> Iterator[Parsed
     events = etree.iterparse(
         io.BytesIO(content) if isinstance(content, bytes) else content,
         events=("start", "end"),
+        tag=("{*}Document", f"{{*}}{message.root}", f"{{*}}{message.report}", "{*}Ntry"),
         resolve_entities=False,
         no_network=True,
         load_dtd=False,
@@ -162,8 +187,7 @@ def _reports(content: bytes | BinaryIO, message: CamtMessage) -> Iterator[Parsed
     try:
         for event, element in events:
             if not namespace:
-                namespace = _checked_root(element, message)
-                continue
+                namespace = _checked_root(element.getroottree().getroot(), message)
             if event == "end" and report is not None and element.getparent() is report.element:
                 if element.tag == f"{{{namespace}}}Ntry" and first_error is None:
                     entry = _Node(element, f"{report.path}/Ntry[{len(read.amounts) + 1}]", namespace)
@@ -198,6 +222,8 @@ def _reports(content: bytes | BinaryIO, message: CamtMessage) -> Iterator[Parsed
                 del element.getparent()[0]
     except etree.XMLSyntaxError as error:
         raise MalformedStatement(f"line {error.lineno}", f"not well-formed XML ({error.msg})") from None
+    if not namespace and events.root is not None:
+        _checked_root(events.root, message)
     if first_error is not None:
         where = re.sub(rf"^{message.report}\[1\][/ ]?", "", first_error.where)
         raise MalformedStatement(where, first_error.problem)
