@@ -33,6 +33,12 @@ def items_for_documents(*, kind: str, document_ids: list[int]) -> dict[int, Open
     return {item.document_id: item for item in OpenItem.objects.filter(kind=kind, document_id__in=document_ids)}
 
 
+def item_ids_for_documents(*, kind: str, document_ids: list[int]) -> dict[int, int]:
+    """The ids of several documents' open items, by document id, for set-based postings that only point
+    to them."""
+    return dict(OpenItem.objects.filter(kind=kind, document_id__in=document_ids).values_list("document_id", "pk"))
+
+
 def receivable_lines(*, customer: Customer) -> QuerySet[JournalLine]:
     return JournalLine.objects.filter(customer=customer, account__role=AccountRole.RECEIVABLE)
 

@@ -25,7 +25,7 @@ from customers.models import Customer
 from invoicing.models import Invoice
 from invoicing.services import settle_invoices
 from ledger.models import EntryKind, ItemKind
-from ledger.selectors import items_for_documents
+from ledger.selectors import item_ids_for_documents
 from ledger.services import EntryToPost, account_ids, post_entries
 from otc.audit import acting
 from otc.bulk_rows import copy_rows, next_ids
@@ -50,6 +50,18 @@ from payments.money.services import (
 )
 
 ZERO = Decimal("0")
+# What checking, settling and announcing an application read of a locked invoice: a batch locks
+# hundreds, and the rest of their columns cost more to convert than to lock.
+LOCKED_INVOICE_FIELDS = (
+    "number",
+    "kind",
+    "status",
+    "customer_id",
+    "currency",
+    "gross_total",
+    "credited_amount",
+    "open_amount",
+)
 LOCK_LINES_SQL = """
     SELECT id FROM payments_bankstatementline
      WHERE id = ANY(%s) AND status = %s AND amount > 0
@@ -102,6 +114,7 @@ def book_decisions(*, decisions: list[Decision], actor: User) -> Booked:
         invoices = {
             invoice.pk: invoice
             for invoice in Invoice.objects.select_for_update()
+            .only(*LOCKED_INVOICE_FIELDS)
             .filter(pk__in=sorted({pk for decision in decisions for pk in decision.proposal.invoice_ids}))
             .order_by("pk")
         }
@@ -164,7 +177,7 @@ def _write(
     }
     _number_payments([booking.payment for booking in bookings])
     copy_rows(Payment, [booking.payment for booking in bookings], now=now)
-    items = items_for_documents(
+    item_ids = item_ids_for_documents(
         kind=ItemKind.INVOICE, document_ids=[invoice.pk for b in bookings for invoice, _, _ in b.applications]
     )
     rates: dict[tuple[str, date], Decimal] = {}
@@ -195,11 +208,11 @@ def _write(
             posted_on=today,
             memo=allocation_memo(payment.number, invoice.number, written_off),
             postings=allocation_postings(
-                customer_id=invoice.customer_id, item_id=items[invoice.pk].pk, amount=amount, write_off=written_off
+                customer_id=invoice.customer_id, item_id=item_ids[invoice.pk], amount=amount, write_off=written_off
             ),
             currency=invoice.currency,
             rate=rate(invoice.currency, today),
-            item_id=items[invoice.pk].pk,
+            item_id=item_ids[invoice.pk],
             source=f"payment:{payment.pk}",
         )
         for payment, invoice, amount, written_off in applied
