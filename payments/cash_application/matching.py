@@ -191,14 +191,13 @@ def _propose_batch(lines: list[BankLine], limit: int) -> list[list[Proposal]]:
     evidence.by_digits = {item.digits: item for items in evidence.open_items.values() for item in items}
     found = [_hits(line, clue, evidence) for line, clue in zip(lines, clues, strict=True)]
     unresolved = {citation.digits for _, citations in found for citation in citations}
-    far = _open_invoices_numbered(
-        {INVOICE_NUMBER.number(near) for digits in unresolved for near in near_digits(digits)}
-    )
+    near_of = {digits: near_digits(digits) for digits in unresolved}  # read twice below: a few hundred each
+    far = _open_invoices_numbered({INVOICE_NUMBER.number(near) for nears in near_of.values() for near in nears})
     far_by_digits = {invoice.digits: invoice for invoice in far.values()}
     ranked = []
     for line, clue, done, (hits, citations) in zip(lines, clues, settled, found, strict=True):
         for citation in citations:
-            near = (far_by_digits.get(digits) for digits in sorted(near_digits(citation.digits)))
+            near = (far_by_digits.get(digits) for digits in sorted(near_of[citation.digits]))
             hits.extend(Hit(invoice, citation, exact=False) for invoice in near if _payable(invoice, line))
         ranked.append(_ranked(line, clue, hits, evidence, limit, settled=done))
     return ranked
