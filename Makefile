@@ -16,8 +16,13 @@ system-libs:
 # Every package comes from the lock, pinned and checked against its hashes; the project itself is then
 # installed without dependencies or downloads. After changing pyproject.toml's dependencies: `make lock`.
 LOCK := requirements/development.lock
+# The lock's own pip is installed first: the one venv bundles (23.2 with Python 3.11) resolves an extra
+# a dependency asks for (weasyprint's fonttools[woff]) to its newest release in hash-checking mode, past
+# the lock's pin, and refuses the whole lock once such a release is out.
 $(VENV)/.installed: $(LOCK) | system-libs
 	$(PYTHON) -m venv $(VENV)
+	awk '/^pip==/ {p = 1; print; next} p && /^ +--hash/ {print; next} {p = 0}' $(LOCK) > $(VENV)/pip.lock
+	$(VENV)/bin/pip install --quiet --require-hashes -r $(VENV)/pip.lock
 	$(VENV)/bin/pip install --quiet --require-hashes -r $(LOCK)
 	$(VENV)/bin/pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
