@@ -11,7 +11,7 @@ from stdnum import iso11649
 from customers import services as customers
 from invoicing.models import InvoiceStatus, NumberSeries
 from otc.crypto import fingerprint
-from otc.document_numbers import creditor_reference, near_digits
+from otc.document_numbers import creditor_reference, near_digits, number_digits
 from payments.cash_application.auto_apply import apply_proposal, auto_apply_threshold, clear_winner
 from payments.cash_application.matching import BankLine, Proposal, propose_matches
 from payments.cash_application.services import reconcile_statement
@@ -181,6 +181,18 @@ def test_last_years_number_is_not_taken_for_a_typo_of_this_years(invoices, buyer
     assert (result.applied, Payment.objects.count()) == ([], 0)
     assert near_digits(f"{year - 1}000123", this_year=year) & {f"{year}000123"} == set()
     assert f"{year}000123" in near_digits(f"{year + 40}000123", this_year=year), "an impossible year is a typo"
+
+
+@pytest.mark.parametrize(
+    ("number", "digits"),
+    [
+        ("INV-2026-000123", "2026000123"),
+        ("inv 2026/000123\t", "2026000123"),
+        ("RE-2026-\u0663\u0664", "2026\u0663\u0664"),
+    ],
+)
+def test_a_numbers_digits_are_its_digits_alone_in_any_script(number, digits):
+    assert number_digits(number) == digits
 
 
 def test_letters_outside_an_invoice_number_are_not_read_as_digits(invoices):
