@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from ledger.errors import LedgerOutOfBalance, ReceivableWithoutItem
 from ledger.models import CHART_OF_ACCOUNTS, AccountRole, EntryKind, JournalEntry, JournalLine, LedgerAccount, OpenItem
-from otc.bulk_rows import copy_rows, next_ids
+from otc.bulk_rows import copy_values, next_ids
 from otc.errors import InvalidInput
 from otc.exchange_rates import company_currency
 from otc.models import User
@@ -65,15 +65,8 @@ def journal_lines(
     posted_on: date,
     entry_kind: str,
 ) -> list[JournalLine]:
-    """Lines in the document and the company currency, carrying their entry's date and kind.
-    Converting each line may leave a rounding cent; it goes to the largest line after the first, so
-    the entry balances in both currencies."""
-    if sum((posting.amount for posting in postings), ZERO) != ZERO:
-        raise LedgerOutOfBalance(f"Debits and credits differ: {[(p.role, p.amount) for p in postings]}")
-    if any(posting.role == AccountRole.RECEIVABLE and posting.amount and not posting.item_id for posting in postings):
-        raise ReceivableWithoutItem("Each receivable posting names its open item, so aging can tell what is open.")
-    home = company_currency()
-    lines = [
+    """Lines in the document and the company currency, carrying their entry's date and kind."""
+    return [
         JournalLine(
             entry_id=None,  # the caller's entry; given, so that bulk postings skip the field's default lookup
             account_id=accounts[posting.role],
@@ -83,15 +76,28 @@ def journal_lines(
             entry_kind=entry_kind,
             currency=currency,
             amount=posting.amount,
-            amount_company=quantize(posting.amount * rate, home),
+            amount_company=amount_company,
         )
-        for posting in postings
-        if posting.amount != ZERO
+        for posting, amount_company in company_amounts(postings, rate)
     ]
-    difference = sum((line.amount_company for line in lines), ZERO)
-    if difference and len(lines) > 1:
-        max(lines[1:], key=lambda line: abs(line.amount)).amount_company -= difference
-    return lines
+
+
+def company_amounts(postings: list[Posting], rate: Decimal) -> list[tuple[Posting, Decimal]]:
+    """The postings that move money, each with its amount in the company currency. Converting each may
+    leave a rounding cent; it goes to the largest line after the first, so the entry balances in both
+    currencies."""
+    if sum((posting.amount for posting in postings), ZERO) != ZERO:
+        raise LedgerOutOfBalance(f"Debits and credits differ: {[(p.role, p.amount) for p in postings]}")
+    if any(posting.role == AccountRole.RECEIVABLE and posting.amount and not posting.item_id for posting in postings):
+        raise ReceivableWithoutItem("Each receivable posting names its open item, so aging can tell what is open.")
+    home = company_currency()
+    moving = [posting for posting in postings if posting.amount != ZERO]
+    converted = [quantize(posting.amount * rate, home) for posting in moving]
+    difference = sum(converted, ZERO)
+    if difference and len(moving) > 1:
+        largest = max(range(1, len(moving)), key=lambda index: abs(moving[index].amount))
+        converted[largest] -= difference
+    return list(zip(moving, converted, strict=True))
 
 
 def account_ids() -> dict[str, int]:
@@ -137,40 +143,50 @@ class EntryToPost:
     source: str = ""
 
 
+JOURNAL_ENTRY_FIELDS = ("id", "posted_on", "kind", "memo", "item", "source", "created_by", "created_at")
+JOURNAL_LINE_FIELDS = (
+    "entry",
+    "posted_on",
+    "entry_kind",
+    "account",
+    "customer",
+    "item",
+    "currency",
+    "amount",
+    "amount_company",
+)
+
+
 def post_entries(*, entries: list[EntryToPost], actor: User, accounts: dict[str, int], now: datetime) -> list[int]:
     """Post many balanced entries in a fixed handful of statements, for set-based paths such as bulk
     invoicing: the entries' ids are taken from their sequence in one query, then entries and lines are
-    written with COPY; the balance trigger checks each entry at commit, as for `post_entry`. Call
-    inside the business action's transaction. Returns the entries' ids, in the order given."""
+    written with COPY, as plain rows (a model instance per line cost more than writing it); the balance
+    trigger checks each entry at commit, as for `post_entry`. Call inside the business action's
+    transaction. Returns the entries' ids, in the order given."""
     if not entries:
         return []
     ids = next_ids(JournalEntry, len(entries))
-    journal_entries, lines = [], []
+    entry_rows, line_rows = [], []
     for entry_id, entry in zip(ids, entries, strict=True):
-        journal_entries.append(
-            JournalEntry(
-                pk=entry_id,
-                posted_on=entry.posted_on,
-                kind=entry.kind,
-                memo=entry.memo[:300],
-                item_id=entry.item_id,
-                source=entry.source,
-                created_by=actor,
+        entry_rows.append(
+            (entry_id, entry.posted_on, entry.kind, entry.memo[:300], entry.item_id, entry.source, actor.pk, now)
+        )
+        line_rows += [
+            (
+                entry_id,
+                entry.posted_on,
+                entry.kind,
+                accounts[posting.role],
+                posting.customer_id,
+                posting.item_id,
+                entry.currency,
+                posting.amount,
+                amount_company,
             )
-        )
-        entry_lines = journal_lines(
-            postings=entry.postings,
-            currency=entry.currency,
-            rate=entry.rate,
-            accounts=accounts,
-            posted_on=entry.posted_on,
-            entry_kind=entry.kind,
-        )
-        for line in entry_lines:
-            line.entry_id = entry_id
-        lines += entry_lines
-    copy_rows(JournalEntry, journal_entries, now=now)
-    copy_rows(JournalLine, lines, now=now)
+            for posting, amount_company in company_amounts(entry.postings, entry.rate)
+        ]
+    copy_values(JournalEntry, JOURNAL_ENTRY_FIELDS, entry_rows)
+    copy_values(JournalLine, JOURNAL_LINE_FIELDS, line_rows)
     return ids
 
 
