@@ -64,7 +64,7 @@ def copy_values(model: type[models.Model], field_names: Sequence[str], rows: Ite
     """Write rows given as plain values, in the order of `field_names`, with COPY: for the hottest set-based
     paths (a bank statement's ledger postings), where building a model instance per row cost more than
     writing it. The values go as given: nothing is converted or stamped, so name every `auto_now` field
-    and give it its time; fields not named get their column default."""
+    and give it its time; a field not named is left to the database (its column default, else NULL)."""
     _copy(model, [model._meta.get_field(name) for name in field_names], rows)
 
 

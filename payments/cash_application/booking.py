@@ -28,7 +28,7 @@ from ledger.models import EntryKind, ItemKind
 from ledger.selectors import item_ids_for_documents
 from ledger.services import EntryToPost, account_ids, post_entries
 from otc.audit import acting
-from otc.bulk_rows import copy_rows, next_ids
+from otc.bulk_rows import copy_rows, copy_values, next_ids
 from otc.errors import DomainError
 from otc.events import publish_many
 from otc.exchange_rates import rate_on
@@ -61,6 +61,16 @@ LOCKED_INVOICE_FIELDS = (
     "gross_total",
     "credited_amount",
     "open_amount",
+)
+ALLOCATION_FIELDS = (
+    "payment",
+    "invoice",
+    "amount",
+    "write_off_amount",
+    "journal_entry",
+    "created_by",
+    "created_at",
+    "reversal_reason",
 )
 LOCK_LINES_SQL = """
     SELECT id FROM payments_bankstatementline
@@ -218,22 +228,15 @@ def _write(
         for payment, invoice, amount, written_off in applied
     ]
     entry_ids = post_entries(entries=received + allocating, actor=actor, accounts=account_ids(), now=now)
-    copy_rows(
+    copy_values(
         Allocation,
+        ALLOCATION_FIELDS,
         [
-            Allocation(
-                payment_id=payment.pk,
-                invoice_id=invoice.pk,
-                amount=amount,
-                write_off_amount=written_off,
-                journal_entry_id=entry_id,
-                created_by=actor,
-            )
+            (payment.pk, invoice.pk, amount, written_off, entry_id, actor.pk, now, "")
             for (payment, invoice, amount, written_off), entry_id in zip(
                 applied, entry_ids[len(received) :], strict=True
             )
         ],
-        now=now,
     )
     settled = {invoice: open_at_lock[pk] - invoice.open_amount for pk, invoice in invoices.items()}
     for invoice in settled:
