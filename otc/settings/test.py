@@ -27,3 +27,7 @@ OTC_WEBHOOK_ALLOW_LOOPBACK = env_bool("WEBHOOK_ALLOW_LOOPBACK", True)
 
 OTC_SMS_BACKEND = "workflows.notifications.sms.LocmemSmsBackend"
 ANYMAIL = {**ANYMAIL, "WEBHOOK_SECRET": "otc-test:webhook-secret"}  # noqa: F405
+# A test's data lives in its own uncommitted transaction, which other connections cannot see: statements are
+# reconciled one after the other on the test's connection, unless a test (a transactional one, or a worker
+# it starts, through RECONCILIATION_WORKERS) asks for more.
+OTC_RECONCILIATION_WORKERS = int(env("RECONCILIATION_WORKERS", "1"))

@@ -102,19 +102,22 @@ def _import(upload: BankStatementUpload) -> bool:
 
 
 def _reconcile(upload: BankStatementUpload) -> None:
-    """Every statement of the file, a batch at a time; the counts start from what earlier runs settled."""
+    """Every statement of the file, a batch at a time, OTC_RECONCILIATION_WORKERS statements at once; the
+    counts start from what earlier runs settled."""
     _report(upload, **_settled_counts(upload))
-    for statement in upload.statements.order_by("pk"):
-        for batch in reconciliation.reconcile_statement_in_batches(
-            statement=statement, actor=upload.uploaded_by, batch_size=settings.OTC_STATEMENT_UPLOAD_BATCH_LINES
-        ):
-            _report(
-                upload,
-                lines_reconciled=F("lines_reconciled") + len(batch.applied) + len(batch.queued) + len(batch.ignored),
-                applied_automatically=F("applied_automatically") + len(batch.applied),
-                waiting=F("waiting") + len(batch.queued),
-                set_aside=F("set_aside") + len(batch.ignored),
-            )
+    for batch in reconciliation.reconcile_statements_in_batches(
+        statements=list(upload.statements.order_by("pk")),
+        actor=upload.uploaded_by,
+        batch_size=settings.OTC_STATEMENT_UPLOAD_BATCH_LINES,
+        workers=settings.OTC_RECONCILIATION_WORKERS,
+    ):
+        _report(
+            upload,
+            lines_reconciled=F("lines_reconciled") + len(batch.applied) + len(batch.queued) + len(batch.ignored),
+            applied_automatically=F("applied_automatically") + len(batch.applied),
+            waiting=F("waiting") + len(batch.queued),
+            set_aside=F("set_aside") + len(batch.ignored),
+        )
     _finish(upload, UploadStatus.DONE)
 
 

@@ -10,10 +10,12 @@ lines still unmatched.
 """
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
+from queue import SimpleQueue
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from customers.models import Customer
 from otc.audit import acting
@@ -62,13 +64,7 @@ def reconcile_statement(*, statement: BankStatement, actor: User) -> Reconciliat
 
     Each batch commits on its own; run again after a crash, it takes up the lines still unmatched, after
     showing as applied any line whose payment was booked already."""
-    result = Reconciliation()
-    for batch in reconcile_statement_in_batches(statement=statement, actor=actor, batch_size=BOOKING_BATCH):
-        result.applied += batch.applied
-        result.queued += batch.queued
-        result.ignored += batch.ignored
-        result.proposals.update(batch.proposals)
-    return result
+    return _merged(reconcile_statement_in_batches(statement=statement, actor=actor, batch_size=BOOKING_BATCH))
 
 
 def reconcile_statement_in_batches(
@@ -83,6 +79,57 @@ def reconcile_statement_in_batches(
     while batch := list(unmatched.filter(line_no__gt=after)[:batch_size]):
         after = batch[-1].line_no
         yield _reconcile_lines(batch, actor=actor)
+
+
+def reconcile_statements_in_batches(
+    *, statements: list[BankStatement], actor: User, batch_size: int, workers: int = 1
+) -> Iterator[Reconciliation]:
+    """reconcile_statement_in_batches for the statements of one file, `workers` statements at a time, each
+    on a database connection of its own (a thread): while one waits for the database, another matches.
+    Batches are yielded as they commit, in no set order across statements.
+
+    Statements reconciled at the same time do not see each other's payments before they commit: a line
+    whose invoice the other statement paid meanwhile is refused under the invoice's lock and queued, never
+    applied twice. Invoices are locked in id order, so two statements cannot deadlock."""
+    if workers <= 1 or len(statements) <= 1:
+        for statement in statements:
+            yield from reconcile_statement_in_batches(statement=statement, actor=actor, batch_size=batch_size)
+        return
+    committed: SimpleQueue[Reconciliation | None] = SimpleQueue()
+
+    def reconcile(statement: BankStatement) -> None:
+        try:
+            for batch in reconcile_statement_in_batches(statement=statement, actor=actor, batch_size=batch_size):
+                committed.put(batch)
+        finally:
+            connection.close()  # this thread's own
+            committed.put(None)  # the statement is done, or stopped on an error its future carries
+
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="reconcile") as pool:
+        futures = [pool.submit(reconcile, statement) for statement in statements]
+        for _ in statements:
+            while (batch := committed.get()) is not None:
+                yield batch
+        for future in futures:
+            future.result()
+
+
+def reconcile_statements(*, statements: list[BankStatement], actor: User, workers: int = 1) -> Reconciliation:
+    """reconcile_statement for the statements of one file, `workers` at a time
+    (see `reconcile_statements_in_batches`)."""
+    return _merged(
+        reconcile_statements_in_batches(statements=statements, actor=actor, batch_size=BOOKING_BATCH, workers=workers)
+    )
+
+
+def _merged(batches: Iterator[Reconciliation]) -> Reconciliation:
+    result = Reconciliation()
+    for batch in batches:
+        result.applied += batch.applied
+        result.queued += batch.queued
+        result.ignored += batch.ignored
+        result.proposals.update(batch.proposals)
+    return result
 
 
 def _reconcile_lines(lines: list[BankStatementLine], *, actor: User) -> Reconciliation:

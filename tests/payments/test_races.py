@@ -1,12 +1,18 @@
-"""Two clerks at once, on real connections: the invariants hold whatever the interleaving."""
+"""Two clerks, or two statements of one file, at once on real connections: the invariants hold whatever the
+interleaving."""
 
+import threading
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
-from payments.models import Allocation, Payment
+from invoicing.models import InvoiceStatus
+from payments.cash_application import services as reconciliation
+from payments.models import Allocation, BankStatementLine, Payment, StatementLineStatus
 from payments.money import services
 from payments.money.errors import OverAllocation
+from tests import factories
 from tests.factories import apply
 from tests.support.races import race
 
@@ -53,3 +59,83 @@ def test_two_payments_racing_for_one_invoice_never_take_it_below_zero(buyer, cle
     assert first.open_amount == D("0")
     assert sum(isinstance(result, OverAllocation) for result in results) == 1
     assert sum(p.allocated_amount for p in Payment.objects.all()) == D("119.00")
+
+
+def statement_of(clerk, statement_id: str, *rows: tuple[Decimal, str]):
+    """An imported statement of lines (amount, remittance) from the buyer."""
+    return factories.imported_statement(
+        clerk,
+        (
+            {"amount": amount, "counterparty_name": "Nordwind Handel GmbH", "remittance_information": text}
+            for amount, text in rows
+        ),
+        statement_id=statement_id,
+        booked_on=timezone.localdate(),
+        filename=f"{statement_id}.csv",
+    )
+
+
+def test_the_statements_of_a_file_are_reconciled_at_once_on_connections_of_their_own(
+    buyer, clerk, invoices, monkeypatch
+):
+    first, second = invoices
+    statements = [
+        statement_of(clerk, "S1", (D("119.00"), f"Invoice {first.number}"), (D("-5.00"), "fee")),
+        statement_of(clerk, "S2", (D("238.00"), f"Invoice {second.number}"), (D("12.34"), "who knows")),
+    ]
+    batches = reconciliation.reconcile_statement_in_batches
+    threads = set()
+
+    def recording_thread(**kwargs):
+        threads.add(threading.current_thread().name)
+        yield from batches(**kwargs)
+
+    monkeypatch.setattr(reconciliation, "reconcile_statement_in_batches", recording_thread)
+
+    result = reconciliation.reconcile_statements(statements=statements, actor=clerk, workers=2)
+
+    assert len(threads) == 2  # one per statement, neither the caller's
+    assert all(name.startswith("reconcile") for name in threads)
+    assert sorted(line.statement.statement_id for line in result.applied) == ["S1", "S2"]
+    assert [line.amount for line in result.queued] == [D("12.34")]
+    assert [line.amount for line in result.ignored] == [D("-5.00")]
+    for invoice in invoices:
+        invoice.refresh_from_db()
+        assert (invoice.status, invoice.open_amount) == (InvoiceStatus.PAID, D("0"))
+    assert BankStatementLine.objects.filter(status=StatementLineStatus.UNMATCHED).count() == 1
+
+
+def test_an_invoice_paid_in_two_statements_reconciled_at_once_is_applied_once_and_the_other_line_waits(
+    buyer, clerk, invoices
+):
+    first = invoices[0]
+    statements = [statement_of(clerk, f"S{n}", (D("119.00"), f"Invoice {first.number}")) for n in (1, 2)]
+
+    result = reconciliation.reconcile_statements(statements=statements, actor=clerk, workers=2)
+
+    first.refresh_from_db()
+    assert (len(result.applied), len(result.queued)) == (1, 1)
+    assert (first.open_amount, Allocation.objects.filter(invoice=first).count()) == (D("0"), 1)
+    assert Payment.objects.count() == 1
+
+
+def test_a_statement_that_fails_stops_the_run_with_its_error_and_the_other_statement_is_reconciled(
+    buyer, clerk, invoices, monkeypatch
+):
+    first, second = invoices
+    failing = statement_of(clerk, "S1", (D("119.00"), f"Invoice {first.number}"))
+    other = statement_of(clerk, "S2", (D("238.00"), f"Invoice {second.number}"))
+    batches = reconciliation.reconcile_statement_in_batches
+
+    def failing_on_the_first(*, statement, **kwargs):
+        if statement == failing:
+            raise RuntimeError("database went away")
+        yield from batches(statement=statement, **kwargs)
+
+    monkeypatch.setattr(reconciliation, "reconcile_statement_in_batches", failing_on_the_first)
+
+    with pytest.raises(RuntimeError, match="database went away"):
+        reconciliation.reconcile_statements(statements=[failing, other], actor=clerk, workers=2)
+
+    assert list(BankStatementLine.objects.filter(statement=other).values_list("status", flat=True)) == ["applied"]
+    assert BankStatementLine.objects.get(statement=failing).status == StatementLineStatus.UNMATCHED

@@ -143,6 +143,7 @@ def test_a_long_file_is_imported_and_reconciled_by_a_worker_and_ends_done_with_i
 ):
     content, invoices = long_file
     celery_workers.env["STATEMENT_UPLOAD_BATCH_LINES"] = "5"
+    celery_workers.env["RECONCILIATION_WORKERS"] = "2"  # the file's two statements at once, as in production
     worker = celery_workers.start()
 
     upload = queue_statement_upload(content=content, filename="long.sta", format=StatementFormat.MT940, actor=clerk)
