@@ -1,6 +1,6 @@
 """Cash application, the whole path a user waits for: a CAMT.053 file of several statements is written
 to disk with the noise of real remittances, then imported (`statement_import.import_bank_statement`),
-matched and booked (`services.reconcile_statements`: the engine's clear winners booked set-based, a
+matched and booked (`services.reconcile_statements_in_batches`: the engine's clear winners booked set-based, a
 batch per transaction) with its lines marked, at 20 and at 200 open invoices per customer. The statements
 of the file are reconciled as a worker reconciles them, OTC_RECONCILIATION_WORKERS (2) at once, each on a
 database connection of its own: the figure is the time the user waits. The SQL runs on one connection.
@@ -449,18 +449,24 @@ def _entry(line, reference: str) -> str:
 
 
 def run_whole_path(made, *, clerk, folder: Path, block: int, statements: int):
-    """Write the file, then on the clock: read it, import it, reconcile its statements as a worker does,
-    OTC_RECONCILIATION_WORKERS at once."""
+    """Write the file, then on the clock: read it, import it, reconcile its statements as a worker does
+    (OTC_RECONCILIATION_WORKERS at once, OTC_STATEMENT_UPLOAD_BATCH_LINES per batch)."""
     from django.conf import settings
 
-    from payments.cash_application.services import reconcile_statements
+    from payments.cash_application.services import reconcile_statements_in_batches
     from payments.cash_application.statement_import import import_bank_statement
 
     path = folder / f"block-{block}.xml"
     path.write_bytes(camt_file(made, block=block, statements=statements))
     with Timer() as timer, path.open("rb") as source:
         imported = import_bank_statement(content=source, filename=path.name, format="camt053", actor=clerk)
-        reconcile_statements(statements=imported, actor=clerk, workers=settings.OTC_RECONCILIATION_WORKERS)
+        for _ in reconcile_statements_in_batches(
+            statements=imported,
+            actor=clerk,
+            batch_size=settings.OTC_STATEMENT_UPLOAD_BATCH_LINES,
+            workers=settings.OTC_RECONCILIATION_WORKERS,
+        ):
+            pass
     return timer.seconds, booked(imported, made, statements)
 
 

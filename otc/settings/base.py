@@ -501,7 +501,7 @@ OTC_AUTO_APPLY_CONFIDENCE = float(env("AUTO_APPLY_CONFIDENCE", "0.9"))
 # reported every OTC_STATEMENT_UPLOAD_BATCH_LINES lines; a worker silent for OTC_STATEMENT_UPLOAD_STALL_SECONDS
 # is presumed dead and the upload is handed out again (payments.tasks.sweep_statement_uploads).
 OTC_STATEMENT_BACKGROUND_LINES = int(env("STATEMENT_BACKGROUND_LINES", "300"))
-OTC_STATEMENT_UPLOAD_BATCH_LINES = int(env("STATEMENT_UPLOAD_BATCH_LINES", "100"))
+OTC_STATEMENT_UPLOAD_BATCH_LINES = int(env("STATEMENT_UPLOAD_BATCH_LINES", "500"))  # as BOOKING_BATCH
 OTC_STATEMENT_UPLOAD_STALL_SECONDS = int(env("STATEMENT_UPLOAD_STALL_SECONDS", "120"))
 # Statements of one file a worker reconciles at once, each on a database connection of its own (a thread):
 # one matches while another waits for the database. Each takes a connection (PgBouncer's pool size).

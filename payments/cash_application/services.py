@@ -114,14 +114,6 @@ def reconcile_statements_in_batches(
             future.result()
 
 
-def reconcile_statements(*, statements: list[BankStatement], actor: User, workers: int = 1) -> Reconciliation:
-    """reconcile_statement for the statements of one file, `workers` at a time
-    (see `reconcile_statements_in_batches`)."""
-    return _merged(
-        reconcile_statements_in_batches(statements=statements, actor=actor, batch_size=BOOKING_BATCH, workers=workers)
-    )
-
-
 def _merged(batches: Iterator[Reconciliation]) -> Reconciliation:
     result = Reconciliation()
     for batch in batches:

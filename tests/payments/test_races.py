@@ -75,6 +75,16 @@ def statement_of(clerk, statement_id: str, *rows: tuple[Decimal, str]):
     )
 
 
+def reconciled_at_once(statements, clerk) -> dict[str, list]:
+    """The lines applied, queued and ignored of the statements reconciled two at a time."""
+    batches = list(
+        reconciliation.reconcile_statements_in_batches(statements=statements, actor=clerk, batch_size=500, workers=2)
+    )
+    return {
+        kind: [line for batch in batches for line in getattr(batch, kind)] for kind in ("applied", "queued", "ignored")
+    }
+
+
 def test_the_statements_of_a_file_are_reconciled_at_once_on_connections_of_their_own(
     buyer, clerk, invoices, monkeypatch
 ):
@@ -92,13 +102,13 @@ def test_the_statements_of_a_file_are_reconciled_at_once_on_connections_of_their
 
     monkeypatch.setattr(reconciliation, "reconcile_statement_in_batches", recording_thread)
 
-    result = reconciliation.reconcile_statements(statements=statements, actor=clerk, workers=2)
+    result = reconciled_at_once(statements, clerk)
 
     assert len(threads) == 2  # one per statement, neither the caller's
     assert all(name.startswith("reconcile") for name in threads)
-    assert sorted(line.statement.statement_id for line in result.applied) == ["S1", "S2"]
-    assert [line.amount for line in result.queued] == [D("12.34")]
-    assert [line.amount for line in result.ignored] == [D("-5.00")]
+    assert sorted(line.statement.statement_id for line in result["applied"]) == ["S1", "S2"]
+    assert [line.amount for line in result["queued"]] == [D("12.34")]
+    assert [line.amount for line in result["ignored"]] == [D("-5.00")]
     for invoice in invoices:
         invoice.refresh_from_db()
         assert (invoice.status, invoice.open_amount) == (InvoiceStatus.PAID, D("0"))
@@ -111,10 +121,10 @@ def test_an_invoice_paid_in_two_statements_reconciled_at_once_is_applied_once_an
     first = invoices[0]
     statements = [statement_of(clerk, f"S{n}", (D("119.00"), f"Invoice {first.number}")) for n in (1, 2)]
 
-    result = reconciliation.reconcile_statements(statements=statements, actor=clerk, workers=2)
+    result = reconciled_at_once(statements, clerk)
 
     first.refresh_from_db()
-    assert (len(result.applied), len(result.queued)) == (1, 1)
+    assert (len(result["applied"]), len(result["queued"])) == (1, 1)
     assert (first.open_amount, Allocation.objects.filter(invoice=first).count()) == (D("0"), 1)
     assert Payment.objects.count() == 1
 
@@ -135,7 +145,7 @@ def test_a_statement_that_fails_stops_the_run_with_its_error_and_the_other_state
     monkeypatch.setattr(reconciliation, "reconcile_statement_in_batches", failing_on_the_first)
 
     with pytest.raises(RuntimeError, match="database went away"):
-        reconciliation.reconcile_statements(statements=[failing, other], actor=clerk, workers=2)
+        reconciled_at_once([failing, other], clerk)
 
     assert list(BankStatementLine.objects.filter(statement=other).values_list("status", flat=True)) == ["applied"]
     assert BankStatementLine.objects.get(statement=failing).status == StatementLineStatus.UNMATCHED
