@@ -36,7 +36,9 @@ def items_for_documents(*, kind: str, document_ids: list[int]) -> dict[int, Open
 def item_ids_for_documents(*, kind: str, document_ids: list[int]) -> dict[int, int]:
     """The ids of several documents' open items, by document id, for set-based postings that only point
     to them."""
-    return dict(OpenItem.objects.filter(kind=kind, document_id__in=document_ids).values_list("document_id", "pk"))
+    return dict(
+        OpenItem.objects.filter(kind=kind, document_id__any=document_ids).order_by().values_list("document_id", "pk")
+    )
 
 
 def receivable_lines(*, customer: Customer) -> QuerySet[JournalLine]:

@@ -8,7 +8,7 @@ class OtcConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from otc import admin_lists, metrics, request_ids  # noqa: F401 - connect their signal receivers
+        from otc import admin_lists, lookups, metrics, request_ids  # noqa: F401 - connect their signal receivers
         from otc.roles import sync_staff_roles
         from otc.trigger_functions import install_trigger_functions
 
@@ -16,3 +16,4 @@ class OtcConfig(AppConfig):
         # Sent for this app after pgtrigger's and pghistory's (INSTALLED_APPS order), so it replaces theirs.
         post_migrate.connect(install_trigger_functions, sender=self, dispatch_uid="otc.trigger_functions")
         admin_lists.install()
+        lookups.install()

@@ -125,7 +125,7 @@ def book_decisions(*, decisions: list[Decision], actor: User) -> Booked:
             invoice.pk: invoice
             for invoice in Invoice.objects.select_for_update()
             .only(*LOCKED_INVOICE_FIELDS)
-            .filter(pk__in=sorted({pk for decision in decisions for pk in decision.proposal.invoice_ids}))
+            .filter(pk__any=sorted({pk for decision in decisions for pk in decision.proposal.invoice_ids}))
             .order_by("pk")
         }
         open_at_lock = {pk: invoice.open_amount for pk, invoice in invoices.items()}

@@ -168,8 +168,9 @@ def adopt_booked_payments(*, statement: BankStatement) -> int:
         for pk in statement.lines.filter(status=StatementLineStatus.UNMATCHED).values_list("pk", flat=True)
     }
     booked = (
-        Payment.objects.filter(source=PaymentSource.BANK_STATEMENT, external_id__in=line_of)
+        Payment.objects.filter(source=PaymentSource.BANK_STATEMENT, external_id__any=list(line_of))
         .exclude(external_id="")
+        .order_by()
         .values_list("external_id", "pk")
     )
     adopted = [
