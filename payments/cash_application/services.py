@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
-from queue import SimpleQueue
+from queue import Empty, SimpleQueue
 
 from django.db import connection, transaction
 
@@ -90,24 +90,35 @@ def reconcile_statements_in_batches(
 
     Statements reconciled at the same time do not see each other's payments before they commit: a line
     whose invoice the other statement paid meanwhile is refused under the invoice's lock and queued, never
-    applied twice. Invoices are locked in id order, so two statements cannot deadlock."""
+    applied twice. Invoices are locked in id order, so two statements cannot deadlock. A statement that
+    fails stops its thread, the others carry on, and the error is raised once they are done."""
     if workers <= 1 or len(statements) <= 1:
         for statement in statements:
             yield from reconcile_statement_in_batches(statement=statement, actor=actor, batch_size=batch_size)
         return
+    waiting: SimpleQueue[BankStatement] = SimpleQueue()
+    for statement in statements:
+        waiting.put(statement)
     committed: SimpleQueue[Reconciliation | None] = SimpleQueue()
 
-    def reconcile(statement: BankStatement) -> None:
+    def reconcile_waiting() -> None:
+        """Statements off the queue until none is left, on this thread's connection (opened once)."""
         try:
-            for batch in reconcile_statement_in_batches(statement=statement, actor=actor, batch_size=batch_size):
-                committed.put(batch)
+            while True:
+                try:
+                    statement = waiting.get_nowait()
+                except Empty:
+                    return
+                for batch in reconcile_statement_in_batches(statement=statement, actor=actor, batch_size=batch_size):
+                    committed.put(batch)
         finally:
             connection.close()  # this thread's own
-            committed.put(None)  # the statement is done, or stopped on an error its future carries
+            committed.put(None)  # this thread is done, or stopped on an error its future carries
 
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="reconcile") as pool:
-        futures = [pool.submit(reconcile, statement) for statement in statements]
-        for _ in statements:
+    threads = min(workers, len(statements))
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="reconcile") as pool:
+        futures = [pool.submit(reconcile_waiting) for _ in range(threads)]
+        for _ in futures:
             while (batch := committed.get()) is not None:
                 yield batch
         for future in futures:
