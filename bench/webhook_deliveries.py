@@ -66,8 +66,7 @@ def record(count: int) -> list[int]:
         CreditHoldReleased(customer_id=n, customer_number=f"K-{n:06d}", actor_id=1).payload() for n in range(count)
     ]
     with transaction.atomic():
-        rows = record_events(events=[PublishedEvent(CreditHoldReleased.type, 1, payload) for payload in events])
-    return [row.pk for row in rows]
+        return record_events(events=[PublishedEvent(CreditHoldReleased.type, 1, payload) for payload in events])
 
 
 def real_block(event_ids: list[int]) -> None:

@@ -15,7 +15,7 @@ from workflows.services import record_events
 
 
 def record_published_events(sender, events: list[PublishedEvent], **kwargs) -> None:
-    event_ids = [event.pk for event in record_events(events=events, rule_chain=current_rule_chain())]
+    event_ids = record_events(events=events, rule_chain=current_rule_chain())
     count_committed_events(events)
     if not settings.OUTBOX_ENQUEUE_ON_COMMIT:
         return

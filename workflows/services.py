@@ -20,7 +20,7 @@ from psycopg.types.json import Jsonb
 from customers.validators import validate_e164
 from invoicing.models import StoredDocument
 from orders.models import OrderDocument
-from otc.bulk_rows import copy_rows, next_ids
+from otc.bulk_rows import copy_values, next_ids
 from otc.events import PublishedEvent
 from workflows.models import (
     Delivery,
@@ -54,6 +54,17 @@ class OutsideTransaction(RuntimeError):
 # bulk run's batch) ids from the sequence and COPY: quoting a thousand JSON payloads into any INSERT costs
 # more in Python than the rest of the batch.
 COPY_EVENTS_FROM = 100
+OUTBOX_COPY_FIELDS = (
+    "id",
+    "event_type",
+    "version",
+    "payload",
+    "status",
+    "attempts",
+    "last_error",
+    "rule_chain",
+    "created_at",
+)
 RECORD_EVENTS_SQL = """
     INSERT INTO workflows_outboxevent (event_type, version, payload, status, attempts, last_error, rule_chain,
                                        created_at)
@@ -66,51 +77,60 @@ RECORD_EVENTS_SQL = """
 """
 
 
-def record_events(*, events: list[PublishedEvent], rule_chain: list[int] | None = None) -> list[OutboxEvent]:
+def record_events(*, events: list[PublishedEvent], rule_chain: list[int] | None = None) -> list[int]:
     """Write the published (already validated) events' rows in one or two statements; call only inside the
     transaction that made the change, so an event exists if and only if the change committed.
-    `rule_chain`: the automation rules whose actions published them (the loop guard reads it)."""
+    `rule_chain`: the automation rules whose actions published them (the loop guard reads it). Returns the
+    rows' ids, in the events' order."""
     if not transaction.get_connection().in_atomic_block:
         raise OutsideTransaction(f"{events[0].type} must be recorded inside the transaction that changes the data")
     now, rule_chain = timezone.now(), rule_chain or []
-    rows = [
-        OutboxEvent(
-            event_type=event.type, version=event.version, payload=event.payload, rule_chain=rule_chain, created_at=now
-        )
-        for event in events
-    ]
-    if len(rows) >= COPY_EVENTS_FROM:
-        _copy_events(rows, now)
-    else:
-        _insert_events(rows)
-    return rows
+    if len(events) >= COPY_EVENTS_FROM:
+        return _copy_events(events, rule_chain, now)
+    return _insert_events(events, rule_chain, now)
 
 
-def _insert_events(rows: list[OutboxEvent]) -> None:
-    """The rows' shared fields (the model's defaults, the rule chain, the time) are taken from the first."""
-    first = rows[0]
+def _insert_events(events: list[PublishedEvent], rule_chain: list[int], now: datetime) -> list[int]:
+    new = OutboxEvent()  # a new row's defaults (status, attempts, error), shared by all
     with connection.cursor() as cursor:
         cursor.execute(
             RECORD_EVENTS_SQL,
             {
-                "status": first.status,
-                "attempts": first.attempts,
-                "last_error": first.last_error,
-                "rule_chain": first.rule_chain,
-                "created_at": first.created_at,
-                "types": [row.event_type for row in rows],
-                "versions": [row.version for row in rows],
-                "payloads": [Jsonb(row.payload) for row in rows],
+                "status": new.status,
+                "attempts": new.attempts,
+                "last_error": new.last_error,
+                "rule_chain": rule_chain,
+                "created_at": now,
+                "types": [event.type for event in events],
+                "versions": [event.version for event in events],
+                "payloads": [Jsonb(event.payload) for event in events],
             },
         )
-        for row, (pk,) in zip(rows, cursor.fetchall(), strict=True):
-            row.pk = pk
+        return [pk for (pk,) in cursor.fetchall()]
 
 
-def _copy_events(rows: list[OutboxEvent], now: datetime) -> None:
-    for row, pk in zip(rows, next_ids(OutboxEvent, len(rows)), strict=True):
-        row.pk = pk
-    copy_rows(OutboxEvent, rows, now=now)
+def _copy_events(events: list[PublishedEvent], rule_chain: list[int], now: datetime) -> list[int]:
+    """As plain rows: a model instance per event cost more than writing it."""
+    ids, new = next_ids(OutboxEvent, len(events)), OutboxEvent()
+    copy_values(
+        OutboxEvent,
+        OUTBOX_COPY_FIELDS,
+        [
+            (
+                pk,
+                event.type,
+                event.version,
+                Jsonb(event.payload),
+                new.status,
+                new.attempts,
+                new.last_error,
+                rule_chain,
+                now,
+            )
+            for pk, event in zip(ids, events, strict=True)
+        ],
+    )
+    return ids
 
 
 @transaction.atomic
