@@ -84,45 +84,63 @@ def reconcile_statement_in_batches(
 def reconcile_statements_in_batches(
     *, statements: list[BankStatement], actor: User, batch_size: int, workers: int = 1
 ) -> Iterator[Reconciliation]:
-    """reconcile_statement_in_batches for the statements of one file, `workers` statements at a time, each
-    on a database connection of its own (a thread): while one waits for the database, another matches.
-    Batches are yielded as they commit, in no set order across statements.
+    """reconcile_statement_in_batches for the statements of one file, `workers` batches at a time, each on a
+    database connection of its own (a thread): while one waits for the database, another matches. A
+    statement's unmatched lines are cut into batches first, so one long statement is shared out too.
+    Batches are yielded as they commit, in no set order.
 
-    Statements reconciled at the same time do not see each other's payments before they commit: a line
-    whose invoice the other statement paid meanwhile is refused under the invoice's lock and queued, never
-    applied twice. Invoices are locked in id order, so two statements cannot deadlock. A statement that
-    fails stops its thread, the others carry on, and the error is raised once they are done."""
-    if workers <= 1 or len(statements) <= 1:
+    Batches reconciled at the same time do not see each other's payments before they commit: a line whose
+    invoice another batch paid meanwhile is refused under the invoice's lock and queued, never applied
+    twice. Invoices are locked in id order, so two batches cannot deadlock. A batch that fails stops its
+    thread, the others carry on, and the error is raised once they are done."""
+    if workers <= 1:
         for statement in statements:
             yield from reconcile_statement_in_batches(statement=statement, actor=actor, batch_size=batch_size)
         return
-    waiting: SimpleQueue[BankStatement] = SimpleQueue()
+    waiting: SimpleQueue[tuple[BankStatement, int, int]] = SimpleQueue()
     for statement in statements:
-        waiting.put(statement)
+        for first, last in _unmatched_line_ranges(statement, batch_size):
+            waiting.put((statement, first, last))
     committed: SimpleQueue[Reconciliation | None] = SimpleQueue()
 
     def reconcile_waiting() -> None:
-        """Statements off the queue until none is left, on this thread's connection (opened once)."""
+        """Batches off the queue until none is left, on this thread's connection (opened once)."""
         try:
             while True:
                 try:
-                    statement = waiting.get_nowait()
+                    statement, first, last = waiting.get_nowait()
                 except Empty:
                     return
-                for batch in reconcile_statement_in_batches(statement=statement, actor=actor, batch_size=batch_size):
-                    committed.put(batch)
+                unmatched = statement.lines.filter(status=StatementLineStatus.UNMATCHED, line_no__range=(first, last))
+                if lines := list(unmatched.order_by("line_no")):
+                    committed.put(_reconcile_lines(lines, actor=actor))
         finally:
             connection.close()  # this thread's own
             committed.put(None)  # this thread is done, or stopped on an error its future carries
 
-    threads = min(workers, len(statements))
-    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="reconcile") as pool:
+    threads = min(workers, waiting.qsize())
+    with ThreadPoolExecutor(max_workers=max(threads, 1), thread_name_prefix="reconcile") as pool:
         futures = [pool.submit(reconcile_waiting) for _ in range(threads)]
         for _ in futures:
             while (batch := committed.get()) is not None:
                 yield batch
         for future in futures:
             future.result()
+
+
+def _unmatched_line_ranges(statement: BankStatement, batch_size: int) -> list[tuple[int, int]]:
+    """The statement's unmatched lines as (first, last) line numbers of `batch_size` lines each, after
+    showing as applied the lines whose payments a dead run booked."""
+    adopt_booked_payments(statement=statement)
+    numbers = list(
+        statement.lines.filter(status=StatementLineStatus.UNMATCHED)
+        .order_by("line_no")
+        .values_list("line_no", flat=True)
+    )
+    return [
+        (numbers[start], numbers[min(start + batch_size, len(numbers)) - 1])
+        for start in range(0, len(numbers), batch_size)
+    ]
 
 
 def _merged(batches: Iterator[Reconciliation]) -> Reconciliation:

@@ -75,10 +75,12 @@ def statement_of(clerk, statement_id: str, *rows: tuple[Decimal, str]):
     )
 
 
-def reconciled_at_once(statements, clerk) -> dict[str, list]:
-    """The lines applied, queued and ignored of the statements reconciled two at a time."""
+def reconciled_at_once(statements, clerk, *, batch_size: int = 500) -> dict[str, list]:
+    """The lines applied, queued and ignored of the statements reconciled two batches at a time."""
     batches = list(
-        reconciliation.reconcile_statements_in_batches(statements=statements, actor=clerk, batch_size=500, workers=2)
+        reconciliation.reconcile_statements_in_batches(
+            statements=statements, actor=clerk, batch_size=batch_size, workers=2
+        )
     )
     return {
         kind: [line for batch in batches for line in getattr(batch, kind)] for kind in ("applied", "queued", "ignored")
@@ -93,14 +95,14 @@ def test_the_statements_of_a_file_are_reconciled_at_once_on_connections_of_their
         statement_of(clerk, "S1", (D("119.00"), f"Invoice {first.number}"), (D("-5.00"), "fee")),
         statement_of(clerk, "S2", (D("238.00"), f"Invoice {second.number}"), (D("12.34"), "who knows")),
     ]
-    batches = reconciliation.reconcile_statement_in_batches
+    reconcile_lines = reconciliation._reconcile_lines
     threads = set()
 
-    def recording_thread(**kwargs):
+    def recording_thread(lines, **kwargs):
         threads.add(threading.current_thread().name)
-        yield from batches(**kwargs)
+        return reconcile_lines(lines, **kwargs)
 
-    monkeypatch.setattr(reconciliation, "reconcile_statement_in_batches", recording_thread)
+    monkeypatch.setattr(reconciliation, "_reconcile_lines", recording_thread)
 
     result = reconciled_at_once(statements, clerk)
 
@@ -113,6 +115,33 @@ def test_the_statements_of_a_file_are_reconciled_at_once_on_connections_of_their
         invoice.refresh_from_db()
         assert (invoice.status, invoice.open_amount) == (InvoiceStatus.PAID, D("0"))
     assert BankStatementLine.objects.filter(status=StatementLineStatus.UNMATCHED).count() == 1
+
+
+def test_one_long_statement_is_cut_into_batches_that_the_threads_share(buyer, clerk, invoices, monkeypatch):
+    first, second = invoices
+    statement = statement_of(
+        clerk,
+        "S1",
+        (D("119.00"), f"Invoice {first.number}"),
+        (D("-5.00"), "fee"),
+        (D("238.00"), f"Invoice {second.number}"),
+        (D("12.34"), "who knows"),
+    )
+    reconcile_lines = reconciliation._reconcile_lines
+    batches = []
+
+    def recording_batch(lines, **kwargs):
+        batches.append((threading.current_thread().name, [line.line_no for line in lines]))
+        return reconcile_lines(lines, **kwargs)
+
+    monkeypatch.setattr(reconciliation, "_reconcile_lines", recording_batch)
+
+    result = reconciled_at_once([statement], clerk, batch_size=2)
+
+    assert sorted(numbers for _, numbers in batches) == [[1, 2], [3, 4]]
+    assert len({thread for thread, _ in batches}) == 2
+    assert sorted(line.line_no for line in result["applied"]) == [1, 3]
+    assert ([line.line_no for line in result["queued"]], [line.line_no for line in result["ignored"]]) == ([4], [2])
 
 
 def test_an_invoice_paid_in_two_statements_reconciled_at_once_is_applied_once_and_the_other_line_waits(
@@ -135,14 +164,14 @@ def test_a_statement_that_fails_stops_the_run_with_its_error_and_the_other_state
     first, second = invoices
     failing = statement_of(clerk, "S1", (D("119.00"), f"Invoice {first.number}"))
     other = statement_of(clerk, "S2", (D("238.00"), f"Invoice {second.number}"))
-    batches = reconciliation.reconcile_statement_in_batches
+    reconcile_lines = reconciliation._reconcile_lines
 
-    def failing_on_the_first(*, statement, **kwargs):
-        if statement == failing:
+    def failing_on_the_first(lines, **kwargs):
+        if lines[0].statement_id == failing.pk:
             raise RuntimeError("database went away")
-        yield from batches(statement=statement, **kwargs)
+        return reconcile_lines(lines, **kwargs)
 
-    monkeypatch.setattr(reconciliation, "reconcile_statement_in_batches", failing_on_the_first)
+    monkeypatch.setattr(reconciliation, "_reconcile_lines", failing_on_the_first)
 
     with pytest.raises(RuntimeError, match="database went away"):
         reconciled_at_once([failing, other], clerk)
