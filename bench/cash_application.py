@@ -1,9 +1,9 @@
 """Cash application, the whole path a user waits for: a CAMT.053 file of several statements is written
 to disk with the noise of real remittances, then imported (`statement_import.import_bank_statement`),
-matched and booked (`services.reconcile_statements_in_batches`: the engine's clear winners booked set-based, a
-batch per transaction) with its lines marked, at 20 and at 200 open invoices per customer. The statements
-of the file are reconciled as a worker reconciles them, OTC_RECONCILIATION_WORKERS (2) at once, each on a
-database connection of its own: the figure is the time the user waits. The SQL runs on one connection.
+matched and booked (`services.reconcile_statements_in_batches`: the engine's clear winners booked
+set-based, a batch per transaction) with its lines marked, at 20 and at 200 open invoices per customer.
+The file is reconciled as a worker reconciles it, OTC_RECONCILIATION_WORKERS (4) batches at once, each on
+a database connection of its own: the figure is the time the user waits. The SQL runs on one connection.
 
 Against hand-written SQL in the same run, interleaved in blocks: for lines of the same mix, and the
 same decisions the engine takes (made before its clock starts), it COPYs the statement lines and

@@ -503,9 +503,9 @@ OTC_AUTO_APPLY_CONFIDENCE = float(env("AUTO_APPLY_CONFIDENCE", "0.9"))
 OTC_STATEMENT_BACKGROUND_LINES = int(env("STATEMENT_BACKGROUND_LINES", "300"))
 OTC_STATEMENT_UPLOAD_BATCH_LINES = int(env("STATEMENT_UPLOAD_BATCH_LINES", "500"))  # as BOOKING_BATCH
 OTC_STATEMENT_UPLOAD_STALL_SECONDS = int(env("STATEMENT_UPLOAD_STALL_SECONDS", "120"))
-# Statements of one file a worker reconciles at once, each on a database connection of its own (a thread):
-# one matches while another waits for the database. Each takes a connection (PgBouncer's pool size).
-OTC_RECONCILIATION_WORKERS = int(env("RECONCILIATION_WORKERS", "2"))
+# Batches of lines of one file a worker reconciles at once, each on a database connection of its own (a
+# thread): one matches while another waits for the database. Each takes a connection (PgBouncer's pool).
+OTC_RECONCILIATION_WORKERS = int(env("RECONCILIATION_WORKERS", "4"))
 # Short payments up to this much (document currency) may be written off when allocating.
 OTC_WRITE_OFF_TOLERANCE = {"default": env("WRITE_OFF_TOLERANCE", "5.00"), "JPY": "500", "KRW": "5000"}
 # Payment providers' webhook secrets, "name:secret,name2:secret2": each signs its notifications.
