@@ -181,9 +181,9 @@ def _write(
     now, today = timezone.now(), timezone.localdate()
     customers = {
         customer.pk: customer
-        for customer in Customer.objects.filter(pk__in={b.payment.customer_id for b in bookings}).only(
-            "number", "legal_name"
-        )
+        for customer in Customer.objects.filter(pk__any=sorted({b.payment.customer_id for b in bookings}))
+        .only("number", "legal_name")
+        .order_by()
     }
     _number_payments([booking.payment for booking in bookings])
     copy_rows(Payment, [booking.payment for booking in bookings], now=now)

@@ -82,7 +82,11 @@ def proposal_rows(lines: list[BankStatementLine], ranked: dict[int, list[Proposa
         {proposal.customer_id for proposal in proposals}
     )
     invoice_ids = {invoice_id for proposal in proposals for invoice_id in proposal.invoice_ids}
-    numbers = dict(Invoice.objects.filter(pk__in=invoice_ids).values_list("pk", "number")) if invoice_ids else {}
+    numbers = (
+        dict(Invoice.objects.filter(pk__any=list(invoice_ids)).order_by().values_list("pk", "number"))
+        if invoice_ids
+        else {}
+    )
     return {
         line.pk: [
             {
