@@ -9,9 +9,11 @@ from django.test.utils import CaptureQueriesContext
 from stdnum import iso11649
 
 from customers import services as customers
+from customers.models import Customer
 from invoicing.models import InvoiceStatus, NumberSeries
 from otc.crypto import fingerprint
 from otc.document_numbers import creditor_reference, near_digits, number_digits
+from payments.cash_application import matching
 from payments.cash_application.auto_apply import apply_proposal, auto_apply_threshold, clear_winner
 from payments.cash_application.matching import BankLine, Proposal, propose_matches
 from payments.cash_application.services import reconcile_statement
@@ -552,3 +554,30 @@ def test_from_the_millionth_invoice_of_a_year_numbers_are_read_whole_and_their_t
         slipped.reasons[0]
         == "INV-2026-1000132 in remittance text is one typo away from invoice number INV-2026-1000123"
     )
+
+
+@pytest.mark.django_db
+def test_the_name_lookup_keeps_to_the_prefix_index_in_a_prepared_statements_generic_plan(clerk):
+    """A worker's connection prepares the statement and, after five runs, may keep one generic plan: the
+    trigram index then answered the equal names at 2 ms a name (350 ms for a batch's 200 prefixes)."""
+    first = CustomerFactory(actor=clerk, legal_name="Nordwind Handel GmbH")
+    columns = [field.column for field in Customer._meta.concrete_fields if not field.primary_key]
+    copied = [{"number": "'K' || n", "name_key": "'nordwind handel ' || n"}.get(column, column) for column in columns]
+    with connection.cursor() as cursor:
+        cursor.execute(  # two thousand more, for statistics like a real customer table's
+            f"INSERT INTO customers_customer ({', '.join(columns)}) SELECT {', '.join(copied)}"
+            " FROM customers_customer, generate_series(1, 2000) AS n WHERE id = %s",
+            [first.pk],
+        )
+        cursor.execute("ANALYZE customers_customer")
+        cursor.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+        cursor.execute(
+            "PREPARE customers_by_name (text[], int, text[]) AS "
+            + matching.CUSTOMERS_BY_NAME_SQL.replace("%s", "${}").format(1, 2, 3)
+        )
+        cursor.execute("EXPLAIN EXECUTE customers_by_name ('{nordwind handel 1}', 6, '{nordwind handel, nordwind}')")
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+        cursor.execute("DEALLOCATE customers_by_name")
+
+    assert plan.count("customer_name_key_prefix") == 2, plan
+    assert "trigram" not in plan
