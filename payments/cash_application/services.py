@@ -121,9 +121,15 @@ def reconcile_statements_in_batches(
     threads = min(workers, waiting.qsize())
     with ThreadPoolExecutor(max_workers=max(threads, 1), thread_name_prefix="reconcile") as pool:
         futures = [pool.submit(reconcile_waiting) for _ in range(threads)]
-        for _ in futures:
-            while (batch := committed.get()) is not None:
-                yield batch
+        try:
+            for _ in futures:
+                while (batch := committed.get()) is not None:
+                    yield batch
+        finally:
+            # A caller that stops early (its progress report failed) stops the threads after the batch
+            # each is at: the rest stays unmatched for the next run, as after a crash.
+            while not waiting.empty():
+                waiting.get_nowait()
         for future in futures:
             future.result()
 

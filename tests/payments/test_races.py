@@ -144,6 +144,24 @@ def test_one_long_statement_is_cut_into_batches_that_the_threads_share(buyer, cl
     assert ([line.line_no for line in result["queued"]], [line.line_no for line in result["ignored"]]) == ([4], [2])
 
 
+def test_a_caller_that_stops_early_stops_the_threads_after_their_batch_and_the_rest_waits(buyer, clerk):
+    invoices = [factories.manual_invoice(buyer, clerk, ("1", "100", "19")) for _ in range(12)]
+    statement = statement_of(clerk, "S1", *[(D("119.00"), f"Invoice {invoice.number}") for invoice in invoices])
+    batches = reconciliation.reconcile_statements_in_batches(
+        statements=[statement], actor=clerk, batch_size=1, workers=2
+    )
+
+    first = next(batches)
+    batches.close()  # as when reporting the progress fails
+
+    assert len(first.applied) == 1
+    lines = BankStatementLine.objects.filter(statement=statement)
+    applied = lines.filter(status=StatementLineStatus.APPLIED).count()
+    assert 1 <= applied <= 8  # the first batch and the few the threads were at: never all twelve
+    assert lines.filter(status=StatementLineStatus.UNMATCHED).count() == 12 - applied
+    assert Payment.objects.count() == applied
+
+
 def test_an_invoice_paid_in_two_statements_reconciled_at_once_is_applied_once_and_the_other_line_waits(
     buyer, clerk, invoices
 ):
