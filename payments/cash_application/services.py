@@ -11,6 +11,7 @@ lines still unmatched.
 
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
 from dataclasses import dataclass, field
 from decimal import Decimal
 from queue import Empty, SimpleQueue
@@ -128,8 +129,9 @@ def reconcile_statements_in_batches(
         finally:
             # A caller that stops early (its progress report failed) stops the threads after the batch
             # each is at: the rest stays unmatched for the next run, as after a crash.
-            while not waiting.empty():
-                waiting.get_nowait()
+            with suppress(Empty):  # a thread may take the last one meanwhile
+                while True:
+                    waiting.get_nowait()
         for future in futures:
             future.result()
 
