@@ -74,12 +74,9 @@ def reconcile_statement_in_batches(
     """reconcile_statement a batch of lines at a time, in statement order, for a caller that reports
     progress: each batch's result is yielded once its lines are committed. The matching engine runs
     once per batch, so a later batch sees the invoices an earlier one paid."""
-    adopt_booked_payments(statement=statement)
-    unmatched = statement.lines.filter(status=StatementLineStatus.UNMATCHED).order_by("line_no")
-    after = 0
-    while batch := list(unmatched.filter(line_no__gt=after)[:batch_size]):
-        after = batch[-1].line_no
-        yield _reconcile_lines(batch, actor=actor)
+    for first, last in _unmatched_line_ranges(statement, batch_size):
+        if lines := _unmatched_lines(statement, first, last):
+            yield _reconcile_lines(lines, actor=actor)
 
 
 def reconcile_statements_in_batches(
@@ -112,15 +109,16 @@ def reconcile_statements_in_batches(
                     statement, first, last = waiting.get_nowait()
                 except Empty:
                     return
-                unmatched = statement.lines.filter(status=StatementLineStatus.UNMATCHED, line_no__range=(first, last))
-                if lines := list(unmatched.order_by("line_no")):
+                if lines := _unmatched_lines(statement, first, last):
                     committed.put(_reconcile_lines(lines, actor=actor))
         finally:
             connection.close()  # this thread's own
             committed.put(None)  # this thread is done, or stopped on an error its future carries
 
     threads = min(workers, waiting.qsize())
-    with ThreadPoolExecutor(max_workers=max(threads, 1), thread_name_prefix="reconcile") as pool:
+    if not threads:
+        return
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="reconcile") as pool:
         futures = [pool.submit(reconcile_waiting) for _ in range(threads)]
         try:
             for _ in futures:
@@ -149,6 +147,13 @@ def _unmatched_line_ranges(statement: BankStatement, batch_size: int) -> list[tu
         (numbers[start], numbers[min(start + batch_size, len(numbers)) - 1])
         for start in range(0, len(numbers), batch_size)
     ]
+
+
+def _unmatched_lines(statement: BankStatement, first: int, last: int) -> list[BankStatementLine]:
+    """The lines of the range still unmatched (a clerk may have taken some meanwhile), in statement order."""
+    return list(
+        statement.lines.filter(status=StatementLineStatus.UNMATCHED, line_no__range=(first, last)).order_by("line_no")
+    )
 
 
 def _merged(batches: Iterator[Reconciliation]) -> Reconciliation:
