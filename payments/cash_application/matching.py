@@ -121,7 +121,6 @@ class OpenInvoice(NamedTuple):
     currency: str
     open_amount: Decimal
     due_date: date
-    digits: str  # year and sequence of the number (`number_digits`)
 
 
 @dataclass
@@ -159,9 +158,17 @@ class Evidence:
     customers_by_iban: dict[str, set[int]]
     customers_by_name: dict[str, dict[int, bool]]
     open_items: dict[int, list[OpenInvoice]] = field(default_factory=dict)
-    by_digits: dict[str, OpenInvoice] = field(default_factory=dict)
+    by_number: dict[str, OpenInvoice] = field(default_factory=dict)
+    near: dict[str, list[str]] = field(default_factory=dict)
     pair_sums: dict[tuple[int, str], dict[int, list[tuple[int, int]]]] = field(default_factory=dict)
     items_in_currency: dict[tuple[int, str], CustomerItems] = field(default_factory=dict)
+
+    def near_numbers(self, digits: str) -> list[str]:
+        """The numbers one typo away from year and sequence digits, in digit order, worked out once per
+        batch: a cited number is read again for its rivals, its near numbers and the batch-wide search."""
+        if digits not in self.near:
+            self.near[digits] = [INVOICE_NUMBER.number(near) for near in sorted(near_digits(digits))]
+        return self.near[digits]
 
     def customer_items(self, customer: int, currency: str) -> CustomerItems:
         """The customer's open invoices in the currency, indexed once per batch."""
@@ -205,16 +212,14 @@ def _propose_batch(lines: list[BankLine], limit: int) -> list[list[Proposal]]:
             in_view |= by_iban | set(by_name)
             in_view.update(evidence.cited[c.number].customer_id for c in clue.citations if c.number in evidence.cited)
     evidence.open_items = _open_invoices_of(in_view)
-    evidence.by_digits = {item.digits: item for items in evidence.open_items.values() for item in items}
+    evidence.by_number = {item.number: item for items in evidence.open_items.values() for item in items}
     found = [_hits(line, clue, evidence) for line, clue in zip(lines, clues, strict=True)]
     unresolved = {citation.digits for _, citations in found for citation in citations}
-    near_of = {digits: near_digits(digits) for digits in unresolved}  # read twice below: a few hundred each
-    far = _open_invoices_numbered({INVOICE_NUMBER.number(near) for nears in near_of.values() for near in nears})
-    far_by_digits = {invoice.digits: invoice for invoice in far.values()}
+    far = _open_invoices_numbered({near for digits in unresolved for near in evidence.near_numbers(digits)})
     ranked = []
     for line, clue, done, (hits, citations) in zip(lines, clues, settled, found, strict=True):
         for citation in citations:
-            near = (far_by_digits.get(digits) for digits in sorted(near_of[citation.digits]))
+            near = (far.get(number) for number in evidence.near_numbers(citation.digits))
             hits.extend(Hit(invoice, citation, exact=False) for invoice in near if _payable(invoice, line))
         ranked.append(_ranked(line, clue, hits, evidence, limit, settled=done))
     return ranked
@@ -257,10 +262,7 @@ def _open_invoices(condition: str, values: list, *, order: str = "") -> Iterator
             """,  # noqa: S608 - only the callers' constant fragments are interpolated
             [DocumentKind.INVOICE, [InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID], values],
         )
-        # The digits are stripped here, not by regexp_replace in the query: for a batch's tens of
-        # thousands of open invoices (200 per customer) the database spent five times as long on it.
-        for row in cursor.fetchall():
-            yield OpenInvoice(*row, number_digits(row[1]))
+        yield from map(OpenInvoice._make, cursor.fetchall())
 
 
 def _open_invoices_numbered(numbers: set[str]) -> dict[str, OpenInvoice]:
@@ -375,7 +377,7 @@ def _hits(line: BankLine, clue: Clues, evidence: Evidence) -> tuple[list[Hit], l
             continue
         if hit and _supported(hit, line, payers, exact_customers):
             continue
-        near = (evidence.by_digits.get(digits) for digits in sorted(near_digits(citation.digits)))
+        near = (evidence.by_number.get(number) for number in evidence.near_numbers(citation.digits))
         near = [invoice for invoice in near if _payable(invoice, line) and invoice.customer_id in in_view]
         hits.extend(Hit(invoice, citation, exact=False) for invoice in near[:FUZZY_CHOICES_MAX])
         if not near:
@@ -398,7 +400,7 @@ def _rivals(hit: Hit, line: BankLine, evidence: Evidence) -> list[Hit]:
     tolerance = write_off_tolerance(line.currency)
     if _paid_by(hit.invoice, line, tolerance):
         return []
-    near = (evidence.by_digits.get(digits) for digits in sorted(near_digits(_cited_digits(hit))))
+    near = (evidence.by_number.get(number) for number in evidence.near_numbers(_cited_digits(hit)))
     return [
         Hit(invoice, hit.citation, exact=False, contested=True)
         for invoice in near
@@ -410,7 +412,7 @@ def _rivals(hit: Hit, line: BankLine, evidence: Evidence) -> list[Hit]:
 
 def _cited_digits(hit: Hit) -> str:
     """Year and sequence as cited; for a number typed without prefix or year, those of the invoice it was read as."""
-    return hit.citation.digits if isinstance(hit.citation, Citation) else hit.invoice.digits
+    return hit.citation.digits if isinstance(hit.citation, Citation) else number_digits(hit.invoice.number)
 
 
 def _paid_by(invoice: OpenInvoice, line: BankLine, tolerance: Decimal) -> bool:
