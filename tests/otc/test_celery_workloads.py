@@ -1,6 +1,7 @@
 """Each task belongs to one workload; with a queue per workload each goes to its own queue, and the
 worker of docker-compose.yml takes every one of those queues."""
 
+import gc
 import json
 import os
 import re
@@ -48,3 +49,19 @@ def test_the_compose_worker_takes_the_default_queue_and_every_workloads_queue():
 
     workloads = [workload for workload in settings.CELERY_WORKLOADS if workload != "default"]
     assert queues == ["otc", *(f"otc-{workload}" for workload in workloads)]
+
+
+def test_a_worker_process_freezes_what_it_holds_once_started():
+    from celery.signals import worker_process_init
+
+    from otc.celery import freeze_startup_objects
+
+    receivers = [receiver() for _, receiver in worker_process_init.receivers]
+    assert freeze_startup_objects in receivers
+    frozen_before = gc.get_freeze_count()
+    try:
+        freeze_startup_objects()
+        # Django, the apps and their modules: far more than any test's own objects.
+        assert gc.get_freeze_count() - frozen_before > 50_000
+    finally:
+        gc.unfreeze()
