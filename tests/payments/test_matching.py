@@ -186,6 +186,34 @@ def test_last_years_number_is_not_taken_for_a_typo_of_this_years(invoices, buyer
 
 
 @pytest.mark.parametrize(
+    "typed",
+    ["2026000123", "2026123", "20261234567", "2025000000", "2027999999", "2020000200", "2099000123", "199900123"],
+)
+def test_near_digits_are_every_number_one_typo_from_what_was_typed_keeping_a_year_that_can_be_meant(typed):
+    def one_typo(text):
+        splits = [(text[:i], text[i:]) for i in range(len(text) + 1)]
+        left_out = {left + right[1:] for left, right in splits if right}
+        too_many = {left + digit + right for left, right in splits for digit in "0123456789"}
+        changed = {left + digit + right[1:] for left, right in splits if right for digit in "0123456789"}
+        swapped = {left + right[1] + right[0] + right[2:] for left, right in splits if len(right) > 1}
+        return left_out | too_many | changed | swapped
+
+    year = typed[:4]
+    kept = year if 2000 <= int(year) <= 2027 else ""
+    padded = {year + typed[4:].zfill(6)} if len(typed) < 10 else set()
+    everywhere = {
+        near
+        for near in one_typo(typed) | padded
+        if near != typed
+        and near.startswith("20")
+        and near.startswith(kept)
+        and (len(near) == 10 or (10 < len(near) <= 12 and near[4] != "0"))
+    }
+
+    assert near_digits(typed, this_year=2026) == everywhere
+
+
+@pytest.mark.parametrize(
     ("number", "digits"),
     [
         ("INV-2026-000123", "2026000123"),
