@@ -4,6 +4,8 @@ matched and booked (`services.reconcile_statements_in_batches`: the engine's cle
 set-based, a batch per transaction) with its lines marked, at 20 and at 200 open invoices per customer.
 The file is reconciled as a worker reconciles it, OTC_RECONCILIATION_WORKERS (4) batches at once, each on
 a database connection of its own: the figure is the time the user waits. The SQL runs on one connection.
+Like a worker process, the bench freezes what it holds before the blocks start (gc.freeze), so that full
+collections do not walk Django, the apps and the bench's own ground truth.
 
 Against hand-written SQL in the same run, interleaved in blocks: for lines of the same mix, and the
 same decisions the engine takes (made before its clock starts), it COPYs the statement lines and
