@@ -30,7 +30,9 @@ def item_for_document(*, kind: str, document_id: int) -> OpenItem | None:
 
 def items_for_documents(*, kind: str, document_ids: list[int]) -> dict[int, OpenItem]:
     """The open items of several documents of one kind, by document id, in one query."""
-    return {item.document_id: item for item in OpenItem.objects.filter(kind=kind, document_id__in=document_ids)}
+    return {
+        item.document_id: item for item in OpenItem.objects.filter(kind=kind, document_id__any=document_ids).order_by()
+    }
 
 
 def item_ids_for_documents(*, kind: str, document_ids: list[int]) -> dict[int, int]:
