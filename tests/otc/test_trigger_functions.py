@@ -63,3 +63,29 @@ def test_an_ignored_trigger_is_skipped_and_the_others_still_run(clerk):
 
     Customer.objects.filter(pk=customer.pk).update(legal_name="Spur Inc")
     assert events.count() == before + 1
+
+
+def test_the_label_is_written_again_when_a_nested_block_changes_it(clerk):
+    first, second = CustomerFactory(actor=clerk), CustomerFactory(actor=clerk)
+
+    with transaction.atomic(), acting(clerk, "rename"):
+        Customer.objects.filter(pk=first.pk).update(legal_name="Spur AG")
+        with acting(clerk, "rename after review"):
+            Customer.objects.filter(pk=second.pk).update(legal_name="Kamm AG")
+
+    assert last_event_context(second).metadata["reason"] == "rename after review"
+    assert last_event_context(first).pk == last_event_context(second).pk
+
+
+def test_a_label_written_in_a_rolled_back_savepoint_is_written_again(clerk):
+    customer = CustomerFactory(actor=clerk, legal_name="Spur GmbH")
+
+    with transaction.atomic(), acting(clerk, "rename"):
+        with pytest.raises(RuntimeError), transaction.atomic():
+            Customer.objects.filter(pk=customer.pk).update(legal_name="Spur AG")
+            raise RuntimeError
+        Customer.objects.filter(pk=customer.pk).update(legal_name="Spur SE")
+
+    context = last_event_context(customer)
+    assert context is not None
+    assert context.metadata == {"user": clerk.pk, "reason": "rename", "user_email": clerk.email}
