@@ -142,7 +142,18 @@ class Invoice(models.Model):
             models.CheckConstraint(condition=Q(exchange_rate__gt=0), name="invoice_exchange_rate_positive"),
         ]
         indexes = [
-            models.Index(fields=["customer", "currency"], condition=Q(open_amount__gt=0), name="invoice_open_items"),
+            # A customer's open items oldest first (statements, dunning, the sums cash application
+            # tries), and those a payment's amount settles (cash application's amount windows).
+            models.Index(
+                fields=["customer", "currency", "due_date", "id"],
+                condition=Q(open_amount__gt=0),
+                name="invoice_open_items",
+            ),
+            models.Index(
+                fields=["customer", "currency", "open_amount"],
+                condition=Q(open_amount__gt=0),
+                name="invoice_open_amounts",
+            ),
             models.Index(fields=["status", "due_date"], name="invoice_status_due"),
             models.Index(fields=["-issue_date", "-id"], name="invoice_recent"),
             # What list search uses (otc.search): numbers by their start (the varchar_pattern_ops index

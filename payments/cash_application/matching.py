@@ -2,9 +2,12 @@
 
 Evidence for a whole batch of lines is gathered set-based, in a fixed number of queries however many
 lines there are: invoice numbers and RF creditor references cited, customers owning the payer's IBAN,
-customers whose name the payer's name matches, then the open invoices of every customer in view.
-Each line's evidence is weighed into ranked proposals with reasons a clerk can check. Nothing is
-written here; `payments.cash_application.booking` books what is applied.
+customers whose name the payer's name matches, the open invoices one typo away from the numbers that
+need it, then, of each customer a line may pay, only the open invoices its amount could settle: those
+whose open amount it pays (within the write-off tolerance) and the oldest few searched for sums. A
+customer with hundreds of open invoices costs a few rows, not all of them. Each line's evidence is
+weighed into ranked proposals with reasons a clerk can check. Nothing is written here;
+`payments.cash_application.booking` books what is applied.
 
 A number typed without prefix or year ("1825", "factuur 015020", "Rg 2024-1825") is read only on a line
 that cites no full number, and looked up only among the open invoices of the one customer the payer's
@@ -133,17 +136,19 @@ class Clues:
 
 @dataclass(frozen=True)
 class CustomerItems:
-    """A customer's open invoices in one currency: oldest first (for the sums of several), and by open
-    amount, so that the invoices one amount pays are found by bisection however many are open."""
+    """Of a customer's open invoices in one currency, those the batch's amounts may settle: the oldest
+    `SUBSET_POOL` (for the sums of several), and, by open amount, every one a line's amount pays, so that
+    they are found by bisection."""
 
     oldest_first: list[OpenInvoice]
     amounts: list[Decimal]
     by_amount: list[OpenInvoice]
 
     @classmethod
-    def of(cls, items: list[OpenInvoice]) -> "CustomerItems":
-        by_amount = sorted(items, key=lambda item: item.open_amount)
-        return cls(items, [item.open_amount for item in by_amount], by_amount)
+    def of(cls, oldest_first: list[OpenInvoice], paid: Iterable[OpenInvoice]) -> "CustomerItems":
+        unique = {item.id: item for item in [*oldest_first, *paid]}.values()
+        by_amount = sorted(unique, key=lambda item: (item.open_amount, item.due_date or date.max, item.id))
+        return cls(oldest_first, [item.open_amount for item in by_amount], by_amount)
 
     def paid_by(self, amount: Decimal, tolerance: Decimal) -> list[OpenInvoice]:
         """The invoices the amount pays in full, or short by at most the tolerance."""
@@ -157,27 +162,28 @@ class Evidence:
     cited: dict[str, OpenInvoice]
     customers_by_iban: dict[str, set[int]]
     customers_by_name: dict[str, dict[int, bool]]
-    open_items: dict[int, list[OpenInvoice]] = field(default_factory=dict)
-    by_number: dict[str, OpenInvoice] = field(default_factory=dict)
+    in_view: set[int] = field(default_factory=set)  # customers whose open invoices a line may pay
+    open_items: dict[int, list[OpenInvoice]] = field(default_factory=dict)  # all, of payers citing bare numbers
+    by_number: dict[str, OpenInvoice] = field(default_factory=dict)  # near numbers, of customers in view
     near: dict[str, list[str]] = field(default_factory=dict)
+    near_lookups: int = 0
     pair_sums: dict[tuple[int, str], dict[int, list[tuple[int, int]]]] = field(default_factory=dict)
     items_in_currency: dict[tuple[int, str], CustomerItems] = field(default_factory=dict)
 
     def near_numbers(self, digits: str) -> list[str]:
         """The numbers one typo away from year and sequence digits, in digit order, worked out once per
-        batch: a cited number is read again for its rivals, its near numbers and the batch-wide search."""
+        batch: a cited number is read again for its rivals, its near numbers and the batch-wide search.
+        The digits asked for are those whose open invoices the batch looks up."""
+        self.near_lookups += 1
         if digits not in self.near:
             self.near[digits] = [INVOICE_NUMBER.number(near) for near in sorted(near_digits(digits))]
         return self.near[digits]
 
     def customer_items(self, customer: int, currency: str) -> CustomerItems:
-        """The customer's open invoices in the currency, indexed once per batch."""
-        key = (customer, currency)
-        if key not in self.items_in_currency:
-            self.items_in_currency[key] = CustomerItems.of(
-                [item for item in self.open_items.get(customer, ()) if item.currency == currency]
-            )
-        return self.items_in_currency[key]
+        return self.items_in_currency.get((customer, currency), NO_ITEMS)
+
+
+NO_ITEMS = CustomerItems([], [], [])
 
 
 class Hit(NamedTuple):
@@ -205,24 +211,58 @@ def _propose_batch(lines: list[BankLine], limit: int) -> list[list[Proposal]]:
         customers_by_name=_customers_by_name({clue.payer_key for clue in clues if clue.payer_key}),
     )
     settled = [_settled(line, clue, evidence) for line, clue in zip(lines, clues, strict=True)]
-    in_view = set()
     for clue, done in zip(clues, settled, strict=True):
         if not done:
             by_iban, by_name = _payers(clue, evidence)
-            in_view |= by_iban | set(by_name)
-            in_view.update(evidence.cited[c.number].customer_id for c in clue.citations if c.number in evidence.cited)
-    evidence.open_items = _open_invoices_of(in_view)
-    evidence.by_number = {item.number: item for items in evidence.open_items.values() for item in items}
-    found = [_hits(line, clue, evidence) for line, clue in zip(lines, clues, strict=True)]
-    unresolved = {citation.digits for _, citations in found for citation in citations}
-    far = _open_invoices_numbered({near for digits in unresolved for near in evidence.near_numbers(digits)})
-    ranked = []
-    for line, clue, done, (hits, citations) in zip(lines, clues, settled, found, strict=True):
+            evidence.in_view |= by_iban | set(by_name)
+            evidence.in_view.update(
+                evidence.cited[c.number].customer_id for c in clue.citations if c.number in evidence.cited
+            )
+    evidence.open_items = _open_invoices_of(
+        {payer for clue in clues if clue.bare and (payer := _sole_payer(*_payers(clue, evidence))) is not None}
+    )
+    found, far = _hits_with_near_numbers(lines, clues, evidence)
+    for line, (hits, citations) in zip(lines, found, strict=True):
         for citation in citations:
             near = (far.get(number) for number in evidence.near_numbers(citation.digits))
             hits.extend(Hit(invoice, citation, exact=False) for invoice in near if _payable(invoice, line))
-        ranked.append(_ranked(line, clue, hits, evidence, limit, settled=done))
-    return ranked
+    evidence.items_in_currency = _open_invoices_paid_by(
+        {
+            (customer, line.currency, line.amount)
+            for line, clue, done, (hits, _) in zip(lines, clues, settled, found, strict=True)
+            if not done
+            for customer in _candidate_customers(*_payers(clue, evidence), hits) & evidence.in_view
+        }
+    )
+    return [
+        _ranked(line, clue, hits, evidence, limit, settled=done)
+        for line, clue, done, (hits, _) in zip(lines, clues, settled, found, strict=True)
+    ]
+
+
+def _hits_with_near_numbers(
+    lines: list[BankLine], clues: list[Clues], evidence: Evidence
+) -> tuple[list[tuple[list[Hit], list[Citation]]], dict[str, OpenInvoice]]:
+    """Each line's hits and citations left unresolved, and the open invoices, of any customer, numbered
+    one typo away from a number the lines cite.
+
+    Only some citations need their near numbers (one missing, unpaid or unsupported), and which do is
+    known only by reading the line: a first reading, with no near invoice known, asks for the near
+    numbers of every citation that could need them (a superset: with no rivals found, the citation is
+    searched), all are read in one query, and the lines that asked are read again with them.
+    """
+    first, asked = [], []
+    for line, clue in zip(lines, clues, strict=True):
+        before = evidence.near_lookups
+        first.append(_hits(line, clue, evidence))
+        asked.append(evidence.near_lookups > before)
+    near = _open_invoices_numbered({number for numbers in evidence.near.values() for number in numbers})
+    evidence.by_number = {number: item for number, item in near.items() if item.customer_id in evidence.in_view}
+    found = [
+        _hits(line, clue, evidence) if again else hits
+        for line, clue, again, hits in zip(lines, clues, asked, first, strict=True)
+    ]
+    return found, near
 
 
 # --- Clues on a line --------------------------------------------------------------------------------
@@ -250,17 +290,44 @@ def _bare_numbers(line: BankLine) -> list[BareNumber]:
 # --- Queries, one each per batch ---------------------------------------------------------------------
 
 
+OPEN_INVOICE_COLUMNS = "id, number, customer_id, currency, open_amount, due_date"
+OPEN_INVOICE = "kind = %s AND status = ANY(%s) AND open_amount > 0"
+OPEN_INVOICES_PAID_BY_SQL = f"""
+    WITH wanted AS (
+        SELECT * FROM unnest(%s::bigint[], %s::text[], %s::numeric[], %s::numeric[])
+                   AS w(customer_id, currency, low, high)
+    )
+    SELECT true, i.*
+      FROM (SELECT DISTINCT customer_id, currency FROM wanted) AS c
+     CROSS JOIN LATERAL (
+            SELECT {OPEN_INVOICE_COLUMNS} FROM {Invoice._meta.db_table}
+             WHERE customer_id = c.customer_id AND currency = c.currency AND {OPEN_INVOICE}
+             ORDER BY due_date, id LIMIT %s) AS i
+    UNION ALL
+    SELECT false, i.*
+      FROM wanted AS w
+     CROSS JOIN LATERAL (
+            SELECT {OPEN_INVOICE_COLUMNS} FROM {Invoice._meta.db_table}
+             WHERE customer_id = w.customer_id AND currency = w.currency
+               AND open_amount BETWEEN w.low AND w.high AND {OPEN_INVOICE}) AS i
+"""  # noqa: S608 - table name and constant fragments
+
+
+def _open_invoice_parameters() -> list:
+    return [DocumentKind.INVOICE, [InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID]]
+
+
 def _open_invoices(condition: str, values: list, *, order: str = "") -> Iterator[OpenInvoice]:
     """Open invoices matching `condition` on one array parameter: arrays keep a batch's thousands of
     numbers or customers one parameter, where IN lists cost more to send than to run."""
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            SELECT id, number, customer_id, currency, open_amount, due_date
+            SELECT {OPEN_INVOICE_COLUMNS}
               FROM {Invoice._meta.db_table}
-             WHERE kind = %s AND status = ANY(%s) AND open_amount > 0 AND {condition} {order}
+             WHERE {OPEN_INVOICE} AND {condition} {order}
             """,  # noqa: S608 - only the callers' constant fragments are interpolated
-            [DocumentKind.INVOICE, [InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID], values],
+            [*_open_invoice_parameters(), values],
         )
         yield from map(OpenInvoice._make, cursor.fetchall())
 
@@ -280,6 +347,40 @@ def _open_invoices_of(customer_ids: set[int]) -> dict[int, list[OpenInvoice]]:
         ):
             items[invoice.customer_id].append(invoice)
     return items
+
+
+def _open_invoices_paid_by(wanted: set[tuple[int, str, Decimal]]) -> dict[tuple[int, str], CustomerItems]:
+    """For each customer, currency and amount wanted, the customer's open invoices in the currency that
+    the amount pays in full or short within the write-off tolerance, and the oldest `SUBSET_POOL`."""
+    if not wanted:
+        return {}
+    customers, currencies, amounts = zip(*sorted(wanted), strict=True)
+    highs = [amount + write_off_tolerance(currency) for currency, amount in zip(currencies, amounts, strict=True)]
+    oldest: dict[tuple[int, str], list[OpenInvoice]] = defaultdict(list)
+    paid: dict[tuple[int, str], list[OpenInvoice]] = defaultdict(list)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            OPEN_INVOICES_PAID_BY_SQL,
+            [
+                list(customers),
+                list(currencies),
+                list(amounts),
+                highs,
+                *_open_invoice_parameters(),
+                SUBSET_POOL,
+                *_open_invoice_parameters(),
+            ],
+        )
+        for is_oldest, *row in cursor.fetchall():
+            item = OpenInvoice._make(row)
+            (oldest if is_oldest else paid)[item.customer_id, item.currency].append(item)
+    return {
+        (customer, currency): CustomerItems.of(
+            sorted(oldest[customer, currency], key=lambda item: (item.due_date or date.max, item.id)),
+            paid[customer, currency],
+        )
+        for customer, currency, _ in wanted
+    }
 
 
 def _customers_by_iban(fingerprints: set[str]) -> dict[str, set[int]]:
@@ -484,8 +585,7 @@ def _candidate_sets(
     if settled:
         return
     tolerance = write_off_tolerance(line.currency)
-    customers = by_iban | set(by_name) | {hit.invoice.customer_id for hit in hits}
-    for customer in sorted(customers):
+    for customer in sorted(_candidate_customers(by_iban, by_name, hits)):
         items = evidence.customer_items(customer, line.currency)
         for item in items.paid_by(line.amount, tolerance):
             exact_amount |= item.open_amount == line.amount
@@ -494,6 +594,10 @@ def _candidate_sets(
             subset := _subset_summing_to(items.oldest_first, line.amount, evidence.pair_sums, customer)
         ):
             yield subset
+
+
+def _candidate_customers(by_iban: set[int], by_name: dict[int, bool], hits: list[Hit]) -> set[int]:
+    return by_iban | set(by_name) | {hit.invoice.customer_id for hit in hits}
 
 
 def _by_customer(hits: list[Hit]) -> dict[int, list[Hit]]:

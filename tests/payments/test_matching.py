@@ -609,3 +609,35 @@ def test_the_name_lookup_keeps_to_the_prefix_index_in_a_prepared_statements_gene
 
     assert plan.count("customer_name_key_prefix") == 2, plan
     assert "trigram" not in plan
+
+
+# --- Many open invoices per customer: only those the amount can settle are read ------------------------
+
+
+def test_of_a_customer_with_many_open_invoices_only_the_oldest_and_those_the_amount_pays_are_read(
+    buyer_account, clerk, monkeypatch
+):
+    """Forty open invoices, oldest due first: the amount of the newest is found by its window, a sum of
+    the two oldest by the search among the oldest `SUBSET_POOL`; 21 rows are read, not 40."""
+    books = [
+        factories.invoice_for(buyer_account, clerk, f"{100 + index}.00", date(2026, 1, 1 + index % 28))
+        for index in range(40)
+    ]
+    oldest = sorted(books, key=lambda invoice: (invoice.due_date, invoice.pk))
+    read = []
+    loaded = matching._open_invoices_paid_by
+    monkeypatch.setattr(
+        matching,
+        "_open_invoices_paid_by",
+        lambda wanted: read.append(items := loaded(wanted)) or items,
+    )
+
+    newest = best(line(str(oldest[-1].gross_total), "Zahlung", iban=BUYER_IBAN))
+    both = best(line(str(oldest[0].gross_total + oldest[1].gross_total), "Sammelzahlung", iban=BUYER_IBAN))
+
+    assert newest.invoice_ids == (oldest[-1].pk,)
+    assert newest.reasons == ("amount equal to open amount", "payer IBAN belongs to customer")
+    assert both.invoice_ids == (oldest[0].pk, oldest[1].pk)
+    [items] = read[0].values()
+    assert len(items.by_amount) == matching.SUBSET_POOL + 1
+    assert [item.id for item in items.oldest_first] == [invoice.pk for invoice in oldest[: matching.SUBSET_POOL]]
