@@ -166,21 +166,35 @@ class Evidence:
     open_items: dict[int, list[OpenInvoice]] = field(default_factory=dict)  # all, of payers citing bare numbers
     by_number: dict[str, OpenInvoice] = field(default_factory=dict)  # near numbers, of customers in view
     near: dict[str, list[str]] = field(default_factory=dict)
+    searched: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))  # digits: among customers
     near_lookups: int = 0
     pair_sums: dict[tuple[int, str], dict[int, list[tuple[int, int]]]] = field(default_factory=dict)
     items_in_currency: dict[tuple[int, str], CustomerItems] = field(default_factory=dict)
 
     def near_numbers(self, digits: str) -> list[str]:
         """The numbers one typo away from year and sequence digits, in digit order, worked out once per
-        batch: a cited number is read again for its rivals, its near numbers and the batch-wide search.
-        The digits asked for are those whose open invoices the batch looks up."""
-        self.near_lookups += 1
+        batch: a cited number is read again for its rivals, its near numbers and the batch-wide search."""
         if digits not in self.near:
             self.near[digits] = [INVOICE_NUMBER.number(near) for near in sorted(near_digits(digits))]
         return self.near[digits]
 
+    def near_invoices(self, digits: str, customers: set[int]) -> Iterator[OpenInvoice]:
+        """The customers' open invoices numbered one typo away from the digits, in digit order, of those
+        in view and searched already."""
+        self.near_lookups += 1
+        self.searched[digits] |= customers & self.in_view
+        near = (self.by_number.get(number) for number in self.near_numbers(digits))
+        return (invoice for invoice in near if invoice is not None and invoice.customer_id in customers)
+
     def customer_items(self, customer: int, currency: str) -> CustomerItems:
         return self.items_in_currency.get((customer, currency), NO_ITEMS)
+
+    def add_items(self, found: dict[tuple[int, str], CustomerItems]) -> None:
+        for key, items in found.items():
+            known = self.items_in_currency.get(key)
+            self.items_in_currency[key] = (
+                items if known is None else CustomerItems.of(known.oldest_first, [*known.by_amount, *items.by_amount])
+            )
 
 
 NO_ITEMS = CustomerItems([], [], [])
@@ -213,27 +227,32 @@ def _propose_batch(lines: list[BankLine], limit: int) -> list[list[Proposal]]:
     settled = [_settled(line, clue, evidence) for line, clue in zip(lines, clues, strict=True)]
     for clue, done in zip(clues, settled, strict=True):
         if not done:
-            by_iban, by_name = _payers(clue, evidence)
-            evidence.in_view |= by_iban | set(by_name)
-            evidence.in_view.update(
-                evidence.cited[c.number].customer_id for c in clue.citations if c.number in evidence.cited
-            )
+            evidence.in_view |= _payers_and_cited(clue, evidence)
     evidence.open_items = _open_invoices_of(
         {payer for clue in clues if clue.bare and (payer := _sole_payer(*_payers(clue, evidence))) is not None}
     )
-    found, far = _hits_with_near_numbers(lines, clues, evidence)
+    # What each line's amount settles of its payers' and cited customers' open invoices (a cited number's
+    # rivals are among them), then of the customers only a number one typo away from a citation names.
+    wanted = {
+        (customer, line.currency, line.amount)
+        for line, clue in zip(lines, clues, strict=True)
+        for customer in _payers_and_cited(clue, evidence) & evidence.in_view
+    }
+    evidence.add_items(_open_invoices_paid_by(wanted))
+    found = _hits_with_near_numbers(lines, clues, evidence)
+    unresolved = {citation.digits for _, citations in found for citation in citations}
+    far = _open_invoices_numbered({near for digits in unresolved for near in evidence.near_numbers(digits)})
     for line, (hits, citations) in zip(lines, found, strict=True):
         for citation in citations:
             near = (far.get(number) for number in evidence.near_numbers(citation.digits))
             hits.extend(Hit(invoice, citation, exact=False) for invoice in near if _payable(invoice, line))
-    evidence.items_in_currency = _open_invoices_paid_by(
-        {
-            (customer, line.currency, line.amount)
-            for line, clue, done, (hits, _) in zip(lines, clues, settled, found, strict=True)
-            if not done
-            for customer in _candidate_customers(*_payers(clue, evidence), hits) & evidence.in_view
-        }
-    )
+    candidates = {
+        (customer, line.currency, line.amount)
+        for line, clue, done, (hits, _) in zip(lines, clues, settled, found, strict=True)
+        if not done
+        for customer in _candidate_customers(*_payers(clue, evidence), hits) & evidence.in_view
+    }
+    evidence.add_items(_open_invoices_paid_by(candidates - wanted))
     return [
         _ranked(line, clue, hits, evidence, limit, settled=done)
         for line, clue, done, (hits, _) in zip(lines, clues, settled, found, strict=True)
@@ -242,27 +261,32 @@ def _propose_batch(lines: list[BankLine], limit: int) -> list[list[Proposal]]:
 
 def _hits_with_near_numbers(
     lines: list[BankLine], clues: list[Clues], evidence: Evidence
-) -> tuple[list[tuple[list[Hit], list[Citation]]], dict[str, OpenInvoice]]:
-    """Each line's hits and citations left unresolved, and the open invoices, of any customer, numbered
-    one typo away from a number the lines cite.
+) -> list[tuple[list[Hit], list[Citation]]]:
+    """Each line's hits and the citations left for the batch-wide search.
 
-    Only some citations need their near numbers (one missing, unpaid or unsupported), and which do is
-    known only by reading the line: a first reading, with no near invoice known, asks for the near
-    numbers of every citation that could need them (a superset: with no rivals found, the citation is
-    searched), all are read in one query, and the lines that asked are read again with them.
+    Only some citations are searched by their near numbers (one missing, or pointing at a customer
+    nothing else on the line supports), and which are is known only by reading the line: a first
+    reading, with no near invoice known, asks for them among the customers the line names; they are
+    read in one query, and the lines that asked are read again with them.
     """
     first, asked = [], []
     for line, clue in zip(lines, clues, strict=True):
         before = evidence.near_lookups
         first.append(_hits(line, clue, evidence))
         asked.append(evidence.near_lookups > before)
-    near = _open_invoices_numbered({number for numbers in evidence.near.values() for number in numbers})
-    evidence.by_number = {number: item for number, item in near.items() if item.customer_id in evidence.in_view}
+    evidence.by_number = _open_invoices_numbered_of(
+        {
+            (number, customer)
+            for digits, customers in evidence.searched.items()
+            for number in evidence.near_numbers(digits)
+            for customer in customers
+        }
+    )
     found = [
         _hits(line, clue, evidence) if again else hits
         for line, clue, again, hits in zip(lines, clues, asked, first, strict=True)
     ]
-    return found, near
+    return found
 
 
 # --- Clues on a line --------------------------------------------------------------------------------
@@ -317,9 +341,9 @@ def _open_invoice_parameters() -> list:
     return [DocumentKind.INVOICE, [InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID]]
 
 
-def _open_invoices(condition: str, values: list, *, order: str = "") -> Iterator[OpenInvoice]:
-    """Open invoices matching `condition` on one array parameter: arrays keep a batch's thousands of
-    numbers or customers one parameter, where IN lists cost more to send than to run."""
+def _open_invoices(condition: str, *values: list, order: str = "") -> Iterator[OpenInvoice]:
+    """Open invoices matching `condition` on array parameters: arrays keep a batch's thousands of
+    numbers or customers one parameter each, where IN lists cost more to send than to run."""
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
@@ -327,7 +351,7 @@ def _open_invoices(condition: str, values: list, *, order: str = "") -> Iterator
               FROM {Invoice._meta.db_table}
              WHERE {OPEN_INVOICE} AND {condition} {order}
             """,  # noqa: S608 - only the callers' constant fragments are interpolated
-            [*_open_invoice_parameters(), values],
+            [*_open_invoice_parameters(), *values],
         )
         yield from map(OpenInvoice._make, cursor.fetchall())
 
@@ -336,6 +360,21 @@ def _open_invoices_numbered(numbers: set[str]) -> dict[str, OpenInvoice]:
     if not numbers:
         return {}
     return {invoice.number: invoice for invoice in _open_invoices("number = ANY(%s::text[])", sorted(numbers))}
+
+
+def _open_invoices_numbered_of(wanted: set[tuple[str, int]]) -> dict[str, OpenInvoice]:
+    """The open invoices with these numbers, where they are of the customer asked with the number."""
+    if not wanted:
+        return {}
+    numbers, customers = zip(*sorted(wanted), strict=True)
+    return {
+        invoice.number: invoice
+        for invoice in _open_invoices(
+            "(number, customer_id) IN (SELECT * FROM unnest(%s::text[], %s::bigint[]))",
+            list(numbers),
+            list(customers),
+        )
+    }
 
 
 def _open_invoices_of(customer_ids: set[int]) -> dict[int, list[OpenInvoice]]:
@@ -478,8 +517,7 @@ def _hits(line: BankLine, clue: Clues, evidence: Evidence) -> tuple[list[Hit], l
             continue
         if hit and _supported(hit, line, payers, exact_customers):
             continue
-        near = (evidence.by_number.get(number) for number in evidence.near_numbers(citation.digits))
-        near = [invoice for invoice in near if _payable(invoice, line) and invoice.customer_id in in_view]
+        near = [invoice for invoice in evidence.near_invoices(citation.digits, in_view) if _payable(invoice, line)]
         hits.extend(Hit(invoice, citation, exact=False) for invoice in near[:FUZZY_CHOICES_MAX])
         if not near:
             unresolved.append(citation)
@@ -501,14 +539,12 @@ def _rivals(hit: Hit, line: BankLine, evidence: Evidence) -> list[Hit]:
     tolerance = write_off_tolerance(line.currency)
     if _paid_by(hit.invoice, line, tolerance):
         return []
-    near = (evidence.by_number.get(number) for number in evidence.near_numbers(_cited_digits(hit)))
-    return [
-        Hit(invoice, hit.citation, exact=False, contested=True)
-        for invoice in near
-        if _payable(invoice, line)
-        and invoice.customer_id == hit.invoice.customer_id
-        and _paid_by(invoice, line, tolerance)
-    ][:FUZZY_CHOICES_MAX]
+    items = evidence.customer_items(hit.invoice.customer_id, line.currency)
+    paid = {invoice.number: invoice for invoice in items.paid_by(line.amount, tolerance)}
+    near = (paid.get(number) for number in evidence.near_numbers(_cited_digits(hit)))
+    return [Hit(invoice, hit.citation, exact=False, contested=True) for invoice in near if invoice is not None][
+        :FUZZY_CHOICES_MAX
+    ]
 
 
 def _cited_digits(hit: Hit) -> str:
@@ -594,6 +630,12 @@ def _candidate_sets(
             subset := _subset_summing_to(items.oldest_first, line.amount, evidence.pair_sums, customer)
         ):
             yield subset
+
+
+def _payers_and_cited(clue: Clues, evidence: Evidence) -> set[int]:
+    by_iban, by_name = _payers(clue, evidence)
+    cited = {evidence.cited[c.number].customer_id for c in clue.citations if c.number in evidence.cited}
+    return by_iban | set(by_name) | cited
 
 
 def _candidate_customers(by_iban: set[int], by_name: dict[int, bool], hits: list[Hit]) -> set[int]:
