@@ -22,7 +22,8 @@ def bank_line(line: BankStatementLine) -> BankLine:
         booking_date=line.booking_date,
         remittance=line.remittance_information,
         structured_reference=line.structured_reference,
-        payer_iban=line.counterparty_iban or "",
+        # The fingerprint tells whose the IBAN is: it is decrypted only for a line stored without one.
+        payer_iban="" if line.counterparty_iban_fingerprint else line.counterparty_iban or "",
         payer_iban_fingerprint=line.counterparty_iban_fingerprint,
         payer_name=line.counterparty_name,
         line_id=line.pk,

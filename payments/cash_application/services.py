@@ -150,10 +150,10 @@ def _unmatched_line_ranges(statement: BankStatement, batch_size: int) -> list[tu
 
 
 def _unmatched_lines(statement: BankStatement, first: int, last: int) -> list[BankStatementLine]:
-    """The lines of the range still unmatched (a clerk may have taken some meanwhile), in statement order."""
-    return list(
-        statement.lines.filter(status=StatementLineStatus.UNMATCHED, line_no__range=(first, last)).order_by("line_no")
-    )
+    """The lines of the range still unmatched (a clerk may have taken some meanwhile), in statement order;
+    the payer's IBAN stays encrypted until asked for (matching reads its fingerprint)."""
+    lines = statement.lines.filter(status=StatementLineStatus.UNMATCHED, line_no__range=(first, last))
+    return list(lines.defer("counterparty_iban").order_by("line_no"))
 
 
 def _merged(batches: Iterator[Reconciliation]) -> Reconciliation:

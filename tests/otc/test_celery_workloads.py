@@ -7,9 +7,11 @@ import os
 import re
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import yaml
+from celery.backends.base import DisabledBackend
 from django.apps import apps
 from django.conf import settings
 
@@ -65,3 +67,14 @@ def test_a_worker_process_freezes_what_it_holds_once_started():
         assert gc.get_freeze_count() - frozen_before > 50_000
     finally:
         gc.unfreeze()
+
+
+def test_every_thread_shares_one_backend_that_keeps_no_results():
+    """A new thread (a bank file's reconciliation threads) takes the process's backend, not a lookup of its own."""
+    seen = []
+    thread = threading.Thread(target=lambda: seen.append(celery_app.backend))
+    thread.start()
+    thread.join()
+
+    assert seen == [celery_app.backend]
+    assert isinstance(celery_app.backend, DisabledBackend)

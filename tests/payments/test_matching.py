@@ -11,6 +11,7 @@ from stdnum import iso11649
 from customers import services as customers
 from customers.models import Customer
 from invoicing.models import InvoiceStatus, NumberSeries
+from otc import crypto
 from otc.crypto import fingerprint
 from otc.document_numbers import creditor_reference, near_digits, number_digits
 from payments.cash_application import matching
@@ -641,3 +642,36 @@ def test_of_a_customer_with_many_open_invoices_only_the_oldest_and_those_the_amo
     [items] = read[0].values()
     assert len(items.by_amount) == matching.SUBSET_POOL + 1
     assert [item.id for item in items.oldest_first] == [invoice.pk for invoice in oldest[: matching.SUBSET_POOL]]
+
+
+def test_reconciling_reads_the_lines_payer_ibans_by_fingerprint_without_a_query_or_decryption_per_line(
+    invoices, clerk, monkeypatch
+):
+    decrypted = []
+    monkeypatch.setattr(
+        crypto, "decrypt", lambda token, decrypt=crypto.decrypt: decrypted.append(token) or decrypt(token)
+    )
+
+    def queries(count: int) -> int:
+        statement = factories.imported_statement(
+            clerk,
+            (
+                {
+                    "amount": D("12.34"),
+                    "counterparty_name": "Unbekannt AG",
+                    "counterparty_iban": STRANGER_IBAN,
+                    "counterparty_iban_fingerprint": fingerprint(STRANGER_IBAN),
+                    "remittance_information": "Danke",
+                }
+                for _ in range(count)
+            ),
+            statement_id=uuid.uuid4().hex[:12],
+            booked_on=date(2026, 3, 2),
+        )
+        with CaptureQueriesContext(connection) as captured:
+            result = reconcile_statement(statement=statement, actor=clerk)
+        assert len(result.queued) == count
+        return len(captured)
+
+    assert queries(2) == queries(10)
+    assert decrypted == []
