@@ -675,3 +675,24 @@ def test_reconciling_reads_the_lines_payer_ibans_by_fingerprint_without_a_query_
 
     assert queries(2) == queries(10)
     assert decrypted == []
+
+
+def test_a_customer_found_by_a_typo_alone_has_the_invoices_the_amount_pays_weighed_when_in_view(buyer_account, clerk):
+    """The unknown payer's typo names the buyer's oldest invoice, the amount is the newest's (beyond the
+    oldest searched for sums): the buyer's invoices the amount pays are read for it (in a second query,
+    as the typo is found batch-wide) because another line of the batch brings the buyer into view."""
+    books = [
+        factories.invoice_for(buyer_account, clerk, f"{100 + index}.00", date(2026, 1, 1 + index))
+        for index in range(matching.SUBSET_POOL + 1)
+    ]
+    oldest, newest = books[0], books[-1]
+    assert oldest.number[-4] != "7"
+    slipped = oldest.number[:-4] + "7" + oldest.number[-3:]  # one typo from the oldest, two from the others
+    typo = line(str(newest.gross_total), f"Rechnung {slipped}", iban=STRANGER_IBAN, name="X")
+    buyers_other_payment = line("999.99", "Danke", iban=BUYER_IBAN)
+
+    alone = propose_matches([typo])[0]
+    with_buyer_in_view = propose_matches([typo, buyers_other_payment])[0]
+
+    assert {proposal.invoice_ids for proposal in alone} == {(oldest.pk,)}
+    assert {proposal.invoice_ids for proposal in with_buyer_in_view} == {(oldest.pk,), (newest.pk,)}
