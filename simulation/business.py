@@ -3,14 +3,14 @@
 Every step is what a person or a partner does on that day, passed its date where the service takes
 one: customers order (through the sales rep, the partner's web shop over the API, or the portal: see
 `simulation.channels`; some over their credit, held until credit control releases or cancels them),
-stock runs short and the reorder arrives days later, the warehouse ships what is reserved and each
-shipment is invoiced, goods arrive, some are disputed and the disputes resolved, portal users write to
-the service desk and an agent answers, customers answer the surveys their deliveries and solved
-tickets bring, customers pay by their profile (`simulation.payers`), the bank sends each day's
-statement as a CAMT.053 file with the remittance as payers write it, which is imported and
-reconciled, and a clerk works the queue; the weekly dunning run goes out on Mondays. At the end of
-each day the workers drain the outbox and every invariant is checked (`simulation.checks`): a broken
-one stops the run, naming the day.
+stock (bought for the business's size: `simulation.purchasing`) runs short and the reorder arrives
+days later, the warehouse ships what is reserved and each shipment is invoiced, goods arrive, some
+are disputed and the disputes resolved, portal users write to the service desk and an agent answers,
+customers answer the surveys their deliveries and solved tickets bring, customers pay by their profile
+(`simulation.payers`), the bank sends each day's statement as a CAMT.053 file with the remittance as
+payers write it, which is imported and reconciled, and a clerk works the queue; the weekly dunning run
+goes out on Mondays. At the end of each day the workers drain the outbox and every invariant is
+checked (`simulation.checks`): a broken one stops the run, naming the day.
 
 The clock is moved forward: while a simulated day runs, `django.utils.timezone.now` (and with it
 `localdate`) answers that day's time, so what the services stamp or date with "now" or "today" (an
@@ -65,6 +65,7 @@ from service.models import (
 from simulation.channels import Channels
 from simulation.checks import day_end_problems
 from simulation.payers import PROFILES, PayerProfile, Paying, remittance
+from simulation.purchasing import size_purchasing
 from workflows import services as outbox
 from workflows.demo_history import camt053
 from workflows.demo_setup import reference_data
@@ -194,6 +195,7 @@ class Simulation:
             self.sales_rep, self.finance = staff["sales@demo.otc"], staff["finance@demo.otc"]
             self.approver, self.agent = staff["approver@demo.otc"], staff["service@demo.otc"]
             self.stocked = [product for product in products if product.is_stocked]
+            size_purchasing(customers=self.customer_count, actor=self.finance)
             self.company_iban = CompanyBankAccount.objects.get(currency="EUR", is_active=True).iban
             self.channels = Channels(actor=self.finance)
             self.payers = [self._customer(index) for index in range(self.customer_count)]
