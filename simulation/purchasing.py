@@ -13,21 +13,21 @@ from django.contrib.auth.models import AbstractBaseUser
 
 from inventory import services as inventory
 from inventory.models import ReorderPoint, StockLevel
-from workflows.demo_setup import CATALOGUE
+from workflows.demo_setup import CATALOGUE, reorder_levels
 
 SIZED_FOR = 50  # customers the demo's stock serves
 
 
 def size_purchasing(*, customers: int, actor: AbstractBaseUser) -> None:
-    """Set each stocked product's reorder point to the demo's times customers / 50 (at least the demo's)
-    and top its stock up to the opening stock of that size. Setting, not multiplying: a training
-    sandbox sized again each night stays the same size."""
+    """Give each stocked product the demo's opening stock times customers / 50 (at least the demo's):
+    its reorder point set as the demo sets it for that stock, its stock topped up to it. Setting, not
+    multiplying: a training sandbox sized again each night stays the same size."""
     scale = max(Decimal(1), Decimal(customers) / SIZED_FOR)
     opening = {sku: Decimal(stock) * scale for sku, _name, _tax, kind, _price, stock in CATALOGUE if kind == "stocked"}
     points = ReorderPoint.objects.filter(product__sku__in=opening).select_related("product", "warehouse")
     for point in points:
         stock = opening[point.product.sku]
-        ReorderPoint.objects.filter(pk=point.pk).update(minimum=stock / 5, reorder_quantity=stock)
+        ReorderPoint.objects.filter(pk=point.pk).update(**reorder_levels(stock))
         level = StockLevel.objects.filter(product=point.product, warehouse=point.warehouse).first()
         missing = (stock - (level.available if level else Decimal(0))).to_integral_value(ROUND_CEILING)
         if missing > 0:

@@ -132,11 +132,14 @@ def catalogue(admin: User) -> list[Product]:
             inventory.receive_stock(
                 product=product, warehouse=main, quantity=Decimal(stock), actor=admin, reference="opening stock"
             )
-            ReorderPoint.objects.create(
-                product=product, warehouse=main, minimum=Decimal(stock) / 5, reorder_quantity=Decimal(stock)
-            )
+            ReorderPoint.objects.create(product=product, warehouse=main, **reorder_levels(Decimal(stock)))
         products.append(product)
     return products
+
+
+def reorder_levels(stock: Decimal) -> dict[str, Decimal]:
+    """A product is reordered when it falls to a fifth of its opening stock, as much as it opened with."""
+    return {"minimum": stock / 5, "reorder_quantity": stock}
 
 
 def dunning_policy(admin: User) -> None:
